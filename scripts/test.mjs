@@ -1,0 +1,22 @@
+// npm test: lint, types, build, the engine suite on PostgreSQL 17 (and 15 in CI or with TEST_PG_MAJORS=17,15),
+// then the extension tests in a real VS Code when the extension exists.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+const majors = (process.env.TEST_PG_MAJORS ?? (process.env.CI ? '17,15' : '17')).split(',').map((s) => s.trim());
+const run = (title, command, args, env = {}) => {
+  console.log(`\n▶ ${title}`);
+  const started = Date.now();
+  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  console.log(`◀ ${title}: ${result.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (result.status !== 0) process.exit(result.status ?? 1);
+};
+
+run('lint', 'npx', ['eslint', '.']);
+run('type check', 'npx', ['tsc', '-p', 'tsconfig.json']);
+run('build', 'node', ['scripts/build.mjs']);
+for (const major of majors) {
+  run(`engine and CLI tests on PostgreSQL ${process.env.TEST_DATABASE_URL ? '(TEST_DATABASE_URL)' : major}`, 'npx', ['mocha'], { TEST_PG_MAJOR: major });
+  if (process.env.TEST_DATABASE_URL) break;
+}
+if (fs.existsSync('test/vscode/run-all.mjs')) run('extension tests in a real VS Code', 'node', ['test/vscode/run-all.mjs']);

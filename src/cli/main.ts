@@ -1,0 +1,134 @@
+// tenant-migrate: the migration guide as a command-line tool on the same engine as the extension.
+import { parseCli, USAGE, WRITING, type CliArgs } from './args';
+import { confirm } from './confirm';
+import { jsonDocument } from './output';
+import { TerminalChecklist, formatDuration } from './terminal';
+import { writeInitFiles } from './init';
+import { MigrationError, ExitCode, failed, usageError } from '../engine/errors';
+import { loadSpec } from '../engine/spec/load';
+import { Migration, asMigrationError, type StepResult } from '../engine/migration';
+import { describeTarget, parseConnectionUrl } from '../engine/db/connection-options';
+import { redact } from '../engine/redact';
+import { STEP_TITLES } from '../engine/events';
+import { renderPlan } from './render-plan';
+
+async function execute(args: CliArgs, say: (line: string) => void, checklist: TerminalChecklist, signal: AbortSignal): Promise<{ code: number; result: unknown }> {
+  if (args.command === 'init') {
+    const files = writeInitFiles(args.config, args.force);
+    say(`Wrote ${files.join(' and ')}. Adjust the table names and the default org, then run "tenant-migrate plan".`);
+    return { code: 0, result: { files } };
+  }
+  const spec = loadSpec(args.config);
+  if (!args.databaseUrl) throw usageError('No database given', 'Pass --database-url URL or set DATABASE_URL.');
+  const target = parseConnectionUrl(args.databaseUrl);
+  if (WRITING.has(args.command)) {
+    const what = args.command === 'rollback' && args.restoreData ? 'roll back and restore the data from the backups in' : `${args.command}`;
+    const ok = await confirm(`${what === args.command ? `Run "${args.command}" on` : `This will ${what}`} ${describeTarget(target)}?`, args.yes);
+    if (!ok) throw new MigrationError('refused', 'Not confirmed: nothing was changed', 'Run again and answer y, or pass --yes.');
+  }
+  const migration = await Migration.connect({ database: target, spec, onEvent: checklist.handle, signal, databaseUrlForTests: args.databaseUrl });
+  try {
+    return await dispatch(args, migration, say);
+  } finally {
+    await migration.close();
+  }
+}
+
+/** A failed run still has a result (steps, report) for --json. */
+class RunFailure extends Error {
+  constructor(readonly error: MigrationError, readonly result: unknown) {
+    super(error.message);
+  }
+}
+
+const stepCode = (r: StepResult) => (r.status === 'failed' ? ExitCode.failed : ExitCode.ok);
+
+async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void): Promise<{ code: number; result: unknown }> {
+  switch (args.command) {
+    case 'plan': {
+      const plan = await m.plan();
+      say(renderPlan(plan));
+      return { code: plan.gaps.blocking ? ExitCode.refused : 0, result: plan };
+    }
+    case 'generate': {
+      const out = await m.generate(args.force);
+      if (!out.written) throw usageError(`${out.path} exists and was not overwritten`, 'Review it, or pass --force to regenerate it from the spec.');
+      say(`Wrote ${out.path}. Review it, then run "tenant-migrate run".`);
+      return { code: 0, result: out };
+    }
+    case 'backup': { const r = await m.backup(); return { code: stepCode(r), result: r }; }
+    case 'migrate': { const r = await m.migrate(); return { code: stepCode(r), result: r }; }
+    case 'validate': { const r = await m.validate(); return { code: stepCode(r), result: r }; }
+    case 'verify-isolation': { const r = await m.verifyIsolation(); return { code: stepCode(r), result: r }; }
+    case 'finalize': { const r = await m.finalize(); return { code: stepCode(r), result: r }; }
+    case 'cleanup': { const r = await m.cleanup(); return { code: stepCode(r), result: r }; }
+    case 'rollback': {
+      const { step, result } = await m.rollback({ restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss });
+      if (result) say(`Rolled back. The legacy schema is back${args.restoreData ? ' and the data equals the backups' : '; rows written since the migration are kept'}.`);
+      return { code: stepCode(step), result: { ...step, actions: result?.actions, restored: result?.restored, backupsKeptAs: result?.backupsKeptAs } };
+    }
+    case 'run': {
+      if (!(await import('node:fs')).existsSync(m.spec.scriptPath)) {
+        const out = await m.generate();
+        say(`Generated ${out.path} from the spec.`);
+      }
+      const result = await m.runAll();
+      say(`Report: ${result.reportPath}`);
+      if (result.ok) say('If anything looks wrong: "tenant-migrate rollback" undoes the migration and keeps rows written since; "--restore-data" also restores the backups.');
+      if (result.error) throw new RunFailure(result.error, { ...result, error: undefined });
+      return { code: 0, result };
+    }
+    case 'status': {
+      const status = await m.status();
+      say(`${status.database}: ${status.migrated ? 'migrated' : 'not migrated'}`);
+      for (const s of status.steps) say(`  ${s.status.padEnd(8)} ${STEP_TITLES[s.step]}${s.summary ? ` — ${s.summary}` : ''}`);
+      if (status.lastRun) say(`Last run: ${status.lastRun.command} by ${status.lastRun.operator} at ${status.lastRun.startedAt}: ${status.lastRun.status}`);
+      if (status.lockHeldBy) say(`Running now: pid ${status.lockHeldBy.pid} (${status.lockHeldBy.operator ?? status.lockHeldBy.user}) since ${status.lockHeldBy.since.toISOString()}`);
+      return { code: 0, result: status };
+    }
+    case 'report': {
+      const file = await m.writeReport();
+      say(`Report: ${file}`);
+      return { code: 0, result: { reportPath: file } };
+    }
+    default:
+      throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: CliArgs | undefined;
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const checklistOut = new TerminalChecklist();
+  const say = (line: string) => { if (!args?.json) process.stdout.write(`${redact(line)}\n`); };
+  try {
+    args = parseCli(argv);
+    if (args.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+    const checklist = args.json ? new TerminalChecklist(nullStream()) : checklistOut;
+    const started = performance.now();
+    const { code, result } = await execute(args, say, checklist, controller.signal);
+    if (args.json) process.stdout.write(`${jsonDocument(args.command, code, result)}\n`);
+    else if (args.command !== 'init' && args.command !== 'status' && args.command !== 'plan') say(`${code === 0 ? 'Done' : 'Finished with failures'} in ${formatDuration(Math.round(performance.now() - started))}.`);
+    return code;
+  } catch (error) {
+    const cause = error instanceof RunFailure ? error.error : error;
+    const e = controller.signal.aborted && !(cause instanceof MigrationError) ? failed('Cancelled', 'Run again to continue: every step resumes where it stopped.') : asMigrationError(cause);
+    if (args?.json) process.stdout.write(`${jsonDocument(args.command, e.exitCode, error instanceof RunFailure ? error.result : null, e)}\n`);
+    else process.stderr.write(`tenant-migrate: ${redact(e.oneLine)}\n`);
+    return e.exitCode;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+function nullStream(): NodeJS.WritableStream {
+  return { write: () => true } as unknown as NodeJS.WritableStream;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

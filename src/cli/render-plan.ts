@@ -1,0 +1,29 @@
+// The plan and the mapping gaps as text for a terminal.
+import type { Plan } from '../engine/plan';
+import { formatBytes } from '../engine/preflight';
+
+export function renderPlan(plan: Plan): string {
+  const lines: string[] = [];
+  lines.push(`Script: ${plan.scriptPath}${plan.scriptExists ? '' : ' (not written yet: generated from the spec)'}`, '');
+  lines.push('Tables:');
+  for (const t of plan.tables) lines.push(`  ${t.table}: ~${t.estimatedRows} rows, ${formatBytes(t.totalBytes)}`);
+  lines.push('', 'Org assignment:');
+  for (const t of plan.gaps.tables) lines.push(`  ${t.table} (${t.rule}): ${t.assigned} by rule, ${t.toDefault} to the default org, of ${t.rows}`);
+  if (plan.gaps.findings.length > 0) {
+    lines.push('', 'Mapping gaps:');
+    for (const f of plan.gaps.findings) {
+      lines.push(`  ${f.blocking ? '✘' : '•'} ${f.table}: ${f.message}`);
+      if (f.samples.length) lines.push(`      e.g. ${f.samples.map((s) => (s.detail ? `${s.key} (${s.detail})` : s.key)).join(', ')}`);
+    }
+  }
+  lines.push('', `Statements (${plan.statements.length}):`);
+  let phase: string | undefined;
+  for (const s of plan.statements) {
+    if (s.phase !== phase) { phase = s.phase; lines.push(`  [${phase ?? 'script'}]`); }
+    const first = s.sql.split('\n')[0]!.slice(0, 100);
+    const locks = s.locks.map((l) => `${l.table}: ${l.mode}${l.blocksWrites ? ' (blocks writes)' : ''}`).join('; ');
+    lines.push(`    line ${String(s.line).padStart(4)}  ${first}${locks ? `\n                ↳ ${locks}` : ''}`);
+  }
+  if (plan.gaps.blocking) lines.push('', 'The run will refuse until the conflicts above are resolved.');
+  return lines.join('\n');
+}

@@ -1,0 +1,75 @@
+// The live checklist in a terminal: one line per step, a progress bar on backfills, failures with what to do next.
+import type { EngineEvent } from '../engine/events';
+import { STEP_TITLES } from '../engine/events';
+
+const isTty = () => process.stderr.isTTY === true;
+const color = (code: number, text: string) => (isTty() ? `\x1b[${code}m${text}\x1b[0m` : text);
+const green = (t: string) => color(32, t);
+const red = (t: string) => color(31, t);
+const dim = (t: string) => color(2, t);
+const yellow = (t: string) => color(33, t);
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function progressBar(fraction: number, width = 24): string {
+  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+export class TerminalChecklist {
+  private progressShown = false;
+  private lastPlainPercent = new Map<string, number>();
+
+  constructor(private readonly out: NodeJS.WritableStream = process.stderr) {}
+
+  private clearProgress(): void {
+    if (this.progressShown && isTty()) this.out.write('\r\x1b[2K');
+    this.progressShown = false;
+  }
+
+  line(text: string): void {
+    this.clearProgress();
+    this.out.write(`${text}\n`);
+  }
+
+  handle = (event: EngineEvent): void => {
+    switch (event.type) {
+      case 'step-started':
+        this.line(`${dim('…')} ${STEP_TITLES[event.step]}`);
+        break;
+      case 'step-finished': {
+        const mark = event.status === 'done' ? green('✔') : event.status === 'skipped' ? dim('–') : red('✘');
+        const rows = event.rows !== undefined ? `, ${event.rows} rows` : '';
+        this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} ${event.summary}`);
+        if (event.status === 'failed' && event.next) this.line(`  ${yellow('→')} ${event.next}`);
+        break;
+      }
+      case 'check':
+        if (!event.check.ok) this.line(`  ${event.check.severity === 'warning' ? yellow('!') : red('✘')} ${event.check.name}: ${event.check.detail}`);
+        break;
+      case 'progress': {
+        const p = event.progress;
+        const fraction = p.total > 0 ? p.done / p.total : 1;
+        const eta = p.etaMs !== undefined ? `, ${formatDuration(p.etaMs)} left` : '';
+        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${p.rowsDone}/${p.rowsEstimate} rows${eta}`;
+        if (isTty()) {
+          this.out.write(`\r\x1b[2K${text}`);
+          this.progressShown = true;
+        } else {
+          const percent = Math.floor(fraction * 4) * 25;
+          if (this.lastPlainPercent.get(p.table) !== percent) { this.lastPlainPercent.set(p.table, percent); this.line(text); }
+        }
+        break;
+      }
+      case 'retry':
+        this.line(`  ${yellow('↻')} waiting ${formatDuration(event.waitMs)} for a lock (attempt ${event.attempt}): ${event.reason}`);
+        break;
+      default:
+        break;
+    }
+  };
+}

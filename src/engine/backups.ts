@@ -1,0 +1,58 @@
+// Backups the script takes (tenant_migration.backup_*): what is recorded, and whether each still matches its digest.
+import type { Session } from './db/session';
+import { quoteQualified as qq } from './db/sql';
+import { STATE_SCHEMA, names } from './names';
+
+export interface BackupRecord {
+  readonly backupTable: string;
+  readonly table: { schema: string; name: string };
+  readonly columns: string[];
+  readonly rowCount: number;
+  readonly digest: string;
+  readonly takenAt: Date;
+  readonly status: string;
+}
+
+export async function currentBackups(session: Session): Promise<BackupRecord[]> {
+  const exists = (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.backups`])).rows[0]!.ok;
+  if (!exists) return [];
+  const { rows } = await session.query<{ backup_table: string; table_schema: string; table_name: string; columns: string[]; row_count: string; digest: string; taken_at: Date; status: string }>(
+    `SELECT * FROM ${names.state('backups')} WHERE status = 'current' ORDER BY taken_at, backup_table`);
+  return rows.map((r) => ({ backupTable: r.backup_table, table: { schema: r.table_schema, name: r.table_name }, columns: r.columns, rowCount: Number(r.row_count), digest: r.digest, takenAt: r.taken_at, status: r.status }));
+}
+
+export async function digestOf(session: Session, table: { schema: string; name: string }, columns: string[]): Promise<{ rowCount: number; digest: string }> {
+  const { rows } = await session.query<{ row_count: string; digest: string }>(`SELECT * FROM ${names.state('table_digest')}($1::regclass, $2::text[])`, [qq(table), columns]);
+  return { rowCount: Number(rows[0]!.row_count), digest: rows[0]!.digest };
+}
+
+export interface BackupCheck {
+  readonly record: BackupRecord;
+  readonly present: boolean;
+  readonly matches: boolean;
+  readonly actualRows?: number;
+}
+
+export async function verifyBackups(session: Session): Promise<BackupCheck[]> {
+  const checks: BackupCheck[] = [];
+  for (const record of await currentBackups(session)) {
+    const backup = { schema: STATE_SCHEMA, name: record.backupTable };
+    const present = (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qq(backup)])).rows[0]!.ok as boolean;
+    if (!present) { checks.push({ record, present, matches: false }); continue; }
+    const actual = await digestOf(session, backup, record.columns);
+    checks.push({ record, present, matches: actual.digest === record.digest && actual.rowCount === record.rowCount, actualRows: actual.rowCount });
+  }
+  return checks;
+}
+
+/** Roles other than the owner that can read a backup (through PUBLIC, a grant, or default privileges). */
+export async function backupReaders(session: Session, record: BackupRecord): Promise<string[]> {
+  const { rows } = await session.query<{ role: string }>(
+    `SELECT r.rolname AS role FROM pg_roles r
+      WHERE NOT r.rolsuper AND r.rolname NOT LIKE 'pg\\_%'
+        AND r.oid <> (SELECT relowner FROM pg_class WHERE oid = $1::regclass)
+        AND has_table_privilege(r.oid, $1::regclass, 'SELECT')
+        AND has_schema_privilege(r.oid, $2, 'USAGE')
+      ORDER BY 1`, [qq({ schema: STATE_SCHEMA, name: record.backupTable }), STATE_SCHEMA]);
+  return rows.map((r) => r.role);
+}

@@ -1,0 +1,115 @@
+// Turns a connection URL into node-postgres options, honouring libpq's sslmode; redacts passwords for display.
+import fs from 'node:fs';
+import type { ClientConfig } from 'pg';
+import { connectionError, refused, usageError } from '../errors';
+
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+export interface ConnectionTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password?: string;
+  readonly sslMode: SslMode;
+  readonly sslRootCert?: string;
+}
+
+export interface SessionOptions {
+  readonly applicationName?: string;
+  readonly statementTimeoutMs?: number;
+  readonly lockTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+export function parseConnectionUrl(url: string): ConnectionTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw usageError('The database URL is not a valid URL', 'Write it as postgresql://USER@HOST:PORT/DATABASE (the password from PGPASSWORD or the URL).');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw usageError(`The database URL must start with postgresql://, not ${parsed.protocol}//`, 'Write it as postgresql://USER@HOST:PORT/DATABASE.');
+  }
+  const sslMode = (parsed.searchParams.get('sslmode') ?? process.env.PGSSLMODE ?? 'prefer') as SslMode;
+  if (!SSL_MODES.includes(sslMode)) throw usageError(`sslmode=${sslMode} is not a libpq sslmode`, `Use one of ${SSL_MODES.join(', ')}.`);
+  const host = decodeURIComponent(parsed.hostname || parsed.searchParams.get('host') || process.env.PGHOST || 'localhost').replace(/^\[|\]$/g, '');
+  return {
+    host,
+    port: Number(parsed.port || process.env.PGPORT || 5432),
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || process.env.PGDATABASE || 'postgres',
+    user: decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres',
+    password: parsed.password ? decodeURIComponent(parsed.password) : process.env.PGPASSWORD,
+    sslMode,
+    sslRootCert: parsed.searchParams.get('sslrootcert') ?? undefined,
+  };
+}
+
+/** Supabase's transaction pooler (port 6543) breaks session advisory locks and session settings. */
+export function assertSessionCapable(target: ConnectionTarget): void {
+  if (target.port === 6543 || /\.pooler\.supabase\.com$/.test(target.host) && target.port !== 5432) {
+    throw refused(`${target.host}:${target.port} is a transaction-mode pooler, which breaks the session lock and settings a migration needs`,
+      'Use the direct connection (port 5432) or the session-mode pooler.');
+  }
+}
+
+function sslOptions(target: ConnectionTarget, attemptSsl: boolean): ClientConfig['ssl'] {
+  if (!attemptSsl || target.sslMode === 'disable') return false;
+  if (target.sslMode === 'verify-ca' || target.sslMode === 'verify-full') {
+    const ca = target.sslRootCert ? fs.readFileSync(target.sslRootCert, 'utf8') : undefined;
+    return { rejectUnauthorized: true, ca, ...(target.sslMode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) };
+  }
+  return { rejectUnauthorized: false };
+}
+
+export function clientConfig(target: ConnectionTarget, session: SessionOptions, attemptSsl: boolean): ClientConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    password: target.password,
+    ssl: sslOptions(target, attemptSsl),
+    application_name: session.applicationName ?? 'tenant-migration',
+    connectionTimeoutMillis: session.connectTimeoutMs ?? 10_000,
+    statement_timeout: session.statementTimeoutMs ?? 0,
+    lock_timeout: session.lockTimeoutMs,
+    keepAlive: true,
+  };
+}
+
+/** The SSL attempts libpq would make for this sslmode, in order. */
+export function sslAttempts(mode: SslMode): boolean[] {
+  switch (mode) {
+    case 'disable': return [false];
+    case 'allow': return [false, true];
+    case 'prefer': return [true, false];
+    default: return [true];
+  }
+}
+
+export function describeTarget(target: ConnectionTarget): string {
+  return `${target.user}@${target.host}:${target.port}/${target.database}`;
+}
+
+export function connectionFailure(error: unknown, target: ConnectionTarget): Error {
+  const e = error as { code?: string; message?: string };
+  const where = describeTarget(target);
+  switch (e.code) {
+    case '28P01': return connectionError(`Password authentication failed for ${where}`, 'Check the user and password (PGPASSWORD, the URL or the stored connection).');
+    case '28000': return connectionError(`The server refused ${where}: ${e.message}`, 'Check pg_hba.conf on the server, the user name, and sslmode.');
+    case '3D000': return connectionError(`Database "${target.database}" does not exist on ${target.host}:${target.port}`, 'Check the database name in the URL.');
+    case 'ECONNREFUSED': return connectionError(`Nothing accepts connections at ${target.host}:${target.port}`, 'Check the host and port, and that the server is running.');
+    case 'ENOTFOUND': case 'EAI_AGAIN': return connectionError(`The host ${target.host} cannot be resolved`, 'Check the host name.');
+    case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': return connectionError(`${target.host}:${target.port} cannot be reached`, 'Check the host, the port, and any firewall between.');
+    default: break;
+  }
+  const message = e.message ?? String(error);
+  if (/does not support SSL/i.test(message)) return connectionError(`${target.host}:${target.port} does not accept SSL, and sslmode=${target.sslMode} requires it`, 'Enable SSL on the server, or use sslmode=prefer/disable for a local server.');
+  if (/no pg_hba.conf entry.*no encryption|SSL.*required|SSL off/i.test(message)) return connectionError(`The server requires SSL and sslmode=${target.sslMode} turned it off`, 'Use sslmode=require (or verify-full with sslrootcert).');
+  if (/timeout/i.test(message)) return connectionError(`Connecting to ${target.host}:${target.port} timed out`, 'Check the host, the port, and any firewall between.');
+  if (/certificate|self.signed|unable to verify/i.test(message)) return connectionError(`The server's certificate was not accepted (${message})`, 'Pass sslrootcert=PATH for verify-ca/verify-full, or use sslmode=require.');
+  return connectionError(`Cannot connect to ${where}: ${message}`, 'Check the connection settings.');
+}

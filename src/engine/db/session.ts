@@ -1,0 +1,95 @@
+// One PostgreSQL session (a single pg.Client): the migration needs session state (advisory lock, settings).
+import pg from 'pg';
+import {
+  assertSessionCapable, clientConfig, connectionFailure, describeTarget, parseConnectionUrl, sslAttempts,
+  type ConnectionTarget, type SessionOptions,
+} from './connection-options';
+import { registerSecret } from '../redact';
+
+export interface Notice {
+  readonly severity: string;
+  readonly message: string;
+}
+
+export class Session {
+  private noticeListeners = new Set<(notice: Notice) => void>();
+  private closed = false;
+
+  private constructor(
+    private readonly client: pg.Client,
+    readonly target: ConnectionTarget,
+    readonly pid: number,
+    private readonly options: SessionOptions,
+  ) {
+    client.on('notice', (n) => {
+      const notice = { severity: n.severity ?? 'NOTICE', message: n.message ?? '' };
+      for (const listener of this.noticeListeners) listener(notice);
+    });
+  }
+
+  static async open(urlOrTarget: string | ConnectionTarget, options: SessionOptions = {}): Promise<Session> {
+    const target = typeof urlOrTarget === 'string' ? parseConnectionUrl(urlOrTarget) : urlOrTarget;
+    if (target.password) registerSecret(target.password);
+    assertSessionCapable(target);
+    let lastError: unknown;
+    for (const ssl of sslAttempts(target.sslMode)) {
+      const client = new pg.Client(clientConfig(target, options, ssl));
+      client.on('error', () => { /* a dead connection surfaces as the next query's error */ });
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        return new Session(client, target, rows[0]!.pid, options);
+      } catch (error) {
+        lastError = error;
+        await client.end().catch(() => undefined);
+      }
+    }
+    throw connectionFailure(lastError, target);
+  }
+
+  get description(): string {
+    return describeTarget(this.target);
+  }
+
+  onNotice(listener: (notice: Notice) => void): () => void {
+    this.noticeListeners.add(listener);
+    return () => this.noticeListeners.delete(listener);
+  }
+
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.client.query<R>(text, values);
+  }
+
+  /** Runs fn in a transaction; rolls back on error. */
+  async transaction<T>(fn: () => Promise<T>, mode = ''): Promise<T> {
+    await this.client.query(`BEGIN ${mode}`);
+    try {
+      const result = await fn();
+      await this.client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Asks the server to cancel this session's running statement (from a second, short-lived connection). */
+  async cancel(): Promise<void> {
+    const helper = await Session.open(this.target, { ...this.options, applicationName: 'tenant-migration cancel' });
+    try {
+      await helper.query('SELECT pg_cancel_backend($1)', [this.pid]);
+    } finally {
+      await helper.close();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.end().catch(() => undefined);
+  }
+}

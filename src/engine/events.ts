@@ -1,0 +1,58 @@
+// The typed events the engine emits; the CLI, the extension and the JSONL log all consume these.
+export const STEPS = ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report'] as const;
+export type ChecklistStep = (typeof STEPS)[number];
+export type StepId = ChecklistStep | 'rollback' | 'finalize' | 'cleanup';
+
+export const STEP_TITLES: Record<StepId, string> = {
+  prerequisites: 'Prerequisites',
+  preview: 'Preview',
+  backup: 'Back up',
+  migrate: 'Migrate',
+  validate: 'Validate',
+  isolation: 'Verify isolation',
+  tests: 'Project tests',
+  report: 'Report',
+  rollback: 'Roll back',
+  finalize: 'Finalize',
+  cleanup: 'Clean up backups',
+};
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'manual';
+
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** A failed warning does not fail the step. */
+  readonly severity?: 'error' | 'warning';
+}
+
+export interface ProgressInfo {
+  readonly table: string;
+  readonly done: number;
+  readonly total: number;
+  readonly rowsDone: number;
+  readonly rowsEstimate: number;
+  readonly etaMs?: number;
+}
+
+export type EngineEvent =
+  | { readonly type: 'step-started'; readonly step: StepId; readonly title: string; readonly at: string }
+  | { readonly type: 'step-finished'; readonly step: StepId; readonly status: 'done' | 'failed' | 'skipped'; readonly durationMs: number; readonly rows?: number; readonly summary: string; readonly next?: string }
+  | { readonly type: 'statement-started'; readonly step: StepId; readonly index: number; readonly total: number; readonly line: number; readonly phase?: string; readonly sql: string }
+  | { readonly type: 'statement-finished'; readonly step: StepId; readonly index: number; readonly durationMs: number; readonly rows: number | null; readonly outcome: 'ok' | 'error' | 'skipped'; readonly error?: string }
+  | { readonly type: 'progress'; readonly step: StepId; readonly progress: ProgressInfo }
+  | { readonly type: 'check'; readonly step: StepId; readonly check: CheckResult }
+  | { readonly type: 'retry'; readonly step: StepId; readonly attempt: number; readonly waitMs: number; readonly reason: string }
+  | { readonly type: 'notice'; readonly step: StepId; readonly message: string };
+
+export type EventListener = (event: EngineEvent) => void;
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  debug(message: string): void;
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };

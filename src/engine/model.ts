@@ -1,0 +1,167 @@
+// The spec checked against the database: every name resolved, every type known, tables in parent-first order.
+import { usageError, refused } from './errors';
+import type { Session } from './db/session';
+import { displayName, quoteIdent, quoteQualified, type QualifiedName } from './db/sql';
+import { column, findTable, sameTable, type TableInfo } from './introspect';
+import type { LoadedSpec, ResolvedTable } from './spec/load';
+
+type Resolved = Required<QualifiedName>;
+
+export type OrgRule =
+  | { readonly kind: 'mapping'; readonly column: string }
+  | { readonly kind: 'parent'; readonly column: string; readonly parent: Resolved; readonly references: string }
+  | { readonly kind: 'query'; readonly column: string; readonly sql: string };
+
+export interface TableModel {
+  readonly name: Resolved;
+  readonly specIndex: number;
+  readonly info: TableInfo;
+  readonly rule: OrgRule;
+  /** The type of the column the org is decided by. */
+  readonly keyType: string;
+}
+
+export interface MigrationModel {
+  readonly loaded: LoadedSpec;
+  readonly orgs: { readonly name: Resolved; readonly idColumn: string };
+  readonly orgType: string;
+  readonly defaultOrgId: string;
+  readonly mapping?: { readonly name: Resolved; readonly keyColumn: string; readonly orgColumn: string; readonly keyType: string };
+  readonly orgColumn: string;
+  /** Parents before children. */
+  readonly tables: readonly TableModel[];
+  readonly ledger?: { readonly name: Resolved; readonly from: TableModel; readonly keyColumn: string; readonly keyType: string; readonly exists: boolean };
+}
+
+async function requireTable(session: Session, field: string, name: QualifiedName): Promise<TableInfo> {
+  const info = await findTable(session, name);
+  if (!info) throw usageError(`Table ${displayName(name)} (spec field ${field}) does not exist in ${session.target.database}`, 'Create it, or fix the name in the spec (schema-qualify it if it is not on the search_path).');
+  return info;
+}
+
+function requireColumn(info: TableInfo, columnName: string, field: string): string {
+  const found = column(info, columnName);
+  if (!found) {
+    const known = info.columns.map((c) => c.name).slice(0, 12).join(', ');
+    throw usageError(`Column "${columnName}" (spec field ${field}) does not exist in ${displayName(info.name)}`, `Use one of its columns: ${known}.`);
+  }
+  return found.type;
+}
+
+function sameType(a: string, b: string): boolean {
+  const base = (t: string) => t.replace(/\(.*\)$/, '');
+  return base(a) === base(b);
+}
+
+async function checkDefaultOrg(session: Session, orgType: string, defaultOrgId: string): Promise<void> {
+  try {
+    await session.query(`SELECT $1::text::${orgType}`, [defaultOrgId]);
+  } catch {
+    throw usageError(`defaultOrgId "${defaultOrgId}" is not a valid ${orgType}, the type of the orgs id column`, `Write a ${orgType} value that is the id of an existing org.`);
+  }
+}
+
+async function queryTypes(session: Session, sql: string, field: string): Promise<{ key: string; org: string }> {
+  try {
+    return await session.transaction(async () => {
+      const result = await session.query(`SELECT q.key, q.org_id FROM (${sql}) AS q LIMIT 0`);
+      const typeOf = async (oid: number) => (await session.query<{ t: string }>('SELECT format_type($1, NULL) AS t', [oid])).rows[0]!.t;
+      return { key: await typeOf(result.fields[0]!.dataTypeID), org: await typeOf(result.fields[1]!.dataTypeID) };
+    }, 'READ ONLY');
+  } catch (e) {
+    throw usageError(`The query in ${field} fails: ${(e as Error).message}`, 'It must return two columns named key and org_id, for example SELECT user_id AS key, org_id FROM org_members.');
+  }
+}
+
+function parentFirst(tables: TableModel[]): TableModel[] {
+  const ordered: TableModel[] = [];
+  const visiting = new Set<TableModel>();
+  const visit = (t: TableModel) => {
+    if (ordered.includes(t)) return;
+    if (visiting.has(t)) throw usageError(`tables[${t.specIndex}].orgFrom.parent forms a cycle`, 'A table cannot take its org from itself, directly or through others.');
+    visiting.add(t);
+    if (t.rule.kind === 'parent') {
+      const parent = tables.find((p) => sameTable(p.name, (t.rule as { parent: Resolved }).parent));
+      if (parent) visit(parent);
+    }
+    ordered.push(t);
+  };
+  tables.forEach(visit);
+  return ordered;
+}
+
+async function resolveTable(session: Session, loaded: LoadedSpec, table: ResolvedTable, orgType: string, orgColumn: string, mappingKeyType?: string): Promise<TableModel> {
+  const field = `tables[${table.index}]`;
+  const info = await requireTable(session, `${field}.name`, table.name);
+  const existingOrg = column(info, orgColumn);
+  if (existingOrg && !sameType(existingOrg.type, orgType)) {
+    throw usageError(`${displayName(info.name)} already has a column "${orgColumn}" of type ${existingOrg.type}, not ${orgType}`, 'Rename that column, or set "orgColumn" in the spec to another name.');
+  }
+  const orgFrom = table.spec.orgFrom;
+  if ('mapping' in orgFrom) {
+    const keyType = requireColumn(info, orgFrom.mapping.column, `${field}.orgFrom.mapping.column`);
+    if (mappingKeyType && !sameType(keyType, mappingKeyType)) {
+      throw usageError(`${displayName(info.name)}.${orgFrom.mapping.column} is ${keyType} but the mapping key ${loaded.spec.mapping!.keyColumn} is ${mappingKeyType}`, 'Make the mapping table\'s key column the same type as the column it maps.');
+    }
+    return { name: info.name, specIndex: table.index, info, rule: { kind: 'mapping', column: orgFrom.mapping.column }, keyType };
+  }
+  if ('parent' in orgFrom) {
+    const keyType = requireColumn(info, orgFrom.parent.column, `${field}.orgFrom.parent.column`);
+    const parentInfo = await requireTable(session, `${field}.orgFrom.parent.table`, loaded.tables.find((t) => t.spec.name === orgFrom.parent.table)?.name ?? { name: orgFrom.parent.table });
+    if (!loaded.tables.some((t) => t.spec.name === orgFrom.parent.table || sameTable(t.name, parentInfo.name))) {
+      throw usageError(`${field}.orgFrom.parent.table ${displayName(parentInfo.name)} is not one of the spec's tables`, 'Add the parent table to "tables" so it gets its org first.');
+    }
+    const references = orgFrom.parent.references ?? (parentInfo.primaryKey.length === 1 ? parentInfo.primaryKey[0]! : undefined);
+    if (!references) throw usageError(`${displayName(parentInfo.name)} has no single-column primary key for ${field}.orgFrom.parent to reference`, 'Set orgFrom.parent.references to the parent column the child column points to.');
+    const referencedType = requireColumn(parentInfo, references, `${field}.orgFrom.parent.references`);
+    if (!sameType(referencedType, keyType)) throw usageError(`${displayName(info.name)}.${orgFrom.parent.column} is ${keyType} but ${displayName(parentInfo.name)}.${references} is ${referencedType}`, 'Point orgFrom.parent at columns of the same type.');
+    return { name: info.name, specIndex: table.index, info, rule: { kind: 'parent', column: orgFrom.parent.column, parent: parentInfo.name, references }, keyType };
+  }
+  const keyType = requireColumn(info, orgFrom.query.column, `${field}.orgFrom.query.column`);
+  const types = await queryTypes(session, orgFrom.query.sql, `${field}.orgFrom.query.sql`);
+  if (!sameType(types.key, keyType)) throw usageError(`The query in ${field}.orgFrom.query.sql returns key as ${types.key} but ${displayName(info.name)}.${orgFrom.query.column} is ${keyType}`, 'Cast the key in the query to the column\'s type.');
+  if (!sameType(types.org, orgType)) throw usageError(`The query in ${field}.orgFrom.query.sql returns org_id as ${types.org}, not ${orgType}`, 'Cast org_id in the query to the orgs id type.');
+  return { name: info.name, specIndex: table.index, info, rule: { kind: 'query', column: orgFrom.query.column, sql: orgFrom.query.sql }, keyType };
+}
+
+export async function resolveModel(session: Session, loaded: LoadedSpec): Promise<MigrationModel> {
+  const { spec } = loaded;
+  const orgsInfo = await requireTable(session, 'orgs.table', loaded.orgsTable);
+  const orgType = requireColumn(orgsInfo, spec.orgs.idColumn, 'orgs.idColumn');
+  const defaultOrgId = String(spec.defaultOrgId);
+  await checkDefaultOrg(session, orgType, defaultOrgId);
+  let mapping: MigrationModel['mapping'];
+  if (spec.mapping && loaded.mappingTable) {
+    const info = await requireTable(session, 'mapping.table', loaded.mappingTable);
+    const keyType = requireColumn(info, spec.mapping.keyColumn, 'mapping.keyColumn');
+    const mappedOrgType = requireColumn(info, spec.mapping.orgColumn, 'mapping.orgColumn');
+    if (!sameType(mappedOrgType, orgType)) throw usageError(`mapping.orgColumn ${displayName(info.name)}.${spec.mapping.orgColumn} is ${mappedOrgType} but the orgs id is ${orgType}`, 'Make the mapping table\'s org column the same type as the orgs id.');
+    mapping = { name: info.name, keyColumn: spec.mapping.keyColumn, orgColumn: spec.mapping.orgColumn, keyType };
+  }
+  const models: TableModel[] = [];
+  for (const table of loaded.tables) models.push(await resolveTable(session, loaded, table, orgType, spec.orgColumn, mapping?.keyType));
+  for (const t of models) {
+    if (sameTable(t.name, orgsInfo.name)) throw usageError(`tables[${t.specIndex}] is the orgs table itself`, 'Remove the orgs table from "tables".');
+  }
+  const tables = parentFirst(models);
+  let ledger: MigrationModel['ledger'];
+  if (loaded.tenantCredentials) {
+    const from = tables.find((t) => sameTable(t.name, loaded.tenantCredentials!.from));
+    if (!from) throw usageError(`tenantCredentials.from ${displayName(loaded.tenantCredentials.from)} is not one of the spec's tables`, 'Point it at the migrated credentials table.');
+    if (from.info.primaryKey.length !== 1) throw usageError(`${displayName(from.name)} needs a single-column primary key for the tenant_credentials ledger`, 'Add a primary key, or remove tenantCredentials from the spec.');
+    const ledgerName = loaded.tenantCredentials.table;
+    const existing = await findTable(session, ledgerName);
+    const keyColumn = from.info.primaryKey[0]!;
+    ledger = {
+      name: existing?.name ?? { schema: ledgerName.schema ?? from.name.schema, name: ledgerName.name },
+      from, keyColumn, keyType: column(from.info, keyColumn)!.type, exists: !!existing,
+    };
+  }
+  return { loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType, defaultOrgId, mapping, orgColumn: spec.orgColumn, tables, ledger };
+}
+
+/** Refuses when the default org does not exist (the script checks again, so psql -f refuses too). */
+export async function assertDefaultOrgExists(session: Session, model: MigrationModel): Promise<void> {
+  const { rows } = await session.query(`SELECT 1 FROM ${quoteQualified(model.orgs.name)} WHERE ${quoteIdent(model.orgs.idColumn)} = $1::text::${model.orgType}`, [model.defaultOrgId]);
+  if (rows.length === 0) throw refused(`The default org ${model.defaultOrgId} does not exist in ${displayName(model.orgs.name)}`, `Insert it (INSERT INTO ${displayName(model.orgs.name)} (${model.orgs.idColumn}, …) VALUES ('${model.defaultOrgId}', …)) or change defaultOrgId.`);
+}

@@ -1,0 +1,38 @@
+// Step 1: the plan — every statement of the script with its phase, the tables it touches, the locks it takes.
+import type { ExecutionUnit } from './execute/units';
+import type { GapReport } from './gaps';
+import type { MigrationModel } from './model';
+import { displayName } from './db/sql';
+import { describeLocks, type LockInfo, type ParseSync } from './script/locks';
+
+export interface PlannedStatement {
+  readonly line: number;
+  readonly phase?: string;
+  readonly sql: string;
+  readonly locks: LockInfo[];
+}
+
+export interface TableEstimate { readonly table: string; readonly estimatedRows: number; readonly totalBytes: number }
+
+export interface Plan {
+  readonly scriptPath: string;
+  readonly scriptExists: boolean;
+  readonly statements: PlannedStatement[];
+  readonly tables: TableEstimate[];
+  readonly gaps: GapReport;
+}
+
+export function buildPlan(parseSync: ParseSync, model: MigrationModel, units: ExecutionUnit[], gaps: GapReport, scriptExists: boolean): Plan {
+  const statements: PlannedStatement[] = [];
+  for (const unit of units) {
+    if (unit.meta) { statements.push({ line: unit.meta.line, phase: unit.phase, sql: unit.meta.text, locks: [] }); continue; }
+    for (const s of unit.statements) statements.push({ line: s.line, phase: unit.phase, sql: s.text, locks: describeLocks(parseSync, s.text, model, unit.phase) });
+  }
+  return {
+    scriptPath: model.loaded.scriptPath,
+    scriptExists,
+    statements,
+    tables: model.tables.map((t) => ({ table: displayName(t.name), estimatedRows: t.info.estimatedRows, totalBytes: t.info.totalBytes })),
+    gaps,
+  };
+}

@@ -1,0 +1,56 @@
+// Step 0: connection, server, privileges, objects, mapping gaps and conflicts, space, active sessions.
+import type { Session } from './db/session';
+import { displayName, quoteIdent, quoteQualified } from './db/sql';
+import type { CheckResult } from './events';
+import type { GapReport } from './gaps';
+import type { MigrationModel } from './model';
+
+const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
+const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({ name, ok: false, detail, severity });
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+export async function preflight(session: Session, model: MigrationModel, gaps: GapReport): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const server = (await session.query<{ v: number; version: string; recovery: boolean; readonly: string; superuser: boolean; bypass: boolean; user: string }>(
+    `SELECT current_setting('server_version_num')::int AS v, current_setting('server_version') AS version, pg_is_in_recovery() AS recovery,
+            current_setting('transaction_read_only') AS readonly, r.rolsuper AS superuser, r.rolbypassrls AS bypass, current_user AS user
+       FROM pg_roles r WHERE r.rolname = current_user`)).rows[0]!;
+  results.push(ok('Connection', `${session.description} (PostgreSQL ${server.version})`));
+  results.push(server.v >= 140000 ? ok('Server version', `${server.version} (14 or later needed)`) : bad('Server version', `${server.version}: PostgreSQL 14 or later is needed (CREATE OR REPLACE TRIGGER, TID range scans)`));
+  if (server.recovery) results.push(bad('Primary server', 'the server is a standby in recovery: connect to the primary'));
+  else if (server.readonly === 'on') results.push(bad('Writable session', 'default_transaction_read_only is on for this user: use a user that can write'));
+  else results.push(ok('Primary server', 'writable primary'));
+  results.push(server.superuser || server.bypass ? ok('Bypasses row-level security', `${server.user} ${server.superuser ? 'is a superuser' : 'has BYPASSRLS'}: the tool's own counts are never filtered`)
+    : bad('Bypasses row-level security', `${server.user} is neither superuser nor BYPASSRLS: validation counts and backups could be filtered by policies. Run as the tables' owner with BYPASSRLS (Supabase: postgres)`));
+  for (const t of model.tables) {
+    const owner = (await session.query<{ ok: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS ok`, [t.info.owner])).rows[0]!.ok;
+    results.push(owner ? ok(`Owner of ${displayName(t.name)}`, `owned by ${t.info.owner}`) : bad(`Owner of ${displayName(t.name)}`, `owned by ${t.info.owner}; ${server.user} must own it (or be a member of ${t.info.owner}) to alter it`));
+  }
+  const create = (await session.query<{ ok: boolean }>(`SELECT has_database_privilege(current_database(), 'CREATE') AS ok`)).rows[0]!.ok;
+  results.push(create ? ok('Can create the state schema', 'CREATE on the database') : bad('Can create the state schema', `${server.user} lacks CREATE on the database (for schema tenant_migration)`));
+  const defaultOrg = (await session.query(`SELECT 1 FROM ${quoteQualified(model.orgs.name)} WHERE ${quoteIdent(model.orgs.idColumn)} = $1::text::${model.orgType}`, [model.defaultOrgId])).rows.length > 0;
+  results.push(defaultOrg ? ok('Default org exists', model.defaultOrgId) : bad('Default org exists', `${model.defaultOrgId} is not in ${displayName(model.orgs.name)}: insert it or change defaultOrgId`));
+  const blocking = gaps.findings.filter((f) => f.blocking);
+  results.push(blocking.length === 0 ? ok('Mapping conflicts', 'no key maps to two orgs or to a missing org')
+    : bad('Mapping conflicts', blocking.map((f) => `${f.table}: ${f.message} (e.g. ${f.samples.map((s) => s.detail ? `${s.key} ${s.detail}` : s.key).join('; ')})`).join(' | ')));
+  const bytes = model.tables.reduce((n, t) => n + t.info.totalBytes, 0);
+  const free = await freeSpaceHint(session);
+  // The backups copy each table once, and the backfill writes a new version of every row.
+  results.push(ok('Space needed', `about ${formatBytes(bytes * 2)} (backups ${formatBytes(bytes)} + rewritten rows ${formatBytes(bytes)})${free}`));
+  const { rows } = await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`);
+  const sessions = Number(rows[0]!.n);
+  results.push(sessions === 0 ? ok('Maintenance window', 'no other sessions on this database') : bad('Maintenance window', `${sessions} other session(s) are connected: the migration is safe under traffic, but check this is the window you announced`, 'warning'));
+  return results;
+}
+
+async function freeSpaceHint(session: Session): Promise<string> {
+  const { rows } = await session.query<{ size: string }>(`SELECT pg_database_size(current_database())::text AS size`);
+  return `; the database is ${formatBytes(Number(rows[0]!.size))} now`;
+}

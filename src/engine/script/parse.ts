@@ -1,0 +1,125 @@
+// Splits SQL into statements with their source locations using PostgreSQL's own scanner (libpg-query, WASM);
+// psql meta-commands (\set, \d+ …) at the start of a statement are recognised and kept apart.
+import type { ScanToken } from 'libpg-query';
+
+export interface SqlStatement {
+  readonly kind: 'sql';
+  readonly text: string;
+  /** Character offsets into the source. */
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+}
+
+export interface MetaCommand {
+  readonly kind: 'meta';
+  readonly command: string;
+  readonly args: string[];
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+}
+
+export type ScriptItem = SqlStatement | MetaCommand;
+
+type Parser = typeof import('libpg-query');
+let parser: Promise<Parser> | undefined;
+
+/** Loads the WASM parser once, on first use. */
+export function loadParser(): Promise<Parser> {
+  parser ??= (async () => {
+    const module = await import('libpg-query');
+    await module.loadModule();
+    return module;
+  })();
+  return parser;
+}
+
+/** libpg-query reports UTF-8 byte offsets; editors and slices need character offsets. */
+function byteToCharIndex(text: string): (byteOffset: number) => number {
+  if (Buffer.byteLength(text) === text.length) return (b) => b;
+  const map: number[] = [];
+  let chars = 0;
+  for (const ch of text) {
+    const bytes = Buffer.byteLength(ch);
+    for (let i = 0; i < bytes; i++) map.push(chars);
+    chars += ch.length;
+  }
+  map.push(chars);
+  return (b) => map[Math.min(b, map.length - 1)]!;
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function trimmedRange(text: string, start: number, end: number): [number, number] {
+  while (start < end && /\s/.test(text[start]!)) start++;
+  while (end > start && /\s/.test(text[end - 1]!)) end--;
+  return [start, end];
+}
+
+export class ScanError extends Error {
+  constructor(message: string, readonly offset: number, readonly line: number) {
+    super(message);
+  }
+}
+
+/** Splits without parsing: one syntax error leaves the other statements usable. Comments between statements are dropped. */
+export async function splitScript(text: string): Promise<ScriptItem[]> {
+  const { scanSync } = await loadParser();
+  return splitWith(scanSync, text);
+}
+
+export function splitWith(scan: (text: string) => { tokens: ScanToken[] }, text: string): ScriptItem[] {
+  const items: ScriptItem[] = [];
+  const toChar = byteToCharIndex(text);
+  let tokens: ScanToken[];
+  try {
+    tokens = scan(text).tokens;
+  } catch (e) {
+    throw new ScanError(`The SQL cannot be scanned: ${(e as Error).message}`, 0, 1);
+  }
+  let statementStart: number | undefined;
+  let lastEnd = 0;
+  const flush = (endChar: number) => {
+    if (statementStart === undefined) return;
+    const [start, end] = trimmedRange(text, statementStart, endChar);
+    if (end > start) items.push({ kind: 'sql', text: text.slice(start, end), start, end, line: lineAt(text, start) });
+    statementStart = undefined;
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.tokenName === 'SQL_COMMENT' || token.tokenName === 'C_COMMENT') continue;
+    const start = toChar(token.start);
+    const end = toChar(token.end);
+    if (statementStart === undefined && token.text === '\\') {
+      const lineEnd = text.indexOf('\n', start);
+      const stop = lineEnd === -1 ? text.length : lineEnd;
+      const raw = text.slice(start, stop).trim();
+      const [command = '', ...args] = raw.slice(1).split(/\s+/);
+      items.push({ kind: 'meta', command, args, text: raw, start, end: start + raw.length, line: lineAt(text, start) });
+      while (i + 1 < tokens.length && toChar(tokens[i + 1]!.start) < stop) i++;
+      lastEnd = stop;
+      continue;
+    }
+    if (token.text === ';') {
+      flush(start);
+      lastEnd = end;
+      continue;
+    }
+    if (statementStart === undefined) statementStart = start;
+    lastEnd = end;
+  }
+  flush(Math.max(lastEnd, text.length));
+  return items;
+}
+
+/** The first keyword(s) of a statement, upper-cased: "BEGIN", "CREATE INDEX", "VACUUM" … */
+export function leadingKeywords(statement: string, count = 2): string {
+  const words = statement.replace(/--[^\n]*\n/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').trim().split(/[\s(;]+/);
+  return words.slice(0, count).join(' ').toUpperCase();
+}

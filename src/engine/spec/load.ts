@@ -1,0 +1,111 @@
+// Reads tenant-migration.json (JSONC), validates it and resolves its names and paths.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import type { z } from 'zod';
+import { usageError } from '../errors';
+import { parseQualifiedName, type QualifiedName } from '../db/sql';
+import { specSchema, type Spec, type TableSpec } from './schema';
+
+export interface ResolvedTable {
+  readonly spec: TableSpec;
+  readonly name: QualifiedName;
+  readonly index: number;
+}
+
+export interface LoadedSpec {
+  readonly spec: Spec;
+  /** Absolute path of the spec file, or undefined when given as an object. */
+  readonly file?: string;
+  /** Absolute path of the migration script. */
+  readonly scriptPath: string;
+  readonly orgsTable: QualifiedName;
+  readonly mappingTable?: QualifiedName;
+  readonly tables: readonly ResolvedTable[];
+  readonly tenantCredentials?: { table: QualifiedName; from: QualifiedName };
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
+}
+
+function fieldPath(issuePath: readonly PropertyKey[]): string {
+  return issuePath.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '') || '(top level)';
+}
+
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') return `${fieldPath(issue.path)}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'orgFrom') return `${fieldPath(issue.path)}: must be one of { "mapping": {...} }, { "parent": {...} } or { "query": {...} }`;
+    return `${fieldPath(issue.path)}: ${issue.message}`;
+  });
+}
+
+function nameAt(field: string, text: string): QualifiedName {
+  try {
+    return parseQualifiedName(text);
+  } catch (e) {
+    throw usageError(`Spec field ${field}: ${(e as Error).message}`, 'Write a table as name or schema.name; quote a part that holds a dot.');
+  }
+}
+
+export function resolveSpec(input: unknown, file?: string): LoadedSpec {
+  const result = specSchema.safeParse(input);
+  const where = file ? path.basename(file) : 'the spec';
+  if (!result.success) {
+    const problems = formatIssues(result.error);
+    throw usageError(`${where} is invalid: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+      `Fix the field named and run again; the editor checks the file against the JSON Schema as you type.`, problems);
+  }
+  const spec = result.data;
+  const folder = file ? path.dirname(file) : process.cwd();
+  const tables = spec.tables.map((table, index) => ({ spec: table, name: nameAt(`tables[${index}].name`, table.name), index }));
+  const seen = new Map<string, number>();
+  for (const t of tables) {
+    const key = `${t.name.schema ?? ''}.${t.name.name}`;
+    if (seen.has(key)) throw usageError(`Spec field tables[${t.index}].name: "${t.spec.name}" is listed twice (also tables[${seen.get(key)}])`, 'List each table once.');
+    seen.set(key, t.index);
+  }
+  for (const t of tables) {
+    if ('mapping' in t.spec.orgFrom && !spec.mapping) {
+      throw usageError(`Spec field tables[${t.index}].orgFrom uses "mapping" but the spec has no "mapping" section`, 'Add "mapping": { "table", "keyColumn", "orgColumn" } or use another orgFrom.');
+    }
+    if ('parent' in t.spec.orgFrom) nameAt(`tables[${t.index}].orgFrom.parent.table`, t.spec.orgFrom.parent.table);
+  }
+  return {
+    spec,
+    file,
+    scriptPath: path.resolve(folder, spec.script),
+    orgsTable: nameAt('orgs.table', spec.orgs.table),
+    mappingTable: spec.mapping ? nameAt('mapping.table', spec.mapping.table) : undefined,
+    tables,
+    tenantCredentials: spec.tenantCredentials
+      ? { table: nameAt('tenantCredentials.table', spec.tenantCredentials.table), from: nameAt('tenantCredentials.from', spec.tenantCredentials.from) }
+      : undefined,
+  };
+}
+
+export function parseSpecText(text: string, file?: string): LoadedSpec {
+  const errors: ParseError[] = [];
+  const value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw usageError(`${file ? path.basename(file) : 'The spec'} is not valid JSON: ${printParseErrorCode(first.error)} at ${lineAndColumn(text, first.offset)}`,
+      'Fix the syntax at that position (comments and trailing commas are allowed).');
+  }
+  return resolveSpec(value, file);
+}
+
+export function loadSpec(file: string): LoadedSpec {
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(absolute, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw usageError(`Cannot read the spec ${absolute}${code === 'ENOENT' ? ': no such file' : `: ${code}`}`,
+      'Run "tenant-migrate init" to write one, or pass --config PATH.');
+  }
+  return parseSpecText(text, absolute);
+}

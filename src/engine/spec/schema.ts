@@ -1,0 +1,59 @@
+// The migration spec (tenant-migration.json): the single source of what the migration does.
+import { z } from 'zod';
+
+const identifierPart = z.string().min(1, 'must not be empty').max(63, 'is longer than PostgreSQL\'s 63-character identifier limit')
+  .refine((s) => !s.includes('\0'), 'must not contain a NUL character');
+/** `table` or `schema.table`; a part containing a dot is written with double quotes: `"my.schema".t`. */
+const qualifiedName = z.string().min(1, 'must not be empty').describe('A table name, optionally schema-qualified (public.credentials).');
+const columnName = identifierPart.describe('A column name.');
+
+export const orgIdSchema = z.union([z.string().min(1), z.number().int()]);
+
+const orgFromMapping = z.strictObject({
+  mapping: z.strictObject({ column: columnName.describe('The column of this table matched to the mapping table\'s keyColumn.') }),
+});
+const orgFromParent = z.strictObject({
+  parent: z.strictObject({
+    table: qualifiedName.describe('The parent table; it must be migrated too, and before this one.'),
+    column: columnName.describe('The column of this table that references the parent.'),
+    references: columnName.optional().describe('The parent\'s column it references (default: the parent\'s primary key).'),
+  }),
+});
+const orgFromQuery = z.strictObject({
+  query: z.strictObject({
+    column: columnName.describe('The column of this table matched to the query\'s key.'),
+    sql: z.string().min(1).describe('A query returning (key, org_id) pairs. Trusted: written by the workspace owner.'),
+  }),
+});
+
+export const tableSpecSchema = z.strictObject({
+  name: qualifiedName,
+  orgFrom: z.union([orgFromMapping, orgFromParent, orgFromQuery]).describe('How each row\'s org is decided.'),
+});
+
+export const tenantContextSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('supabase-jwt'), claim: identifierPart.default('org_id').describe('The JWT claim that holds the org id.') }),
+  z.strictObject({ kind: z.literal('setting'), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'must be a custom setting name such as app.current_org_id') }),
+]);
+
+export const specSchema = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.literal(1).default(1),
+  orgs: z.strictObject({ table: qualifiedName, idColumn: columnName.default('id') }),
+  defaultOrgId: orgIdSchema.describe('The org given to rows with no mapping.'),
+  mapping: z.strictObject({ table: qualifiedName, keyColumn: columnName, orgColumn: columnName }).optional(),
+  orgColumn: columnName.default('org_id').describe('The column the migration adds to every table.'),
+  tables: z.array(tableSpecSchema).min(1, 'must list at least one table'),
+  tenantCredentials: z.strictObject({ table: qualifiedName, from: qualifiedName }).optional(),
+  tenantContext: tenantContextSchema,
+  script: z.string().min(1).default('scripts/migrate_to_multitenant.sql'),
+  batchSize: z.number().int().min(100).max(1_000_000).default(5000).describe('Rows per backfill batch; each batch commits.'),
+  lockTimeoutMs: z.number().int().min(10).max(600_000).default(1000),
+  tests: z.array(z.strictObject({ name: z.string().min(1), command: z.string().min(1), cwd: z.string().optional() })).default([]),
+});
+
+export type SpecInput = z.input<typeof specSchema>;
+export type Spec = z.output<typeof specSchema>;
+export type TableSpec = z.output<typeof tableSpecSchema>;
+export type TenantContext = z.output<typeof tenantContextSchema>;
+export type OrgFrom = TableSpec['orgFrom'];

@@ -1,0 +1,52 @@
+// The checklist's truth from the database: the latest status of every step, manual items, backups, migration state.
+import type { Session } from './db/session';
+import { STEPS, type StepStatus, type ChecklistStep } from './events';
+import type { MigrationModel } from './model';
+import { findTable } from './introspect';
+import { names } from './names';
+import { stateSchemaExists, lockHolder, type LockHolder } from './state';
+
+export interface StepState {
+  readonly step: ChecklistStep;
+  readonly status: StepStatus;
+  readonly finishedAt?: string;
+  readonly rows?: number;
+  readonly summary?: string;
+}
+
+export interface StatusInfo {
+  readonly database: string;
+  readonly migrated: boolean;
+  readonly tables: { table: string; hasOrgColumn: boolean; rlsForced: boolean }[];
+  readonly steps: StepState[];
+  readonly manualItems: { item: string; tickedBy: string; tickedAt: string }[];
+  readonly lastRun?: { id: number; command: string; status: string; operator: string; startedAt: string; finishedAt?: string };
+  readonly lockHeldBy?: LockHolder;
+}
+
+export async function readStatus(session: Session, m: MigrationModel): Promise<StatusInfo> {
+  const tables = [];
+  for (const t of m.tables) {
+    const info = await findTable(session, t.name);
+    tables.push({ table: `${t.name.schema}.${t.name.name}`, hasOrgColumn: !!info?.columns.some((c) => c.name === m.orgColumn && c.notNull), rlsForced: !!info?.rlsForced });
+  }
+  const migrated = tables.every((t) => t.hasOrgColumn && t.rlsForced);
+  if (!await stateSchemaExists(session)) {
+    return { database: session.description, migrated, tables, steps: STEPS.map((step) => ({ step, status: 'pending' })), manualItems: [] };
+  }
+  const latest = await session.query<{ step: ChecklistStep; status: StepStatus; finished_at: Date | null; rows: string | null; summary: string | null }>(
+    `SELECT DISTINCT ON (step) step, status, finished_at, rows::text, summary FROM ${names.state('steps')} ORDER BY step, started_at DESC`);
+  const steps = STEPS.map((step) => {
+    const row = latest.rows.find((r) => r.step === step);
+    return row ? { step, status: row.status, finishedAt: row.finished_at?.toISOString(), rows: row.rows === null ? undefined : Number(row.rows), summary: row.summary ?? undefined } : { step, status: 'pending' as StepStatus };
+  });
+  const manual = await session.query<{ item: string; ticked_by: string; ticked_at: Date }>(`SELECT item, ticked_by, ticked_at FROM ${names.state('manual_items')} ORDER BY ticked_at`);
+  const run = (await session.query<{ id: string; command: string; status: string; operator: string; started_at: Date; finished_at: Date | null }>(
+    `SELECT id::text, command, status, operator, started_at, finished_at FROM ${names.state('runs')} ORDER BY id DESC LIMIT 1`)).rows[0];
+  return {
+    database: session.description, migrated, tables, steps,
+    manualItems: manual.rows.map((r) => ({ item: r.item, tickedBy: r.ticked_by, tickedAt: r.ticked_at.toISOString() })),
+    lastRun: run ? { id: Number(run.id), command: run.command, status: run.status, operator: run.operator, startedAt: run.started_at.toISOString(), finishedAt: run.finished_at?.toISOString() } : undefined,
+    lockHeldBy: await lockHolder(session),
+  };
+}

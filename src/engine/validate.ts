@@ -1,0 +1,114 @@
+// Step 4: the guide's validation queries plus derived checks. Every count runs with row_security off: never filtered.
+import type { Session } from './db/session';
+import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
+import type { CheckResult } from './events';
+import { findTable } from './introspect';
+import type { MigrationModel, TableModel } from './model';
+import { ISOLATION_POLICY, STATE_SCHEMA } from './names';
+import { backupReaders, verifyBackups } from './backups';
+
+const count = async (session: Session, sql: string, values?: unknown[]) => Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
+const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
+const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({ name, ok: false, detail, severity });
+
+function parentOf(m: MigrationModel, t: TableModel): TableModel | undefined {
+  if (t.rule.kind !== 'parent') return undefined;
+  const parent = t.rule.parent;
+  return m.tables.find((p) => p.name.schema === parent.schema && p.name.name === parent.name);
+}
+
+async function tableChecks(session: Session, m: MigrationModel, t: TableModel): Promise<CheckResult[]> {
+  const label = displayName(t.name);
+  const org = qi(m.orgColumn);
+  const info = await findTable(session, t.name);
+  const column = info?.columns.find((c) => c.name === m.orgColumn);
+  if (!info || !column) return [bad(`${label}: ${m.orgColumn} column`, `${label} has no ${m.orgColumn} column: the migration has not run (or was rolled back)`)];
+  const results: CheckResult[] = [ok(`${label}: ${m.orgColumn} column`, `${m.orgColumn} ${column.type}${column.notNull ? ' NOT NULL' : ''}`)];
+  const nulls = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} WHERE ${org} IS NULL`);
+  results.push(nulls === 0 ? ok(`${label}: no NULL ${m.orgColumn}`, '0 rows') : bad(`${label}: no NULL ${m.orgColumn}`, `${nulls} row(s) have no org`));
+  results.push(column.notNull ? ok(`${label}: NOT NULL`, 'set') : bad(`${label}: NOT NULL`, `${m.orgColumn} is still nullable`));
+  const orphans = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} r WHERE r.${org} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = r.${org})`);
+  results.push(orphans === 0 ? ok(`${label}: every org exists`, 'every org_id references an org') : bad(`${label}: every org exists`, `${orphans} row(s) reference a missing org`));
+  const parent = parentOf(m, t);
+  if (parent && t.rule.kind === 'parent') {
+    const mismatched = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} c JOIN ${qq(parent.name)} p ON p.${qi(t.rule.references)} = c.${qi(t.rule.column)} WHERE c.${org} IS DISTINCT FROM p.${org}`);
+    results.push(mismatched === 0 ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent.name)} row's org`) : bad(`${label}: same org as parent`, `${mismatched} row(s) differ from their parent's org`));
+  }
+  results.push(info.rlsEnabled && info.rlsForced ? ok(`${label}: row-level security`, 'enabled and forced') : bad(`${label}: row-level security`, `enabled: ${info.rlsEnabled}, forced: ${info.rlsForced}`));
+  results.push(info.policies.some((p) => p.name === ISOLATION_POLICY) ? ok(`${label}: isolation policy`, ISOLATION_POLICY) : bad(`${label}: isolation policy`, `policy ${ISOLATION_POLICY} is missing`));
+  return results;
+}
+
+/** Pre-migration rows keep the org the rules give them (rows written since may carry their writer's org). */
+async function assignmentCheck(session: Session, m: MigrationModel, t: TableModel, backup: { schema: string; name: string } | undefined): Promise<CheckResult | undefined> {
+  if (t.rule.kind === 'parent' || !backup || t.info.primaryKey.length !== 1) return undefined;
+  const pairs = t.rule.kind === 'mapping'
+    ? `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}`
+    : t.rule.sql;
+  const pk = qi(t.info.primaryKey[0]!);
+  const wrong = await count(session,
+    `SELECT count(*)::text AS n FROM ${qq(t.name)} r JOIN ${qq(backup)} b ON b.${pk} = r.${pk}
+       LEFT JOIN (SELECT DISTINCT q.key, q.org_id FROM (${pairs}) q WHERE q.org_id IS NOT NULL) a ON a.key = r.${qi(t.rule.column)}
+      WHERE r.${qi(m.orgColumn)} IS DISTINCT FROM coalesce(a.org_id, $1::text::${m.orgType})`, [m.defaultOrgId]);
+  const label = displayName(t.name);
+  return wrong === 0 ? ok(`${label}: expected org assignments`, 'every pre-migration row has the org its mapping gives (or the default)')
+    : bad(`${label}: expected org assignments`, `${wrong} pre-migration row(s) carry another org than the mapping gives`);
+}
+
+async function ledgerChecks(session: Session, m: MigrationModel): Promise<CheckResult[]> {
+  if (!m.ledger) return [];
+  const ledger = qq(m.ledger.name);
+  const label = displayName(m.ledger.name);
+  if (!await findTable(session, m.ledger.name)) return [bad(`${label}: exists`, `${label} does not exist`)];
+  const from = m.ledger.from;
+  const key = qi(m.ledger.keyColumn);
+  const missing = await count(session, `SELECT count(*)::text AS n FROM ${qq(from.name)} c WHERE NOT EXISTS (SELECT 1 FROM ${ledger} l WHERE l.credential_id = c.${key})`);
+  const differing = await count(session, `SELECT count(*)::text AS n FROM ${ledger} l JOIN ${qq(from.name)} c ON c.${key} = l.credential_id WHERE l.org_id IS DISTINCT FROM c.${qi(m.orgColumn)}`);
+  const { rows } = await session.query<{ org_id: string; n: string }>(`SELECT org_id::text, count(*)::text AS n FROM ${ledger} GROUP BY org_id ORDER BY count(*) DESC`);
+  const perOrg = rows.map((r) => `${r.org_id}: ${r.n}`).join(', ');
+  const info = await findTable(session, m.ledger.name);
+  return [
+    missing === 0 ? ok(`${label}: one row per credential`, `per org: ${perOrg}`) : bad(`${label}: one row per credential`, `${missing} credential(s) have no ledger row`),
+    differing === 0 ? ok(`${label}: org matches the credential`, 'ledger and credentials agree') : bad(`${label}: org matches the credential`, `${differing} ledger row(s) disagree with their credential's org`),
+    info?.rlsEnabled && info.rlsForced ? ok(`${label}: row-level security`, 'enabled and forced') : bad(`${label}: row-level security`, 'not enabled and forced'),
+  ];
+}
+
+async function backupChecks(session: Session, m: MigrationModel): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const checks = await verifyBackups(session);
+  for (const t of m.tables) {
+    const label = displayName(t.name);
+    const check = checks.find((c) => c.record.table.schema === t.name.schema && c.record.table.name === t.name.name);
+    if (!check) { results.push(bad(`${label}: backup`, 'no backup is recorded')); continue; }
+    const backupLabel = `${STATE_SCHEMA}.${check.record.backupTable}`;
+    results.push(check.matches ? ok(`${label}: backup intact`, `${backupLabel}: ${check.record.rowCount} rows, digest matches`)
+      : bad(`${label}: backup intact`, check.present ? `${backupLabel} has ${check.actualRows} rows / a different digest than recorded` : `${backupLabel} is missing`));
+    if (check.present) {
+      const readers = await backupReaders(session, check.record);
+      results.push(readers.length === 0 ? ok(`${label}: backup private`, 'no application role can read it') : bad(`${label}: backup private`, `readable by ${readers.join(', ')}`));
+      if (t.info.primaryKey.length > 0) {
+        const pk = t.info.primaryKey.map(qi);
+        const lost = await count(session, `SELECT count(*)::text AS n FROM ${qq({ schema: STATE_SCHEMA, name: check.record.backupTable })} b WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE ${pk.map((c) => `r.${c} = b.${c}`).join(' AND ')})`);
+        results.push(lost === 0 ? ok(`${label}: no row lost`, `every one of the ${check.record.rowCount} backed-up rows is still there`)
+          : bad(`${label}: no row lost`, `${lost} backed-up row(s) are no longer in the table (deleted since the backup?)`, 'warning'));
+      }
+    }
+  }
+  return results;
+}
+
+export async function validate(session: Session, model: MigrationModel): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const backups = await verifyBackups(session);
+  for (const t of model.tables) {
+    results.push(...await tableChecks(session, model, t));
+    const record = backups.find((c) => c.record.table.schema === t.name.schema && c.record.table.name === t.name.name && c.present);
+    const check = await assignmentCheck(session, model, t, record ? { schema: STATE_SCHEMA, name: record.record.backupTable } : undefined);
+    if (check) results.push(check);
+  }
+  results.push(...await ledgerChecks(session, model));
+  results.push(...await backupChecks(session, model));
+  return results;
+}
+
