@@ -30,6 +30,8 @@ import type { LoadedSpec } from './spec/load';
 
 export const TOOL_VERSION = '0.1.0';
 
+const CHANGES_DATA = new Set(['run', 'backup', 'migrate']);
+
 export interface MigrationOptions {
   readonly database: string | ConnectionTarget;
   readonly spec: LoadedSpec;
@@ -184,6 +186,8 @@ export class Migration {
 
   private async writing<T>(command: string, body: () => Promise<T>): Promise<T> {
     const outer = !this.run;
+    // Refusals (conflicting mapping, missing default org) come before anything is written, even the run record.
+    if (outer && CHANGES_DATA.has(command)) await this.assertCanWrite();
     if (outer) await this.begin(command);
     let ok = false;
     try {
@@ -197,7 +201,7 @@ export class Migration {
 
   async prerequisites(): Promise<StepResult> {
     return this.step('prerequisites', async () => {
-      const checks = await preflight(this.session, await this.model(), await this.gaps());
+      const checks = await preflight(this.session, await this.model(), () => this.gaps());
       const failedChecks = checks.filter((c) => !c.ok && c.severity !== 'warning');
       return { summary: failedChecks.length === 0 ? `${checks.length} checks passed` : `${failedChecks.length} of ${checks.length} checks failed`, checks,
         next: failedChecks.length ? `Fix: ${failedChecks.map((c) => c.name).join(', ')}; then run again.` : undefined };
@@ -333,7 +337,9 @@ export class Migration {
         for (const next of sequence) {
           const result = await next();
           steps.push(result);
-          if (result.status === 'failed') throw failed(`${STEP_TITLES[result.step]} failed: ${result.summary}`, result.next ?? 'See the report.');
+          if (result.status !== 'failed') continue;
+          if (result.step === 'prerequisites') await this.assertCanWrite(); // conflicts and a missing default org are refusals
+          throw failed(`${STEP_TITLES[result.step]} failed: ${result.summary}`, result.next ?? 'See the report.');
         }
       });
     } catch (e) {
@@ -373,6 +379,9 @@ export function sha256(text: string): string {
 export function asMigrationError(error: unknown): MigrationError {
   if (error instanceof MigrationError) return error;
   const e = error as { message?: string; code?: string };
+  if (/would be affected by row-level security/.test(e.message ?? '')) {
+    return failed(`The tool's own query would be filtered by row-level security (${e.message})`, 'Run as the tables\' owner with BYPASSRLS or as a superuser (Supabase: the postgres role), so that counts and backups see every row.');
+  }
   if (e.code === '57P01' || /terminat|Connection terminated|ECONNRESET/.test(e.message ?? '')) {
     return failed('The database connection was lost', 'Run the same command again: every step resumes where it stopped.');
   }

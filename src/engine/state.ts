@@ -10,6 +10,7 @@ import { redact } from './redact';
 const LOCK_KEY = 7_447_313_001; // one key for every Tenant Migration run on a database
 
 export async function ensureStateSchema(session: Session): Promise<void> {
+  if (await stateSchemaExists(session)) return;
   const s = names.state;
   await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(STATE_SCHEMA)}`);
   await session.query(`REVOKE ALL ON SCHEMA ${quoteIdent(STATE_SCHEMA)} FROM PUBLIC`);
