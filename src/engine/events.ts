@@ -17,6 +17,14 @@ export const STEP_TITLES: Record<StepId, string> = {
   cleanup: 'Clean up backups',
 };
 
+/** Prerequisites the operator confirms by hand; each tick is recorded with who and when. */
+export const MANUAL_ITEMS = {
+  'full-dump': 'Full database dump taken',
+  'users-notified': 'Users notified of the maintenance window',
+  'script-reviewed': 'Migration script reviewed',
+} as const;
+export type ManualItem = keyof typeof MANUAL_ITEMS;
+
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'manual';
 
 export interface CheckResult {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { Session } from './db/session';
 import type { ConnectionTarget } from './db/connection-options';
 import { MigrationError, failed, refused, usageError } from './errors';
-import { STEP_TITLES, silentLogger, type CheckResult, type EngineEvent, type EventListener, type Logger, type StepId } from './events';
+import { MANUAL_ITEMS, STEP_TITLES, silentLogger, type ManualItem, type CheckResult, type EngineEvent, type EventListener, type Logger, type StepId } from './events';
 import { findGaps, mappingStub, type GapReport } from './gaps';
 import { JsonlLog } from './log';
 import { assertDefaultOrgExists, resolveModel, type MigrationModel } from './model';
@@ -20,7 +20,7 @@ import { renderReport, type StepOutcome } from './report';
 import { generateScript } from './script/generate';
 import { loadParser } from './script/parse';
 import { parseUnits, runScript } from './execute/runner';
-import { acquireRunLock, ensureStateSchema, finishRun, operatorName, recordStep, releaseRunLock, startRun, type RunRecord } from './state';
+import { acquireRunLock, ensureStateSchema, finishRun, operatorName, recordStep, releaseRunLock, startRun, tickManualItem, type RunRecord } from './state';
 import { redact } from './redact';
 import { displayName } from './db/sql';
 import { verifyBackups } from './backups';
@@ -308,6 +308,12 @@ export class Migration {
       return { summary: `${result.actions.length} changes undone${restored ? `; restored ${restored}` : ''}; backups kept as ${result.backupsKeptAs.join(', ') || 'none'}`, checks: [] };
     }));
     return { step, result };
+  }
+
+  /** Records that the operator did a manual prerequisite (who and when come from this machine). */
+  async tickManualItem(item: ManualItem): Promise<void> {
+    await ensureStateSchema(this.session);
+    await tickManualItem(this.session, MANUAL_ITEMS[item]);
   }
 
   async finalize(): Promise<StepResult> {
