@@ -14,9 +14,10 @@ const run = (title, command, args, env = {}) => {
 
 run('lint', 'npx', ['eslint', '.']);
 run('type check', 'npx', ['tsc', '-p', 'tsconfig.json']);
+run('type check (webview)', 'npx', ['tsc', '-p', 'tsconfig.webview.json']);
 run('build', 'node', ['scripts/build.mjs']);
 for (const major of majors) {
-  run(`engine and CLI tests on PostgreSQL ${process.env.TEST_DATABASE_URL ? '(TEST_DATABASE_URL)' : major}`, 'npx', ['mocha'], { TEST_PG_MAJOR: major });
+  run(`engine and CLI tests on PostgreSQL ${process.env.TEST_DATABASE_URL ? '(TEST_DATABASE_URL)' : major}`, 'npx', ['mocha', 'test/engine/**/*.test.ts'], { TEST_PG_MAJOR: major });
   if (process.env.TEST_DATABASE_URL) break;
 }
 if (fs.existsSync('test/vscode/run-all.mjs')) run('extension tests in a real VS Code', 'node', ['test/vscode/run-all.mjs']);

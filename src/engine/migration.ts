@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { Session } from './db/session';
 import type { ConnectionTarget } from './db/connection-options';
 import { MigrationError, failed, refused, usageError } from './errors';
-import { MANUAL_ITEMS, STEP_TITLES, silentLogger, type ManualItem, type CheckResult, type EngineEvent, type EventListener, type Logger, type StepId } from './events';
+import { MANUAL_ITEMS, STEPS, STEP_TITLES, silentLogger, type ManualItem, type CheckResult, type ChecklistStep, type EngineEvent, type EventListener, type Logger, type StepId } from './events';
 import { findGaps, mappingStub, type GapReport } from './gaps';
 import { JsonlLog } from './log';
 import { assertDefaultOrgExists, resolveModel, type MigrationModel } from './model';
@@ -31,6 +31,7 @@ import type { LoadedSpec } from './spec/load';
 export const TOOL_VERSION = '0.1.0';
 
 const CHANGES_DATA = new Set(['run', 'backup', 'migrate']);
+const SCRIPT_STEPS = new Set<StepId>(['backup', 'migrate']);
 
 export interface MigrationOptions {
   readonly database: string | ConnectionTarget;
@@ -160,20 +161,28 @@ export class Migration {
     const startedAt = new Date().toISOString();
     this.emit({ type: 'step-started', step, title: STEP_TITLES[step], at: startedAt });
     if (this.run) await recordStep(this.session, this.run, step, 'running');
+    // A cancel stops the running query on the server; the script runner does this itself for backup and migrate.
+    const signal = SCRIPT_STEPS.has(step) ? undefined : this.options.signal;
+    const cancel = () => { this.session.cancel().catch(() => undefined); };
+    signal?.addEventListener('abort', cancel, { once: true });
     let result: StepResult;
     try {
       const out = await body();
       const status = out.status ?? (out.checks.some((c) => !c.ok && c.severity !== 'warning') ? 'failed' : 'done');
       result = { ...out, step, status, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
-      const e = asMigrationError(error);
+      const e = this.options.signal?.aborted && !(error instanceof MigrationError)
+        ? failed(`Cancelled during ${STEP_TITLES[step]}; the server stopped the running query`, 'Run again to continue: every step resumes where it stopped.')
+        : asMigrationError(error);
       result = { step, status: 'failed', durationMs: Math.round(performance.now() - started), summary: e.message, next: e.next, checks: [] };
+      signal?.removeEventListener('abort', cancel);
       this.finishStep(result, startedAt);
-      if (this.run && !this.session.isClosed) await recordStep(this.session, this.run, step, 'failed', { summary: e.message, finished: true }).catch(() => undefined);
+      if (this.run && !this.session.isClosed) await recordStep(this.session, this.run, step, 'failed', { summary: e.message, detail: { checks: [], next: e.next }, finished: true }).catch(() => undefined);
       throw e;
     }
+    signal?.removeEventListener('abort', cancel);
     this.finishStep(result, startedAt);
-    if (this.run) await recordStep(this.session, this.run, step, result.status, { rows: result.rows, summary: result.summary, detail: { checks: result.checks }, finished: true });
+    if (this.run) await recordStep(this.session, this.run, step, result.status, { rows: result.rows, summary: result.summary, detail: { checks: result.checks, next: result.next }, finished: true });
     return result;
   }
 
@@ -330,17 +339,21 @@ export class Migration {
     }));
   }
 
-  /** The whole guide: stops at the first failure; the report is written either way. */
-  async runAll(): Promise<RunResult> {
+  /** The whole guide (or the part from one checklist step on): stops at the first failure; the report is written either way. */
+  async runAll(options: { from?: ChecklistStep } = {}): Promise<RunResult> {
     const steps: StepResult[] = [];
     let error: MigrationError | undefined;
     const startedAt = new Date().toISOString();
     try {
       await this.writing('run', async () => {
-        const sequence: (() => Promise<StepResult>)[] = [
-          () => this.prerequisites(), () => this.backup(), () => this.migrate(), () => this.validate(), () => this.verifyIsolation(), () => this.runTests(),
+        const sequence: [ChecklistStep, () => Promise<StepResult>][] = [
+          ['prerequisites', () => this.prerequisites()], ['backup', () => this.backup()], ['migrate', () => this.migrate()],
+          ['validate', () => this.validate()], ['isolation', () => this.verifyIsolation()], ['tests', () => this.runTests()],
         ];
-        for (const next of sequence) {
+        const from = STEPS.indexOf(options.from ?? 'prerequisites');
+        for (const [id, next] of sequence) {
+          if (STEPS.indexOf(id) < from) continue;
+          if (this.options.signal?.aborted) throw failed(`Cancelled before ${STEP_TITLES[id]}`, 'Run again to continue: every step resumes where it stopped.');
           const result = await next();
           steps.push(result);
           if (result.status !== 'failed') continue;
@@ -387,6 +400,9 @@ export function asMigrationError(error: unknown): MigrationError {
   const e = error as { message?: string; code?: string };
   if (/would be affected by row-level security/.test(e.message ?? '')) {
     return failed(`The tool's own query would be filtered by row-level security (${e.message})`, 'Run as the tables\' owner with BYPASSRLS or as a superuser (Supabase: the postgres role), so that counts and backups see every row.');
+  }
+  if (e.code === '55P03') {
+    return failed(`A lock could not be obtained in time (${e.message})`, 'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.');
   }
   if (e.code === '57P01' || /terminat|Connection terminated|ECONNRESET/.test(e.message ?? '')) {
     return failed('The database connection was lost', 'Run the same command again: every step resumes where it stopped.');

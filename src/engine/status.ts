@@ -1,6 +1,6 @@
 // The checklist's truth from the database: the latest status of every step, manual items, backups, migration state.
 import type { Session } from './db/session';
-import { STEPS, type StepStatus, type ChecklistStep } from './events';
+import { STEPS, type CheckResult, type StepStatus, type ChecklistStep } from './events';
 import type { MigrationModel } from './model';
 import { findTable } from './introspect';
 import { names } from './names';
@@ -9,9 +9,14 @@ import { stateSchemaExists, lockHolder, type LockHolder } from './state';
 export interface StepState {
   readonly step: ChecklistStep;
   readonly status: StepStatus;
+  readonly startedAt?: string;
   readonly finishedAt?: string;
+  readonly durationMs?: number;
   readonly rows?: number;
   readonly summary?: string;
+  /** What to do next, recorded when the step failed or has failed checks. */
+  readonly next?: string;
+  readonly checks?: CheckResult[];
 }
 
 export interface StatusInfo {
@@ -22,6 +27,8 @@ export interface StatusInfo {
   readonly manualItems: { item: string; tickedBy: string; tickedAt: string }[];
   readonly lastRun?: { id: number; command: string; status: string; operator: string; startedAt: string; finishedAt?: string };
   readonly lockHeldBy?: LockHolder;
+  /** The latest completed rollback: steps recorded before it describe a migration that has been undone. */
+  readonly lastRollback?: { readonly at: string; readonly summary?: string };
 }
 
 export async function readStatus(session: Session, m: MigrationModel): Promise<StatusInfo> {
@@ -34,11 +41,17 @@ export async function readStatus(session: Session, m: MigrationModel): Promise<S
   if (!await stateSchemaExists(session)) {
     return { database: session.description, migrated, tables, steps: STEPS.map((step) => ({ step, status: 'pending' })), manualItems: [] };
   }
-  const latest = await session.query<{ step: ChecklistStep; status: StepStatus; finished_at: Date | null; rows: string | null; summary: string | null }>(
-    `SELECT DISTINCT ON (step) step, status, finished_at, rows::text, summary FROM ${names.state('steps')} ORDER BY step, started_at DESC`);
-  const steps = STEPS.map((step) => {
+  const latest = await session.query<{ step: ChecklistStep; status: StepStatus; started_at: Date; finished_at: Date | null; rows: string | null; summary: string | null; detail: { checks?: CheckResult[]; next?: string } | null }>(
+    `SELECT DISTINCT ON (step) step, status, started_at, finished_at, rows::text, summary, detail FROM ${names.state('steps')} ORDER BY step, started_at DESC`);
+  const steps = STEPS.map((step): StepState => {
     const row = latest.rows.find((r) => r.step === step);
-    return row ? { step, status: row.status, finishedAt: row.finished_at?.toISOString(), rows: row.rows === null ? undefined : Number(row.rows), summary: row.summary ?? undefined } : { step, status: 'pending' as StepStatus };
+    if (!row) return { step, status: 'pending' };
+    return {
+      step, status: row.status, startedAt: row.started_at.toISOString(), finishedAt: row.finished_at?.toISOString(),
+      durationMs: row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : undefined,
+      rows: row.rows === null ? undefined : Number(row.rows), summary: row.summary ?? undefined,
+      next: row.detail?.next ?? undefined, checks: row.detail?.checks ?? undefined,
+    };
   });
   const manual = await session.query<{ item: string; ticked_by: string; ticked_at: Date }>(`SELECT item, ticked_by, ticked_at FROM ${names.state('manual_items')} ORDER BY ticked_at`);
   const run = (await session.query<{ id: string; command: string; status: string; operator: string; started_at: Date; finished_at: Date | null }>(
@@ -48,5 +61,12 @@ export async function readStatus(session: Session, m: MigrationModel): Promise<S
     manualItems: manual.rows.map((r) => ({ item: r.item, tickedBy: r.ticked_by, tickedAt: r.ticked_at.toISOString() })),
     lastRun: run ? { id: Number(run.id), command: run.command, status: run.status, operator: run.operator, startedAt: run.started_at.toISOString(), finishedAt: run.finished_at?.toISOString() } : undefined,
     lockHeldBy: await lockHolder(session),
+    lastRollback: await lastRollback(session),
   };
+}
+
+async function lastRollback(session: Session): Promise<StatusInfo['lastRollback']> {
+  const row = (await session.query<{ finished_at: Date; summary: string | null }>(
+    `SELECT finished_at, summary FROM ${names.state('steps')} WHERE step = 'rollback' AND status = 'done' AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1`)).rows[0];
+  return row ? { at: row.finished_at.toISOString(), summary: row.summary ?? undefined } : undefined;
 }

@@ -15,7 +15,7 @@ const STEP_TITLES: Record<ScriptStep, string> = {
   constraints: 'NOT NULL through a validated CHECK; the foreign key NOT VALID, then validated',
   indexes: 'Indexes, built CONCURRENTLY',
   ledger: 'The tenant_credentials ledger',
-  rls: 'Row-level security: enabled, forced and the tenant policies, on all tables in one transaction',
+  rls: 'Row-level security: enabled, forced and the tenant policies, one table per transaction',
   vacuum: 'VACUUM ANALYZE of the rewritten tables',
 };
 

@@ -334,7 +334,9 @@ END
     `INSERT INTO ${ledgerTable} (credential_id, org_id, source)
 SELECT c.${qi(keyColumn)}, c.${org}, ${source} FROM ${qq(from.name)} AS c${join}
 ON CONFLICT (credential_id) DO NOTHING;`,
-    doBlock(`  IF NOT ${conExists(credFk)} THEN
+    doBlock(`  -- The application locks ${qq(from.name)} before the ledger (the sync trigger): take them in that order too.
+  LOCK TABLE ${qq(from.name)} IN SHARE ROW EXCLUSIVE MODE;
+  IF NOT ${conExists(credFk)} THEN
     ALTER TABLE ${ledgerTable} ADD CONSTRAINT ${qi(credFk)} FOREIGN KEY (credential_id) REFERENCES ${qq(from.name)} (${qi(keyColumn)}) ON DELETE CASCADE NOT VALID;
   END IF;
   IF NOT ${conExists(orgFk)} THEN
@@ -350,7 +352,7 @@ ON CONFLICT (credential_id) DO NOTHING;`,
   ];
 }
 
-/** Row-level security on every tenant table at once, in one transaction. */
+/** Row-level security: enabled, forced and the policies, each table in one transaction. */
 export function rowLevelSecurity(m: MigrationModel): string[] {
   const current = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
   const targets: { name: { schema: string; name: string }; snapshot: boolean; column: string }[] =
@@ -374,7 +376,9 @@ export function rowLevelSecurity(m: MigrationModel): string[] {
       USING (${org} = ${current}) WITH CHECK (${org} = ${current});
   END IF;`;
   });
-  return [doBlock(body.join('\n'))];
+  // One table per transaction: holding a single ACCESS EXCLUSIVE lock at a time cannot deadlock with the
+  // application, whose inserts lock a child table and then its parent (foreign-key checks).
+  return body.map((block) => doBlock(block));
 }
 
 export function vacuum(m: MigrationModel): string[] {
