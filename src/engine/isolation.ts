@@ -6,6 +6,7 @@ import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
 import type { TenantContext } from './spec/schema';
 import { findTable, type TableInfo } from './introspect';
+import { MEMBER_POLICY } from './names';
 
 export type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 export type Actor = 'own org' | 'another org' | 'no tenant context' | 'anonymous' | 'service role';
@@ -15,7 +16,8 @@ export interface Probe {
   readonly table: string;
   readonly operation: Operation;
   readonly actor: Actor;
-  readonly expected: 'allow' | 'deny';
+  /** 'either': the table kept its own permissive policies, which decide what a member may do in their org. */
+  readonly expected: 'allow' | 'deny' | 'either';
   readonly outcome: Outcome;
   readonly ok: boolean;
   readonly detail: string;
@@ -95,9 +97,15 @@ async function probe(session: Session, setup: string[], sql: string): Promise<{ 
   }
 }
 
-function judge(expected: 'allow' | 'deny', result: { rows: number; error?: string; code?: string }): { outcome: Outcome; ok: boolean } {
+function judge(expected: Probe['expected'], result: { rows: number; error?: string; code?: string }): { outcome: Outcome; ok: boolean } {
+  // A constraint that stopped the write (foreign key, unique, not null) means the policies let it through.
+  if (result.code && /^23/.test(result.code)) return judgeOutcome(expected, 'allowed');
   if (result.error && !['42501'].includes(result.code ?? '')) return { outcome: 'inconclusive', ok: expected === 'deny' && /row-level security|permission denied/.test(result.error) };
-  const outcome: Outcome = result.error ? 'denied (error)' : result.rows > 0 ? 'allowed' : 'denied (no rows)';
+  return judgeOutcome(expected, result.error ? 'denied (error)' : result.rows > 0 ? 'allowed' : 'denied (no rows)');
+}
+
+function judgeOutcome(expected: Probe['expected'], outcome: Outcome): { outcome: Outcome; ok: boolean } {
+  if (expected === 'either') return { outcome, ok: true };
   return { outcome, ok: expected === 'allow' ? outcome === 'allowed' : outcome !== 'allowed' };
 }
 
@@ -107,8 +115,9 @@ async function probeTable(session: Session, m: MigrationModel, t: Target, role: 
   const [own, other] = await twoOrgs(session, t);
   if (!own || !other) return [{ table: label, operation: 'SELECT', actor: 'own org', expected: 'allow', outcome: 'inconclusive', ok: false, detail: 'needs rows of at least two orgs to probe' }];
   const ownRow = (await sampleRow(session, t, own))!;
-  const actors: { actor: Actor; setup: string[]; expected: 'allow' | 'deny' }[] = [
-    { actor: 'own org', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, own, ownRow)], expected: 'allow' },
+  const memberAccess = t.info.policies.some((p) => p.name === MEMBER_POLICY);
+  const actors: { actor: Actor; setup: string[]; expected: Probe['expected'] }[] = [
+    { actor: 'own org', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, own, ownRow)], expected: memberAccess ? 'allow' : 'either' },
     { actor: 'another org', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, other, ownRow)], expected: 'deny' },
     { actor: 'no tenant context', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, null, undefined)], expected: 'deny' },
   ];

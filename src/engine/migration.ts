@@ -12,7 +12,7 @@ import { findGaps, mappingStub, type GapReport } from './gaps';
 import { JsonlLog } from './log';
 import { assertDefaultOrgExists, resolveModel, type MigrationModel } from './model';
 import { buildPlan, type Plan } from './plan';
-import { preflight } from './preflight';
+import { assertWritableSession, preflight } from './preflight';
 import { validate } from './validate';
 import { verifyIsolation, type Probe } from './isolation';
 import { rollback, type RollbackOptions, type RollbackResult } from './rollback';
@@ -195,9 +195,14 @@ export class Migration {
 
   private async writing<T>(command: string, body: () => Promise<T>): Promise<T> {
     const outer = !this.run;
-    // Refusals (conflicting mapping, missing default org) come before anything is written, even the run record.
-    if (outer && CHANGES_DATA.has(command)) await this.assertCanWrite();
-    if (outer) await this.begin(command);
+    // A bad spec, an unusable session and refusals (conflicting mapping, missing default org) are reported
+    // before anything is written, even the run record.
+    if (outer) {
+      await this.model();
+      await assertWritableSession(this.session, await this.model());
+      if (CHANGES_DATA.has(command)) await this.assertCanWrite();
+      await this.begin(command);
+    }
     let ok = false;
     try {
       const result = await body();
@@ -271,7 +276,7 @@ export class Migration {
     return this.writing('verify-isolation', () => this.step('isolation', async () => {
       const { probes, bypasses } = await verifyIsolation(this.session, await this.model());
       const checks: CheckResult[] = [
-        ...probes.map((p) => ({ name: `${p.table} ${p.operation} as ${p.actor}`, ok: p.ok, detail: `expected ${p.expected}, ${p.outcome}${p.ok ? '' : `: ${p.detail}`}` })),
+        ...probes.map((p) => ({ name: `${p.table} ${p.operation} as ${p.actor}`, ok: p.ok, detail: p.expected === 'either' ? `${p.outcome} (the table's own policies decide within the org)` : `expected ${p.expected}, ${p.outcome}${p.ok ? '' : `: ${p.detail}`}` })),
         ...bypasses,
       ];
       const failures = probes.filter((p) => !p.ok).length;
@@ -400,6 +405,12 @@ export function asMigrationError(error: unknown): MigrationError {
   const e = error as { message?: string; code?: string };
   if (/would be affected by row-level security/.test(e.message ?? '')) {
     return failed(`The tool's own query would be filtered by row-level security (${e.message})`, 'Run as the tables\' owner with BYPASSRLS or as a superuser (Supabase: the postgres role), so that counts and backups see every row.');
+  }
+  if (e.code === '25006') {
+    return failed(`The session is read-only (${e.message})`, 'Connect to the primary server as a user that can write (default_transaction_read_only off).');
+  }
+  if (e.code === '42501') {
+    return failed(`Permission denied: ${e.message}`, 'Run as the owner of the tables (Supabase: the postgres role), or GRANT the privilege named.');
   }
   if (e.code === '55P03') {
     return failed(`A lock could not be obtained in time (${e.message})`, 'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.');

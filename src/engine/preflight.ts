@@ -4,6 +4,7 @@ import { displayName, quoteIdent, quoteQualified } from './db/sql';
 import type { CheckResult } from './events';
 import type { GapReport } from './gaps';
 import type { MigrationModel } from './model';
+import { failed } from './errors';
 
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
 const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({ name, ok: false, detail, severity });
@@ -57,4 +58,19 @@ export async function preflight(session: Session, model: MigrationModel, findGap
 async function freeSpaceHint(session: Session): Promise<string> {
   const { rows } = await session.query<{ size: string }>(`SELECT pg_database_size(current_database())::text AS size`);
   return `; the database is ${formatBytes(Number(rows[0]!.size))} now`;
+}
+
+/** The checks a writing command cannot do without, before it writes its own state: refuses with what to do. */
+export async function assertWritableSession(session: Session, model: MigrationModel): Promise<void> {
+  const { rows } = await session.query<{ recovery: boolean; readonly: string; create: boolean; user: string }>(
+    `SELECT pg_is_in_recovery() AS recovery, current_setting('transaction_read_only') AS readonly,
+            has_database_privilege(current_database(), 'CREATE') OR to_regnamespace('tenant_migration') IS NOT NULL AS create, current_user AS user`);
+  const s = rows[0]!;
+  if (s.recovery) throw failed(`${session.target.host}:${session.target.port} is a standby in recovery: it cannot be migrated`, 'Connect to the primary server.');
+  if (s.readonly === 'on') throw failed(`The session of ${s.user} is read-only (default_transaction_read_only is on)`, 'Connect as a user that can write, to the primary server.');
+  if (!s.create) throw failed(`${s.user} may not create the state schema tenant_migration in ${session.target.database}`, `Run as the owner of the tables (Supabase: postgres), or GRANT CREATE ON DATABASE ${session.target.database} TO ${s.user}.`);
+  for (const t of model.tables) {
+    const owner = (await session.query<{ ok: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS ok`, [t.info.owner])).rows[0]!.ok;
+    if (!owner) throw failed(`${s.user} does not own ${displayName(t.name)} (owned by ${t.info.owner}), so it cannot add the org column`, `Run as ${t.info.owner} or a member of it.`);
+  }
 }

@@ -83,7 +83,12 @@ function run(command: string, args: string[], runAs: RunAs): void {
   if (result.status !== 0) throw new Error(`${path.basename(command)} failed: ${result.stderr || result.error?.message}`);
 }
 
-export async function startEmbeddedServer(major: PgMajor = 17, log: (line: string) => void = () => {}): Promise<EmbeddedServer> {
+/**
+ * @param settings extra server settings (`-c name=value`), appended after the defaults so that they win;
+ *   the benchmarks use it (for example a larger max_wal_size). Tests pass none.
+ */
+export async function startEmbeddedServer(major: PgMajor = 17, log: (line: string) => void = () => {},
+  settings: Readonly<Record<string, string | number>> = {}): Promise<EmbeddedServer> {
   const runAs = postgresUser();
   const bin = reachableBinaries(binariesFor(major), runAs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tenant-migration-pg${major}-`));
@@ -101,7 +106,8 @@ export async function startEmbeddedServer(major: PgMajor = 17, log: (line: strin
   const port = await freePort();
   const server: ChildProcess = spawn(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dir,
     '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-    '-c', 'max_connections=200', '-c', 'shared_buffers=256MB'], { ...runAs, stdio: ['ignore', 'ignore', 'pipe'] });
+    '-c', 'max_connections=200', '-c', 'shared_buffers=256MB',
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])], { ...runAs, stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     server.stderr!.on('data', (chunk: Buffer) => {

@@ -320,6 +320,11 @@ export function ledger(m: MigrationModel): string[] {
   source text NOT NULL,
   assigned_at timestamptz NOT NULL DEFAULT now()
 );`,
+    // The ledger is readable by exactly the roles that can read the credentials (row-level security scopes it to the org).
+    doBlock(`  FOR grant_row IN SELECT pg_get_userbyid(a.grantee) AS role, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
+      WHERE c.oid = ${regclass(from.name)} AND a.grantee <> 0 AND a.grantee <> c.relowner AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE') LOOP
+    EXECUTE format('GRANT %s ON ${ledgerTable.replace(/%/g, '%%')} TO %I', grant_row.privilege_type, grant_row.role);
+  END LOOP;`).replace('\nBEGIN\n', '\nDECLARE\n  grant_row record;\nBEGIN\n'),
     `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`
 BEGIN
   IF NEW.${org} IS NULL THEN RETURN NULL; END IF;

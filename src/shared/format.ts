@@ -1,0 +1,20 @@
+// Number and size formatting for the plan preview. Pure: no 'vscode', no DOM.
+
+/** 1 234 567 → "1,234,567" (en-US grouping, so screenshots and tests do not depend on the machine's locale). */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Bytes in binary units, one decimal above a kilobyte ("72.0 kB"), as the CLI prints them. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/** "1 row", "3 rows". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
