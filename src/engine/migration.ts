@@ -349,28 +349,51 @@ export class Migration {
     const steps: StepResult[] = [];
     let error: MigrationError | undefined;
     const startedAt = new Date().toISOString();
+    let reportPath = '';
     try {
       await this.writing('run', async () => {
-        const sequence: [ChecklistStep, () => Promise<StepResult>][] = [
-          ['prerequisites', () => this.prerequisites()], ['backup', () => this.backup()], ['migrate', () => this.migrate()],
-          ['validate', () => this.validate()], ['isolation', () => this.verifyIsolation()], ['tests', () => this.runTests()],
-        ];
-        const from = STEPS.indexOf(options.from ?? 'prerequisites');
-        for (const [id, next] of sequence) {
-          if (STEPS.indexOf(id) < from) continue;
-          if (this.options.signal?.aborted) throw failed(`Cancelled before ${STEP_TITLES[id]}`, 'Run again to continue: every step resumes where it stopped.');
-          const result = await next();
-          steps.push(result);
-          if (result.status !== 'failed') continue;
-          if (result.step === 'prerequisites') await this.assertCanWrite(); // conflicts and a missing default org are refusals
-          throw failed(`${STEP_TITLES[result.step]} failed: ${result.summary}`, result.next ?? 'See the report.');
+        try {
+          await this.runSequence(options.from ?? 'prerequisites', steps);
+        } finally {
+          // The report is written either way, and recorded as a step while the run still holds the lock.
+          await this.step('report', async () => {
+            reportPath = await this.writeReport(startedAt);
+            return { summary: path.basename(reportPath), checks: [] };
+          }).catch(() => undefined);
         }
       });
     } catch (e) {
       error = asMigrationError(e);
     }
-    const reportPath = await this.writeReport(startedAt);
+    if (!reportPath) reportPath = await this.writeReport(startedAt);
     return { ok: !error, steps, reportPath, error };
+  }
+
+  private async runSequence(first: ChecklistStep, steps: StepResult[]): Promise<void> {
+    const sequence: [ChecklistStep, () => Promise<StepResult>][] = [
+      ['prerequisites', () => this.prerequisites()], ['preview', () => this.preview()], ['backup', () => this.backup()], ['migrate', () => this.migrate()],
+      ['validate', () => this.validate()], ['isolation', () => this.verifyIsolation()], ['tests', () => this.runTests()],
+    ];
+    const from = STEPS.indexOf(first);
+    for (const [id, next] of sequence) {
+      if (STEPS.indexOf(id) < from) continue;
+      if (this.options.signal?.aborted) throw failed(`Cancelled before ${STEP_TITLES[id]}`, 'Run again to continue: every step resumes where it stopped.');
+      const result = await next();
+      steps.push(result);
+      if (result.status !== 'failed') continue;
+      if (result.step === 'prerequisites') await this.assertCanWrite(); // conflicts and a missing default org are refusals
+      throw failed(`${STEP_TITLES[result.step]} failed: ${result.summary}`, result.next ?? 'See the report.');
+    }
+  }
+
+  /** Step 1 inside a run: the plan and its mapping gaps, recorded like any step (nothing is written). */
+  async preview(): Promise<StepResult> {
+    return this.step('preview', async () => {
+      const plan = await this.plan();
+      const toDefault = plan.gaps.tables.reduce((n, t) => n + t.toDefault, 0);
+      const checks: CheckResult[] = plan.gaps.findings.map((f) => ({ name: `${f.table}: ${f.kind}`, ok: !f.blocking, detail: f.message, severity: f.blocking ? 'error' : 'warning' }));
+      return { summary: `${plan.statements.length} statements; ${toDefault} row(s) get the default org`, checks: checks.map((c) => (c.ok ? { ...c, severity: undefined } : c)) };
+    });
   }
 
   async writeReport(startedAt = new Date().toISOString()): Promise<string> {
@@ -380,7 +403,7 @@ export class Migration {
     const markdown = renderReport({
       database: this.session.description, operator: operatorName(), startedAt, finishedAt: new Date().toISOString(), toolVersion: TOOL_VERSION,
       scriptPath: path.relative(path.dirname(this.spec.file ?? '.'), this.spec.scriptPath), scriptChecksum: sha256(text),
-      steps: this.outcomes, gaps: this.gapsCache, manualItems: manual.map((m) => ({ item: m.item, tickedBy: m.ticked_by, tickedAt: m.ticked_at.toISOString() })),
+      steps: this.outcomes.length > 0 ? this.outcomes : await this.recordedOutcomes(), gaps: this.gapsCache, manualItems: manual.map((m) => ({ item: m.item, tickedBy: m.ticked_by, tickedAt: m.ticked_at.toISOString() })),
     });
     const folder = path.join(this.workFolder, 'reports');
     fs.mkdirSync(folder, { recursive: true });
@@ -388,6 +411,12 @@ export class Migration {
     fs.writeFileSync(file, markdown);
     fs.writeFileSync(path.join(folder, 'latest.md'), markdown);
     return file;
+  }
+
+  /** For a report written in a later process: the steps as the database recorded them. */
+  private async recordedOutcomes(): Promise<StepOutcome[]> {
+    const status = await this.status();
+    return status.steps.map((st) => ({ step: st.step, status: st.status === 'done' || st.status === 'failed' || st.status === 'skipped' ? st.status : 'pending', rows: st.rows, summary: st.summary }));
   }
 
   async close(): Promise<void> {
