@@ -34,6 +34,9 @@ export async function preflight(session: Session, model: MigrationModel, findGap
     const owner = (await session.query<{ ok: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS ok`, [t.info.owner])).rows[0]!.ok;
     results.push(owner ? ok(`Owner of ${displayName(t.name)}`, `owned by ${t.info.owner}`) : bad(`Owner of ${displayName(t.name)}`, `owned by ${t.info.owner}; ${server.user} must own it (or be a member of ${t.info.owner}) to alter it`));
   }
+  const replica = await canUseReplicaMode(session);
+  results.push(replica ? ok('Backfill without firing triggers', `${server.user} may set session_replication_role`)
+    : bad('Backfill without firing triggers', `${server.user} may not set session_replication_role, which the backfill uses so that the tables' own triggers (updated_at …) do not fire: run as a superuser or Supabase's postgres role, or GRANT SET ON PARAMETER session_replication_role TO ${server.user} (PostgreSQL 15+)`));
   const create = (await session.query<{ ok: boolean }>(`SELECT has_database_privilege(current_database(), 'CREATE') AS ok`)).rows[0]!.ok;
   results.push(create ? ok('Can create the state schema', 'CREATE on the database') : bad('Can create the state schema', `${server.user} lacks CREATE on the database (for schema tenant_migration)`));
   const defaultOrg = (await session.query(`SELECT 1 FROM ${quoteQualified(model.orgs.name)} WHERE ${quoteIdent(model.orgs.idColumn)} = $1::text::${model.orgType}`, [model.defaultOrgId])).rows.length > 0;
@@ -73,4 +76,11 @@ export async function assertWritableSession(session: Session, model: MigrationMo
     const owner = (await session.query<{ ok: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS ok`, [t.info.owner])).rows[0]!.ok;
     if (!owner) throw failed(`${s.user} does not own ${displayName(t.name)} (owned by ${t.info.owner}), so it cannot add the org column`, `Run as ${t.info.owner} or a member of it.`);
   }
+}
+
+async function canUseReplicaMode(session: Session): Promise<boolean> {
+  return session.transaction(async () => {
+    await session.query(`SELECT set_config('session_replication_role', 'replica', true)`);
+    return true;
+  }).catch(() => false);
 }
