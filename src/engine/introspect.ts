@@ -64,7 +64,7 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
         WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`, [row.oid]);
   const policies = await session.query<PolicyInfo>(
       `SELECT polname AS name, polpermissive AS permissive, polcmd::text AS command,
-              ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END FROM unnest(polroles) r) AS roles
+              ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END FROM unnest(polroles) r)::text[] AS roles
          FROM pg_policy WHERE polrelid = $1 ORDER BY polname`, [row.oid]);
   const foreignKeys = await session.query<{ name: string; columns: string[]; schema: string; table: string; refcolumns: string[] }>(
       `SELECT con.conname AS name,

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { loadParser, splitWith } from '../../src/engine/script/parse';
+import { SqlDocument } from '../../src/engine/sql/document';
+import { evaluate, expectationIn, parseExpectation, summarize, type Expectation } from '../../src/engine/sql/expectations';
+import { MigrationLinter } from '../../src/engine/sql/lint';
+import { runStatement } from '../../src/engine/sql/run-statement';
+import { describeRelation } from '../../src/engine/sql/describe';
+import { Session } from '../../src/engine/db/session';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { migrateFully, makeWorkspace } from '../support/migration-helpers';
+import { ORG_PREFIX } from '../fixtures/legacy-data';
+
+const org = (n: number) => `${ORG_PREFIX}${n.toString(16).padStart(12, '0')}`;
+
+describe('SQL editor engine', () => {
+  let parser: Awaited<ReturnType<typeof loadParser>>;
+  before(async () => { parser = await loadParser(); });
+
+  describe('expectations', () => {
+    it('parses the forms a person writes, and says how to fix a bad one', () => {
+      assert.deepEqual(parseExpectation('0'), { kind: 'value', value: '0', text: '0' });
+      assert.deepEqual(parseExpectation('empty'), { kind: 'empty', text: 'empty' });
+      assert.deepEqual(parseExpectation('rows = 3'), { kind: 'rows', op: '=', count: 3, text: 'rows = 3' });
+      assert.deepEqual(parseExpectation("'it''s'"), { kind: 'value', value: "it's", text: "'it''s'" });
+      assert.match((parseExpectation('zero') as { error: string }).error, /write a value/);
+      assert.deepEqual(expectationIn('\n-- a note\n-- expect: rows > 1\n'), { kind: 'rows', op: '>', count: 1, text: 'rows > 1' });
+      assert.equal(expectationIn('\n-- nothing here\n'), undefined);
+    });
+
+    it('evaluates against a result and summarises it inline', () => {
+      const one = { rows: [{ count: '0' }], fields: ['count'] };
+      assert.deepEqual(evaluate(parseExpectation('0') as Expectation, one), { ok: true, actual: '0' });
+      assert.deepEqual(evaluate(parseExpectation('1') as Expectation, one), { ok: false, actual: '0' });
+      assert.deepEqual(evaluate(parseExpectation('empty') as Expectation, one), { ok: false, actual: '1 row' });
+      assert.deepEqual(evaluate(parseExpectation('rows >= 1') as Expectation, one), { ok: true, actual: '1 row' });
+      assert.equal(summarize(one), '→ 0');
+      assert.equal(summarize({ rows: [{ a: 1 }, { a: 2 }], fields: ['a'] }), '→ 2 rows');
+      assert.equal(summarize({ rows: [], fields: ['a'] }), '→ empty');
+    });
+  });
+
+  describe('incremental splitting', () => {
+    it('after any edit, gives exactly what a full split gives', () => {
+      const base = [
+        "-- expect: 0\nSELECT count(*) FROM credentials WHERE org_id IS NULL;",
+        "\\d+ credentials",
+        "DO $$ BEGIN RAISE NOTICE 'a;b'; END $$;",
+        "SELECT 'it''s; fine' AS x;",
+        "/* a block; comment */ UPDATE reports SET title = title WHERE id = 1;",
+        "SELECT 1",
+      ].join('\n');
+      let seed = 42;
+      const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+      const pieces = [';', "'", '$$', '\n', 'SELECT 2;', ' ', '--', 'x', '\\d t\n', '/*', '*/'];
+      const doc = new SqlDocument(parser.scanSync);
+      let text = base;
+      doc.update(text);
+      let compared = 0;
+      for (let i = 0; i < 400; i++) {
+        const at = random(text.length + 1);
+        const cut = random(3) === 0 ? random(6) : 0;
+        text = text.slice(0, at) + (random(4) === 0 ? '' : pieces[random(pieces.length)]) + text.slice(Math.min(text.length, at + cut));
+        let full;
+        try { full = splitWith(parser.scanSync, text); } catch { doc.update(base); text = base; continue; }
+        assert.deepEqual(doc.update(text).map((s) => s.item), full, `after edit ${i}: ${JSON.stringify(text)}`);
+        compared++;
+      }
+      assert.ok(compared > 200);
+    });
+  });
+
+  describe('lint', () => {
+    const lint = (sql: string, rows?: Map<string, number>) => new MigrationLinter(parser.parseSync).lint(splitWith(parser.scanSync, sql), { tableRows: rows });
+
+    it('flags long strong locks on large tables, with mechanical fixes', () => {
+      const sql = "ALTER TABLE credentials ADD COLUMN org_id uuid;\nCREATE INDEX i ON credentials (org_id);\nALTER TABLE credentials ADD CONSTRAINT f FOREIGN KEY (org_id) REFERENCES orgs (id);\nALTER TABLE credentials ALTER COLUMN org_id SET NOT NULL;\nUPDATE credentials SET org_id = NULL;";
+      const codes = lint(sql).map((d) => d.code);
+      assert.deepEqual(codes, ['lock-timeout', 'not-idempotent', 'index-concurrently', 'not-idempotent', 'foreign-key-not-valid', 'set-not-null', 'whole-table-write']);
+      const fix = lint(sql).find((d) => d.code === 'index-concurrently')!.fix!;
+      const fixed = sql.slice(0, fix.start) + fix.text + sql.slice(fix.end);
+      assert.match(fixed, /CREATE INDEX CONCURRENTLY i ON credentials/);
+    });
+
+    it('accepts the safe forms, and small tables', () => {
+      const safe = "SET lock_timeout = '1s';\nALTER TABLE credentials ADD COLUMN IF NOT EXISTS org_id uuid;\nALTER TABLE credentials ADD CONSTRAINT c CHECK (org_id IS NOT NULL) NOT VALID;\nALTER TABLE credentials VALIDATE CONSTRAINT c;\nALTER TABLE credentials ALTER COLUMN org_id SET NOT NULL;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON credentials (org_id);\nALTER TABLE credentials ADD CONSTRAINT f FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID;";
+      assert.deepEqual(lint(safe), []);
+      assert.deepEqual(lint("SET lock_timeout = '1s';\nCREATE INDEX IF NOT EXISTS i ON tiny (x);", new Map([['tiny', 12]])), []);
+    });
+  });
+
+  describe('running statements', () => {
+    let db: TestDatabase;
+    let session: Session;
+    before(async () => {
+      db = await createTestDatabase();
+      await migrateFully(db.url, makeWorkspace());
+      session = await Session.open(db.url);
+    });
+    after(async () => { await session.close(); await db.drop(); });
+
+    it('runs read-only and rolls back by default', async () => {
+      const r = await runStatement(session, 'SELECT count(*) FROM credentials WHERE org_id IS NULL', { kind: 'read' }, { timeoutMs: 5000 });
+      assert.equal(summarize(r), '→ 0');
+      await assert.rejects(runStatement(session, `DELETE FROM reports`, { kind: 'read' }, { timeoutMs: 5000 }), /read-only transaction/);
+      assert.ok(Number((await db.client.query('SELECT count(*) FROM reports')).rows[0].count) > 0);
+    });
+
+    it('runs as a tenant: only that org\'s rows, rolled back', async () => {
+      const r = await runStatement(session, 'SELECT DISTINCT org_id::text FROM reports', { kind: 'tenant', org: org(2), role: 'authenticated', context: { kind: 'supabase-jwt', claim: 'org_id' } }, { timeoutMs: 5000 });
+      assert.deepEqual(r.rows, [{ org_id: org(2) }]);
+      const role = await session.query('SELECT current_user AS u');
+      assert.equal(role.rows[0].u, 'postgres', 'the tenant role leaked out of the transaction');
+    });
+
+    it('writes only when asked, and applies the statement timeout', async () => {
+      await runStatement(session, `UPDATE reports SET title = 'edited' WHERE id = 1`, { kind: 'write' }, { timeoutMs: 5000 });
+      assert.equal((await db.client.query('SELECT title FROM reports WHERE id = 1')).rows[0].title, 'edited');
+      await assert.rejects(runStatement(session, 'SELECT pg_sleep(2)', { kind: 'read' }, { timeoutMs: 100 }), /statement timeout/);
+      const plan = await runStatement(session, 'SELECT * FROM reports WHERE org_id = $$x$$::uuid', { kind: 'explain' }, { timeoutMs: 5000 }).catch((e: Error) => e);
+      assert.ok(plan instanceof Error, 'a bad uuid should fail');
+      const explain = await runStatement(session, 'SELECT * FROM reports', { kind: 'explain' }, { timeoutMs: 5000 });
+      assert.match(String(explain.rows[0]!['QUERY PLAN']), /Seq Scan on reports/);
+    });
+
+    it('answers \\d+ from the catalog', async () => {
+      const text = await describeRelation(session, 'credentials', true);
+      assert.match(text, /Table "public\.credentials"/);
+      assert.match(text, /org_id +\| uuid +\| not null/);
+      assert.match(text, /POLICY "tenant_migration_isolation" AS RESTRICTIVE FOR ALL/);
+      assert.match(text, /forced row security enabled/);
+      assert.match(await describeRelation(session, 'nope', false), /Did not find any relation named "nope"/);
+    });
+  });
+});
