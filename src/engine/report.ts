@@ -28,7 +28,8 @@ export interface ReportInput {
   readonly manualItems: { item: string; tickedBy: string; tickedAt: string }[];
 }
 
-const icon = (status: string) => ({ done: '✅', failed: '❌', skipped: '⏭️', pending: '⬜' }[status] ?? '•');
+// Plain marks, not emoji: they render in every font a reader or a PDF converter has.
+const icon = (status: string) => ({ done: '✓ done', failed: '✗ failed', skipped: '– skipped', pending: '○ pending' }[status] ?? status);
 const seconds = (ms?: number) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`);
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -48,7 +49,7 @@ export function renderReport(input: ReportInput): string {
   const lines: string[] = [
     `# Tenant migration report — ${input.database}`,
     '',
-    `**Outcome:** ${failedStep ? `❌ failed at ${STEP_TITLES[failedStep.step]}` : '✅ succeeded'}  `,
+    `**Outcome:** ${failedStep ? `✗ failed at ${STEP_TITLES[failedStep.step]}` : '✓ succeeded'}  `,
     `**Operator:** ${input.operator}  `,
     `**Started:** ${input.startedAt}  `,
     `**Finished:** ${input.finishedAt}  `,
@@ -57,7 +58,7 @@ export function renderReport(input: ReportInput): string {
     '',
     '## Steps',
     '',
-    '| | Step | Duration | Rows | Summary |',
+    '| Status | Step | Duration | Rows | Summary |',
     '|---|---|---|---|---|',
     ...input.steps.map((s) => `| ${icon(s.status)} | ${STEP_TITLES[s.step]} | ${seconds(s.durationMs)} | ${s.rows ?? ''} | ${cell(s.summary ?? '')} |`),
     '',
@@ -67,12 +68,12 @@ export function renderReport(input: ReportInput): string {
     lines.push('## Org assignment', '', '| Table | Rule | Rows | By rule | Default org |', '|---|---|---|---|---|');
     for (const t of input.gaps.tables) lines.push(`| ${cell(t.table)} | ${cell(t.rule)} | ${t.rows} | ${t.assigned} | ${t.toDefault} |`);
     lines.push('');
-    for (const f of input.gaps.findings) lines.push(`- ${f.blocking ? '❌' : 'ℹ️'} ${cell(f.table)}: ${f.message}${f.samples.length ? ` (e.g. ${f.samples.map((s) => s.key).join(', ')})` : ''}`);
+    for (const f of input.gaps.findings) lines.push(`- ${f.blocking ? '✗ blocking:' : '•'} ${cell(f.table)}: ${f.message}${f.samples.length ? ` (e.g. ${f.samples.map((s) => s.key).join(', ')})` : ''}`);
     lines.push('');
   }
   for (const s of input.steps.filter((x) => x.checks && x.checks.length > 0)) {
-    lines.push(`## ${STEP_TITLES[s.step]} — checks`, '', '| | Check | Result |', '|---|---|---|');
-    for (const c of s.checks!) lines.push(`| ${c.ok ? '✅' : c.severity === 'warning' ? '⚠️' : '❌'} | ${cell(c.name)} | ${cell(c.detail)} |`);
+    lines.push(`## ${STEP_TITLES[s.step]} — checks`, '', '| Result | Check | Detail |', '|---|---|---|');
+    for (const c of s.checks!) lines.push(`| ${c.ok ? '✓ pass' : c.severity === 'warning' ? '! warning' : '✗ fail'} | ${cell(c.name)} | ${cell(c.detail)} |`);
     lines.push('');
   }
   lines.push('## Manual items', '');
