@@ -22,6 +22,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv): number {
 }
 
 async function main(): Promise<void> {
+  // npm run demo -- --vscode: the same demo in a real VS Code in the browser (scripts/demo-vscode.ts).
+  if (process.argv.includes('--vscode')) return (await import('./demo-vscode')).demoInVsCode();
   banner('Tenant Migration demo', 'Starting an embedded PostgreSQL 17 and seeding a legacy single-tenant database:\n' +
     `${DEMO_SIZE.orgs} orgs, ${DEMO_SIZE.users} users and memberships, ${DEMO_SIZE.credentials} credentials, ${DEMO_SIZE.reports} reports,\n` +
     `${DEMO_SIZE.layouts} dashboard layouts, and a mapping table with gaps, stale and duplicate rows.`);

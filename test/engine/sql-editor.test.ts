@@ -108,8 +108,8 @@ describe('SQL editor engine', () => {
     it('runs as a tenant: only that org\'s rows, rolled back', async () => {
       const r = await runStatement(session, 'SELECT DISTINCT org_id::text FROM reports', { kind: 'tenant', org: org(2), role: 'authenticated', context: { kind: 'supabase-jwt', claim: 'org_id' } }, { timeoutMs: 5000 });
       assert.deepEqual(r.rows, [{ org_id: org(2) }]);
-      const role = await session.query('SELECT current_user AS u');
-      assert.equal(role.rows[0].u, 'postgres', 'the tenant role leaked out of the transaction');
+      const role = await session.query<{ u: string }>('SELECT current_user AS u');
+      assert.equal(role.rows[0]!.u, 'postgres', 'the tenant role leaked out of the transaction');
     });
 
     it('writes only when asked, and applies the statement timeout', async () => {

@@ -17,6 +17,8 @@ export interface PlanPreviewHtmlOptions {
 }
 
 const NONCE = /^[A-Za-z0-9+/=_-]{16,}$/;
+/** Space-separated host sources, and 'self' (never another quoted keyword such as 'unsafe-inline'). */
+const CSP_SOURCE = /^(?:'self'|[^\s;"'<>]+)(?: (?:'self'|[^\s;"'<>]+))*$/;
 
 function attr(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -36,7 +38,8 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
 
 export function planPreviewHtml(o: PlanPreviewHtmlOptions): string {
   if (!NONCE.test(o.nonce)) throw new Error('planPreviewHtml: the nonce must be at least 16 base64 or hex characters');
-  if (/[;"'<>\n]/.test(o.cspSource)) throw new Error('planPreviewHtml: unexpected characters in cspSource');
+  // code-server (VS Code for the web) gives "'self' https://*.vscode-cdn.net": 'self' is the one quoted keyword allowed.
+  if (!CSP_SOURCE.test(o.cspSource)) throw new Error('planPreviewHtml: unexpected characters in cspSource');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -1,0 +1,44 @@
+// What activate() returns: a small, read-only view for tests and for other extensions. No secrets.
+import type { ChecklistStep } from '../engine/events';
+import type { Container } from './container';
+import type { Node } from './checklist/nodes';
+import type * as vscode from 'vscode';
+import type { PlanPreviewPanel } from './plan-preview/panel';
+
+export interface TenantMigrationApi {
+  /** How long activate() took, in milliseconds. */
+  readonly activationMs: number;
+  /** The Checklist view's data provider, exactly as VS Code renders it. */
+  readonly checklist: vscode.TreeDataProvider<Node>;
+  /** Resolves when the checklist shows the database's record. */
+  refreshChecklist(): Promise<void>;
+  /** The checklist's state of a step (status, duration, rows, summary, what next). */
+  stepState(step: ChecklistStep): { status: string; durationMs?: number; rows?: number; summary?: string; next?: string; source: string };
+  /** Fires whenever the checklist changes. */
+  readonly onDidChangeChecklist: vscode.Event<ChecklistStep | undefined>;
+  /** The folder the log file of the Tenant Migration output channel is in. */
+  readonly logUri: vscode.Uri;
+  /** This extension's global storage (the user data folder is two levels up). */
+  readonly globalStorageUri: vscode.Uri;
+  /** The open plan preview, if any (its `posted` messages are what the webview received). */
+  planPreview(): PlanPreviewPanel | undefined;
+  /** The running operation, if any. */
+  activeRun(): { title: string; step?: string } | undefined;
+}
+
+export function createApi(c: Container, activationMs: number): TenantMigrationApi {
+  return {
+    activationMs,
+    checklist: c.tree,
+    refreshChecklist: () => c.refresher.refresh(),
+    stepState: (step) => {
+      const v = c.model.step(step);
+      return { status: v.status, durationMs: v.durationMs, rows: v.rows, summary: v.summary, next: v.next, source: v.source };
+    },
+    onDidChangeChecklist: c.model.onDidChange,
+    logUri: c.context.logUri,
+    globalStorageUri: c.context.globalStorageUri,
+    planPreview: () => c.engines.peek()?.PlanPreviewPanel.active,
+    activeRun: () => (c.runner.active ? { title: c.runner.active.title, step: c.runner.active.step } : undefined),
+  };
+}

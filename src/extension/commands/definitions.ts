@@ -1,0 +1,36 @@
+// The command table: every command the extension contributes, id → handler. Registered in one loop (table.ts);
+// test/vscode/suite/commands.test.ts checks it against package.json both ways.
+import type { CommandSpec } from './table';
+import { addConnection, removeConnection, selectConnection, testConnection } from './connection-commands';
+import { createSpec, generateScript, openReport, showStepSql } from './file-commands';
+import { previewPlan, rollback, run, runStep, stepOf, tickManualItem } from './migration-commands';
+import { stepOperation } from '../run/operations';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  { id: 'tenantMigration.run', handler: (c) => (from?: unknown) => run(c, from) },
+  { id: 'tenantMigration.previewPlan', handler: (c) => () => previewPlan(c) },
+  { id: 'tenantMigration.addConnection', handler: (c) => (args?: unknown) => addConnection(c, args) },
+  { id: 'tenantMigration.selectConnection', handler: (c) => (name?: unknown) => selectConnection(c, name) },
+  { id: 'tenantMigration.testConnection', handler: (c) => (name?: unknown) => testConnection(c, name) },
+  { id: 'tenantMigration.removeConnection', handler: (c) => (name?: unknown) => removeConnection(c, name) },
+  { id: 'tenantMigration.checkPrerequisites', handler: (c) => () => c.runner.run(stepOperation('prerequisites', 'Check Prerequisites')) },
+  { id: 'tenantMigration.backup', handler: (c) => () => c.runner.run(stepOperation('backup', 'Back Up')) },
+  { id: 'tenantMigration.migrate', handler: (c) => () => c.runner.run(stepOperation('migrate', 'Migrate')) },
+  { id: 'tenantMigration.validate', handler: (c) => () => c.runner.run(stepOperation('validate', 'Validate')) },
+  { id: 'tenantMigration.verifyIsolation', handler: (c) => () => c.runner.run(stepOperation('verifyIsolation', 'Verify Isolation')) },
+  { id: 'tenantMigration.runTests', handler: (c) => () => c.runner.run(stepOperation('runTests', 'Run Project Tests')) },
+  { id: 'tenantMigration.rollback', handler: (c) => (args?: unknown) => rollback(c, args) },
+  { id: 'tenantMigration.finalize', handler: (c) => () => c.runner.run(stepOperation('finalize', 'Finalize')) },
+  { id: 'tenantMigration.cleanupBackups', handler: (c) => () => c.runner.run(stepOperation('cleanup', 'Clean Up Backups')) },
+  { id: 'tenantMigration.cancel', handler: (c) => () => c.runner.cancel() },
+  { id: 'tenantMigration.generateScript', handler: (c) => (force?: unknown) => generateScript(c, force) },
+  { id: 'tenantMigration.openReport', handler: (c) => () => openReport(c) },
+  { id: 'tenantMigration.showLog', handler: (c) => () => c.log.show() },
+  { id: 'tenantMigration.refresh', handler: (c) => () => c.refresher.refresh() },
+  { id: 'tenantMigration.createSpec', handler: (c) => () => createSpec(c) },
+  // The checklist's item actions (hidden from the palette; the argument is the tree node or a step id).
+  { id: 'tenantMigration.runStep', handler: (c) => (node: unknown) => runStep(c, node) },
+  { id: 'tenantMigration.runFromHere', handler: (c) => (node: unknown) => run(c, stepOf(node)) },
+  { id: 'tenantMigration.showStepSql', handler: (c) => (node: unknown) => showStepSql(c, stepOf(node)) },
+  { id: 'tenantMigration.tickManualItem', handler: (c) => (node?: unknown) => tickManualItem(c, node) },
+];

@@ -1,0 +1,84 @@
+// The migration's commands: run the guide, one step, from a step on, roll back, tick a manual item, preview.
+import * as vscode from 'vscode';
+import { MANUAL_ITEMS, STEPS, type ChecklistStep, type ManualItem } from '../../engine/events';
+import type { Container } from '../container';
+import type { PlanPreviewPanel } from '../plan-preview/panel';
+import { operationForStep, rollbackOperation, runOperation } from '../run/operations';
+import type { Migration, Summary } from '../run/runner';
+import { assertTrusted } from '../trust';
+import { openScriptAt, generateScript, writeReport } from './file-commands';
+
+export function run(c: Container, from?: unknown): Promise<Summary> {
+  return c.runner.run(runOperation(from === undefined ? undefined : stepOf(from)));
+}
+
+export async function runStep(c: Container, node: unknown): Promise<unknown> {
+  const step = stepOf(node);
+  if (step === 'preview') return previewPlan(c);
+  if (step === 'report') return writeReport(c);
+  return c.runner.run(operationForStep(step)!);
+}
+
+export async function rollback(c: Container, args?: unknown): Promise<Summary | undefined> {
+  let restoreData = (args as { restoreData?: unknown } | undefined)?.restoreData;
+  if (typeof restoreData !== 'boolean') {
+    const picked = await vscode.window.showQuickPick([
+      { label: 'Undo the migration', detail: 'Drops what the migration added (columns, constraints, policies, triggers, the ledger) in one transaction. Rows written since are kept.', restore: false },
+      { label: 'Undo the migration and restore the data from the backups', detail: 'Also puts every table back as backed up. Refuses when rows written since would be lost.', restore: true },
+    ], { title: 'Tenant Migration: Roll Back', placeHolder: 'What to roll back', ignoreFocusOut: true });
+    if (!picked) return undefined;
+    restoreData = picked.restore;
+  }
+  return c.runner.run(rollbackOperation(restoreData as boolean));
+}
+
+export async function tickManualItem(c: Container, node: unknown): Promise<{ ok: boolean; item: ManualItem } | undefined> {
+  const item = manualItemOf(node) ?? (await pickManualItem(c));
+  if (!item) return undefined;
+  await c.opener.with({ action: 'Tick a manual item', interactive: true }, async ({ migration }) => {
+    await migration.tickManualItem(item);
+    c.model.applyStatus(await migration.status());
+  });
+  const tick = c.model.manual.get(item);
+  c.log.info(`Manual item ticked: ${MANUAL_ITEMS[item]}${tick ? ` (by ${tick.by} at ${tick.at})` : ''}`);
+  return { ok: true, item };
+}
+
+/** Opens the plan preview; the panel reads the plan (read-only) through these callbacks. */
+export function previewPlan(c: Container): PlanPreviewPanel {
+  assertTrusted('Preview Plan');
+  const { PlanPreviewPanel } = c.engines.get();
+  const read = <T>(action: string, fn: (m: Migration) => Promise<T>) =>
+    c.opener.with({ action, interactive: true }, ({ migration }) => fn(migration));
+  return PlanPreviewPanel.show({
+    extensionUri: c.context.extensionUri,
+    log: c.log.channel,
+    loadPlan: async () => {
+      const plan = await read('Preview Plan', (m) => m.plan());
+      c.model.setPreviewed();
+      return plan;
+    },
+    mappingStub: () => read('Write mapping stub', (m) => m.mappingStub()),
+    run: () => vscode.commands.executeCommand('tenantMigration.run'),
+    generateScript: () => generateScript(c),
+    openScriptAt: (line) => openScriptAt(c, line),
+  });
+}
+
+export function stepOf(arg: unknown): ChecklistStep {
+  const step = typeof arg === 'string' ? arg : (arg as { kind?: string; step?: string } | undefined)?.step;
+  if (!step || !(STEPS as readonly string[]).includes(step)) throw new Error(`Not a checklist step: ${JSON.stringify(step ?? arg)}. Use one of ${STEPS.join(', ')}.`);
+  return step as ChecklistStep;
+}
+
+function manualItemOf(arg: unknown): ManualItem | undefined {
+  const item = typeof arg === 'string' ? arg : (arg as { kind?: string; item?: string } | undefined)?.item;
+  return item && item in MANUAL_ITEMS ? (item as ManualItem) : undefined;
+}
+
+async function pickManualItem(c: Container): Promise<ManualItem | undefined> {
+  const open = c.model.openManualItems();
+  const picked = await vscode.window.showQuickPick(open.map((id) => ({ label: MANUAL_ITEMS[id], id })),
+    { title: 'Tenant Migration: Tick a Manual Prerequisite', placeHolder: open.length ? 'Who ticks it and when is recorded in the database' : 'Every manual item is ticked' });
+  return picked?.id;
+}

@@ -1,0 +1,13 @@
+// The entry point of dist/engine.js: everything heavy the extension uses (the engine with pg, zod and libpg-query,
+// and the plan preview host). Bundled apart from dist/extension.js and required on first use, so activation stays light.
+export { Migration, sha256, asMigrationError, type RunResult, type StepResult } from '../engine/migration';
+export { MigrationError } from '../engine/errors';
+export { loadSpec, type LoadedSpec } from '../engine/spec/load';
+export { Session } from '../engine/db/session';
+export { parseConnectionUrl, describeTarget, type ConnectionTarget } from '../engine/db/connection-options';
+export { redact, registerSecret } from '../engine/redact';
+export { GUIDE_SPEC, GUIDE_CHECKS } from '../engine/spec/template';
+export type { Plan } from '../engine/plan';
+export type { StatusInfo, StepState } from '../engine/status';
+// The plan preview's host validates every webview message with zod: it travels with the engine, not in activation.
+export { PlanPreviewPanel } from './plan-preview/panel';

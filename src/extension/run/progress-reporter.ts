@@ -1,0 +1,59 @@
+// Engine events as a progress notification: which step, which statement, rows and time left on a backfill.
+import type * as vscode from 'vscode';
+import { STEP_TITLES, type ChecklistStep, type EngineEvent, type StepId } from '../../engine/events';
+import { formatProgress } from '../checklist/format';
+
+/** How much of a whole run each step is, roughly (the backfill dominates). */
+const WEIGHT: Partial<Record<StepId, number>> = { prerequisites: 4, preview: 3, backup: 15, migrate: 60, validate: 9, isolation: 7, tests: 1, report: 1 };
+
+export class ProgressReporter {
+  private readonly total: number;
+  private reported = 0;
+  private doneWeight = 0;
+  private current?: { step: StepId; index: number; total: number; fraction: number };
+
+  constructor(private readonly progress: vscode.Progress<{ message?: string; increment?: number }>, steps: readonly ChecklistStep[]) {
+    this.total = steps.reduce((n, s) => n + (WEIGHT[s] ?? 0), 0) || 1;
+  }
+
+  handle(event: EngineEvent): void {
+    switch (event.type) {
+      case 'step-started':
+        this.current = { step: event.step, index: 0, total: 0, fraction: 0 };
+        this.report(`${STEP_TITLES[event.step]}…`);
+        return;
+      case 'statement-started':
+        if (!this.current) return;
+        Object.assign(this.current, { index: event.index, total: event.total, fraction: 0 });
+        this.report(`${STEP_TITLES[event.step]} · statement ${event.index + 1} of ${event.total}`);
+        return;
+      case 'progress': {
+        if (!this.current) return;
+        const p = event.progress;
+        this.current.fraction = p.total > 0 ? p.done / p.total : 0;
+        this.report(`${STEP_TITLES[event.step]} · ${p.table}: ${formatProgress(p)}`);
+        return;
+      }
+      case 'retry':
+        this.report(`${STEP_TITLES[event.step]} · waiting for a lock (attempt ${event.attempt})`);
+        return;
+      case 'step-finished':
+        this.doneWeight += WEIGHT[event.step] ?? 0;
+        this.current = undefined;
+        this.report(`${STEP_TITLES[event.step]}: ${event.status}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private report(message: string): void {
+    let weight = this.doneWeight;
+    const c = this.current;
+    if (c && c.total > 0) weight += (WEIGHT[c.step] ?? 0) * Math.min(1, (c.index + c.fraction) / c.total);
+    const percent = Math.min(100, (weight / this.total) * 100);
+    const increment = Math.max(0, percent - this.reported);
+    this.reported += increment;
+    this.progress.report({ message, increment });
+  }
+}

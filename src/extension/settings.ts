@@ -1,0 +1,103 @@
+// The one place settings are read. Validated once per change; consumers get a typed, frozen object.
+// Connection profiles and the safety switches are read from USER settings only (inspect().globalValue): a
+// workspace (a cloned repository) must never be able to point a stored password at a host of its choosing.
+import * as vscode from 'vscode';
+import * as z from 'zod/mini';
+import { Disposable } from './lifecycle';
+import { profileSchema, type Profile } from './connections/profile';
+import type { ExtensionLog } from './log';
+
+export const SECTION = 'tenantMigration';
+
+export interface Settings {
+  readonly connections: readonly Profile[];
+  /** The spec file, relative to the workspace folder. */
+  readonly specFile: string;
+  /** Treat DATABASE_URL from the environment as a production database. */
+  readonly databaseUrlIsProduction: boolean;
+  readonly showStatusBar: boolean;
+}
+
+const specFileSchema = z._default(z.string().check(z.trim(), z.minLength(1)), 'tenant-migration.json');
+const flag = (fallback: boolean) => z._default(z.boolean(), fallback);
+
+export class SettingsAdapter extends Disposable {
+  private current: Settings;
+  private readonly changed = this.register(new vscode.EventEmitter<Settings>());
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly log: ExtensionLog) {
+    super();
+    this.current = this.read();
+    this.register(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SECTION)) return;
+      this.current = this.read();
+      this.changed.fire(this.current);
+    }));
+  }
+
+  get value(): Settings {
+    return this.current;
+  }
+
+  /** Writes the profiles to the user settings (the only place they are read from). */
+  async saveConnections(profiles: readonly Profile[]): Promise<void> {
+    await vscode.workspace.getConfiguration(SECTION).update('connections', profiles.map(withoutDefaults), vscode.ConfigurationTarget.Global);
+    this.current = this.read();
+  }
+
+  private read(): Settings {
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const userValue = <T>(key: string) => config.inspect<T>(key)?.globalValue;
+    const ignored = config.inspect('connections');
+    if (ignored?.workspaceValue !== undefined || ignored?.workspaceFolderValue !== undefined) {
+      this.log.warn('tenantMigration.connections in workspace settings is ignored: connection profiles are read from user settings only.');
+    }
+    return Object.freeze({
+      connections: this.profiles(userValue<unknown>('connections')),
+      specFile: this.valid('specFile', specFileSchema, config.get('specFile'), 'tenant-migration.json'),
+      databaseUrlIsProduction: this.valid('databaseUrlIsProduction', flag(false), userValue('databaseUrlIsProduction'), false),
+      showStatusBar: this.valid('showStatusBar', flag(true), config.get('showStatusBar'), true),
+    });
+  }
+
+  private profiles(raw: unknown): Profile[] {
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw)) {
+      this.log.warn('tenantMigration.connections must be a list of profiles; ignoring it.');
+      return [];
+    }
+    const out: Profile[] = [];
+    raw.forEach((entry, i) => {
+      const parsed = profileSchema.safeParse(entry);
+      if (!parsed.success) {
+        this.log.warn(`tenantMigration.connections[${i}] is ignored: ${describeIssues(parsed.error)}`);
+      } else if (out.some((p) => p.name === parsed.data.name)) {
+        this.log.warn(`tenantMigration.connections[${i}] is ignored: the name "${parsed.data.name}" is used twice.`);
+      } else {
+        out.push(parsed.data);
+      }
+    });
+    return out;
+  }
+
+  private valid<T>(key: string, schema: z.ZodMiniType<T>, raw: unknown, fallback: T): T {
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    this.log.warn(`tenantMigration.${key} is invalid (${describeIssues(parsed.error)}); using ${JSON.stringify(fallback)}.`);
+    return fallback;
+  }
+}
+
+function describeIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || '(value)'}: ${i.message}`).join('; ');
+}
+
+/** Keeps user settings tidy: defaults are not written out. */
+function withoutDefaults(p: Profile): Record<string, unknown> {
+  return {
+    name: p.name, host: p.host, ...(p.port === 5432 ? {} : { port: p.port }), database: p.database, user: p.user,
+    ...(p.sslMode === 'prefer' ? {} : { sslMode: p.sslMode }), ...(p.sslRootCert ? { sslRootCert: p.sslRootCert } : {}),
+    ...(p.production ? { production: true } : {}),
+  };
+}

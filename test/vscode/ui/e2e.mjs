@@ -1,0 +1,176 @@
+// The UI end-to-end test: the packaged VSIX installed in a real VS Code (code-server + Chromium, notifications
+// shown), "Tenant Migration: Run" typed into the command palette against a real PostgreSQL, and screenshots of the
+// checklist during and after the run and of the plan preview, in light and dark themes. In the light session it
+// also adds a production connection through the real prompts and confirms a backup by typing the database name.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { startVSCode, runCommand } = require('../harness.js');
+
+const THEMES = { light: 'Default Light Modern', dark: 'Default Dark Modern' };
+
+/** A checklist row by its accessible label ("Migrate: running. …"). */
+const row = (page, prefix) => page.locator(`.monaco-list-row[aria-label^="${prefix}"]`).first();
+
+async function shoot(page, dir, name) {
+  await page.waitForTimeout(600);                  // a toast fades in, a spinner settles
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`    screenshot ${path.relative(process.cwd(), file)}`);
+  return file;
+}
+
+/** Widens the side bar (drags its sash) so the checklist's descriptions (durations, rows, time left) fit. */
+async function widenSideBar(page, width) {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box || box.width >= width) return;
+  const edge = box.x + box.width;
+  const sashes = await page.locator('.monaco-sash.vertical').evaluateAll((els) => els.map((e) => {
+    const r = e.getBoundingClientRect();
+    return { x: r.x + r.width / 2, y: r.y + r.height / 2, h: r.height };
+  }));
+  const sash = sashes.filter((s) => s.h > 100).sort((a, b) => Math.abs(a.x - edge) - Math.abs(b.x - edge))[0];
+  if (!sash || Math.abs(sash.x - edge) > 8) return;
+  await page.mouse.move(sash.x, sash.y);
+  await page.mouse.down();
+  await page.mouse.move(sash.x + (width - box.width), sash.y, { steps: 10 });
+  await page.mouse.up();
+}
+
+/** Waits until some frame (webviews are nested iframes) shows an element matching the selector. */
+async function inSomeFrame(page, selector, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (await frame.locator(selector).first().isVisible().catch(() => false)) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no frame showed ${selector} within ${timeoutMs} ms`);
+    await page.waitForTimeout(250);
+  }
+}
+
+async function quickInput(page, text, { expectTitle } = {}) {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  if (expectTitle) await page.locator('.quick-input-widget', { hasText: expectTitle }).waitFor({ timeout: 15000 });
+  await input.fill(text);
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
+}
+
+async function session({ theme, vsix, db, database, spec, screenshots, production }) {
+  const url = await db.urlFor(database);
+  const vsc = await startVSCode({ vsix: [vsix], env: { DATABASE_URL: url }, settings: { 'workbench.colorTheme': THEMES[theme], 'tenantMigration.showStatusBar': true } });
+  const shots = [];
+  try {
+    fs.writeFileSync(path.join(vsc.workspace, 'tenant-migration.json'), JSON.stringify(spec, null, 2));
+    const { page } = vsc;
+    await page.goto(vsc.url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    await page.locator('.statusbar').waitFor();
+
+    await runCommand(page, 'Tenant Migration: Focus on Checklist View');
+    await row(page, 'Prerequisites:').waitFor({ timeout: 60000 });
+    await widenSideBar(page, 470);
+    await page.locator('.statusbar-item', { hasText: 'DATABASE_URL' }).first().waitFor({ timeout: 15000 });
+
+    // The operator ticks the manual prerequisites in the tree: each tick is recorded with who and when.
+    for (const item of ['Full database dump taken', 'Users notified of the maintenance window', 'Migration script reviewed']) {
+      const manual = page.locator('.monaco-list-row', { hasText: item }).first();
+      await manual.locator('.custom-view-tree-node-item-checkbox').first().click();
+      await page.mouse.move(900, 450);               // away, so the checkbox's hover does not cover the next row
+      await page.locator('.monaco-list-row', { hasText: item }).filter({ hasText: '@' }).first().waitFor({ timeout: 30000 });
+    }
+    const ticks = await db.query(database, 'SELECT count(*)::int AS n FROM tenant_migration.manual_items');
+    assert.equal(ticks[0].n, 3, 'the three ticks are recorded in the database');
+
+    await runCommand(page, 'Tenant Migration: Preview Plan');
+    const webview = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+    await webview.locator('.plan-host > *').first().waitFor({ timeout: 60000 });
+    shots.push(await shoot(page, screenshots, `plan-preview-${theme}`));
+    await runCommand(page, 'View: Close All Editors');
+
+    // The script the team reviews, in the editor while it runs; the log below.
+    await runCommand(page, 'Tenant Migration: Generate Script');
+    await page.locator('.tab', { hasText: 'migrate_to_multitenant.sql' }).waitFor({ timeout: 30000 });
+    await runCommand(page, 'Tenant Migration: Show Log');
+    await runCommand(page, 'Tenant Migration: Run');
+    await page.locator('.monaco-list-row[aria-label^="Migrate: running"][aria-label*="%"]').first().waitFor({ timeout: 120000 });
+    await page.locator('.notifications-toasts', { hasText: 'Tenant Migration: Run on DATABASE_URL' }).waitFor({ timeout: 15000 });
+    shots.push(await shoot(page, screenshots, `checklist-during-run-${theme}`));
+    const done = page.locator('.notifications-toasts .notification-toast', { hasText: 'Migration run complete' });
+    await done.waitFor({ timeout: 180000 });
+    await row(page, 'Report: done').waitFor({ timeout: 15000 });
+    await done.getByRole('button', { name: 'Open Report' }).click();
+    await page.locator('.tab', { hasText: /Preview .*\.md/ }).waitFor({ timeout: 30000 });
+    await inSomeFrame(page, 'h1', 60000);            // the Markdown preview has rendered the report
+    shots.push(await shoot(page, screenshots, `checklist-after-run-${theme}`));
+
+    const [migrated] = await db.query(database, `SELECT count(*)::int AS n FROM information_schema.columns
+      WHERE table_name IN ('credentials', 'reports', 'dashboard_layouts') AND column_name = 'org_id' AND is_nullable = 'NO'`);
+    assert.equal(migrated.n, 3, 'the run from the palette migrated the database');
+
+    if (production) shots.push(...await productionBackup({ page, vsc, db, production, screenshots, theme }));
+  } catch (error) {
+    const failure = path.join(screenshots, `failure-${theme}.png`);
+    await vsc.page.screenshot({ path: failure }).catch(() => {});
+    error.message += ` (screenshot: ${failure})`;
+    throw error;
+  } finally {
+    await vsc.close();
+  }
+  return shots;
+}
+
+/** Add Connection through its prompts (production), then Back Up: confirmed only by typing the database name. */
+async function productionBackup({ page, vsc, db, production, screenshots, theme }) {
+  const account = new URL(await db.urlFor(production));
+  const password = decodeURIComponent(account.password);
+  await runCommand(page, 'View: Close All Editors');
+  await page.keyboard.press('Escape');
+  await runCommand(page, 'Tenant Migration: Add Connection');
+  await quickInput(page, account.hostname, { expectTitle: 'Add Connection (1/7)' });
+  await quickInput(page, account.port);
+  await quickInput(page, production);
+  await quickInput(page, decodeURIComponent(account.username));
+  await quickInput(page, password);
+  await quickInput(page, 'disable');
+  await quickInput(page, 'Production');
+  await quickInput(page, 'production');
+  await page.locator('.notifications-toasts', { hasText: `/${production}: PostgreSQL` }).waitFor({ timeout: 30000 });
+  await page.locator('.statusbar-item', { hasText: 'production' }).first().waitFor({ timeout: 15000 });
+
+  await runCommand(page, 'Tenant Migration: Back Up');
+  const input = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-widget', { hasText: `Type the database name "${production}"` }).waitFor({ timeout: 30000 });
+  await input.fill('postgres');
+  await page.locator('.quick-input-widget', { hasText: `Type "${production}" exactly` }).waitFor({ timeout: 10000 });
+  const shot = await shoot(page, screenshots, `production-confirm-${theme}`);
+  await input.fill(production);
+  await page.keyboard.press('Enter');
+  await page.locator('.notifications-toasts', { hasText: 'Back Up:' }).waitFor({ timeout: 60000 });
+  const backups = await db.query(production, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'tenant_migration' AND tablename LIKE 'backup\\_%'`);
+  assert.equal(backups[0].n, 3, 'the confirmed backup ran on the production database');
+
+  const settings = fs.readFileSync(path.join(path.dirname(vsc.workspace), 'ud/User/settings.json'), 'utf8');
+  assert.ok(settings.includes(`"${production}"`), 'the profile is in the user settings');
+  assert.ok(!settings.includes(password) && !settings.includes(encodeURIComponent(password)), 'the password is not in the settings');
+  return [shot];
+}
+
+export async function runE2E({ vsix, db, screenshots, template }) {
+  fs.rmSync(screenshots, { recursive: true, force: true });
+  fs.mkdirSync(screenshots, { recursive: true });
+  const spec = db.legacySpec({ batchSize: 1000 });
+  const shots = [];
+  for (const theme of ['light', 'dark']) {
+    const database = await db.copyOf(template, `tm_vscode_ui_${theme}`);
+    const production = theme === 'light' ? await db.copyOf(template, 'tm_vscode_ui_production') : undefined;
+    console.log(`  ${theme} theme`);
+    shots.push(...await session({ theme, vsix, db, database, spec, screenshots, production }));
+  }
+  return shots;
+}
