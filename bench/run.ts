@@ -1,0 +1,225 @@
+// npm run bench — issue 5: the engine's migration against a naive bulk script on one dataset, each on a fresh copy,
+// with and without a concurrent writer; the preview time; the bundle sizes. Writes BENCHMARKS.md.
+// Usage: npm run bench -- [--scale 0.1] [--pg 15|17] [--scenarios naive,engine,naive+writer,engine+writer]
+//        [--repeat N] [--idle-seconds S] [--rate 50] [--batch-size N] [--lock-timeout MS] [--script file.sql] [--engine-entry migrate|script]
+//        [--growth 1,2,3,4,5] [--preview-timeout S] [--before-script-timeout S] [--pg-setting name=value]...
+//        [--database-url URL] [--keep] [--no-preview] [--no-bundles] [--no-write] [--out FILE] [--label TEXT]
+import fs from 'node:fs';
+import path from 'node:path';
+import { startEmbeddedServer, type PgMajor } from '../test/support/embedded-server';
+import { measureBundles } from './bundles';
+import { admin, buildTemplate, copyOf, dropDatabase, scaledSize, type Server } from './dataset';
+import { describeMachine } from './machine';
+import { timePreview } from './preview';
+import { renderGrowth, renderRun, writeBlock, type GrowthPoint, type RunResults } from './report';
+import { runScenario, type Kind, type ScenarioResult } from './scenario';
+
+interface Options {
+  scale: number;
+  pg: PgMajor;
+  scenarios: { kind: Kind; writer: boolean; variant?: string }[];
+  scenariosGiven: boolean;
+  repeat: number;
+  idleSeconds: number;
+  rate: number;
+  batchSize?: number;
+  lockTimeoutMs?: number;
+  script?: string;
+  entry: 'migrate' | 'script';
+  previewTimeoutMs: number;
+  beforeScriptTimeoutMs: number;
+  growth?: number[];
+  settings: Record<string, string>;
+  databaseUrl?: string;
+  keep: boolean;
+  preview: boolean;
+  bundles: boolean;
+  write: boolean;
+  out: string;
+  label?: string;
+}
+
+const ROOT = path.join(__dirname, '..');
+const WORK = path.join(ROOT, '.bench');
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    scale: Number(process.env.BENCH_SCALE ?? 1), pg: Number(process.env.BENCH_PG_MAJOR ?? 15) as PgMajor,
+    scenarios: ['naive', 'engine', 'naive+writer', 'engine+writer'].map(scenarioOf), scenariosGiven: false, rate: 50, settings: {}, repeat: 1, idleSeconds: 60,
+    entry: 'migrate', previewTimeoutMs: 120_000, beforeScriptTimeoutMs: 600_000,
+    databaseUrl: process.env.BENCH_DATABASE_URL, keep: false, preview: true, bundles: true, write: true, out: path.join(ROOT, 'BENCHMARKS.md'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--scale': o.scale = Number(value()); break;
+      case '--pg': o.pg = Number(value()) as PgMajor; break;
+      case '--scenarios': o.scenarios = value().split(',').map(scenarioOf); o.scenariosGiven = true; break;
+      case '--repeat': o.repeat = Math.max(1, Number(value())); break;
+      case '--idle-seconds': o.idleSeconds = Number(value()); break;
+      case '--rate': o.rate = Number(value()); break;
+      case '--batch-size': o.batchSize = Number(value()); break;
+      case '--lock-timeout': o.lockTimeoutMs = Number(value()); break;
+      case '--script': o.script = path.resolve(value()); break;
+      case '--engine-entry': { const v = value(); if (v !== 'migrate' && v !== 'script') throw new Error('--engine-entry is migrate or script'); o.entry = v; break; }
+      case '--preview-timeout': o.previewTimeoutMs = 1000 * Number(value()); break;
+      case '--before-script-timeout': o.beforeScriptTimeoutMs = 1000 * Number(value()); break;
+      case '--growth': o.growth = value().split(',').map(Number); break;
+      case '--pg-setting': { const [k, ...v] = value().split('='); o.settings[k!] = v.join('='); break; }
+      case '--database-url': o.databaseUrl = value(); break;
+      case '--keep': o.keep = true; break;
+      case '--no-preview': o.preview = false; break;
+      case '--no-bundles': o.bundles = false; break;
+      case '--no-write': o.write = false; break;
+      case '--out': o.out = path.resolve(value()); break;
+      case '--label': o.label = value(); break;
+      case '--help': case '-h':
+        console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 5).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+        process.exit(0);
+        break;
+      default: throw new Error(`Unknown option ${flag} (see --help)`);
+    }
+  }
+  if (!(o.scale > 0)) throw new Error('--scale must be a positive number');
+  if (o.pg !== 15 && o.pg !== 17) throw new Error('--pg must be 15 or 17');
+  return o;
+}
+
+/**
+ * naive, engine, idle (each optionally +writer); engine:NAME runs the script .bench/NAME.sql (or the path NAME) through
+ * the engine's runner; engine:migrate runs Migration.migrate() whatever --engine-entry says.
+ */
+function scenarioOf(name: string): { kind: Kind; writer: boolean; variant?: string } {
+  const [head, extra] = name.trim().split('+');
+  const [kind, variant] = head!.split(':');
+  if ((kind !== 'naive' && kind !== 'engine' && kind !== 'idle') || (extra !== undefined && extra !== 'writer') || (variant && kind !== 'engine')) {
+    throw new Error(`Unknown scenario ${name}: naive, engine, engine:NAME (the script .bench/NAME.sql), idle (the writer alone, a control), each optionally +writer`);
+  }
+  return { kind, writer: extra === 'writer', variant };
+}
+
+function variantScript(variant: string): string | undefined {
+  if (variant === 'migrate') return undefined;
+  const file = fs.existsSync(variant) ? path.resolve(variant) : path.join(WORK, `${variant}.sql`);
+  if (!fs.existsSync(file)) throw new Error(`No script for the variant ${variant}: ${file}`);
+  return file;
+}
+
+function engineOptions(o: Options) {
+  return { batchSize: o.batchSize, lockTimeoutMs: o.lockTimeoutMs, scriptFile: o.script, entry: o.entry, beforeScriptTimeoutMs: o.beforeScriptTimeoutMs };
+}
+
+function engineFor(o: Options, variant?: string) {
+  if (variant === 'migrate') return { ...engineOptions(o), entry: 'migrate' as const, scriptFile: undefined };
+  return variant ? { ...engineOptions(o), entry: 'script' as const, scriptFile: variantScript(variant) } : engineOptions(o);
+}
+
+function log(line: string): void {
+  console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+async function openServer(o: Options): Promise<Server> {
+  if (o.databaseUrl) {
+    const base = new URL(o.databaseUrl);
+    return { adminUrl: o.databaseUrl, urlFor: (db) => { const u = new URL(base.toString()); u.pathname = `/${db}`; return u.toString(); }, stop: async () => {} };
+  }
+  log(`starting an embedded PostgreSQL ${o.pg}${Object.keys(o.settings).length ? ` with ${JSON.stringify(o.settings)}` : ''}`);
+  return startEmbeddedServer(o.pg, () => {}, o.settings);
+}
+
+function optionsLine(o: Options, scale: number): string {
+  return ['npm run bench --', `--scale ${scale}`, `--pg ${o.pg}`, `--rate ${o.rate}`, o.repeat > 1 ? `--repeat ${o.repeat}` : '',
+    o.batchSize ? `--batch-size ${o.batchSize}` : '', o.lockTimeoutMs ? `--lock-timeout ${o.lockTimeoutMs}` : '',
+    o.script ? `--script ${path.relative(ROOT, o.script)}` : '', o.entry !== 'migrate' ? `--engine-entry ${o.entry}` : '',
+    ...Object.entries(o.settings).map(([k, v]) => `--pg-setting ${k}=${v}`)].filter(Boolean).join(' ');
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  for (const sc of o.scenarios) if (sc.variant) variantScript(sc.variant);
+  fs.mkdirSync(WORK, { recursive: true });
+  const server = await openServer(o);
+  try {
+    const machine = await admin(server, (c) => describeMachine(c));
+    log(`${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB; ${machine.postgres}`);
+    if (o.growth) {
+      await growth(o, server, machine);
+      return;
+    }
+    const size = scaledSize(o.scale);
+    log(`dataset: ${size.credentials} credentials, ${size.reports} reports, ${size.layouts} layouts — building the template…`);
+    const template = await buildTemplate(server, size);
+    log(`template ${template.name}: ${(template.bytes / 1048576).toFixed(0)} MB, ${template.reused ? 'reused' : `built in ${(template.buildMs / 1000).toFixed(1)} s`}`);
+
+    let preview;
+    if (o.preview) {
+      const url = await copyOf(server, template, 'bench_preview');
+      preview = await timePreview(url, path.join(WORK, 'bench_preview'), o.previewTimeoutMs);
+      await dropDatabase(server, 'bench_preview');
+      log(`preview: ${preview.timedOut ?? `${(preview.totalMs / 1000).toFixed(2)} s (mapping gaps ${(preview.gapsMs / 1000).toFixed(2)} s)`}`);
+    }
+    const scenarios: ScenarioResult[] = [];
+    const partial = path.join(WORK, 'results-partial.json');
+    const list = Array.from({ length: o.repeat }, () => o.scenarios).flat();
+    const keyOf = (x: { kind: Kind; writer: boolean; variant?: string }) => `${x.kind}:${x.variant ?? ''}:${x.writer}`;
+    const seen = new Map<string, number>();
+    const rounds = list.map((x) => { const n = (seen.get(keyOf(x)) ?? 0) + 1; seen.set(keyOf(x), n); return n; });
+    for (const [i, sc] of list.entries()) {
+      const round = list.filter((x) => keyOf(x) === keyOf(sc)).length > 1 ? rounds[i] : undefined;
+      const engine = engineFor(o, sc.variant);
+      scenarios.push(await runScenario(server, template, {
+        ...sc, round, idleSeconds: o.idleSeconds, rate: o.rate, engine, workFolder: WORK, keep: o.keep, log,
+      }));
+      fs.writeFileSync(partial, JSON.stringify({ template, preview, scenarios: scenarios.map((x) => ({ ...x, script: undefined })) }, null, 1));
+    }
+    const bundles = o.bundles ? await measureBundles() : undefined;
+    const label = `${o.label ? `${o.label}: ` : ''}Scale ${o.scale}, PostgreSQL ${o.pg}${o.entry === 'script' ? ', engine runner without migrate()\'s refusal checks' : ''}${o.batchSize ? `, batch ${o.batchSize}` : ''}${o.script ? `, script ${path.basename(o.script)}` : ''}`;
+    const results: RunResults = { label, scale: o.scale, machine, template, scenarios, preview, bundles, options: optionsLine(o, o.scale) };
+    const markdown = renderRun(results);
+    console.log(`\n${markdown}`);
+    const stamp = machine.date.replace(/[:]/g, '-');
+    fs.writeFileSync(path.join(WORK, `results-${stamp}.json`), JSON.stringify({ ...results, scenarios: scenarios.map((x) => ({ ...x, script: undefined })) }, null, 1));
+    const engineScript = scenarios.find((x) => x.script)?.script;
+    if (engineScript) fs.writeFileSync(path.join(WORK, `engine-script-scale-${o.scale}.sql`), engineScript);
+    if (o.write) {
+      writeBlock(o.out, `bench:run ${label}`, markdown);
+      log(`written to ${path.relative(process.cwd(), o.out)} (raw results in .bench/results-${stamp}.json)`);
+    }
+  } finally {
+    if (!o.keep) await server.stop();
+    else log(`kept the server: ${server.adminUrl.replace(/:[^:@/]+@/, ':***@')}`);
+  }
+}
+
+async function growth(o: Options, server: Server, machine: Awaited<ReturnType<typeof describeMachine>>): Promise<void> {
+  const points: GrowthPoint[] = [];
+  const list = o.scenariosGiven ? o.scenarios.filter((x) => !x.writer && x.kind !== 'idle') : [scenarioOf('naive'), scenarioOf('engine')];
+  for (const scale of o.growth!) {
+    const size = scaledSize(scale);
+    log(`growth: ${size.credentials} credentials — building the template…`);
+    const template = await buildTemplate(server, size);
+    log(`template ${template.name}: ${(template.bytes / 1048576).toFixed(0)} MB, ${template.reused ? 'reused' : `built in ${(template.buildMs / 1000).toFixed(0)} s`}`);
+    const runs: GrowthPoint['runs'] = [];
+    for (const sc of list) {
+      const r = await runScenario(server, template, { ...sc, rate: o.rate, engine: engineFor(o, sc.variant), workFolder: WORK, keep: false, log });
+      runs.push({ name: r.name, ok: r.ok, wallMs: r.wallMs, cpuMs: r.backendCpuMs, backfillMs: r.phases.find((p) => p.phase === 'backfill')?.ms, rssPeakMb: r.memory.peakMb, load: r.load });
+    }
+    points.push({ scale, template, runs });
+    // On a server of one's own the templates stay for the next run; the embedded server goes away anyway.
+    if (!o.keep && !o.databaseUrl) await dropDatabase(server, template.name);
+    const markdown = renderGrowth(points, machine, `npm run bench -- --growth ${o.growth!.join(',')} --pg ${o.pg}${o.entry !== 'migrate' ? ` --engine-entry ${o.entry}` : ''}${o.scenariosGiven ? ` --scenarios ${list.map((x) => `${x.kind}${x.variant ? `:${x.variant}` : ''}`).join(',')}` : ''}${o.batchSize ? ` --batch-size ${o.batchSize}` : ''}`);
+    console.log(`\n${markdown}`);
+    fs.writeFileSync(path.join(WORK, 'growth.json'), JSON.stringify(points, null, 1));
+    if (o.write) writeBlock(o.out, `bench:growth PostgreSQL ${o.pg}${o.label ? ` ${o.label}` : ''}`, markdown);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

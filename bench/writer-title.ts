@@ -1,0 +1,1 @@
+export const WRITER_TITLE = 'bench writer';
