@@ -140,7 +140,6 @@ export class Migration {
   private async begin(command: string): Promise<void> {
     if (this.run) return;
     await ensureStateSchema(this.session);
-    await acquireRunLock(this.session);
     const { text } = await this.scriptText();
     this.run = await startRun(this.session, command, TOOL_VERSION, sha256(text));
     this.log = new JsonlLog(path.join(this.workFolder, 'runs'), command);
@@ -198,10 +197,16 @@ export class Migration {
     // A bad spec, an unusable session and refusals (conflicting mapping, missing default org) are reported
     // before anything is written, even the run record.
     if (outer) {
-      await this.model();
-      await assertWritableSession(this.session, await this.model());
-      if (CHANGES_DATA.has(command)) await this.assertCanWrite();
-      await this.begin(command);
+      // Another run is refused first: its DDL may hold or queue for table locks that our own reads would wait behind.
+      await acquireRunLock(this.session);
+      try {
+        await assertWritableSession(this.session, await this.model());
+        if (CHANGES_DATA.has(command)) await this.assertCanWrite();
+        await this.begin(command);
+      } catch (error) {
+        await releaseRunLock(this.session).catch(() => undefined);
+        throw error;
+      }
     }
     let ok = false;
     try {

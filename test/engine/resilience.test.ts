@@ -66,19 +66,24 @@ describe('resilience', () => {
   }
 
   it('two runs at once: the second is refused naming who holds the lock and since when; the lock dies with its holder', async () => {
-    const first = await openMigration(db.url, ws);
+    // The first run waits behind the application's lock for up to a minute, holding the run lock all along.
+    const first = await openMigration(db.url, makeWorkspace({ batchSize: 100, lockTimeoutMs: 60_000 }));
     let holderError: MigrationError | undefined;
     const blocker = new pg.Client(db.url);
+    blocker.on('error', () => undefined); // dropped with the database if the test fails early
     await blocker.connect();
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE dashboard_layouts IN ROW EXCLUSIVE MODE');
     const running = first.migrate().catch((e: MigrationError) => { holderError = e; });
-    // wait until the first run holds the advisory lock
-    for (let i = 0; i < 200; i++) {
-      const { rows } = await db.client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`);
-      if (rows[0].n > 0) break;
-      await new Promise((r) => setTimeout(r, 25));
+    // wait until the first run holds the advisory lock (generous: CI machines are shared)
+    let held = false;
+    for (let i = 0; i < 1200 && !held; i++) {
+      const { rows } = await db.client.query(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1)
+        AND to_regclass('tenant_migration.runs') IS NOT NULL AS held`, [first.session.pid]);
+      held = rows[0].held && (await db.client.query(`SELECT 1 FROM tenant_migration.runs WHERE status = 'running'`)).rows.length > 0;
+      if (!held) await new Promise((r) => setTimeout(r, 50));
     }
+    assert.ok(held, 'the first run never took the lock');
     const second = await withMigration(db.url, ws, (m) => m.migrate()).then(() => undefined, (e: MigrationError) => e);
     assert.ok(second instanceof MigrationError, 'the second run was not refused');
     assert.equal(second.exitCode, 3);
