@@ -24,6 +24,8 @@ export interface TenantMigrationApi {
   planPreview(): PlanPreviewPanel | undefined;
   /** The running operation, if any. */
   activeRun(): { title: string; step?: string } | undefined;
+  /** The SQL editor's results shown after the statements of a file (line, text, tone), as decorated. */
+  sqlInlineResults(uri: vscode.Uri): readonly { line: number; text: string; tone: string }[];
 }
 
 export function createApi(c: Container, activationMs: number): TenantMigrationApi {
@@ -40,5 +42,6 @@ export function createApi(c: Container, activationMs: number): TenantMigrationAp
     globalStorageUri: c.context.globalStorageUri,
     planPreview: () => c.engines.peek()?.PlanPreviewPanel.active,
     activeRun: () => (c.runner.active ? { title: c.runner.active.title, step: c.runner.active.step } : undefined),
+    sqlInlineResults: (uri) => c.sqlEditor.inline.shownFor(uri),
   };
 }

@@ -17,6 +17,7 @@ import { MigrationOpener } from './run/open-migration';
 import { OperationRunner } from './run/runner';
 import { SettingsAdapter } from './settings';
 import { SpecFile } from './spec-file';
+import { SqlEditor } from './sql-editor/sql-editor';
 import { StatusBar } from './status-bar';
 
 export class Container extends Disposable {
@@ -31,6 +32,7 @@ export class Container extends Disposable {
   readonly runner: OperationRunner;
   readonly tree: ChecklistTree;
   readonly refresher: ChecklistRefresher;
+  readonly sqlEditor: SqlEditor;
 
   constructor(readonly context: vscode.ExtensionContext, readonly log: ExtensionLog) {
     super();
@@ -49,6 +51,8 @@ export class Container extends Disposable {
     }));
     this.refresher = this.register(new ChecklistRefresher(this.opener, this.model, this.tree, this.runner, this.specFile, this.connections, log));
     this.register(new StatusBar(this.connections, this.runner, this.model, this.settings, this.specFile));
+    this.sqlEditor = this.register(new SqlEditor({ engines: this.engines, settings: this.settings, specFile: this.specFile, connections: this.connections,
+      opener: this.opener, guard: this.guard, contextKeys: this.contextKeys, log }));
     for (const d of registerCommands(COMMANDS, this)) this.register(d);
     this.wireRefreshes();
   }

@@ -8,6 +8,10 @@ export const CONTEXT_KEYS = {
   hasConnection: 'tenantMigration.hasConnection',
   /** A migration operation is running in this window. */
   running: 'tenantMigration.running',
+  /** The active editor is a SQL file that gets the SQL editor's CodeLens (tenantMigration.sqlEditor.files). */
+  sqlFile: 'tenantMigration.sqlFile',
+  /** A statement from the SQL editor is running. */
+  statementRunning: 'tenantMigration.statementRunning',
 } as const;
 
 export type ContextKey = keyof typeof CONTEXT_KEYS;

@@ -11,3 +11,11 @@ export type { Plan } from '../engine/plan';
 export type { StatusInfo, StepState } from '../engine/status';
 // The plan preview's host validates every webview message with zod: it travels with the engine, not in activation.
 export { PlanPreviewPanel } from './plan-preview/panel';
+// The SQL editor: loaded with the engine; the parser's WASM only once a matching SQL file is open.
+export { loadParser } from '../engine/script/parse';
+export { SqlFileModel, isCheck, isDescribe } from '../engine/sql/file-model';
+export { evaluate, summarize } from '../engine/sql/expectations';
+export { runStatement } from '../engine/sql/run-statement';
+export { describeRelation } from '../engine/sql/describe';
+export { listOrgs, tenantRoleFor } from '../engine/sql/tenant';
+export { formatAligned, formatMarkdownTable } from '../engine/sql/format-table';

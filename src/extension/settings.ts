@@ -16,7 +16,20 @@ export interface Settings {
   /** Treat DATABASE_URL from the environment as a production database. */
   readonly databaseUrlIsProduction: boolean;
   readonly showStatusBar: boolean;
+  readonly sqlEditor: SqlEditorSettings;
 }
+
+export interface SqlEditorSettings {
+  /** Glob patterns (relative to a workspace folder) of the SQL files that get CodeLens, results and lint. */
+  readonly files: readonly string[];
+  readonly statementTimeoutMs: number;
+  /** The role "Run as tenant…" uses; empty: Supabase's authenticated. */
+  readonly tenantRole: string;
+  /** Rows at or above this estimate make a table large for the lint. */
+  readonly largeTableRows: number;
+}
+
+export const SQL_FILES_DEFAULT = ['**/checks.sql', '**/*.checks.sql', '**/migrate_to_multitenant.sql'];
 
 const specFileSchema = z._default(z.string().check(z.trim(), z.minLength(1)), 'tenant-migration.json');
 const flag = (fallback: boolean) => z._default(z.boolean(), fallback);
@@ -58,6 +71,12 @@ export class SettingsAdapter extends Disposable {
       specFile: this.valid('specFile', specFileSchema, config.get('specFile'), 'tenant-migration.json'),
       databaseUrlIsProduction: this.valid('databaseUrlIsProduction', flag(false), userValue('databaseUrlIsProduction'), false),
       showStatusBar: this.valid('showStatusBar', flag(true), config.get('showStatusBar'), true),
+      sqlEditor: Object.freeze({
+        files: this.valid('sqlEditor.files', z._default(z.array(z.string().check(z.minLength(1))), SQL_FILES_DEFAULT), config.get('sqlEditor.files'), SQL_FILES_DEFAULT),
+        statementTimeoutMs: this.valid('sqlEditor.statementTimeoutMs', z._default(z.int().check(z.gte(100), z.lte(3_600_000)), 30_000), config.get('sqlEditor.statementTimeoutMs'), 30_000),
+        tenantRole: this.valid('sqlEditor.tenantRole', z._default(z.string(), ''), config.get('sqlEditor.tenantRole'), ''),
+        largeTableRows: this.valid('sqlEditor.largeTableRows', z._default(z.int().check(z.gte(0)), 10_000), config.get('sqlEditor.largeTableRows'), 10_000),
+      }),
     });
   }
 

@@ -85,10 +85,18 @@ export function splitWith(scan: (text: string) => { tokens: ScanToken[] }, text:
   }
   let statementStart: number | undefined;
   let lastEnd = 0;
+  // Line numbers counted forward as the statements come (once over the text, not once per statement).
+  let lineCursor = 0;
+  let lineNumber = 1;
+  const lineOf = (offset: number) => {
+    if (offset < lineCursor) return lineAt(text, offset);
+    for (; lineCursor < offset; lineCursor++) if (text.charCodeAt(lineCursor) === 10) lineNumber++;
+    return lineNumber;
+  };
   const flush = (endChar: number) => {
     if (statementStart === undefined) return;
     const [start, end] = trimmedRange(text, statementStart, endChar);
-    if (end > start) items.push({ kind: 'sql', text: text.slice(start, end), start, end, line: lineAt(text, start) });
+    if (end > start) items.push({ kind: 'sql', text: text.slice(start, end), start, end, line: lineOf(start) });
     statementStart = undefined;
   };
   for (let i = 0; i < tokens.length; i++) {
@@ -101,7 +109,7 @@ export function splitWith(scan: (text: string) => { tokens: ScanToken[] }, text:
       const stop = lineEnd === -1 ? text.length : lineEnd;
       const raw = text.slice(start, stop).trim();
       const [command = '', ...args] = raw.slice(1).split(/\s+/);
-      items.push({ kind: 'meta', command, args, text: raw, start, end: start + raw.length, line: lineAt(text, start) });
+      items.push({ kind: 'meta', command, args, text: raw, start, end: start + raw.length, line: lineOf(start) });
       while (i + 1 < tokens.length && toChar(tokens[i + 1]!.start) < stop) i++;
       lastEnd = stop;
       continue;

@@ -16,6 +16,16 @@ export interface LintDiagnostic {
 }
 
 type Node = Record<string, unknown>;
+
+export interface SyntaxProblem { readonly message: string; readonly offset: number }
+
+function syntaxError(error: unknown, sql: string): SyntaxProblem {
+  const e = error as { message?: string; sqlDetails?: { cursorPosition?: number } };
+  const bytes = e.sqlDetails?.cursorPosition ?? 0;
+  // The parser counts UTF-8 bytes; the editor counts characters.
+  const offset = Buffer.from(sql).subarray(0, bytes).toString().length;
+  return { message: e.message ?? String(error), offset: Math.min(offset, sql.length) };
+}
 export type ParseSync = (sql: string) => { stmts?: { stmt?: Node }[] };
 
 export interface LintOptions {
@@ -31,18 +41,60 @@ const relName = (rv: unknown) => {
 
 export class MigrationLinter {
   private cache = new Map<string, Node | null>();
+  private errors = new Map<string, SyntaxProblem>();
 
   constructor(private readonly parseSync: ParseSync) {}
+
+  /** PostgreSQL's syntax error for a statement that does not parse (its offset is within the statement). */
+  syntaxErrorOf(sql: string): SyntaxProblem | undefined {
+    this.tree(sql);
+    return this.errors.get(sql);
+  }
+
+  /** The parse tree of a statement (cached by its text), or null when it does not parse. */
+  treeOf(sql: string): Node | null {
+    return this.tree(sql);
+  }
+
+  /**
+   * Fills the cache for many statements with a few whole-batch parses instead of one parse per statement (a file
+   * opened for the first time). A statement with a syntax error is found from the error's position and left out.
+   */
+  prime(items: readonly ScriptItem[]): void {
+    let pending = items.filter((i): i is SqlStatement => i.kind === 'sql' && !this.cache.has(i.text));
+    for (let failures = 0; pending.length > 0 && failures < 8;) {
+      const starts: number[] = [];
+      let text = '';
+      for (const item of pending) { starts.push(text.length); text += `${item.text};\n`; }
+      try {
+        const stmts = this.parseSync(text).stmts ?? [];
+        if (stmts.length !== pending.length) break;
+        pending.forEach((item, i) => this.cache.set(item.text, stmts[i]?.stmt ?? null));
+        return;
+      } catch (error) {
+        failures++;
+        const cursor = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
+        if (cursor === undefined || !/^[\x00-\x7f]*$/.test(text)) break;
+        let bad = starts.findIndex((s, i) => cursor >= s && (i + 1 === starts.length || cursor < starts[i + 1]!));
+        if (bad === -1) bad = pending.length - 1;
+        this.prime(pending.slice(0, bad));
+        this.tree(pending[bad]!.text);
+        pending = pending.slice(bad + 1);
+      }
+    }
+    for (const item of pending) this.tree(item.text);
+  }
 
   private tree(sql: string): Node | null {
     let tree = this.cache.get(sql);
     if (tree === undefined) {
       try {
         tree = this.parseSync(sql).stmts?.[0]?.stmt ?? null;
-      } catch {
+      } catch (error) {
         tree = null;
+        this.errors.set(sql, syntaxError(error, sql));
       }
-      if (this.cache.size > 50_000) this.cache.clear();
+      if (this.cache.size > 50_000) { this.cache.clear(); this.errors.clear(); }
       this.cache.set(sql, tree);
     }
     return tree;

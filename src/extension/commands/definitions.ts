@@ -5,6 +5,7 @@ import { addConnection, removeConnection, selectConnection, testConnection } fro
 import { createSpec, generateScript, openReport, showStepSql } from './file-commands';
 import { previewPlan, rollback, run, runStep, stepOf, tickManualItem } from './migration-commands';
 import { stepOperation } from '../run/operations';
+import { cancelStatement, runAllChecks, runAsTenantCommand, runStatementCommand, showStatementResult } from '../sql-editor/commands';
 
 export const COMMANDS: readonly CommandSpec[] = [
   { id: 'tenantMigration.run', handler: (c) => (from?: unknown) => run(c, from) },
@@ -33,4 +34,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   { id: 'tenantMigration.runFromHere', handler: (c) => (node: unknown) => run(c, stepOf(node)) },
   { id: 'tenantMigration.showStepSql', handler: (c) => (node: unknown) => showStepSql(c, stepOf(node)) },
   { id: 'tenantMigration.tickManualItem', handler: (c) => (node?: unknown) => tickManualItem(c, node) },
+  // The SQL editor (a CodeLens passes the file and the statement's start; the palette uses the cursor).
+  { id: 'tenantMigration.runStatement', handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'read', uri, at) },
+  { id: 'tenantMigration.runStatementWrite', handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'write', uri, at) },
+  { id: 'tenantMigration.runStatementAsTenant', handler: (c) => (uri?: unknown, at?: unknown, org?: unknown) => runAsTenantCommand(c, uri, at, org) },
+  { id: 'tenantMigration.explainStatement', handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'explain', uri, at) },
+  { id: 'tenantMigration.runAllChecks', handler: (c) => (uri?: unknown) => runAllChecks(c, uri) },
+  { id: 'tenantMigration.showStatementResult', handler: (c) => (uri?: unknown, at?: unknown) => showStatementResult(c, uri, at) },
+  { id: 'tenantMigration.cancelStatement', handler: (c) => () => cancelStatement(c) },
 ];

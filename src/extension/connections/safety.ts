@@ -19,7 +19,8 @@ export interface WriteRequest {
   /** "Run", "Back up", … */
   readonly action: string;
   readonly database: string;
-  readonly checksum: string;
+  /** The script's sha256: warn when it has no rehearsal. None for a single statement from the SQL editor. */
+  readonly checksum?: string;
   /** Manual prerequisites nobody has ticked yet (shown in the confirmation). */
   readonly openManualItems: readonly string[];
 }
@@ -44,7 +45,7 @@ export class ProductionGuard {
   /** True when the write may go ahead. Always true for a non-production connection. */
   async confirm(request: WriteRequest): Promise<boolean> {
     if (!request.connection.production) return true;
-    if (!this.rehearsalOf(request.checksum)) {
+    if (request.checksum && !this.rehearsalOf(request.checksum)) {
       const proceed = 'Continue Without Rehearsal';
       const answer = await vscode.window.showWarningMessage(
         `This script (sha256 ${request.checksum.slice(0, 12)}…) has no successful rehearsal on a non-production connection.`,

@@ -48,6 +48,24 @@ describe('an untrusted workspace', () => {
     assert.deepEqual(await api.checklist.getChildren(), []);
   });
 
+  it('SQL editor: shows the CodeLens and the lint, but runs no statement and reads no table size', async () => {
+    const file = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'checks.sql');
+    await vscode.workspace.fs.writeFile(file, new TextEncoder().encode('-- expect: 0\nSELECT count(*) FROM credentials;\nCREATE INDEX i ON credentials (id);\n'));
+    await vscode.window.showTextDocument(file);
+    const deadline = Date.now() + 30_000;
+    let lenses: vscode.CodeLens[] = [];
+    while (lenses.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', file);
+    }
+    assert.ok(lenses.some((l) => l.command?.command === 'tenantMigration.runStatement'), 'the Run CodeLens is there');
+    const result = await vscode.commands.executeCommand<Summary>('tenantMigration.runStatement', file, 13);
+    assert.equal(result?.ok, false, JSON.stringify(result));
+    assert.match(result.message, /not available in an untrusted workspace/);
+    const result2 = await vscode.commands.executeCommand<Summary>('tenantMigration.runAllChecks', file);
+    assert.equal(result2?.ok, false, JSON.stringify(result2));
+  });
+
   it('made no connection at all', async () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(connections, 0);

@@ -1,0 +1,131 @@
+// What an editor shows for one SQL file, computed without the editor: the statements (split by PostgreSQL's scanner,
+// incrementally after an edit), their checks, a lens per statement, and the lint with syntax errors. The VS Code
+// layer maps this to CodeLens and diagnostics; the benchmark times exactly this.
+import type { ScanToken } from 'libpg-query';
+import { ScanError, type MetaCommand, type ScriptItem } from '../script/parse';
+import { SqlDocument, type DocumentStatement } from './document';
+import type { Expectation } from './expectations';
+import { MigrationLinter, type LintDiagnostic, type LintOptions, type ParseSync } from './lint';
+
+export interface SqlParser {
+  readonly scanSync: (text: string) => { tokens: ScanToken[] };
+  readonly parseSync: ParseSync;
+}
+
+export type LensKind = 'run' | 'runAsTenant' | 'explain' | 'runWrite' | 'describe' | 'meta';
+
+export interface StatementLens {
+  readonly index: number;
+  readonly kind: LensKind;
+  /** Where the lens sits: the statement's first character. */
+  readonly offset: number;
+}
+
+/** Statements that change data or schema get "Run (write)" as well; plain queries do not need it. */
+const READS = /^\s*(SELECT|WITH|VALUES|TABLE|SHOW|EXPLAIN)\b/i;
+
+/** psql's \d and \d+ NAME are answered from the catalog; other meta-commands are psql's own and never sent. */
+export function isDescribe(item: MetaCommand): boolean {
+  return (item.command === 'd' || item.command === 'd+') && item.args.length === 1;
+}
+
+export function isCheck(s: DocumentStatement): s is DocumentStatement & { expectation: Expectation } {
+  return s.item.kind === 'sql' && !!s.expectation && !('error' in s.expectation);
+}
+
+export class SqlFileModel {
+  private readonly document: SqlDocument;
+  private readonly linter: MigrationLinter;
+  private current: DocumentStatement[] = [];
+  private text = '';
+  /** Where the scanner gave up (an unterminated quote, dollar quote or comment): nothing after it is split. */
+  private unscannable?: number;
+
+  constructor(parser: SqlParser) {
+    this.document = new SqlDocument(parser.scanSync);
+    this.linter = new MigrationLinter(parser.parseSync);
+  }
+
+  get statements(): readonly DocumentStatement[] {
+    return this.current;
+  }
+
+  /** Re-splits after an edit (only the statements the edit touched are scanned again). */
+  update(text: string): readonly DocumentStatement[] {
+    try {
+      this.current = this.document.update(text);
+      this.text = text;
+      this.unscannable = undefined;
+    } catch (error) {
+      if (!(error instanceof ScanError)) throw error;
+      // Typing an opening quote makes the rest of the file a string until it is closed (psql would read it so too):
+      // keep the statements before the edit, and say where the scanner stopped.
+      let same = 0;
+      const max = Math.min(this.text.length, text.length);
+      while (same < max && this.text.charCodeAt(same) === text.charCodeAt(same)) same++;
+      this.current = this.current.filter((s) => s.item.end <= same);
+      this.unscannable = this.unscannable === undefined ? same : Math.min(this.unscannable, same);
+    }
+    return this.current;
+  }
+
+  lenses(): StatementLens[] {
+    const out: StatementLens[] = [];
+    this.current.forEach((s, index) => {
+      const offset = s.item.start;
+      if (s.item.kind === 'meta') {
+        out.push({ index, kind: isDescribe(s.item) ? 'describe' : 'meta', offset });
+        return;
+      }
+      out.push({ index, kind: 'run', offset }, { index, kind: 'runAsTenant', offset }, { index, kind: 'explain', offset });
+      if (!READS.test(s.item.text)) out.push({ index, kind: 'runWrite', offset });
+    });
+    return out;
+  }
+
+  /** The lint, syntax errors (one statement's error leaves the others alone) and malformed expectations. */
+  diagnostics(options: LintOptions = {}): LintDiagnostic[] {
+    const items: ScriptItem[] = this.current.map((s) => s.item);
+    this.linter.prime(items);
+    const out = this.linter.lint(items, options);
+    if (this.unscannable !== undefined) {
+      out.push({ code: 'syntax', severity: 'error', start: this.unscannable, end: this.unscannable + 1,
+        message: 'PostgreSQL\'s scanner stops here (an unterminated quoted string, dollar quote or comment?): the statements below it come back once it is closed.' });
+    }
+    for (const s of this.current) {
+      if (s.item.kind !== 'sql') continue;
+      const problem = this.linter.syntaxErrorOf(s.item.text);
+      if (problem) {
+        const at = s.item.start + problem.offset;
+        out.push({ code: 'syntax', severity: 'error', message: problem.message, start: at, end: Math.min(s.item.end, at + 1) });
+      }
+      if (s.expectation && 'error' in s.expectation) {
+        out.push({ code: 'expectation', severity: 'error', message: s.expectation.error, start: s.item.start, end: s.item.end });
+      }
+    }
+    return out;
+  }
+
+  checkCount(): number {
+    return this.current.filter(isCheck).length;
+  }
+}
+
+/** Offsets to (line, character), by binary search over the line starts (for tools without an editor's document). */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  }
+
+  position(offset: number): { line: number; character: number } {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid; else hi = mid - 1;
+    }
+    return { line: lo, character: offset - this.starts[lo]! };
+  }
+}

@@ -1,0 +1,114 @@
+// The SQL editor's one database session for the selected connection: opened on the first run (asking for a password
+// when needed), reused, closed when the connection changes or the extension goes. Statements run one at a time on
+// it; Cancel asks the server to stop the running one (pg_cancel_backend from a second connection).
+import * as vscode from 'vscode';
+import type { Session } from '../../engine/db/session';
+import type { Connection, ConnectionService } from '../connections/connections';
+import type { EngineLoader } from '../engine';
+import { ActionableError } from '../errors';
+import { Disposable } from '../lifecycle';
+import type { ExtensionLog } from '../log';
+import type { MigrationOpener } from '../run/open-migration';
+import { assertTrusted } from '../trust';
+
+export class EditorSession extends Disposable {
+  private open?: { connection: string; session: Promise<Session> };
+  private queue: Promise<unknown> = Promise.resolve();
+  private running?: Session;
+
+  constructor(
+    private readonly engines: EngineLoader,
+    private readonly connections: ConnectionService,
+    private readonly opener: MigrationOpener,
+    private readonly log: ExtensionLog,
+  ) {
+    super();
+    this.register(connections.onDidChange(() => void this.close()));
+    this.register({ dispose: () => void this.close() });
+  }
+
+  /** The selected connection, or an error that says how to get one. Refused in an untrusted workspace. */
+  connection(action: string): Connection {
+    assertTrusted(action);
+    const connection = this.connections.selected();
+    if (!connection) {
+      throw new ActionableError('No database connection is selected', 'Add a connection, or select one, then run the statement again.',
+        [{ title: 'Add Connection', command: 'tenantMigration.addConnection' }, { title: 'Select Connection', command: 'tenantMigration.selectConnection' }]);
+    }
+    return connection;
+  }
+
+  /** Runs fn on the session, after whatever runs now (one statement at a time). */
+  use<T>(action: string, interactive: boolean, fn: (session: Session) => Promise<T>): Promise<T> {
+    const connection = this.connection(action);
+    const next = this.queue.then(async () => {
+      const session = await this.sessionFor(connection, interactive);
+      this.running = session;
+      try {
+        return await fn(session);
+      } finally {
+        this.running = undefined;
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Stops the running statement on the server. */
+  async cancel(): Promise<boolean> {
+    const session = this.running;
+    if (!session) return false;
+    this.log.warn(`SQL editor: cancelling the running statement (backend ${session.pid})`);
+    await session.cancel();
+    return true;
+  }
+
+  get isRunning(): boolean {
+    return !!this.running;
+  }
+
+  private async sessionFor(connection: Connection, interactive: boolean): Promise<Session> {
+    if (this.open?.connection === connection.name) {
+      const session = await this.open.session.catch(() => undefined);
+      if (session && !session.isClosed) return session;
+    }
+    const engine = this.engines.get();
+    const opening = this.opener.withPassword(connection, interactive, async (resolved) => {
+      this.log.info(`SQL editor: connecting to ${connection.description} ("${connection.name}"${connection.production ? ', a production database' : ''})`);
+      return engine.Session.open(resolved.target, { applicationName: 'tenant-migration sql editor', connectTimeoutMs: 10_000 });
+    });
+    this.open = { connection: connection.name, session: opening };
+    try {
+      return await opening;
+    } catch (error) {
+      this.open = undefined;
+      throw error;
+    }
+  }
+
+  /** Estimated rows per table from the catalog, for the lint; undefined without a usable connection. */
+  async tableRows(): Promise<Map<string, number> | undefined> {
+    if (!vscode.workspace.isTrusted || !this.connections.selected()) return undefined;
+    return this.use('Table sizes for the lint', false, async (session) => {
+      const { rows } = await session.query<{ schema: string; name: string; rows: number }>(
+        // reltuples is -1 until the table is first analyzed: then a rough count from its size (about 60 rows a page).
+        `SELECT n.nspname AS schema, c.relname AS name,
+                (CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE pg_relation_size(c.oid) / 8192 * 60 END)::float8 AS rows
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`);
+      const sizes = new Map<string, number>();
+      for (const r of rows) {
+        sizes.set(`${r.schema}.${r.name}`, r.rows);
+        if (r.schema === 'public' || !sizes.has(r.name)) sizes.set(r.name, r.rows);
+      }
+      return sizes;
+    });
+  }
+
+  private async close(): Promise<void> {
+    const open = this.open;
+    this.open = undefined;
+    const session = await open?.session.catch(() => undefined);
+    await session?.close();
+  }
+}

@@ -1,0 +1,77 @@
+// One SqlFileModel per open SQL file that gets the SQL editor. The engine and the parser's WASM load only when the
+// first such file is open; until then the providers answer nothing and fire onDidChange once the parser is ready.
+import * as vscode from 'vscode';
+import type { SqlFileModel, SqlParser } from '../../engine/sql/file-model';
+import type { EngineLoader } from '../engine';
+import { Disposable } from '../lifecycle';
+import type { ExtensionLog } from '../log';
+import type { SqlFileFilter } from './file-filter';
+
+interface Entry {
+  readonly model: SqlFileModel;
+  version: number;
+}
+
+export class SqlModels extends Disposable {
+  private readonly entries = new Map<string, Entry>();
+  private parser?: SqlParser;
+  private loading?: Promise<void>;
+  private readonly changed = this.register(new vscode.EventEmitter<vscode.Uri | undefined>());
+  /** A model was created or updated (undefined: all of them, e.g. the parser just loaded). */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly engines: EngineLoader, readonly filter: SqlFileFilter, private readonly log: ExtensionLog) {
+    super();
+    this.register(vscode.workspace.onDidCloseTextDocument((d) => this.entries.delete(d.uri.toString())));
+  }
+
+  /** The document's model, brought up to date with its text; undefined until the parser has loaded. */
+  model(document: vscode.TextDocument): SqlFileModel | undefined {
+    if (!this.filter.matches(document)) return undefined;
+    const engine = this.engines.peek();
+    if (!engine || !this.parser) {
+      this.load();
+      return undefined;
+    }
+    const key = document.uri.toString();
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { model: new engine.SqlFileModel(this.parser), version: -1 };
+      this.entries.set(key, entry);
+    }
+    if (entry.version !== document.version) {
+      const started = performance.now();
+      entry.model.update(document.getText());
+      const first = entry.version === -1;
+      entry.version = document.version;
+      const ms = performance.now() - started;
+      if (first || ms > 50) this.log.debug(`SQL editor: ${vscode.workspace.asRelativePath(document.uri)} split into ${entry.model.statements.length} statements in ${ms.toFixed(1)} ms${first ? ' (opened)' : ''}`);
+    }
+    return entry.model;
+  }
+
+  /** Loads the engine and the parser once (in the background); every provider refreshes when it is ready. */
+  load(): Promise<void> {
+    this.loading ??= (async () => {
+      const started = performance.now();
+      try {
+        const engine = this.engines.get();
+        this.parser = await engine.loadParser();
+        this.log.info(`SQL editor: the PostgreSQL parser loaded in ${Math.round(performance.now() - started)} ms`);
+        this.changed.fire(undefined);
+      } catch (error) {
+        this.loading = undefined;
+        this.log.error(`SQL editor: the PostgreSQL parser could not be loaded: ${(error as Error).message}`);
+      }
+    })();
+    return this.loading;
+  }
+
+  get loaded(): boolean {
+    return !!this.parser;
+  }
+
+  notify(uri: vscode.Uri): void {
+    this.changed.fire(uri);
+  }
+}

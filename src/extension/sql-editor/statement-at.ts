@@ -1,0 +1,21 @@
+// Which statement a command or a hover means: the one at an offset (a CodeLens passes its statement's start), or
+// at the cursor (from the palette: the statement the cursor is in, else the next one below it).
+import * as vscode from 'vscode';
+import type { DocumentStatement } from '../../engine/sql/document';
+
+export interface Found {
+  readonly statement: DocumentStatement;
+  readonly index: number;
+  readonly range: vscode.Range;
+}
+
+export function statementAt(document: vscode.TextDocument, statements: readonly DocumentStatement[], where: vscode.Position | number, options: { strict?: boolean } = {}): Found | undefined {
+  const offset = typeof where === 'number' ? where : document.offsetAt(where);
+  // A hover also counts the rest of the statement's last line (where its result is shown).
+  const endOf = (s: DocumentStatement) => (options.strict ? document.offsetAt(document.lineAt(document.positionAt(s.item.end).line).range.end) : s.item.end);
+  let index = statements.findIndex((s) => offset >= s.item.start && offset <= endOf(s));
+  if (index === -1 && !options.strict) index = statements.findIndex((s) => s.item.start >= offset);
+  if (index === -1) return undefined;
+  const statement = statements[index]!;
+  return { statement, index, range: new vscode.Range(document.positionAt(statement.item.start), document.positionAt(statement.item.end)) };
+}
