@@ -51,6 +51,8 @@ function finding(f: FindingView, key: string): HTMLElement {
   );
 }
 
+const about = (estimated: boolean, n: number) => (estimated ? `≈ ${formatCount(n)}` : formatCount(n));
+
 function gapTable(t: TableGapsView, index: number): HTMLElement {
   const headingId = `gap-table-${index}`;
   const a = t.assignment;
@@ -62,10 +64,11 @@ function gapTable(t: TableGapsView, index: number): HTMLElement {
     a ? h('div', { class: 'assignment' },
       assignmentBar(a.rows, a.assigned),
       h('dl', { class: 'counts' },
-        h('div', null, h('dt', null, 'Rows'), h('dd', null, formatCount(a.rows))),
-        h('div', { class: 'by-rule' }, h('dt', null, 'By the rule'), h('dd', null, formatCount(a.assigned))),
-        h('div', { class: a.toDefault > 0 ? 'to-default some' : 'to-default' }, h('dt', null, 'To the default org'), h('dd', null, formatCount(a.toDefault))),
+        h('div', null, h('dt', null, 'Rows'), h('dd', null, about(a.estimated, a.rows))),
+        h('div', { class: 'by-rule' }, h('dt', null, 'By the rule'), h('dd', null, about(a.estimated, a.assigned))),
+        h('div', { class: a.toDefault > 0 ? 'to-default some' : 'to-default' }, h('dt', null, 'To the default org'), h('dd', null, about(a.estimated, a.toDefault))),
       ),
+      a.estimated ? h('p', { class: 'estimate-note' }, codicon('info'), 'Estimated from a sample of this large table. Conflicts and missing orgs are always counted exactly; tenant-migrate plan --exact counts every row.') : null,
     ) : null,
     t.findings.length > 0
       ? h('ul', { class: 'findings', 'aria-label': `Findings for ${t.table}` }, t.findings.map((f, i) => finding(f, `${index}-${i}`)))

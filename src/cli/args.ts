@@ -16,6 +16,7 @@ export interface CliArgs {
   readonly force: boolean;
   readonly restoreData: boolean;
   readonly acceptDataLoss: boolean;
+  readonly exact: boolean;
   readonly help: boolean;
 }
 
@@ -23,7 +24,7 @@ export const USAGE = `Usage: tenant-migrate <command> [options]
 
 Commands:
   init              write tenant-migration.json and checks.sql for the guide's tables
-  plan              show the plan and the mapping gaps (writes nothing)
+  plan              show the plan and the mapping gaps (writes nothing; --exact to count every row)
   generate          write the migration script (--force to overwrite)
   backup            take the backups (once per migration)
   migrate           run the migration script (resumable)
@@ -42,6 +43,7 @@ Options:
   --yes                 do not ask for confirmation (required without a terminal)
   --json                print one JSON document (schema version 1) on stdout
   --force               generate: overwrite the script
+  --exact               plan: count every row of large tables (by default they are estimated from a sample)
   --restore-data        rollback: also restore the data from the backups
   --accept-data-loss    rollback --restore-data: restore even if rows written since would be lost
 
@@ -61,6 +63,7 @@ export function parseCli(argv: string[]): CliArgs {
         force: { type: 'boolean', default: false },
         'restore-data': { type: 'boolean', default: false },
         'accept-data-loss': { type: 'boolean', default: false },
+        exact: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -69,11 +72,12 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const [command, ...extra] = parsed.positionals;
   const help = parsed.values.help ?? false;
-  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, help: true };
+  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, help: true };
   if (!command) throw usageError('No command given', `Run one of: ${COMMANDS.join(', ')}.`);
   if (!(COMMANDS as readonly string[]).includes(command)) throw usageError(`Unknown command "${command}"`, `Run one of: ${COMMANDS.join(', ')}.`);
   if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
   if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
+  if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
   return {
     command: command as Command,
     config: parsed.values.config ?? 'tenant-migration.json',
@@ -83,6 +87,7 @@ export function parseCli(argv: string[]): CliArgs {
     force: parsed.values.force ?? false,
     restoreData: parsed.values['restore-data'] ?? false,
     acceptDataLoss: parsed.values['accept-data-loss'] ?? false,
+    exact: parsed.values.exact ?? false,
     help,
   };
 }

@@ -46,7 +46,7 @@ const stepCode = (r: StepResult) => (r.status === 'failed' ? ExitCode.failed : E
 async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void): Promise<{ code: number; result: unknown }> {
   switch (args.command) {
     case 'plan': {
-      const plan = await m.plan();
+      const plan = await m.plan({ exact: args.exact });
       say(renderPlan(plan));
       return { code: plan.gaps.blocking ? ExitCode.refused : 0, result: plan };
     }

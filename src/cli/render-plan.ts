@@ -8,7 +8,10 @@ export function renderPlan(plan: Plan): string {
   lines.push('Tables:');
   for (const t of plan.tables) lines.push(`  ${t.table}: ~${t.estimatedRows} rows, ${formatBytes(t.totalBytes)}`);
   lines.push('', 'Org assignment:');
-  for (const t of plan.gaps.tables) lines.push(`  ${t.table} (${t.rule}): ${t.assigned} by rule, ${t.toDefault} to the default org, of ${t.rows}`);
+  for (const t of plan.gaps.tables) {
+    const n = (count: number) => `${t.estimated ? '≈' : ''}${count}`;
+    lines.push(`  ${t.table} (${t.rule}): ${n(t.assigned)} by rule, ${n(t.toDefault)} to the default org, of ${n(t.rows)}${t.estimated ? ' (estimated from a sample; `tenant-migrate plan --exact` counts every row)' : ''}`);
+  }
   if (plan.gaps.findings.length > 0) {
     lines.push('', 'Mapping gaps:');
     for (const f of plan.gaps.findings) {

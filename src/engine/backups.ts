@@ -21,8 +21,15 @@ export async function currentBackups(session: Session): Promise<BackupRecord[]> 
   return rows.map((r) => ({ backupTable: r.backup_table, table: { schema: r.table_schema, name: r.table_name }, columns: r.columns, rowCount: Number(r.row_count), digest: r.digest, takenAt: r.taken_at, status: r.status }));
 }
 
-export async function digestOf(session: Session, table: { schema: string; name: string }, columns: string[]): Promise<{ rowCount: number; digest: string }> {
-  const { rows } = await session.query<{ row_count: string; digest: string }>(`SELECT * FROM ${names.state('table_digest')}($1::regclass, $2::text[])`, [qq(table), columns]);
+/** The format a recorded digest was taken in ('h1:…', 't1:…'; digests without a prefix are md5-based). */
+export function digestFormat(digest: string): 'h1' | 't1' | 'md5' {
+  return digest.startsWith('h1:') ? 'h1' : digest.startsWith('t1:') ? 't1' : 'md5';
+}
+
+/** The table's digest; given a recorded digest, in that digest's format so that the two compare. */
+export async function digestOf(session: Session, table: { schema: string; name: string }, columns: string[], like?: string): Promise<{ rowCount: number; digest: string }> {
+  const { rows } = await session.query<{ row_count: string; digest: string }>(`SELECT * FROM ${names.state('table_digest')}($1::regclass, $2::text[], $3)`,
+    [qq(table), columns, like === undefined ? 'h1' : digestFormat(like)]);
   return { rowCount: Number(rows[0]!.row_count), digest: rows[0]!.digest };
 }
 
@@ -39,7 +46,7 @@ export async function verifyBackups(session: Session): Promise<BackupCheck[]> {
     const backup = { schema: STATE_SCHEMA, name: record.backupTable };
     const present = (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qq(backup)])).rows[0]!.ok as boolean;
     if (!present) { checks.push({ record, present, matches: false }); continue; }
-    const actual = await digestOf(session, backup, record.columns);
+    const actual = await digestOf(session, backup, record.columns, record.digest);
     checks.push({ record, present, matches: actual.digest === record.digest && actual.rowCount === record.rowCount, actualRows: actual.rowCount });
   }
   return checks;

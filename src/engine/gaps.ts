@@ -1,4 +1,6 @@
 // Mapping gaps: per table, how each row's org will be decided and where it cannot. Read-only; set-wise queries.
+// What blocks a run (a key mapped to two orgs, an org that does not exist) is always counted exactly; how many rows
+// get the default org may be estimated from a sample of a large table when a quick preview asks for it.
 import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
 import type { MigrationModel, TableModel } from './model';
@@ -21,6 +23,8 @@ export interface TableAssignment {
   readonly rows: number;
   readonly assigned: number;
   readonly toDefault: number;
+  /** The counts are estimates from a sample of the table (`rows` from its statistics); the findings' counts too. */
+  readonly estimated: boolean;
 }
 
 export interface GapReport {
@@ -29,15 +33,18 @@ export interface GapReport {
   readonly blocking: boolean;
 }
 
-const SAMPLE = 5;
-
-async function countAndSample(session: Session, from: string, keyExpr: string, detailExpr = 'NULL'): Promise<{ count: number; samples: GapSample[] }> {
-  const { rows } = await session.query<{ count: string; samples: GapSample[] | null }>(
-    `SELECT count(*)::text AS count,
-            (SELECT json_agg(json_build_object('key', s.key, 'detail', s.detail)) FROM (SELECT ${keyExpr}::text AS key, ${detailExpr}::text AS detail ${from} LIMIT ${SAMPLE}) s) AS samples
-       ${from}`);
-  return { count: Number(rows[0]!.count), samples: (rows[0]!.samples ?? []).map((s) => (s.detail == null ? { key: s.key } : s)) };
+export interface GapOptions {
+  /** Estimate the row counts of large tables from a sample (the preview). */
+  readonly quick?: boolean;
+  /** What "large" means for `quick`: more rows than this (default ESTIMATE_ABOVE_ROWS). */
+  readonly estimateAboveRows?: number;
 }
+
+const SAMPLE = 5;
+/** Tables this large are sampled in a quick preview: counting them exactly takes seconds. */
+export const ESTIMATE_ABOVE_ROWS = 200_000;
+/** Rows a quick preview samples from a large table. */
+const SAMPLE_ROWS = 20_000;
 
 function pairsOf(m: MigrationModel, t: TableModel): string {
   return t.rule.kind === 'mapping'
@@ -45,59 +52,173 @@ function pairsOf(m: MigrationModel, t: TableModel): string {
     : (t.rule as { sql: string }).sql;
 }
 
-async function pairFindings(session: Session, m: MigrationModel, t: TableModel, label: string): Promise<GapFinding[]> {
-  const pairs = `(${pairsOf(m, t)}) AS q`;
-  const orgs = qq(m.orgs.name);
+const validPairs = (m: MigrationModel, t: TableModel) =>
+  `SELECT q.key, q.org_id FROM (${pairsOf(m, t)}) AS q WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL`;
+
+const firstKeys = (keys: string[] | null, detail?: (i: number) => string | undefined): GapSample[] =>
+  (keys ?? []).slice(0, SAMPLE).map((key, i) => { const d = detail?.(i); return d === undefined ? { key } : { key, detail: d }; });
+
+/**
+ * Conflicts and duplicates, exactly: only keys given more than once can be either, so one hash aggregate finds
+ * them and a second pass looks at those few keys alone (no sort of the whole mapping).
+ */
+async function repeatedKeys(session: Session, m: MigrationModel, t: TableModel, label: string): Promise<GapFinding[]> {
+  const kind = t.rule.kind === 'mapping' ? 'mapping table' : 'query';
+  const { rows } = await session.query<{ conflicts: string; duplicates: string; conflict_keys: string[] | null; conflict_orgs: string[] | null; duplicate_keys: string[] | null; duplicate_orgs: string[] | null }>(
+    `WITH pairs AS (${validPairs(m, t)}),
+          repeated AS (SELECT key FROM pairs GROUP BY key HAVING count(*) > 1),
+          k AS (SELECT p.key, count(DISTINCT p.org_id) AS orgs, count(*) AS n, string_agg(DISTINCT p.org_id::text, ', ') AS org_list
+                  FROM pairs p WHERE p.key IN (SELECT key FROM repeated) GROUP BY p.key)
+     SELECT count(*) FILTER (WHERE orgs > 1)::text AS conflicts, count(*) FILTER (WHERE n > orgs)::text AS duplicates,
+            (array_agg(key::text ORDER BY key) FILTER (WHERE orgs > 1))[1:${SAMPLE}] AS conflict_keys,
+            (array_agg(org_list ORDER BY key) FILTER (WHERE orgs > 1))[1:${SAMPLE}] AS conflict_orgs,
+            (array_agg(key::text ORDER BY key) FILTER (WHERE n > orgs))[1:${SAMPLE}] AS duplicate_keys,
+            (array_agg(org_list ORDER BY key) FILTER (WHERE n > orgs))[1:${SAMPLE}] AS duplicate_orgs
+       FROM k`);
+  const r = rows[0]!;
   const findings: GapFinding[] = [];
-  const conflict = await countAndSample(session,
-    `FROM (SELECT q.key, string_agg(DISTINCT q.org_id::text, ', ') AS orgs FROM ${pairs} WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL GROUP BY q.key HAVING count(DISTINCT q.org_id) > 1) c`,
-    'c.key', `'maps to ' || c.orgs`);
-  if (conflict.count > 0) findings.push({ kind: 'conflict', table: label, ...conflict, blocking: true, message: `${conflict.count} key(s) map to more than one org in the ${t.rule.kind === 'mapping' ? 'mapping table' : 'query'}: the run refuses until each maps to one org` });
-  const missing = await countAndSample(session,
-    `FROM ${pairs} WHERE q.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${orgs} o WHERE o.${qi(m.orgs.idColumn)} = q.org_id)`,
-    'q.key', `'org ' || q.org_id || ' does not exist'`);
-  if (missing.count > 0) findings.push({ kind: 'missing-org', table: label, ...missing, blocking: true, message: `${missing.count} mapping row(s) point to an org that does not exist in ${displayName(m.orgs.name)}` });
-  if (t.rule.kind === 'mapping') {
-    const stale = await countAndSample(session,
-      `FROM ${pairs} WHERE q.key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE r.${qi(t.rule.column)} = q.key)`, 'q.key');
-    if (stale.count > 0) findings.push({ kind: 'stale-mapping', table: label, ...stale, blocking: false, message: `${stale.count} mapping row(s) name rows that no longer exist (ignored)` });
-    const duplicates = await countAndSample(session,
-      `FROM (SELECT q.key, q.org_id FROM ${pairs} WHERE q.key IS NOT NULL GROUP BY q.key, q.org_id HAVING count(*) > 1) d`, 'd.key', `'org ' || d.org_id`);
-    if (duplicates.count > 0) findings.push({ kind: 'duplicate-mapping', table: label, ...duplicates, blocking: false, message: `${duplicates.count} key(s) have identical duplicate mapping rows (harmless)` });
+  const conflicts = Number(r.conflicts);
+  if (conflicts > 0) {
+    findings.push({ kind: 'conflict', table: label, count: conflicts, blocking: true, samples: firstKeys(r.conflict_keys, (i) => `maps to ${r.conflict_orgs![i]}`),
+      message: `${conflicts} key(s) map to more than one org in the ${kind}: the run refuses until each maps to one org` });
+  }
+  const duplicates = Number(r.duplicates);
+  if (t.rule.kind === 'mapping' && duplicates > 0) {
+    findings.push({ kind: 'duplicate-mapping', table: label, count: duplicates, blocking: false, samples: firstKeys(r.duplicate_keys, (i) => `org ${r.duplicate_orgs![i]}`),
+      message: `${duplicates} key(s) have identical duplicate mapping rows (harmless)` });
   }
   return findings;
 }
 
-async function tableGaps(session: Session, m: MigrationModel, t: TableModel): Promise<{ assignment: TableAssignment; findings: GapFinding[] }> {
-  const label = displayName(t.name);
-  const table = qq(t.name);
-  const key = qi(t.rule.column);
-  const findings: GapFinding[] = [];
-  const total = Number((await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0]!.n);
-  let unassigned: { count: number; samples: GapSample[] };
-  let rule: string;
-  if (t.rule.kind === 'parent') {
-    const parent = qq(t.rule.parent);
-    rule = `parent ${displayName(t.rule.parent)} via ${t.rule.column}`;
-    unassigned = await countAndSample(session,
-      `FROM ${table} r WHERE r.${key} IS NULL OR NOT EXISTS (SELECT 1 FROM ${parent} p WHERE p.${qi(t.rule.references)} = r.${key})`,
-      `r.${key}`, `CASE WHEN r.${key} IS NULL THEN 'no ${t.rule.column}' ELSE 'parent missing' END`);
-    if (unassigned.count > 0) findings.push({ kind: 'orphan-child', table: label, ...unassigned, blocking: false, message: `${unassigned.count} row(s) have no parent row and get the default org` });
-  } else {
-    findings.push(...await pairFindings(session, m, t, label));
-    rule = t.rule.kind === 'mapping' ? `mapping ${displayName(m.mapping!.name)} by ${t.rule.column}` : `query by ${t.rule.column}`;
-    unassigned = await countAndSample(session,
-      `FROM ${table} r WHERE r.${key} IS NULL OR NOT EXISTS (SELECT 1 FROM (${pairsOf(m, t)}) q WHERE q.key = r.${key} AND q.org_id IS NOT NULL)`, `r.${key}`);
-    if (unassigned.count > 0) findings.push({ kind: 'unmapped', table: label, ...unassigned, blocking: false, message: `${unassigned.count} row(s) have no mapping and get the default org ${m.defaultOrgId}` });
-  }
-  return { assignment: { table: label, rule, rows: total, assigned: total - unassigned.count, toDefault: unassigned.count }, findings };
+/** Pairs naming an org that does not exist, exactly: one pass, the (small) orgs table hashed. */
+async function missingOrgs(session: Session, m: MigrationModel, t: TableModel, label: string): Promise<GapFinding[]> {
+  const { rows } = await session.query<{ n: string; keys: string[] | null; orgs: string[] | null }>(
+    `SELECT count(*)::text AS n, (array_agg(q.key::text ORDER BY q.key))[1:${SAMPLE}] AS keys, (array_agg(q.org_id::text ORDER BY q.key))[1:${SAMPLE}] AS orgs
+       FROM (${validPairs(m, t)}) AS q WHERE NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = q.org_id)`);
+  const n = Number(rows[0]!.n);
+  if (n === 0) return [];
+  return [{ kind: 'missing-org', table: label, count: n, blocking: true, samples: firstKeys(rows[0]!.keys, (i) => `org ${rows[0]!.orgs![i]} does not exist`),
+    message: `${n} mapping row(s) point to an org that does not exist in ${displayName(m.orgs.name)}` }];
 }
 
-export async function findGaps(session: Session, model: MigrationModel): Promise<GapReport> {
+/** Rows per table from its statistics; -1 when it was never analyzed. */
+async function estimatedRows(session: Session, t: TableModel): Promise<number> {
+  const { rows } = await session.query<{ n: number }>(`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = $1::regclass`, [qq(t.name)]);
+  return rows[0]!.n;
+}
+
+interface RowCounts { rows: number; unassigned: number; unassignedKeys: string[]; stale?: { count: number; keys: string[] }; estimated: boolean }
+
+/** Exact: the distinct mapped keys fully joined with the table's keys, hash joins, one pass over each. */
+async function exactPairCounts(session: Session, m: MigrationModel, t: TableModel): Promise<RowCounts> {
+  const { rows } = await session.query<{ stale: string; rows: string; unassigned: string; stale_keys: string[] | null; unassigned_keys: string[] | null }>(
+    `SELECT count(*) FILTER (WHERE r.present IS NULL)::text AS stale, count(*) FILTER (WHERE r.present)::text AS rows,
+            count(*) FILTER (WHERE r.present AND k.key IS NULL)::text AS unassigned,
+            (array_agg(k.key::text ORDER BY k.key) FILTER (WHERE r.present IS NULL))[1:${SAMPLE}] AS stale_keys,
+            (array_agg(r.key::text ORDER BY r.key) FILTER (WHERE r.present AND k.key IS NULL))[1:${SAMPLE}] AS unassigned_keys
+       FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) k
+       FULL JOIN (SELECT true AS present, x.${qi(t.rule.column)} AS key FROM ${qq(t.name)} x) r ON r.key = k.key`);
+  const r = rows[0]!;
+  return { rows: Number(r.rows), unassigned: Number(r.unassigned), unassignedKeys: r.unassigned_keys ?? [], stale: { count: Number(r.stale), keys: r.stale_keys ?? [] }, estimated: false };
+}
+
+/** Estimated: a sample of the table's pages, its keys looked up in one pass over the mapping. */
+async function sampledPairCounts(session: Session, m: MigrationModel, t: TableModel, total: number): Promise<RowCounts> {
+  const percent = Math.min(100, (100 * SAMPLE_ROWS) / total);
+  const { rows } = await session.query<{ sampled: string; unassigned: string; keys: string[] | null }>(
+    `WITH s AS MATERIALIZED (SELECT x.${qi(t.rule.column)} AS key FROM ${qq(t.name)} x TABLESAMPLE SYSTEM ($1) REPEATABLE (7)),
+          hit AS (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q WHERE q.key IN (SELECT key FROM s))
+     SELECT count(*)::text AS sampled, count(*) FILTER (WHERE h.key IS NULL)::text AS unassigned,
+            (array_agg(s.key::text ORDER BY s.key) FILTER (WHERE h.key IS NULL))[1:${SAMPLE}] AS keys
+       FROM s LEFT JOIN hit h ON h.key = s.key`, [percent]);
+  const sampled = Number(rows[0]!.sampled);
+  const unassigned = sampled === 0 ? 0 : Math.round((Number(rows[0]!.unassigned) / sampled) * total);
+  return { rows: Math.round(total), unassigned, unassignedKeys: rows[0]!.keys ?? [], estimated: true };
+}
+
+async function pairTableGaps(session: Session, m: MigrationModel, t: TableModel, label: string, options: GapOptions): Promise<{ assignment: TableAssignment; findings: GapFinding[] }> {
+  const findings = [...await repeatedKeys(session, m, t, label), ...await missingOrgs(session, m, t, label)];
+  const total = options.quick ? await estimatedRows(session, t) : -1;
+  const counts = total > (options.estimateAboveRows ?? ESTIMATE_ABOVE_ROWS) ? await sampledPairCounts(session, m, t, total) : await exactPairCounts(session, m, t);
+  const about = counts.estimated ? 'about ' : '';
+  if (t.rule.kind === 'mapping' && counts.stale && counts.stale.count > 0) {
+    findings.push({ kind: 'stale-mapping', table: label, count: counts.stale.count, blocking: false, samples: firstKeys(counts.stale.keys),
+      message: `${counts.stale.count} mapping key(s) name rows that no longer exist (ignored)` });
+  }
+  if (counts.unassigned > 0) {
+    findings.push({ kind: 'unmapped', table: label, count: counts.unassigned, blocking: false, samples: firstKeys(counts.unassignedKeys),
+      message: `${about}${counts.unassigned} row(s) have no mapping and get the default org ${m.defaultOrgId}` });
+  }
+  const rule = t.rule.kind === 'mapping' ? `mapping ${displayName(m.mapping!.name)} by ${t.rule.column}` : `query by ${t.rule.column}`;
+  return { assignment: { table: label, rule, rows: counts.rows, assigned: counts.rows - counts.unassigned, toDefault: counts.unassigned, estimated: counts.estimated }, findings };
+}
+
+async function hasValidatedForeignKey(session: Session, t: TableModel): Promise<boolean> {
+  if (t.rule.kind !== 'parent') return false;
+  const { rows } = await session.query(
+    `SELECT 1 FROM pg_constraint c
+      WHERE c.contype = 'f' AND c.convalidated AND c.conrelid = $1::regclass AND c.confrelid = $2::regclass
+        AND c.conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $3)]
+        AND c.confkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = $2::regclass AND attname = $4)]`,
+    [qq(t.name), qq(t.rule.parent), t.rule.column, t.rule.references]);
+  return rows.length > 0;
+}
+
+async function parentTableGaps(session: Session, t: TableModel & { rule: { kind: 'parent' } }, label: string, options: GapOptions): Promise<{ assignment: TableAssignment; findings: GapFinding[] }> {
+  const table = qq(t.name);
+  const key = qi(t.rule.column);
+  const parent = qq(t.rule.parent);
+  const ref = qi(t.rule.references);
+  const rule = `parent ${displayName(t.rule.parent)} via ${t.rule.column}`;
+  // A validated foreign key on the column proves every non-NULL key has its parent: only NULL keys are orphans.
+  const validated = await hasValidatedForeignKey(session, t);
+  const total = options.quick ? await estimatedRows(session, t) : -1;
+  let rows: number;
+  let orphans: number;
+  const estimated = total > (options.estimateAboveRows ?? ESTIMATE_ABOVE_ROWS);
+  if (estimated && validated) {
+    const { rows: stats } = await session.query<{ null_frac: number | null }>(
+      `SELECT null_frac::float8 AS null_frac FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3`, [t.name.schema, t.name.name, t.rule.column]);
+    rows = Math.round(total);
+    orphans = Math.round((stats[0]?.null_frac ?? 0) * total);
+  } else if (estimated) {
+    const { rows: sample } = await session.query<{ sampled: string; orphans: string }>(
+      `SELECT count(*)::text AS sampled, count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM ${parent} p WHERE p.${ref} = r.${key}))::text AS orphans
+         FROM ${table} r TABLESAMPLE SYSTEM ($1) REPEATABLE (7)`, [Math.min(100, (100 * SAMPLE_ROWS) / total)]);
+    rows = Math.round(total);
+    orphans = Number(sample[0]!.sampled) === 0 ? 0 : Math.round((Number(sample[0]!.orphans) / Number(sample[0]!.sampled)) * total);
+  } else {
+    // NOT EXISTS alone (a NULL key never finds a parent) is planned as a hash anti-join; a FILTER would probe per row.
+    const { rows: counted } = await session.query<{ total: string; orphans: string }>(validated
+      ? `SELECT count(*)::text AS total, count(*) FILTER (WHERE r.${key} IS NULL)::text AS orphans FROM ${table} r`
+      : `SELECT count(*)::text AS total, count(*) FILTER (WHERE p.present IS NULL)::text AS orphans
+           FROM ${table} r LEFT JOIN (SELECT DISTINCT true AS present, p.${ref} AS ref FROM ${parent} p) p ON p.ref = r.${key}`);
+    rows = Number(counted[0]!.total);
+    orphans = Number(counted[0]!.orphans);
+  }
+  const findings: GapFinding[] = [];
+  if (orphans > 0) {
+    const where = validated ? `r.${key} IS NULL` : `NOT EXISTS (SELECT 1 FROM ${parent} p WHERE p.${ref} = r.${key})`;
+    const { rows: sample } = await session.query<GapSample>(
+      `SELECT r.${key}::text AS key, CASE WHEN r.${key} IS NULL THEN ${`'no ${t.rule.column.replace(/'/g, "''")}'`} ELSE 'parent missing' END AS detail FROM ${table} r WHERE ${where} LIMIT ${SAMPLE}`);
+    findings.push({ kind: 'orphan-child', table: label, count: orphans, blocking: false, samples: sample,
+      message: `${estimated ? 'about ' : ''}${orphans} row(s) have no parent row and get the default org` });
+  }
+  return { assignment: { table: label, rule, rows, assigned: rows - orphans, toDefault: orphans, estimated }, findings };
+}
+
+async function tableGaps(session: Session, m: MigrationModel, t: TableModel, options: GapOptions): Promise<{ assignment: TableAssignment; findings: GapFinding[] }> {
+  const label = displayName(t.name);
+  return t.rule.kind === 'parent'
+    ? parentTableGaps(session, t as TableModel & { rule: { kind: 'parent' } }, label, options)
+    : pairTableGaps(session, m, t, label, options);
+}
+
+export async function findGaps(session: Session, model: MigrationModel, options: GapOptions = {}): Promise<GapReport> {
   const tables: TableAssignment[] = [];
   const findings: GapFinding[] = [];
   for (const t of model.tables) {
-    const result = await tableGaps(session, model, t);
+    const result = await tableGaps(session, model, t, options);
     tables.push(result.assignment);
     findings.push(...result.findings);
   }

@@ -8,7 +8,7 @@ import { Session } from './db/session';
 import type { ConnectionTarget } from './db/connection-options';
 import { MigrationError, failed, refused, usageError } from './errors';
 import { MANUAL_ITEMS, STEPS, STEP_TITLES, silentLogger, type ManualItem, type CheckResult, type ChecklistStep, type EngineEvent, type EventListener, type Logger, type StepId } from './events';
-import { findGaps, mappingStub, type GapReport } from './gaps';
+import { findGaps, mappingStub, type GapOptions, type GapReport } from './gaps';
 import { JsonlLog } from './log';
 import { assertDefaultOrgExists, resolveModel, type MigrationModel } from './model';
 import { buildPlan, type Plan } from './plan';
@@ -115,8 +115,13 @@ export class Migration {
     return { path: file, written: true };
   }
 
-  async gaps(): Promise<GapReport> {
-    this.gapsCache ??= await findGaps(this.session, await this.model());
+  /**
+   * The mapping gaps. What blocks a run is always exact; `quick` (the preview) estimates how many rows of a large
+   * table get the default org from a sample. An exact report also answers later quick asks.
+   */
+  async gaps(options: GapOptions = {}): Promise<GapReport> {
+    if (this.gapsCache && (options.quick || !this.gapsCache.tables.some((t) => t.estimated))) return this.gapsCache;
+    this.gapsCache = await findGaps(this.session, await this.model(), options);
     return this.gapsCache;
   }
 
@@ -124,13 +129,13 @@ export class Migration {
     return mappingStub(this.session, await this.model());
   }
 
-  /** Read-only: writes nothing to the database or the workspace. */
-  async plan(): Promise<Plan> {
+  /** Read-only: writes nothing to the database or the workspace. Large tables' counts are estimated unless `exact`. */
+  async plan(options: { exact?: boolean } = {}): Promise<Plan> {
     const model = await this.model();
     const { text, exists } = await this.scriptText();
     const units = await parseUnits(text);
     const { parseSync } = await loadParser();
-    return buildPlan(parseSync as never, model, units, await this.gaps(), exists);
+    return buildPlan(parseSync as never, model, units, await this.gaps({ quick: !options.exact }), exists);
   }
 
   async status(): Promise<StatusInfo> {
@@ -220,7 +225,7 @@ export class Migration {
 
   async prerequisites(): Promise<StepResult> {
     return this.step('prerequisites', async () => {
-      const checks = await preflight(this.session, await this.model(), () => this.gaps());
+      const checks = await preflight(this.session, await this.model(), () => this.gaps({ quick: true }));
       const failedChecks = checks.filter((c) => !c.ok && c.severity !== 'warning');
       return { summary: failedChecks.length === 0 ? `${checks.length} checks passed` : `${failedChecks.length} of ${checks.length} checks failed`, checks,
         next: failedChecks.length ? `Fix: ${failedChecks.map((c) => c.name).join(', ')}; then run again.` : undefined };
@@ -230,7 +235,7 @@ export class Migration {
   private async assertCanWrite(): Promise<void> {
     const model = await this.model();
     await assertDefaultOrgExists(this.session, model);
-    const gaps = await this.gaps();
+    const gaps = await this.gaps({ quick: true });
     const blocking = gaps.findings.filter((f) => f.blocking);
     if (blocking.length > 0) {
       throw refused(`Conflicting mapping: ${blocking.map((f) => `${f.table}: ${f.message}`).join('; ')}`,

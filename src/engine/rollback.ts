@@ -75,7 +75,7 @@ async function restoreData(session: Session, m: MigrationModel, backups: BackupR
   const missing = byTable.filter((x) => !x.backup).map((x) => displayName(x.t.name));
   if (missing.length > 0) throw refused(`No backup is recorded for ${missing.join(', ')}`, 'Roll back without --restore-data (the schema only), or restore from your full database dump.');
   for (const { backup } of byTable) {
-    const actual = await digestOf(session, { schema: STATE_SCHEMA, name: backup!.backupTable }, backup!.columns).catch(() => undefined);
+    const actual = await digestOf(session, { schema: STATE_SCHEMA, name: backup!.backupTable }, backup!.columns, backup!.digest).catch(() => undefined);
     if (!actual || actual.digest !== backup!.digest || actual.rowCount !== backup!.rowCount) {
       throw refused(`The backup ${STATE_SCHEMA}.${backup!.backupTable} ${actual ? 'no longer matches its recorded digest' : 'is missing'}`,
         'Do not restore from it: roll back without --restore-data, or restore from your full database dump.');
@@ -99,7 +99,7 @@ async function restoreData(session: Session, m: MigrationModel, backups: BackupR
     const result = await session.query(`INSERT INTO ${qq(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${qq({ schema: STATE_SCHEMA, name: backup!.backupTable })}`);
     actions.push(`INSERT INTO ${qq(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT … FROM ${STATE_SCHEMA}.${backup!.backupTable}`);
     restored.push({ table: displayName(t.name), rows: result.rowCount ?? 0 });
-    const after = await digestOf(session, t.name, backup!.columns);
+    const after = await digestOf(session, t.name, backup!.columns, backup!.digest);
     if (after.digest !== backup!.digest) throw failed(`${displayName(t.name)} does not equal its backup after the restore`, 'Nothing was changed (the transaction was rolled back). Report this.');
   }
   await exec(session, actions, `SET LOCAL session_replication_role = origin`);

@@ -16,7 +16,7 @@ export interface PlanSource {
   }[];
   readonly tables: readonly { readonly table: string; readonly estimatedRows: number; readonly totalBytes: number }[];
   readonly gaps: {
-    readonly tables: readonly { readonly table: string; readonly rule: string; readonly rows: number; readonly assigned: number; readonly toDefault: number }[];
+    readonly tables: readonly { readonly table: string; readonly rule: string; readonly rows: number; readonly assigned: number; readonly toDefault: number; readonly estimated: boolean }[];
     readonly findings: readonly {
       readonly kind: FindingKind;
       readonly table: string;
@@ -145,7 +145,7 @@ function gapTables(gaps: PlanSource['gaps']): TableGapsView[] {
   for (const t of gaps.tables) {
     groups.set(t.table, {
       table: t.table, ruleKind: ruleKindOf(t.rule),
-      assignment: { rule: t.rule, rows: t.rows, assigned: t.assigned, toDefault: t.toDefault }, findings: [],
+      assignment: { rule: t.rule, rows: t.rows, assigned: t.assigned, toDefault: t.toDefault, estimated: t.estimated }, findings: [],
     });
   }
   for (const f of gaps.findings) {

@@ -65,6 +65,8 @@ export const AssignmentViewSchema = z.strictObject({
   rows: z.number().int().nonnegative(),
   assigned: z.number().int().nonnegative(),
   toDefault: z.number().int().nonnegative(),
+  /** Estimated from a sample of a large table (the preview); what blocks a run is always counted exactly. */
+  estimated: z.boolean(),
 });
 
 export const TableGapsViewSchema = z.strictObject({

@@ -4,6 +4,7 @@ import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../s
 import { schemaFingerprint, dataFingerprint } from '../support/fingerprint';
 import { DEFAULT_ORG_ID, ORG_PREFIX, USER_PREFIX } from '../fixtures/legacy-data';
 import { MigrationError } from '../../src/engine/errors';
+import { findGaps } from '../../src/engine/gaps';
 
 const org = (n: number) => `${ORG_PREFIX}${n.toString(16).padStart(12, '0')}`;
 const user = (n: number) => `${USER_PREFIX}${n.toString(16).padStart(12, '0')}`;
@@ -32,6 +33,28 @@ describe('org assignment', () => {
     assert.ok(plan.gaps.findings.some((f) => f.kind === 'orphan-child' && f.table === 'public.reports' && f.count === 54));
     assert.equal(plan.gaps.blocking, false);
     assert.ok(plan.statements.some((s) => /CREATE INDEX CONCURRENTLY/.test(s.sql) && s.locks.some((l) => l.mode === 'SHARE UPDATE EXCLUSIVE')));
+  });
+
+  it('a quick preview of large tables estimates the default-org counts from a sample, and still finds every conflict exactly', async () => {
+    await db.client.query('ANALYZE');
+    // A conflict the sample cannot be relied on to see: one key, two orgs.
+    await db.client.query(`INSERT INTO legacy_credential_org_map (credential_id, org_id) VALUES (8, '${org(1)}'), (8, '${org(4)}')`);
+    const { exact, quick } = await withMigration(db.url, ws, async (m) => {
+      const model = await m.model();
+      return {
+        exact: await findGaps(m.session, model),
+        // every table counts as large here; a table this small is sampled whole, so the estimate must equal the count
+        quick: await findGaps(m.session, model, { quick: true, estimateAboveRows: 0 }),
+      };
+    });
+    assert.ok(quick.tables.every((t) => t.estimated), 'the quick preview did not estimate');
+    assert.ok(exact.tables.every((t) => !t.estimated));
+    const counts = (r: typeof exact) => r.tables.map((t) => [t.table, t.rows, t.assigned, t.toDefault]);
+    assert.deepEqual(counts(quick), counts(exact));
+    const blocking = (r: typeof exact) => r.findings.filter((f) => f.blocking).map((f) => [f.kind, f.table, f.count, f.samples]);
+    assert.deepEqual(blocking(quick), blocking(exact));
+    assert.deepEqual(blocking(quick), [['conflict', 'public.credentials', 1, [{ key: '8', detail: `maps to ${[org(1), org(4)].sort().join(', ')}` }]]]);
+    assert.equal(quick.blocking, true);
   });
 
   it('assigns mapping → mapped org, none → default, parent → parent org, query → its org', async () => {

@@ -60,6 +60,39 @@ describe('live traffic', () => {
     assert.ok(events.some((e) => e.type === 'progress'), 'no progress was reported');
   });
 
+  it('a row an application transaction committed behind the backfill is swept up before NOT NULL is validated', async () => {
+    // Stop the run as its constraints step starts: every backfill is complete.
+    const killer = new pg.Client(db.url);
+    await killer.connect();
+    let pid = 0;
+    let killed = false;
+    const events = { push: (e: EngineEvent) => {
+      if (!killed && e.type === 'statement-started' && e.phase === 'constraints') { killed = true; void killer.query('SELECT pg_terminate_backend($1)', [pid]); }
+      return 0;
+    } } as unknown as EngineEvent[];
+    const m = await openMigration(db.url, ws, events);
+    pid = m.session.pid;
+    await m.migrate().then(() => undefined, () => undefined);
+    await m.close();
+    await killer.end();
+    assert.ok(killed, 'the constraints step was never reached');
+    // What a long application transaction leaves: rows without an org on pages the backfill has passed (replica mode
+    // stands in for "inserted before the trigger could see its parent's org").
+    await db.client.query('BEGIN');
+    await db.client.query('SET LOCAL session_replication_role = replica');
+    await db.client.query(`INSERT INTO reports (credential_id, title) VALUES (5, 'behind the backfill'), (NULL, 'behind the backfill, no credential')`);
+    await db.client.query(`INSERT INTO dashboard_layouts (id, user_id, layout) VALUES (gen_random_uuid(), '00000000-0000-0000-0002-000000000002', '{"behind": true}')`);
+    await db.client.query('COMMIT');
+    const resumed = await withMigration(db.url, ws, (mm) => mm.runAll());
+    assert.ok(resumed.ok, resumed.error?.oneLine);
+    const { rows } = await db.client.query(`SELECT
+      (SELECT r.org_id = c.org_id FROM reports r JOIN credentials c ON c.id = r.credential_id WHERE r.title = 'behind the backfill') AS parent_org,
+      (SELECT org_id::text FROM reports WHERE title = 'behind the backfill, no credential') AS default_org,
+      (SELECT l.org_id = m.org_id FROM dashboard_layouts l JOIN org_members m ON m.user_id = l.user_id WHERE l.layout = '{"behind": true}'::jsonb ORDER BY m.org_id LIMIT 1) AS query_org,
+      (SELECT bool_and(attnotnull) FROM pg_attribute WHERE attname = 'org_id' AND attrelid IN ('reports'::regclass, 'dashboard_layouts'::regclass)) AS not_null`);
+    assert.deepEqual(rows[0], { parent_org: true, default_org: DEFAULT_ORG_ID, query_org: true, not_null: true });
+  });
+
   it('an application that does not set org_id keeps working after the migration, until finalize', async () => {
     await withMigration(db.url, ws, (m) => m.runAll());
     await db.client.query(`INSERT INTO reports (credential_id, title) VALUES (1, 'after')`);

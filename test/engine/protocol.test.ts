@@ -36,8 +36,8 @@ function samplePlan(): Plan {
     ],
     gaps: {
       tables: [
-        { table: 'public.credentials', rule: 'mapping public.legacy_credential_org_map by id', rows: 200, assigned: 172, toDefault: 28 },
-        { table: 'public.reports', rule: 'parent public.credentials via credential_id', rows: 600, assigned: 546, toDefault: 54 },
+        { table: 'public.credentials', rule: 'mapping public.legacy_credential_org_map by id', rows: 200, assigned: 172, toDefault: 28, estimated: false },
+        { table: 'public.reports', rule: 'parent public.credentials via credential_id', rows: 600, assigned: 546, toDefault: 54, estimated: false },
       ],
       findings: [
         { kind: 'unmapped', table: 'public.credentials', count: 28, samples: [{ key: '7' }, { key: '14' }], blocking: false,
@@ -113,7 +113,7 @@ describe('plan preview protocol', () => {
       }
       const credentials = view.gaps.tables[0]!;
       assert.deepEqual(credentials.findings.map((f) => f.kind), ['conflict', 'unmapped']);
-      assert.deepEqual(credentials.assignment, { rule: 'mapping public.legacy_credential_org_map by id', rows: 200, assigned: 172, toDefault: 28 });
+      assert.deepEqual(credentials.assignment, { rule: 'mapping public.legacy_credential_org_map by id', rows: 200, assigned: 172, toDefault: 28, estimated: false });
       assert.equal(view.gaps.blocking, true);
     });
 
@@ -133,7 +133,7 @@ describe('plan preview protocol', () => {
         ...plan,
         gaps: {
           ...plan.gaps,
-          tables: [...plan.gaps.tables, { table: 'public.layouts', rule: 'query by user_id', rows: 80, assigned: 72, toDefault: 8 }],
+          tables: [...plan.gaps.tables, { table: 'public.layouts', rule: 'query by user_id', rows: 80, assigned: 72, toDefault: 8, estimated: false }],
           findings: [...plan.gaps.findings, { kind: 'unmapped', table: 'public.layouts', count: 8, samples: [{ key: 'u9' }], blocking: false, message: '8 row(s) have no mapping' }],
         },
       };

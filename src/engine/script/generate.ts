@@ -8,22 +8,22 @@ export const STEP_MARKER = '-- @tenant-migration step=';
 export type ScriptStep = 'prepare' | 'backup' | 'columns' | 'backfill' | 'constraints' | 'indexes' | 'ledger' | 'rls' | 'vacuum';
 
 const STEP_TITLES: Record<ScriptStep, string> = {
-  prepare: 'State schema and preflight checks: refuses before any change when the default org is missing or a key maps to two orgs',
+  prepare: 'State schema, preflight checks and the org assignments: refuses before any change when the default org is missing, a key maps to two orgs or to a missing org',
   backup: 'Backups of every table, once per migration, in one snapshot; readable by the owner only',
-  columns: 'Add the org column (nullable: no rewrite), the assignments, and the triggers that give new rows their org',
-  backfill: 'Backfill in committed batches (short row locks; resumes where it stopped)',
+  columns: 'Add the org column (nullable: no rewrite) and the triggers that give new rows their org',
+  backfill: 'Backfill in committed batches sized by time (short row locks; resumes where it stopped), then VACUUM ANALYZE of each table',
   constraints: 'NOT NULL through a validated CHECK; the foreign key NOT VALID, then validated',
   indexes: 'Indexes, built CONCURRENTLY',
   ledger: 'The tenant_credentials ledger',
   rls: 'Row-level security: enabled, forced and the tenant policies, one table per transaction',
-  vacuum: 'VACUUM ANALYZE of the rewritten tables',
+  vacuum: 'ANALYZE of the new ledger',
 };
 
 export function scriptSteps(model: MigrationModel): { step: ScriptStep; statements: string[] }[] {
   return [
-    { step: 'prepare', statements: [...section.stateSchema(), ...section.preflight(model)] },
+    { step: 'prepare', statements: [...section.stateSchema(), ...section.preflight(model), ...section.assignments(model)] },
     { step: 'backup', statements: [...section.snapshot(model), ...section.backup(model)] },
-    { step: 'columns', statements: [...section.addColumns(model), ...section.assignments(model), ...section.assignTriggers(model)] },
+    { step: 'columns', statements: [...section.addColumns(model), ...section.assignTriggers(model)] },
     { step: 'backfill', statements: section.backfill(model) },
     { step: 'constraints', statements: section.constraints(model) },
     { step: 'indexes', statements: section.indexes(model) },

@@ -45,56 +45,46 @@ export function stateSchema(): string[] {
   PRIMARY KEY (table_schema, table_name)
 );`,
     // An order-independent digest of rows (a multiset hash): the same rows give the same digest in any order.
-    `CREATE OR REPLACE FUNCTION ${s('table_digest')}(relation regclass, cols text[])
+    // 'h1:' sums the column types' own 64-bit hash functions (those hash partitioning relies on); a table with a column
+    // type that has none (json, point, …) falls back to 't1:', a hash of each row's text. Digests recorded before the
+    // formats had a prefix ('md5') are verified the way they were taken.
+    `DROP FUNCTION IF EXISTS ${s('table_digest')}(regclass, text[]);`,
+    `CREATE OR REPLACE FUNCTION ${s('table_digest')}(relation regclass, cols text[], digest_format text DEFAULT 'h1')
 RETURNS TABLE (row_count bigint, digest text) LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`
 DECLARE
   row_expr text;
 BEGIN
   SELECT string_agg(format('t.%I', c), ', ' ORDER BY o) INTO row_expr FROM unnest(cols) WITH ORDINALITY AS u(c, o);
+  IF digest_format = 'md5' THEN
+    RETURN QUERY EXECUTE format(
+      'SELECT count(*)::bigint, coalesce(sum((''x'' || left(md5(ROW(%s)::text), 15))::bit(60)::bigint::numeric), 0)::text FROM %s AS t',
+      row_expr, relation);
+    RETURN;
+  END IF;
+  IF digest_format = 'h1' THEN
+    BEGIN
+      RETURN QUERY EXECUTE format(
+        'SELECT count(*)::bigint, ''h1:'' || coalesce(sum(hash_record_extended(ROW(%s), 0)::numeric), 0)::text FROM %s AS t',
+        row_expr, relation);
+      RETURN;
+    EXCEPTION WHEN undefined_function THEN
+      NULL;  -- a column type without an extended hash function: the row's text below
+    END;
+  END IF;
   RETURN QUERY EXECUTE format(
-    'SELECT count(*)::bigint, coalesce(sum((''x'' || left(md5(ROW(%s)::text), 15))::bit(60)::bigint::numeric), 0)::text FROM %s AS t',
+    'SELECT count(*)::bigint, ''t1:'' || coalesce(sum(hashtextextended(ROW(%s)::text, 0)::numeric), 0)::text FROM %s AS t',
     row_expr, relation);
 END
 `)};`,
   ];
 }
 
-/** Refuses, before anything changes, when the default org is missing, a key maps to two orgs or to a missing org. */
+/** Refuses, before anything changes, when the default org is missing. */
 export function preflight(m: MigrationModel): string[] {
-  const orgs = qq(m.orgs.name);
-  const orgId = qi(m.orgs.idColumn);
-  const checks: string[] = [
-    `  IF NOT EXISTS (SELECT 1 FROM ${orgs} WHERE ${orgId} = ${orgValue(m)}) THEN
+  return [doBlock(`  IF NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} WHERE ${qi(m.orgs.idColumn)} = ${orgValue(m)}) THEN
     RAISE EXCEPTION 'tenant-migration: the default org % does not exist in %', ${ql(m.defaultOrgId)}, ${ql(qq(m.orgs.name))}
       USING HINT = 'Insert that org, or change defaultOrgId in tenant-migration.json.';
-  END IF;`,
-  ];
-  const pairSources: { label: string; pairs: string }[] = [];
-  if (m.mapping && m.tables.some((t) => t.rule.kind === 'mapping')) {
-    pairSources.push({
-      label: `mapping table ${qq(m.mapping.name)}`,
-      pairs: `SELECT ${qi(m.mapping.keyColumn)} AS key, ${qi(m.mapping.orgColumn)} AS org_id FROM ${qq(m.mapping.name)}`,
-    });
-  }
-  for (const t of m.tables) {
-    if (t.rule.kind === 'query') pairSources.push({ label: `query of ${qq(t.name)}`, pairs: t.rule.sql });
-  }
-  for (const source of pairSources) {
-    checks.push(`  SELECT string_agg(format('%s -> {%s}', key, orgs), '; ') INTO problem FROM (
-    SELECT q.key, string_agg(DISTINCT q.org_id::text, ', ') AS orgs FROM (${source.pairs}) AS q
-     WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL GROUP BY q.key HAVING count(DISTINCT q.org_id) > 1 ORDER BY q.key LIMIT 5) AS c;
-  IF problem IS NOT NULL THEN
-    RAISE EXCEPTION 'tenant-migration: conflicting org assignments in the %: %', ${ql(source.label)}, problem
-      USING HINT = 'Each key must map to one org: delete the wrong rows, then run again.';
-  END IF;
-  SELECT string_agg(DISTINCT q.org_id::text, ', ') INTO problem FROM (SELECT * FROM (${source.pairs}) AS q0
-    WHERE q0.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${orgs} o WHERE o.${orgId} = q0.org_id) LIMIT 5) AS q;
-  IF problem IS NOT NULL THEN
-    RAISE EXCEPTION 'tenant-migration: the % assigns orgs that do not exist in %: %', ${ql(source.label)}, ${ql(qq(m.orgs.name))}, problem
-      USING HINT = 'Create those orgs, or fix the mapping rows, then run again.';
-  END IF;`);
-  }
-  return [doBlock(`  -- problem: the first offending rows, named in the error\n${checks.join('\n')}`).replace('\nBEGIN\n', '\nDECLARE\n  problem text;\nBEGIN\n')];
+  END IF;`)];
 }
 
 export function snapshot(m: MigrationModel): string[] {
@@ -135,19 +125,43 @@ export function addColumns(m: MigrationModel): string[] {
   return m.tables.map((t) => `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`);
 }
 
-/** The set-wise (key, org) assignments of mapping and query tables, read once, indexed for the backfill and the triggers. */
+function pairSource(m: MigrationModel, t: TableModel): { label: string; pairs: string } {
+  return t.rule.kind === 'mapping'
+    ? { label: `mapping table ${qq(m.mapping!.name)}`, pairs: `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}` }
+    : { label: `query of ${qq(t.name)}`, pairs: (t.rule as { sql: string }).sql };
+}
+
+/**
+ * The set-wise (key, org) assignments of mapping and query tables, read once into the tool's own state before any
+ * user table changes, indexed for the backfill and the triggers. Loaded in key order (the primary key's index grows
+ * at its right edge); the primary key is the conflict check: a key with two orgs refuses the run, naming them, and
+ * so does an org that does not exist. A refusal leaves no assignment table behind, so the next run reads the fixed rows.
+ */
 export function assignments(m: MigrationModel): string[] {
   return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
     const table = qq(names.assignTable(t.name));
-    const pairs = t.rule.kind === 'mapping'
-      ? `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}`
-      : (t.rule as { sql: string }).sql;
+    const { label, pairs } = pairSource(m, t);
     return doBlock(`  IF to_regclass(${ql(table)}) IS NULL THEN
     CREATE TABLE ${table} (key ${t.keyType} PRIMARY KEY, org_id ${m.orgType} NOT NULL);
-    INSERT INTO ${table} (key, org_id)
-    SELECT DISTINCT q.key, q.org_id FROM (${pairs}) AS q WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL;
+    BEGIN
+      INSERT INTO ${table} (key, org_id)
+      SELECT DISTINCT q.key, q.org_id FROM (${pairs}) AS q WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL
+      ORDER BY q.key;
+    EXCEPTION WHEN unique_violation THEN
+      RAISE EXCEPTION 'tenant-migration: conflicting org assignments in the %: %', ${ql(label)}, (
+        SELECT string_agg(format('%s -> {%s}', c.key, c.orgs), '; ') FROM (
+          SELECT q.key, string_agg(DISTINCT q.org_id::text, ', ') AS orgs FROM (${pairs}) AS q
+           WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL GROUP BY q.key HAVING count(DISTINCT q.org_id) > 1 ORDER BY q.key LIMIT 5) AS c)
+        USING HINT = 'Each key must map to one org: delete the wrong rows, then run again.';
+    END;
+    SELECT string_agg(DISTINCT a.org_id::text, ', ') INTO problem FROM (SELECT a0.org_id FROM ${table} AS a0
+      WHERE NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = a0.org_id) LIMIT 5) AS a;
+    IF problem IS NOT NULL THEN
+      RAISE EXCEPTION 'tenant-migration: the % assigns orgs that do not exist in %: %', ${ql(label)}, ${ql(qq(m.orgs.name))}, problem
+        USING HINT = 'Create those orgs, or fix the mapping rows, then run again.';
+    END IF;
     ANALYZE ${table};
-  END IF;`);
+  END IF;`).replace('\nBEGIN\n', '\nDECLARE\n  problem text;\nBEGIN\n');
   });
 }
 
@@ -176,7 +190,9 @@ function assignBody(m: MigrationModel, t: TableModel): string {
   IF TG_OP = 'INSERT' THEN ${org} := ${context}; END IF;
   IF ${org} IS NULL AND ${key} IS NOT NULL THEN
     SELECT a.org_id INTO ${org} FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = ${key};
-    IF ${org} IS NULL THEN
+    -- Rows that existed when the assignments were read get the assignment's answer, as their backfill would; only a
+    -- new row asks the live source (a mapping table without an index on its key costs a scan per call).
+    IF ${org} IS NULL AND TG_OP = 'INSERT' THEN
       ${live}
     END IF;
   END IF;
@@ -197,26 +213,42 @@ export function assignTriggers(m: MigrationModel): string[] {
   });
 }
 
-/** Backfill in batches of heap pages, each committed: short row locks, resumable where it stopped. */
+/** The org a row gets by its table's rule (for a row of ${t} aliased `t`), the default when the rule gives none. */
+function orgByRule(m: MigrationModel, t: TableModel): string {
+  if (t.rule.kind === 'parent') {
+    return `coalesce((SELECT p.${qi(m.orgColumn)} FROM ${qq(t.rule.parent)} AS p WHERE p.${qi(t.rule.references)} = t.${qi(t.rule.column)}), ${orgValue(m)})`;
+  }
+  return `coalesce((SELECT a.org_id FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = t.${qi(t.rule.column)}), ${orgValue(m)})`;
+}
+
+/** A lock wait long enough to outlast deadlock_timeout, so that it cancels an autovacuum in its way; only for locks that block no DML. */
+const PATIENT_LOCK_TIMEOUT = `'10s'`;
+const shortLockTimeout = (m: MigrationModel) => `'${m.loaded.spec.lockTimeoutMs}ms'`;
+
+/**
+ * Backfill in batches of heap pages, each committed: short row locks, resumable where it stopped. Each batch is
+ * sized by time (batchTargetMs, at most twice the last), so it holds its row locks that long whatever a row costs.
+ * Each table is vacuumed right after its backfill: otherwise autovacuum starts on its dead rows, and the ACCESS
+ * EXCLUSIVE statements that follow would queue behind it (stalling the application queued behind them).
+ */
 export function backfill(m: MigrationModel): string[] {
-  return m.tables.map((t) => {
+  const spec = m.loaded.spec;
+  return m.tables.flatMap((t) => {
     const table = qq(t.name);
     const org = qi(m.orgColumn);
     const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', page + pages_per_batch)::tid AND t.${org} IS NULL`;
     let assign: string;
     if (t.rule.kind === 'parent') {
-      const parent = m.tables.find((p) => p.name.schema === (t.rule as { parent: { schema: string } }).parent.schema && p.name.name === (t.rule as { parent: { name: string } }).parent.name)!;
+      // Two statements: a child whose parent still waits for its org must stay NULL, not get the default.
       const ref = qi(t.rule.references);
-      assign = `    UPDATE ${table} AS t SET ${org} = p.${org} FROM ${qq(parent.name)} AS p
+      assign = `    UPDATE ${table} AS t SET ${org} = p.${org} FROM ${qq(t.rule.parent)} AS p
      WHERE ${range} AND p.${ref} = t.${qi(t.rule.column)} AND p.${org} IS NOT NULL;
     GET DIAGNOSTICS n = ROW_COUNT; done := done + n;
     UPDATE ${table} AS t SET ${org} = ${orgValue(m)}
-     WHERE ${range} AND (t.${qi(t.rule.column)} IS NULL OR NOT EXISTS (SELECT 1 FROM ${qq(parent.name)} AS p WHERE p.${ref} = t.${qi(t.rule.column)}));`;
+     WHERE ${range} AND NOT EXISTS (SELECT 1 FROM ${qq(t.rule.parent)} AS p WHERE p.${ref} = t.${qi(t.rule.column)});`;
     } else {
-      assign = `    UPDATE ${table} AS t SET ${org} = a.org_id FROM ${qq(names.assignTable(t.name))} AS a
-     WHERE ${range} AND a.key = t.${qi(t.rule.column)};
-    GET DIAGNOSTICS n = ROW_COUNT; done := done + n;
-    UPDATE ${table} AS t SET ${org} = ${orgValue(m)} WHERE ${range};`;
+      assign = `    UPDATE ${table} AS t SET ${org} = ${orgByRule(m, t)}
+     WHERE ${range};`;
     }
     const where = `table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)}`;
     const body = `DECLARE
@@ -226,6 +258,8 @@ export function backfill(m: MigrationModel): string[] {
   n bigint;
   estimate float8;
   pages_per_batch int;
+  batch_started timestamptz;
+  batch_ms float8;
 BEGIN
   INSERT INTO ${names.state('backfill')} (table_schema, table_name, next_page, last_page)
   VALUES (${tableLiteral(t)}, 0, pg_relation_size(${regclass(t.name)}) / current_setting('block_size')::int)
@@ -233,9 +267,10 @@ BEGIN
   SELECT b.next_page, b.last_page, b.rows_done INTO page, last_page, done FROM ${names.state('backfill')} AS b WHERE ${where} AND b.completed_at IS NULL;
   IF NOT FOUND THEN RETURN; END IF;
   SELECT greatest(reltuples, 0) INTO estimate FROM pg_class WHERE oid = ${regclass(t.name)};
-  pages_per_batch := greatest(1, ceil(${m.loaded.spec.batchSize} / greatest(estimate / greatest(last_page, 1), 1)))::int;
+  pages_per_batch := greatest(1, ceil(${spec.batchSize} / greatest(estimate / greatest(last_page, 1), 1)))::int;
   COMMIT;
   WHILE page <= last_page LOOP
+    batch_started := clock_timestamp();
     -- Replica mode for this batch's transaction: the table's own triggers (updated_at and the like) must not fire,
     -- so that the backfill changes nothing but the org column.
     PERFORM set_config('session_replication_role', 'replica', true);
@@ -245,11 +280,18 @@ ${assign}
     UPDATE ${names.state('backfill')} SET next_page = page, rows_done = done WHERE ${where};
     COMMIT;
     RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('table', ${ql(displayName(t.name))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsEstimate', estimate::bigint);
+    batch_ms := 1000 * extract(epoch FROM clock_timestamp() - batch_started);
+    pages_per_batch := greatest(1, least(pages_per_batch * 2, floor(pages_per_batch * ${spec.batchTargetMs} / greatest(batch_ms, 1))))::int;
   END LOOP;
   UPDATE ${names.state('backfill')} SET completed_at = now() WHERE ${where};
 END
 `;
-    return `DO ${dollarQuote(`\n${body}`)};`;
+    return [
+      `DO ${dollarQuote(`\n${body}`)};`,
+      `SET lock_timeout = ${PATIENT_LOCK_TIMEOUT};`,
+      `VACUUM (ANALYZE) ${table};`,
+      `SET lock_timeout = ${shortLockTimeout(m)};`,
+    ];
   });
 }
 
@@ -266,8 +308,20 @@ export function constraints(m: MigrationModel): string[] {
       doBlock(`  IF NOT ${notNull} AND NOT ${conExists(check)} THEN
     ALTER TABLE ${table} ADD CONSTRAINT ${qi(check)} CHECK (${org} IS NOT NULL) NOT VALID;
   END IF;`),
+      // VALIDATE takes SHARE UPDATE EXCLUSIVE, which blocks no writer while it waits: it may wait long enough to
+      // cancel an autovacuum. A row still without an org here was inserted by an application transaction that
+      // committed after the backfill passed its page; ADD CONSTRAINT waited for every such transaction, and the
+      // check holds for every row written since, so one sweep makes the check valid.
       doBlock(`  IF ${conExists(check, ' AND NOT convalidated')} THEN
-    ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
+    SET LOCAL lock_timeout = ${PATIENT_LOCK_TIMEOUT};
+    BEGIN
+      ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
+    EXCEPTION WHEN check_violation THEN
+      PERFORM set_config('session_replication_role', 'replica', true);
+      UPDATE ${table} AS t SET ${org} = ${orgByRule(m, t)} WHERE t.${org} IS NULL;
+      PERFORM set_config('session_replication_role', 'origin', true);
+      ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
+    END;
   END IF;`),
       doBlock(`  IF NOT ${notNull} THEN
     ALTER TABLE ${table} ALTER COLUMN ${org} SET NOT NULL;
@@ -279,6 +333,7 @@ export function constraints(m: MigrationModel): string[] {
     ALTER TABLE ${table} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${org}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
   END IF;`),
       doBlock(`  IF ${conExists(fkey, ' AND NOT convalidated')} THEN
+    SET LOCAL lock_timeout = ${PATIENT_LOCK_TIMEOUT};
     ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(fkey)};
   END IF;`),
     ];
@@ -294,7 +349,10 @@ export function indexes(m: MigrationModel): string[] {
       doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
     DROP INDEX ${qualified};
   END IF;`),
+      // SHARE UPDATE EXCLUSIVE again: a patient wait blocks no writer.
+      `SET lock_timeout = ${PATIENT_LOCK_TIMEOUT};`,
       `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(t.name)} (${qi(m.orgColumn)});`,
+      `SET lock_timeout = ${shortLockTimeout(m)};`,
     ];
   });
 }
@@ -338,6 +396,7 @@ END
     `CREATE OR REPLACE TRIGGER ${qi(LEDGER_TRIGGER)} AFTER INSERT OR UPDATE OF ${org} ON ${qq(from.name)} FOR EACH ROW EXECUTE FUNCTION ${fn}();`,
     `INSERT INTO ${ledgerTable} (credential_id, org_id, source)
 SELECT c.${qi(keyColumn)}, c.${org}, ${source} FROM ${qq(from.name)} AS c${join}
+ORDER BY c.${qi(keyColumn)}
 ON CONFLICT (credential_id) DO NOTHING;`,
     doBlock(`  -- The application locks ${qq(from.name)} before the ledger (the sync trigger): take them in that order too.
   LOCK TABLE ${qq(from.name)} IN SHARE ROW EXCLUSIVE MODE;
@@ -348,7 +407,8 @@ ON CONFLICT (credential_id) DO NOTHING;`,
     ALTER TABLE ${ledgerTable} ADD CONSTRAINT ${qi(orgFk)} FOREIGN KEY (org_id) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
   END IF;`),
     `DELETE FROM ${ledgerTable} AS l WHERE NOT EXISTS (SELECT 1 FROM ${qq(from.name)} AS c WHERE c.${qi(keyColumn)} = l.credential_id);`,
-    doBlock(`  IF ${conExists(credFk, ' AND NOT convalidated')} THEN
+    doBlock(`  SET LOCAL lock_timeout = ${PATIENT_LOCK_TIMEOUT};
+  IF ${conExists(credFk, ' AND NOT convalidated')} THEN
     ALTER TABLE ${ledgerTable} VALIDATE CONSTRAINT ${qi(credFk)};
   END IF;
   IF ${conExists(orgFk, ' AND NOT convalidated')} THEN
@@ -386,6 +446,7 @@ export function rowLevelSecurity(m: MigrationModel): string[] {
   return body.map((block) => doBlock(block));
 }
 
+/** The tables were vacuumed after their backfill; the ledger is new and gets its statistics here. */
 export function vacuum(m: MigrationModel): string[] {
-  return m.tables.map((t) => `VACUUM (ANALYZE) ${qq(t.name)};`);
+  return m.ledger ? [`SET lock_timeout = ${PATIENT_LOCK_TIMEOUT};`, `ANALYZE ${qq(m.ledger.name)};`, `SET lock_timeout = ${shortLockTimeout(m)};`] : [];
 }

@@ -47,8 +47,11 @@ export const specSchema = z.strictObject({
   tenantCredentials: z.strictObject({ table: qualifiedName, from: qualifiedName }).optional(),
   tenantContext: tenantContextSchema,
   script: z.string().min(1).default('scripts/migrate_to_multitenant.sql'),
-  batchSize: z.number().int().min(100).max(1_000_000).default(5000).describe('Rows per backfill batch; each batch commits.'),
-  lockTimeoutMs: z.number().int().min(10).max(600_000).default(1000),
+  batchSize: z.number().int().min(100).max(1_000_000).default(5000).describe('Rows in the first backfill batch; each batch commits.'),
+  batchTargetMs: z.number().int().min(10).max(60_000).default(100)
+    .describe('How long each backfill batch should take (and so hold its row locks): after each batch the next is sized to it, at most twice the last.'),
+  lockTimeoutMs: z.number().int().min(10).max(600_000).default(1000)
+    .describe('How long a statement that blocks the application (ACCESS EXCLUSIVE) may wait for its lock before it gives up and is retried.'),
   tests: z.array(z.strictObject({ name: z.string().min(1), command: z.string().min(1), cwd: z.string().optional() })).default([]),
 });
 
