@@ -65,7 +65,7 @@ const firstKeys = (keys: string[] | null, detail?: (i: number) => string | undef
 async function repeatedKeys(session: Session, m: MigrationModel, t: TableModel, label: string): Promise<GapFinding[]> {
   const kind = t.rule.kind === 'mapping' ? 'mapping table' : 'query';
   const { rows } = await session.query<{ conflicts: string; duplicates: string; conflict_keys: string[] | null; conflict_orgs: string[] | null; duplicate_keys: string[] | null; duplicate_orgs: string[] | null }>(
-    `WITH pairs AS (${validPairs(m, t)}),
+    `WITH pairs AS NOT MATERIALIZED (${validPairs(m, t)}),
           repeated AS (SELECT key FROM pairs GROUP BY key HAVING count(*) > 1),
           k AS (SELECT p.key, count(DISTINCT p.org_id) AS orgs, count(*) AS n, string_agg(DISTINCT p.org_id::text, ', ') AS org_list
                   FROM pairs p WHERE p.key IN (SELECT key FROM repeated) GROUP BY p.key)
@@ -214,13 +214,23 @@ async function tableGaps(session: Session, m: MigrationModel, t: TableModel, opt
     : pairTableGaps(session, m, t, label, options);
 }
 
+/** Memory for the hash aggregates over a whole mapping (a million keys): without it they spill to disk. */
+const GAPS_WORK_MEM = '64MB';
+
 export async function findGaps(session: Session, model: MigrationModel, options: GapOptions = {}): Promise<GapReport> {
   const tables: TableAssignment[] = [];
   const findings: GapFinding[] = [];
-  for (const t of model.tables) {
-    const result = await tableGaps(session, model, t, options);
-    tables.push(result.assignment);
-    findings.push(...result.findings);
+  const { rows } = await session.query<{ work_mem: string }>(`SELECT current_setting('work_mem') AS work_mem`);
+  await session.query(`SELECT set_config('work_mem', $1, false)`, [GAPS_WORK_MEM]);
+  try {
+    for (const t of model.tables) {
+      const result = await tableGaps(session, model, t, options);
+      tables.push(result.assignment);
+      findings.push(...result.findings);
+    }
+  } finally {
+    // When this fails the session is gone, and the error that ended the loop is the one to report.
+    await session.query(`SELECT set_config('work_mem', $1, false)`, [rows[0]!.work_mem]).catch(() => undefined);
   }
   return { tables, findings, blocking: findings.some((f) => f.blocking) };
 }
