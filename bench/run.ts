@@ -4,6 +4,7 @@
 //        [--repeat N] [--idle-seconds S] [--rate 50] [--batch-size N] [--lock-timeout MS] [--script file.sql] [--engine-entry migrate|script]
 //        [--growth 1,2,3,4,5] [--preview-timeout S] [--before-script-timeout S] [--pg-setting name=value]...
 //        [--database-url URL] [--keep] [--no-preview] [--no-bundles] [--no-write] [--out FILE] [--label TEXT]
+// Also: npm run bench -- --only sql-editor [--statements 5000] [--rounds 5] [--edits 45] [--no-write]: the SQL editor alone (issue 4).
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedServer, type PgMajor } from '../test/support/embedded-server';
@@ -13,6 +14,7 @@ import { describeMachine } from './machine';
 import { timePreview } from './preview';
 import { renderGrowth, renderRun, writeBlock, type GrowthPoint, type RunResults } from './report';
 import { runScenario, type Kind, type ScenarioResult } from './scenario';
+import { parseSqlEditorArgs, runSqlEditorBench } from './sql-editor';
 
 interface Options {
   scale: number;
@@ -140,7 +142,13 @@ function optionsLine(o: Options, scale: number): string {
 }
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--only' && argv[1] === 'sql-editor') {
+    // Issue 4: the SQL editor's CodeLens and lint for a 5,000-statement file (no database; its own block in BENCHMARKS.md).
+    await runSqlEditorBench(parseSqlEditorArgs(argv.slice(2), path.join(ROOT, 'BENCHMARKS.md')));
+    return;
+  }
+  const o = parseArgs(argv);
   for (const sc of o.scenarios) if (sc.variant) variantScript(sc.variant);
   fs.mkdirSync(WORK, { recursive: true });
   const server = await openServer(o);
@@ -190,6 +198,7 @@ async function main(): Promise<void> {
       writeBlock(o.out, `bench:run ${label}`, markdown);
       log(`written to ${path.relative(process.cwd(), o.out)} (raw results in .bench/results-${stamp}.json)`);
     }
+    await runSqlEditorBench(parseSqlEditorArgs(o.write ? [] : ['--no-write'], o.out));
   } finally {
     if (!o.keep) await server.stop();
     else log(`kept the server: ${server.adminUrl.replace(/:[^:@/]+@/, ':***@')}`);

@@ -82,6 +82,25 @@ describe('SQL editor file model', () => {
     assert.deepEqual(inserted.expectation, { kind: 'rows', op: '=', count: 1, text: 'rows = 1' });
   });
 
+  it('rescans only around an edit: typing, adding and deleting a statement', () => {
+    let scanned = 0;
+    const model = new SqlFileModel({ scanSync: (t) => { scanned += t.length; return parser.scanSync(t); }, parseSync: parser.parseSync });
+    let text = Array.from({ length: 200 }, (_, i) => `-- step ${i}\nUPDATE t SET a = ${i} WHERE id = ${i};`).join('\n');
+    model.update(text);
+    const edits = [
+      (t: string) => t.replace('WHERE id = 50;', 'WHERE id = 50 AND b;'),
+      (t: string) => t.replace('WHERE id = 80;', 'WHERE id = 80;\nSELECT 1;'),
+      (t: string) => t.replace('UPDATE t SET a = 120 WHERE id = 120;', ''),
+      (t: string) => t.replace('-- step 150\n', ''),
+    ];
+    for (const edit of edits) {
+      text = edit(text);
+      scanned = 0;
+      assert.deepEqual(model.update(text).map((s) => s.item), splitWith(parser.scanSync, text));
+      assert.ok(scanned < 200, `${scanned} characters scanned again for an edit in a ${text.length}-character file`);
+    }
+  });
+
   it('maps offsets to lines and characters', () => {
     const index = new LineIndex('ab\ncd\n\nef');
     assert.deepEqual([0, 2, 3, 6, 7, 8].map((o) => index.position(o)), [

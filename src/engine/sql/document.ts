@@ -20,7 +20,8 @@ const newlines = (text: string) => { let n = 0; for (let i = 0; i < text.length;
 /** The region ends cleanly when nothing but whitespace follows its last statement's semicolon or meta-command. */
 function endsCleanly(region: string, items: ScriptItem[]): boolean {
   const last = items.at(-1);
-  if (!last) return region.trim() === '' || /^\s*(--[^\n]*\n\s*)*$/.test(region);
+  // With no statement left in it (a statement deleted), the region may still hold the previous one's semicolon.
+  if (!last) return /^\s*;?\s*(--[^\n]*\n\s*)*$/.test(region);
   const after = region.slice(last.end);
   return last.kind === 'meta' ? after.trim() === '' : /^\s*;/.test(after);
 }

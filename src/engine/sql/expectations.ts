@@ -18,6 +18,7 @@ const EXPECT = /^\s*--\s*expect:\s*(.+?)\s*$/i;
 
 /** The expectation in the comment lines just above a statement (the text between it and the previous one). */
 export function expectationIn(gap: string): Expectation | { error: string } | undefined {
+  if (!/expect/i.test(gap)) return undefined; // the common case, without splitting the gap into lines
   const lines = gap.split('\n').map((l) => EXPECT.exec(l)).filter((m): m is RegExpExecArray => m !== null);
   const last = lines.at(-1);
   return last ? parseExpectation(last[1]!) : undefined;
