@@ -16,12 +16,12 @@ describe('SQL editor file model', () => {
   let parser: Awaited<ReturnType<typeof loadParser>>;
   before(async () => { parser = await loadParser(); });
 
-  it('gives each statement its lenses: Run, as tenant, Explain; Run (write) only where something changes; Describe for \\d', () => {
+  it('gives each statement its lenses: queries Run, as tenant, Explain; data changes also Run (write); DDL only Run (write); Describe for \\d', () => {
     const model = new SqlFileModel(parser);
-    const text = "\\d+ credentials\n\\set ON_ERROR_STOP on\n-- expect: 0\nSELECT count(*) FROM credentials WHERE org_id IS NULL;\nUPDATE reports SET title = 'x' WHERE id = 1;";
+    const text = "\\d+ credentials\n\\set ON_ERROR_STOP on\n-- expect: 0\nSELECT count(*) FROM credentials WHERE org_id IS NULL;\nUPDATE reports SET title = 'x' WHERE id = 1;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON reports (title);";
     model.update(text);
     const kinds = model.lenses().map((l) => `${l.index}:${l.kind}`);
-    assert.deepEqual(kinds, ['0:describe', '1:meta', '2:run', '2:runAsTenant', '2:explain', '3:run', '3:runAsTenant', '3:explain', '3:runWrite']);
+    assert.deepEqual(kinds, ['0:describe', '1:meta', '2:run', '2:runAsTenant', '2:explain', '3:run', '3:runAsTenant', '3:explain', '3:runWrite', '4:runWrite']);
     assert.equal(model.lenses()[2]!.offset, text.indexOf('SELECT'));
     assert.equal(model.checkCount(), 1);
     assert.ok(isCheck(model.statements[2]!));
@@ -36,7 +36,8 @@ describe('SQL editor file model', () => {
     assert.deepEqual(found.filter((d) => d.code === 'syntax'), [{ code: 'syntax', at: 'SELEC' }]);
     assert.ok(found.some((d) => d.code === 'index-concurrently'), JSON.stringify(found));
     assert.ok(found.some((d) => d.code === 'expectation'), 'the malformed expectation is reported');
-    assert.equal(model.lenses().filter((l) => l.kind === 'run').length, 4, 'every statement keeps its Run lens');
+    assert.deepEqual(model.lenses().filter((l) => l.kind === 'run').map((l) => l.index), [0, 3], 'the queries before and after the broken statement keep their Run');
+    assert.ok(model.lenses().some((l) => l.kind === 'runWrite' && l.index === 2), 'the index has its Run (write)');
   });
 
   it('while a quote is open, keeps the statements before it and says where the scanner stopped', () => {

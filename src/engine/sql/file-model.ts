@@ -21,8 +21,9 @@ export interface StatementLens {
   readonly offset: number;
 }
 
-/** Statements that change data or schema get "Run (write)" as well; plain queries do not need it. */
+/** Queries get Run, Run as tenant… and Explain; data changes also Run (write); DDL and the rest only Run (write). */
 const READS = /^\s*(SELECT|WITH|VALUES|TABLE|SHOW|EXPLAIN)\b/i;
+const DML = /^\s*(INSERT|UPDATE|DELETE|MERGE)\b/i;
 
 /** psql's \d and \d+ NAME are answered from the catalog; other meta-commands are psql's own and never sent. */
 export function isDescribe(item: MetaCommand): boolean {
@@ -77,8 +78,9 @@ export class SqlFileModel {
         out.push({ index, kind: isDescribe(s.item) ? 'describe' : 'meta', offset });
         return;
       }
-      out.push({ index, kind: 'run', offset }, { index, kind: 'runAsTenant', offset }, { index, kind: 'explain', offset });
-      if (!READS.test(s.item.text)) out.push({ index, kind: 'runWrite', offset });
+      const reads = READS.test(s.item.text);
+      if (reads || DML.test(s.item.text)) out.push({ index, kind: 'run', offset }, { index, kind: 'runAsTenant', offset }, { index, kind: 'explain', offset });
+      if (!reads) out.push({ index, kind: 'runWrite', offset });
     });
     return out;
   }

@@ -53,7 +53,14 @@ export class InlineResults extends Disposable {
     this.register(results.onDidChange(refresh));
     this.register(models.onDidChange(refresh));
     this.register(vscode.window.onDidChangeVisibleTextEditors(() => refresh()));
-    this.register(vscode.workspace.onDidChangeTextDocument((e) => refresh(e.document.uri)));
+    // VS Code moves the decorations with an edit; re-rendering (and so re-splitting a big file) can wait for a pause.
+    let typing: ReturnType<typeof setTimeout> | undefined;
+    this.register(vscode.workspace.onDidChangeTextDocument((e) => {
+      if (!this.shown.get(e.document.uri.toString())?.length) return;
+      clearTimeout(typing);
+      typing = setTimeout(() => refresh(e.document.uri), 150);
+    }));
+    this.register({ dispose: () => clearTimeout(typing) });
   }
 
   /** What is shown after the statements of a file (for tests and the API). */

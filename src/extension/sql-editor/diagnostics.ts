@@ -56,7 +56,10 @@ export class SqlDiagnostics extends Disposable {
   }
 
   private schedule(document: vscode.TextDocument, delay = DEBOUNCE_MS): void {
-    if (!this.models.filter.matches(document)) return;
+    if (!this.models.filter.matches(document)) {
+      if (this.lint.delete(document.uri.toString())) this.collection.delete(document.uri);
+      return;
+    }
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.set(key, setTimeout(() => { this.timers.delete(key); void this.update(document); }, delay));

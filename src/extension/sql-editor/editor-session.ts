@@ -1,6 +1,7 @@
 // The SQL editor's one database session for the selected connection: opened on the first run (asking for a password
 // when needed), reused, closed when the connection changes or the extension goes. Statements run one at a time on
-// it; Cancel asks the server to stop the running one (pg_cancel_backend from a second connection).
+// it; Cancel asks the server to stop the running one (pg_cancel_backend from a second connection). An idle session
+// is closed after a while, so that it does not sit among the sessions a maintenance window counts.
 import * as vscode from 'vscode';
 import type { Session } from '../../engine/db/session';
 import type { Connection, ConnectionService } from '../connections/connections';
@@ -11,8 +12,11 @@ import type { ExtensionLog } from '../log';
 import type { MigrationOpener } from '../run/open-migration';
 import { assertTrusted } from '../trust';
 
+const IDLE_MS = 120_000;
+
 export class EditorSession extends Disposable {
   private open?: { connection: string; session: Promise<Session> };
+  private idle?: ReturnType<typeof setTimeout>;
   private queue: Promise<unknown> = Promise.resolve();
   private running?: Session;
 
@@ -24,7 +28,7 @@ export class EditorSession extends Disposable {
   ) {
     super();
     this.register(connections.onDidChange(() => void this.close()));
-    this.register({ dispose: () => void this.close() });
+    this.register({ dispose: () => { clearTimeout(this.idle); void this.close(); } });
   }
 
   /** The selected connection, or an error that says how to get one. Refused in an untrusted workspace. */
@@ -42,12 +46,14 @@ export class EditorSession extends Disposable {
   use<T>(action: string, interactive: boolean, fn: (session: Session) => Promise<T>): Promise<T> {
     const connection = this.connection(action);
     const next = this.queue.then(async () => {
+      clearTimeout(this.idle);
       const session = await this.sessionFor(connection, interactive);
       this.running = session;
       try {
         return await fn(session);
       } finally {
         this.running = undefined;
+        this.idle = setTimeout(() => void this.close(), IDLE_MS);
       }
     });
     this.queue = next.catch(() => undefined);
@@ -86,22 +92,18 @@ export class EditorSession extends Disposable {
     }
   }
 
-  /** Estimated rows per table from the catalog, for the lint; undefined without a usable connection. */
+  /** Estimated rows per table from the catalog, for the lint (a short-lived session); undefined without a connection. */
   async tableRows(): Promise<Map<string, number> | undefined> {
-    if (!vscode.workspace.isTrusted || !this.connections.selected()) return undefined;
-    return this.use('Table sizes for the lint', false, async (session) => {
-      const { rows } = await session.query<{ schema: string; name: string; rows: number }>(
-        // reltuples is -1 until the table is first analyzed: then a rough count from its size (about 60 rows a page).
-        `SELECT n.nspname AS schema, c.relname AS name,
-                (CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE pg_relation_size(c.oid) / 8192 * 60 END)::float8 AS rows
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`);
-      const sizes = new Map<string, number>();
-      for (const r of rows) {
-        sizes.set(`${r.schema}.${r.name}`, r.rows);
-        if (r.schema === 'public' || !sizes.has(r.name)) sizes.set(r.name, r.rows);
+    const connection = this.connections.selected();
+    if (!vscode.workspace.isTrusted || !connection) return undefined;
+    const engine = this.engines.get();
+    return this.opener.withPassword(connection, false, async (resolved) => {
+      const session = await engine.Session.open(resolved.target, { applicationName: 'tenant-migration sql editor', connectTimeoutMs: 10_000 });
+      try {
+        return await readTableRows(session);
+      } finally {
+        await session.close();
       }
-      return sizes;
     });
   }
 
@@ -111,4 +113,19 @@ export class EditorSession extends Disposable {
     const session = await open?.session.catch(() => undefined);
     await session?.close();
   }
+}
+
+async function readTableRows(session: Session): Promise<Map<string, number>> {
+  const { rows } = await session.query<{ schema: string; name: string; rows: number }>(
+    // reltuples is -1 until the table is first analyzed: then a rough count from its size (about 60 rows a page).
+    `SELECT n.nspname AS schema, c.relname AS name,
+            (CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE pg_relation_size(c.oid) / 8192 * 60 END)::float8 AS rows
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`);
+  const sizes = new Map<string, number>();
+  for (const r of rows) {
+    sizes.set(`${r.schema}.${r.name}`, r.rows);
+    if (r.schema === 'public' || !sizes.has(r.name)) sizes.set(r.name, r.rows);
+  }
+  return sizes;
 }

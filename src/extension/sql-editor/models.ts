@@ -71,7 +71,8 @@ export class SqlModels extends Disposable {
     return !!this.parser;
   }
 
-  notify(uri: vscode.Uri): void {
-    this.changed.fire(uri);
+  /** Every provider looks again (the settings changed which files get the SQL editor). */
+  refresh(): void {
+    this.changed.fire(undefined);
   }
 }

@@ -63,7 +63,7 @@ export class SqlEditor extends Disposable {
     this.register(connections.onDidChange(() => this.diagnostics.connectionChanged()));
     this.register(vscode.window.onDidChangeActiveTextEditor((e) => this.onActiveEditor(e)));
     this.register(vscode.workspace.onDidOpenTextDocument((d) => { if (filter.matches(d)) void this.models.load(); }));
-    this.register(settings.onDidChange(() => this.onActiveEditor(vscode.window.activeTextEditor)));
+    this.register(settings.onDidChange(() => { this.models.refresh(); this.onActiveEditor(vscode.window.activeTextEditor); }));
     this.onActiveEditor(vscode.window.activeTextEditor);
     if (vscode.workspace.textDocuments.some((d) => filter.matches(d))) void this.models.load();
   }
