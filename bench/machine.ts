@@ -17,6 +17,21 @@ export interface Machine {
   readonly revision: string;
 }
 
+/** The machine without a database server (for what runs in VS Code); `changed` is the folder whose edits are noted. */
+export function describeHost(changed = 'src/engine'): Omit<Machine, 'postgres' | 'settings'> {
+  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const cpuModel = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    cpus: os.availableParallelism?.() ?? os.cpus().length,
+    cpuModel,
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    revision: revision(changed),
+  };
+}
+
 export async function describeMachine(client: pg.Client): Promise<Machine> {
   const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
@@ -36,10 +51,10 @@ export async function describeMachine(client: pg.Client): Promise<Machine> {
   };
 }
 
-function revision(): string {
+function revision(changed = 'src/engine'): string {
   const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8' });
   const head = git('rev-parse', '--short', 'HEAD');
   if (head.status !== 0) return 'not a git checkout';
-  const dirty = git('status', '--porcelain', '--', 'src/engine').stdout.trim() !== '';
-  return `${head.stdout.trim()}${dirty ? ' + uncommitted changes in src/engine' : ''}`;
+  const dirty = git('status', '--porcelain', '--', changed).stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? ` + uncommitted changes in ${changed}` : ''}`;
 }

@@ -4,15 +4,19 @@
 //        [--repeat N] [--idle-seconds S] [--rate 50] [--batch-size N] [--lock-timeout MS] [--script file.sql] [--engine-entry migrate|script]
 //        [--growth 1,2,3,4,5] [--preview-timeout S] [--before-script-timeout S] [--pg-setting name=value]...
 //        [--database-url URL] [--keep] [--no-preview] [--no-bundles] [--no-write] [--out FILE] [--label TEXT]
+//        [--activation-runs N] [--no-activation]
+// Also: npm run bench -- --only activation [--activation-runs 10]: the extension's budgets alone (issue 5 item 4:
+// activation in the real VS Code, bundle sizes; no database; its own block in BENCHMARKS.md).
 // Also: npm run bench -- --only sql-editor [--statements 5000] [--rounds 5] [--edits 45] [--no-write]: the SQL editor alone (issue 4).
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedServer, type PgMajor } from '../test/support/embedded-server';
+import { measureActivation, type ActivationResult } from './activation';
 import { measureBundles } from './bundles';
 import { admin, buildTemplate, copyOf, dropDatabase, scaledSize, type Server } from './dataset';
-import { describeMachine } from './machine';
+import { describeHost, describeMachine } from './machine';
 import { timePreview } from './preview';
-import { renderGrowth, renderRun, writeBlock, type GrowthPoint, type RunResults } from './report';
+import { renderActivation, renderGrowth, renderRun, writeBlock, type GrowthPoint, type RunResults } from './report';
 import { runScenario, type Kind, type ScenarioResult } from './scenario';
 import { parseSqlEditorArgs, runSqlEditorBench } from './sql-editor';
 
@@ -36,6 +40,10 @@ interface Options {
   keep: boolean;
   preview: boolean;
   bundles: boolean;
+  /** Launches of the real VS Code for the activation time (0: not measured). */
+  activationRuns: number;
+  /** `--only activation`: the extension's budgets alone, no database. */
+  only?: 'activation';
   write: boolean;
   out: string;
   label?: string;
@@ -49,7 +57,7 @@ function parseArgs(argv: string[]): Options {
     scale: Number(process.env.BENCH_SCALE ?? 1), pg: Number(process.env.BENCH_PG_MAJOR ?? 15) as PgMajor,
     scenarios: ['naive', 'engine', 'naive+writer', 'engine+writer'].map(scenarioOf), scenariosGiven: false, rate: 50, settings: {}, repeat: 1, idleSeconds: 60,
     entry: 'migrate', previewTimeoutMs: 120_000, beforeScriptTimeoutMs: 600_000,
-    databaseUrl: process.env.BENCH_DATABASE_URL, keep: false, preview: true, bundles: true, write: true, out: path.join(ROOT, 'BENCHMARKS.md'),
+    databaseUrl: process.env.BENCH_DATABASE_URL, keep: false, preview: true, bundles: true, activationRuns: 10, write: true, out: path.join(ROOT, 'BENCHMARKS.md'),
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -77,11 +85,14 @@ function parseArgs(argv: string[]): Options {
       case '--keep': o.keep = true; break;
       case '--no-preview': o.preview = false; break;
       case '--no-bundles': o.bundles = false; break;
+      case '--activation-runs': o.activationRuns = Math.max(1, Number(value())); break;
+      case '--no-activation': o.activationRuns = 0; break;
+      case '--only': { const v = value(); if (v !== 'activation') throw new Error('--only takes activation or sql-editor'); o.only = v; break; }
       case '--no-write': o.write = false; break;
       case '--out': o.out = path.resolve(value()); break;
       case '--label': o.label = value(); break;
       case '--help': case '-h':
-        console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 5).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+        console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
         process.exit(0);
         break;
       default: throw new Error(`Unknown option ${flag} (see --help)`);
@@ -141,6 +152,25 @@ function optionsLine(o: Options, scale: number): string {
     ...Object.entries(o.settings).map(([k, v]) => `--pg-setting ${k}=${v}`)].filter(Boolean).join(' ');
 }
 
+/** The extension's budgets (issue 5 item 4): activation in the real VS Code, N launches. */
+async function activation(runs: number): Promise<ActivationResult> {
+  log(`activation: ${runs} launches of the real VS Code (code-server + Chromium)…`);
+  const result = await measureActivation({ runs, log });
+  log(`activation: median ${result.medianMs ?? '—'} ms, worst ${result.worstMs ?? '—'} ms (load ${result.load.map((l) => l.toFixed(1)).join(' → ')})`);
+  return result;
+}
+
+function writeActivation(o: Options, result: ActivationResult, bundles: RunResults['bundles']): void {
+  const options = `npm run bench -- --only activation --activation-runs ${result.runs.length + result.failures.length}${o.bundles ? '' : ' --no-bundles'}`;
+  const markdown = renderActivation(result, describeHost('src/extension'), options, bundles);
+  console.log(`\n${markdown}`);
+  fs.writeFileSync(path.join(WORK, 'activation.json'), JSON.stringify(result, null, 1));
+  if (o.write) {
+    writeBlock(o.out, 'bench:activation', markdown);
+    log(`written to ${path.relative(process.cwd(), o.out)} (raw results in .bench/activation.json)`);
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--only' && argv[1] === 'sql-editor') {
@@ -149,6 +179,12 @@ async function main(): Promise<void> {
     return;
   }
   const o = parseArgs(argv);
+  if (o.only === 'activation') {
+    fs.mkdirSync(WORK, { recursive: true });
+    const bundles = o.bundles ? await measureBundles() : undefined;
+    writeActivation(o, await activation(o.activationRuns || 10), bundles);
+    return;
+  }
   for (const sc of o.scenarios) if (sc.variant) variantScript(sc.variant);
   fs.mkdirSync(WORK, { recursive: true });
   const server = await openServer(o);
@@ -186,8 +222,10 @@ async function main(): Promise<void> {
       fs.writeFileSync(partial, JSON.stringify({ template, preview, scenarios: scenarios.map((x) => ({ ...x, script: undefined })) }, null, 1));
     }
     const bundles = o.bundles ? await measureBundles() : undefined;
+    const activationResult = o.activationRuns ? await activation(o.activationRuns) : undefined;
+    if (activationResult) writeActivation(o, activationResult, bundles);
     const label = `${o.label ? `${o.label}: ` : ''}Scale ${o.scale}, PostgreSQL ${o.pg}${o.entry === 'script' ? ', engine runner without migrate()\'s refusal checks' : ''}${o.batchSize ? `, batch ${o.batchSize}` : ''}${o.script ? `, script ${path.basename(o.script)}` : ''}`;
-    const results: RunResults = { label, scale: o.scale, machine, template, scenarios, preview, bundles, options: optionsLine(o, o.scale) };
+    const results: RunResults = { label, scale: o.scale, machine, template, scenarios, preview, bundles, activation: activationResult, options: optionsLine(o, o.scale) };
     const markdown = renderRun(results);
     console.log(`\n${markdown}`);
     const stamp = machine.date.replace(/[:]/g, '-');

@@ -13,9 +13,12 @@ const builds = [
   esbuild.build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
 ];
 if (fs.existsSync('src/extension/extension.ts')) {
-  // Activation loads only dist/extension.js; the engine (pg, zod, libpg-query) and the plan preview's host are
-  // dist/engine.js, required on first use (src/extension/engine.ts), so activation stays light.
+  // Activation loads only dist/extension.js (it registers, src/extension/startup.ts); the services (the composition
+  // root and zod/mini for the settings) are dist/services.js, required right after activation or on first use; the
+  // engine (pg, zod, libpg-query) and the plan preview's host are dist/engine.js, required on first use
+  // (src/extension/engine.ts), so activation stays light.
   builds.push(esbuild.build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }));
+  builds.push(esbuild.build({ ...node, entryPoints: ['src/extension/services.ts'], outfile: 'dist/services.js', external: ['vscode'] }));
   builds.push(esbuild.build({ ...node, entryPoints: ['src/extension/engine-api.ts'], outfile: 'dist/engine.js', external: ['vscode'] }));
 }
 if (fs.existsSync('webview/main.ts')) {

@@ -21,7 +21,7 @@ export function packageVsix({ out = path.join(ROOT, `${manifest.name}-${manifest
   // Everything is bundled, so no node_modules (--no-dependencies); the manifest has no repository to link to yet.
   run(process.execPath, [path.join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--out', out]);
   const size = fs.statSync(out).size;
-  const sizes = ['dist/extension.js', 'dist/engine.js', 'dist/libpg-query.wasm', 'dist/webview/main.js']
+  const sizes = ['dist/extension.js', 'dist/services.js', 'dist/engine.js', 'dist/libpg-query.wasm', 'dist/webview/main.js']
     .map((f) => `  ${f.padEnd(24)} ${kB(fs.statSync(path.join(ROOT, f)).size)}`);
   console.log(`\n${path.relative(process.cwd(), out)}: ${kB(size)}\n${sizes.join('\n')}`);
   return { file: out, size };

@@ -18,6 +18,7 @@ import { OperationRunner } from './run/runner';
 import { SettingsAdapter } from './settings';
 import { SpecFile } from './spec-file';
 import { SqlEditor } from './sql-editor/sql-editor';
+import type { StartupRegistrations } from './startup';
 import { StatusBar } from './status-bar';
 
 export class Container extends Disposable {
@@ -34,7 +35,7 @@ export class Container extends Disposable {
   readonly refresher: ChecklistRefresher;
   readonly sqlEditor: SqlEditor;
 
-  constructor(readonly context: vscode.ExtensionContext, readonly log: ExtensionLog) {
+  constructor(readonly context: vscode.ExtensionContext, readonly log: ExtensionLog, startup: StartupRegistrations) {
     super();
     this.settings = this.register(new SettingsAdapter(log));
     this.engines = new EngineLoader(log);
@@ -48,12 +49,12 @@ export class Container extends Disposable {
       ready: () => vscode.workspace.isTrusted && !!this.specFile.uri && !!this.connections.selected(),
       connectionLabel: () => this.connections.selected()?.name,
       tick: async (item) => { await vscode.commands.executeCommand('tenantMigration.tickManualItem', item); },
-    }));
+    }, startup));
     this.refresher = this.register(new ChecklistRefresher(this.opener, this.model, this.tree, this.runner, this.specFile, this.connections, log));
     this.register(new StatusBar(this.connections, this.runner, this.model, this.settings, this.specFile));
     this.sqlEditor = this.register(new SqlEditor({ engines: this.engines, settings: this.settings, specFile: this.specFile, connections: this.connections,
       opener: this.opener, guard: this.guard, contextKeys: this.contextKeys, log }));
-    for (const d of registerCommands(COMMANDS, this)) this.register(d);
+    for (const d of registerCommands(COMMANDS, this, startup.registerCommand)) this.register(d);
     this.wireRefreshes();
   }
 

@@ -1,20 +1,21 @@
-// Entry point. activate() builds the composition root (container.ts) and nothing else: the engine (pg, zod,
-// libpg-query) is a separate bundle required on first use. An activation failure is shown, never swallowed.
+// Entry point (dist/extension.js, kept small). activate() only registers with VS Code (startup.ts): the services
+// (the composition root, container.ts, in dist/services.js) are built right after it or on first use, and the engine
+// (pg, zod's engine schemas, libpg-query: dist/engine.js) when something needs it. A failure is shown, never swallowed.
 import * as vscode from 'vscode';
-import { createApi, type TenantMigrationApi } from './api';
-import { Container } from './container';
+import type { TenantMigrationApi } from './api';
 import { ExtensionLog } from './log';
+import { Startup } from './startup';
 
 export function activate(context: vscode.ExtensionContext): TenantMigrationApi {
   const started = performance.now();
   const log = new ExtensionLog();
   context.subscriptions.push(log);
   try {
-    const container = new Container(context, log);
-    context.subscriptions.push(container);
+    const startup = new Startup(context, log);
+    context.subscriptions.push(startup);
     const ms = performance.now() - started;
     log.info(`Tenant Migration ${context.extension.packageJSON.version as string} activated in ${ms.toFixed(1)} ms`);
-    return createApi(container, ms);
+    return startup.api(ms);
   } catch (error) {
     const message = `Tenant Migration could not start: ${(error as Error).message}`;
     log.error(`${message}\n${(error as Error).stack ?? ''}`);

@@ -6,8 +6,9 @@ import { Disposable } from '../lifecycle';
 import type { ChecklistModel } from './model';
 import { children, treeItem, type Node } from './nodes';
 import { formatTime } from './format';
+import type { StartupRegistrations } from '../startup';
 
-export const CHECKLIST_VIEW = 'tenantMigration.checklist';
+export { CHECKLIST_VIEW } from '../startup';
 
 /** One object per step: VS Code refreshes an element by identity, so the step rows must stay the same objects. */
 const STEP_NODES = Object.fromEntries(STEPS.map((step) => [step, { kind: 'step', step } as const])) as Record<ChecklistStep, Node & { kind: 'step' }>;
@@ -31,9 +32,11 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
    */
   private pending: { timer?: ReturnType<typeof setTimeout>; steps: Set<ChecklistStep>; all: boolean } = { steps: new Set(), all: false };
 
-  constructor(private readonly model: ChecklistModel, private readonly host: ChecklistHost) {
+  /** The view is created at activation (startup.ts); this provider answers for it once attached. */
+  constructor(private readonly model: ChecklistModel, private readonly host: ChecklistHost, startup: Pick<StartupRegistrations, 'checklistView' | 'attachChecklist'>) {
     super();
-    this.view = this.register(vscode.window.createTreeView(CHECKLIST_VIEW, { treeDataProvider: this, showCollapseAll: true, manageCheckboxStateManually: true }));
+    this.view = startup.checklistView;
+    this.register(startup.attachChecklist(this));
     this.register(model.onDidChange((step) => this.schedule(step)));
     this.register({ dispose: () => clearTimeout(this.pending.timer) });
     this.register(this.view.onDidChangeCheckboxState((e) => this.onCheckbox(e)));

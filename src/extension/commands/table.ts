@@ -13,10 +13,12 @@ export interface CommandSpec {
   readonly handler: (c: Container) => Handler;
 }
 
-export function registerCommands(table: readonly CommandSpec[], c: Container): vscode.Disposable[] {
+/** `register` is VS Code's by default; the container passes startup.ts's, which VS Code's registrations forward to. */
+export function registerCommands(table: readonly CommandSpec[], c: Container,
+  register: (id: string, handler: Handler) => vscode.Disposable = vscode.commands.registerCommand): vscode.Disposable[] {
   return table.map(({ id, handler }) => {
     const run = handler(c);
-    return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    return register(id, async (...args: unknown[]) => {
       try {
         return await run(...args);
       } catch (error) {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../../src/extension/commands/definitions';
 import { extension } from './helpers';
 
 interface Manifest {
@@ -39,6 +40,8 @@ describe('manifest and registrations', () => {
       .filter((id) => id.startsWith('tenantMigration.') && !viewCommands.some((prefix) => id.startsWith(prefix))).sort();
     assert.deepEqual(registered, contributed);
     assert.ok(contributed.length >= 20, `${contributed.length} commands`);
+    // Activation registers the manifest's ids and forwards each to the command table's handler: the table has them all.
+    assert.deepEqual(COMMANDS.map((c) => c.id).sort(), contributed);
   });
 
   it('puts every command in the "Tenant Migration" category, with the palette titles the issue names', () => {
