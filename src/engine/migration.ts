@@ -18,7 +18,7 @@ import { verifyIsolation, type Probe } from './isolation';
 import { rollback, type RollbackOptions, type RollbackResult } from './rollback';
 import { renderReport, type StepOutcome } from './report';
 import { generateScript } from './script/generate';
-import { loadParser } from './script/parse';
+import { loadParser, splitScript } from './script/parse';
 import { parseUnits, runScript } from './execute/runner';
 import { acquireRunLock, ensureStateSchema, finishRun, operatorName, recordStep, releaseRunLock, startRun, tickManualItem, type RunRecord } from './state';
 import { redact } from './redact';
@@ -206,6 +206,7 @@ export class Migration {
       await acquireRunLock(this.session);
       try {
         await assertWritableSession(this.session, await this.model());
+        if (CHANGES_DATA.has(command)) await this.assertScriptParses();
         if (CHANGES_DATA.has(command)) await this.assertCanWrite();
         await this.begin(command);
       } catch (error) {
@@ -220,6 +221,21 @@ export class Migration {
       return result;
     } finally {
       if (outer) await this.end(ok);
+    }
+  }
+
+  /** A script statement that does not parse would fail half-way through the run: it is found before anything is written. */
+  private async assertScriptParses(): Promise<void> {
+    const { text, exists } = await this.scriptText();
+    if (!exists) return;
+    const { parseSync } = await loadParser();
+    for (const item of await splitScript(text)) {
+      if (item.kind !== 'sql') continue;
+      try {
+        parseSync(item.text);
+      } catch (error) {
+        throw usageError(`${path.basename(this.spec.scriptPath)} line ${item.line}: ${(error as Error).message}`, 'Fix the script, then run again: nothing was run or changed.');
+      }
     }
   }
 
@@ -413,7 +429,7 @@ export class Migration {
     const markdown = renderReport({
       database: this.session.description, operator: operatorName(), startedAt, finishedAt: new Date().toISOString(), toolVersion: TOOL_VERSION,
       scriptPath: path.relative(path.dirname(this.spec.file ?? '.'), this.spec.scriptPath), scriptChecksum: sha256(text),
-      steps: this.outcomes.length > 0 ? this.outcomes : await this.recordedOutcomes(), gaps: this.gapsCache, manualItems: manual.map((m) => ({ item: m.item, tickedBy: m.ticked_by, tickedAt: m.ticked_at.toISOString() })),
+      steps: this.outcomes.length > 0 ? this.outcomes : await this.recordedOutcomes().catch(() => []), gaps: this.gapsCache, manualItems: manual.map((m) => ({ item: m.item, tickedBy: m.ticked_by, tickedAt: m.ticked_at.toISOString() })),
     });
     const folder = path.join(this.workFolder, 'reports');
     fs.mkdirSync(folder, { recursive: true });

@@ -154,6 +154,12 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
     if (from.info.primaryKey.length !== 1) throw usageError(`${displayName(from.name)} needs a single-column primary key for the tenant_credentials ledger`, 'Add a primary key, or remove tenantCredentials from the spec.');
     const ledgerName = loaded.tenantCredentials.table;
     const existing = await findTable(session, ledgerName);
+    // An existing table of that name is taken as the ledger (a re-run): one of another shape would fail half-way.
+    const missing = ['credential_id', 'org_id', 'source', 'assigned_at'].filter((c) => !existing?.columns.some((x) => x.name === c));
+    if (existing && missing.length > 0) {
+      throw usageError(`${displayName(existing.name)} (spec field tenantCredentials.table) already exists and is not a tenant ledger: it has no ${missing.join(', ')}`,
+        'Name another table in tenantCredentials.table, or rename or drop the existing one.');
+    }
     const keyColumn = from.info.primaryKey[0]!;
     ledger = {
       name: existing?.name ?? { schema: ledgerName.schema ?? from.name.schema, name: ledgerName.name },

@@ -35,15 +35,31 @@ export function parseConnectionUrl(url: string): ConnectionTarget {
   }
   const sslMode = (parsed.searchParams.get('sslmode') ?? process.env.PGSSLMODE ?? 'prefer') as SslMode;
   if (!SSL_MODES.includes(sslMode)) throw usageError(`sslmode=${sslMode} is not a libpq sslmode`, `Use one of ${SSL_MODES.join(', ')}.`);
-  const host = decodeURIComponent(parsed.hostname || parsed.searchParams.get('host') || process.env.PGHOST || 'localhost').replace(/^\[|\]$/g, '');
+  // decodeURIComponent throws "URI malformed" on a stray %: say which part, never its value (it may be the password).
+  const decode = (value: string, part: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw usageError(`The database URL's ${part} is not valid percent-encoding`, 'Percent-encode special characters (a % is written %25), as in postgresql://USER:PASSWORD@HOST:PORT/DATABASE.');
+    }
+  };
+  const host = decode(parsed.hostname || parsed.searchParams.get('host') || process.env.PGHOST || 'localhost', 'host').replace(/^\[|\]$/g, '');
+  const sslRootCert = parsed.searchParams.get('sslrootcert') ?? undefined;
+  if (sslRootCert !== undefined && (sslMode === 'verify-ca' || sslMode === 'verify-full')) {
+    try {
+      fs.accessSync(sslRootCert, fs.constants.R_OK);
+    } catch (error) {
+      throw usageError(`sslrootcert=${sslRootCert} cannot be read (${(error as { code?: string }).code ?? 'unreadable'})`, `Point sslrootcert at the server's CA certificate file (PEM), which sslmode=${sslMode} needs.`);
+    }
+  }
   return {
     host,
     port: Number(parsed.port || process.env.PGPORT || 5432),
-    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || process.env.PGDATABASE || 'postgres',
-    user: decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres',
-    password: parsed.password ? decodeURIComponent(parsed.password) : process.env.PGPASSWORD,
+    database: decode(parsed.pathname.replace(/^\//, ''), 'database name') || process.env.PGDATABASE || 'postgres',
+    user: decode(parsed.username, 'user name') || process.env.PGUSER || 'postgres',
+    password: parsed.password ? decode(parsed.password, 'password') : process.env.PGPASSWORD,
     sslMode,
-    sslRootCert: parsed.searchParams.get('sslrootcert') ?? undefined,
+    sslRootCert,
   };
 }
 

@@ -49,7 +49,12 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
 export async function runScript(text: string, options: RunScriptOptions): Promise<ScriptResult> {
   const { session, step, run, onEvent, signal } = options;
   const retry = options.retry ?? { attempts: 6, firstWaitMs: 250 };
-  const units = (await parseUnits(text)).filter((u) => !options.phases || (u.phase !== undefined && options.phases.includes(u.phase)));
+  const all = await parseUnits(text);
+  const firstPhased = all.findIndex((u) => u.phase !== undefined);
+  // Part of the script (the backup step's phases) still runs under the script's session settings: its header's SETs
+  // (statement_timeout, lock_timeout…), as under psql -f.
+  const header = (u: (typeof all)[number], i: number) => i < firstPhased && !u.meta && u.statements.length > 0 && u.statements.every((s) => /^\s*SET\s/i.test(s.text));
+  const units = all.filter((u, i) => !options.phases || (u.phase !== undefined ? options.phases.includes(u.phase) : header(u, i)));
   const total = units.reduce((n, u) => n + Math.max(u.statements.length, 1), 0);
   const tracker = new ProgressTracker();
   const backfilled = new Map<string, number>();
