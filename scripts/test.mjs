@@ -18,6 +18,7 @@ run('type check (webview)', 'npx', ['tsc', '-p', 'tsconfig.webview.json']);
 run('build', 'node', ['scripts/build.mjs']);
 for (const major of majors) {
   run(`engine and CLI tests on PostgreSQL ${process.env.TEST_DATABASE_URL ? '(TEST_DATABASE_URL)' : major}`, 'npx', ['mocha', 'test/engine/**/*.test.ts'], { TEST_PG_MAJOR: major });
+  if (major === '17') run('reliability suite (faults, rollback exactness, bad input, isolation, secrets, concurrency) → RELIABILITY.md', 'npm', ['run', 'test:reliability'], { TEST_PG_MAJOR: major });
   if (process.env.TEST_DATABASE_URL) break;
 }
 if (fs.existsSync('test/vscode/run-all.mjs')) run('extension tests in a real VS Code', 'node', ['test/vscode/run-all.mjs']);

@@ -1,0 +1,260 @@
+// The isolation matrix, run by this test itself as the application's roles and checked against the data: every tenant
+// table × SELECT/INSERT/UPDATE/DELETE × (own org, another org, no tenant context, anonymous, service role), for both
+// tenant-context kinds, on three starting points: the seed's owner-only policy on credentials, extra permissive
+// `USING (true)` legacy policies on every table, and no RLS and no policy at all. A denied write may be an error or
+// zero rows: the test says which and checks that the table is unchanged; an allowed one must change it. The engine's
+// own matrix (verify-isolation) must hold too and agree with this one, probe by probe. Two more: with the migration's
+// isolation policy on one table dropped, both this matrix and the engine's must fail (the matrix is not vacuous); and
+// the ways around row-level security the engine reports (a view that is not security_invoker, a SECURITY DEFINER
+// function) are shown to be real leaks, and reported, while a security_invoker view is not.
+import assert from 'node:assert/strict';
+import type pg from 'pg';
+import { figures } from './support/figures';
+import { cloneDatabase, templateDatabase } from './support/databases';
+import { makeWorkspace, migrateFully, withMigration } from '../support/migration-helpers';
+import { tableDigest } from '../support/fingerprint';
+import { SMALL } from '../fixtures/legacy-data';
+import type { Probe } from '../../src/engine/isolation';
+
+const fig = figures(__filename);
+
+type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+type Actor = 'own org' | 'another org' | 'no tenant context' | 'anonymous' | 'service role';
+type Outcome = 'allowed' | 'denied (error)' | 'denied (no rows)';
+const OPERATIONS: Operation[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+const ACTORS: Actor[] = ['own org', 'another org', 'no tenant context', 'anonymous', 'service role'];
+const APP_ROLE = 'tm_reliability_app';
+
+interface Table { name: string; key: string; change: string }
+const TABLES: Table[] = [
+  { name: 'credentials', key: 'id', change: `provider = provider || '~'` },
+  { name: 'reports', key: 'id', change: `title = title || '~'` },
+  { name: 'dashboard_layouts', key: 'id', change: `layout = layout || '{"probe": true}'` },
+  { name: 'tenant_credentials', key: 'credential_id', change: `source = source || '~'` },
+];
+
+interface Variant { name: string; sql: string; permissive: boolean }
+const VARIANTS: Variant[] = [
+  { name: 'the seed\'s owner-only policy on credentials', sql: '', permissive: false },
+  {
+    name: 'permissive USING (true) legacy policies on every table', permissive: true,
+    sql: ['credentials', 'reports', 'dashboard_layouts'].map((t) => `ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY; CREATE POLICY legacy_open_${t} ON ${t} USING (true) WITH CHECK (true);`).join('\n'),
+  },
+  { name: 'RLS disabled and no policies', sql: 'DROP POLICY credentials_owner ON credentials; ALTER TABLE credentials DISABLE ROW LEVEL SECURITY;', permissive: false },
+];
+
+interface Context { kind: 'supabase-jwt' | 'setting'; spec: Record<string, unknown>; role: string }
+const CONTEXTS: Context[] = [
+  { kind: 'supabase-jwt', spec: { kind: 'supabase-jwt', claim: 'org_id' }, role: 'authenticated' },
+  { kind: 'setting', spec: { kind: 'setting', name: 'app.current_org_id' }, role: APP_ROLE },
+];
+
+/** The statements that put a tenant in place, as the application would (transaction-local). */
+function actorSetup(ctx: Context, actor: Actor, own: string, other: string, owner: string | undefined): { role: string; config: [string, string][] } {
+  if (actor === 'anonymous') return { role: 'anon', config: [] };
+  if (actor === 'service role') return { role: 'service_role', config: [] };
+  const org = actor === 'own org' ? own : actor === 'another org' ? other : undefined;
+  if (ctx.kind === 'supabase-jwt') {
+    // The row's owner signs in (so owner-only legacy policies let them through): only the org claim differs.
+    const claims: Record<string, unknown> = { role: 'authenticated', ...(owner ? { sub: owner } : {}), ...(org ? { org_id: org } : {}) };
+    return { role: ctx.role, config: [['request.jwt.claims', JSON.stringify(claims)]] };
+  }
+  return { role: ctx.role, config: [['app.current_org_id', org ?? '']] };
+}
+
+/** What this test expects: only the own org and the service role get through, unless legacy policies decide within the org. */
+function expected(ctx: Context, variant: Variant, table: Table, actor: Actor): 'allow' | 'deny' {
+  if (actor === 'service role') return 'allow';
+  if (actor !== 'own org') return 'deny';
+  // The migration adds a permissive member policy only where the table had none; otherwise the legacy ones decide.
+  if (table.name === 'credentials' && !variant.permissive && variant.sql === '') return ctx.kind === 'supabase-jwt' ? 'allow' : 'deny'; // owner-only, TO authenticated
+  return 'allow';
+}
+
+interface Result { table: string; operation: Operation; actor: Actor; outcome: Outcome; rows: number; changed: boolean; error?: string }
+
+async function probe(client: pg.Client, ctx: Context, table: Table, operation: Operation, actor: Actor, orgs: { own: string; other: string }): Promise<Result> {
+  const row = (await client.query(`SELECT to_jsonb(t) AS row FROM ${table.name} t WHERE org_id = $1 ORDER BY ${table.key} LIMIT 1`, [orgs.own])).rows[0].row as Record<string, unknown>;
+  const key = String(row[table.key]);
+  const owner = typeof row.user_id === 'string' ? row.user_id : undefined;
+  const setup = actorSetup(ctx, actor, orgs.own, orgs.other, owner);
+  const cols = Object.keys(row).map((c) => `"${c}"`).join(', ');
+  const statements: Record<Operation, { sql: string; values: unknown[] }> = {
+    SELECT: { sql: `SELECT * FROM ${table.name} WHERE ${table.key}::text = $1`, values: [key] },
+    INSERT: { sql: `INSERT INTO ${table.name} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM json_populate_record(NULL::${table.name}, $1)`, values: [JSON.stringify(row)] },
+    UPDATE: { sql: `UPDATE ${table.name} SET ${table.change} WHERE ${table.key}::text = $1`, values: [key] },
+    DELETE: { sql: `DELETE FROM ${table.name} WHERE ${table.key}::text = $1`, values: [key] },
+  };
+  await client.query('BEGIN');
+  try {
+    if (operation === 'INSERT') {
+      // The row is taken out first (as the owner, without cascades) so that the actor can try to put it back.
+      await client.query(`SET LOCAL session_replication_role = replica`);
+      await client.query(`DELETE FROM ${table.name} WHERE ${table.key}::text = $1`, [key]);
+      await client.query(`SET LOCAL session_replication_role = origin`);
+    }
+    const before = await tableDigest(client, table.name);
+    await client.query('SAVEPOINT probe');
+    let rows = 0;
+    let error: string | undefined;
+    try {
+      await client.query(`SET LOCAL ROLE ${setup.role}`);
+      for (const [name, value] of setup.config) await client.query(`SELECT set_config($1, $2, true)`, [name, value]);
+      rows = (await client.query(statements[operation].sql, statements[operation].values)).rowCount ?? 0;
+      await client.query('RESET ROLE');
+    } catch (e) {
+      error = (e as Error).message;
+      await client.query('ROLLBACK TO SAVEPOINT probe');
+    }
+    const after = await tableDigest(client, table.name);
+    const changed = before.digest !== after.digest;
+    const outcome: Outcome = error ? 'denied (error)' : (operation === 'SELECT' ? rows > 0 : changed) ? 'allowed' : 'denied (no rows)';
+    return { table: table.name, operation, actor, outcome, rows, changed, error };
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
+/** Runs the matrix on some tables, returning every result and every way it differs from what is expected. */
+async function runMatrix(client: pg.Client, ctx: Context, variant: Variant, tables: Table[], orgs: { own: string; other: string }): Promise<{ results: Result[]; failures: string[] }> {
+  const results: Result[] = [];
+  const failures: string[] = [];
+  for (const table of tables) {
+    for (const operation of OPERATIONS) {
+      for (const actor of ACTORS) {
+        const r = await probe(client, ctx, table, operation, actor, orgs);
+        results.push(r);
+        const want = expected(ctx, variant, table, actor);
+        const got = r.outcome === 'allowed' ? 'allow' : 'deny';
+        if (got !== want) failures.push(`${table.name} ${operation} as ${actor}: expected ${want}, ${r.outcome}${r.error ? ` (${r.error})` : ''}`);
+        // The data agrees with what the statement said: a write that reported rows changed the table; a denied one nothing.
+        if (operation !== 'SELECT' && !r.error && (r.rows > 0) !== r.changed) failures.push(`${table.name} ${operation} as ${actor}: ${r.rows} row(s) reported but the table ${r.changed ? 'changed' : 'did not change'}`);
+      }
+    }
+  }
+  return { results, failures };
+}
+
+async function prepared(client: pg.Client): Promise<{ own: string; other: string }> {
+  await client.query(`GRANT USAGE ON SCHEMA public TO ${APP_ROLE}; GRANT SELECT, INSERT, UPDATE, DELETE ON credentials, reports, dashboard_layouts, tenant_credentials TO ${APP_ROLE}`);
+  const orgRows = (await client.query(`SELECT org_id::text AS org FROM credentials GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2`)).rows;
+  return { own: orgRows[0].org as string, other: orgRows[1].org as string };
+}
+
+describe('isolation matrix: both tenant-context kinds × legacy policies, checked against the data', function () {
+  this.timeout(240_000);
+  let template: string;
+  before(async () => {
+    template = await templateDatabase(SMALL);
+    const { adminQuery } = await import('../support/database');
+    await adminQuery(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${APP_ROLE}') THEN CREATE ROLE ${APP_ROLE} NOLOGIN NOBYPASSRLS; END IF; END $$`);
+  });
+
+  for (const ctx of CONTEXTS) {
+    for (const variant of VARIANTS) {
+      it(`${ctx.kind}, ${variant.name}: ${TABLES.length} tables × 4 operations × 5 actors hold, and the engine's probes agree`, async () => {
+        const db = await cloneDatabase(template);
+        try {
+          if (variant.sql) await db.client.query(variant.sql);
+          const ws = makeWorkspace({ tenantContext: ctx.spec });
+          await migrateFully(db.url, ws);
+          const orgs = await prepared(db.client);
+          const { results, failures } = await runMatrix(db.client, ctx, variant, TABLES, orgs);
+
+          const engine = await withMigration(db.url, ws, (m) => m.verifyIsolation());
+          const probes = engine.probes ?? [];
+          const engineFailures = probes.filter((p) => !p.ok).map((p) => `engine: ${p.table} ${p.operation} as ${p.actor}: expected ${p.expected}, ${p.outcome} (${p.detail})`);
+          const disagreements: string[] = [];
+          for (const r of results) {
+            const p = probes.find((x: Probe) => x.table === `public.${r.table}` && x.operation === r.operation && x.actor === r.actor);
+            if (!p) { disagreements.push(`engine has no probe for ${r.table} ${r.operation} as ${r.actor}`); continue; }
+            if (p.outcome !== r.outcome) disagreements.push(`${r.table} ${r.operation} as ${r.actor}: engine ${p.outcome}, this test ${r.outcome}`);
+          }
+          fig.record({
+            kind: 'isolation', context: ctx.kind, variant: variant.name, probes: results.length, failures: failures.length,
+            engineProbes: probes.length, engineFailures: engineFailures.length + disagreements.length,
+            deniedAsError: results.filter((r) => r.outcome === 'denied (error)').length, deniedAsNoRows: results.filter((r) => r.outcome === 'denied (no rows)').length,
+          });
+          assert.deepEqual(failures, [], 'the matrix, run as the application');
+          assert.equal(engine.status, 'done', engine.summary);
+          assert.equal(probes.length, TABLES.length * 4 * 5);
+          assert.deepEqual(engineFailures, [], 'the engine\'s own probes');
+          assert.deepEqual(disagreements, [], 'the engine\'s probes and this test\'s agree, including how a denial shows');
+          // Every denied write in the matrix is an error or zero rows, never a partial change: both kinds occur.
+          assert.ok(results.some((r) => r.outcome === 'denied (error)') && results.some((r) => r.outcome === 'denied (no rows)'));
+        } finally {
+          await db.drop();
+        }
+      });
+    }
+  }
+  it('is not vacuous: with the migration\'s isolation policy on reports dropped, this matrix and the engine\'s both fail', async () => {
+    // With the legacy USING (true) policies only the migration's restrictive policy keeps the orgs apart.
+    const ctx = CONTEXTS[1]!;
+    const variant = VARIANTS[1]!;
+    const db = await cloneDatabase(template);
+    try {
+      await db.client.query(variant.sql);
+      const ws = makeWorkspace({ tenantContext: ctx.spec });
+      await migrateFully(db.url, ws);
+      // The policies the migration added to reports that every other policy must also pass (read off the catalog).
+      const restrictive = (await db.client.query(`SELECT policyname FROM pg_policies WHERE schemaname = 'public' AND tablename = 'reports' AND permissive = 'RESTRICTIVE'`)).rows.map((r) => r.policyname as string);
+      assert.ok(restrictive.length > 0, 'the migration put a restrictive isolation policy on reports');
+      for (const name of restrictive) await db.client.query(`DROP POLICY "${name.replace(/"/g, '""')}" ON reports`);
+      const orgs = await prepared(db.client);
+      const { failures } = await runMatrix(db.client, ctx, variant, TABLES.filter((t) => t.name === 'reports'), orgs);
+      const engine = await withMigration(db.url, ws, (m) => m.verifyIsolation());
+      const leaking = (engine.probes ?? []).filter((p) => !p.ok);
+      fig.record({ kind: 'note', key: 'mutation: isolation policy dropped, failures found (matrix / engine)', value: `${failures.length} / ${leaking.length}` });
+      assert.ok(failures.some((f) => /another org: expected deny, allowed/.test(f)), `this matrix sees another org reach the rows: ${failures.join('; ')}`);
+      assert.equal(engine.status, 'failed', 'verify-isolation fails');
+      assert.ok(leaking.length > 0 && leaking.every((p) => p.table === 'public.reports'), JSON.stringify(leaking.map((p) => `${p.table} ${p.operation} ${p.actor}`)));
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('the ways around RLS it reports are real: a view that is not security_invoker and a SECURITY DEFINER function leak other orgs\' rows', async () => {
+    const ctx = CONTEXTS[1]!;
+    const db = await cloneDatabase(template);
+    try {
+      const ws = makeWorkspace({ tenantContext: ctx.spec });
+      await migrateFully(db.url, ws);
+      await db.client.query(`CREATE VIEW report_titles AS SELECT id, org_id, title FROM reports;
+        CREATE VIEW report_titles_invoker WITH (security_invoker = true) AS SELECT id, org_id, title FROM reports;
+        CREATE FUNCTION report_total() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS 'SELECT count(*) FROM public.reports';
+        GRANT SELECT ON report_titles, report_titles_invoker TO ${APP_ROLE}; GRANT EXECUTE ON FUNCTION report_total() TO ${APP_ROLE}`);
+      const orgs = await prepared(db.client);
+      const total = Number((await db.client.query(`SELECT count(*) AS n FROM reports`)).rows[0].n);
+      const own = Number((await db.client.query(`SELECT count(*) AS n FROM reports WHERE org_id = $1`, [orgs.own])).rows[0].n);
+      // What the application sees, signed in to its own org.
+      await db.client.query('BEGIN');
+      let seen: { view: number; viewOtherOrgs: number; invoker: number; invokerOtherOrgs: number; fn: number; table: number };
+      try {
+        await db.client.query(`SET LOCAL ROLE ${APP_ROLE}`);
+        await db.client.query(`SELECT set_config('app.current_org_id', $1, true)`, [orgs.own]);
+        const count = async (sql: string) => Number((await db.client.query(sql, sql.includes('$1') ? [orgs.own] : [])).rows[0].n);
+        seen = {
+          table: await count(`SELECT count(*) AS n FROM reports`),
+          view: await count(`SELECT count(*) AS n FROM report_titles`),
+          viewOtherOrgs: await count(`SELECT count(*) AS n FROM report_titles WHERE org_id <> $1`),
+          invoker: await count(`SELECT count(*) AS n FROM report_titles_invoker`),
+          invokerOtherOrgs: await count(`SELECT count(*) AS n FROM report_titles_invoker WHERE org_id <> $1`),
+          fn: await count(`SELECT report_total() AS n`),
+        };
+      } finally {
+        await db.client.query('ROLLBACK');
+      }
+      assert.ok(own > 0 && own < total);
+      assert.deepEqual(seen, { table: own, view: total, viewOtherOrgs: total - own, invoker: own, invokerOtherOrgs: 0, fn: total },
+        'the plain view and the SECURITY DEFINER function see every org\'s rows; the security_invoker view only its own');
+      const result = await withMigration(db.url, ws, (m) => m.verifyIsolation());
+      const check = (name: string) => result.checks.find((c) => c.name === name);
+      const reported = { view: check('View report_titles')?.ok, invoker: check('View report_titles_invoker')?.ok, fn: check('Function report_total()')?.ok };
+      fig.record({ kind: 'note', key: 'ways around RLS: leaking objects created / reported by verify-isolation', value: `2 / ${[reported.view, reported.fn].filter((ok) => ok === false).length}` });
+      assert.deepEqual(reported, { view: false, invoker: true, fn: false }, `verify-isolation names the leaking view and function, not the safe view: ${JSON.stringify(result.checks.filter((c) => /^(View|Function)/.test(c.name)))}`);
+    } finally {
+      await db.drop();
+    }
+  });
+});

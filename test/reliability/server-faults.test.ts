@@ -1,0 +1,262 @@
+// Faults of the server rather than of one connection: the server restarted in the middle of a backfill, and statement
+// timeouts. (The lock timeout while the application holds a lock — retried with backoff, then a clear failure — is
+// test/engine/live-traffic.test.ts "a lock held by the application makes a statement wait and retry…".)
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import pg from 'pg';
+import { figures } from './support/figures';
+import { until } from './support/cli-process';
+import {
+  FAULT_DATASET, backupIntact, backupStates, cloneDatabase, legacyRows, migratedState, referenceRun, rowsLost, stateDiff, templateDatabase,
+} from './support/databases';
+import { makeWorkspace, openMigration, withMigration } from '../support/migration-helpers';
+import { startEmbeddedServer, type EmbeddedServer, type PgMajor } from '../support/embedded-server';
+import { createLegacySchema, legacySpec, seedLegacyData } from '../fixtures/legacy-data';
+import { buildCli, databaseDigest, digestChanges, Workspace } from '../support/cli';
+import type { EngineEvent } from '../../src/engine/events';
+import { splitScript } from '../../src/engine/script/parse';
+
+const fig = figures(__filename);
+const SPEC = { batchSize: 100 };
+
+/**
+ * The script with its statement_timeout set to `value`: the statement of the script that sets it (found by the
+ * engine's own splitter, wherever it is and however it is written) is replaced; without one, one is put first.
+ */
+async function withStatementTimeout(script: string, value: string): Promise<string> {
+  const statement = (await splitScript(script)).find((s) => s.kind === 'sql' && /^\s*SET\s+(SESSION\s+)?statement_timeout\b/i.test(s.text));
+  const setting = `SET statement_timeout = '${value}'`;
+  if (!statement) return `${setting};\n${script}`;
+  const at = script.indexOf(statement.text, statement.start);
+  assert.ok(at >= 0, 'the statement is found where the splitter says');
+  return `${script.slice(0, at)}${setting}${statement.text.trimEnd().endsWith(';') ? ';' : ''}${script.slice(at + statement.text.length)}`;
+}
+
+async function connect(url: string): Promise<pg.Client> {
+  const client = new pg.Client(url);
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+describe('a server of its own: restarted in the middle of a backfill, and restarted as a standby', function () {
+  this.timeout(240_000);
+  // A server of its own: restarting the shared one would cut every other test's connections.
+  let server: EmbeddedServer;
+  before(async () => {
+    server = await startEmbeddedServer(Number(process.env.TEST_PG_MAJOR ?? 17) as PgMajor);
+    await buildCli();
+    const admin = await connect(server.adminUrl);
+    try {
+      await admin.query('CREATE DATABASE restart_template');
+      const seed = await connect(server.urlFor('restart_template'));
+      await createLegacySchema(seed);
+      await seedLegacyData(seed, FAULT_DATASET);
+      await seed.query('VACUUM ANALYZE');
+      await seed.end();
+    } finally {
+      await admin.end();
+    }
+  });
+  after(async () => { await server?.stop(); });
+
+  it('the run fails saying to run again; the committed batches survive; the re-run resumes and converges', async () => {
+    const admin = await connect(server.adminUrl);
+    try {
+      await admin.query('CREATE DATABASE restart_reference TEMPLATE restart_template');
+      await admin.query('CREATE DATABASE restart_victim TEMPLATE restart_template');
+    } finally {
+      await admin.end();
+    }
+    const reference = await (async () => {
+      const r = await withMigration(server.urlFor('restart_reference'), makeWorkspace(SPEC), (m) => m.runAll());
+      assert.ok(r.ok, r.error?.oneLine);
+      const c = await connect(server.urlFor('restart_reference'));
+      try { return await migratedState(c); } finally { await c.end(); }
+    })();
+
+    const url = server.urlFor('restart_victim');
+    let client = await connect(url);
+    const original = await legacyRows(client);
+    await client.end();
+    const ws = makeWorkspace(SPEC);
+    let restarting: Promise<void> | undefined;
+    const events = { push: (e: EngineEvent) => {
+      if (!restarting && e.type === 'progress' && e.progress.table === 'public.reports' && e.progress.done > 1 && e.progress.done < e.progress.total / 2) {
+        restarting = server.restart();
+      }
+      return 0;
+    } } as unknown as EngineEvent[];
+    const m = await openMigration(url, ws, events);
+    const first = await m.runAll();
+    await m.close();
+    assert.ok(restarting, 'the reports backfill never reported progress');
+    await restarting;
+    assert.equal(first.ok, false, 'the run did not notice the restart');
+    assert.match(first.error!.oneLine, /connection was lost.*again|again/i);
+
+    client = await connect(url);
+    try {
+      const backfill = (await client.query(`SELECT next_page::int, rows_done::int, completed_at FROM tenant_migration.backfill WHERE table_name = 'reports'`)).rows[0];
+      assert.ok(backfill && backfill.next_page > 0 && backfill.rows_done > 0 && backfill.completed_at === null,
+        `the batches committed before the restart are kept, the backfill is not finished: ${JSON.stringify(backfill)}`);
+      const pending = Number((await client.query(`SELECT count(*) FILTER (WHERE org_id IS NULL) AS n FROM reports`)).rows[0].n);
+      assert.ok(pending > 0, 'the restart came too late to interrupt the backfill');
+
+      const resumed: EngineEvent[] = [];
+      const rerun = await withMigration(url, ws, (mm) => mm.runAll(), resumed);
+      assert.ok(rerun.ok, rerun.error?.oneLine);
+      const firstReports = resumed.find((e) => e.type === 'progress' && e.progress.table === 'public.reports');
+      assert.ok(firstReports?.type === 'progress' && firstReports.progress.rowsDone > backfill.rows_done, 'the re-run resumed the backfill where it stopped');
+      const diff = stateDiff(reference, await migratedState(client));
+      const lost = await rowsLost(client, original);
+      const backups = await backupStates(client, original);
+      const intact = backups.length === 3 && backups.every(backupIntact);
+      const rowsLostTotal = Object.values(lost).reduce((a, b) => a + b, 0);
+      fig.record({ kind: 'fault', point: 'server restart during the reports backfill', step: 'migrate', where: 'server restart', fault: 'server restart',
+        interrupted: true, converged: diff.length === 0, rowsLost: rowsLostTotal, backupsIntact: intact });
+      assert.deepEqual(diff, [], 'the re-run converges to the state of an uninterrupted run');
+      assert.equal(rowsLostTotal, 0, JSON.stringify(lost));
+      assert.ok(intact, JSON.stringify(backups));
+      const runs = (await client.query(`SELECT status FROM tenant_migration.runs ORDER BY id`)).rows.map((r) => r.status);
+      assert.deepEqual(runs, ['interrupted', 'succeeded'], 'the run cut by the restart is recorded as interrupted');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('bad input: a standby in recovery is refused in one line naming it and the fix, and nothing changes', async () => {
+    const admin = await connect(server.adminUrl);
+    await admin.query('CREATE DATABASE standby_case TEMPLATE restart_template').finally(() => admin.end());
+    const url = server.urlFor('standby_case');
+    let client = await connect(url);
+    const before = await databaseDigest(client);
+    await client.end();
+    const ws = new Workspace(legacySpec(SPEC));
+    await server.restart({ standby: true });
+    try {
+      client = await connect(url);
+      assert.equal((await client.query('SELECT pg_is_in_recovery() AS r')).rows[0].r, true, 'the server came back as a standby');
+      const r = await ws.run(['run', '--yes'], { DATABASE_URL: url });
+      const lines = r.stderr.trimEnd().split('\n');
+      const changes = digestChanges(before, await databaseDigest(client));
+      await client.end();
+      const clear = r.code === 1 && lines.length === 1 && /^tenant-migrate: 127\.0\.0\.1:\d+ is a standby in recovery: it cannot be migrated — Connect to the primary server\.$/.test(lines[0]!);
+      const files = ws.files().filter((f) => f !== 'tenant-migration.json' && f !== 'scripts/migrate_to_multitenant.sql' && !f.startsWith('.tenant-migration/reports/'));
+      fig.record({ kind: 'bad-input', case: 'a standby in recovery', clearError: clear, nothingChanged: changes.length === 0 && files.length === 0 });
+      assert.equal(r.code, 1, r.stderr);
+      assert.deepEqual(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, /^tenant-migrate: 127\.0\.0\.1:\d+ is a standby in recovery: it cannot be migrated — Connect to the primary server\.$/);
+      assert.deepEqual(changes, []);
+      assert.deepEqual(files, [], 'no run log');
+    } finally {
+      ws.remove();
+      await server.restart({ standby: false });
+    }
+  });
+});
+
+describe('statement timeouts', function () {
+  this.timeout(180_000);
+  let template: string;
+  before(async () => { template = await templateDatabase(FAULT_DATASET); });
+
+  /** An ALWAYS trigger (it fires in replica mode too) that makes every UPDATE statement on reports take 50 ms. */
+  async function slowReportUpdates(client: pg.Client): Promise<void> {
+    await client.query(`CREATE FUNCTION slow_statement() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END $$;
+      CREATE TRIGGER slow_statement AFTER UPDATE ON reports FOR EACH STATEMENT EXECUTE FUNCTION slow_statement();
+      ALTER TABLE reports ENABLE ALWAYS TRIGGER slow_statement;`);
+  }
+
+  it('a backfill that outlives the script\'s statement_timeout fails naming the timeout and the statement; raised, the re-run resumes and converges', async () => {
+    const reference = await referenceRun(template, SPEC);
+    const db = await cloneDatabase(template);
+    try {
+      const ws = makeWorkspace(SPEC);
+      // The team's reviewed script sets a statement_timeout of its own (the generated one sets 0).
+      await withMigration(db.url, ws, (m) => m.generate());
+      const script = fs.readFileSync(`${ws.folder}/scripts/migrate_to_multitenant.sql`, 'utf8');
+      fs.writeFileSync(`${ws.folder}/scripts/migrate_to_multitenant.sql`, await withStatementTimeout(script, '300ms'));
+      await slowReportUpdates(db.client);
+
+      const events: EngineEvent[] = [];
+      const first = await withMigration(db.url, ws, (m) => m.runAll(), events);
+      assert.equal(first.ok, false, 'the backfill of reports (21 batches of ≥ 100 ms) finished within a 300 ms statement_timeout');
+      const failedAt = events.find((e) => e.type === 'statement-finished' && e.outcome === 'error');
+      const statement = events.find((e) => e.type === 'statement-started' && failedAt?.type === 'statement-finished' && e.index === failedAt.index && e.step === failedAt.step);
+      assert.ok(statement?.type === 'statement-started' && statement.phase === 'backfill' && /UPDATE "?public"?\."?reports"?/.test(statement.sql), `the reports backfill timed out, not ${JSON.stringify(statement)?.slice(0, 300)}`);
+      assert.match(first.error!.oneLine, new RegExp(`line ${statement.line}\\b.*statement timeout`), 'the error names the statement (its line) and the statement timeout');
+      assert.match(first.error!.oneLine, / — .*run again/);
+      const audit = (await db.client.query(`SELECT outcome, error FROM tenant_migration.audit WHERE outcome = 'error'`)).rows;
+      assert.equal(audit.length, 1);
+      assert.match(audit[0].error, /statement timeout/);
+      const backfill = (await db.client.query(`SELECT rows_done::int, completed_at FROM tenant_migration.backfill WHERE table_name = 'reports'`)).rows[0];
+      assert.ok(backfill.rows_done > 0 && backfill.completed_at === null, `the batches committed before the timeout are kept: ${JSON.stringify(backfill)}`);
+
+      fs.writeFileSync(`${ws.folder}/scripts/migrate_to_multitenant.sql`, await withStatementTimeout(script, '10min'));
+      const rerun = await withMigration(db.url, ws, (m) => m.runAll());
+      assert.ok(rerun.ok, rerun.error?.oneLine);
+      await db.client.query('DROP TRIGGER slow_statement ON reports; DROP FUNCTION slow_statement()');
+      const diff = stateDiff(reference.state, await migratedState(db.client));
+      const lost = Object.values(await rowsLost(db.client, reference.original)).reduce((a, b) => a + b, 0);
+      const backups = await backupStates(db.client, reference.original);
+      const intact = backups.length === 3 && backups.every(backupIntact);
+      fig.record({ kind: 'fault', point: 'statement_timeout during the reports backfill', step: 'migrate', where: 'statement timeout', fault: 'statement timeout',
+        interrupted: true, converged: diff.length === 0, rowsLost: lost, backupsIntact: intact });
+      assert.deepEqual(diff, []);
+      assert.equal(lost, 0);
+      assert.ok(intact, JSON.stringify(backups));
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a database statement_timeout does not cut the backup short where the script (and psql -f) sets statement_timeout = 0', async () => {
+    // The generated script's header sets statement_timeout = 0, so `migrate` and `psql -f` wait (up to lock_timeout,
+    // 5 s here) for a lock the application holds. The backup step runs only the script's backup phases: it must run
+    // them under the header's settings too, or a database-level statement_timeout of 300 ms cancels the backup.
+    // The application's lock is held until the backup is seen waiting for it, then 600 ms more (past the 300 ms).
+    const reference = await referenceRun(template, SPEC);
+    const db = await cloneDatabase(template);
+    const app = await connect(db.url);
+    const watcher = await connect(db.url);
+    try {
+      await db.client.query(`ALTER DATABASE "${db.name}" SET statement_timeout = '300ms'`);
+      const ws = makeWorkspace({ ...SPEC, lockTimeoutMs: 5000 });
+      let locking: Promise<unknown> | undefined;
+      let blocked = false;
+      const events = [] as EngineEvent[];
+      const listener = { push: (e: EngineEvent) => {
+        events.push(e);
+        if (!locking && e.type === 'step-started' && e.step === 'backup') {
+          // What an application's ALTER TABLE in an open transaction holds (the backup reads dashboard_layouts last).
+          locking = (async () => {
+            await app.query('BEGIN; LOCK TABLE dashboard_layouts IN ACCESS EXCLUSIVE MODE');
+            try {
+              blocked = await until('the backup to wait for the application\'s lock', async () => (await watcher.query(
+                `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tenant-migration' AND wait_event_type = 'Lock'`)).rows.length > 0, 20_000)
+                .catch(() => false);
+              if (blocked) await new Promise((r) => setTimeout(r, 600));
+            } finally {
+              await app.query('ROLLBACK');
+            }
+          })();
+        }
+        return 0;
+      } } as unknown as EngineEvent[];
+      const result = await withMigration(db.url, ws, (m) => m.runAll(), listener);
+      await locking;
+      const failedStatement = events.find((e) => e.type === 'statement-finished' && e.outcome === 'error');
+      fig.record({ kind: 'fault', point: 'database statement_timeout while the backup waits for a lock', step: 'backup', where: 'statement timeout', fault: 'statement timeout',
+        interrupted: !result.ok, converged: result.ok, rowsLost: 0, backupsIntact: result.ok });
+      assert.ok(result.ok, `the backup step did not apply the script's own SET statement_timeout = 0: ${result.error?.oneLine} (${JSON.stringify(failedStatement)})`);
+      assert.ok(blocked, 'the backup waited for the application\'s lock');
+      await db.client.query(`ALTER DATABASE "${db.name}" RESET statement_timeout`);
+      assert.deepEqual(stateDiff(reference.state, await migratedState(db.client)), []);
+    } finally {
+      await app.end().catch(() => undefined);
+      await watcher.end().catch(() => undefined);
+      await db.drop();
+    }
+  });
+});
