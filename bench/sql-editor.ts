@@ -78,7 +78,7 @@ export async function runSqlEditorBench(o: SqlEditorBenchOptions): Promise<strin
   let current = text;
   let seed = 7;
   const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
-  const kinds: Record<string, number[]> = { 'type a character in a statement (it no longer parses)': [], 'add a statement (type ";" and a new line)': [], 'delete a statement': [] };
+  const kinds: Record<string, Pass[]> = { 'type a character in a statement (it no longer parses)': [], 'add a statement (type ";" and a new line)': [], 'delete a statement': [] };
   for (let e = 0; e < o.edits; e++) {
     const statements = model.statements;
     const target = statements[random(statements.length)]!.item;
@@ -86,9 +86,9 @@ export async function runSqlEditorBench(o: SqlEditorBenchOptions): Promise<strin
     if (e % 3 === 0) current = `${current.slice(0, target.start + 1)}x${current.slice(target.start + 1)}`;
     else if (e % 3 === 1) current = `${current.slice(0, target.end)};\nSELECT ${e} AS added${current.slice(target.end)}`;
     else current = `${current.slice(0, target.start)}${current.slice(target.end + 1)}`;
-    kinds[kind]!.push(pass(model, current).total);
+    kinds[kind]!.push(pass(model, current));
   }
-  const allEdits = Object.values(kinds).flat();
+  const allEdits = Object.values(kinds).flat().map((p) => p.total);
   log(`edit: median ${ms(median(allEdits))}, p95 ${ms(p95(allEdits))}, worst ${ms(Math.max(...allEdits))}`);
 
   const first = opens.map((p) => p.total);
@@ -101,10 +101,13 @@ export async function runSqlEditorBench(o: SqlEditorBenchOptions): Promise<strin
     `- Run: \`npm run bench -- --only sql-editor --statements ${o.statements} --rounds ${o.rounds} --edits ${o.edits}\`; the file: ${(text.length / 1024).toFixed(0)} KB, ${last.statements} statements, ${last.lensCount} CodeLens, ${last.diagnostics} diagnostics (\`bench/sql-editor.ts\` syntheticFile)`,
     `- What is timed: \`SqlFileModel\` (src/engine/sql/file-model.ts) — the split by PostgreSQL's scanner, the CodeLens with their positions, the lint with syntax errors — exactly what the extension computes per file; VS Code's own rendering is not included.`,
     '',
-    '| | median | p95 | worst | split | CodeLens | lint |',
+    '| | median | p95 | worst | split (median) | CodeLens (median) | lint (median) |',
     '|---|---|---|---|---|---|---|',
     `| first open (${o.rounds} rounds, fresh model each) | ${ms(median(first))} | ${ms(p95(first))} | ${ms(Math.max(...first))} | ${ms(median(opens.map((p) => p.split)))} | ${ms(median(opens.map((p) => p.lenses)))} | ${ms(median(opens.map((p) => p.lint)))} |`,
-    ...Object.entries(kinds).map(([kind, xs]) => `| edit: ${kind} (${xs.length}) | ${ms(median(xs))} | ${ms(p95(xs))} | ${ms(Math.max(...xs))} | | | |`),
+    ...Object.entries(kinds).map(([kind, ps]) => {
+      const xs = ps.map((p) => p.total);
+      return `| edit: ${kind} (${xs.length}) | ${ms(median(xs))} | ${ms(p95(xs))} | ${ms(Math.max(...xs))} | ${ms(median(ps.map((p) => p.split)))} | ${ms(median(ps.map((p) => p.lenses)))} | ${ms(median(ps.map((p) => p.lint)))} |`;
+    }),
     '',
     `For context, on the whole file: loading the parser (WASM) ${ms(loadMs)}; libpg-query \`scanSync\` ${ms(scanMs)}; the scanner split ${ms(splitMs)}; \`parseSync\` statement by statement ${ms(perStatementParseMs)}.`,
     '',

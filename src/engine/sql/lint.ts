@@ -19,6 +19,8 @@ type Node = Record<string, unknown>;
 
 export interface SyntaxProblem { readonly message: string; readonly offset: number }
 
+interface Facts { readonly type: string; readonly node: Node; readonly isDdl: boolean; readonly setsLockTimeout: boolean; readonly quiet: boolean }
+
 function syntaxError(error: unknown, sql: string): SyntaxProblem {
   const e = error as { message?: string; sqlDetails?: { cursorPosition?: number } };
   const bytes = e.sqlDetails?.cursorPosition ?? 0;
@@ -42,6 +44,7 @@ const relName = (rv: unknown) => {
 export class MigrationLinter {
   private cache = new Map<string, Node | null>();
   private errors = new Map<string, SyntaxProblem>();
+  private facts = new Map<string, Facts | null>();
 
   constructor(private readonly parseSync: ParseSync) {}
 
@@ -100,6 +103,25 @@ export class MigrationLinter {
     return tree;
   }
 
+  /** What the lint needs of a statement, once per statement text (a keystroke re-lints a 5,000-statement file). */
+  private factsOf(sql: string): Facts | null {
+    let facts = this.facts.get(sql);
+    if (facts === undefined) {
+      const tree = this.tree(sql);
+      if (!tree) facts = null;
+      else {
+        const type = Object.keys(tree)[0]!;
+        const node = tree[type] as Node;
+        // Statements no rule looks at (queries, DO blocks, SET …): only the lock_timeout bookkeeping applies to them.
+        const quiet = !['AlterTableStmt', 'IndexStmt', 'UpdateStmt', 'DeleteStmt', 'CreateStmt', 'DropStmt'].includes(type);
+        facts = { type, node, isDdl: /^(Alter|Create|Index|Drop)/.test(type) || type === 'IndexStmt', setsLockTimeout: type === 'VariableSetStmt' && node.name === 'lock_timeout', quiet };
+      }
+      if (this.facts.size > 50_000) this.facts.clear();
+      this.facts.set(sql, facts);
+    }
+    return facts;
+  }
+
   lint(items: readonly ScriptItem[], options: LintOptions = {}): LintDiagnostic[] {
     const large = options.largeTableRows ?? 10_000;
     const isLarge = (table: string | undefined) => {
@@ -113,13 +135,12 @@ export class MigrationLinter {
     let reportedLockTimeout = false;
     for (const item of items) {
       if (item.kind !== 'sql') continue;
-      const tree = this.tree(item.text);
-      if (!tree) continue;
-      const [type] = Object.keys(tree);
-      const node = tree[type!] as Node;
+      const facts = this.factsOf(item.text);
+      if (!facts) continue;
+      const { type, node, isDdl } = facts;
+      if (facts.setsLockTimeout) lockTimeoutSet = true;
+      if (facts.quiet && (!isDdl || lockTimeoutSet || reportedLockTimeout)) continue;
       const at = (code: string, severity: Severity, message: string, fix?: LintFix) => out.push({ code, severity, message, start: item.start, end: item.end, fix });
-      const isDdl = /^(Alter|Create|Index|Drop)/.test(type!) || type === 'IndexStmt';
-      if (type === 'VariableSetStmt' && /^(lock_timeout)$/.test(String(node.name))) lockTimeoutSet = true;
       if (isDdl && !lockTimeoutSet && !reportedLockTimeout) {
         reportedLockTimeout = true;
         at('lock-timeout', 'warning', 'DDL without a lock_timeout: if the table is busy, this statement queues behind the application and blocks everyone behind it.',

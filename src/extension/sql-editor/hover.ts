@@ -6,7 +6,7 @@ import type { SqlModels } from './models';
 import type { ResultStore } from './results';
 import { statementAt } from './statement-at';
 
-const HOVER_ROWS = 10;
+const HOVER_ROWS = 6;
 const KIND_LABEL = { read: 'read-only, rolled back', write: 'written and committed', tenant: 'as a tenant, rolled back', explain: 'EXPLAIN', describe: 'psql \\d, from the catalog' } as const;
 
 export class SqlHover implements vscode.HoverProvider {
@@ -30,7 +30,9 @@ export class SqlHover implements vscode.HoverProvider {
     }
     const result = outcome.result;
     const stats = result ? ` · ${result.durationMs} ms · ${result.fields.length ? `${result.rows.length}${result.truncated ? '+' : ''} row${result.rows.length === 1 ? '' : 's'}` : result.command}` : '';
-    md.appendMarkdown(`**Result** (${KIND_LABEL[outcome.kind]}${outcome.org ? ` as org \`${outcome.org}\`` : ''}, ${when}${stats})\n\n`);
+    const args = encodeURIComponent(JSON.stringify([document.uri.toString(), found.statement.item.start]));
+    // The link first: a hover with a table can be taller than the room above the line, and then it scrolls.
+    md.appendMarkdown(`**Result** (${KIND_LABEL[outcome.kind]}${outcome.org ? ` as org \`${outcome.org}\`` : ''}, ${when}${stats}) · [$(table) Show all](command:tenantMigration.showStatementResult?${args} "Show the full result beside the SQL")\n\n`);
     if (outcome.check) {
       md.appendMarkdown(outcome.check.ok
         ? `$(pass) Check passed: expected \`${outcome.check.expected}\`, got \`${outcome.check.actual}\`\n\n`
@@ -39,10 +41,8 @@ export class SqlHover implements vscode.HoverProvider {
     if (outcome.text) md.appendCodeblock(outcome.text, 'text');
     else if (result && engine && result.fields.length) {
       md.appendMarkdown(`${engine.formatMarkdownTable(result, HOVER_ROWS)}\n\n`);
-      if (result.rows.length > HOVER_ROWS) md.appendMarkdown(`First ${HOVER_ROWS} of ${result.rows.length}${result.truncated ? '+' : ''} rows. `);
+      if (result.rows.length > HOVER_ROWS) md.appendMarkdown(`The first ${HOVER_ROWS} of ${result.rows.length}${result.truncated ? '+' : ''} rows.`);
     }
-    const args = encodeURIComponent(JSON.stringify([document.uri.toString(), found.statement.item.start]));
-    md.appendMarkdown(`[$(table) Show the full result](command:tenantMigration.showStatementResult?${args})`);
     return new vscode.Hover(md, found.range);
   }
 }

@@ -110,6 +110,12 @@ describe('SQL editor', () => {
     assert.match(described, /Rows \(estimate\)/);
     const explain = await vscode.commands.executeCommand<RunSummary>('tenantMigration.explainStatement', uri, at);
     assert.match(explain.summary ?? '', /^→ (Sort|Index Scan|Seq Scan)/);
+    // From the palette: the statement the cursor is on, also past its semicolon.
+    const editor = await vscode.window.showTextDocument(document);
+    const end = document.lineAt(document.positionAt(at).line).range.end;
+    editor.selection = new vscode.Selection(end, end);
+    const fromCursor = await vscode.commands.executeCommand<RunSummary>('tenantMigration.runStatement');
+    assert.equal(fromCursor.summary, `→ ${names.length} rows`);
   });
 
   it('runs read-only by default; writes only with Run (write)', async () => {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 
 const require = createRequire(import.meta.url);
 const { startVSCode, runCommand } = require('../harness.js');
@@ -113,6 +115,7 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
       WHERE table_name IN ('credentials', 'reports', 'dashboard_layouts') AND column_name = 'org_id' AND is_nullable = 'NO'`);
     assert.equal(migrated.n, 3, 'the run from the palette migrated the database');
 
+    shots.push(...await sqlChecks({ page, vsc, db, database, screenshots, theme }));
     if (production) shots.push(...await productionBackup({ page, vsc, db, production, screenshots, theme }));
   } catch (error) {
     const failure = path.join(screenshots, `failure-${theme}.png`);
@@ -122,6 +125,56 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
   } finally {
     await vsc.close();
   }
+  return shots;
+}
+
+/** The guide's checks file (what `init` writes) and one more check, after the run: "Run All Checks in File", the
+ *  results inline with their ✓/✗ and the tally at the top, then the hover's table of a grouped count. */
+async function sqlChecks({ page, vsc, db, database, screenshots, theme }) {
+  const { GUIDE_CHECKS } = await tsImport(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/engine/spec/template.ts'), import.meta.url);
+  const checks = `${GUIDE_CHECKS}
+-- credentials with no mapping row fell back to the default org: each one needs a look before sign-off
+-- expect: 0
+SELECT COUNT(*)
+  FROM credentials c LEFT JOIN legacy_credential_org_map m ON m.credential_id = c.id
+ WHERE m.credential_id IS NULL;
+`;
+  fs.writeFileSync(path.join(vsc.workspace, 'checks.sql'), checks);
+  const [unmapped] = await db.query(database, 'SELECT count(*)::int AS n FROM credentials c LEFT JOIN legacy_credential_org_map m ON m.credential_id = c.id WHERE m.credential_id IS NULL');
+  await runCommand(page, 'View: Close All Editors');
+  // Room for the file: the side bar (Ctrl+B) and the panel (Ctrl+J) go away for the first screenshot.
+  if (await page.locator('.part.sidebar').isVisible()) await page.keyboard.press('Control+B');
+  if (await page.locator('.part.panel').isVisible()) await page.keyboard.press('Control+J');
+  await runCommand(page, 'Go to File...');
+  await page.keyboard.type('checks.sql');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'checks.sql' }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab', { hasText: 'checks.sql' }).waitFor({ timeout: 30000 });
+  await page.locator('.codelens-decoration', { hasText: '5 checks: 0 ✓ 0 ✗ 5 not run' }).waitFor({ timeout: 60000 });
+  await runCommand(page, 'Tenant Migration: Run All Checks in File');
+  const tally = unmapped.n === 0 ? '5 checks: 5 ✓ 0 ✗' : '5 checks: 4 ✓ 1 ✗';
+  await page.locator('.codelens-decoration', { hasText: tally }).waitFor({ timeout: 60000 });
+  // The results are decorations (CSS content, not text in the DOM): the tally above says they are there.
+  await page.mouse.move(1300, 880);
+  const shots = [await shoot(page, screenshots, `sql-checks-${theme}`)];
+  // The failed check in Problems (Ctrl+Shift+M), then a result's hover.
+  await page.keyboard.press('Control+Shift+M');
+  await page.locator('.markers-panel .monaco-list-row', { hasText: 'Check failed: expected 0, got' }).first().waitFor({ timeout: 15000 });
+  // The grouped count's line, found by its line number (Monaco's lines are virtual DOM, re-rendered as decorations change).
+  const lineNumber = checks.split('\n').findIndex((l) => l.includes('GROUP BY org_id')) + 1;
+  const number = await page.locator('.margin-view-overlays .line-numbers', { hasText: new RegExp(`^${lineNumber}$`) }).first().boundingBox();
+  const box = { x: number.x + number.width + 30, y: number.y, height: number.height };
+  await page.mouse.click(box.x + 700, box.y + box.height / 2);      // the cursor past the semicolon: still that statement
+  await runCommand(page, 'Tenant Migration: Run Statement (Read-Only)');
+  const hover = page.locator('.monaco-hover', { hasText: 'Result' }).first();
+  for (let tries = 0; !(await hover.isVisible()); tries++) {    // until the result is there to hover
+    if (tries > 30) throw new Error('no hover with the result of the grouped count');
+    await page.mouse.move(box.x + 300, box.y - 200);
+    await page.waitForTimeout(300);
+    await page.mouse.move(box.x + 60, box.y + box.height / 2);
+    await page.waitForTimeout(700);
+  }
+  shots.push(await shoot(page, screenshots, `sql-hover-${theme}`));
   return shots;
 }
 
