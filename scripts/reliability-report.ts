@@ -106,8 +106,9 @@ const failedFigures = [
   ...csp.filter((c) => !c.ok).map((c) => `webview CSP: ${c.withoutNonce} script(s) without the nonce, ${c.remoteSources} remote source(s)`),
 ];
 if (failedFigures.length > 0) lines.push('## Figures that do not hold', '', ...failedFigures.map((f) => `- ${f}`), '');
-lines.push('## By file', '', '| File | Tests | Failed | Seconds |', '|---|---|---|---|',
-  ...files.map(([file, f]) => `| \`${file}\` | ${f.tests.length} | ${count(f.tests, (t) => t.state !== 'passed')} | ${(f.durationMs / 1000).toFixed(1)} |`), '');
+// The files' tests run interleaved (the fault points run in parallel with the rest), so each file's time is the sum of its tests'.
+lines.push('## By file', '', '| File | Tests | Failed | Seconds in its tests |', '|---|---|---|---|',
+  ...files.map(([file, f]) => `| \`${file}\` | ${f.tests.length} | ${count(f.tests, (t) => t.state !== 'passed')} | ${(sum(f.tests, (t) => t.durationMs) / 1000).toFixed(1)} |`), '');
 fs.writeFileSync(OUT, `${lines.join('\n')}\n`);
 console.log(lines.slice(6, 8 + rows.length).join('\n'));
 console.log(`\nWrote ${path.relative(ROOT, OUT)}: ${tests.length - failedTests.length} passed, ${failedTests.length} failed.`);
