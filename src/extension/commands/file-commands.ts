@@ -18,14 +18,20 @@ export async function createSpec(c: Container): Promise<vscode.Uri | undefined> 
   }
   const target = c.specFile.defaultUri;
   if (!target) throw new ActionableError('No folder is open', 'Open the folder of the project to migrate, then create the spec.', [{ title: 'Open Folder', command: 'vscode.openFolder' }]);
-  const { GUIDE_SPEC } = c.engines.get();
+  const { GUIDE_SPEC, GUIDE_CHECKS } = c.engines.get();
   // The extension associates the JSON Schema with the file itself, so the spec needs no $schema path.
   const { $schema: _schema, ...spec } = GUIDE_SPEC;
   fs.mkdirSync(path.dirname(target.fsPath), { recursive: true });
   fs.writeFileSync(target.fsPath, `${JSON.stringify(spec, null, 2)}\n`, { flag: 'wx' });
   c.log.info(`Created ${target.fsPath}`);
+  // As `tenant-migrate init` does: the guide's validation queries as checks, for the SQL editor (kept if it exists).
+  const checks = path.join(path.dirname(target.fsPath), 'checks.sql');
+  if (!fs.existsSync(checks)) {
+    fs.writeFileSync(checks, GUIDE_CHECKS);
+    c.log.info(`Created ${checks}`);
+  }
   await vscode.window.showTextDocument(target);
-  void vscode.window.showInformationMessage('Created tenant-migration.json for the guide\'s tables: adjust the table names and the default org, then preview the plan.', 'Preview Plan')
+  void vscode.window.showInformationMessage('Created tenant-migration.json for the guide\'s tables (and checks.sql with the guide\'s validation queries): adjust the table names and the default org, then preview the plan.', 'Preview Plan')
     .then((b) => b && vscode.commands.executeCommand('tenantMigration.previewPlan'));
   return target;
 }
