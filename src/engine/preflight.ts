@@ -48,6 +48,7 @@ export async function preflight(session: Session, model: MigrationModel, findGap
   const blocking = (await findGaps()).findings.filter((f) => f.blocking);
   results.push(blocking.length === 0 ? ok('Mapping conflicts', 'no key maps to two orgs or to a missing org')
     : bad('Mapping conflicts', blocking.map((f) => `${f.table}: ${f.message} (e.g. ${f.samples.map((s) => s.detail ? `${s.key} ${s.detail}` : s.key).join('; ')})`).join(' | ')));
+  if (model.mapping) results.push(await mappingIndexCheck(session, model.mapping));
   const bytes = model.tables.reduce((n, t) => n + t.info.totalBytes, 0);
   const free = await freeSpaceHint(session);
   // The backups copy each table once, and the backfill writes a new version of every row.
@@ -83,4 +84,17 @@ async function canUseReplicaMode(session: Session): Promise<boolean> {
     await session.query(`SELECT set_config('session_replication_role', 'replica', true)`);
     return true;
   }).catch(() => false);
+}
+
+/** Until finalize, the org trigger looks up each new row's key in the mapping: without an index that is a scan per insert. */
+async function mappingIndexCheck(session: Session, mapping: NonNullable<MigrationModel['mapping']>): Promise<CheckResult> {
+  const { rows } = await session.query<{ indexed: boolean; rows: number }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                     WHERE i.indrelid = $1::regclass AND a.attname = $2 AND i.indisvalid) AS indexed,
+            (SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = $1::regclass) AS rows`,
+    [quoteQualified(mapping.name), mapping.keyColumn]);
+  const name = `Index on the mapping's ${mapping.keyColumn}`;
+  if (rows[0]!.indexed) return ok(name, `${displayName(mapping.name)} is indexed on ${mapping.keyColumn}`);
+  return bad(name, `${displayName(mapping.name)} (about ${Math.round(rows[0]!.rows)} rows) has no index on ${mapping.keyColumn}: until finalize, every credential the application inserts scans it. `
+    + `Create one first: CREATE INDEX CONCURRENTLY ON ${quoteQualified(mapping.name)} (${quoteIdent(mapping.keyColumn)});`, 'warning');
 }

@@ -82,6 +82,16 @@ describe('migrate', () => {
     }
   });
 
+  it('warns when the mapping has no index on its key (the org trigger looks up every new row there), and names the fix', async () => {
+    const check = async () => (await withMigration(db.url, ws, (m) => m.prerequisites())).checks.find((c) => c.name === "Index on the mapping's credential_id")!;
+    const before = await check();
+    assert.equal(before.ok, false);
+    assert.equal(before.severity, 'warning');
+    assert.match(before.detail, /CREATE INDEX CONCURRENTLY ON "public"\."legacy_credential_org_map" \("credential_id"\)/);
+    await db.client.query('CREATE INDEX ON legacy_credential_org_map (credential_id)');
+    assert.equal((await check()).ok, true);
+  });
+
   it('never lets row-level security silently filter its own counts', async () => {
     await migrateFully(db.url, ws);
     // An owner without BYPASSRLS, with RLS forced, would see 0 rows: the tool must fail loudly instead.
