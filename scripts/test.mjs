@@ -1,5 +1,7 @@
-// npm test: lint, types, build, the engine suite on PostgreSQL 17 (and 15 in CI or with TEST_PG_MAJORS=17,15),
-// then the extension tests in a real VS Code when the extension exists.
+// npm test: lint, types, build, the engine suite on PostgreSQL 17 (and 15 in CI or with TEST_PG_MAJORS=17,15), the
+// reliability suite on 17 (npm run test:reliability: faults, rollback exactness, bad input, isolation, secrets,
+// concurrency, its extension parts in a real VS Code; it renders RELIABILITY.md), then the extension tests in a real
+// VS Code when the extension exists.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
