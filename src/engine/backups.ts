@@ -1,6 +1,7 @@
 // Backups the script takes (tenant_migration.backup_*): what is recorded, and whether each still matches its digest.
 import type { Session } from './db/session';
 import { quoteQualified as qq } from './db/sql';
+import { failed } from './errors';
 import { STATE_SCHEMA, names } from './names';
 
 export interface BackupRecord {
@@ -28,8 +29,14 @@ export function digestFormat(digest: string): 'h1' | 't1' | 'md5' {
 
 /** The table's digest; given a recorded digest, in that digest's format so that the two compare. */
 export async function digestOf(session: Session, table: { schema: string; name: string }, columns: string[], like?: string): Promise<{ rowCount: number; digest: string }> {
-  const { rows } = await session.query<{ row_count: string; digest: string }>(`SELECT * FROM ${names.state('table_digest')}($1::regclass, $2::text[], $3)`,
-    [qq(table), columns, like === undefined ? 'h1' : digestFormat(like)]);
+  const format = like === undefined ? 'h1' : digestFormat(like);
+  // A database migrated before digests had formats has only the md5 function, with two arguments.
+  const legacy = (await session.query<{ missing: boolean }>(`SELECT to_regprocedure($1) IS NULL AS missing`, [`${STATE_SCHEMA}.table_digest(regclass,text[],text)`])).rows[0]!.missing;
+  if (legacy && format !== 'md5') throw failed(`${STATE_SCHEMA}.table_digest cannot compute ${format} digests`, 'Run "tenant-migrate migrate" once to update the tool\'s functions, then try again.');
+  const { rows } = await session.query<{ row_count: string; digest: string }>(legacy
+    ? `SELECT * FROM ${names.state('table_digest')}($1::regclass, $2::text[])`
+    : `SELECT * FROM ${names.state('table_digest')}($1::regclass, $2::text[], $3)`,
+  legacy ? [qq(table), columns] : [qq(table), columns, format]);
   return { rowCount: Number(rows[0]!.row_count), digest: rows[0]!.digest };
 }
 

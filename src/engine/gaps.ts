@@ -92,13 +92,17 @@ async function repeatedKeys(session: Session, m: MigrationModel, t: TableModel, 
 
 /** Pairs naming an org that does not exist, exactly: one pass, the (small) orgs table hashed. */
 async function missingOrgs(session: Session, m: MigrationModel, t: TableModel, label: string): Promise<GapFinding[]> {
-  const { rows } = await session.query<{ n: string; keys: string[] | null; orgs: string[] | null }>(
-    `SELECT count(*)::text AS n, (array_agg(q.key::text ORDER BY q.key))[1:${SAMPLE}] AS keys, (array_agg(q.org_id::text ORDER BY q.key))[1:${SAMPLE}] AS orgs
-       FROM (${validPairs(m, t)}) AS q WHERE NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = q.org_id)`);
-  const n = Number(rows[0]!.n);
+  const from = `FROM (${validPairs(m, t)}) AS q WHERE NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = q.org_id)`;
+  const n = Number((await session.query<{ n: string }>(`SELECT count(*)::text AS n ${from}`)).rows[0]!.n);
   if (n === 0) return [];
-  return [{ kind: 'missing-org', table: label, count: n, blocking: true, samples: firstKeys(rows[0]!.keys, (i) => `org ${rows[0]!.orgs![i]} does not exist`),
+  return [{ kind: 'missing-org', table: label, count: n, blocking: true, samples: await firstRows(session, from, 'q.key', `'org ' || q.org_id || ' does not exist'`),
     message: `${n} mapping row(s) point to an org that does not exist in ${displayName(m.orgs.name)}` }];
+}
+
+/** The first few keys (in key order) of a set that may be large: a top-N sort, never the whole set in memory. */
+async function firstRows(session: Session, from: string, keyExpr: string, detailExpr = 'NULL'): Promise<GapSample[]> {
+  const { rows } = await session.query<GapSample>(`SELECT ${keyExpr}::text AS key, ${detailExpr}::text AS detail ${from} ORDER BY ${keyExpr} LIMIT ${SAMPLE}`);
+  return rows.map((r) => (r.detail == null ? { key: r.key } : r));
 }
 
 /** Rows per table from its statistics; -1 when it was never analyzed. */
@@ -111,15 +115,19 @@ interface RowCounts { rows: number; unassigned: number; unassignedKeys: string[]
 
 /** Exact: the distinct mapped keys fully joined with the table's keys, hash joins, one pass over each. */
 async function exactPairCounts(session: Session, m: MigrationModel, t: TableModel): Promise<RowCounts> {
-  const { rows } = await session.query<{ stale: string; rows: string; unassigned: string; stale_keys: string[] | null; unassigned_keys: string[] | null }>(
+  const key = qi(t.rule.column);
+  const { rows } = await session.query<{ stale: string; rows: string; unassigned: string }>(
     `SELECT count(*) FILTER (WHERE r.present IS NULL)::text AS stale, count(*) FILTER (WHERE r.present)::text AS rows,
-            count(*) FILTER (WHERE r.present AND k.key IS NULL)::text AS unassigned,
-            (array_agg(k.key::text ORDER BY k.key) FILTER (WHERE r.present IS NULL))[1:${SAMPLE}] AS stale_keys,
-            (array_agg(r.key::text ORDER BY r.key) FILTER (WHERE r.present AND k.key IS NULL))[1:${SAMPLE}] AS unassigned_keys
+            count(*) FILTER (WHERE r.present AND k.key IS NULL)::text AS unassigned
        FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) k
-       FULL JOIN (SELECT true AS present, x.${qi(t.rule.column)} AS key FROM ${qq(t.name)} x) r ON r.key = k.key`);
-  const r = rows[0]!;
-  return { rows: Number(r.rows), unassigned: Number(r.unassigned), unassignedKeys: r.unassigned_keys ?? [], stale: { count: Number(r.stale), keys: r.stale_keys ?? [] }, estimated: false };
+       FULL JOIN (SELECT true AS present, x.${key} AS key FROM ${qq(t.name)} x) r ON r.key = k.key`);
+  const counts = { stale: Number(rows[0]!.stale), rows: Number(rows[0]!.rows), unassigned: Number(rows[0]!.unassigned) };
+  // NOT EXISTS alone (a NULL key never matches): PostgreSQL plans it as a hash anti-join.
+  const unassignedKeys = counts.unassigned === 0 ? [] : await firstRows(session,
+    `FROM ${qq(t.name)} r WHERE NOT EXISTS (SELECT 1 FROM (${validPairs(m, t)}) AS q WHERE q.key = r.${key})`, `r.${key}`);
+  const staleKeys = counts.stale === 0 ? [] : await firstRows(session,
+    `FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) q WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE r.${key} = q.key)`, 'q.key');
+  return { rows: counts.rows, unassigned: counts.unassigned, unassignedKeys: unassignedKeys.map((k) => k.key), stale: { count: counts.stale, keys: staleKeys.map((k) => k.key) }, estimated: false };
 }
 
 /** Estimated: a sample of the table's pages, its keys looked up in one pass over the mapping. */

@@ -418,7 +418,8 @@ export class Migration {
       const plan = await this.plan();
       const toDefault = plan.gaps.tables.reduce((n, t) => n + t.toDefault, 0);
       const checks: CheckResult[] = plan.gaps.findings.map((f) => ({ name: `${f.table}: ${f.kind}`, ok: !f.blocking, detail: f.message, severity: f.blocking ? 'error' : 'warning' }));
-      return { summary: `${plan.statements.length} statements; ${toDefault} row(s) get the default org`, checks: checks.map((c) => (c.ok ? { ...c, severity: undefined } : c)) };
+      const about = plan.gaps.tables.some((t) => t.estimated) ? 'about ' : '';
+      return { summary: `${plan.statements.length} statements; ${about}${toDefault} row(s) get the default org`, checks: checks.map((c) => (c.ok ? { ...c, severity: undefined } : c)) };
     });
   }
 

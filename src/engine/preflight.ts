@@ -90,7 +90,7 @@ async function canUseReplicaMode(session: Session): Promise<boolean> {
 async function mappingIndexCheck(session: Session, mapping: NonNullable<MigrationModel['mapping']>): Promise<CheckResult> {
   const { rows } = await session.query<{ indexed: boolean; rows: number }>(
     `SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                     WHERE i.indrelid = $1::regclass AND a.attname = $2 AND i.indisvalid) AS indexed,
+                     WHERE i.indrelid = $1::regclass AND a.attname = $2 AND i.indisvalid AND i.indpred IS NULL) AS indexed,
             (SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = $1::regclass) AS rows`,
     [quoteQualified(mapping.name), mapping.keyColumn]);
   const name = `Index on the mapping's ${mapping.keyColumn}`;

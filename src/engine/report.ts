@@ -66,8 +66,12 @@ export function renderReport(input: ReportInput): string {
   if (failedStep?.next) lines.push(`**What to do next:** ${failedStep.next}`, '');
   if (input.gaps) {
     lines.push('## Org assignment', '', '| Table | Rule | Rows | By rule | Default org |', '|---|---|---|---|---|');
-    for (const t of input.gaps.tables) lines.push(`| ${cell(t.table)} | ${cell(t.rule)} | ${t.rows} | ${t.assigned} | ${t.toDefault} |`);
+    for (const t of input.gaps.tables) {
+      const n = (count: number) => `${t.estimated ? '≈ ' : ''}${count}`;
+      lines.push(`| ${cell(t.table)} | ${cell(t.rule)} | ${n(t.rows)} | ${n(t.assigned)} | ${n(t.toDefault)} |`);
+    }
     lines.push('');
+    if (input.gaps.tables.some((t) => t.estimated)) lines.push('≈: estimated from a sample of the table before the run (conflicts and missing orgs are always counted exactly).', '');
     for (const f of input.gaps.findings) lines.push(`- ${f.blocking ? '✗ blocking:' : '•'} ${cell(f.table)}: ${f.message}${f.samples.length ? ` (e.g. ${f.samples.map((s) => s.key).join(', ')})` : ''}`);
     lines.push('');
   }

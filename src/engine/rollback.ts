@@ -75,7 +75,9 @@ async function restoreData(session: Session, m: MigrationModel, backups: BackupR
   const missing = byTable.filter((x) => !x.backup).map((x) => displayName(x.t.name));
   if (missing.length > 0) throw refused(`No backup is recorded for ${missing.join(', ')}`, 'Roll back without --restore-data (the schema only), or restore from your full database dump.');
   for (const { backup } of byTable) {
-    const actual = await digestOf(session, { schema: STATE_SCHEMA, name: backup!.backupTable }, backup!.columns, backup!.digest).catch(() => undefined);
+    const backupTable = { schema: STATE_SCHEMA, name: backup!.backupTable };
+    const present = (await session.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qq(backupTable)])).rows[0]!.ok;
+    const actual = present ? await digestOf(session, backupTable, backup!.columns, backup!.digest) : undefined;
     if (!actual || actual.digest !== backup!.digest || actual.rowCount !== backup!.rowCount) {
       throw refused(`The backup ${STATE_SCHEMA}.${backup!.backupTable} ${actual ? 'no longer matches its recorded digest' : 'is missing'}`,
         'Do not restore from it: roll back without --restore-data, or restore from your full database dump.');

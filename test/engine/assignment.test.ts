@@ -77,6 +77,21 @@ describe('org assignment', () => {
     ]);
   });
 
+  it('assignments follow the mapping until the backfill starts: fixes after the backups, and rows written before the triggers existed', async () => {
+    await withMigration(db.url, ws, (m) => m.backup()); // reads the assignments, takes the backups; no trigger yet
+    // The operator fixes the mapping after the backups: credential 1 moves to org 4, credential 7 gets org 3.
+    await db.client.query(`UPDATE legacy_credential_org_map SET org_id = '${org(4)}' WHERE credential_id = 1`);
+    await db.client.query(`INSERT INTO legacy_credential_org_map (credential_id, org_id) VALUES (7, '${org(3)}')`);
+    // The application meanwhile adds a credential and its mapping row (no trigger gives it an org yet).
+    const { rows: [added] } = await db.client.query(`INSERT INTO credentials (user_id, provider, secret) SELECT user_id, 'new', 'sk' FROM credentials WHERE id = 2 RETURNING id::int`);
+    await db.client.query(`INSERT INTO legacy_credential_org_map (credential_id, org_id) VALUES ($1, '${org(5)}')`, [added.id]);
+    await migrateFully(db.url, ws);
+    const { rows } = await db.client.query(`SELECT id::int, org_id::text FROM credentials WHERE id IN (1, 7, $1) ORDER BY id`, [added.id]);
+    assert.deepEqual(rows, [{ id: 1, org_id: org(4) }, { id: 7, org_id: org(3) }, { id: added.id, org_id: org(5) }]);
+    const ledger = await db.client.query(`SELECT credential_id::int AS id, org_id::text FROM tenant_credentials WHERE credential_id IN (1, 7) ORDER BY 1`);
+    assert.deepEqual(ledger.rows, [{ id: 1, org_id: org(4) }, { id: 7, org_id: org(3) }]);
+  });
+
   for (const [name, arrange, pattern] of [
     ['a credential mapped to two orgs', `INSERT INTO legacy_credential_org_map VALUES (1, '${org(3)}')`, /credentials: 1 key\(s\) map to more than one org/],
     ['a mapping to an org that does not exist', `INSERT INTO legacy_credential_org_map VALUES (7, '00000000-0000-0000-0009-000000000000')`, /point to an org that does not exist/],

@@ -10,7 +10,7 @@ export type ScriptStep = 'prepare' | 'backup' | 'columns' | 'backfill' | 'constr
 const STEP_TITLES: Record<ScriptStep, string> = {
   prepare: 'State schema, preflight checks and the org assignments: refuses before any change when the default org is missing, a key maps to two orgs or to a missing org',
   backup: 'Backups of every table, once per migration, in one snapshot; readable by the owner only',
-  columns: 'Add the org column (nullable: no rewrite) and the triggers that give new rows their org',
+  columns: 'Add the org column (nullable: no rewrite), the assignments brought up to the mapping as it is now, and the triggers that give new rows their org',
   backfill: 'Backfill in committed batches sized by time (short row locks; resumes where it stopped), then VACUUM ANALYZE of each table',
   constraints: 'NOT NULL through a validated CHECK; the foreign key NOT VALID, then validated',
   indexes: 'Indexes, built CONCURRENTLY',
@@ -23,7 +23,7 @@ export function scriptSteps(model: MigrationModel): { step: ScriptStep; statemen
   return [
     { step: 'prepare', statements: [...section.stateSchema(), ...section.preflight(model), ...section.assignments(model)] },
     { step: 'backup', statements: [...section.snapshot(model), ...section.backup(model)] },
-    { step: 'columns', statements: [...section.addColumns(model), ...section.assignTriggers(model)] },
+    { step: 'columns', statements: [...section.addColumns(model), ...section.refreshAssignments(model), ...section.assignTriggers(model), ...section.addNewAssignments(model)] },
     { step: 'backfill', statements: section.backfill(model) },
     { step: 'constraints', statements: section.constraints(model) },
     { step: 'indexes', statements: section.indexes(model) },

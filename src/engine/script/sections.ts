@@ -131,28 +131,22 @@ function pairSource(m: MigrationModel, t: TableModel): { label: string; pairs: s
     : { label: `query of ${qq(t.name)}`, pairs: (t.rule as { sql: string }).sql };
 }
 
-/**
- * The set-wise (key, org) assignments of mapping and query tables, read once into the tool's own state before any
- * user table changes, indexed for the backfill and the triggers. Loaded in key order (the primary key's index grows
- * at its right edge); the primary key is the conflict check: a key with two orgs refuses the run, naming them, and
- * so does an org that does not exist. A refusal leaves no assignment table behind, so the next run reads the fixed rows.
- */
-export function assignments(m: MigrationModel): string[] {
-  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
-    const table = qq(names.assignTable(t.name));
-    const { label, pairs } = pairSource(m, t);
-    return doBlock(`  IF to_regclass(${ql(table)}) IS NULL THEN
-    CREATE TABLE ${table} (key ${t.keyType} PRIMARY KEY, org_id ${m.orgType} NOT NULL);
-    BEGIN
-      INSERT INTO ${table} (key, org_id)
-      SELECT DISTINCT q.key, q.org_id FROM (${pairs}) AS q WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL
-      ORDER BY q.key;
-    EXCEPTION WHEN unique_violation THEN
-      RAISE EXCEPTION 'tenant-migration: conflicting org assignments in the %: %', ${ql(label)}, (
+const conflictError = (label: string, pairs: string) => `RAISE EXCEPTION 'tenant-migration: conflicting org assignments in the %: %', ${ql(label)}, (
         SELECT string_agg(format('%s -> {%s}', c.key, c.orgs), '; ') FROM (
           SELECT q.key, string_agg(DISTINCT q.org_id::text, ', ') AS orgs FROM (${pairs}) AS q
            WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL GROUP BY q.key HAVING count(DISTINCT q.org_id) > 1 ORDER BY q.key LIMIT 5) AS c)
-        USING HINT = 'Each key must map to one org: delete the wrong rows, then run again.';
+        USING HINT = 'Each key must map to one org: delete the wrong rows, then run again.';`;
+
+/** Adds the pairs whose key the assignment table lacks, in key order; a key with two orgs refuses, naming them. */
+const loadNewPairs = (m: MigrationModel, t: TableModel, table: string) => {
+  const { label, pairs } = pairSource(m, t);
+  return `BEGIN
+      INSERT INTO ${table} (key, org_id)
+      SELECT DISTINCT q.key, q.org_id FROM (${pairs}) AS q
+       WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${table} AS a WHERE a.key = q.key)
+      ORDER BY q.key;
+    EXCEPTION WHEN unique_violation THEN
+      ${conflictError(label, pairs)}
     END;
     SELECT string_agg(DISTINCT a.org_id::text, ', ') INTO problem FROM (SELECT a0.org_id FROM ${table} AS a0
       WHERE NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = a0.org_id) LIMIT 5) AS a;
@@ -160,9 +154,48 @@ export function assignments(m: MigrationModel): string[] {
       RAISE EXCEPTION 'tenant-migration: the % assigns orgs that do not exist in %: %', ${ql(label)}, ${ql(qq(m.orgs.name))}, problem
         USING HINT = 'Create those orgs, or fix the mapping rows, then run again.';
     END IF;
-    ANALYZE ${table};
-  END IF;`).replace('\nBEGIN\n', '\nDECLARE\n  problem text;\nBEGIN\n');
+    ANALYZE ${table};`;
+};
+
+const withProblem = (block: string) => block.replace('\nBEGIN\n', '\nDECLARE\n  problem text;\nBEGIN\n');
+
+/**
+ * The set-wise (key, org) assignments of mapping and query tables, read into the tool's own state before any
+ * user table changes, indexed for the backfill and the triggers. Loaded in key order (the primary key's index grows
+ * at its right edge); the primary key is the conflict check: a key with two orgs refuses the run, naming them, and
+ * so does an org that does not exist. A refusal leaves no assignment table behind, so the next run reads the fixed rows.
+ */
+export function assignments(m: MigrationModel): string[] {
+  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
+    const table = qq(names.assignTable(t.name));
+    return withProblem(doBlock(`  IF to_regclass(${ql(table)}) IS NULL THEN
+    CREATE TABLE ${table} (key ${t.keyType} PRIMARY KEY, org_id ${m.orgType} NOT NULL);
+    ${loadNewPairs(m, t, table)}
+  END IF;`));
   });
+}
+
+const beforeBackfill = (t: TableModel, body: string) => withProblem(doBlock(
+  `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)}) THEN
+    ${body}
+  END IF;`));
+
+/**
+ * Until a table's backfill starts, its assignments follow the mapping: before the org triggers exist, they are
+ * brought up to it (mapping rows the operator fixed or added since they were read count); once the triggers exist,
+ * keys added meanwhile are added too (rows written while the backups were taken had no trigger). From then on the
+ * triggers catch every new row and the backfill reads a fixed snapshot.
+ */
+export function refreshAssignments(m: MigrationModel): string[] {
+  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
+    const table = qq(names.assignTable(t.name));
+    return beforeBackfill(t, `DELETE FROM ${table} AS a WHERE NOT EXISTS (SELECT 1 FROM (${pairSource(m, t).pairs}) AS q WHERE q.key = a.key AND q.org_id = a.org_id);
+    ${loadNewPairs(m, t, table)}`);
+  });
+}
+
+export function addNewAssignments(m: MigrationModel): string[] {
+  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => beforeBackfill(t, loadNewPairs(m, t, qq(names.assignTable(t.name)))));
 }
 
 function assignBody(m: MigrationModel, t: TableModel): string {
@@ -216,13 +249,13 @@ export function assignTriggers(m: MigrationModel): string[] {
 /** The org a row gets by its table's rule (for a row of ${t} aliased `t`), the default when the rule gives none. */
 function orgByRule(m: MigrationModel, t: TableModel): string {
   if (t.rule.kind === 'parent') {
-    return `coalesce((SELECT p.${qi(m.orgColumn)} FROM ${qq(t.rule.parent)} AS p WHERE p.${qi(t.rule.references)} = t.${qi(t.rule.column)}), ${orgValue(m)})`;
+    return `coalesce((SELECT p.${qi(m.orgColumn)} FROM ${qq(t.rule.parent)} AS p WHERE p.${qi(t.rule.references)} = t.${qi(t.rule.column)} LIMIT 1), ${orgValue(m)})`;
   }
   return `coalesce((SELECT a.org_id FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = t.${qi(t.rule.column)}), ${orgValue(m)})`;
 }
 
 /** A lock wait long enough to outlast deadlock_timeout, so that it cancels an autovacuum in its way; only for locks that block no DML. */
-const PATIENT_LOCK_TIMEOUT = `'10s'`;
+const patientLockTimeout = (m: MigrationModel) => `'${Math.max(10_000, m.loaded.spec.lockTimeoutMs)}ms'`;
 const shortLockTimeout = (m: MigrationModel) => `'${m.loaded.spec.lockTimeoutMs}ms'`;
 
 /**
@@ -258,6 +291,7 @@ export function backfill(m: MigrationModel): string[] {
   n bigint;
   estimate float8;
   pages_per_batch int;
+  max_pages int;
   batch_started timestamptz;
   batch_ms float8;
 BEGIN
@@ -268,6 +302,7 @@ BEGIN
   IF NOT FOUND THEN RETURN; END IF;
   SELECT greatest(reltuples, 0) INTO estimate FROM pg_class WHERE oid = ${regclass(t.name)};
   pages_per_batch := greatest(1, ceil(${spec.batchSize} / greatest(estimate / greatest(last_page, 1), 1)))::int;
+  max_pages := 4 * pages_per_batch;
   COMMIT;
   WHILE page <= last_page LOOP
     batch_started := clock_timestamp();
@@ -281,14 +316,16 @@ ${assign}
     COMMIT;
     RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('table', ${ql(displayName(t.name))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsEstimate', estimate::bigint);
     batch_ms := 1000 * extract(epoch FROM clock_timestamp() - batch_started);
-    pages_per_batch := greatest(1, least(pages_per_batch * 2, floor(pages_per_batch * ${spec.batchTargetMs} / greatest(batch_ms, 1))))::int;
+    -- At most twice the last batch, and at most four first batches: cheap pages (deleted or already assigned rows) must
+    -- not grow a batch that the next dense pages would make long.
+    pages_per_batch := greatest(1, least(max_pages, 2 * pages_per_batch, floor(pages_per_batch::float8 * ${spec.batchTargetMs} / greatest(batch_ms, 1))))::int;
   END LOOP;
   UPDATE ${names.state('backfill')} SET completed_at = now() WHERE ${where};
 END
 `;
     return [
       `DO ${dollarQuote(`\n${body}`)};`,
-      `SET lock_timeout = ${PATIENT_LOCK_TIMEOUT};`,
+      `SET lock_timeout = ${patientLockTimeout(m)};`,
       `VACUUM (ANALYZE) ${table};`,
       `SET lock_timeout = ${shortLockTimeout(m)};`,
     ];
@@ -313,7 +350,7 @@ export function constraints(m: MigrationModel): string[] {
       // committed after the backfill passed its page; ADD CONSTRAINT waited for every such transaction, and the
       // check holds for every row written since, so one sweep makes the check valid.
       doBlock(`  IF ${conExists(check, ' AND NOT convalidated')} THEN
-    SET LOCAL lock_timeout = ${PATIENT_LOCK_TIMEOUT};
+    SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     BEGIN
       ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
     EXCEPTION WHEN check_violation THEN
@@ -333,7 +370,7 @@ export function constraints(m: MigrationModel): string[] {
     ALTER TABLE ${table} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${org}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
   END IF;`),
       doBlock(`  IF ${conExists(fkey, ' AND NOT convalidated')} THEN
-    SET LOCAL lock_timeout = ${PATIENT_LOCK_TIMEOUT};
+    SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(fkey)};
   END IF;`),
     ];
@@ -350,9 +387,14 @@ export function indexes(m: MigrationModel): string[] {
     DROP INDEX ${qualified};
   END IF;`),
       // SHARE UPDATE EXCLUSIVE again: a patient wait blocks no writer.
-      `SET lock_timeout = ${PATIENT_LOCK_TIMEOUT};`,
+      `SET lock_timeout = ${patientLockTimeout(m)};`,
       `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(t.name)} (${qi(m.orgColumn)});`,
       `SET lock_timeout = ${shortLockTimeout(m)};`,
+      // A build that timed out leaves an INVALID index, which a retried IF NOT EXISTS would skip.
+      doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
+    RAISE EXCEPTION 'tenant-migration: the index % was left invalid by an interrupted build', ${ql(qualified)}
+      USING HINT = 'Run again: the invalid index is dropped and built again (a long transaction may have held it up: see pg_stat_activity).';
+  END IF;`),
     ];
   });
 }
@@ -407,7 +449,7 @@ ON CONFLICT (credential_id) DO NOTHING;`,
     ALTER TABLE ${ledgerTable} ADD CONSTRAINT ${qi(orgFk)} FOREIGN KEY (org_id) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
   END IF;`),
     `DELETE FROM ${ledgerTable} AS l WHERE NOT EXISTS (SELECT 1 FROM ${qq(from.name)} AS c WHERE c.${qi(keyColumn)} = l.credential_id);`,
-    doBlock(`  SET LOCAL lock_timeout = ${PATIENT_LOCK_TIMEOUT};
+    doBlock(`  SET LOCAL lock_timeout = ${patientLockTimeout(m)};
   IF ${conExists(credFk, ' AND NOT convalidated')} THEN
     ALTER TABLE ${ledgerTable} VALIDATE CONSTRAINT ${qi(credFk)};
   END IF;
@@ -448,5 +490,5 @@ export function rowLevelSecurity(m: MigrationModel): string[] {
 
 /** The tables were vacuumed after their backfill; the ledger is new and gets its statistics here. */
 export function vacuum(m: MigrationModel): string[] {
-  return m.ledger ? [`SET lock_timeout = ${PATIENT_LOCK_TIMEOUT};`, `ANALYZE ${qq(m.ledger.name)};`, `SET lock_timeout = ${shortLockTimeout(m)};`] : [];
+  return m.ledger ? [`SET lock_timeout = ${patientLockTimeout(m)};`, `ANALYZE ${qq(m.ledger.name)};`, `SET lock_timeout = ${shortLockTimeout(m)};`] : [];
 }
