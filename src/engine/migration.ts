@@ -132,10 +132,13 @@ export class Migration {
   /** Read-only: writes nothing to the database or the workspace. Large tables' counts are estimated unless `exact`. */
   async plan(options: { exact?: boolean } = {}): Promise<Plan> {
     const model = await this.model();
-    const { text, exists } = await this.scriptText();
-    const units = await parseUnits(text);
+    // The gaps wait on the database while the script is parsed here.
+    const [gaps, { units, exists }] = await Promise.all([this.gaps({ quick: !options.exact }), (async () => {
+      const { text, exists: written } = await this.scriptText();
+      return { units: await parseUnits(text), exists: written };
+    })()]);
     const { parseSync } = await loadParser();
-    return buildPlan(parseSync as never, model, units, await this.gaps({ quick: !options.exact }), exists);
+    return buildPlan(parseSync as never, model, units, gaps, exists);
   }
 
   async status(): Promise<StatusInfo> {

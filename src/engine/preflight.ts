@@ -53,7 +53,7 @@ export async function preflight(session: Session, model: MigrationModel, findGap
   const free = await freeSpaceHint(session);
   // The backups copy each table once, and the backfill writes a new version of every row.
   results.push(ok('Space needed', `about ${formatBytes(bytes * 2)} (backups ${formatBytes(bytes)} + rewritten rows ${formatBytes(bytes)})${free}`));
-  const { rows } = await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`);
+  const { rows } = await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name NOT LIKE 'tenant-migration%'`);
   const sessions = Number(rows[0]!.n);
   results.push(sessions === 0 ? ok('Maintenance window', 'no other sessions on this database') : bad('Maintenance window', `${sessions} other session(s) are connected: the migration is safe under traffic, but check this is the window you announced`, 'warning'));
   return results;

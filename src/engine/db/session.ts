@@ -73,9 +73,14 @@ export class Session {
     }
   }
 
+  /** Another session to the same server as the same user, for read-only work done side by side. */
+  async sibling(applicationName: string): Promise<Session> {
+    return Session.open(this.target, { ...this.options, applicationName });
+  }
+
   /** Asks the server to cancel this session's running statement (from a second, short-lived connection). */
   async cancel(): Promise<void> {
-    const helper = await Session.open(this.target, { ...this.options, applicationName: 'tenant-migration cancel' });
+    const helper = await this.sibling('tenant-migration cancel');
     try {
       await helper.query('SELECT pg_cancel_backend($1)', [this.pid]);
     } finally {
