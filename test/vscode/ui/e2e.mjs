@@ -217,7 +217,9 @@ async function productionBackup({ page, vsc, db, production, screenshots, theme 
 export async function runE2E({ vsix, db, screenshots, template }) {
   fs.rmSync(screenshots, { recursive: true, force: true });
   fs.mkdirSync(screenshots, { recursive: true });
-  const spec = db.legacySpec({ batchSize: 1000 });
+  // Small, short batches: the backfill then lasts long enough (seconds, not one refresh) for the checklist to show it
+  // running with its percentage, whatever the machine's speed.
+  const spec = db.legacySpec({ batchSize: 200, batchTargetMs: 20 });
   const shots = [];
   for (const theme of ['light', 'dark']) {
     const database = await db.copyOf(template, `tm_vscode_ui_${theme}`);
