@@ -4,6 +4,7 @@
 import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
 import type { MigrationModel, TableModel } from './model';
+import { pairSource } from './script/sections';
 
 export interface GapSample { readonly key: string; readonly detail?: string }
 
@@ -46,14 +47,9 @@ export const ESTIMATE_ABOVE_ROWS = 200_000;
 /** Rows a quick preview samples from a large table. */
 const SAMPLE_ROWS = 20_000;
 
-function pairsOf(m: MigrationModel, t: TableModel): string {
-  return t.rule.kind === 'mapping'
-    ? `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}`
-    : (t.rule as { sql: string }).sql;
-}
 
 const validPairs = (m: MigrationModel, t: TableModel) =>
-  `SELECT q.key, q.org_id FROM (${pairsOf(m, t)}) AS q WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL`;
+  `SELECT q.key, q.org_id FROM (${pairSource(m, t).pairs}) AS q WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL`;
 
 const firstKeys = (keys: string[] | null, detail?: (i: number) => string | undefined): GapSample[] =>
   (keys ?? []).slice(0, SAMPLE).map((key, i) => { const d = detail?.(i); return d === undefined ? { key } : { key, detail: d }; });

@@ -125,7 +125,8 @@ export function addColumns(m: MigrationModel): string[] {
   return m.tables.map((t) => `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`);
 }
 
-function pairSource(m: MigrationModel, t: TableModel): { label: string; pairs: string } {
+/** The (key, org_id) pairs a mapping or query rule gives, and how errors name their source. */
+export function pairSource(m: MigrationModel, t: TableModel): { label: string; pairs: string } {
   return t.rule.kind === 'mapping'
     ? { label: `mapping table ${qq(m.mapping!.name)}`, pairs: `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}` }
     : { label: `query of ${qq(t.name)}`, pairs: (t.rule as { sql: string }).sql };
