@@ -47,7 +47,6 @@ export const ESTIMATE_ABOVE_ROWS = 200_000;
 /** Rows a quick preview samples from a large table. */
 const SAMPLE_ROWS = 20_000;
 
-
 const validPairs = (m: MigrationModel, t: TableModel) =>
   `SELECT q.key, q.org_id FROM (${pairSource(m, t).pairs}) AS q WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL`;
 
