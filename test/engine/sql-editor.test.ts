@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { loadParser, splitWith } from '../../src/engine/script/parse';
 import { SqlDocument } from '../../src/engine/sql/document';
+import { SqlFileModel } from '../../src/engine/sql/file-model';
 import { evaluate, expectationIn, parseExpectation, summarize, type Expectation } from '../../src/engine/sql/expectations';
 import { MigrationLinter } from '../../src/engine/sql/lint';
 import { runStatement } from '../../src/engine/sql/run-statement';
@@ -66,6 +67,78 @@ describe('SQL editor engine', () => {
         compared++;
       }
       assert.ok(compared > 200);
+    });
+    it('re-splits the statement before an edit: deleting a ";" set apart by a space joins the two statements', () => {
+      const doc = new SqlDocument(parser.scanSync);
+      doc.update('SELECT 1 ;\nSELECT 2;\nSELECT 3;');
+      const joined = 'SELECT 1 \nSELECT 2;\nSELECT 3;';
+      assert.deepEqual(doc.update(joined).map((s) => s.item), splitWith(parser.scanSync, joined));
+    });
+
+    it('splits a file in chunks as the whole split does, whatever a chunk ends in (quotes, dollar quotes, comments, \\d)', () => {
+      const forms = [
+        (i: number) => `-- expect: ${i}\nSELECT ${i};`,
+        (i: number) => `DO $fn$ BEGIN RAISE NOTICE 'a;${i}'; END $fn$;`,
+        (i: number) => `SELECT 'it''s; ${i}' AS "semi;colon";`,
+        (i: number) => `/* a ; comment\n over lines */ UPDATE t SET a = ${i} WHERE id = ${i};`,
+        (i: number) => `\\d+ t${i}`,
+        (i: number) => `SELECT $$${'x;'.repeat(i % 40)}$$;`,
+        (i: number) => `SELECT 'ünïcödé ${i}';`,
+      ];
+      const text = Array.from({ length: 300 }, (_, i) => forms[(i * 7 + (i >> 3)) % forms.length]!(i)).join('\n');
+      const full = splitWith(parser.scanSync, text);
+      for (const chunk of [1, 17, 64, 333, 4096]) {
+        const doc = new SqlDocument(parser.scanSync, chunk);
+        doc.start(text);
+        let steps = 1;
+        while (!doc.complete) { doc.step(); steps++; }
+        assert.deepEqual(doc.statements.map((s) => s.item), full, `chunks of ${chunk} characters`);
+        assert.deepEqual(doc.statements.map((s) => s.expectation), new SqlDocument(parser.scanSync).update(text).map((s) => s.expectation));
+        if (chunk < 4096) assert.ok(steps > 5, `${steps} steps with chunks of ${chunk}`);
+      }
+    });
+
+    it('shows the first statements of a large file after one chunk, and takes an edit made before the split is done', () => {
+      const text = Array.from({ length: 2000 }, (_, i) => `UPDATE t SET a = ${i} WHERE id = ${i};`).join('\n');
+      const model = new SqlFileModel(parser);
+      model.begin(text);
+      assert.equal(model.complete, false);
+      assert.ok(model.statements.length > 100 && model.statements.length < 2000, `${model.statements.length} statements after the first chunk`);
+      assert.deepEqual(model.statements.map((s) => s.item), splitWith(parser.scanSync, text).slice(0, model.statements.length));
+      const edited = text.replace('WHERE id = 1500;', "WHERE id = 1500;\nSELECT 'new';").replace('SET a = 3 ', 'SET a = 33 ');
+      model.begin(edited);
+      while (!model.resume()) { /* the rest */ }
+      assert.deepEqual(model.statements.map((s) => s.item), splitWith(parser.scanSync, edited));
+    });
+
+    it('with a dollar quote never closed, splits every statement before it (strings with ";" around it) and names its statement', () => {
+      const forms = [
+        (i: number) => `SELECT 'a;${i}' AS "x;y";`,
+        (i: number) => `DO $body$ BEGIN PERFORM ${i}; END $body$;`,
+        (i: number) => `-- expect: 0\nSELECT ${i} /* ; */;`,
+        (i: number) => `UPDATE t SET note = 'it''s;' WHERE id = ${i};`,
+      ];
+      const valid = Array.from({ length: 120 }, (_, i) => forms[i % forms.length]!(i)).join('\n');
+      const items = splitWith(parser.scanSync, valid);
+      for (const [j, chunk] of [[0, 16], [1, 1], [37, 7], [60, 64], [90, 1000], [119, 33]] as const) {
+        const at = items[j]!.start;
+        const broken = `${valid.slice(0, at)}$never$ ${valid.slice(at)}`;
+        const model = new SqlFileModel(parser, chunk);
+        model.update(broken);
+        assert.deepEqual(model.statements.map((s) => s.item), items.slice(0, j), `statement ${j}, chunks of ${chunk}`);
+        const stop = model.diagnostics().find((d) => d.code === 'syntax')!.start;
+        assert.ok(stop > (items[j - 1]?.end ?? -1) && stop <= at, `statement ${j}, chunks of ${chunk}: the diagnostic at ${stop} is on the statement (or its comment) at ${at}`);
+      }
+    });
+
+    it('stops at an unterminated quote in a later chunk and says where', () => {
+      const good = Array.from({ length: 1500 }, (_, i) => `SELECT ${i};`).join('\n');
+      const text = `${good}\nSELECT 'never closed;\nSELECT 2;`;
+      const model = new SqlFileModel(parser);
+      model.update(text);
+      assert.equal(model.statements.length, 1500);
+      const stop = model.diagnostics().find((d) => d.code === 'syntax')!;
+      assert.equal(stop.start, text.indexOf("SELECT 'never"), 'at the statement that never ends');
     });
   });
 

@@ -49,6 +49,9 @@ describe('SQL editor file model', () => {
     const stop = model.diagnostics().find((d) => d.code === 'syntax')!;
     assert.equal(stop.start, good.indexOf('2'));
     assert.match(stop.message, /scanner stops here/);
+    const typing = open.replace('SELECT 3', 'SELECT 3x');
+    model.update(typing);
+    assert.equal(model.diagnostics().find((d) => d.code === 'syntax')!.start, stop.start, 'typing further on leaves the diagnostic at the quote');
     const closed = good.replace('SELECT 2', "SELECT 'fixed'");
     assert.deepEqual(model.update(closed).map((s) => s.item.text), ['SELECT 1', "SELECT 'fixed'", 'SELECT 3']);
     assert.deepEqual(model.diagnostics(), []);

@@ -1,7 +1,10 @@
-// An editor's view of a SQL file: statements split by PostgreSQL's scanner, re-split incrementally after an edit
-// (only the statements the edit touched are scanned again), each with the expectation written above it.
+// An editor's view of a SQL file: statements split by PostgreSQL's scanner, each with the expectation written above
+// it. After an edit only the statements it touched are scanned again; a file opened for the first time (or an edit
+// that moves statement boundaries far away) is split in chunks, one per step(), so an editor never waits for all of a
+// large file at once and can show the first statements while the rest is still being split.
 import type { ScanToken } from 'libpg-query';
-import { splitWith, type ScriptItem } from '../script/parse';
+import { ScanError, splitWith, type ScriptItem } from '../script/parse';
+import { ChunkPlan } from './chunk-plan';
 import { expectationIn, type Expectation } from './expectations';
 
 export type Scan = (text: string) => { tokens: ScanToken[] };
@@ -11,11 +14,21 @@ export interface DocumentStatement {
   readonly expectation?: Expectation | { error: string };
 }
 
+/** About 400 statements of a typical migration script: a few milliseconds of scanning. */
+export const CHUNK_CHARS = 16 * 1024;
+
 function shift(item: ScriptItem, chars: number, lines: number): ScriptItem {
   return { ...item, start: item.start + chars, end: item.end + chars, line: item.line + lines };
 }
 
-const newlines = (text: string) => { let n = 0; for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) n++; return n; };
+const newlines = (text: string, from = 0, to = text.length) => { let n = 0; for (let i = from; i < to; i++) if (text.charCodeAt(i) === 10) n++; return n; };
+
+export function commonPrefix(a: string, b: string): number {
+  const max = Math.min(a.length, b.length);
+  let n = 0;
+  while (n < max && a.charCodeAt(n) === b.charCodeAt(n)) n++;
+  return n;
+}
 
 /** The region ends cleanly when nothing but whitespace follows its last statement's semicolon or meta-command. */
 function endsCleanly(region: string, items: ScriptItem[]): boolean {
@@ -26,31 +39,158 @@ function endsCleanly(region: string, items: ScriptItem[]): boolean {
   return last.kind === 'meta' ? after.trim() === '' : /^\s*;/.test(after);
 }
 
+/** A chunk's statements that certainly end in it: the last one only when its ";" (or a meta-command's line end) is in the chunk. */
+function completeOnly(region: string, found: ScriptItem[]): ScriptItem[] {
+  const last = found.at(-1);
+  if (!last) return found;
+  const after = region.slice(last.end);
+  const ended = last.kind === 'meta' ? after.includes('\n') : /^\s*;/.test(after);
+  return ended ? found : found.slice(0, -1);
+}
+
 export class SqlDocument {
   private text = '';
   private items: ScriptItem[] = [];
+  private current: DocumentStatement[] = [];
+  /** The items cover the text up to here (a statement boundary); the rest is split by step(). */
+  private splitTo = 0;
+  private done = true;
+  private readonly plan: ChunkPlan;
 
-  constructor(private readonly scan: Scan) {}
-
-  update(text: string): DocumentStatement[] {
-    this.items = this.split(text);
-    this.text = text;
-    return this.items.map((item, i) => {
-      const gapStart = i === 0 ? 0 : this.items[i - 1]!.end;
-      return { item, expectation: expectationIn(text.slice(gapStart, item.start)) };
-    });
+  constructor(private readonly scan: Scan, chunkChars = CHUNK_CHARS) {
+    this.plan = new ChunkPlan(chunkChars);
   }
 
-  private split(text: string): ScriptItem[] {
+  /** True when every statement of the text is split (false between start() and the last step()). */
+  get complete(): boolean {
+    return this.done;
+  }
+
+  /** The statements before this offset are split (the whole text once complete). */
+  get splitUpTo(): number {
+    return this.splitTo;
+  }
+
+  /** The statements split so far: all of them once complete. */
+  get statements(): readonly DocumentStatement[] {
+    return this.current;
+  }
+
+  /** The whole split at once (for callers that do not slice their work). */
+  update(text: string): DocumentStatement[] {
+    this.start(text);
+    while (!this.step()) { /* the next chunk */ }
+    return this.current;
+  }
+
+  /**
+   * Takes the new text. An edit inside a split file is re-split around the edit right away; otherwise the statements
+   * before the first changed character are kept and the rest is left to step().
+   * Throws ScanError when the text cannot be scanned (an unterminated quote); the statements before it are kept.
+   */
+  start(text: string): void {
     const old = this.text;
-    if (this.items.length === 0 || old.length === 0) return splitWith(this.scan, text);
-    let prefix = 0;
+    this.text = text;
+    if (this.done && this.items.length > 0 && old.length > 0) {
+      const edited = this.splitAround(old, text);
+      if (Array.isArray(edited)) {
+        this.items = edited;
+        this.current = this.items.map((item, i) => this.statementOf(item, i));
+        this.splitTo = text.length;
+        return;
+      }
+      this.restartAfter(edited.keep);
+    } else {
+      // Keep what ends before the first changed character, less the last of those (its ";" may be what changed).
+      const prefix = commonPrefix(old, text);
+      let keep = 0;
+      while (keep < this.items.length && this.items[keep]!.end < prefix) keep++;
+      this.restartAfter(Math.max(0, keep - 1));
+    }
+    this.step();
+  }
+
+  /**
+   * Scans one chunk (one call of the scanner); true when the whole text is split. Throws ScanError at the start of the
+   * statement whose quote, dollar quote or comment is never closed, once every statement before it is split.
+   */
+  step(): boolean {
+    if (this.done) return true;
+    const text = this.text;
+    const from = this.splitTo;
+    const to = this.plan.end(text, from);
+    if (to === undefined) throw this.stopped(from);
+    let found: ScriptItem[];
+    try {
+      found = splitWith(this.scan, text.slice(from, to));
+    } catch (error) {
+      if (!(error instanceof ScanError)) throw error;
+      if (this.plan.failed(from, to, text.length)) throw this.stopped(from);
+      return false;
+    }
+    if (to === text.length) {
+      this.take(from, found);
+      this.plan.reset();
+      this.done = true;
+      this.splitTo = text.length;
+      return true;
+    }
+    const took = this.take(from, completeOnly(text.slice(from, to), found));
+    this.plan.scanned(to, took, this.splitTo, text.length);
+    return false;
+  }
+
+  /** The error for a text whose statement at `from` never ends (the search is over). */
+  private stopped(from: number): ScanError {
+    this.plan.reset();
+    let at = from;
+    while (at < this.text.length && /[\s;]/.test(this.text[at]!)) at++;
+    return new ScanError('The SQL cannot be scanned from this statement on: a quoted string, dollar quote or comment in it is never closed', at, this.lineAt(at));
+  }
+
+  /** Appends the statements split from a chunk starting at `from`; false when there were none. */
+  private take(from: number, trusted: ScriptItem[]): boolean {
+    if (trusted.length === 0) return false;
+    const last = this.items.at(-1);
+    const lineAtFrom = last ? last.line + newlines(this.text, last.start, from) : 1;
+    for (const item of trusted) {
+      const shifted = shift(item, from, lineAtFrom - 1);
+      this.current.push(this.statementOf(shifted, this.items.length));
+      this.items.push(shifted);
+    }
+    this.splitTo = this.items.at(-1)!.end;
+    return true;
+  }
+
+  private lineAt(offset: number): number {
+    const last = this.items.at(-1);
+    return last ? last.line + newlines(this.text, last.start, offset) : 1 + newlines(this.text, 0, offset);
+  }
+
+  private restartAfter(keep: number): void {
+    this.plan.reset();
+    this.items = this.items.slice(0, keep);
+    this.current = this.current.slice(0, keep);
+    this.splitTo = keep === 0 ? 0 : this.items[keep - 1]!.end;
+    this.done = false;
+  }
+
+  private statementOf(item: ScriptItem, index: number): DocumentStatement {
+    const gapStart = index === 0 ? 0 : this.items[index - 1]!.end;
+    return { item, expectation: expectationIn(this.text.slice(gapStart, item.start)) };
+  }
+
+  /** The statements after an edit, splitting only the region it touched; or how many to keep before splitting on. */
+  private splitAround(old: string, text: string): ScriptItem[] | { keep: number } {
+    const prefix = commonPrefix(old, text);
     const max = Math.min(old.length, text.length);
-    while (prefix < max && old.charCodeAt(prefix) === text.charCodeAt(prefix)) prefix++;
     let suffix = 0;
     while (suffix < max - prefix && old.charCodeAt(old.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix)) suffix++;
     if (prefix === old.length && prefix === text.length) return this.items;
-    const first = Math.max(0, this.items.findIndex((it) => it.end >= prefix) === -1 ? this.items.length : this.items.findIndex((it) => it.end >= prefix));
+    // The statement before the edit is split again too: the edit may have removed the ";" that ended it.
+    let touched = this.items.findIndex((it) => it.end >= prefix);
+    if (touched === -1) touched = this.items.length;
+    const first = Math.max(0, touched - 1);
     const changeEndOld = old.length - suffix;
     let next = this.items.findIndex((it) => it.start > changeEndOld);
     if (next === -1) next = this.items.length;
@@ -58,17 +198,17 @@ export class SqlDocument {
     const delta = text.length - old.length;
     const endOld = next < this.items.length ? this.items[next]!.start : old.length;
     const endNew = endOld + delta;
-    if (start > Math.min(prefix, endNew)) return splitWith(this.scan, text);
+    if (start > Math.min(prefix, endNew)) return { keep: first };
     const region = text.slice(start, endNew);
     let regionItems: ScriptItem[];
     try {
       regionItems = splitWith(this.scan, region);
     } catch {
-      return splitWith(this.scan, text);
+      return { keep: first };
     }
-    if (next < this.items.length && !endsCleanly(region, regionItems)) return splitWith(this.scan, text);
-    const startLine = first === 0 ? 1 : this.items[first - 1]!.line + newlines(old.slice(this.items[first - 1]!.start, start));
-    const lineDelta = newlines(region) - newlines(old.slice(start, endOld));
+    if (next < this.items.length && !endsCleanly(region, regionItems)) return { keep: first };
+    const startLine = first === 0 ? 1 : this.items[first - 1]!.line + newlines(old, this.items[first - 1]!.start, start);
+    const lineDelta = newlines(region) - newlines(old, start, endOld);
     return [
       ...this.items.slice(0, first),
       ...regionItems.map((it) => shift(it, start, startLine - 1)),

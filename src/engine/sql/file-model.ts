@@ -3,7 +3,7 @@
 // layer maps this to CodeLens and diagnostics; the benchmark times exactly this.
 import type { ScanToken } from 'libpg-query';
 import { ScanError, type MetaCommand, type ScriptItem } from '../script/parse';
-import { SqlDocument, type DocumentStatement } from './document';
+import { commonPrefix, SqlDocument, type DocumentStatement } from './document';
 import type { Expectation } from './expectations';
 import { MigrationLinter, type LintDiagnostic, type LintOptions, type ParseSync } from './lint';
 
@@ -21,6 +21,9 @@ export interface StatementLens {
   readonly offset: number;
 }
 
+/** Statements parsed per lintStep(): about 10 ms of the parser's time. */
+export const LINT_BATCH = 400;
+
 /** Queries get Run, Run as tenant… and Explain; data changes also Run (write); DDL and the rest only Run (write). */
 const READS = /^\s*(SELECT|WITH|VALUES|TABLE|SHOW|EXPLAIN)\b/i;
 const DML = /^\s*(INSERT|UPDATE|DELETE|MERGE)\b/i;
@@ -37,13 +40,17 @@ export function isCheck(s: DocumentStatement): s is DocumentStatement & { expect
 export class SqlFileModel {
   private readonly document: SqlDocument;
   private readonly linter: MigrationLinter;
-  private current: DocumentStatement[] = [];
+  private current: readonly DocumentStatement[] = [];
   private text = '';
+  /** The first character the last change touched. */
+  private editedAt = 0;
+  /** Where the scanner stopped before the last change. */
+  private stoppedBefore?: number;
   /** Where the scanner gave up (an unterminated quote, dollar quote or comment): nothing after it is split. */
   private unscannable?: number;
 
-  constructor(parser: SqlParser) {
-    this.document = new SqlDocument(parser.scanSync);
+  constructor(parser: SqlParser, chunkChars?: number) {
+    this.document = new SqlDocument(parser.scanSync, chunkChars);
     this.linter = new MigrationLinter(parser.parseSync);
   }
 
@@ -51,23 +58,46 @@ export class SqlFileModel {
     return this.current;
   }
 
-  /** Re-splits after an edit (only the statements the edit touched are scanned again). */
+  /** False while a large file is still being split: call resume() until it is true. */
+  get complete(): boolean {
+    return this.document.complete || this.unscannable !== undefined;
+  }
+
+  /** The whole split at once (only the statements an edit touched are scanned again). */
   update(text: string): readonly DocumentStatement[] {
+    this.begin(text);
+    while (!this.resume()) { /* the next chunk */ }
+    return this.current;
+  }
+
+  /** Takes the new text and splits as far as one chunk (the first screens of a file just opened). */
+  begin(text: string): void {
+    this.editedAt = commonPrefix(this.text, text);
+    this.stoppedBefore = this.unscannable;
+    this.unscannable = undefined;
+    this.text = text;
+    this.guarded(() => this.document.start(text));
+  }
+
+  /** Splits one more chunk; true when the file is split (or the scanner stopped at an unterminated quote). */
+  resume(): boolean {
+    if (this.complete) return true;
+    this.guarded(() => this.document.step());
+    return this.complete;
+  }
+
+  private guarded(split: () => void): void {
     try {
-      this.current = this.document.update(text);
-      this.text = text;
-      this.unscannable = undefined;
+      split();
     } catch (error) {
       if (!(error instanceof ScanError)) throw error;
       // Typing an opening quote makes the rest of the file a string until it is closed (psql would read it so too):
-      // keep the statements before the edit, and say where the scanner stopped.
-      let same = 0;
-      const max = Math.min(this.text.length, text.length);
-      while (same < max && this.text.charCodeAt(same) === text.charCodeAt(same)) same++;
-      this.current = this.current.filter((s) => s.item.end <= same);
-      this.unscannable = this.unscannable === undefined ? same : Math.min(this.unscannable, same);
+      // the statements before it stay, and the diagnostic points at the quote just typed (the earliest, if several),
+      // or else at the statement the scanner cannot end.
+      const typed = [this.stoppedBefore, this.editedAt].filter((at): at is number => at !== undefined && at >= error.offset && at < this.text.length);
+      this.unscannable = typed.length > 0 ? Math.min(...typed) : error.offset;
     }
-    return this.current;
+    this.current = this.document.statements;
   }
 
   lenses(): StatementLens[] {
@@ -83,6 +113,11 @@ export class SqlFileModel {
       if (!reads) out.push({ index, kind: 'runWrite', offset });
     });
     return out;
+  }
+
+  /** Parses the next statements for the lint (a few milliseconds of work); true when diagnostics() has all it needs. */
+  lintStep(statements = LINT_BATCH): boolean {
+    return this.linter.primeSome(this.current.map((s) => s.item), statements);
   }
 
   /** The lint, syntax errors (one statement's error leaves the others alone) and malformed expectations. */

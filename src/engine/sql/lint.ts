@@ -88,6 +88,13 @@ export class MigrationLinter {
     for (const item of pending) this.tree(item.text);
   }
 
+  /** Primes the next `limit` statements not parsed yet (a slice of a large file's first lint); true when none are left. */
+  primeSome(items: readonly ScriptItem[], limit: number): boolean {
+    const pending = items.filter((i): i is SqlStatement => i.kind === 'sql' && !this.cache.has(i.text));
+    this.prime(pending.slice(0, limit));
+    return pending.length <= limit;
+  }
+
   private tree(sql: string): Node | null {
     let tree = this.cache.get(sql);
     if (tree === undefined) {

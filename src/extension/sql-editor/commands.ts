@@ -31,7 +31,7 @@ async function documentOf(c: Container, uriArg: unknown): Promise<vscode.TextDoc
 
 async function target(c: Container, uriArg: unknown, offsetArg: unknown): Promise<{ document: vscode.TextDocument; found: Found }> {
   const document = await documentOf(c, uriArg);
-  const model = c.sqlEditor.models.model(document);
+  const model = c.sqlEditor.models.whole(document);
   const editor = vscode.window.activeTextEditor;
   const where = typeof offsetArg === 'number' ? offsetArg : editor?.document === document ? editor.selection.active : 0;
   const found = model && statementAt(document, model.statements, where);
@@ -64,7 +64,7 @@ export async function runAsTenantCommand(c: Container, uri: unknown, offset: unk
 /** Runs every check of the file, one after the other; the tally comes back and shows at the top of the file. */
 export async function runAllChecks(c: Container, uri: unknown): Promise<Tally> {
   const document = await documentOf(c, uri);
-  const model = c.sqlEditor.models.model(document);
+  const model = c.sqlEditor.models.whole(document);
   if (!model) throw new Error('The SQL parser is not loaded');
   const engine = c.engines.get();
   const checks = model.statements.filter((s) => engine.isCheck(s));

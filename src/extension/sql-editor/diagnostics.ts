@@ -33,7 +33,7 @@ export class SqlDiagnostics extends Disposable {
     this.register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
     this.register(vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)));
     this.register(vscode.workspace.onDidCloseTextDocument((d) => { this.collection.delete(d.uri); this.lint.delete(d.uri.toString()); this.fixes.delete(d.uri.toString()); }));
-    this.register(models.onDidChange((uri) => { if (!uri) this.all(); }));
+    this.register(models.onDidChange((uri) => { if (!uri) this.all(); else this.scheduleUri(uri); }));
     this.register(results.onDidChange((uri) => this.publish(uri)));
     this.register(settings.onDidChange(() => { this.tableRows = undefined; this.all(); }));
     this.register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
@@ -55,6 +55,11 @@ export class SqlDiagnostics extends Disposable {
     for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
   }
 
+  private scheduleUri(uri: vscode.Uri): void {
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (document) this.schedule(document, 0);
+  }
+
   private schedule(document: vscode.TextDocument, delay = DEBOUNCE_MS): void {
     if (!this.models.filter.matches(document)) {
       if (this.lint.delete(document.uri.toString())) this.collection.delete(document.uri);
@@ -69,7 +74,13 @@ export class SqlDiagnostics extends Disposable {
     if (document.isClosed) return;
     const rows = await this.sizes();
     const model = this.models.model(document);
-    if (!model) return;
+    // A file still being split is linted when it is (the models say so); the parsing goes in slices between other work.
+    if (!model || !model.complete) return;
+    const version = document.version;
+    while (!model.lintStep()) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (document.isClosed || document.version !== version) return;
+    }
     const found = model.diagnostics({ tableRows: rows, largeTableRows: this.settings.value.sqlEditor.largeTableRows });
     const diagnostics: vscode.Diagnostic[] = [];
     const fixes: Fixable[] = [];

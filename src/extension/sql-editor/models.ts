@@ -1,5 +1,7 @@
 // One SqlFileModel per open SQL file that gets the SQL editor. The engine and the parser's WASM load only when the
 // first such file is open; until then the providers answer nothing and fire onDidChange once the parser is ready.
+// A large file is split in chunks between other work (the extension host never waits for all of it at once): the
+// providers see the first statements at once and onDidChange(uri) fires when the whole file is split.
 import * as vscode from 'vscode';
 import type { SqlFileModel, SqlParser } from '../../engine/sql/file-model';
 import type { EngineLoader } from '../engine';
@@ -10,7 +12,11 @@ import type { SqlFileFilter } from './file-filter';
 interface Entry {
   readonly model: SqlFileModel;
   version: number;
+  splitting: boolean;
+  started: number;
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class SqlModels extends Disposable {
   private readonly entries = new Map<string, Entry>();
@@ -36,18 +42,40 @@ export class SqlModels extends Disposable {
     const key = document.uri.toString();
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { model: new engine.SqlFileModel(this.parser), version: -1 };
+      entry = { model: new engine.SqlFileModel(this.parser), version: -1, splitting: false, started: 0 };
       this.entries.set(key, entry);
     }
     if (entry.version !== document.version) {
-      const started = performance.now();
-      entry.model.update(document.getText());
       const first = entry.version === -1;
+      entry.started = performance.now();
+      entry.model.begin(document.getText());
       entry.version = document.version;
-      const ms = performance.now() - started;
-      if (first || ms > 50) this.log.debug(`SQL editor: ${vscode.workspace.asRelativePath(document.uri)} split into ${entry.model.statements.length} statements in ${ms.toFixed(1)} ms${first ? ' (opened)' : ''}`);
+      if (first) this.log.debug(`SQL editor: ${vscode.workspace.asRelativePath(document.uri)} opened, ${entry.model.statements.length} statements split in ${(performance.now() - entry.started).toFixed(1)} ms${entry.model.complete ? '' : ' (the rest follows)'}`);
+      if (!entry.model.complete) this.splitRest(entry, document).catch((error: unknown) => this.log.error(`SQL editor: splitting ${document.uri.fsPath} failed: ${(error as Error).message}`));
     }
     return entry.model;
+  }
+
+  /** The document's model with every statement split (for commands that need all of them, e.g. Run All Checks). */
+  whole(document: vscode.TextDocument): SqlFileModel | undefined {
+    const model = this.model(document);
+    while (model && !model.resume()) { /* the next chunk */ }
+    return model;
+  }
+
+  private async splitRest(entry: Entry, document: vscode.TextDocument): Promise<void> {
+    if (entry.splitting) return;
+    entry.splitting = true;
+    try {
+      do await nextTurn();
+      while (!document.isClosed && !entry.model.resume());
+    } finally {
+      entry.splitting = false;
+    }
+    if (document.isClosed) return;
+    const ms = performance.now() - entry.started;
+    if (ms > 50) this.log.debug(`SQL editor: ${vscode.workspace.asRelativePath(document.uri)} split into ${entry.model.statements.length} statements in ${ms.toFixed(1)} ms, in chunks`);
+    this.changed.fire(document.uri);
   }
 
   /** Loads the engine and the parser once (in the background); every provider refreshes when it is ready. */

@@ -35,7 +35,8 @@ describe('SQL editor', () => {
   let uri: vscode.Uri;
   let document: vscode.TextDocument;
   const offsetOf = (text: string) => { const i = document.getText().indexOf(text); assert.ok(i >= 0, text); return i; };
-  const lensTitles = async () => ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [])
+  // The statement lenses get their commands when VS Code resolves them (as it does for the ones on screen).
+  const lensTitles = async () => ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 1000)) ?? [])
     .map((l) => `${l.range.start.line}:${l.command?.title ?? ''}`);
   const diagnostics = () => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Tenant Migration');
 
@@ -206,5 +207,25 @@ describe('SQL editor', () => {
     } finally {
       await vscode.commands.executeCommand('tenantMigration.selectConnection', 'sql');
     }
+  });
+
+  it('gives a 5,000-statement file (split in chunks) lenses down to its last statement, the tally of all its checks, and the lint of its last statement', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const large = vscode.Uri.file(path.join(folder, 'large.checks.sql'));
+    const statements = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `-- expect: 0\nSELECT count(*) FROM reports WHERE id = -${i};` : `UPDATE reports SET title = title WHERE id = ${i};`));
+    statements.push('CREATE INDEX audit_late ON audit_trail_not_created_yet (at);');
+    fs.writeFileSync(large.fsPath, statements.join('\n'));
+    const largeDocument = await vscode.workspace.openTextDocument(large);
+    await vscode.window.showTextDocument(largeDocument);
+    const lenses = async (resolve?: number) => (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', large, resolve)) ?? [];
+    const lastLine = largeDocument.lineCount - 1;
+    const all = await waitFor('lenses down to the last statement', async () => { const l = await lenses(); return l.some((x) => x.range.start.line === lastLine) ? l : undefined; });
+    assert.equal(all.length, 2 + 2500 * 4 + 2500 * 3 + 1, 'the tally and Run All Checks; UPDATE: 4 lenses; SELECT: 3; the index: Run (write)');
+    assert.equal(all.filter((l) => l.command).length, 2, 'only the two at the top come with their command; the statements\' are resolved when shown');
+    const resolved = await lenses(4);
+    assert.deepEqual(resolved.map((l) => l.command?.title), ['2500 checks: 0 ✓ 0 ✗ 2500 not run', '$(run-all) Run All Checks', '$(play) Run', '$(person) Run as tenant…', '$(graph) Explain', '$(edit) Run (write)']);
+    const late = await waitFor('the lint of the last statement', async () => vscode.languages.getDiagnostics(large).find((d) => d.code === 'index-concurrently'));
+    assert.equal(late.range.start.line, lastLine);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 });

@@ -56,7 +56,7 @@ describe('an untrusted workspace', () => {
     let lenses: vscode.CodeLens[] = [];
     while (lenses.length === 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
-      lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', file);
+      lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', file, 100);
     }
     assert.ok(lenses.some((l) => l.command?.command === 'tenantMigration.runStatement'), 'the Run CodeLens is there');
     const result = await vscode.commands.executeCommand<Summary>('tenantMigration.runStatement', file, 13);
