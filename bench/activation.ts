@@ -64,11 +64,11 @@ async function stage(): Promise<number> {
   fs.rmSync(STAGE, { recursive: true, force: true });
   fs.mkdirSync(path.join(STAGE, 'dist'), { recursive: true });
   for (const item of ['package.json', 'media', 'schemas']) fs.cpSync(path.join(ROOT, item), path.join(STAGE, item), { recursive: true });
-  const node = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], external: ['vscode'] } as const;
+  const node = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'] } as const;
   // The entry points of scripts/build.mjs's extension bundles: activation loads the first; the others are required later.
   for (const [entry, out] of [['extension', 'extension'], ['services', 'services'], ['engine-api', 'engine']]) {
     const file = path.join(SOURCE, `src/extension/${entry}.ts`);
-    if (fs.existsSync(file)) await esbuild.build({ ...node, entryPoints: [file], outfile: path.join(STAGE, `dist/${out}.js`) });
+    if (fs.existsSync(file)) await esbuild.build({ ...node, mainFields: [...node.mainFields], external: ['vscode'], entryPoints: [file], outfile: path.join(STAGE, `dist/${out}.js`) });
   }
   fs.copyFileSync(path.join(ROOT, 'node_modules/libpg-query/wasm/libpg-query.wasm'), path.join(STAGE, 'dist/libpg-query.wasm'));
   return fs.statSync(path.join(STAGE, 'dist/extension.js')).size;
