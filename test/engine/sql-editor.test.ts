@@ -195,6 +195,35 @@ describe('SQL editor engine', () => {
       assert.match(String(explain.rows[0]!['QUERY PLAN']), /Seq Scan on reports/);
     });
 
+    it('a write: audited with the write, refused while a run holds the lock, CONCURRENTLY and VACUUM outside a transaction', async () => {
+      const audit = async () => (await db.client.query(`SELECT statement, outcome, rows, error FROM tenant_migration.audit WHERE step = 'sql-editor' ORDER BY id`)).rows;
+      const before = (await audit()).length;
+      await runStatement(session, `UPDATE reports SET title = 'audited' WHERE id = 2`, { kind: 'write' }, { timeoutMs: 5000 });
+      await assert.rejects(runStatement(session, `UPDATE reports SET title = 'never' WHERE id = 2 / 0`, { kind: 'write' }, { timeoutMs: 5000 }), /division by zero/);
+      assert.deepEqual((await audit()).slice(before).map((r) => [r.statement, r.outcome, r.rows]), [
+        [`UPDATE reports SET title = 'audited' WHERE id = 2`, 'ok', '1'],
+        [`UPDATE reports SET title = 'never' WHERE id = 2 / 0`, 'error', null],
+      ]);
+
+      const run = await Session.open(db.url);
+      try {
+        await run.query('SELECT pg_advisory_lock(7447313001)');
+        await assert.rejects(runStatement(session, `UPDATE reports SET title = 'during a run' WHERE id = 3`, { kind: 'write' }, { timeoutMs: 5000 }),
+          (e: Error) => /Another migration run holds the lock/.test(e.message) && e.message.includes(`pid ${run.pid}`));
+        assert.notEqual((await db.client.query('SELECT title FROM reports WHERE id = 3')).rows[0].title, 'during a run');
+      } finally {
+        await run.close();
+      }
+
+      await runStatement(session, 'CREATE INDEX CONCURRENTLY IF NOT EXISTS reports_title_editor ON reports (title)', { kind: 'write' }, { timeoutMs: 5000 });
+      assert.deepEqual((await db.client.query(`SELECT indisvalid FROM pg_index WHERE indexrelid = 'reports_title_editor'::regclass`)).rows, [{ indisvalid: true }]);
+      await runStatement(session, 'VACUUM (ANALYZE) reports', { kind: 'write' }, { timeoutMs: 5000 });
+      const shown = (await session.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!;
+      assert.notEqual(shown.statement_timeout, '5s', 'the statement timeout of a statement run alone is reset after it');
+      const locks = await db.client.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1`, [session.pid]);
+      assert.equal(locks.rowCount, 0, 'the run lock is released after every write');
+    });
+
     it('answers \\d+ from the catalog', async () => {
       const text = await describeRelation(session, 'credentials', true);
       assert.match(text, /Table "public\.credentials"/);
