@@ -13,6 +13,13 @@ export { CHECKLIST_VIEW } from '../startup';
 /** One object per step: VS Code refreshes an element by identity, so the step rows must stay the same objects. */
 const STEP_NODES = Object.fromEntries(STEPS.map((step) => [step, { kind: 'step', step } as const])) as Record<ChecklistStep, Node & { kind: 'step' }>;
 
+/**
+ * How often live changes reach the tree. VS Code shows a tree's changes only once 200 ms pass without another
+ * onDidChangeTreeData (each event restarts that wait), so a provider that fires more often than that shows nothing
+ * for as long as the changes keep coming: a backfill's progress did, every 150 ms, for the whole migrate step.
+ */
+const REFRESH_MS = 300;
+
 export interface ChecklistHost {
   /** False when the welcome views should show instead (no spec, no connection, untrusted workspace). */
   ready(): boolean;
@@ -28,7 +35,8 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
   private problem?: string;
   /**
    * Live updates are paced: a backfill or the isolation matrix changes the model hundreds of times a second, and a
-   * refresh costs VS Code round trips. Changes are gathered for a moment and refresh only the steps that changed.
+   * refresh costs VS Code round trips. Changes are gathered for a moment (REFRESH_MS) and refresh only the steps that
+   * changed.
    */
   private pending: { timer?: ReturnType<typeof setTimeout>; steps: Set<ChecklistStep>; all: boolean } = { steps: new Set(), all: false };
 
@@ -62,7 +70,7 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
       Object.assign(p, { timer: undefined, steps: new Set(), all: false });
       this.updateHeader();
       this.changed.fire(nodes);
-    }, 150);
+    }, REFRESH_MS);
   }
 
   getChildren(node?: Node): Node[] {
@@ -83,7 +91,10 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
 
   private updateHeader(): void {
     const ready = this.host.ready();
-    this.view.description = ready ? this.host.connectionLabel() : undefined;
+    // Set only when it changes: each set is a message to the workbench (the description redraws the view's title bar,
+    // the message restarts VS Code's wait before it shows the tree's changes).
+    const description = ready ? this.host.connectionLabel() : undefined;
+    if (this.view.description !== description) this.view.description = description;
     const facts = this.model.facts;
     const lines: string[] = [];
     if (ready && this.problem) lines.push(this.problem);
@@ -92,7 +103,8 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
       lines.push(`Another run holds the lock: ${h.operator ?? h.user}${h.command ? ` ("${h.command}")` : ''}, pid ${h.pid}, since ${formatTime(h.since)}.`);
     }
     if (ready && facts?.rolledBackAt && !facts.migrated) lines.push(`Rolled back at ${formatTime(facts.rolledBackAt)}: the legacy schema is in place.`);
-    this.view.message = lines.length ? lines.join(' ') : undefined;
+    const message = lines.length ? lines.join(' ') : undefined;
+    if (this.view.message !== message) this.view.message = message;
   }
 
   private onCheckbox(e: vscode.TreeCheckboxChangeEvent<Node>): void {

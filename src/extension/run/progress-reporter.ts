@@ -6,11 +6,21 @@ import { formatProgress } from '../checklist/format';
 /** How much of a whole run each step is, roughly (the backfill dominates). */
 const WEIGHT: Partial<Record<StepId, number>> = { prerequisites: 4, preview: 3, backup: 15, migrate: 60, validate: 9, isolation: 7, tests: 1, report: 1 };
 
+/**
+ * The workbench redraws and measures the notification on every report, and a backfill's progress events come tens of
+ * times a second: a statement's or a batch's message is shown at most this often (the latest one); a step's start and
+ * end at once.
+ */
+const REPORT_MS = 250;
+
 export class ProgressReporter {
   private readonly total: number;
   private reported = 0;
   private doneWeight = 0;
   private current?: { step: StepId; index: number; total: number; fraction: number };
+  private pending?: string;
+  private timer?: ReturnType<typeof setTimeout>;
+  private lastReport = 0;
 
   constructor(private readonly progress: vscode.Progress<{ message?: string; increment?: number }>, steps: readonly ChecklistStep[]) {
     this.total = steps.reduce((n, s) => n + (WEIGHT[s] ?? 0), 0) || 1;
@@ -20,7 +30,7 @@ export class ProgressReporter {
     switch (event.type) {
       case 'step-started':
         this.current = { step: event.step, index: 0, total: 0, fraction: 0 };
-        this.report(`${STEP_TITLES[event.step]}…`);
+        this.report(`${STEP_TITLES[event.step]}…`, true);
         return;
       case 'statement-started':
         if (!this.current) return;
@@ -40,14 +50,27 @@ export class ProgressReporter {
       case 'step-finished':
         this.doneWeight += WEIGHT[event.step] ?? 0;
         this.current = undefined;
-        this.report(`${STEP_TITLES[event.step]}: ${event.status}`);
+        this.report(`${STEP_TITLES[event.step]}: ${event.status}`, true);
         return;
       default:
         return;
     }
   }
 
-  private report(message: string): void {
+  private report(message: string, now = false): void {
+    this.pending = message;
+    const wait = this.lastReport + REPORT_MS - Date.now();
+    if (now || wait <= 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const message = this.pending;
+    if (message === undefined) return;
+    this.pending = undefined;
+    this.lastReport = Date.now();
     let weight = this.doneWeight;
     const c = this.current;
     if (c && c.total > 0) weight += (WEIGHT[c.step] ?? 0) * Math.min(1, (c.index + c.fraction) / c.total);
