@@ -79,9 +79,12 @@ export interface LockHolder {
   readonly command?: string;
 }
 
-/** Takes the session advisory lock or refuses, naming who holds it and since when. */
-export async function acquireRunLock(session: Session): Promise<void> {
-  const { rows } = await session.query(`SELECT pg_try_advisory_lock($1::bigint) AS ok`, [LOCK_KEY]);
+/**
+ * Takes the run lock or refuses, naming who holds it and since when: for the session (a run), or for the current
+ * transaction (one statement written from the SQL editor; it conflicts with a run's lock all the same).
+ */
+export async function acquireRunLock(session: Session, scope: 'session' | 'transaction' = 'session'): Promise<void> {
+  const { rows } = await session.query(`SELECT ${scope === 'session' ? 'pg_try_advisory_lock' : 'pg_try_advisory_xact_lock'}($1::bigint) AS ok`, [LOCK_KEY]);
   if (rows[0]!.ok) return;
   const holder = await lockHolder(session);
   const who = holder

@@ -75,6 +75,23 @@ describe('SQL editor engine', () => {
       assert.deepEqual(doc.update(joined).map((s) => s.item), splitWith(parser.scanSync, joined));
     });
 
+    it('deleting the line end of a "--" comment or a meta-command takes the next statement into it', () => {
+      for (const [before, after] of [["SELECT 1;\n-- note\n  DROP TABLE t;\n", "SELECT 1;\n-- note  DROP TABLE t;\n"], ["\\set x y\n  DROP TABLE t;\n", "\\set x y  DROP TABLE t;\n"]] as const) {
+        const doc = new SqlDocument(parser.scanSync);
+        doc.update(before);
+        assert.deepEqual(doc.update(after).map((s) => s.item), splitWith(parser.scanSync, after), JSON.stringify(after));
+        assert.ok(!doc.statements.some((s) => s.item.text === 'DROP TABLE t'), 'the DROP is commented out now');
+      }
+    });
+
+    it('ends a meta-command at its line end even when a quote or comment opens on it (as psql does), whole and in chunks', () => {
+      const text = "\\echo /* start\nSELECT 1;\n*/ SELECT 2;\nSELECT 3;\n";
+      const whole = splitWith(parser.scanSync, text);
+      assert.deepEqual(whole.map((i) => i.text), ['\\echo /* start', 'SELECT 1', '*/ SELECT 2', 'SELECT 3']);
+      assert.deepEqual(whole.map((i) => i.line), [1, 2, 3, 4]);
+      for (const chunk of [4, 8, 16]) assert.deepEqual(new SqlDocument(parser.scanSync, chunk).update(text).map((s) => s.item), whole, `chunks of ${chunk}`);
+    });
+
     it('splits a file in chunks as the whole split does, whatever a chunk ends in (quotes, dollar quotes, comments, \\d)', () => {
       const forms = [
         (i: number) => `-- expect: ${i}\nSELECT ${i};`,
@@ -129,6 +146,24 @@ describe('SQL editor engine', () => {
         const stop = model.diagnostics().find((d) => d.code === 'syntax')!.start;
         assert.ok(stop > (items[j - 1]?.end ?? -1) && stop <= at, `statement ${j}, chunks of ${chunk}: the diagnostic at ${stop} is on the statement (or its comment) at ${at}`);
       }
+    });
+
+    it('after an opening quote is typed near the top of a large file, stops at its statement within a few scans of the file', () => {
+      const text = Array.from({ length: 4000 }, (_, i) => (i % 3 === 0 ? `UPDATE accounts SET note = 'row ${i}' WHERE id = ${i};` : `ALTER TABLE t${i} ADD COLUMN org_id bigint;`)).join('\n');
+      let scanned = 0;
+      let failed = 0;
+      const scanSync = (t: string) => { try { const r = parser.scanSync(t); scanned += t.length; return r; } catch (e) { failed += t.length; throw e; } };
+      const model = new SqlFileModel({ scanSync, parseSync: parser.parseSync });
+      model.update(text);
+      const at = text.indexOf('\n', 300) + 1;
+      scanned = 0;
+      failed = 0;
+      model.update(`${text.slice(0, at)}SELECT '${text.slice(at)}`);
+      assert.equal(model.statements.length, splitWith(parser.scanSync, text.slice(0, at)).length, 'every statement before the quote');
+      assert.equal(model.diagnostics().find((d) => d.code === 'syntax')?.start, at, 'the diagnostic where the edit began');
+      // Every quote after it pairs up differently, so there is no end to find: the search gives up in proportion to the
+      // file (a scan that fails stops at the problem and returns nothing: it costs a fraction of one that succeeds).
+      assert.ok(scanned + failed / 8 < 8 * text.length, `${scanned} characters scanned and ${failed} failed for a ${text.length}-character file`);
     });
 
     it('stops at an unterminated quote in a later chunk and says where', () => {

@@ -111,6 +111,8 @@ export function splitWith(scan: (text: string) => { tokens: ScanToken[] }, text:
       const [command = '', ...args] = raw.slice(1).split(/\s+/);
       items.push({ kind: 'meta', command, args, text: raw, start, end: start + raw.length, line: lineOf(start) });
       while (i + 1 < tokens.length && toChar(tokens[i + 1]!.start) < stop) i++;
+      const rest = toChar(tokens[i]!.end) > stop ? splitRestAfterMeta(scan, text, stop, lineOf(stop)) : undefined;
+      if (rest) return [...items, ...rest];
       lastEnd = stop;
       continue;
     }
@@ -124,6 +126,20 @@ export function splitWith(scan: (text: string) => { tokens: ScanToken[] }, text:
   }
   flush(Math.max(lastEnd, text.length));
   return items;
+}
+
+/**
+ * A quote or comment opened on a meta-command's line ran past it: psql ends the command at the line end, so the text
+ * after it is split on its own — unless that does not scan either (a quote on a later meta-command line), in which
+ * case the tokens as scanned stand.
+ */
+function splitRestAfterMeta(scan: (text: string) => { tokens: ScanToken[] }, text: string, stop: number, line: number): ScriptItem[] | undefined {
+  try {
+    return splitWith(scan, text.slice(stop)).map((it) => ({ ...it, start: it.start + stop, end: it.end + stop, line: it.line + line - 1 }));
+  } catch (error) {
+    if (error instanceof ScanError) return undefined;
+    throw error;
+  }
 }
 
 /** The first keyword(s) of a statement, upper-cased: "BEGIN", "CREATE INDEX", "VACUUM" … */

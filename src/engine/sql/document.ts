@@ -5,6 +5,7 @@
 import type { ScanToken } from 'libpg-query';
 import { ScanError, splitWith, type ScriptItem } from '../script/parse';
 import { ChunkPlan } from './chunk-plan';
+import { commonPrefix, newlines, shiftItem, splitAroundEdit } from './edit-split';
 import { expectationIn, type Expectation } from './expectations';
 
 export type Scan = (text: string) => { tokens: ScanToken[] };
@@ -14,30 +15,8 @@ export interface DocumentStatement {
   readonly expectation?: Expectation | { error: string };
 }
 
-/** About 400 statements of a typical migration script: a few milliseconds of scanning. */
+/** About 200 statements of a typical migration script: a few milliseconds of scanning. */
 export const CHUNK_CHARS = 16 * 1024;
-
-function shift(item: ScriptItem, chars: number, lines: number): ScriptItem {
-  return { ...item, start: item.start + chars, end: item.end + chars, line: item.line + lines };
-}
-
-const newlines = (text: string, from = 0, to = text.length) => { let n = 0; for (let i = from; i < to; i++) if (text.charCodeAt(i) === 10) n++; return n; };
-
-export function commonPrefix(a: string, b: string): number {
-  const max = Math.min(a.length, b.length);
-  let n = 0;
-  while (n < max && a.charCodeAt(n) === b.charCodeAt(n)) n++;
-  return n;
-}
-
-/** The region ends cleanly when nothing but whitespace follows its last statement's semicolon or meta-command. */
-function endsCleanly(region: string, items: ScriptItem[]): boolean {
-  const last = items.at(-1);
-  // With no statement left in it (a statement deleted), the region may still hold the previous one's semicolon.
-  if (!last) return /^\s*;?\s*(--[^\n]*\n\s*)*$/.test(region);
-  const after = region.slice(last.end);
-  return last.kind === 'meta' ? after.trim() === '' : /^\s*;/.test(after);
-}
 
 /** A chunk's statements that certainly end in it: the last one only when its ";" (or a meta-command's line end) is in the chunk. */
 function completeOnly(region: string, found: ScriptItem[]): ScriptItem[] {
@@ -92,7 +71,7 @@ export class SqlDocument {
     const old = this.text;
     this.text = text;
     if (this.done && this.items.length > 0 && old.length > 0) {
-      const edited = this.splitAround(old, text);
+      const edited = splitAroundEdit(this.scan, this.items, old, text);
       if (Array.isArray(edited)) {
         this.items = edited;
         this.current = this.items.map((item, i) => this.statementOf(item, i));
@@ -118,31 +97,29 @@ export class SqlDocument {
     if (this.done) return true;
     const text = this.text;
     const from = this.splitTo;
-    const to = this.plan.end(text, from);
+    const to = this.plan.end(text);
     if (to === undefined) throw this.stopped(from);
     let found: ScriptItem[];
     try {
       found = splitWith(this.scan, text.slice(from, to));
     } catch (error) {
       if (!(error instanceof ScanError)) throw error;
-      if (this.plan.failed(from, to, text.length)) throw this.stopped(from);
+      if (this.plan.failed(to, text.length)) throw this.stopped(from);
       return false;
     }
     if (to === text.length) {
       this.take(from, found);
-      this.plan.reset();
       this.done = true;
       this.splitTo = text.length;
       return true;
     }
-    const took = this.take(from, completeOnly(text.slice(from, to), found));
-    this.plan.scanned(to, took, this.splitTo, text.length);
+    if (this.take(from, completeOnly(text.slice(from, to), found))) this.plan.startAt(this.splitTo, false);
+    else this.plan.scannedNoStatement(to);
     return false;
   }
 
   /** The error for a text whose statement at `from` never ends (the search is over). */
   private stopped(from: number): ScanError {
-    this.plan.reset();
     let at = from;
     while (at < this.text.length && /[\s;]/.test(this.text[at]!)) at++;
     return new ScanError('The SQL cannot be scanned from this statement on: a quoted string, dollar quote or comment in it is never closed', at, this.lineAt(at));
@@ -154,7 +131,7 @@ export class SqlDocument {
     const last = this.items.at(-1);
     const lineAtFrom = last ? last.line + newlines(this.text, last.start, from) : 1;
     for (const item of trusted) {
-      const shifted = shift(item, from, lineAtFrom - 1);
+      const shifted = shiftItem(item, from, lineAtFrom - 1);
       this.current.push(this.statementOf(shifted, this.items.length));
       this.items.push(shifted);
     }
@@ -168,51 +145,15 @@ export class SqlDocument {
   }
 
   private restartAfter(keep: number): void {
-    this.plan.reset();
     this.items = this.items.slice(0, keep);
     this.current = this.current.slice(0, keep);
     this.splitTo = keep === 0 ? 0 : this.items[keep - 1]!.end;
+    this.plan.startAt(this.splitTo, true);
     this.done = false;
   }
 
   private statementOf(item: ScriptItem, index: number): DocumentStatement {
     const gapStart = index === 0 ? 0 : this.items[index - 1]!.end;
     return { item, expectation: expectationIn(this.text.slice(gapStart, item.start)) };
-  }
-
-  /** The statements after an edit, splitting only the region it touched; or how many to keep before splitting on. */
-  private splitAround(old: string, text: string): ScriptItem[] | { keep: number } {
-    const prefix = commonPrefix(old, text);
-    const max = Math.min(old.length, text.length);
-    let suffix = 0;
-    while (suffix < max - prefix && old.charCodeAt(old.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix)) suffix++;
-    if (prefix === old.length && prefix === text.length) return this.items;
-    // The statement before the edit is split again too: the edit may have removed the ";" that ended it.
-    let touched = this.items.findIndex((it) => it.end >= prefix);
-    if (touched === -1) touched = this.items.length;
-    const first = Math.max(0, touched - 1);
-    const changeEndOld = old.length - suffix;
-    let next = this.items.findIndex((it) => it.start > changeEndOld);
-    if (next === -1) next = this.items.length;
-    const start = first === 0 ? 0 : this.items[first - 1]!.end;
-    const delta = text.length - old.length;
-    const endOld = next < this.items.length ? this.items[next]!.start : old.length;
-    const endNew = endOld + delta;
-    if (start > Math.min(prefix, endNew)) return { keep: first };
-    const region = text.slice(start, endNew);
-    let regionItems: ScriptItem[];
-    try {
-      regionItems = splitWith(this.scan, region);
-    } catch {
-      return { keep: first };
-    }
-    if (next < this.items.length && !endsCleanly(region, regionItems)) return { keep: first };
-    const startLine = first === 0 ? 1 : this.items[first - 1]!.line + newlines(old, this.items[first - 1]!.start, start);
-    const lineDelta = newlines(region) - newlines(old, start, endOld);
-    return [
-      ...this.items.slice(0, first),
-      ...regionItems.map((it) => shift(it, start, startLine - 1)),
-      ...this.items.slice(next).map((it) => shift(it, delta, lineDelta)),
-    ];
   }
 }

@@ -3,7 +3,8 @@
 // layer maps this to CodeLens and diagnostics; the benchmark times exactly this.
 import type { ScanToken } from 'libpg-query';
 import { ScanError, type MetaCommand, type ScriptItem } from '../script/parse';
-import { commonPrefix, SqlDocument, type DocumentStatement } from './document';
+import { SqlDocument, type DocumentStatement } from './document';
+import { commonPrefix } from './edit-split';
 import type { Expectation } from './expectations';
 import { MigrationLinter, type LintDiagnostic, type LintOptions, type ParseSync } from './lint';
 

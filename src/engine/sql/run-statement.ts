@@ -4,10 +4,11 @@
 // has one, in the same transaction as the write.
 import type { Session } from '../db/session';
 import { quoteIdent, quoteLiteral } from '../db/sql';
+import { MigrationError } from '../errors';
 import { loadParser } from '../script/parse';
 import type { TenantContext } from '../spec/schema';
 import { redact } from '../redact';
-import { acquireRunLock, appendAudit, releaseRunLock, stateSchemaExists } from '../state';
+import { acquireRunLock, appendAudit, releaseRunLock, stateSchemaExists, type AuditEntry } from '../state';
 import type { QueryOutcome } from './expectations';
 import { runsOutsideTransaction } from './transaction-block';
 
@@ -19,6 +20,8 @@ export interface StatementResult extends QueryOutcome {
   readonly rowCount: number | null;
   readonly durationMs: number;
   readonly truncated: boolean;
+  /** Something the user should know although the statement succeeded. */
+  readonly warning?: string;
 }
 
 export interface RunStatementOptions {
@@ -38,10 +41,11 @@ export async function runStatement(session: Session, sql: string, mode: RunMode,
   return inTransaction(session, sql, mode, options);
 }
 
-async function inTransaction(session: Session, sql: string, mode: RunMode, options: RunStatementOptions, beforeCommit?: (result: StatementResult) => Promise<void>): Promise<StatementResult> {
+async function inTransaction(session: Session, sql: string, mode: RunMode, options: RunStatementOptions, beforeStatement?: () => Promise<void>, beforeCommit?: (result: StatementResult) => Promise<void>): Promise<StatementResult> {
   await session.query(mode.kind === 'write' ? 'BEGIN' : 'BEGIN READ ONLY');
   let committed = false;
   try {
+    await beforeStatement?.();
     await session.query(`SET LOCAL statement_timeout = ${timeout(options)}`);
     if (mode.kind === 'tenant') for (const s of tenantSetup(mode)) await session.query(s);
     const result = await timed(session, mode.kind === 'explain' ? `EXPLAIN ${sql}` : sql, options);
@@ -52,31 +56,51 @@ async function inTransaction(session: Session, sql: string, mode: RunMode, optio
     }
     return result;
   } catch (error) {
-    throw new Error(redact((error as Error).message));
+    throw withoutSecrets(error);
   } finally {
     if (!committed) await session.query('ROLLBACK').catch(() => undefined);
   }
 }
 
+/**
+ * A write holds the run lock while it runs: for the transaction (released by COMMIT or ROLLBACK, whatever happens to
+ * the session), or for the session around a statement that runs outside a transaction.
+ */
 async function runWrite(session: Session, sql: string, options: RunStatementOptions): Promise<StatementResult> {
-  await acquireRunLock(session);
+  const audited = await stateSchemaExists(session);
+  const audit = (entry: Omit<AuditEntry, 'step' | 'statement'>) => appendAudit(session, undefined, { step: 'sql-editor', statement: sql, ...entry });
   const started = performance.now();
-  let audited = false;
+  if (!(await outsideTransaction(sql))) {
+    try {
+      return await inTransaction(session, sql, { kind: 'write' }, options, () => acquireRunLock(session, 'transaction'),
+        audited ? (result) => audit({ durationMs: result.durationMs, rows: result.rowCount, outcome: 'ok' }) : undefined);
+    } catch (error) {
+      if (audited && !isRefusal(error)) await audit({ durationMs: Math.round(performance.now() - started), outcome: 'error', error: (error as Error).message }).catch(() => undefined);
+      throw error;
+    }
+  }
+  await acquireRunLock(session);
+  let result: StatementResult;
   try {
-    audited = await stateSchemaExists(session);
-    const audit = (result: StatementResult) => appendAudit(session, undefined, { step: 'sql-editor', statement: sql, durationMs: result.durationMs, rows: result.rowCount, outcome: 'ok' });
-    const { parseSync } = await loadParser();
-    let alone = false;
-    try { alone = runsOutsideTransaction(parseSync(sql).stmts?.[0]?.stmt as Record<string, unknown> | undefined); } catch { /* PostgreSQL will say what is wrong with it */ }
-    if (!alone) return await inTransaction(session, sql, { kind: 'write' }, options, audited ? audit : undefined);
-    const result = await runAlone(session, sql, options);
-    if (audited) await audit(result);
-    return result;
+    result = await runAlone(session, sql, options);
   } catch (error) {
-    if (audited) await appendAudit(session, undefined, { step: 'sql-editor', statement: sql, durationMs: Math.round(performance.now() - started), outcome: 'error', error: (error as Error).message }).catch(() => undefined);
+    if (audited) await audit({ durationMs: Math.round(performance.now() - started), outcome: 'error', error: (error as Error).message }).catch(() => undefined);
     throw error;
   } finally {
-    await releaseRunLock(session).catch(() => undefined);
+    // An unlock that fails leaves the lock with the session: closing it is what releases it then.
+    await releaseRunLock(session).catch(() => session.close());
+  }
+  // The statement is done and cannot be undone: an audit that fails is told, not turned into a failure.
+  if (audited) await audit({ durationMs: result.durationMs, rows: result.rowCount, outcome: 'ok' }).catch((error: unknown) => { result = { ...result, warning: `Not written to the audit log: ${withoutSecrets(error).message}` }; });
+  return result;
+}
+
+async function outsideTransaction(sql: string): Promise<boolean> {
+  const { parseSync } = await loadParser();
+  try {
+    return runsOutsideTransaction(parseSync(sql).stmts?.[0]?.stmt as Record<string, unknown> | undefined);
+  } catch {
+    return false; // PostgreSQL will say what is wrong with it
   }
 }
 
@@ -86,11 +110,15 @@ async function runAlone(session: Session, sql: string, options: RunStatementOpti
   try {
     return await timed(session, sql, options);
   } catch (error) {
-    throw new Error(redact((error as Error).message));
+    throw withoutSecrets(error);
   } finally {
     await session.query('RESET statement_timeout').catch(() => undefined);
   }
 }
+
+/** PostgreSQL's errors can quote a statement's values: redacted. The engine's own (the lock's refusal) pass as they are. */
+const withoutSecrets = (error: unknown) => (error instanceof MigrationError ? error : new Error(redact((error as Error).message)));
+const isRefusal = (error: unknown) => error instanceof MigrationError && error.kind === 'refused';
 
 const timeout = (options: RunStatementOptions) => Math.max(1, Math.round(options.timeoutMs));
 

@@ -57,6 +57,13 @@ export class ProgressReporter {
     }
   }
 
+  /** The run is over: a report still waiting is dropped. */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = undefined;
+  }
+
   private report(message: string, now = false): void {
     this.pending = message;
     const wait = this.lastReport + REPORT_MS - Date.now();

@@ -109,10 +109,15 @@ export class OperationRunner extends Disposable {
       const started = Date.now();
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Tenant Migration: ${op.title} on ${resolved.connection.name}`, cancellable: true },
-        (progress, token) => {
-          this.current!.reporter = new ProgressReporter(progress, op.steps);
+        async (progress, token) => {
+          const reporter = new ProgressReporter(progress, op.steps);
+          this.current!.reporter = reporter;
           token.onCancellationRequested(() => this.cancel());
-          return op.execute(migration);
+          try {
+            return await op.execute(migration);
+          } finally {
+            reporter.dispose();
+          }
         });
       const outcome = op.summarize(result);
       const summary: Summary = !outcome.ok && controller.signal.aborted ? { ...outcome, cancelled: true } : outcome;

@@ -64,6 +64,10 @@ export class StatementRunner {
       const outcome = await this.session.use('Run Statement', request.interactive ?? true, (session) => this.execute(session, request));
       this.log.info(`SQL editor: ${where} (${KIND_TEXT[kind]}${request.org ? ` ${request.org}` : ''}) on ${connection.name}: ${outcome.summary}`
         + `${outcome.result ? ` in ${outcome.result.durationMs} ms` : ''}${outcome.check ? ` — check ${outcome.check.ok ? 'passed' : `failed: expected ${outcome.check.expected}, got ${outcome.check.actual}`}` : ''}`);
+      if (outcome.result?.warning) {
+        this.log.warn(`SQL editor: ${where}: ${outcome.result.warning}`);
+        void vscode.window.showWarningMessage(`Tenant Migration: the statement at line ${item.line} ran. ${outcome.result.warning}`);
+      }
       this.results.set(uri, item.text, outcome);
       return outcome;
     } catch (error) {
