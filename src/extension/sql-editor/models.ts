@@ -67,8 +67,11 @@ export class SqlModels extends Disposable {
     if (entry.splitting) return;
     entry.splitting = true;
     try {
-      do await nextTurn();
-      while (!document.isClosed && !entry.model.resume());
+      let split = false;
+      while (!split && !document.isClosed) {
+        await nextTurn(); // one chunk per turn: the extension host does other work in between
+        split = entry.model.resume();
+      }
     } finally {
       entry.splitting = false;
     }
