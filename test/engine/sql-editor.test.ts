@@ -90,6 +90,9 @@ describe('SQL editor engine', () => {
       assert.deepEqual(whole.map((i) => i.text), ['\\echo /* start', 'SELECT 1', '*/ SELECT 2', 'SELECT 3']);
       assert.deepEqual(whole.map((i) => i.line), [1, 2, 3, 4]);
       for (const chunk of [4, 8, 16]) assert.deepEqual(new SqlDocument(parser.scanSync, chunk).update(text).map((s) => s.item), whole, `chunks of ${chunk}`);
+      const unbalanced = "\\echo it's\nSELECT 1;\n\\echo that's it\nSELECT 2;\n";
+      assert.deepEqual(splitWith(parser.scanSync, unbalanced).map((i) => `${i.kind} ${i.text} @${i.line}`), ["meta \\echo it's @1", 'sql SELECT 1 @2', "meta \\echo that's it @3", 'sql SELECT 2 @4']);
+      for (const chunk of [4, 16, 1000]) assert.deepEqual(new SqlDocument(parser.scanSync, chunk).update(unbalanced).map((s) => s.item), splitWith(parser.scanSync, unbalanced), `chunks of ${chunk}`);
     });
 
     it('splits a file in chunks as the whole split does, whatever a chunk ends in (quotes, dollar quotes, comments, \\d)', () => {

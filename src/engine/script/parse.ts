@@ -81,6 +81,8 @@ export function splitWith(scan: (text: string) => { tokens: ScanToken[] }, text:
   try {
     tokens = scan(text).tokens;
   } catch (e) {
+    const around = splitAroundQuotedMetaCommand(scan, text);
+    if (around) return around;
     throw new ScanError(`The SQL cannot be scanned: ${(e as Error).message}`, 0, 1);
   }
   let statementStart: number | undefined;
@@ -126,6 +128,38 @@ export function splitWith(scan: (text: string) => { tokens: ScanToken[] }, text:
   }
   flush(Math.max(lastEnd, text.length));
   return items;
+}
+
+/** Lines that start with a backslash and hold a quote, a dollar sign or a comment opener: psql meta-commands, maybe. */
+const QUOTED_META_LINE = /^[ \t]*\\[^\n]*?(['"$]|\/\*)[^\n]*$/gm;
+
+/**
+ * The text does not scan. psql ends a meta-command at its line end, so a quote on such a line (`\echo it's`) opens
+ * nothing; the scanner does not know that. If the text before such a line splits into whole statements, the line is
+ * a meta-command and the rest is split on its own.
+ */
+function splitAroundQuotedMetaCommand(scan: (text: string) => { tokens: ScanToken[] }, text: string): ScriptItem[] | undefined {
+  for (const match of text.matchAll(QUOTED_META_LINE)) {
+    const lineStart = match.index;
+    let before: ScriptItem[];
+    try {
+      before = splitWith(scan, text.slice(0, lineStart));
+    } catch {
+      continue; // the line is inside a string that opened before it, or the problem is earlier
+    }
+    const last = before.at(-1);
+    const after = text.slice(last?.end ?? 0, lineStart);
+    if (last && (last.kind === 'meta' ? !after.includes('\n') : !/^\s*;/.test(after))) continue; // the line is inside a statement
+    const stop = lineStart + match[0].length;
+    const line = (text.slice(0, lineStart).match(/\n/g)?.length ?? 0) + 1;
+    const raw = match[0].trim();
+    const [command = '', ...args] = raw.slice(1).split(/\s+/);
+    const start = text.indexOf('\\', lineStart);
+    const meta: MetaCommand = { kind: 'meta', command, args, text: raw, start, end: start + raw.length, line };
+    const rest = splitWith(scan, text.slice(stop)).map((it) => ({ ...it, start: it.start + stop, end: it.end + stop, line: it.line + line - 1 }));
+    return [...before, meta, ...rest];
+  }
+  return undefined;
 }
 
 /**
