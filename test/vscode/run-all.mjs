@@ -14,6 +14,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { buildTests, ROOT } from './build-tests.mjs';
+import { runInHostSuites, specWorkspace } from './in-host.mjs';
 
 const timings = [];
 async function phase(title, fn) {
@@ -45,23 +46,14 @@ try {
   const [template, medium] = await phase('start PostgreSQL and seed the legacy dataset', async () =>
     [await db.seeded('tm_vscode_template'), await db.seeded('tm_vscode_medium', db.MEDIUM)]);
 
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-vscode-ws-'));
-  fs.writeFileSync(path.join(workspace, 'tenant-migration.json'), JSON.stringify(db.legacySpec({
+  const workspace = specWorkspace('tm-vscode-ws-', db.legacySpec({
     batchSize: 100,
     // The project's own test command: it must get the connection as DATABASE_URL.
     tests: [{ name: 'DATABASE_URL reaches the project tests', command: 'node -e "process.exit(process.env.DATABASE_URL ? 0 : 1)"' }],
-  }), null, 2));
+  }));
 
-  if (process.env.TM_ONLY_UI !== '1') await phase('in-host integration tests (@vscode/test-electron → code-server)', async () => {
-    const { runTests } = await import('@vscode/test-electron');
-    await runTests({
-      vscodeExecutablePath: path.join(ROOT, 'test/vscode/code-shim.js'),
-      extensionDevelopmentPath: ROOT,
-      extensionTestsPath: path.join(ROOT, 'out/vscode-test/index.js'),
-      launchArgs: [workspace],
-      extensionTestsEnv: { TM_TEST_ADMIN_URL: await db.adminUrl(), TM_TEST_TEMPLATE: template, TM_TEST_TEMPLATE_MEDIUM: medium, DATABASE_URL: '' },
-    });
-  });
+  if (process.env.TM_ONLY_UI !== '1') await phase('in-host integration tests (@vscode/test-electron → code-server)', async () =>
+    runInHostSuites(workspace, { TM_TEST_ADMIN_URL: await db.adminUrl(), TM_TEST_TEMPLATE: template, TM_TEST_TEMPLATE_MEDIUM: medium }));
 
   if (process.env.TM_ONLY_UI !== '1') await phase('Workspace Trust: an untrusted workspace connects to nothing', async () => {
     const { runUntrusted } = await import('./untrusted-host.mjs');

@@ -4,12 +4,11 @@
 // test/vscode/suite/reliability.test.ts (secrets, webview CSP, extension + CLI), whose figures go to
 // test-results/reliability/figures.json like the rest of the suite's. Exits non-zero on a failure.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { buildTests, ROOT } from './build-tests.mjs';
+import { runInHostSuites, specWorkspace } from './in-host.mjs';
 
 const started = Date.now();
 const db = await tsImport(pathToFileURL(path.join(ROOT, 'test/vscode/databases.ts')).href, import.meta.url);
@@ -21,16 +20,8 @@ try {
   const { provision } = await import(pathToFileURL(path.join(ROOT, 'scripts/vscode-host/provision.mjs')).href);
   await provision({ quiet: true });
   const template = await db.seeded('tm_vscode_reliability_template');
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-vscode-reliability-'));
-  fs.writeFileSync(path.join(workspace, 'tenant-migration.json'), JSON.stringify(db.legacySpec({ batchSize: 100 }), null, 2));
-  const { runTests } = await import('@vscode/test-electron');
-  await runTests({
-    vscodeExecutablePath: path.join(ROOT, 'test/vscode/code-shim.js'),
-    extensionDevelopmentPath: ROOT,
-    extensionTestsPath: path.join(ROOT, 'out/vscode-test/index.js'),
-    launchArgs: [workspace],
-    extensionTestsEnv: { TM_TEST_ADMIN_URL: await db.adminUrl(), TM_TEST_TEMPLATE: template, TM_TEST_TEMPLATE_MEDIUM: template, DATABASE_URL: '', TM_SUITES: 'reliability' },
-  });
+  const workspace = specWorkspace('tm-vscode-reliability-', db.legacySpec({ batchSize: 100 }));
+  await runInHostSuites(workspace, { TM_TEST_ADMIN_URL: await db.adminUrl(), TM_TEST_TEMPLATE: template, TM_TEST_TEMPLATE_MEDIUM: template, TM_SUITES: 'reliability' });
 } catch (error) {
   failed = true;
   console.error(`\n✗ the reliability suite in VS Code: ${error.message}`);
