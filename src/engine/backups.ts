@@ -47,15 +47,18 @@ export interface BackupCheck {
   readonly actualRows?: number;
 }
 
+/** Whether the backup table is there and still has the rows and the digest recorded when it was taken. */
+export async function checkBackup(session: Session, record: BackupRecord): Promise<BackupCheck> {
+  const backup = { schema: STATE_SCHEMA, name: record.backupTable };
+  const present = (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qq(backup)])).rows[0]!.ok as boolean;
+  if (!present) return { record, present, matches: false };
+  const actual = await digestOf(session, backup, record.columns, record.digest);
+  return { record, present, matches: actual.digest === record.digest && actual.rowCount === record.rowCount, actualRows: actual.rowCount };
+}
+
 export async function verifyBackups(session: Session): Promise<BackupCheck[]> {
   const checks: BackupCheck[] = [];
-  for (const record of await currentBackups(session)) {
-    const backup = { schema: STATE_SCHEMA, name: record.backupTable };
-    const present = (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qq(backup)])).rows[0]!.ok as boolean;
-    if (!present) { checks.push({ record, present, matches: false }); continue; }
-    const actual = await digestOf(session, backup, record.columns, record.digest);
-    checks.push({ record, present, matches: actual.digest === record.digest && actual.rowCount === record.rowCount, actualRows: actual.rowCount });
-  }
+  for (const record of await currentBackups(session)) checks.push(await checkBackup(session, record));
   return checks;
 }
 

@@ -242,7 +242,10 @@ async function runLanes(main: Session, lanes: Lane[]): Promise<void> {
   const sessions = [main];
   try {
     const width = Math.min(GAPS_SESSIONS, lanes.length);
-    sessions.push(...await Promise.all(Array.from({ length: width - 1 }, () => main.sibling('tenant-migration gaps'))));
+    const opened = await Promise.allSettled(Array.from({ length: width - 1 }, () => main.sibling('tenant-migration gaps')));
+    for (const o of opened) if (o.status === 'fulfilled') sessions.push(o.value);
+    const failure = opened.find((o) => o.status === 'rejected');
+    if (failure) throw failure.reason; // the ones that opened are closed below
     let next = 0;
     await Promise.all(sessions.map(async (session) => {
       const { rows } = await session.query<{ work_mem: string; enable_hashagg: string }>(`SELECT current_setting('work_mem') AS work_mem, current_setting('enable_hashagg') AS enable_hashagg`);

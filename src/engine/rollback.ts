@@ -6,7 +6,7 @@ import { refused, failed } from './errors';
 import { findTable } from './introspect';
 import type { MigrationModel } from './model';
 import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
-import { currentBackups, digestOf, type BackupRecord } from './backups';
+import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -75,11 +75,9 @@ async function restoreData(session: Session, m: MigrationModel, backups: BackupR
   const missing = byTable.filter((x) => !x.backup).map((x) => displayName(x.t.name));
   if (missing.length > 0) throw refused(`No backup is recorded for ${missing.join(', ')}`, 'Roll back without --restore-data (the schema only), or restore from your full database dump.');
   for (const { backup } of byTable) {
-    const backupTable = { schema: STATE_SCHEMA, name: backup!.backupTable };
-    const present = (await session.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qq(backupTable)])).rows[0]!.ok;
-    const actual = present ? await digestOf(session, backupTable, backup!.columns, backup!.digest) : undefined;
-    if (!actual || actual.digest !== backup!.digest || actual.rowCount !== backup!.rowCount) {
-      throw refused(`The backup ${STATE_SCHEMA}.${backup!.backupTable} ${actual ? 'no longer matches its recorded digest' : 'is missing'}`,
+    const check = await checkBackup(session, backup!);
+    if (!check.matches) {
+      throw refused(`The backup ${STATE_SCHEMA}.${backup!.backupTable} ${check.present ? 'no longer matches its recorded digest' : 'is missing'}`,
         'Do not restore from it: roll back without --restore-data, or restore from your full database dump.');
     }
   }

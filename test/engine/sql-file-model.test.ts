@@ -75,6 +75,16 @@ describe('SQL editor file model', () => {
     for (const item of items) if (item.kind === 'sql') assert.deepEqual(batch.syntaxErrorOf(item.text), single.syntaxErrorOf(item.text), item.text);
   });
 
+  it('primes the lint in slices, and ends for a file with more statements than its cache keeps', () => {
+    const items = splitWith(parser.scanSync, Array.from({ length: 900 }, (_, i) => `SELECT ${i}`).join(';\n'));
+    const linter = new MigrationLinter(parser.parseSync);
+    assert.deepEqual([linter.primeSome(items, 400), linter.primeSome(items, 400), linter.primeSome(items, 400)], [false, false, true]);
+    const huge = Array.from({ length: 50_001 }, (_, i) => ({ ...items[0]!, text: `SELECT ${i}` }));
+    let parses = 0;
+    assert.equal(new MigrationLinter((sql) => { parses++; return parser.parseSync(sql); }).primeSome(huge, 400), true);
+    assert.equal(parses, 0, 'nothing primed: lint() parses a file that large as it goes');
+  });
+
   it('keeps the split right after edits, as a full split would give', () => {
     const model = new SqlFileModel(parser);
     let text = GUIDE_CHECKS;

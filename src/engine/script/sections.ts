@@ -258,6 +258,9 @@ function orgByRule(m: MigrationModel, t: TableModel): string {
 /** A lock wait long enough to outlast deadlock_timeout, so that it cancels an autovacuum in its way; only for locks that block no DML. */
 const patientLockTimeout = (m: MigrationModel) => `'${Math.max(10_000, m.loaded.spec.lockTimeoutMs)}ms'`;
 const shortLockTimeout = (m: MigrationModel) => `'${m.loaded.spec.lockTimeoutMs}ms'`;
+/** A statement whose lock blocks no writer (SHARE UPDATE EXCLUSIVE), run with the patient lock timeout. */
+const patiently = (m: MigrationModel, statement: string) =>
+  [`SET lock_timeout = ${patientLockTimeout(m)};`, statement, `SET lock_timeout = ${shortLockTimeout(m)};`];
 
 /**
  * Backfill in batches of heap pages, each committed: short row locks, resumable where it stopped. Each batch is
@@ -326,9 +329,7 @@ END
 `;
     return [
       `DO ${dollarQuote(`\n${body}`)};`,
-      `SET lock_timeout = ${patientLockTimeout(m)};`,
-      `VACUUM (ANALYZE) ${table};`,
-      `SET lock_timeout = ${shortLockTimeout(m)};`,
+      ...patiently(m, `VACUUM (ANALYZE) ${table};`),
     ];
   });
 }
@@ -387,10 +388,7 @@ export function indexes(m: MigrationModel): string[] {
       doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
     DROP INDEX ${qualified};
   END IF;`),
-      // SHARE UPDATE EXCLUSIVE again: a patient wait blocks no writer.
-      `SET lock_timeout = ${patientLockTimeout(m)};`,
-      `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(t.name)} (${qi(m.orgColumn)});`,
-      `SET lock_timeout = ${shortLockTimeout(m)};`,
+      ...patiently(m, `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(t.name)} (${qi(m.orgColumn)});`),
       // A build that timed out leaves an INVALID index, which a retried IF NOT EXISTS would skip.
       doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
     RAISE EXCEPTION 'tenant-migration: the index % was left invalid by an interrupted build', ${ql(qualified)}
@@ -491,5 +489,5 @@ export function rowLevelSecurity(m: MigrationModel): string[] {
 
 /** The tables were vacuumed after their backfill; the ledger is new and gets its statistics here. */
 export function vacuum(m: MigrationModel): string[] {
-  return m.ledger ? [`SET lock_timeout = ${patientLockTimeout(m)};`, `ANALYZE ${qq(m.ledger.name)};`, `SET lock_timeout = ${shortLockTimeout(m)};`] : [];
+  return m.ledger ? patiently(m, `ANALYZE ${qq(m.ledger.name)};`) : [];
 }

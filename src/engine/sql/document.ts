@@ -16,7 +16,7 @@ export interface DocumentStatement {
 }
 
 /** About 200 statements of a typical migration script: a few milliseconds of scanning. */
-export const CHUNK_CHARS = 16 * 1024;
+const CHUNK_CHARS = 16 * 1024;
 
 /** A chunk's statements that certainly end in it: the last one only when its ";" (or a meta-command's line end) is in the chunk. */
 function completeOnly(region: string, found: ScriptItem[]): ScriptItem[] {
@@ -43,11 +43,6 @@ export class SqlDocument {
   /** True when every statement of the text is split (false between start() and the last step()). */
   get complete(): boolean {
     return this.done;
-  }
-
-  /** The statements before this offset are split (the whole text once complete). */
-  get splitUpTo(): number {
-    return this.splitTo;
   }
 
   /** The statements split so far: all of them once complete. */

@@ -23,7 +23,7 @@ export interface StatementLens {
 }
 
 /** Statements parsed per lintStep(): about 10 ms of the parser's time. */
-export const LINT_BATCH = 400;
+const LINT_BATCH = 400;
 
 /** Queries get Run, Run as tenant… and Explain; data changes also Run (write); DDL and the rest only Run (write). */
 const READS = /^\s*(SELECT|WITH|VALUES|TABLE|SHOW|EXPLAIN)\b/i;

@@ -41,6 +41,9 @@ const relName = (rv: unknown) => {
   return r?.relname ? (r.schemaname ? `${r.schemaname}.${r.relname}` : r.relname) : undefined;
 };
 
+/** Statement texts whose parse trees are kept; beyond it the cache starts over. */
+const CACHE_LIMIT = 50_000;
+
 export class MigrationLinter {
   private cache = new Map<string, Node | null>();
   private errors = new Map<string, SyntaxProblem>();
@@ -88,8 +91,12 @@ export class MigrationLinter {
     for (const item of pending) this.tree(item.text);
   }
 
-  /** Primes the next `limit` statements not parsed yet (a slice of a large file's first lint); true when none are left. */
+  /**
+   * Primes the next `limit` statements not parsed yet (a slice of a large file's first lint); true when none are left,
+   * or when the file has more statements than the cache keeps (lint() then parses them as it goes).
+   */
   primeSome(items: readonly ScriptItem[], limit: number): boolean {
+    if (items.length > CACHE_LIMIT) return true;
     const pending = items.filter((i): i is SqlStatement => i.kind === 'sql' && !this.cache.has(i.text));
     this.prime(pending.slice(0, limit));
     return pending.length <= limit;
@@ -104,7 +111,7 @@ export class MigrationLinter {
         tree = null;
         this.errors.set(sql, syntaxError(error, sql));
       }
-      if (this.cache.size > 50_000) { this.cache.clear(); this.errors.clear(); }
+      if (this.cache.size > CACHE_LIMIT) { this.cache.clear(); this.errors.clear(); }
       this.cache.set(sql, tree);
     }
     return tree;
@@ -123,7 +130,7 @@ export class MigrationLinter {
         const quiet = !['AlterTableStmt', 'IndexStmt', 'UpdateStmt', 'DeleteStmt', 'CreateStmt', 'DropStmt'].includes(type);
         facts = { type, node, isDdl: /^(Alter|Create|Index|Drop)/.test(type) || type === 'IndexStmt', setsLockTimeout: type === 'VariableSetStmt' && node.name === 'lock_timeout', quiet };
       }
-      if (this.facts.size > 50_000) this.facts.clear();
+      if (this.facts.size > CACHE_LIMIT) this.facts.clear();
       this.facts.set(sql, facts);
     }
     return facts;

@@ -77,9 +77,7 @@ export class SqlDiagnostics extends Disposable {
     // A file still being split is linted when it is (the models say so); the parsing goes in slices between other work.
     if (!model || !model.complete) return;
     const version = document.version;
-    // Bounded: a batch parses 400 statements (LINT_BATCH in the engine), so this many turns are enough; diagnostics()
-    // parses whatever is left.
-    for (let turns = model.statements.length / 400 + 2; turns > 0 && !model.lintStep(); turns--) {
+    while (!model.lintStep()) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (document.isClosed || document.version !== version) return;
     }
