@@ -1,0 +1,140 @@
+// The org column, the (key, org) assignments of mapping and query rules, and the triggers that give new rows their org.
+import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import type { MigrationModel, TableModel } from '../../model';
+import { ASSIGN_TRIGGER, names } from '../../names';
+import { currentOrgExpression } from '../context';
+import { doBlock, orgValue, withProblem } from './common';
+
+export function addColumns(m: MigrationModel): string[] {
+  return m.tables.map((t) => `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`);
+}
+
+/** The (key, org_id) pairs a mapping or query rule gives, and how errors name their source. */
+export function pairSource(m: MigrationModel, t: TableModel): { label: string; pairs: string } {
+  return t.rule.kind === 'mapping'
+    ? { label: `mapping table ${qq(m.mapping!.name)}`, pairs: `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}` }
+    : { label: `query of ${qq(t.name)}`, pairs: (t.rule as { sql: string }).sql };
+}
+
+const conflictError = (label: string, pairs: string) => `RAISE EXCEPTION 'tenant-migration: conflicting org assignments in the %: %', ${ql(label)}, (
+        SELECT string_agg(format('%s -> {%s}', c.key, c.orgs), '; ') FROM (
+          SELECT q.key, string_agg(DISTINCT q.org_id::text, ', ') AS orgs FROM (${pairs}) AS q
+           WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL GROUP BY q.key HAVING count(DISTINCT q.org_id) > 1 ORDER BY q.key LIMIT 5) AS c)
+        USING HINT = 'Each key must map to one org: delete the wrong rows, then run again.';`;
+
+/** Adds the pairs whose key the assignment table lacks, in key order; a key with two orgs refuses, naming them. */
+const loadNewPairs = (m: MigrationModel, t: TableModel, table: string) => {
+  const { label, pairs } = pairSource(m, t);
+  return `BEGIN
+      INSERT INTO ${table} (key, org_id)
+      SELECT DISTINCT q.key, q.org_id FROM (${pairs}) AS q
+       WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${table} AS a WHERE a.key = q.key)
+      ORDER BY q.key;
+    EXCEPTION WHEN unique_violation THEN
+      ${conflictError(label, pairs)}
+    END;
+    SELECT string_agg(DISTINCT a.org_id::text, ', ') INTO problem FROM (SELECT a0.org_id FROM ${table} AS a0
+      WHERE NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = a0.org_id) LIMIT 5) AS a;
+    IF problem IS NOT NULL THEN
+      RAISE EXCEPTION 'tenant-migration: the % assigns orgs that do not exist in %: %', ${ql(label)}, ${ql(qq(m.orgs.name))}, problem
+        USING HINT = 'Create those orgs, or fix the mapping rows, then run again.';
+    END IF;
+    ANALYZE ${table};`;
+};
+
+
+/**
+ * The set-wise (key, org) assignments of mapping and query tables, read into the tool's own state before any
+ * user table changes, indexed for the backfill and the triggers. Loaded in key order (the primary key's index grows
+ * at its right edge); the primary key is the conflict check: a key with two orgs refuses the run, naming them, and
+ * so does an org that does not exist. A refusal leaves no assignment table behind, so the next run reads the fixed rows.
+ */
+export function assignments(m: MigrationModel): string[] {
+  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
+    const table = qq(names.assignTable(t.name));
+    return withProblem(doBlock(`  IF to_regclass(${ql(table)}) IS NULL THEN
+    CREATE TABLE ${table} (key ${t.keyType} PRIMARY KEY, org_id ${m.orgType} NOT NULL);
+    ${loadNewPairs(m, t, table)}
+  END IF;`));
+  });
+}
+
+const beforeBackfill = (t: TableModel, body: string) => withProblem(doBlock(
+  `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)}) THEN
+    ${body}
+  END IF;`));
+
+/**
+ * Until a table's backfill starts, its assignments follow the mapping: before the org triggers exist, they are
+ * brought up to it (mapping rows the operator fixed or added since they were read count); once the triggers exist,
+ * keys added meanwhile are added too (rows written while the backups were taken had no trigger). From then on the
+ * triggers catch every new row and the backfill reads a fixed snapshot.
+ */
+export function refreshAssignments(m: MigrationModel): string[] {
+  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
+    const table = qq(names.assignTable(t.name));
+    return beforeBackfill(t, `DELETE FROM ${table} AS a WHERE NOT EXISTS (SELECT 1 FROM (${pairSource(m, t).pairs}) AS q WHERE q.key = a.key AND q.org_id = a.org_id);
+    ${loadNewPairs(m, t, table)}`);
+  });
+}
+
+export function addNewAssignments(m: MigrationModel): string[] {
+  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => beforeBackfill(t, loadNewPairs(m, t, qq(names.assignTable(t.name)))));
+}
+
+function assignBody(m: MigrationModel, t: TableModel): string {
+  const org = `NEW.${qi(m.orgColumn)}`;
+  const key = `NEW.${qi(t.rule.column)}`;
+  const context = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
+  if (t.rule.kind === 'parent') {
+    const parent = m.tables.find((p) => p.name.schema === (t.rule as { parent: { schema: string } }).parent.schema && p.name.name === (t.rule as { parent: { name: string } }).parent.name)!;
+    return `  IF ${org} IS NOT NULL THEN RETURN NEW; END IF;
+  IF ${key} IS NOT NULL THEN
+    SELECT p.${qi(m.orgColumn)} INTO parent_org FROM ${qq(parent.name)} AS p WHERE p.${qi(t.rule.references)} = ${key};
+    IF FOUND THEN
+      ${org} := parent_org;  -- NULL while the parent waits for its backfill: this row's backfill comes after
+      RETURN NEW;
+    END IF;
+  END IF;
+  IF TG_OP = 'INSERT' THEN ${org} := ${context}; END IF;
+  ${org} := coalesce(${org}, ${orgValue(m)});
+  RETURN NEW;`;
+  }
+  const live = t.rule.kind === 'mapping'
+    ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${org} FROM ${qq(m.mapping!.name)} AS q WHERE q.${qi(m.mapping!.keyColumn)} = ${key} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
+    : `SELECT q.org_id INTO ${org} FROM (${t.rule.sql}) AS q WHERE q.key = ${key} AND q.org_id IS NOT NULL LIMIT 1;`;
+  return `  IF ${org} IS NOT NULL THEN RETURN NEW; END IF;
+  IF TG_OP = 'INSERT' THEN ${org} := ${context}; END IF;
+  IF ${org} IS NULL AND ${key} IS NOT NULL THEN
+    SELECT a.org_id INTO ${org} FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = ${key};
+    -- Rows that existed when the assignments were read get the assignment's answer, as their backfill would; only a
+    -- new row asks the live source (a mapping table without an index on its key costs a scan per call).
+    IF ${org} IS NULL AND TG_OP = 'INSERT' THEN
+      ${live}
+    END IF;
+  END IF;
+  ${org} := coalesce(${org}, ${orgValue(m)});
+  RETURN NEW;`;
+}
+
+/** Rows the application writes while (and after) the migration runs get their org by the same rules, until finalize. */
+export function assignTriggers(m: MigrationModel): string[] {
+  return m.tables.flatMap((t) => {
+    const fn = qq(names.assignFunction(t.name));
+    const declare = t.rule.kind === 'parent' ? `DECLARE\n  parent_org ${m.orgType};\n` : '';
+    return [
+      `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`\n${declare}BEGIN\n${assignBody(m, t)}\nEND\n`)};`,
+      `REVOKE ALL ON FUNCTION ${fn}() FROM PUBLIC;`,
+      `CREATE OR REPLACE TRIGGER ${qi(ASSIGN_TRIGGER)} BEFORE INSERT OR UPDATE ON ${qq(t.name)} FOR EACH ROW EXECUTE FUNCTION ${fn}();`,
+    ];
+  });
+}
+
+/** The org a row gets by its table's rule (for a row of ${t} aliased `t`), the default when the rule gives none. */
+export function orgByRule(m: MigrationModel, t: TableModel): string {
+  if (t.rule.kind === 'parent') {
+    return `coalesce((SELECT p.${qi(m.orgColumn)} FROM ${qq(t.rule.parent)} AS p WHERE p.${qi(t.rule.references)} = t.${qi(t.rule.column)} LIMIT 1), ${orgValue(m)})`;
+  }
+  return `coalesce((SELECT a.org_id FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = t.${qi(t.rule.column)}), ${orgValue(m)})`;
+}
+

@@ -1,0 +1,66 @@
+// The tenant ledger of credentials.
+import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import type { MigrationModel } from '../../model';
+import { LEDGER_TRIGGER, names, regclass } from '../../names';
+import { doBlock, patientLockTimeout } from './common';
+
+/** The tenant ledger: one row per credential, its org and where that came from; kept in sync by a trigger. */
+export function ledger(m: MigrationModel): string[] {
+  if (!m.ledger) return [];
+  const { from, keyColumn, keyType } = m.ledger;
+  const ledgerTable = qq(m.ledger.name);
+  const fn = qq(names.ledgerFunction(from.name));
+  const org = qi(m.orgColumn);
+  const source = from.rule.kind === 'parent'
+    ? `'parent'`
+    : `CASE WHEN a.key IS NOT NULL THEN ${ql(from.rule.kind)} ELSE 'default' END`;
+  const join = from.rule.kind === 'parent' ? '' : ` LEFT JOIN ${qq(names.assignTable(from.name))} AS a ON a.key = c.${qi(from.rule.column)}`;
+  const credFk = names.foreignKey(m.ledger.name, 'credential_id');
+  const orgFk = names.foreignKey(m.ledger.name, 'org_id');
+  const conExists = (name: string, extra = '') => `EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${regclass(m.ledger!.name)} AND conname = ${ql(name)}${extra})`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${ledgerTable} (
+  credential_id ${keyType} PRIMARY KEY,
+  org_id ${m.orgType} NOT NULL,
+  source text NOT NULL,
+  assigned_at timestamptz NOT NULL DEFAULT now()
+);`,
+    // The ledger is readable by exactly the roles that can read the credentials (row-level security scopes it to the org).
+    doBlock(`  FOR grant_row IN SELECT pg_get_userbyid(a.grantee) AS role, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
+      WHERE c.oid = ${regclass(from.name)} AND a.grantee <> 0 AND a.grantee <> c.relowner AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE') LOOP
+    EXECUTE format('GRANT %s ON ${ledgerTable.replace(/%/g, '%%')} TO %I', grant_row.privilege_type, grant_row.role);
+  END LOOP;`).replace('\nBEGIN\n', '\nDECLARE\n  grant_row record;\nBEGIN\n'),
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`
+BEGIN
+  IF NEW.${org} IS NULL THEN RETURN NULL; END IF;
+  INSERT INTO ${ledgerTable} AS l (credential_id, org_id, source) VALUES (NEW.${qi(keyColumn)}, NEW.${org}, 'live')
+  ON CONFLICT (credential_id) DO UPDATE SET org_id = EXCLUDED.org_id, source = 'live', assigned_at = now()
+  WHERE l.org_id IS DISTINCT FROM EXCLUDED.org_id;
+  RETURN NULL;
+END
+`)};`,
+    `REVOKE ALL ON FUNCTION ${fn}() FROM PUBLIC;`,
+    `CREATE OR REPLACE TRIGGER ${qi(LEDGER_TRIGGER)} AFTER INSERT OR UPDATE OF ${org} ON ${qq(from.name)} FOR EACH ROW EXECUTE FUNCTION ${fn}();`,
+    `INSERT INTO ${ledgerTable} (credential_id, org_id, source)
+SELECT c.${qi(keyColumn)}, c.${org}, ${source} FROM ${qq(from.name)} AS c${join}
+ORDER BY c.${qi(keyColumn)}
+ON CONFLICT (credential_id) DO NOTHING;`,
+    doBlock(`  -- The application locks ${qq(from.name)} before the ledger (the sync trigger): take them in that order too.
+  LOCK TABLE ${qq(from.name)} IN SHARE ROW EXCLUSIVE MODE;
+  IF NOT ${conExists(credFk)} THEN
+    ALTER TABLE ${ledgerTable} ADD CONSTRAINT ${qi(credFk)} FOREIGN KEY (credential_id) REFERENCES ${qq(from.name)} (${qi(keyColumn)}) ON DELETE CASCADE NOT VALID;
+  END IF;
+  IF NOT ${conExists(orgFk)} THEN
+    ALTER TABLE ${ledgerTable} ADD CONSTRAINT ${qi(orgFk)} FOREIGN KEY (org_id) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
+  END IF;`),
+    `DELETE FROM ${ledgerTable} AS l WHERE NOT EXISTS (SELECT 1 FROM ${qq(from.name)} AS c WHERE c.${qi(keyColumn)} = l.credential_id);`,
+    doBlock(`  SET LOCAL lock_timeout = ${patientLockTimeout(m)};
+  IF ${conExists(credFk, ' AND NOT convalidated')} THEN
+    ALTER TABLE ${ledgerTable} VALIDATE CONSTRAINT ${qi(credFk)};
+  END IF;
+  IF ${conExists(orgFk, ' AND NOT convalidated')} THEN
+    ALTER TABLE ${ledgerTable} VALIDATE CONSTRAINT ${qi(orgFk)};
+  END IF;`),
+  ];
+}
+

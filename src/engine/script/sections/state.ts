@@ -1,0 +1,117 @@
+// The tool's state schema, the preflight refusal, the snapshot and the backups.
+import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import type { MigrationModel } from '../../model';
+import { MEMBER_POLICY, STATE_SCHEMA, names, regclass } from '../../names';
+import { doBlock, hasColumn, orgValue, tableLiteral } from './common';
+
+export function stateSchema(): string[] {
+  const s = names.state;
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${qi(STATE_SCHEMA)};`,
+    `REVOKE ALL ON SCHEMA ${qi(STATE_SCHEMA)} FROM PUBLIC;`,
+    `CREATE TABLE IF NOT EXISTS ${s('snapshot')} (
+  table_schema text NOT NULL,
+  table_name text NOT NULL,
+  had_org_column boolean NOT NULL,
+  rls_enabled boolean NOT NULL,
+  rls_forced boolean NOT NULL,
+  had_permissive_policies boolean NOT NULL,
+  taken_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (table_schema, table_name)
+);`,
+    `CREATE TABLE IF NOT EXISTS ${s('backups')} (
+  backup_table text PRIMARY KEY,
+  table_schema text NOT NULL,
+  table_name text NOT NULL,
+  columns text[] NOT NULL,
+  row_count bigint NOT NULL,
+  digest text NOT NULL,
+  status text NOT NULL DEFAULT 'current' CHECK (status IN ('current', 'superseded', 'dropped')),
+  taken_at timestamptz NOT NULL DEFAULT now()
+);`,
+    `CREATE TABLE IF NOT EXISTS ${s('backfill')} (
+  table_schema text NOT NULL,
+  table_name text NOT NULL,
+  next_page bigint NOT NULL,
+  last_page bigint NOT NULL,
+  rows_done bigint NOT NULL DEFAULT 0,
+  completed_at timestamptz,
+  PRIMARY KEY (table_schema, table_name)
+);`,
+    // An order-independent digest of rows (a multiset hash): the same rows give the same digest in any order.
+    // 'h1:' sums the column types' own 64-bit hash functions (those hash partitioning relies on); a table with a column
+    // type that has none (json, point, …) falls back to 't1:', a hash of each row's text. Digests recorded before the
+    // formats had a prefix ('md5') are verified the way they were taken.
+    `DROP FUNCTION IF EXISTS ${s('table_digest')}(regclass, text[]);`,
+    `CREATE OR REPLACE FUNCTION ${s('table_digest')}(relation regclass, cols text[], digest_format text DEFAULT 'h1')
+RETURNS TABLE (row_count bigint, digest text) LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`
+DECLARE
+  row_expr text;
+BEGIN
+  SELECT string_agg(format('t.%I', c), ', ' ORDER BY o) INTO row_expr FROM unnest(cols) WITH ORDINALITY AS u(c, o);
+  IF digest_format = 'md5' THEN
+    RETURN QUERY EXECUTE format(
+      'SELECT count(*)::bigint, coalesce(sum((''x'' || left(md5(ROW(%s)::text), 15))::bit(60)::bigint::numeric), 0)::text FROM %s AS t',
+      row_expr, relation);
+    RETURN;
+  END IF;
+  IF digest_format = 'h1' THEN
+    BEGIN
+      RETURN QUERY EXECUTE format(
+        'SELECT count(*)::bigint, ''h1:'' || coalesce(sum(hash_record_extended(ROW(%s), 0)::numeric), 0)::text FROM %s AS t',
+        row_expr, relation);
+      RETURN;
+    EXCEPTION WHEN undefined_function THEN
+      NULL;  -- a column type without an extended hash function: the row's text below
+    END;
+  END IF;
+  RETURN QUERY EXECUTE format(
+    'SELECT count(*)::bigint, ''t1:'' || coalesce(sum(hashtextextended(ROW(%s)::text, 0)::numeric), 0)::text FROM %s AS t',
+    row_expr, relation);
+END
+`)};`,
+  ];
+}
+
+/** Refuses, before anything changes, when the default org is missing. */
+export function preflight(m: MigrationModel): string[] {
+  return [doBlock(`  IF NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} WHERE ${qi(m.orgs.idColumn)} = ${orgValue(m)}) THEN
+    RAISE EXCEPTION 'tenant-migration: the default org % does not exist in %', ${ql(m.defaultOrgId)}, ${ql(qq(m.orgs.name))}
+      USING HINT = 'Insert that org, or change defaultOrgId in tenant-migration.json.';
+  END IF;`)];
+}
+
+export function snapshot(m: MigrationModel): string[] {
+  return m.tables.map((t) => `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies)
+SELECT ${tableLiteral(t)}, ${hasColumn(t, m.orgColumn)}, c.relrowsecurity, c.relforcerowsecurity,
+       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive AND p.polname <> ${ql(MEMBER_POLICY)})
+  FROM pg_class c WHERE c.oid = ${regclass(t.name)}
+ON CONFLICT (table_schema, table_name) DO NOTHING;`);
+}
+
+/** Backups of every table, in one snapshot, once per migration; no role but the owner can read them. */
+export function backup(m: MigrationModel): string[] {
+  const blocks = m.tables.map((t) => {
+    const backupTable = names.backupTable(t.name);
+    const target = qq(backupTable);
+    return `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backups')} WHERE table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)} AND status <> 'superseded')
+     AND (NOT ${hasColumn(t, m.orgColumn)} OR (SELECT had_org_column FROM ${names.state('snapshot')} WHERE table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)})) THEN
+    IF to_regclass(${ql(target)}) IS NOT NULL THEN
+      RAISE EXCEPTION 'tenant-migration: % exists but is not recorded as a backup', ${ql(target)}
+        USING HINT = 'Rename or drop that table (it is not one of ours), then run again.';
+    END IF;
+    CREATE TABLE ${target} AS TABLE ${qq(t.name)};
+    REVOKE ALL ON ${target} FROM PUBLIC;
+    FOR grantee IN SELECT DISTINCT a.grantee FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ${ql(target)}::regclass AND a.grantee <> c.relowner AND a.grantee <> 0 LOOP
+      EXECUTE format('REVOKE ALL ON %s FROM %I', ${ql(target)}, pg_get_userbyid(grantee));
+    END LOOP;
+    SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = ${ql(target)}::regclass AND attnum > 0 AND NOT attisdropped;
+    INSERT INTO ${names.state('backups')} (backup_table, table_schema, table_name, columns, row_count, digest)
+    SELECT ${ql(backupTable.name)}, ${tableLiteral(t)}, cols, d.row_count, d.digest FROM ${names.state('table_digest')}(${ql(target)}::regclass, cols) AS d;
+    RAISE NOTICE 'tenant-migration: backed up % into %', ${ql(qq(t.name))}, ${ql(target)};
+  END IF;`;
+  });
+  const body = doBlock(blocks.join('\n')).replace('\nBEGIN\n', '\nDECLARE\n  grantee oid;\n  cols text[];\nBEGIN\n');
+  return ['BEGIN ISOLATION LEVEL REPEATABLE READ;', body, 'COMMIT;'];
+}
+
