@@ -13,6 +13,7 @@ import { JsonlLog } from './log';
 import { assertDefaultOrgExists, resolveModel, type MigrationModel } from './model';
 import { buildPlan, type Plan } from './plan';
 import { assertWritableSession, preflight } from './preflight';
+import { assertMigratableShapes, findShapes } from './shapes';
 import { validate } from './validate';
 import { verifyIsolation, type Probe } from './isolation';
 import { rollback, type RollbackOptions, type RollbackResult } from './rollback';
@@ -138,7 +139,7 @@ export class Migration {
       return { units: await parseUnits(text), exists: written };
     })()]);
     const { parseSync } = await loadParser();
-    return buildPlan(parseSync as never, model, units, gaps, exists);
+    return buildPlan(parseSync as never, model, units, gaps, await findShapes(this.session, model), exists);
   }
 
   async status(): Promise<StatusInfo> {
@@ -254,6 +255,7 @@ export class Migration {
   private async assertCanWrite(): Promise<void> {
     const model = await this.model();
     await assertDefaultOrgExists(this.session, model);
+    await assertMigratableShapes(this.session, model);
     const gaps = await this.gaps({ quick: true });
     const blocking = gaps.findings.filter((f) => f.blocking);
     if (blocking.length > 0) {

@@ -5,6 +5,7 @@ import type { CheckResult } from './events';
 import type { GapReport } from './gaps';
 import type { MigrationModel } from './model';
 import { failed } from './errors';
+import { findShapes, shapeChecks } from './shapes';
 
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
 const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({ name, ok: false, detail, severity });
@@ -41,6 +42,7 @@ export async function preflight(session: Session, model: MigrationModel, findGap
   results.push(create ? ok('Can create the state schema', 'CREATE on the database') : bad('Can create the state schema', `${server.user} lacks CREATE on the database (for schema tenant_migration)`));
   const defaultOrg = (await session.query(`SELECT 1 FROM ${quoteQualified(model.orgs.name)} WHERE ${quoteIdent(model.orgs.idColumn)} = $1::text::${model.orgType}`, [model.defaultOrgId])).rows.length > 0;
   results.push(defaultOrg ? ok('Default org exists', model.defaultOrgId) : bad('Default org exists', `${model.defaultOrgId} is not in ${displayName(model.orgs.name)}: insert it or change defaultOrgId`));
+  results.push(...shapeChecks(await findShapes(session, model)));
   if (!server.superuser && !server.bypass) {
     results.push(bad('Mapping conflicts', 'not checked: the counts would be filtered by row-level security for this user'));
     return results;

@@ -7,6 +7,7 @@ import { findTable } from './introspect';
 import type { MigrationModel } from './model';
 import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
+import { restoreExistingOrgColumn } from './rollback-org-column';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -20,11 +21,11 @@ export interface RollbackResult {
   readonly backupsKeptAs: string[];
 }
 
-interface Snapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean }
+interface Snapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean; org_not_null: boolean | null }
 
 async function snapshotOf(session: Session, table: { schema: string; name: string }): Promise<Snapshot | undefined> {
   if (!(await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`])).rows[0]!.ok) return undefined;
-  return (await session.query<Snapshot>(`SELECT had_org_column, rls_enabled, rls_forced FROM ${names.state('snapshot')} WHERE table_schema = $1 AND table_name = $2`, [table.schema, table.name])).rows[0];
+  return (await session.query<Snapshot>(`SELECT * FROM ${names.state('snapshot')} WHERE table_schema = $1 AND table_name = $2`, [table.schema, table.name])).rows[0];
 }
 
 async function exec(session: Session, actions: string[], sql: string): Promise<void> {
@@ -32,7 +33,7 @@ async function exec(session: Session, actions: string[], sql: string): Promise<v
   actions.push(sql);
 }
 
-async function undoSchema(session: Session, m: MigrationModel, actions: string[]): Promise<void> {
+async function undoSchema(session: Session, m: MigrationModel, backups: BackupRecord[], actions: string[]): Promise<void> {
   if (m.ledger && await findTable(session, m.ledger.name)) {
     await exec(session, actions, `DROP TRIGGER IF EXISTS ${qi(LEDGER_TRIGGER)} ON ${qq(m.ledger.from.name)}`);
     await exec(session, actions, `DROP TABLE ${qq(m.ledger.name)}`);
@@ -47,6 +48,10 @@ async function undoSchema(session: Session, m: MigrationModel, actions: string[]
     if (snap) {
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_enabled ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`);
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_forced ? 'FORCE' : 'NO FORCE'} ROW LEVEL SECURITY`);
+    }
+    if (snap?.had_org_column) {
+      const backup = backups.find((b) => b.table.schema === t.name.schema && b.table.name === t.name.name);
+      await restoreExistingOrgColumn(session, m, t, snap.org_not_null ?? null, backup, (sql) => exec(session, actions, sql));
     }
     if (snap && !snap.had_org_column) {
       try {
@@ -144,7 +149,7 @@ export async function rollback(session: Session, model: MigrationModel, options:
   return session.transaction(async () => {
     await session.query(`SET LOCAL lock_timeout = '${model.loaded.spec.lockTimeoutMs * 5}ms'`);
     const backups = await currentBackups(session);
-    await undoSchema(session, model, actions);
+    await undoSchema(session, model, backups, actions);
     const restored = options.restoreData ? await restoreData(session, model, backups, options, actions) : [];
     if (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`]).then((r) => r.rows[0]!.ok)) {
       await exec(session, actions, `DELETE FROM ${names.state('snapshot')}`);

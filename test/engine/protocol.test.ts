@@ -52,6 +52,7 @@ function samplePlan(): Plan {
       ],
       blocking: true,
     },
+    shapes: [],
   };
 }
 
