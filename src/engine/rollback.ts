@@ -5,7 +5,7 @@ import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
 import { refused, failed } from './errors';
 import { findTable } from './introspect';
 import type { MigrationModel } from './model';
-import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
+import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names, retiredBackupName } from './names';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
 import { restoreExistingOrgColumn } from './rollback-org-column';
 
@@ -100,7 +100,9 @@ async function restoreData(session: Session, m: MigrationModel, backups: BackupR
   for (const { t } of [...byTable].reverse()) await exec(session, actions, `DELETE FROM ${qq(t.name)}`);
   const restored: { table: string; rows: number }[] = [];
   for (const { t, backup } of byTable) {
-    const cols = backup!.columns.map(qi).join(', ');
+    // Generated columns are computed again, never written (a backup taken by an earlier version may list them).
+    const generated = new Set((await findTable(session, t.name))?.columns.filter((c) => c.generated).map((c) => c.name) ?? []);
+    const cols = backup!.columns.filter((c) => !generated.has(c)).map(qi).join(', ');
     const result = await session.query(`INSERT INTO ${qq(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${qq({ schema: STATE_SCHEMA, name: backup!.backupTable })}`);
     actions.push(`INSERT INTO ${qq(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT … FROM ${STATE_SCHEMA}.${backup!.backupTable}`);
     restored.push({ table: displayName(t.name), rows: result.rowCount ?? 0 });
@@ -136,7 +138,7 @@ async function retireBackups(session: Session, backups: BackupRecord[], actions:
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const kept: string[] = [];
   for (const b of backups) {
-    const newName = `${b.backupTable.slice(0, 63 - 16)}_${stamp}`;
+    const newName = retiredBackupName(b.backupTable, stamp);
     await exec(session, actions, `ALTER TABLE ${qq({ schema: STATE_SCHEMA, name: b.backupTable })} RENAME TO ${qi(newName)}`);
     await session.query(`UPDATE ${names.state('backups')} SET backup_table = $2, status = 'superseded' WHERE backup_table = $1`, [b.backupTable, newName]);
     kept.push(`${STATE_SCHEMA}.${newName}`);

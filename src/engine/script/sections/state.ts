@@ -108,7 +108,8 @@ export function backup(m: MigrationModel): string[] {
     FOR grantee IN SELECT DISTINCT a.grantee FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ${ql(target)}::regclass AND a.grantee <> c.relowner AND a.grantee <> 0 LOOP
       EXECUTE format('REVOKE ALL ON %s FROM %I', ${ql(target)}, pg_get_userbyid(grantee));
     END LOOP;
-    SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = ${ql(target)}::regclass AND attnum > 0 AND NOT attisdropped;
+    -- The table's stored columns: a generated column is computed again on restore, never written.
+    SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = ${regclass(t.name)} AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
     INSERT INTO ${names.state('backups')} (backup_table, table_schema, table_name, columns, row_count, digest)
     SELECT ${ql(backupTable.name)}, ${tableLiteral(t)}, cols, d.row_count, d.digest FROM ${names.state('table_digest')}(${ql(target)}::regclass, cols) AS d;
     RAISE NOTICE 'tenant-migration: backed up % into %', ${ql(qq(t.name))}, ${ql(target)};
