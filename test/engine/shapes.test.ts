@@ -7,6 +7,7 @@ import { assertSameDigest, databaseDigest } from '../support/cli';
 import { schemaFingerprint } from '../support/fingerprint';
 import { MigrationError } from '../../src/engine/errors';
 import type { ShapeFinding } from '../../src/engine/shapes';
+import type { EngineEvent } from '../../src/engine/events';
 
 describe('schema shapes: refused before any write', function () {
   this.timeout(120_000);
@@ -150,5 +151,24 @@ describe('schema shapes: supported and listed', function () {
     assert.match(of('global-unique').map((s) => s.object).join(), /credentials_provider_secret/);
     assert.match(of('global-unique')[0]?.fix ?? '', /\("org_id", "provider", "secret"\)/);
     assert.deepEqual(of('function').map((s) => s.object), ['count_credentials()'], 'a function reading auth.credentials is not public.credentials');
+  });
+
+  it('a table never analysed: the plan and the progress give its real row count, not ~0 (and no "500/0 rows")', async () => {
+    // A fresh copy has no statistics (reltuples = -1) until it is analysed.
+    await db.client.query(`ALTER TABLE dashboard_layouts RENAME TO dashboard_layouts_old;
+      CREATE TABLE dashboard_layouts (LIKE dashboard_layouts_old INCLUDING ALL);
+      INSERT INTO dashboard_layouts SELECT * FROM dashboard_layouts_old; DROP TABLE dashboard_layouts_old;`);
+    const count = (await db.client.query(`SELECT count(*)::int AS n, (SELECT reltuples FROM pg_class WHERE oid = 'dashboard_layouts'::regclass) AS reltuples FROM dashboard_layouts`)).rows[0];
+    assert.equal(count.reltuples, -1);
+    const plan = await withMigration(db.url, ws, (m) => m.plan());
+    assert.equal(plan.tables.find((t) => t.table === 'public.dashboard_layouts')?.estimatedRows, count.n);
+    const prerequisites = await withMigration(db.url, ws, (m) => m.prerequisites());
+    assert.match(prerequisites.checks.find((c) => c.name.startsWith('Index on the mapping'))?.detail ?? '', /every row the application inserts into public\.credentials scans it/);
+    const events: EngineEvent[] = [];
+    const result = await withMigration(db.url, ws, (m) => m.runAll(), events);
+    assert.ok(result.ok, result.error?.oneLine);
+    const progress = events.flatMap((e) => (e.type === 'progress' && e.progress.table.endsWith('dashboard_layouts') ? [e.progress] : []));
+    assert.ok(progress.length > 0);
+    assert.ok(progress.every((p) => p.rowsEstimate === count.n), JSON.stringify(progress.slice(0, 3)));
   });
 });
