@@ -435,7 +435,8 @@ export class Migration {
     const markdown = renderReport({
       database: this.session.description, operator: operatorName(), startedAt, finishedAt: new Date().toISOString(), toolVersion: TOOL_VERSION,
       scriptPath: path.relative(path.dirname(this.spec.file ?? '.'), this.spec.scriptPath), scriptChecksum: sha256(text),
-      steps: this.outcomes.length > 0 ? this.outcomes : await this.recordedOutcomes().catch(() => []), gaps: this.gapsCache, manualItems: manual.map((m) => ({ item: m.item, tickedBy: m.ticked_by, tickedAt: m.ticked_at.toISOString() })),
+      steps: this.outcomes.length > 0 ? this.outcomes : await this.recordedOutcomes().catch(() => []), gaps: this.gapsCache,
+      sharedTables: (await this.model().catch(() => undefined))?.sharedTables.map((t) => displayName(t.name)), manualItems: manual.map((m) => ({ item: m.item, tickedBy: m.ticked_by, tickedAt: m.ticked_at.toISOString() })),
     });
     const folder = path.join(this.workFolder, 'reports');
     fs.mkdirSync(folder, { recursive: true });

@@ -31,6 +31,8 @@ export interface MigrationModel {
   /** Parents before children. */
   readonly tables: readonly TableModel[];
   readonly ledger?: { readonly name: Resolved; readonly from: TableModel; readonly keyColumn: string; readonly keyType: string; readonly exists: boolean };
+  /** Reference data every org reads: not migrated. */
+  readonly sharedTables: readonly TableInfo[];
 }
 
 async function requireTable(session: Session, field: string, name: QualifiedName): Promise<TableInfo> {
@@ -166,7 +168,14 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
       from, keyColumn, keyType: column(from.info, keyColumn)!.type, exists: !!existing,
     };
   }
-  return { loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType, defaultOrgId, mapping, orgColumn: spec.orgColumn, tables, ledger };
+  const sharedTables: TableInfo[] = [];
+  for (const [index, name] of loaded.sharedTables.entries()) {
+    const info = await requireTable(session, `sharedTables[${index}]`, name);
+    const migrated = tables.find((t) => t.info.oid === info.oid);
+    if (migrated) throw usageError(`sharedTables[${index}] ${displayName(info.name)} is also in tables[${migrated.specIndex}]`, 'A table is either migrated (tables) or shared by every org (sharedTables): remove it from one of them.');
+    sharedTables.push(info);
+  }
+  return { loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType, defaultOrgId, mapping, orgColumn: spec.orgColumn, tables, ledger, sharedTables };
 }
 
 /** Refuses when the default org does not exist (the script checks again, so psql -f refuses too). */

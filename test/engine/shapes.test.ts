@@ -1,6 +1,7 @@
 // Shapes the migration cannot handle are refused by the plan and before any write (even the state schema), naming
 // the object and the fix; the database is proved unchanged by its schema and data digests.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, withMigration, type Workspace } from '../support/migration-helpers';
 import { assertSameDigest, databaseDigest } from '../support/cli';
@@ -170,5 +171,44 @@ describe('schema shapes: supported and listed', function () {
     const progress = events.flatMap((e) => (e.type === 'progress' && e.progress.table.endsWith('dashboard_layouts') ? [e.progress] : []));
     assert.ok(progress.length > 0);
     assert.ok(progress.every((p) => p.rowsEstimate === count.n), JSON.stringify(progress.slice(0, 3)));
+  });
+
+  it('shared tables: not migrated, every tenant reads all their rows, listed in the plan and the report; an unplaced readable table is named', async () => {
+    await db.client.query(`CREATE TABLE film (id int PRIMARY KEY, title text NOT NULL);
+      INSERT INTO film SELECT i, 'film ' || i FROM generate_series(1, 12) i;
+      GRANT SELECT ON film TO authenticated;
+      CREATE TABLE staff_notes (id int PRIMARY KEY, note text); GRANT SELECT ON staff_notes TO authenticated;`);
+    ws = makeWorkspace({ batchSize: 100, sharedTables: ['film'] });
+    const plan = await withMigration(db.url, ws, (m) => m.plan());
+    assert.match(plan.shapes.find((s) => s.kind === 'shared-table')?.message ?? '', /public\.film is shared: not migrated, and every tenant \(.*authenticated.*\) reads all its rows/);
+    const unplaced = plan.shapes.find((s) => s.kind === 'unplaced-table' && s.object === 'public.staff_notes');
+    assert.match(unplaced?.fix ?? '', /"sharedTables".*REVOKE SELECT ON "public"\."staff_notes" FROM/);
+    assert.ok(!plan.shapes.some((s) => s.object === 'public.film' && s.kind === 'unplaced-table'));
+    const report = await withMigration(db.url, ws, async (m) => {
+      const result = await m.runAll();
+      assert.ok(result.ok, result.error?.oneLine);
+      return m.writeReport();
+    });
+    assert.match(fs.readFileSync(report, 'utf8'), /## Shared tables[\s\S]*- public\.film/);
+    assert.equal((await db.client.query(`SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = 'film'::regclass AND attname = 'org_id'`)).rows[0].n, 0);
+    // A tenant of one org reads every film, and only its org's credentials.
+    const org = (await db.client.query(`SELECT org_id FROM credentials GROUP BY org_id ORDER BY count(*) DESC LIMIT 1`)).rows[0].org_id as string;
+    await db.client.query('BEGIN');
+    try {
+      await db.client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ sub: '00000000-0000-0000-0002-000000000001', role: 'authenticated', org_id: org })]);
+      await db.client.query('SET LOCAL ROLE authenticated');
+      assert.equal((await db.client.query('SELECT count(*)::int AS n FROM film')).rows[0].n, 12);
+      const orgs = (await db.client.query('SELECT DISTINCT org_id FROM credentials')).rows.map((r) => r.org_id as string);
+      assert.ok(orgs.every((o) => o === org), JSON.stringify(orgs));
+    } finally {
+      await db.client.query('ROLLBACK');
+    }
+  });
+
+  it('a shared table listed among the migrated tables too is refused by name', async () => {
+    ws = makeWorkspace({ batchSize: 100, sharedTables: ['reports'] });
+    const error = await withMigration(db.url, ws, (m) => m.plan()).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof MigrationError);
+    assert.match(error.message, /sharedTables\[0\] public\.reports is also in tables\[1\]/);
   });
 });
