@@ -32,11 +32,15 @@ export function definerRole(): string[] {
       USING HINT = format('REVOKE %I FROM %s; then run again.', ${ql(DEFINER_ROLE)}, problem);
   END IF;
   IF NOT me.rolsuper THEN
-    IF current_setting('server_version_num')::int >= 160000 THEN
-      EXECUTE format('GRANT %I TO %I WITH INHERIT FALSE, SET TRUE', ${ql(DEFINER_ROLE)}, current_user);
-    ELSE
-      EXECUTE format('GRANT %I TO %I', ${ql(DEFINER_ROLE)}, current_user);
-    END IF;
+    BEGIN
+      IF current_setting('server_version_num')::int >= 160000 THEN
+        EXECUTE format('GRANT %I TO %I WITH INHERIT FALSE, SET TRUE', ${ql(DEFINER_ROLE)}, current_user);
+      ELSE
+        EXECUTE format('GRANT %I TO %I', ${ql(DEFINER_ROLE)}, current_user);
+      END IF;
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE NOTICE 'tenant-migration: % may not act as % (another role created it): the org and ledger triggers run as %', current_user, ${ql(DEFINER_ROLE)}, current_user;
+    END;
   END IF;`, ['me record', 'problem text'])];
 }
 
