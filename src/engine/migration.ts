@@ -16,6 +16,7 @@ import { assertWritableSession, preflight } from './preflight';
 import { validate } from './validate';
 import { verifyIsolation, type Probe } from './isolation';
 import { rollback, type RollbackOptions, type RollbackResult } from './rollback';
+import { pathInside } from './spec/paths';
 import { renderReport, type StepOutcome } from './report';
 import { generateScript } from './script/generate';
 import { loadParser, splitScript } from './script/parse';
@@ -72,7 +73,9 @@ export class Migration {
   readonly workFolder: string;
 
   private constructor(readonly session: Session, private readonly options: MigrationOptions) {
-    this.workFolder = options.workFolder ?? path.join(path.dirname(options.spec.file ?? path.join(process.cwd(), 'x')), '.tenant-migration');
+    const specFolder = path.dirname(options.spec.file ?? path.join(process.cwd(), 'x'));
+    // The logs and reports folder: a symlink in an untrusted workspace must not send them elsewhere.
+    this.workFolder = options.workFolder ?? pathInside(specFolder, '.tenant-migration', 'The folder for logs and reports');
   }
 
   static async connect(options: MigrationOptions): Promise<Migration> {

@@ -98,7 +98,12 @@ async function backupChecks(session: Session, m: MigrationModel): Promise<CheckR
   return results;
 }
 
+/** Every check reads in one read-only transaction: the spec's query it re-runs cannot write. */
 export async function validate(session: Session, model: MigrationModel): Promise<CheckResult[]> {
+  return session.reading(() => validateReading(session, model));
+}
+
+async function validateReading(session: Session, model: MigrationModel): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const backups = await verifyBackups(session);
   for (const t of model.tables) {

@@ -69,10 +69,10 @@ async function schemaOf(session: Session, use: NameUse): Promise<{ schema: strin
     type: `SELECT n.nspname AS schema, n.oid = pg_my_temp_schema() AS temp FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = to_regtype($1)`,
     // Functions are never looked up in pg_temp; the first schema of the path that has one of that name is the one.
     function: `SELECT s.schema, false AS temp FROM unnest(current_schemas(true)) WITH ORDINALITY AS s(schema, o)
-                WHERE EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = s.schema AND p.proname = $2)
+                WHERE EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = s.schema AND p.proname = $1)
                   AND s.schema::regnamespace <> pg_my_temp_schema() ORDER BY s.o LIMIT 1`,
   }[use.kind];
-  const { rows } = await session.query<{ schema: string; temp: boolean }>(sql, use.kind === 'function' ? [null, use.name] : [quoteIdent(use.name)]);
+  const { rows } = await session.query<{ schema: string; temp: boolean }>(sql, [use.kind === 'function' ? use.name : quoteIdent(use.name)]);
   return rows[0];
 }
 
