@@ -17,11 +17,13 @@ type Parser = Awaited<ReturnType<typeof loadParser>>;
 
 /** Parses a statement, and every PL/pgSQL body in it (DO blocks, functions, functions created inside blocks). */
 function parseDeep(p: Parser, sql: string, where: string): void {
-  const stmts = (p.parseSync(sql) as { stmts: { stmt: Record<string, any> }[] }).stmts;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the parser's JSON tree, walked by hand
+  type Tree = Record<string, any>;
+  const stmts = (p.parseSync(sql) as { stmts: { stmt: Tree }[] }).stmts;
   assert.equal(stmts.length, 1, `${where}: one statement, not ${stmts.length}: ${sql.slice(0, 200)}`);
   const stmt = stmts[0]!.stmt;
   assert.ok(!('DropStmt' in stmt && stmt.DropStmt.removeType === 'OBJECT_TABLE'), `${where}: drops a table: ${sql.slice(0, 200)}`);
-  const options = (stmt.DoStmt?.args ?? stmt.CreateFunctionStmt?.options ?? []) as { DefElem: { defname: string; arg: any } }[];
+  const options = (stmt.DoStmt?.args ?? stmt.CreateFunctionStmt?.options ?? []) as { DefElem: { defname: string; arg: Tree } }[];
   const body = options.find((o) => o.DefElem.defname === 'as')?.DefElem.arg;
   const language = options.find((o) => o.DefElem.defname === 'language')?.DefElem.arg?.String?.sval ?? (stmt.DoStmt ? 'plpgsql' : 'sql');
   if (!body || language !== 'plpgsql') return;
@@ -129,7 +131,7 @@ describe('security: untrusted spec values and workspace files', () => {
     const withParam = `${url.toString()}${url.search ? '&' : '?'}password=${encodeURIComponent(password)}`;
     const session = await Session.open(withParam);
     try {
-      assert.equal((await session.query('SELECT current_user AS u')).rows[0].u, 'tm_urlpw');
+      assert.equal((await session.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u, 'tm_urlpw');
       assert.ok(!session.description.includes(password));
     } finally {
       await session.close();

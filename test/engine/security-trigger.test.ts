@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { adminQuery, createTestDatabase, type TestDatabase } from '../support/database';
-import { makeWorkspace, migrateFully } from '../support/migration-helpers';
+import { makeWorkspace, migrateFully, withMigration } from '../support/migration-helpers';
 import { USER_PREFIX } from '../fixtures/legacy-data';
 import { DEFINER_ROLE } from '../../src/engine/names';
 
@@ -134,6 +134,12 @@ describe('security: the org trigger', () => {
     await db.client.query('SET LOCAL ROLE anon');
     await assert.rejects(db.client.query(`UPDATE tenant_migration.assign_dashboard_layouts SET org_id = org_id`), /permission denied/);
     await db.client.query('ROLLBACK');
+    const privacy = async () => withMigration(operatorUrl, ws, async (m) => (await m.validate()).checks.find((c) => c.name === 'No other role can read or write tenant_migration')!);
+    assert.equal((await privacy()).ok, true);
+    await db.client.query('GRANT SELECT ON tenant_migration.backups TO anon');
+    const leaked = await privacy();
+    assert.equal(leaked.ok, false);
+    assert.match(leaked.detail, /anon \(SELECT on backups\)/);
   });
 
   it('refuses a state schema another role owns or may create in, naming the role and the fix', async () => {
