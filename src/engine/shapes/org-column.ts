@@ -27,22 +27,28 @@ function ruleOrg(m: MigrationModel, t: TableModel, alias: string, preExisting: (
   return `coalesce((SELECT q${depth}.org_id FROM (${pairs}) AS q${depth} WHERE q${depth}.key = ${alias}.${qi(t.rule.column)} AND q${depth}.org_id IS NOT NULL LIMIT 1), ${fallback})`;
 }
 
-/** Tables whose org column the migration added itself (the snapshot says there was none): not the user's column. */
-async function addedByUs(session: Parameters<ShapeDetector>[0]): Promise<Set<string>> {
-  const present = (await session.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`])).rows[0]!.ok;
-  if (!present) return new Set();
-  const { rows } = await session.query<{ key: string }>(`SELECT table_schema || '.' || table_name AS key FROM ${names.state('snapshot')} WHERE NOT had_org_column`);
-  return new Set(rows.map((r) => r.key));
+/**
+ * Tables the migration has started on (snapshot taken): their column was checked before that, and rows written
+ * since may carry their writer's org; with had_org_column false, the column is the migration's own.
+ */
+async function snapshotted(session: Parameters<ShapeDetector>[0]): Promise<Map<string, boolean>> {
+  // A state schema this user may not use is refused later, by name, when the run starts: not here, as a permission error.
+  const present = (await session.query<{ ok: boolean }>(
+    `SELECT CASE WHEN to_regnamespace($1) IS NULL THEN false WHEN NOT has_schema_privilege($1, 'USAGE') THEN false ELSE to_regclass($2) IS NOT NULL END AS ok`, [STATE_SCHEMA, `${STATE_SCHEMA}.snapshot`])).rows[0]!.ok;
+  if (!present) return new Map();
+  const { rows } = await session.query<{ key: string; had: boolean }>(`SELECT table_schema || '.' || table_name AS key, had_org_column AS had FROM ${names.state('snapshot')}`);
+  return new Map(rows.map((r) => [r.key, r.had]));
 }
 
 export const existingOrgColumn: ShapeDetector = async (session, model) => {
-  const ours = await addedByUs(session);
+  const started = await snapshotted(session);
+  const key = (t: TableModel) => `${t.name.schema}.${t.name.name}`;
   const findings: ShapeFinding[] = [];
   const org = qi(model.orgColumn);
-  const preExisting = (t: TableModel) => !!column(t.info, model.orgColumn) && !ours.has(`${t.name.schema}.${t.name.name}`);
+  const preExisting = (t: TableModel) => !!column(t.info, model.orgColumn) && started.get(key(t)) !== false;
   for (const t of model.tables) {
     const existing = column(t.info, model.orgColumn);
-    if (!existing || ours.has(`${t.name.schema}.${t.name.name}`)) continue;
+    if (!existing || started.has(key(t))) continue;
     const table = displayName(t.name);
     const object = `${table}.${model.orgColumn}`;
     if (existing.generated || existing.identity) {

@@ -23,7 +23,7 @@ export const publications: ShapeDetector = async (session, model) => {
         fix: `Give it a replica identity first: ALTER TABLE ${qq(t.name)} REPLICA IDENTITY FULL; (or add a primary key, or REPLICA IDENTITY USING INDEX on a unique index of NOT NULL columns).` });
     }
     findings.push({ kind: 'publication' as const, table, object: r.pubname, blocking: false,
-      message: `${table} is in publication ${r.pubname}: the backfill publishes an UPDATE of every row, and the new column ${model.orgColumn} is published. `
+      message: `${table} is in publication ${r.pubname}: the backfill publishes an UPDATE of every row, and the new column ${model.orgColumn} is published (unless the publication lists its columns). `
         + `A native logical-replication subscriber of ${r.pubname} must add the column before the migration, or its subscription stops: on the subscriber, ALTER TABLE ${qq(t.name)} ADD COLUMN ${quoteIdent(model.orgColumn)} ${model.orgType};`
         + ' (Supabase Realtime needs nothing.)' });
   }
