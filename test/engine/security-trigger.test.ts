@@ -53,6 +53,8 @@ describe('security: the org trigger', () => {
   afterEach(async () => {
     await db.drop();
     await adminQuery('DROP ROLE IF EXISTS tm_mallory').catch(() => undefined);
+    // Its membership would make the next operator's run refuse (as it should on a shared cluster).
+    await adminQuery(`DROP ROLE IF EXISTS ${DEFINER_ROLE}`).catch(() => undefined);
   });
 
   it('runs no code of a hostile role that shadows the query\'s names, and a legacy insert for a new user gets its org', async () => {

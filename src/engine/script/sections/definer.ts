@@ -26,7 +26,7 @@ export function definerRole(): string[] {
     RAISE EXCEPTION 'tenant-migration: the role % exists and can log in, is a superuser or does not bypass row-level security', ${ql(DEFINER_ROLE)}
       USING HINT = 'It is not the one the migration creates: drop or rename it, then run again.';
   END IF;
-  SELECT string_agg(pg_get_userbyid(m.member), ', ') INTO problem FROM pg_auth_members m WHERE m.roleid = ${ql(DEFINER_ROLE)}::regrole AND m.member <> me.oid;
+  SELECT string_agg(DISTINCT pg_get_userbyid(m.member), ', ') INTO problem FROM pg_auth_members m WHERE m.roleid = ${ql(DEFINER_ROLE)}::regrole AND m.member <> me.oid;
   IF problem IS NOT NULL THEN
     RAISE EXCEPTION 'tenant-migration: other roles are members of %, and so could act as the triggers: %', ${ql(DEFINER_ROLE)}, problem
       USING HINT = format('REVOKE %I FROM %s; then run again.', ${ql(DEFINER_ROLE)}, problem);
