@@ -4,6 +4,8 @@ import crypto from 'node:crypto';
 import pg from 'pg';
 import { startEmbeddedServer, type EmbeddedServer, type PgMajor } from './embedded-server';
 import { createLegacySchema, seedLegacyData, SMALL, type DatasetSize } from '../fixtures/legacy-data';
+import { definerRoleOf } from '../../src/engine/names';
+import { quoteIdent } from '../../src/engine/db/sql';
 
 interface Server { adminUrl: string; urlFor(database: string): string; stop(): Promise<void> }
 
@@ -54,6 +56,17 @@ export function adminQuery(text: string, values?: unknown[]): Promise<pg.QueryRe
   return withAdmin((admin) => admin.query(text, values));
 }
 
+/** The name of a database's definer role (names.ts), as the server computes it. */
+export async function definerRoleName(database: string): Promise<string> {
+  return (await adminQuery(`SELECT ${definerRoleOf('$1::name')} AS role`, [database])).rows[0].role as string;
+}
+
+/** Drops a database and the definer role a migration created for it (roles outlive databases). */
+export async function dropDatabase(name: string): Promise<void> {
+  await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await adminQuery(`DROP ROLE IF EXISTS ${quoteIdent(await definerRoleName(name))}`);
+}
+
 /** Where a new database comes from: a copy of a template (byte for byte, in a fraction of a second), or seeded. */
 export type DatabaseSource =
   | { readonly template: string }
@@ -98,7 +111,7 @@ export async function createTestDatabase(options: { seed?: DatasetSize | false; 
     name, url, client,
     drop: async () => {
       await client.end().catch(() => undefined);
-      await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await dropDatabase(name);
     },
   };
 }

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import pg from 'pg';
 import { createDatabase, createTestDatabase, testServer, type TestDatabase } from '../../support/database';
 import type { DatasetSize } from '../../fixtures/legacy-data';
-import { schemaFingerprint, tableDigest } from '../../support/fingerprint';
+import { acl, schemaFingerprint, tableDigest } from '../../support/fingerprint';
 
 /** Large enough that every backfill takes several batches of 100 rows, small enough for 20+ full runs. */
 export const FAULT_DATASET: DatasetSize = { orgs: 6, users: 120, credentials: 1200, reports: 3600, layouts: 600 };
@@ -152,7 +152,7 @@ export async function migratedState(client: pg.ClientBase): Promise<Record<strin
   const backfill = (await client.query(`SELECT table_schema, table_name, completed_at IS NOT NULL AS completed FROM tenant_migration.backfill ORDER BY 1, 2`)).rows;
   const invalidIndexes = Number((await client.query(`SELECT count(*) AS n FROM pg_index WHERE NOT indisvalid`)).rows[0].n);
   const sequences = (await client.query(`SELECT schemaname, sequencename, last_value::text FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1, 2`)).rows;
-  const grants = (await client.query(`SELECT c.oid::regclass::text AS rel, c.relacl::text AS acl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const grants = (await client.query(`SELECT c.oid::regclass::text AS rel, ${acl('c.relacl')} AS acl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname IN ('public', 'tenant_migration') AND c.relkind IN ('r', 'S', 'v') ORDER BY 1`)).rows;
   return { schema: await schemaFingerprint(client, ['public', 'tenant_migration']), data, snapshot, backups, backfill, invalidIndexes, sequences, grants };
 }
@@ -167,7 +167,7 @@ export async function legacyState(client: pg.ClientBase): Promise<Record<string,
   const sequences = (await client.query(`SELECT schemaname, sequencename, last_value::text, start_value::text, increment_by::text FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1, 2`)).rows;
   const identities = (await client.query(`SELECT attrelid::regclass::text AS rel, attname, attidentity::text, pg_get_serial_sequence(attrelid::regclass::text, attname) AS seq
       FROM pg_attribute WHERE attidentity <> '' AND attrelid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public') ORDER BY 1, 2`)).rows;
-  const grants = (await client.query(`SELECT c.oid::regclass::text AS rel, c.relacl::text AS acl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const grants = (await client.query(`SELECT c.oid::regclass::text AS rel, ${acl('c.relacl')} AS acl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S', 'v') ORDER BY 1`)).rows;
   const foreignKeys = (await client.query(`SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def, convalidated, confdeltype::text FROM pg_constraint
       WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY 1, 2`)).rows;
