@@ -7,7 +7,7 @@ import { findTable } from './introspect';
 import type { MigrationModel } from './model';
 import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
-import { releaseDefinerRole } from './definer-role';
+import { releaseDefinerRole, revokeColumnGrants } from './definer-role';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -52,6 +52,7 @@ async function undoSchema(session: Session, m: MigrationModel, actions: string[]
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_forced ? 'FORCE' : 'NO FORCE'} ROW LEVEL SECURITY`);
     }
     if (snap && !snap.had_org_column) {
+      actions.push(...await revokeColumnGrants(session, t.name, m.orgColumn));
       try {
         await exec(session, actions, `ALTER TABLE ${table} DROP COLUMN IF EXISTS ${qi(m.orgColumn)}`);
       } catch (e) {
