@@ -3,8 +3,8 @@
 // digests that say whether two databases hold the same migrated state, whether a row was lost, whether a backup holds.
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { adminQuery, dropDatabase, testServer, type TestDatabase } from '../../support/database';
-import { createLegacySchema, seedLegacyData, type DatasetSize } from '../../fixtures/legacy-data';
+import { createDatabase, createTestDatabase, testServer, type TestDatabase } from '../../support/database';
+import type { DatasetSize } from '../../fixtures/legacy-data';
 import { acl, schemaFingerprint, tableDigest } from '../../support/fingerprint';
 
 /** Large enough that every backfill takes several batches of 100 rows, small enough for 20+ full runs. */
@@ -36,27 +36,15 @@ after(async () => {
   }
 });
 
-/** A seeded database used only as a template (nobody stays connected to it). */
+/** A seeded database used only as a template (nobody stays connected to it), made once per size and label. */
 export function templateDatabase(size: DatasetSize, prepare?: (client: pg.Client) => Promise<unknown>, label = ''): Promise<string> {
   const key = `${JSON.stringify(size)}${label}`;
   let t = templates.get(key);
   if (!t) {
     t = (async () => {
-      const srv = await testServer();
-      templateServer = srv.adminUrl;
+      templateServer = (await testServer()).adminUrl;
       const name = `tm_rel_tpl_${crypto.randomBytes(4).toString('hex')}`;
-      await adminQuery(`CREATE DATABASE "${name}"`);
-      const client = new pg.Client(srv.urlFor(name));
-      client.on('error', () => undefined);
-      await client.connect();
-      try {
-        await createLegacySchema(client);
-        await seedLegacyData(client, size);
-        await prepare?.(client);
-        await client.query('VACUUM ANALYZE');
-      } finally {
-        await client.end();
-      }
+      await createDatabase(name, { seed: size, prepare: async (client) => { await prepare?.(client); await client.query('VACUUM ANALYZE'); } });
       return name;
     })();
     templates.set(key, t);
@@ -65,21 +53,8 @@ export function templateDatabase(size: DatasetSize, prepare?: (client: pg.Client
 }
 
 /** A fresh copy of a template, with a superuser client for arranging and asserting. */
-export async function cloneDatabase(template: string): Promise<TestDatabase> {
-  const srv = await testServer();
-  const name = `tm_rel_${crypto.randomBytes(5).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-  const url = srv.urlFor(name);
-  const client = new pg.Client(url);
-  client.on('error', () => undefined);
-  await client.connect();
-  return {
-    name, url, client,
-    drop: async () => {
-      await client.end().catch(() => undefined);
-      await dropDatabase(name);
-    },
-  };
+export function cloneDatabase(template: string): Promise<TestDatabase> {
+  return createTestDatabase({ template, prefix: 'tm_rel' });
 }
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
