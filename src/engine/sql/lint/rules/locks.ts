@@ -128,7 +128,7 @@ export const indexConcurrently: Rule = {
   safe: 'CREATE INDEX CONCURRENTLY, outside a transaction (on a partitioned table: CREATE INDEX ON ONLY the parent, CONCURRENTLY on each partition, then ALTER INDEX … ATTACH PARTITION)',
   check(s, ctx, report) {
     const table = relName(s.node.relation);
-    const onOnly = (s.node.relation as { inh?: boolean } | undefined)?.inh === false;
+    const onOnly = (s.node.relation as { inh?: boolean } | undefined)?.inh !== true;
     if (s.node.concurrent || onOnly || !ctx.isBusy(table)) return;
     const fix = ctx.inTransaction(s) || isPartitionedTarget(s, ctx) ? undefined
       : replaceIn(s, /\bINDEX\b/i, 'Build it CONCURRENTLY', () => 'INDEX CONCURRENTLY');
