@@ -2,3 +2,4 @@
 export { MigrationLinter, ruleEnabled, type SyntaxProblem } from './linter';
 export { RULES, type Rule } from './rules';
 export type { LintDiagnostic, LintFix, LintOptions, ParsePlPgSqlSync, ParseSync, RuleMeta, Severity, TableFacts } from './types';
+export { lintOptionsFromSpec, mergeLintOptions } from './spec-options';

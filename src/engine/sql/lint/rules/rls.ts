@@ -89,7 +89,7 @@ const securityDefiner = (s: LintStatement) => ((s.node.options as Node[] | undef
 export const securityDefinerSearchPath: Rule = {
   id: 'security-definer-search-path', severity: 'warning', on: ['CreateFunctionStmt'],
   summary: 'A SECURITY DEFINER function without a fixed search_path (pg_temp explicit and last, names qualified).',
-  lock: 'runs with its owner\'s rights and resolves names through a search_path the caller controls: a caller can put a table or function of its own first',
+  lock: 'runs with its owner\'s rights, and a name it does not qualify is looked up through the caller\'s search_path (or, with pg_temp in it, the caller\'s temporary schema), where the caller can put an object of its own',
   safe: 'SET search_path = pg_catalog, pg_temp on the function (pg_temp last) and schema-qualify every table in its body',
   check(s, ctx: LintContext, report) {
     if (!securityDefiner(s)) return;
