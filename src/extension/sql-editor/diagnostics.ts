@@ -81,7 +81,7 @@ export class SqlDiagnostics extends Disposable {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (document.isClosed || document.version !== version) return;
     }
-    const found = model.diagnostics({ tableRows: rows, largeTableRows: this.settings.value.sqlEditor.largeTableRows });
+    const found = model.diagnostics({ tableRows: rows, largeTableRows: this.settings.value.sqlEditor.largeTableRows, ...this.settings.value.lint });
     const diagnostics: vscode.Diagnostic[] = [];
     const fixes: Fixable[] = [];
     for (const d of found) {
