@@ -193,7 +193,7 @@ describe('SQL editor engine', () => {
     });
 
     it('accepts the safe forms, and small tables', () => {
-      const safe = "SET lock_timeout = '1s';\nSET statement_timeout = 0;\nALTER TABLE credentials ADD COLUMN IF NOT EXISTS org_id uuid;\nALTER TABLE credentials ADD CONSTRAINT c CHECK (org_id IS NOT NULL) NOT VALID;\nALTER TABLE credentials VALIDATE CONSTRAINT c;\nALTER TABLE credentials ALTER COLUMN org_id SET NOT NULL;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON credentials (org_id);\nALTER TABLE credentials ADD CONSTRAINT f FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID;";
+      const safe = "SET lock_timeout = '1s';\nSET statement_timeout = 0;\nALTER TABLE credentials ADD COLUMN IF NOT EXISTS org_id uuid;\nALTER TABLE credentials DROP CONSTRAINT IF EXISTS c;\nALTER TABLE credentials ADD CONSTRAINT c CHECK (org_id IS NOT NULL) NOT VALID;\nALTER TABLE credentials VALIDATE CONSTRAINT c;\nALTER TABLE credentials ALTER COLUMN org_id SET NOT NULL;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON credentials (org_id);\nALTER TABLE credentials DROP CONSTRAINT IF EXISTS f;\nALTER TABLE credentials ADD CONSTRAINT f FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID;";
       assert.deepEqual(lint(safe), []);
       assert.deepEqual(lint("SET lock_timeout = '1s';\nSET statement_timeout = '1min';\nCREATE INDEX IF NOT EXISTS i ON tiny (x);", new Map([['tiny', 12]])), []);
     });

@@ -39,6 +39,8 @@ export class LintContext {
   readonly rlsEnabled = new Map<string, LintStatement>();
   readonly rlsForced = new Set<string>();
   readonly policies: { table: string; statement: LintStatement }[] = [];
+  /** `constraint:table.name` and `policy:table.name` dropped IF EXISTS earlier: the ADD or CREATE after them can run again. */
+  private readonly droppedFirst = new Set<string>();
   private readonly tenant?: Set<string>;
   /** Tables a function's body names without a schema (set by the linter, which has the parsers). */
   unqualifiedInBody?: (s: LintStatement) => string[];
@@ -123,6 +125,15 @@ export class LintContext {
       }
       case 'AlterTableStmt': this.observeAlter(s); break;
       case 'CreatePolicyStmt': { const table = relName(node.table); if (table) this.policies.push({ table, statement: s }); break; }
+      case 'DropStmt': {
+        if (node.removeType !== 'OBJECT_POLICY' || !node.missing_ok) break;
+        for (const o of (node.objects as { List?: { items?: { String?: { sval?: string } }[] } }[]) ?? []) {
+          const parts = (o.List?.items ?? []).map((i) => i.String?.sval ?? '');
+          const policy = parts.pop();
+          if (policy) this.droppedFirst.add(`policy:${bare(parts.join('.'))}.${policy}`);
+        }
+        break;
+      }
       default: break;
     }
   }
@@ -140,6 +151,7 @@ export class LintContext {
         } else if (column) this.markNotNullValidated(table, column);
       }
       if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) this.validated(table, cmd.name);
+      if (cmd.subtype === 'AT_DropConstraint' && cmd.missing_ok && cmd.name) this.droppedFirst.add(`constraint:${bare(table)}.${cmd.name}`);
       if (cmd.subtype === 'AT_EnableRowSecurity') this.rlsEnabled.set(table, s);
       if (cmd.subtype === 'AT_ForceRowSecurity') this.rlsForced.add(table);
       if (cmd.subtype === 'AT_DisableRowSecurity') this.rlsEnabled.delete(table);
@@ -156,6 +168,11 @@ export class LintContext {
   /** A DO block is its own transaction unless one is open. */
   endBlock(): void {
     if (!this.openTransaction && !this.options.assumeInTransaction) this.endTransaction();
+  }
+
+  /** Dropped IF EXISTS earlier in the file (so creating it again can run twice). */
+  droppedBefore(kind: 'constraint' | 'policy', table: string, name: string): boolean {
+    return this.droppedFirst.has(`${kind}:${bare(table)}.${name}`);
   }
 
   addNotValidCheck(table: string, constraint: string, column: string): void {

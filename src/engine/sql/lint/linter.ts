@@ -22,6 +22,9 @@ function syntaxError(error: unknown, sql: string): SyntaxProblem {
 /** Statement texts whose parse trees are kept; beyond it the cache starts over. */
 const CACHE_LIMIT = 50_000;
 
+/** Words that start a statement some rule looks at (a DO block without any is not parsed). */
+const RULED_KEYWORDS = /\b(ALTER|CREATE|DROP|TRUNCATE|REINDEX|UPDATE|DELETE|SET|LOCK|COMMIT|ROLLBACK|START)\b/i;
+
 /** A DO block's body statement, offsets relative to the DO statement. */
 interface BodyPart { readonly type: string; readonly node: Node; readonly text: string; readonly offset: number; readonly guarded: boolean; readonly condition?: string; readonly ignores: Ignores }
 
@@ -111,9 +114,14 @@ export class MigrationLinter {
     if (parts) return parts;
     parts = [];
     let parsed: unknown;
-    try { parsed = this.parsePlPgSql?.(text); } catch { parsed = undefined; }
+    // A body with no statement any rule looks at (RAISE, PERFORM, SELECT …) is not parsed.
+    if (RULED_KEYWORDS.test(text.slice(2))) {
+      try { parsed = this.parsePlPgSql?.(text); } catch { parsed = undefined; }
+    }
+    const statements = parsed ? bodyStatements(parsed) : [];
+    this.prime(statements.map(({ query }) => ({ kind: 'sql', text: query, start: 0, end: query.length, line: 1 })));
     let cursor = 0;
-    for (const { query, guarded, condition } of parsed ? bodyStatements(parsed) : []) {
+    for (const { query, guarded, condition } of statements) {
       const tree = this.tree(query);
       const found = text.indexOf(query, cursor);
       const offset = found === -1 ? 0 : found;

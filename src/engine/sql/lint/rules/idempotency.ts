@@ -1,5 +1,6 @@
 // Statements that fail when the script runs again after a failure (outside a transaction nothing rolls them back).
-import { cmdsOf } from '../ast';
+import { cmdsOf, constraintOf, relName } from '../ast';
+import { insertAt, qualified, ident } from './rule';
 import type { LintStatement } from '../context';
 import type { LintFix } from '../types';
 import type { Rule } from './rule';
@@ -20,7 +21,7 @@ const DROP_COLUMN = /\bDROP\s+(COLUMN\s+)?(?!(CONSTRAINT|IF|NOT|DEFAULT|IDENTITY
 const DROP_CONSTRAINT = /\bDROP\s+CONSTRAINT\s+(IF\s+EXISTS\s+)?/gi;
 
 export const notIdempotent: Rule = {
-  id: 'not-idempotent', squawk: 'prefer-robust-stmts', severity: 'info', on: ['CreateStmt', 'IndexStmt', 'DropStmt', 'AlterTableStmt'],
+  id: 'not-idempotent', squawk: 'prefer-robust-stmts', severity: 'info', on: ['CreateStmt', 'IndexStmt', 'DropStmt', 'AlterTableStmt', 'CreatePolicyStmt'],
   summary: 'DDL without IF [NOT] EXISTS, outside a transaction: a second run after a failure stops at it.',
   lock: 'fails when the script runs again after a failure part-way',
   safe: 'write IF NOT EXISTS / IF EXISTS (or run the file in one transaction)',
@@ -37,9 +38,25 @@ export const notIdempotent: Rule = {
       case 'DropStmt':
         if (!s.node.missing_ok) report(this, s, 'DROP without IF EXISTS', nthFix(s, DROP_OBJECT, 0, 'Add IF EXISTS', (m) => `${m} IF EXISTS`));
         break;
+      case 'CreatePolicyStmt': {
+        const table = relName(s.node.table);
+        const name = s.node.policy_name as string;
+        if (table && !ctx.droppedBefore('policy', table, name)) {
+          report(this, s, 'CREATE POLICY (which has no IF NOT EXISTS) without a DROP POLICY IF EXISTS before it or a check in a DO block',
+            insertAt('Drop it IF EXISTS first', s.item.start, `DROP POLICY IF EXISTS ${ident(name)} ON ${qualified(table)};\n`));
+        }
+        break;
+      }
       case 'AlterTableStmt': {
         const counts = { add: 0, column: 0, constraint: 0 };
+        const table = relName(s.node.relation);
         for (const cmd of cmdsOf(s.node)) {
+          const k = cmd.subtype === 'AT_AddConstraint' ? constraintOf(cmd.def) : undefined;
+          if (k?.conname && table && !ctx.droppedBefore('constraint', table, k.conname) && !ctx.isNew(table)) {
+            // No mechanical fix: dropping a validated constraint to add it again costs a validation, and dropping a
+            // constraint made USING INDEX drops the index too. A check in a DO block (as the generated script does) is the fix.
+            report(this, s, `ADD CONSTRAINT ${k.conname} (which has no IF NOT EXISTS) without a check of pg_constraint in a DO block, or a DROP CONSTRAINT IF EXISTS, before it`);
+          }
           if (cmd.subtype === 'AT_AddColumn') {
             const n = counts.add++;
             if (!cmd.missing_ok) report(this, s, 'ADD COLUMN without IF NOT EXISTS', nthFix(s, ADD_COLUMN, n, 'Add IF NOT EXISTS', () => 'ADD COLUMN IF NOT EXISTS '));

@@ -112,7 +112,7 @@ export const setNotNull: Rule = {
       const alter = s.text.match(/^ALTER\s+TABLE\s+(ONLY\s+)?(IF\s+EXISTS\s+)?\S+/i)?.[0];
       const fix = cmds.length === 1 && alter && ctx.postgresVersion >= 12 && !ctx.inTransaction(s) ? {
         title: 'Prove it with a validated CHECK first', start: s.start, end: s.end,
-        text: `${alter} ADD CONSTRAINT ${check} CHECK (${cmd.name} IS NOT NULL) NOT VALID;\n${alter} VALIDATE CONSTRAINT ${check};\n${s.text};\n${alter} DROP CONSTRAINT IF EXISTS ${check}`,
+        text: `${alter} DROP CONSTRAINT IF EXISTS ${check};\n${alter} ADD CONSTRAINT ${check} CHECK (${cmd.name} IS NOT NULL) NOT VALID;\n${alter} VALIDATE CONSTRAINT ${check};\n${s.text};\n${alter} DROP CONSTRAINT IF EXISTS ${check}`,
       } : undefined;
       report(this, s, `SET NOT NULL on ${table}.${cmd.name}`, fix);
     }
@@ -152,7 +152,7 @@ export const dropIndexConcurrently: Rule = {
 };
 
 export const reindexConcurrently: Rule = {
-  id: 'reindex-concurrently', severity: 'warning', on: ['ReindexStmt'],
+  id: 'reindex-concurrently', squawk: 'require-concurrent-reindex', severity: 'warning', on: ['ReindexStmt'],
   summary: 'REINDEX without CONCURRENTLY blocks writes (and reads that use the index).',
   lock: 'locks out writes to the table, and reads through the index, for the whole rebuild',
   safe: 'REINDEX … CONCURRENTLY (PostgreSQL 12+), outside a transaction',
@@ -165,7 +165,7 @@ export const reindexConcurrently: Rule = {
 };
 
 export const detachConcurrently: Rule = {
-  id: 'detach-partition-concurrently', severity: 'warning', on: ['AlterTableStmt'],
+  id: 'detach-partition-concurrently', squawk: 'require-concurrent-partition-detach', severity: 'warning', on: ['AlterTableStmt'],
   summary: 'DETACH PARTITION without CONCURRENTLY locks the parent table.',
   lock: `takes an ${ACCESS_EXCLUSIVE} on the partitioned table`,
   safe: 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY (PostgreSQL 14+), outside a transaction',

@@ -71,7 +71,7 @@ const opening = (s: LintStatement) => (s.text.match(/^\w+(\s+(TABLE|INDEX|POLICY
 const BLOCKING_TYPES = ['AlterTableStmt', 'RenameStmt', 'CreateTrigStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'IndexStmt', 'DropStmt', 'TruncateStmt', 'LockStmt', 'ReindexStmt'];
 
 export const lockTimeout: Rule = {
-  id: 'lock-timeout', squawk: 'require-timeout-settings', severity: 'warning', on: BLOCKING_TYPES,
+  id: 'lock-timeout', squawk: 'require-lock-timeout', severity: 'warning', on: BLOCKING_TYPES,
   summary: 'A statement that waits for a strong lock with no lock_timeout set.',
   lock: 'waits for its lock as long as it takes, and every query on the table queues behind it meanwhile',
   safe: 'SET lock_timeout (e.g. \'1s\') before it, and retry when it times out',
@@ -82,7 +82,7 @@ export const lockTimeout: Rule = {
 };
 
 export const statementTimeout: Rule = {
-  id: 'statement-timeout', squawk: 'require-timeout-settings', severity: 'warning', on: BLOCKING_TYPES,
+  id: 'statement-timeout', squawk: 'require-statement-timeout', severity: 'warning', on: BLOCKING_TYPES,
   summary: 'A statement that holds a strong lock with no statement_timeout set.',
   lock: 'holds its lock for as long as it runs, with nothing to stop it',
   safe: 'SET statement_timeout before it (any explicit value, 0 included, says how long it may run)',
