@@ -1,13 +1,13 @@
 // Issue 16, item 7: the migration lint of a large file, ours and squawk's binary on the same file in one run.
-// Ours: split, parse and lint in-process once the parser is loaded (what the editor and `tenant-migrate lint` do
-// per file), and the whole CLI as a process; squawk: its binary as a process (it has no in-process form).
+// Ours: split, parse and lint in-process once the parser is loaded (what `tenant-migrate lint` does per file), and
+// the whole CLI as a process; squawk: its binary as a process (it has no in-process form).
 // Usage: npm run bench -- --only lint [--statements 5000] [--rounds 5]   (prints the block; writes .bench/lint.json)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadParser, splitWith } from '../src/engine/script/parse';
-import { MigrationLinter } from '../src/engine/sql/lint';
+import { lintText } from '../src/engine/sql/lint/lint-text';
 import { syntheticFile } from './sql-editor';
 
 const ROOT = path.join(__dirname, '..');
@@ -17,13 +17,18 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 /** A DO block as the generated script writes them: the lint reads its body too (squawk sees one DO statement). */
 const doBlock = (i: number) => `DO $tm$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'c${i}') THEN\n    ALTER TABLE t${i} ADD CONSTRAINT c${i} CHECK (org_id IS NOT NULL) NOT VALID;\n  END IF;\nEND\n$tm$;`;
 
-function timedProcess(command: string, args: string[]): { ms: number; status: number | null; findings: number } {
+const TIME = '/usr/bin/time';
+
+/** Wall time, and the CPU time (user + system) when /usr/bin/time is there: on a loaded machine the CPU time is what compares. */
+function timedProcess(command: string, args: string[]): { ms: number; cpuMs?: number; findings: number } {
+  const timed = fs.existsSync(TIME);
   const started = performance.now();
-  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = timed ? spawnSync(TIME, ['-f', 'cpu %U %S', command, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+    : spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const elapsed = performance.now() - started;
   if (r.error) throw r.error;
-  const text = `${r.stdout}${r.stderr}`;
-  return { ms: elapsed, status: r.status, findings: (text.match(/^[^\n]+?:\d+:\d+: /gm) ?? []).length };
+  const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { ms: elapsed, cpuMs: cpu ? 1000 * (Number(cpu[1]) + Number(cpu[2])) : undefined, findings: (`${r.stdout}${r.stderr}`.match(/^[^\n]+?:\d+:\d+: /gm) ?? []).length };
 }
 
 export async function runLintBench(argv: string[]): Promise<string> {
@@ -44,14 +49,15 @@ export async function runLintBench(argv: string[]): Promise<string> {
   fs.writeFileSync(file, text);
   const parser = await loadParser();
   const ours: number[] = [];
+  const oursCpu: number[] = [];
   let found = 0;
   for (let r = 0; r < rounds; r++) {
     const started = performance.now();
-    const linter = new MigrationLinter(parser.parseSync, parser.parsePlPgSQLSync);
-    const items = splitWith(parser.scanSync, text);
-    linter.prime(items);
-    found = linter.lint(items, { source: text }).length;
+    const cpuStarted = process.cpuUsage();
+    found = lintText(parser, text).length;
     ours.push(performance.now() - started);
+    const cpu = process.cpuUsage(cpuStarted);
+    oursCpu.push((cpu.user + cpu.system) / 1000);
   }
   const cli = path.join(ROOT, 'dist', 'cli.js');
   const oursCli = fs.existsSync(cli) ? Array.from({ length: rounds }, () => timedProcess(process.execPath, [cli, 'lint', file])) : [];
@@ -59,22 +65,27 @@ export async function runLintBench(argv: string[]): Promise<string> {
   const version = spawnSync(squawk, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const lintMs = median(ours);
   const squawkMs = median(theirs.map((t) => t.ms));
+  const cpuOf = (ts: { cpuMs?: number }[]) => (ts.every((t) => t.cpuMs !== undefined) ? median(ts.map((t) => t.cpuMs!)) : undefined);
+  const squawkCpu = cpuOf(theirs);
+  const cliCpu = oursCli.length ? cpuOf(oursCli) : undefined;
+  const cpuCell = (x: number | undefined) => (x === undefined ? 'n/a' : ms(x));
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? 'n/a' : `${(a / b).toFixed(2)}×`);
   const lines = [
     `### Migration lint: a ${(text.length / 1024).toFixed(0)} KB file, ours and squawk's (issue 16)`, '',
     `- Date: ${new Date().toISOString()}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}; Node ${process.version}; ${version}`,
     `- Run: \`npm run bench -- --only lint --statements ${statements} --rounds ${rounds}\`; the file: bench/sql-editor.ts syntheticFile(${statements}) and ${Math.round(statements / 10)} DO blocks (${splitWith(parser.scanSync, text).length} statements)`,
     '',
-    '| | median | findings |',
-    '|---|---|---|',
-    `| ours, in-process (split, parse, lint; parser loaded) | ${ms(lintMs)} | ${found} |`,
-    ...(oursCli.length ? [`| ours, \`node dist/cli.js lint\` (process: Node start, WASM load, read, lint, print) | ${ms(median(oursCli.map((t) => t.ms)))} | ${oursCli[0]!.findings} |`] : []),
-    `| squawk binary (process) | ${ms(squawkMs)} | ${theirs[0]!.findings} |`,
+    '| | wall (median) | CPU, user + system (median) | findings |',
+    '|---|---|---|---|',
+    `| ours, in-process (split and parse in one call, lint; parser loaded) | ${ms(lintMs)} | ${ms(median(oursCpu))} | ${found} |`,
+    ...(oursCli.length ? [`| ours, \`node dist/cli.js lint\` (process: Node start, WASM load, read, lint, print) | ${ms(median(oursCli.map((t) => t.ms)))} | ${cpuCell(cliCpu)} | ${oursCli[0]!.findings} |`] : []),
+    `| squawk binary (process) | ${ms(squawkMs)} | ${cpuCell(squawkCpu)} | ${theirs[0]!.findings} |`,
     '',
-    `Ratio, ours in-process / squawk: ${(lintMs / squawkMs).toFixed(2)}×${oursCli.length ? `; ours as a process / squawk: ${(median(oursCli.map((t) => t.ms)) / squawkMs).toFixed(2)}×` : ' (build dist/cli.js for the process row)'}.`,
+    `Ratio to squawk, wall: in-process ${ratio(lintMs, squawkMs)}${oursCli.length ? `, as a process ${ratio(median(oursCli.map((t) => t.ms)), squawkMs)}` : ''}; CPU: in-process ${ratio(median(oursCpu), squawkCpu)}${oursCli.length ? `, as a process ${ratio(cliCpu, squawkCpu)}` : ' (build dist/cli.js for the process row)'}.`,
   ];
   const markdown = lines.join('\n');
   console.log(`\n${markdown}\n`);
-  fs.writeFileSync(path.join(work, 'lint.json'), JSON.stringify({ statements, rounds, ours, oursCli: oursCli.map((t) => t.ms), squawk: theirs.map((t) => t.ms), version }, null, 2));
+  fs.writeFileSync(path.join(work, 'lint.json'), JSON.stringify({ statements, rounds, ours, oursCpu, oursCli, squawk: theirs, version }, null, 2));
   return markdown;
 }
 

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadParser } from '../engine/script/parse';
-import { LineIndex, SqlFileModel } from '../engine/sql/file-model';
+import { LineIndex } from '../engine/sql/file-model';
+import { lintText } from '../engine/sql/lint/lint-text';
 import { lintOptionsFromSpec, mergeLintOptions, type LintDiagnostic, type LintOptions } from '../engine/sql/lint';
 import { loadSpec } from '../engine/spec/load';
 import { ExitCode } from '../engine/errors';
@@ -75,9 +76,7 @@ export async function runLint(files: readonly string[], flags: LintFlags, write:
   for (const file of files) {
     let text: string;
     try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new UsageProblem(`Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
-    const model = new SqlFileModel(parser);
-    model.update(text);
-    const found = model.diagnostics(options);
+    const found = lintText(parser, text, options);
     const lines = new LineIndex(text);
     hazards += found.filter(isHazard).length;
     results.push({

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { loadParser, splitWith } from '../../src/engine/script/parse';
 import { MigrationLinter, RULES, type LintDiagnostic, type LintFix, type LintOptions } from '../../src/engine/sql/lint';
+import { splitByParse } from '../../src/engine/sql/lint/lint-text';
 import { CASES, PRE } from './lint-cases';
 
 describe('migration lint rules', () => {
@@ -96,5 +97,13 @@ describe('migration lint rules', () => {
     const rls = (options: LintOptions) => lint(sql, options).map((d) => d.code).filter((c) => c.startsWith('rls-'));
     assert.deepEqual(rls({ tenantTables: ['public.credentials'] }), []);
     assert.deepEqual(rls({ tenantTables: ['lookup'] }), ['rls-enable-without-force', 'rls-permissive-true']);
+  });
+
+  it('splits a whole file by one parse as the scanner does (comments, DO blocks, non-ASCII text)', () => {
+    const text = `/* a /* nested */ note */ SET lock_timeout = '1s';\n-- why\nALTER TABLE "Tä" ADD COLUMN IF NOT EXISTS "ü" int -- trailing\n;\n${CASES.flatMap((c) => c.bad).join('\n')}\nSELECT 'a;b'`;
+    const split = splitByParse(parser.parseSync, text)!;
+    assert.deepEqual(split.items, splitWith(parser.scanSync, text));
+    assert.equal(splitByParse(parser.parseSync, 'SELECT 1;\n\\d+ t\n'), undefined, 'psql meta-commands need the scanner');
+    assert.equal(splitByParse(parser.parseSync, 'SELEC 1;'), undefined, 'a syntax error needs the per-statement split');
   });
 });

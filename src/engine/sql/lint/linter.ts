@@ -82,6 +82,11 @@ export class MigrationLinter {
     for (const item of pending) this.tree(item.text);
   }
 
+  /** Takes trees already parsed (a whole file parsed at once). */
+  seed(trees: readonly (readonly [string, Node | null])[]): void {
+    for (const [text, tree] of trees) if (!this.cache.has(text)) this.cache.set(text, tree);
+  }
+
   /**
    * Primes the next `limit` statements not parsed yet (a slice of a large file's first lint); true when none are left,
    * or when the file has more statements than the cache keeps (lint() then parses them as it goes).
