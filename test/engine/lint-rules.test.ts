@@ -1,5 +1,7 @@
 // Every lint rule on its bad and good cases; every quick fix applied, re-linted and parsed by PostgreSQL's parser.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadParser, splitWith } from '../../src/engine/script/parse';
 import { MigrationLinter, RULES, type LintDiagnostic, type LintFix, type LintOptions } from '../../src/engine/sql/lint';
 import { splitByParse } from '../../src/engine/sql/lint/lint-text';
@@ -15,6 +17,8 @@ describe('migration lint rules', () => {
   it('has bad and good cases for every rule, and every rule says its lock and its safe alternative', () => {
     assert.deepEqual(RULES.map((r) => r.id).filter((id) => !CASES.some((c) => c.rule === id)), []);
     for (const rule of RULES) assert.ok(rule.lock && rule.safe, rule.id);
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/lint.md'), 'utf8');
+    for (const rule of RULES) assert.ok(doc.includes(`| \`${rule.id}\` | ${rule.squawk ? `\`${rule.squawk}\`` : '—'} |`), `docs/lint.md lists ${rule.id} with its squawk name`);
   });
 
   for (const c of CASES) {
