@@ -70,26 +70,29 @@ const opening = (s: LintStatement) => (s.text.match(/^\w+(\s+(TABLE|INDEX|POLICY
 
 const BLOCKING_TYPES = ['AlterTableStmt', 'RenameStmt', 'CreateTrigStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'IndexStmt', 'DropStmt', 'TruncateStmt', 'LockStmt', 'ReindexStmt'];
 
-export const lockTimeout: Rule = {
-  id: 'lock-timeout', squawk: 'require-lock-timeout', severity: 'warning', on: BLOCKING_TYPES,
+/** A rule for a statement with a blocking lock and no `setting` in effect; the fix sets it to `value` before it. */
+function timeoutRule(meta: Omit<Rule, 'on' | 'check' | 'severity'>, setting: 'lock_timeout' | 'statement_timeout', value: string): Rule {
+  return {
+    ...meta, severity: 'warning', on: BLOCKING_TYPES,
+    check(s, ctx, report) {
+      if ((setting === 'lock_timeout' ? ctx.lockTimeoutSet : ctx.statementTimeoutSet) || !takesBlockingLock(s, ctx)) return;
+      report(this, s, `${opening(s)} without a ${setting}`, insertAt(`Set ${setting} before it`, s.item.start, `SET ${setting} = '${value}';\n`));
+    },
+  };
+}
+
+export const lockTimeout = timeoutRule({
+  id: 'lock-timeout', squawk: 'require-lock-timeout',
   summary: 'A statement that waits for a strong lock with no lock_timeout set.',
   lock: 'waits for its lock as long as it takes, and every query on the table queues behind it meanwhile',
   safe: 'SET lock_timeout (e.g. \'1s\') before it, and retry when it times out',
-  check(s, ctx, report) {
-    if (ctx.lockTimeoutSet || !takesBlockingLock(s, ctx)) return;
-    report(this, s, `${opening(s)} without a lock_timeout`, insertAt('Set lock_timeout before it', s.item.start, "SET lock_timeout = '1s';\n"));
-  },
-};
+}, 'lock_timeout', '1s');
 
-export const statementTimeout: Rule = {
-  id: 'statement-timeout', squawk: 'require-statement-timeout', severity: 'warning', on: BLOCKING_TYPES,
+export const statementTimeout = timeoutRule({
+  id: 'statement-timeout', squawk: 'require-statement-timeout',
   summary: 'A statement that holds a strong lock with no statement_timeout set.',
   lock: 'holds its lock for as long as it runs, with nothing to stop it',
   safe: 'SET statement_timeout before it (any explicit value, 0 included, says how long it may run)',
-  check(s, ctx, report) {
-    if (ctx.statementTimeoutSet || !takesBlockingLock(s, ctx)) return;
-    report(this, s, `${opening(s)} without a statement_timeout`, insertAt('Set statement_timeout before it', s.item.start, "SET statement_timeout = '5min';\n"));
-  },
-};
+}, 'statement_timeout', '5min');
 
 export const TRANSACTION_RULES: readonly Rule[] = [concurrentlyInTransaction, transactionNesting, uncommittedTransaction, lockTimeout, statementTimeout];
