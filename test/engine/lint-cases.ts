@@ -42,7 +42,7 @@ export const CASES: readonly RuleCase[] = [
   { rule: 'concurrently-in-transaction', bad: [`${PRE}BEGIN;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\nCOMMIT;`, `${PRE}DO $$ BEGIN CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a); END $$;`],
     good: [`${PRE}CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);`, `${PRE}BEGIN;\nCOMMIT;\nDROP INDEX CONCURRENTLY IF EXISTS i;`] },
   { rule: 'transaction-nesting', bad: [`${PRE}BEGIN;\nBEGIN;\nCOMMIT;`], good: [`${PRE}BEGIN;\nCOMMIT;\nBEGIN;\nCOMMIT;`] },
-  { rule: 'uncommitted-transaction', bad: [`${PRE}BEGIN;\nALTER TABLE t ADD COLUMN IF NOT EXISTS a int;`], good: [`${PRE}BEGIN;\nALTER TABLE t ADD COLUMN IF NOT EXISTS a int;\nCOMMIT;`], fix: { bad: 0, clean: true } },
+  { rule: 'uncommitted-transaction', bad: [`${PRE}BEGIN;\nALTER TABLE t ADD COLUMN IF NOT EXISTS a int;`, `${PRE}BEGIN;\nALTER TABLE t ADD COLUMN IF NOT EXISTS a int -- no semicolon\n`], good: [`${PRE}BEGIN;\nALTER TABLE t ADD COLUMN IF NOT EXISTS a int;\nCOMMIT;`], fix: { bad: 1, clean: true } },
   { rule: 'rename-column', bad: [`${PRE}ALTER TABLE t RENAME COLUMN a TO b;`], good: [`${PRE}${NEW_TABLE}ALTER TABLE fresh RENAME COLUMN a TO c;`] },
   { rule: 'rename-table', bad: [`${PRE}ALTER TABLE t RENAME TO t2;`], good: [`${PRE}${NEW_TABLE}ALTER TABLE fresh RENAME TO fresher;`] },
   { rule: 'drop-column', bad: [`${PRE}ALTER TABLE t DROP COLUMN IF EXISTS a;`], good: [`${PRE}${NEW_TABLE}ALTER TABLE fresh DROP COLUMN IF EXISTS b;`] },

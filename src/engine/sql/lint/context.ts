@@ -30,6 +30,8 @@ export class LintContext {
   private readonly validatedNotNull = new Set<string>();
   /** Constraints added NOT VALID in the transaction now open. */
   readonly notValidThisTransaction = new Set<string>();
+  /** Where the last statement ends (before its semicolon, if it has one). */
+  lastStatementEnd = 0;
   /** The explicit BEGIN now open. */
   openTransaction?: LintStatement;
   private sessionLockTimeout = false;

@@ -193,6 +193,7 @@ export class MigrationLinter {
       }
       if (type === 'DoStmt') ctx.endBlock();
     }
+    ctx.lastStatementEnd = items.at(-1)?.end ?? 0;
     for (const rule of rules) rule.finish?.(ctx, report);
     return out.sort((a, b) => a.start - b.start);
   }

@@ -47,8 +47,12 @@ export const uncommittedTransaction: Rule = {
   finish(ctx, report) {
     const open = ctx.openTransaction;
     if (!open || ctx.options.assumeInTransaction) return;
-    const end = ctx.options.source?.length ?? open.end;
-    report(this, open, 'BEGIN without a COMMIT', insertAt('Commit it at the end of the file', end, `${ctx.options.source?.endsWith('\n') === false ? '\n' : ''}COMMIT;\n`));
+    // After the last statement's semicolon (the file's end), or with one when it has none.
+    const source = ctx.options.source;
+    const fix = source !== undefined && source.slice(ctx.lastStatementEnd).trimStart().startsWith(';')
+      ? insertAt('Commit it at the end of the file', source.length, `${source.endsWith('\n') ? '' : '\n'}COMMIT;\n`)
+      : insertAt('Commit it at the end of the file', ctx.lastStatementEnd, '\n;\nCOMMIT;');
+    report(this, open, 'BEGIN without a COMMIT', fix);
   },
 };
 
