@@ -12,6 +12,7 @@ import { redact } from '../engine/redact';
 import { STEP_TITLES } from '../engine/events';
 import { stepForCli } from '../engine/steps';
 import { renderPlan } from './render-plan';
+import { lintCommand } from './lint-command';
 
 async function execute(args: CliArgs, say: (line: string) => void, checklist: TerminalChecklist, signal: AbortSignal): Promise<{ code: number; result: unknown }> {
   if (args.command === 'init') {
@@ -97,6 +98,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'lint') return lintCommand(argv.slice(1));
   let args: CliArgs | undefined;
   const controller = new AbortController();
   const onSignal = () => controller.abort();

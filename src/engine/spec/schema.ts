@@ -39,6 +39,13 @@ export const tenantContextSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('setting'), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'must be a custom setting name such as app.current_org_id') }),
 ]);
 
+/** The migration lint's settings, as squawk users expect them (the editor's settings and `tenant-migrate lint` read them). */
+export const lintSpecSchema = z.strictObject({
+  postgresVersion: z.number().int().min(10).max(18).optional().describe('The PostgreSQL major version the scripts run on (default 15): some rules depend on it.'),
+  assumeInTransaction: z.boolean().optional().describe('The runner wraps each file in one transaction (squawk\'s --assume-in-transaction).'),
+  rules: z.record(z.string(), z.boolean()).optional().describe('Rules turned on (true) or off (false), by the lint\'s id or squawk\'s name: {"not-idempotent": false}.'),
+}).describe('The migration lint (tenant-migrate lint and the SQL editor).');
+
 export const specSchema = z.strictObject({
   $schema: z.string().optional(),
   version: z.literal(1).default(1),
@@ -58,6 +65,7 @@ export const specSchema = z.strictObject({
   lockTimeoutMs: z.number().int().min(10).max(600_000).default(1000)
     .describe('How long a statement that blocks the application (ACCESS EXCLUSIVE) may wait for its lock before it gives up and is retried.'),
   tests: z.array(z.strictObject({ name: z.string().min(1), command: z.string().min(1), cwd: z.string().optional() })).default([]),
+  lint: lintSpecSchema.optional(),
 });
 
 export type SpecInput = z.input<typeof specSchema>;
