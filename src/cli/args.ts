@@ -2,10 +2,10 @@
 import { parseArgs } from 'node:util';
 import { usageError } from '../engine/errors';
 
-export const COMMANDS = ['init', 'plan', 'generate', 'backup', 'migrate', 'validate', 'verify-isolation', 'rollback', 'run', 'status', 'report', 'finalize', 'cleanup'] as const;
+export const COMMANDS = ['init', 'plan', 'generate', 'backup', 'migrate', 'validate', 'verify-isolation', 'enforce', 'rollback', 'run', 'status', 'report', 'finalize', 'cleanup'] as const;
 export type Command = (typeof COMMANDS)[number];
 
-export const WRITING: ReadonlySet<Command> = new Set(['backup', 'migrate', 'rollback', 'run', 'finalize', 'cleanup']);
+export const WRITING: ReadonlySet<Command> = new Set(['backup', 'migrate', 'enforce', 'rollback', 'run', 'finalize', 'cleanup']);
 
 export interface CliArgs {
   readonly command: Command;
@@ -17,6 +17,10 @@ export interface CliArgs {
   readonly restoreData: boolean;
   readonly acceptDataLoss: boolean;
   readonly exact: boolean;
+  /** enforce: back to transition mode; run: go on to enforce; both: the operator's confirmation. */
+  readonly undo: boolean;
+  readonly enforce: boolean;
+  readonly appSendsContext: boolean;
   readonly help: boolean;
 }
 
@@ -30,8 +34,11 @@ Commands:
   migrate           run the migration script (resumable)
   validate          run the validation checks
   verify-isolation  run the tenant isolation matrix
+  enforce           end transition mode: requests without a tenant context see nothing, FORCE on
+                    (--app-sends-context to confirm the application sends it; --undo to go back)
   rollback          undo the migration, keeping rows written since (--restore-data to restore the backups)
-  run               preflight, backup, migrate, validate, verify isolation, tests; writes the report
+  run               preflight, backup, migrate, validate, verify isolation, tests; writes the report;
+                    stops before enforce unless --enforce (with --app-sends-context)
   status            show the state recorded in the database
   report            write the report for the recorded state
   finalize          stop assigning orgs to rows written without one (once the application sets it)
@@ -46,6 +53,9 @@ Options:
   --exact               plan: count every row of large tables (by default they are estimated from a sample)
   --restore-data        rollback: also restore the data from the backups
   --accept-data-loss    rollback --restore-data: restore even if rows written since would be lost
+  --app-sends-context   enforce, run --enforce: confirm every request carries the tenant context
+  --undo                enforce: back to transition mode
+  --enforce             run: go on to the enforce step
 
 Exit codes: 0 ok, 1 a step or check failed, 2 usage or spec error, 3 refused, 4 cannot connect.`;
 
@@ -64,6 +74,9 @@ export function parseCli(argv: string[]): CliArgs {
         'restore-data': { type: 'boolean', default: false },
         'accept-data-loss': { type: 'boolean', default: false },
         exact: { type: 'boolean', default: false },
+        undo: { type: 'boolean', default: false },
+        enforce: { type: 'boolean', default: false },
+        'app-sends-context': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -72,12 +85,14 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const [command, ...extra] = parsed.positionals;
   const help = parsed.values.help ?? false;
-  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, help: true };
+  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, undo: false, enforce: false, appSendsContext: false, help: true };
   if (!command) throw usageError('No command given', `Run one of: ${COMMANDS.join(', ')}.`);
   if (!(COMMANDS as readonly string[]).includes(command)) throw usageError(`Unknown command "${command}"`, `Run one of: ${COMMANDS.join(', ')}.`);
   if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
   if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
   if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
+  if (parsed.values.undo && command !== 'enforce') throw usageError('--undo only applies to enforce', 'Run "tenant-migrate enforce --undo".');
+  if (parsed.values.enforce && command !== 'run') throw usageError('--enforce only applies to run', 'Run "tenant-migrate enforce" on its own, or "tenant-migrate run --enforce".');
   return {
     command: command as Command,
     config: parsed.values.config ?? 'tenant-migration.json',
@@ -88,6 +103,9 @@ export function parseCli(argv: string[]): CliArgs {
     restoreData: parsed.values['restore-data'] ?? false,
     acceptDataLoss: parsed.values['accept-data-loss'] ?? false,
     exact: parsed.values.exact ?? false,
+    undo: parsed.values.undo ?? false,
+    enforce: parsed.values.enforce ?? false,
+    appSendsContext: parsed.values['app-sends-context'] ?? false,
     help,
   };
 }

@@ -60,6 +60,16 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     case 'migrate': { const r = await m.migrate(); return { code: stepCode(r), result: r }; }
     case 'validate': { const r = await m.validate(); return { code: stepCode(r), result: r }; }
     case 'verify-isolation': { const r = await m.verifyIsolation(); return { code: stepCode(r), result: r }; }
+    case 'enforce': {
+      try {
+        const r = await m.enforce({ undo: args.undo, appSendsContext: args.appSendsContext });
+        for (const c of r.checks) say(`  ${c.name}: ${c.detail}`);
+        return { code: stepCode(r), result: r };
+      } catch (e) {
+        if (e instanceof MigrationError) for (const line of e.details) say(`  ${line}`);
+        throw e;
+      }
+    }
     case 'finalize': { const r = await m.finalize(); return { code: stepCode(r), result: r }; }
     case 'cleanup': { const r = await m.cleanup(); return { code: stepCode(r), result: r }; }
     case 'rollback': {
@@ -72,7 +82,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
         const out = await m.generate();
         say(`Generated ${out.path} from the spec.`);
       }
-      const result = await m.runAll();
+      const result = await m.runAll(args.enforce ? { enforce: { appSendsContext: args.appSendsContext } } : {});
       say(`Report: ${result.reportPath}`);
       if (result.ok) say('If anything looks wrong: "tenant-migrate rollback" undoes the migration and keeps rows written since; "--restore-data" also restores the backups.');
       if (result.error) throw new RunFailure(result.error, { ...result, error: undefined });

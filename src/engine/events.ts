@@ -1,5 +1,5 @@
 // The typed events the engine emits; the CLI, the extension and the JSONL log all consume these.
-export const STEPS = ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report'] as const;
+export const STEPS = ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'enforce', 'report'] as const;
 export type ChecklistStep = (typeof STEPS)[number];
 export type StepId = ChecklistStep | 'rollback' | 'finalize' | 'cleanup';
 
@@ -11,6 +11,7 @@ export const STEP_TITLES: Record<StepId, string> = {
   validate: 'Validate',
   isolation: 'Verify isolation',
   tests: 'Project tests',
+  enforce: 'Enforce isolation',
   report: 'Report',
   rollback: 'Roll back',
   finalize: 'Finalize',

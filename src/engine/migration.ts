@@ -26,11 +26,13 @@ import { displayName } from './db/sql';
 import { verifyBackups } from './backups';
 import { finalize, cleanupBackups } from './finalize';
 import { readStatus, type StatusInfo } from './status';
+import { enforceStep, type EnforceStepOptions } from './enforce-step';
 import type { LoadedSpec } from './spec/load';
 
 export const TOOL_VERSION = '0.1.0';
 
 const CHANGES_DATA = new Set(['run', 'backup', 'migrate']);
+export type { EnforceStepOptions };
 const SCRIPT_STEPS = new Set<StepId>(['backup', 'migrate']);
 
 export interface MigrationOptions {
@@ -366,6 +368,11 @@ export class Migration {
     }));
   }
 
+  /** Step 5b: hold requests without a tenant context to nothing (or, with undo, back to transition mode). */
+  async enforce(options: EnforceStepOptions = {}): Promise<StepResult> {
+    return this.writing('enforce', () => this.step('enforce', async () => enforceStep(this.session, await this.model(), this.run, options)));
+  }
+
   async cleanup(): Promise<StepResult> {
     return this.writing('cleanup', () => this.step('cleanup', async () => {
       const dropped = await cleanupBackups(this.session);
@@ -374,7 +381,7 @@ export class Migration {
   }
 
   /** The whole guide (or the part from one checklist step on): stops at the first failure; the report is written either way. */
-  async runAll(options: { from?: ChecklistStep } = {}): Promise<RunResult> {
+  async runAll(options: { from?: ChecklistStep; enforce?: EnforceStepOptions } = {}): Promise<RunResult> {
     const steps: StepResult[] = [];
     let error: MigrationError | undefined;
     const startedAt = new Date().toISOString();
@@ -383,6 +390,7 @@ export class Migration {
       await this.writing('run', async () => {
         try {
           await this.runSequence(options.from ?? 'prerequisites', steps);
+          steps.push(options.enforce ? await this.enforce(options.enforce) : await this.step('enforce', async () => enforceStep(this.session, await this.model(), this.run, { skip: true })));
         } finally {
           // The report is written either way, and recorded as a step while the run still holds the lock.
           await this.step('report', async () => {

@@ -4,6 +4,7 @@ import type { Session } from './db/session';
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from './db/sql';
 import { column, findTable, sameTable, type TableInfo } from './introspect';
 import type { LoadedSpec, ResolvedTable } from './spec/load';
+import { resolveAuthHook, type AuthHookModel } from './auth-hook';
 
 type Resolved = Required<QualifiedName>;
 
@@ -31,6 +32,7 @@ export interface MigrationModel {
   /** Parents before children. */
   readonly tables: readonly TableModel[];
   readonly ledger?: { readonly name: Resolved; readonly from: TableModel; readonly keyColumn: string; readonly keyType: string; readonly exists: boolean };
+  readonly authHook?: AuthHookModel;
 }
 
 async function requireTable(session: Session, field: string, name: QualifiedName): Promise<TableInfo> {
@@ -166,7 +168,7 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
       from, keyColumn, keyType: column(from.info, keyColumn)!.type, exists: !!existing,
     };
   }
-  return { loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType, defaultOrgId, mapping, orgColumn: spec.orgColumn, tables, ledger };
+  return { loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType, defaultOrgId, mapping, orgColumn: spec.orgColumn, tables, ledger, authHook: await resolveAuthHook(session, loaded) };
 }
 
 /** Refuses when the default org does not exist (the script checks again, so psql -f refuses too). */

@@ -4,6 +4,8 @@ import { derivedName, quoteIdent, quoteLiteral, quoteQualified, type QualifiedNa
 export const STATE_SCHEMA = 'tenant_migration';
 export const ISOLATION_POLICY = 'tenant_migration_isolation';
 export const MEMBER_POLICY = 'tenant_migration_member_access';
+/** Reproduces the access a table had before the migration (all rows where RLS was off; the owner's where it was not forced). */
+export const LEGACY_POLICY = 'tenant_migration_legacy_access';
 export const ASSIGN_TRIGGER = 'tenant_migration_assign_org';
 export const LEDGER_TRIGGER = 'tenant_migration_ledger_sync';
 export const PROGRESS_PREFIX = 'tenant-migration:progress ';

@@ -1,0 +1,64 @@
+// The isolation policy's predicate, in transition mode and enforced; one place for the script, enforce and undo.
+import { quoteIdent as qi, quoteLiteral as ql } from '../db/sql';
+import type { MigrationModel } from '../model';
+import { names } from '../names';
+import { currentOrgExpression } from './context';
+
+export type IsolationMode = 'transition' | 'enforced';
+
+/** The function that answers whether an org existed when the migration switched row-level security on. */
+export const KNOWN_ORG_FUNCTION = names.state('org_known_at_migration');
+export const KNOWN_ORGS_TABLE = names.state('transition_orgs');
+/** The trigger function that keeps a request without a tenant context from moving a row to another org. */
+export const KEEP_ORG_FUNCTION = names.state('keep_org');
+export const KEEP_ORG_TRIGGER = 'tenant_migration_keep_org';
+
+/** Roles the isolation policy does not hold: the spec's crossTenantRoles, and supabase_auth_admin for the auth hook. */
+export function crossTenantRoles(m: MigrationModel): string[] {
+  const spec = m.loaded.spec;
+  return [...new Set([...spec.crossTenantRoles, ...(spec.authHook ? ['supabase_auth_admin'] : [])])].sort();
+}
+
+const exemption = (m: MigrationModel) => {
+  const roles = crossTenantRoles(m);
+  return roles.length === 0 ? '' : `current_user = ANY (ARRAY[${roles.map(ql).join(', ')}]::name[]) OR `;
+};
+
+/**
+ * Transition: a request with a tenant context is held to its org; one without keeps its pre-migration access, limited
+ * to the orgs that existed at migration time. Enforced: no context, no rows.
+ */
+export function isolationPredicate(m: MigrationModel, column: string, mode: IsolationMode): string {
+  const current = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
+  const org = qi(column);
+  if (mode === 'enforced') return `(${exemption(m)}${org} = ${current})`;
+  return `(${exemption(m)}CASE WHEN ${current} IS NULL THEN ${KNOWN_ORG_FUNCTION}(${org}) ELSE ${org} = ${current} END)`;
+}
+
+/** The statements behind the transition predicate: the orgs known at migration time, and the guard against moves. */
+export function transitionSupport(m: MigrationModel): string[] {
+  const current = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
+  const roles = crossTenantRoles(m);
+  const exempt = roles.length === 0 ? 'false' : `current_user = ANY (ARRAY[${roles.map(ql).join(', ')}]::name[])`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${KNOWN_ORGS_TABLE} (org_id ${m.orgType} PRIMARY KEY, known_since timestamptz NOT NULL DEFAULT now());`,
+    `INSERT INTO ${KNOWN_ORGS_TABLE} (org_id) SELECT o.${qi(m.orgs.idColumn)} FROM ${qqOrgs(m)} AS o
+ WHERE NOT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE}) ON CONFLICT DO NOTHING;`,
+    // SECURITY DEFINER: the policy runs as the requesting role, which may not read the tool's schema.
+    `CREATE OR REPLACE FUNCTION ${KNOWN_ORG_FUNCTION}(org ${m.orgType}) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp AS $fn$ SELECT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE} WHERE org_id = org) $fn$;`,
+    `CREATE OR REPLACE FUNCTION ${KEEP_ORG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  IF (to_jsonb(OLD) -> TG_ARGV[0]) <> 'null'::jsonb AND (to_jsonb(NEW) -> TG_ARGV[0]) IS DISTINCT FROM (to_jsonb(OLD) -> TG_ARGV[0])
+     AND ${current} IS NULL AND NOT ${exempt}
+     AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls)) THEN
+    RAISE EXCEPTION 'tenant-migration: a request without a tenant context cannot move a row of %.% to another org', TG_TABLE_SCHEMA, TG_TABLE_NAME
+      USING ERRCODE = '42501', HINT = 'Send the tenant context with the request (the org the row belongs to).';
+  END IF;
+  RETURN NEW;
+END
+$fn$;`,
+  ];
+}
+
+const qqOrgs = (m: MigrationModel) => `${qi(m.orgs.name.schema)}.${qi(m.orgs.name.name)}`;
