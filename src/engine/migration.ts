@@ -27,6 +27,7 @@ import { verifyBackups } from './backups';
 import { finalize, cleanupBackups } from './finalize';
 import { readStatus, type StatusInfo } from './status';
 import { enforceStep, type EnforceStepOptions } from './enforce-step';
+import { accessRoles } from './roles';
 import type { LoadedSpec } from './spec/load';
 
 export const TOOL_VERSION = '0.1.0';
@@ -140,7 +141,7 @@ export class Migration {
       return { units: await parseUnits(text), exists: written };
     })()]);
     const { parseSync } = await loadParser();
-    return buildPlan(parseSync as never, model, units, gaps, exists);
+    return { ...buildPlan(parseSync as never, model, units, gaps, exists), accessRoles: await accessRoles(this.session, model) };
   }
 
   async status(): Promise<StatusInfo> {
