@@ -90,7 +90,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     }
     case 'status': {
       const status = await m.status();
-      say(`${status.database}: ${status.migrated ? 'migrated' : 'not migrated'}`);
+      say(`${status.database}: ${status.migrated ? (status.enforced ? 'migrated, isolation enforced' : 'migrated, transition mode (requests without a tenant context keep their old access until "enforce")') : 'not migrated'}`);
       for (const s of status.steps) say(`  ${s.status.padEnd(8)} ${STEP_TITLES[s.step]}${s.summary ? ` — ${s.summary}` : ''}`);
       if (status.lastRun) say(`Last run: ${status.lastRun.command} by ${status.lastRun.operator} at ${status.lastRun.startedAt}: ${status.lastRun.status}`);
       if (status.lockHeldBy) say(`Running now: pid ${status.lockHeldBy.pid} (${status.lockHeldBy.operator ?? status.lockHeldBy.user}) since ${status.lockHeldBy.since.toISOString()}`);

@@ -142,7 +142,8 @@ export async function undoEnforce(session: Session, m: MigrationModel, options: 
     const forced = new Set((await session.query<{ k: string }>(`SELECT table_schema || '.' || table_name AS k FROM ${names.state('snapshot')} WHERE rls_forced`)).rows.map((r) => r.k));
     for (const sql of isolationStatements(m, 'transition', (t) => forced.has(`${t.schema}.${t.name}`))) await run(sql);
   }
-  for (const g of current.revoked) await run(`GRANT SELECT ON ${g.view} TO ${g.role === 'PUBLIC' ? 'PUBLIC' : qi(g.role)}`);
+  // A view dropped since is skipped: there is nothing to give back.
+  for (const g of current.revoked) if (await exists(session, g.view)) await run(`GRANT SELECT ON ${g.view} TO ${g.role === 'PUBLIC' ? 'PUBLIC' : qi(g.role)}`);
   await session.query(`UPDATE ${ENFORCEMENT_TABLE} SET undone_at = now(), undone_by = $2 WHERE id = $1`, [current.id, operatorName()]);
   return actions;
 }
