@@ -25,6 +25,9 @@ interface App {
 const appRoleGrants = (role: string) => `GRANT USAGE ON SCHEMA public TO ${role};
   GRANT SELECT, INSERT, UPDATE, DELETE ON reports, dashboard_layouts TO ${role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`;
 
+/** Roles are cluster-wide: created once, reused by every test database. */
+const createRole = (role: string) => `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$`;
+
 const APPS: App[] = [
   {
     name: 'Supabase: authenticated with JWT claims',
@@ -36,21 +39,21 @@ const APPS: App[] = [
   },
   {
     name: 'plain PostgreSQL: an app role with a per-transaction setting',
-    role: 'app_user',
+    role: 'tm_app_user',
     spec: { tenantContext: { kind: 'setting', name: 'app.current_org_id' } },
     context: (o) => (o ? [{ sql: `SELECT set_config('app.current_org_id', $1, true)`, values: [o] }] : []),
     credentialsBefore: '',
-    setup: async (c) => { await c.query(`CREATE ROLE app_user NOLOGIN; ${appRoleGrants('app_user')}`); },
+    setup: async (c) => { await c.query(`${createRole('tm_app_user')}; ${appRoleGrants('tm_app_user')}`); },
   },
   {
     name: 'plain PostgreSQL: the application connects as the tables\' owner',
-    role: 'app_owner',
+    role: 'tm_app_owner',
     spec: { tenantContext: { kind: 'setting', name: 'app.current_org_id' } },
     context: (o) => (o ? [{ sql: `SELECT set_config('app.current_org_id', $1, true)`, values: [o] }] : []),
     credentialsBefore: `SELECT count(*)::int AS n FROM credentials`,
     setup: async (c) => {
-      await c.query(`CREATE ROLE app_owner NOLOGIN NOSUPERUSER NOBYPASSRLS; GRANT USAGE, CREATE ON SCHEMA public TO app_owner`);
-      for (const t of ['credentials', 'reports', 'dashboard_layouts']) await c.query(`ALTER TABLE ${t} OWNER TO app_owner`);
+      await c.query(`${createRole('tm_app_owner')}; GRANT USAGE, CREATE ON SCHEMA public TO tm_app_owner`);
+      for (const t of ['credentials', 'reports', 'dashboard_layouts']) await c.query(`ALTER TABLE ${t} OWNER TO tm_app_owner`);
     },
   },
 ];
@@ -181,7 +184,7 @@ for (const app of APPS) {
         assert.deepEqual(application.mismatches, []);
         // The owner is held only once FORCE is on (enforce): until then row-level security does not apply to it at all.
         const own = await application.read(org(2));
-        const scope = app.role === 'app_owner' ? '' : ` WHERE org_id = '${org(2)}'`;
+        const scope = app.role === 'tm_app_owner' ? '' : ` WHERE org_id = '${org(2)}'`;
         assert.equal(own.reports, await count(db, `SELECT count(*) AS n FROM reports${scope}`));
         assert.equal(own.layouts, await count(db, `SELECT count(*) AS n FROM dashboard_layouts${scope}`));
 
@@ -189,7 +192,7 @@ for (const app of APPS) {
         await db.client.query(`INSERT INTO orgs (id, name) VALUES ('${NEW_ORG}', 'new'); INSERT INTO reports (title, org_id) VALUES ('new org', '${NEW_ORG}')`);
         const all = await count(db, 'SELECT count(*) AS n FROM reports');
         const noContext = await application.read(null);
-        assert.equal(noContext.reports, app.role === 'app_owner' ? all : all - 1, 'the owner is not held until enforce; any other role is');
+        assert.equal(noContext.reports, app.role === 'tm_app_owner' ? all : all - 1, 'the owner is not held until enforce; any other role is');
         await assert.rejects(async () => {
           await client.query('BEGIN');
           try {
@@ -218,7 +221,7 @@ for (const app of APPS) {
         const undone = await withMigration(db.url, ws, (m) => m.enforce({ undo: true }));
         assert.equal(undone.status, 'done', undone.summary);
         const back = await application.read(null);
-        assert.equal(back.reports, app.role === 'app_owner' ? all : all - 1);
+        assert.equal(back.reports, app.role === 'tm_app_owner' ? all : all - 1);
         await application.write(null);
         const unforced = await db.client.query(`SELECT bool_or(relforcerowsecurity) AS f FROM pg_class WHERE relname IN ('reports', 'credentials', 'dashboard_layouts')`);
         assert.equal(unforced.rows[0].f, false);
