@@ -1,11 +1,35 @@
 // The CLI contract: tenant-migrate <command> [--config FILE] [--database-url URL] [--yes] [--json] …
 import { parseArgs } from 'node:util';
 import { usageError } from '../engine/errors';
+import { OPT_IN_RUN_STEPS, STEP_IDS, runSequence, stepDefinition, stepForCli, type StepId } from '../engine/steps';
 
-export const COMMANDS = ['init', 'plan', 'generate', 'backup', 'migrate', 'validate', 'verify-isolation', 'enforce', 'rollback', 'run', 'status', 'report', 'finalize', 'cleanup'] as const;
-export type Command = (typeof COMMANDS)[number];
+/** The commands that are not a step, before and after the steps' own (steps.ts) in --help. */
+const BEFORE_STEPS = [
+  ['init', 'write tenant-migration.json and checks.sql for the guide\'s tables'],
+  ['plan', 'show the plan and the mapping gaps (writes nothing; --exact to count every row)'],
+  ['generate', 'write the migration script (--force to overwrite)'],
+] as const;
+const AFTER_STEPS = [
+  ['run', 'preflight, backup, migrate, validate, verify isolation, tests; writes the report (enforce only with --enforce)'],
+  ['status', 'show the state recorded in the database'],
+  ['report', 'write the report for the recorded state'],
+] as const;
+const STEP_COMMANDS = STEP_IDS.flatMap((id) => {
+  const cli = stepDefinition(id).cli;
+  return cli ? [[cli.name, cli.help] as const] : [];
+});
+const HELP_LINES: readonly (readonly [string, string])[] = [...BEFORE_STEPS, ...STEP_COMMANDS, ...AFTER_STEPS];
 
-export const WRITING: ReadonlySet<Command> = new Set(['backup', 'migrate', 'enforce', 'rollback', 'run', 'finalize', 'cleanup']);
+/** `init`, `plan`…, or a step's CLI name. */
+export type Command = string;
+export const COMMANDS: readonly Command[] = HELP_LINES.map(([name]) => name);
+
+/** Changes the database: asks for confirmation first (steps.ts says which steps write; `run` writes when one of its steps does). */
+export function writes(command: Command): boolean {
+  if (command === 'run') return runSequence().some((id) => stepDefinition(id).writes);
+  const step = stepForCli(command);
+  return step !== undefined && stepDefinition(step).writes;
+}
 
 export interface CliArgs {
   readonly command: Command;
@@ -17,9 +41,11 @@ export interface CliArgs {
   readonly restoreData: boolean;
   readonly acceptDataLoss: boolean;
   readonly exact: boolean;
-  /** enforce: back to transition mode; run: go on to enforce; both: the operator's confirmation. */
+  /** run: the opt-in steps asked for (`--<step>`). */
+  readonly include: readonly StepId[];
+  /** enforce: back to transition mode. */
   readonly undo: boolean;
-  readonly enforce: boolean;
+  /** enforce, run --enforce: the operator confirms the application sends the tenant context. */
   readonly appSendsContext: boolean;
   readonly help: boolean;
 }
@@ -27,22 +53,7 @@ export interface CliArgs {
 export const USAGE = `Usage: tenant-migrate <command> [options]
 
 Commands:
-  init              write tenant-migration.json and checks.sql for the guide's tables
-  plan              show the plan and the mapping gaps (writes nothing; --exact to count every row)
-  generate          write the migration script (--force to overwrite)
-  backup            take the backups (once per migration)
-  migrate           run the migration script (resumable)
-  validate          run the validation checks
-  verify-isolation  run the tenant isolation matrix
-  enforce           end transition mode: requests without a tenant context see nothing, FORCE on
-                    (--app-sends-context to confirm the application sends it; --undo to go back)
-  rollback          undo the migration, keeping rows written since (--restore-data to restore the backups)
-  run               preflight, backup, migrate, validate, verify isolation, tests; writes the report;
-                    stops before enforce unless --enforce (with --app-sends-context)
-  status            show the state recorded in the database
-  report            write the report for the recorded state
-  finalize          stop assigning orgs to rows written without one (once the application sets it)
-  cleanup           drop the backups after sign-off
+${HELP_LINES.map(([name, help]) => `  ${name.padEnd(18)}${help}`).join('\n')}
 
 Options:
   --config FILE         the spec (default ./tenant-migration.json)
@@ -53,10 +64,9 @@ Options:
   --exact               plan: count every row of large tables (by default they are estimated from a sample)
   --restore-data        rollback: also restore the data from the backups
   --accept-data-loss    rollback --restore-data: restore even if rows written since would be lost
-  --app-sends-context   enforce, run --enforce: confirm every request carries the tenant context
-  --undo                enforce: back to transition mode
-  --enforce             run: go on to the enforce step
-
+  --app-sends-context   enforce (and run --enforce): confirm every request carries the tenant context
+  --undo                enforce: back to transition mode (requests without a context keep their old access)
+${OPT_IN_RUN_STEPS.map((id) => `  --${optInFlag(id).padEnd(20)}run: also ${stepDefinition(id).title.toLowerCase()}\n`).join('')}
 Exit codes: 0 ok, 1 a step or check failed, 2 usage or spec error, 3 refused, 4 cannot connect.`;
 
 export function parseCli(argv: string[]): CliArgs {
@@ -75,9 +85,9 @@ export function parseCli(argv: string[]): CliArgs {
         'accept-data-loss': { type: 'boolean', default: false },
         exact: { type: 'boolean', default: false },
         undo: { type: 'boolean', default: false },
-        enforce: { type: 'boolean', default: false },
         'app-sends-context': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        ...Object.fromEntries(OPT_IN_RUN_STEPS.map((id) => [optInFlag(id), { type: 'boolean', default: false } as const])),
       },
     });
   } catch (e) {
@@ -85,16 +95,18 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const [command, ...extra] = parsed.positionals;
   const help = parsed.values.help ?? false;
-  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, undo: false, enforce: false, appSendsContext: false, help: true };
+  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, include: [], undo: false, appSendsContext: false, help: true };
   if (!command) throw usageError('No command given', `Run one of: ${COMMANDS.join(', ')}.`);
-  if (!(COMMANDS as readonly string[]).includes(command)) throw usageError(`Unknown command "${command}"`, `Run one of: ${COMMANDS.join(', ')}.`);
+  if (!COMMANDS.includes(command)) throw usageError(`Unknown command "${command}"`, `Run one of: ${COMMANDS.join(', ')}.`);
   if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
   if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
   if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
   if (parsed.values.undo && command !== 'enforce') throw usageError('--undo only applies to enforce', 'Run "tenant-migrate enforce --undo".');
-  if (parsed.values.enforce && command !== 'run') throw usageError('--enforce only applies to run', 'Run "tenant-migrate enforce" on its own, or "tenant-migrate run --enforce".');
+  const values = parsed.values as Record<string, unknown>;
+  const include = OPT_IN_RUN_STEPS.filter((id) => values[optInFlag(id)] === true);
+  if (include.length > 0 && command !== 'run') throw usageError(`--${optInFlag(include[0]!)} only applies to run`, `Remove it, or run "tenant-migrate run --${optInFlag(include[0]!)}".`);
   return {
-    command: command as Command,
+    command,
     config: parsed.values.config ?? 'tenant-migration.json',
     databaseUrl: parsed.values['database-url'] ?? process.env.DATABASE_URL,
     yes: parsed.values.yes ?? false,
@@ -103,9 +115,14 @@ export function parseCli(argv: string[]): CliArgs {
     restoreData: parsed.values['restore-data'] ?? false,
     acceptDataLoss: parsed.values['accept-data-loss'] ?? false,
     exact: parsed.values.exact ?? false,
+    include,
     undo: parsed.values.undo ?? false,
-    enforce: parsed.values.enforce ?? false,
     appSendsContext: parsed.values['app-sends-context'] ?? false,
     help,
   };
+}
+
+/** `run --<flag>` asks for an opt-in step: its CLI name, else its id. */
+function optInFlag(step: StepId): string {
+  return stepDefinition(step).cli?.name ?? step;
 }

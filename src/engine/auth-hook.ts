@@ -5,6 +5,7 @@ import { usageError } from './errors';
 import { column, findTable } from './introspect';
 import type { LoadedSpec } from './spec/load';
 import type { AuthHookSpec } from './spec/schema';
+import { qualifiedType } from './script/qualify';
 
 export interface AuthHookModel {
   readonly spec: AuthHookSpec;
@@ -31,5 +32,6 @@ export async function resolveAuthHook(session: Session, loaded: LoadedSpec): Pro
   const { rows } = await session.query(`SELECT 1 FROM pg_roles WHERE rolname = 'supabase_auth_admin'`);
   if (rows.length === 0) throw usageError('authHook is set but the role supabase_auth_admin does not exist: is this a Supabase database?', 'Remove authHook from the spec on plain PostgreSQL.');
   const fn = parseQualifiedName(hook.function);
-  return { spec: hook, function: { schema: fn.schema ?? 'public', name: fn.name }, membership: info.name, userColumn: hook.membership.userColumn, userType, orgColumn: hook.membership.orgColumn };
+  // The hook runs with an empty search_path: its type names its schema.
+  return { spec: hook, function: { schema: fn.schema ?? 'public', name: fn.name }, membership: info.name, userColumn: hook.membership.userColumn, userType: await qualifiedType(session, userType), orgColumn: hook.membership.orgColumn };
 }

@@ -7,7 +7,7 @@ import type { MigrationModel } from './model';
 import type { TenantContext } from './spec/schema';
 import { findTable, type TableInfo } from './introspect';
 import { LEGACY_POLICY, MEMBER_POLICY } from './names';
-import { currentEnforcement } from './enforce';
+import { contextAdvice, currentEnforcement } from './enforce';
 import { crossTenantChecks } from './cross-tenant-check';
 
 export type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
@@ -205,5 +205,7 @@ export async function verifyIsolation(session: Session, m: MigrationModel): Prom
   } finally {
     await session.query('ROLLBACK');
   }
-  return { probes, bypasses: [...await bypasses(session, targets), ...await crossTenantChecks(session, m)] };
+  const transition: CheckResult[] = enforced ? [] : [{ name: 'Transition mode', ok: true, severity: 'warning',
+    detail: `requests without a tenant context keep their pre-migration access until "tenant-migrate enforce --app-sends-context"; first make sure ${contextAdvice(m)}` }];
+  return { probes, bypasses: [...await bypasses(session, targets), ...await crossTenantChecks(session, m), ...transition] };
 }

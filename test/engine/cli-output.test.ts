@@ -7,7 +7,7 @@ import { assertSameDigest, buildCli, databaseDigest, migrationTraces, passwordOf
 import { legacySpec } from '../fixtures/legacy-data';
 
 const TABLES = ['credentials', 'dashboard_layouts', 'reports'];
-const RUN_STEPS = ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'enforce'];
+const RUN_STEPS = ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests'];
 
 interface Check { name: string; ok: boolean; detail: string }
 interface Step { step: string; status: string; durationMs?: number; checks?: Check[]; probes?: unknown[]; next?: string }
@@ -111,8 +111,9 @@ describe('CLI results and output', function () {
       { schemaVersion: 1, command: 'run', ok: true, exitCode: 0, error: null });
     assert.equal(doc.result.ok, true);
     assert.deepEqual(doc.result.steps.map((s) => s.step), RUN_STEPS);
-    assert.deepEqual(doc.result.steps.map((s) => s.status), ['done', 'done', 'done', 'done', 'done', 'done', 'skipped', 'skipped']);
-    assert.match(doc.result.steps.at(-1)?.next ?? '', /enforce --app-sends-context/, 'the run says what comes before enforcing');
+    assert.deepEqual(doc.result.steps.map((s) => s.status), ['done', 'done', 'done', 'done', 'done', 'done', 'skipped']);
+    const transition = doc.result.steps.find((s) => s.step === 'isolation')!.checks!.find((c) => c.name === 'Transition mode');
+    assert.match(transition?.detail ?? '', /enforce --app-sends-context/, 'the run says what comes before enforcing');
     for (const s of doc.result.steps) assert.equal(typeof s.durationMs, 'number');
     assert.ok(doc.result.steps.find((s) => s.step === 'isolation')!.probes!.length > 0, 'the isolation probes are in the result');
 
@@ -183,7 +184,7 @@ describe('CLI results and output', function () {
     const byStep = Object.fromEntries(status.steps.map((s) => [s.step, s.status]));
     for (const step of ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'report']) assert.equal(byStep[step], 'done', `${step}: ${byStep[step]}`);
     assert.equal(byStep.tests, 'skipped');
-    assert.equal(byStep.enforce, 'skipped', 'run stops before enforce');
+    assert.equal(byStep.enforce, 'pending', 'run stops before enforce');
     assert.equal(status.enforced, false);
     assert.equal(status.lastRun?.command, 'run');
     assert.equal(status.lastRun?.status, 'succeeded');
