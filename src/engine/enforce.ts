@@ -2,11 +2,12 @@
 // keeps its pre-migration access); enforcing makes such requests see nothing, turns FORCE on (the owner is held too)
 // and keeps views that read tenant tables with their owner's rights from tenant roles. Undoable on its own.
 import type { Session } from './db/session';
-import { displayName, quoteIdent as qi } from './db/sql';
+import { displayName, quoteIdent as qi, quoteLiteral as ql } from './db/sql';
+import { doBlock, revokeFromOthers } from './script/sections/common';
 import { refused } from './errors';
 import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
-import { ISOLATION_POLICY, names } from './names';
+import { HOOK_RUNS_TABLE, HOOK_SCHEMA, ISOLATION_POLICY, names } from './names';
 import { accessRoles, definerFunctions, tenantRoles } from './roles';
 import { KNOWN_ORGS_TABLE } from './script/isolation-policy';
 import { isolationStatements } from './script/sections/enforce';
@@ -21,11 +22,15 @@ export interface EnforceOptions {
 interface ViewGrant { readonly view: string; readonly role: string }
 
 export const ENFORCEMENT_TABLE = names.state('enforcement');
-export const HOOK_RUNS_TABLE = names.state('auth_hook_runs');
 
-const ensureTable = (session: Session) => session.query(`CREATE TABLE IF NOT EXISTS ${ENFORCEMENT_TABLE} (
-  id bigserial PRIMARY KEY, enforced_at timestamptz NOT NULL DEFAULT now(), enforced_by text NOT NULL,
-  undone_at timestamptz, undone_by text, revoked_view_grants jsonb NOT NULL DEFAULT '[]')`);
+
+/** Readable by its owner only, whatever the default privileges grant. */
+const ensureTable = (session: Session) => session.query(doBlock(`  IF to_regclass(${ql(ENFORCEMENT_TABLE)}) IS NULL THEN
+    CREATE TABLE ${ENFORCEMENT_TABLE} (id bigserial PRIMARY KEY, enforced_at timestamptz NOT NULL DEFAULT now(), enforced_by text NOT NULL,
+      undone_at timestamptz, undone_by text, revoked_view_grants jsonb NOT NULL DEFAULT '[]');
+    ${revokeFromOthers('TABLE', ql(ENFORCEMENT_TABLE))}
+    ${revokeFromOthers('TABLE', ql(names.state('enforcement_id_seq')))}
+  END IF;`, ['grantee oid']));
 
 const exists = async (session: Session, relation: string) => (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [relation])).rows[0]!.ok as boolean;
 
@@ -88,7 +93,7 @@ export async function previewEnforce(session: Session, m: MigrationModel, option
   }
   const hook = m.loaded.spec.authHook;
   if (hook) {
-    const first = await exists(session, 'tenant_migration.auth_hook_runs')
+    const first = await exists(session, `${HOOK_SCHEMA}.hook_runs`)
       ? (await session.query<{ at: Date }>(`SELECT min(first_run_at) AS at FROM ${HOOK_RUNS_TABLE}`)).rows[0]?.at : undefined;
     const now = options.now ?? new Date();
     if (!first) refusals.push(`the Custom Access Token Hook ${hook.function} has not run yet: switch it on in Supabase (Authentication → Hooks), then wait until tokens issued before it expire (${hook.jwtExpirySeconds} s)`);

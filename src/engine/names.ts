@@ -10,6 +10,9 @@ export const ASSIGN_TRIGGER = 'tenant_migration_assign_org';
 export const LEDGER_TRIGGER = 'tenant_migration_ledger_sync';
 /** The NOLOGIN role that owns the script's SECURITY DEFINER functions (one per cluster: roles are not per database). */
 export const DEFINER_ROLE = 'tenant_migration_definer';
+/** When the auth hook first ran: in a schema of its own, which supabase_auth_admin may use (never the state schema). */
+export const HOOK_SCHEMA = 'tenant_migration_auth';
+export const HOOK_RUNS_TABLE = `${quoteIdent(HOOK_SCHEMA)}.hook_runs`;
 export const PROGRESS_PREFIX = 'tenant-migration:progress ';
 
 type Resolved = Required<QualifiedName>;

@@ -3,6 +3,7 @@ import { quoteIdent as qi, quoteLiteral as ql } from '../db/sql';
 import type { MigrationModel } from '../model';
 import { names } from '../names';
 import { currentOrgExpression } from './context';
+import { doBlock, revokeFromOthers } from './sections/common';
 
 export type IsolationMode = 'transition' | 'enforced';
 
@@ -41,12 +42,17 @@ export function transitionSupport(m: MigrationModel): string[] {
   const roles = crossTenantRoles(m);
   const exempt = roles.length === 0 ? 'false' : `current_user = ANY (ARRAY[${roles.map(ql).join(', ')}]::name[])`;
   return [
-    `CREATE TABLE IF NOT EXISTS ${KNOWN_ORGS_TABLE} (org_id ${m.orgType} PRIMARY KEY, known_since timestamptz NOT NULL DEFAULT now());`,
+    doBlock(`  IF to_regclass(${ql(KNOWN_ORGS_TABLE)}) IS NULL THEN
+    CREATE TABLE ${KNOWN_ORGS_TABLE} (org_id ${m.orgType} PRIMARY KEY, known_since timestamptz NOT NULL DEFAULT now());
+    ${revokeFromOthers('TABLE', ql(KNOWN_ORGS_TABLE))}
+  END IF;`, ['grantee oid']),
     `INSERT INTO ${KNOWN_ORGS_TABLE} (org_id) SELECT o.${qi(m.orgs.idColumn)} FROM ${qqOrgs(m)} AS o
  WHERE NOT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE}) ON CONFLICT DO NOTHING;`,
     // SECURITY DEFINER: the policy runs as the requesting role, which may not read the tool's schema.
     `CREATE OR REPLACE FUNCTION ${KNOWN_ORG_FUNCTION}(org ${m.orgType}) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp AS $fn$ SELECT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE} WHERE org_id = org) $fn$;`,
+    // Every request's policy calls it, whatever the default privileges on functions say.
+    `GRANT EXECUTE ON FUNCTION ${KNOWN_ORG_FUNCTION}(${m.orgType}) TO PUBLIC;`,
     `CREATE OR REPLACE FUNCTION ${KEEP_ORG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   IF (to_jsonb(OLD) -> TG_ARGV[0]) <> 'null'::jsonb AND (to_jsonb(NEW) -> TG_ARGV[0]) IS DISTINCT FROM (to_jsonb(OLD) -> TG_ARGV[0])

@@ -2,7 +2,8 @@
 // with the event; it adds the org claim from the membership table and a marker claim, and never raises.
 import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel } from '../../model';
-import { doBlock } from './common';
+import { doBlock, revokeFromOthers } from './common';
+import { HOOK_RUNS_TABLE, HOOK_SCHEMA } from '../../names';
 
 export const HOOK_POLICY = 'tenant_migration_auth_hook_read';
 
@@ -39,8 +40,8 @@ BEGIN
     source := 'error';
   END;
   BEGIN  -- when the hook first ran: enforcement waits until tokens issued before it have expired
-    IF NOT EXISTS (SELECT 1 FROM tenant_migration.auth_hook_runs) THEN
-      INSERT INTO tenant_migration.auth_hook_runs DEFAULT VALUES ON CONFLICT DO NOTHING;
+    IF NOT EXISTS (SELECT 1 FROM ${HOOK_RUNS_TABLE}) THEN
+      INSERT INTO ${HOOK_RUNS_TABLE} DEFAULT VALUES ON CONFLICT DO NOTHING;
     END IF;
   EXCEPTION WHEN OTHERS THEN
     NULL;
@@ -53,9 +54,12 @@ EXCEPTION WHEN OTHERS THEN
 END
 `;
   return [
-    `CREATE TABLE IF NOT EXISTS tenant_migration.auth_hook_runs (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), first_run_at timestamptz NOT NULL DEFAULT now());`,
-    `GRANT USAGE ON SCHEMA tenant_migration TO supabase_auth_admin;`,
-    `GRANT SELECT, INSERT ON tenant_migration.auth_hook_runs TO supabase_auth_admin;`,
+    `CREATE SCHEMA IF NOT EXISTS ${qi(HOOK_SCHEMA)};`,
+    `REVOKE ALL ON SCHEMA ${qi(HOOK_SCHEMA)} FROM PUBLIC;`,
+    `CREATE TABLE IF NOT EXISTS ${HOOK_RUNS_TABLE} (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), first_run_at timestamptz NOT NULL DEFAULT now());`,
+    doBlock(`  ${revokeFromOthers('TABLE', ql(HOOK_RUNS_TABLE))}`, ['grantee oid']),
+    `GRANT USAGE ON SCHEMA ${qi(HOOK_SCHEMA)} TO supabase_auth_admin;`,
+    `GRANT SELECT, INSERT ON ${HOOK_RUNS_TABLE} TO supabase_auth_admin;`,
     `CREATE OR REPLACE FUNCTION ${qq(hook.function)}(event jsonb) RETURNS jsonb LANGUAGE plpgsql SET search_path = '' AS ${dollarQuote(body)};`,
     `GRANT USAGE ON SCHEMA ${qi(hook.function.schema)} TO supabase_auth_admin;`,
     `GRANT EXECUTE ON FUNCTION ${fn} TO supabase_auth_admin;`,
