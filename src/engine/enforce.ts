@@ -9,7 +9,7 @@ import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
 import { HOOK_RUNS_TABLE, HOOK_SCHEMA, ISOLATION_POLICY, names } from './names';
 import { accessRoles, definerFunctions, tenantRoles } from './roles';
-import { KNOWN_ORGS_TABLE } from './script/isolation-policy';
+import { KNOWN_ORG_COLUMN, KNOWN_ORGS_TABLE } from './script/isolation-policy';
 import { isolationStatements } from './script/sections/enforce';
 import { operatorName } from './state';
 
@@ -82,7 +82,7 @@ export async function previewEnforce(session: Session, m: MigrationModel, option
   const viewGrants = await ownerRightsViewGrants(session, m, cross);
   for (const g of viewGrants) checks.push({ name: `View ${g.view}`, ok: true, severity: 'warning', detail: `reads tenant tables with its owner's rights: SELECT revoked from ${g.role} (ALTER VIEW … SET (security_invoker = true) to keep it usable)` });
   if (await exists(session, 'tenant_migration.transition_orgs')) {
-    const { rows } = await session.query<{ n: string }>(`SELECT count(*) AS n FROM ${qi(m.orgs.name.schema)}.${qi(m.orgs.name.name)} o WHERE NOT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE} k WHERE k.org_id = o.${qi(m.orgs.idColumn)})`);
+    const { rows } = await session.query<{ n: string }>(`SELECT count(*) AS n FROM ${qi(m.orgs.name.schema)}.${qi(m.orgs.name.name)} o WHERE NOT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE} k WHERE k.${KNOWN_ORG_COLUMN} = o.${qi(m.orgs.idColumn)})`);
     const n = Number(rows[0]!.n);
     if (n > 0) checks.push({ name: 'Orgs created since the migration', ok: true, severity: 'warning', detail: `${n} org(s): their rows were already hidden from requests without a tenant context` });
   }

@@ -6,7 +6,7 @@ import { refused, failed } from './errors';
 import { findTable } from './introspect';
 import type { MigrationModel } from './model';
 import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, LEGACY_POLICY, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
-import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, KNOWN_ORG_FUNCTION, KNOWN_ORGS_TABLE } from './script/isolation-policy';
+import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, KNOWN_ORGS_TABLE } from './script/isolation-policy';
 import { undoEnforce } from './enforce';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
 
@@ -65,7 +65,6 @@ async function undoSchema(session: Session, m: MigrationModel, actions: string[]
     await exec(session, actions, `DROP TABLE IF EXISTS ${qq(names.assignTable(t.name))}`);
   }
   await exec(session, actions, `DROP FUNCTION IF EXISTS ${KEEP_ORG_FUNCTION}()`);
-  await exec(session, actions, `DROP FUNCTION IF EXISTS ${KNOWN_ORG_FUNCTION}(${m.orgType})`);
   await exec(session, actions, `DROP TABLE IF EXISTS ${KNOWN_ORGS_TABLE}`);
 }
 

@@ -112,8 +112,9 @@ async function stateSchemaPrivate(session: Session): Promise<CheckResult> {
             aclexplode(o.acl) AS a
       WHERE a.grantee <> o.owner AND a.grantee <> (SELECT nspowner FROM pg_namespace WHERE oid = $1::regnamespace)
         AND a.grantee IS DISTINCT FROM to_regrole($2)
-        -- the transition policy's lookup of the orgs known at migration time: every request calls it (it reveals no row)
-        AND NOT (o.name = 'org_known_at_migration' AND a.privilege_type = 'EXECUTE')
+        -- the orgs known at migration time, which the transition policy reads as every requesting role (ids only; no
+        -- role has USAGE on the schema to name it in a query of its own)
+        AND NOT (o.name = 'transition_orgs' AND a.grantee = 0 AND a.privilege_type = 'SELECT')
       ORDER BY 1 LIMIT 10`, [STATE_SCHEMA, DEFINER_ROLE]);
   const name = `No other role can read or write ${STATE_SCHEMA}`;
   return rows.length === 0 ? ok(name, 'only its owner has privileges on the schema and its objects')

@@ -7,9 +7,14 @@ import { doBlock, revokeFromOthers } from './sections/common';
 
 export type IsolationMode = 'transition' | 'enforced';
 
-/** The function that answers whether an org existed when the migration switched row-level security on. */
-export const KNOWN_ORG_FUNCTION = names.state('org_known_at_migration');
+/**
+ * The orgs that existed when the migration switched row-level security on. Every role may SELECT it, for the policy's
+ * lookup (a policy runs as the requesting role); none may name it in a query of its own: the state schema gives no
+ * USAGE, which is checked when a query is parsed, not when a stored policy runs.
+ */
 export const KNOWN_ORGS_TABLE = names.state('transition_orgs');
+/** Named apart from any org column, so that inside the policy's subquery the table's own column is the one meant. */
+export const KNOWN_ORG_COLUMN = 'tenant_migration_known_org';
 /** The trigger function that keeps a request without a tenant context from moving a row to another org. */
 export const KEEP_ORG_FUNCTION = names.state('keep_org');
 export const KEEP_ORG_TRIGGER = 'tenant_migration_keep_org';
@@ -33,7 +38,7 @@ export function isolationPredicate(m: MigrationModel, column: string, mode: Isol
   const current = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
   const org = qi(column);
   if (mode === 'enforced') return `(${exemption(m)}${org} = ${current})`;
-  return `(${exemption(m)}CASE WHEN ${current} IS NULL THEN ${KNOWN_ORG_FUNCTION}(${org}) ELSE ${org} = ${current} END)`;
+  return `(${exemption(m)}CASE WHEN ${current} IS NULL THEN EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE} AS known WHERE known.${KNOWN_ORG_COLUMN} = ${org}) ELSE ${org} = ${current} END)`;
 }
 
 /** The statements behind the transition predicate: the orgs known at migration time, and the guard against moves. */
@@ -43,16 +48,12 @@ export function transitionSupport(m: MigrationModel): string[] {
   const exempt = roles.length === 0 ? 'false' : `current_user = ANY (ARRAY[${roles.map(ql).join(', ')}]::name[])`;
   return [
     doBlock(`  IF to_regclass(${ql(KNOWN_ORGS_TABLE)}) IS NULL THEN
-    CREATE TABLE ${KNOWN_ORGS_TABLE} (org_id ${m.orgType} PRIMARY KEY, known_since timestamptz NOT NULL DEFAULT now());
+    CREATE TABLE ${KNOWN_ORGS_TABLE} (${KNOWN_ORG_COLUMN} ${m.orgType} PRIMARY KEY, known_since timestamptz NOT NULL DEFAULT now());
     ${revokeFromOthers('TABLE', ql(KNOWN_ORGS_TABLE))}
+    GRANT SELECT ON ${KNOWN_ORGS_TABLE} TO PUBLIC;
   END IF;`, ['grantee oid']),
-    `INSERT INTO ${KNOWN_ORGS_TABLE} (org_id) SELECT o.${qi(m.orgs.idColumn)} FROM ${qqOrgs(m)} AS o
+    `INSERT INTO ${KNOWN_ORGS_TABLE} (${KNOWN_ORG_COLUMN}) SELECT o.${qi(m.orgs.idColumn)} FROM ${qqOrgs(m)} AS o
  WHERE NOT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE}) ON CONFLICT DO NOTHING;`,
-    // SECURITY DEFINER: the policy runs as the requesting role, which may not read the tool's schema.
-    `CREATE OR REPLACE FUNCTION ${KNOWN_ORG_FUNCTION}(org ${m.orgType}) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp AS $fn$ SELECT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE} WHERE org_id = org) $fn$;`,
-    // Every request's policy calls it, whatever the default privileges on functions say.
-    `GRANT EXECUTE ON FUNCTION ${KNOWN_ORG_FUNCTION}(${m.orgType}) TO PUBLIC;`,
     `CREATE OR REPLACE FUNCTION ${KEEP_ORG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   IF (to_jsonb(OLD) -> TG_ARGV[0]) <> 'null'::jsonb AND (to_jsonb(NEW) -> TG_ARGV[0]) IS DISTINCT FROM (to_jsonb(OLD) -> TG_ARGV[0])
@@ -64,6 +65,8 @@ BEGIN
   RETURN NEW;
 END
 $fn$;`,
+    // A trigger function needs no EXECUTE grant to fire.
+    doBlock(`  ${revokeFromOthers('FUNCTION', ql(`${KEEP_ORG_FUNCTION}()`))}`, ['grantee oid']),
   ];
 }
 
