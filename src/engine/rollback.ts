@@ -9,6 +9,7 @@ import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, LEGACY_POLICY, MEMBER
 import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, KNOWN_ORGS_TABLE } from './script/isolation-policy';
 import { undoEnforce } from './enforce';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
+import { releaseDefinerRole } from './definer-role';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -20,6 +21,8 @@ export interface RollbackResult {
   readonly actions: string[];
   readonly restored: { table: string; rows: number }[];
   readonly backupsKeptAs: string[];
+  /** Why the role the triggers ran as was kept, when it was. */
+  readonly definerRoleKept?: string;
 }
 
 interface Snapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean }
@@ -159,6 +162,8 @@ export async function rollback(session: Session, model: MigrationModel, options:
       await exec(session, actions, `DELETE FROM ${names.state('backfill')}`);
     }
     const backupsKeptAs = await retireBackups(session, backups, actions);
-    return { actions, restored, backupsKeptAs };
+    const definer = await releaseDefinerRole(session);
+    actions.push(...definer.actions);
+    return { actions, restored, backupsKeptAs, definerRoleKept: definer.kept };
   });
 }
