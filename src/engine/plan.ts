@@ -5,6 +5,7 @@ import type { MigrationModel } from './model';
 import type { AccessRole } from './roles';
 import { displayName } from './db/sql';
 import { describeLocks, type LockInfo, type ParseSync } from './script/locks';
+import type { ShapeFinding } from './shapes';
 
 export interface PlannedStatement {
   readonly line: number;
@@ -23,9 +24,11 @@ export interface Plan {
   readonly gaps: GapReport;
   /** Roles that reach the migrated tables; those not cross-tenant are held to their org once enforced. */
   readonly accessRoles?: AccessRole[];
+  /** Objects the migration refuses (blocking) or that the operator must know about: inheritance, publications, views … */
+  readonly shapes: ShapeFinding[];
 }
 
-export function buildPlan(parseSync: ParseSync, model: MigrationModel, units: ExecutionUnit[], gaps: GapReport, scriptExists: boolean): Plan {
+export function buildPlan(parseSync: ParseSync, model: MigrationModel, units: ExecutionUnit[], gaps: GapReport, shapes: ShapeFinding[], scriptExists: boolean): Plan {
   const statements: PlannedStatement[] = [];
   for (const unit of units) {
     if (unit.meta) { statements.push({ line: unit.meta.line, phase: unit.phase, sql: unit.meta.text, locks: [] }); continue; }
@@ -37,5 +40,6 @@ export function buildPlan(parseSync: ParseSync, model: MigrationModel, units: Ex
     statements,
     tables: model.tables.map((t) => ({ table: displayName(t.name), estimatedRows: t.info.estimatedRows, totalBytes: t.info.totalBytes })),
     gaps,
+    shapes,
   };
 }

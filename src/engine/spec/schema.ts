@@ -67,6 +67,8 @@ export const specSchema = z.strictObject({
   orgColumn: columnName.default('org_id').describe('The column the migration adds to every table.'),
   tables: z.array(tableSpecSchema).min(1, 'must list at least one table'),
   tenantCredentials: z.strictObject({ table: qualifiedName, from: qualifiedName }).optional(),
+  sharedTables: z.array(qualifiedName).default([])
+    .describe('Reference data every org reads (a catalog, a roles table): not migrated, no org column, readable by every tenant; left out of the isolation probes and listed in the report.'),
   tenantContext: tenantContextSchema,
   crossTenantRoles: z.array(roleName).default([]).describe('Roles that read across orgs (service roles, supabase_auth_admin, reporting roles): the isolation policy does not apply to them.'),
   authHook: authHookSchema.optional().describe('For tenantContext supabase-jwt: generate a Custom Access Token Hook that adds the org claim.'),
