@@ -7,7 +7,9 @@ import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
 import type { TenantContext } from './spec/schema';
 import { findTable, type TableInfo } from './introspect';
-import { MEMBER_POLICY } from './names';
+import { LEGACY_POLICY, MEMBER_POLICY } from './names';
+import { contextAdvice, currentEnforcement } from './enforce';
+import { crossTenantChecks } from './cross-tenant-check';
 import { definerFunctionsReading } from './shapes/function-reads';
 
 export type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
@@ -110,19 +112,32 @@ function judgeOutcome(expected: Probe['expected'], outcome: Outcome): { outcome:
   return { outcome, ok: expected === 'allow' ? outcome === 'allowed' : outcome !== 'allowed' };
 }
 
-async function probeTable(session: Session, m: MigrationModel, t: Target, role: string, hasAnon: boolean, hasService: boolean): Promise<Probe[]> {
+/**
+ * What a request without a tenant context may do: nothing once enforced (and on the new ledger, strict from the start);
+ * in transition mode exactly what the role could do before: its grants where the table had no policies of its own,
+ * the table's own policies otherwise.
+ */
+async function noContextExpectation(session: Session, t: Target, role: string, operation: Operation, strict: boolean): Promise<Probe['expected']> {
+  if (strict) return 'deny';
+  if (!t.info.policies.some((p) => p.name === LEGACY_POLICY && p.roles.includes('public'))) return 'either';
+  const { rows } = await session.query<{ ok: boolean }>(`SELECT has_table_privilege($1, $2::regclass, $3) AS ok`, [role, t.info.oid, operation]);
+  return rows[0]!.ok ? 'allow' : 'deny';
+}
+
+async function probeTable(session: Session, m: MigrationModel, t: Target, role: string, hasAnon: boolean, hasService: boolean, enforced: boolean): Promise<Probe[]> {
   const context = m.loaded.spec.tenantContext;
   const label = displayName(t.name);
   const [own, other] = await twoOrgs(session, t);
   if (!own || !other) return [{ table: label, operation: 'SELECT', actor: 'own org', expected: 'allow', outcome: 'inconclusive', ok: false, detail: 'needs rows of at least two orgs to probe' }];
   const ownRow = (await sampleRow(session, t, own))!;
-  const memberAccess = t.info.policies.some((p) => p.name === MEMBER_POLICY);
-  const actors: { actor: Actor; setup: string[]; expected: Probe['expected'] }[] = [
+  const memberAccess = t.info.policies.some((p) => p.name === MEMBER_POLICY || (p.name === LEGACY_POLICY && p.roles.includes('public')));
+  const strict = enforced || t.info.policies.some((p) => p.name === MEMBER_POLICY);
+  const actors: { actor: Actor; role?: string; setup: string[]; expected: Probe['expected'] }[] = [
     { actor: 'own org', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, own, ownRow)], expected: memberAccess ? 'allow' : 'either' },
     { actor: 'another org', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, other, ownRow)], expected: 'deny' },
-    { actor: 'no tenant context', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, null, undefined)], expected: 'deny' },
+    { actor: 'no tenant context', role, setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, null, undefined)], expected: 'deny' },
   ];
-  if (hasAnon) actors.push({ actor: 'anonymous', setup: ['SET LOCAL ROLE anon'], expected: 'deny' });
+  if (hasAnon) actors.push({ actor: 'anonymous', role: 'anon', setup: ['SET LOCAL ROLE anon'], expected: 'deny' });
   if (hasService) actors.push({ actor: 'service role', setup: ['SET LOCAL ROLE service_role'], expected: 'allow' });
   const probes: Probe[] = [];
   for (const a of actors) {
@@ -139,9 +154,10 @@ async function probeTable(session: Session, m: MigrationModel, t: Target, role: 
     };
     for (const operation of OPERATIONS) {
       const setup = [...(operation === 'INSERT' ? insert.ownerSetup : []), 'SET LOCAL row_security = on', ...a.setup];
+      const expected = a.role ? await noContextExpectation(session, t, a.role, operation, strict) : a.expected;
       const result = await probe(session, setup, statements[operation]);
-      const { outcome, ok } = judge(a.expected, result);
-      probes.push({ table: label, operation, actor: a.actor, expected: a.expected, outcome, ok, detail: result.error ?? `${result.rows} row(s)` });
+      const { outcome, ok } = judge(expected, result);
+      probes.push({ table: label, operation, actor: a.actor, expected, outcome, ok, detail: result.error ?? `${result.rows} row(s)` });
     }
   }
   return probes;
@@ -174,16 +190,19 @@ export async function verifyIsolation(session: Session, m: MigrationModel): Prom
     if (info) targets.push({ name: m.ledger.name, info, orgColumn: 'org_id' });
   }
   const probes: Probe[] = [];
+  const enforced = !!await currentEnforcement(session);
   await session.query('BEGIN');
   try {
     const role = await tenantRole(session, m.loaded.spec.tenantContext, targets);
     const hasAnon = await roleExists(session, 'anon');
     const hasService = (await session.query(`SELECT 1 FROM pg_roles WHERE rolname = 'service_role' AND rolbypassrls`)).rows.length > 0;
     for (const t of targets) {
-      probes.push(...await probeTable(session, m, t, role, hasAnon, hasService));
+      probes.push(...await probeTable(session, m, t, role, hasAnon, hasService, enforced));
     }
   } finally {
     await session.query('ROLLBACK');
   }
-  return { probes, bypasses: await bypasses(session, targets) };
+  const transition: CheckResult[] = enforced ? [] : [{ name: 'Transition mode', ok: true, severity: 'warning',
+    detail: `requests without a tenant context keep their pre-migration access until "tenant-migrate enforce --app-sends-context"; first make sure ${contextAdvice(m)}` }];
+  return { probes, bypasses: [...await bypasses(session, targets), ...await crossTenantChecks(session, m), ...transition] };
 }

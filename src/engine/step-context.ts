@@ -36,6 +36,12 @@ export interface StepOptions {
   readonly acceptDataLoss?: boolean;
   /** Report: when the run it reports on started. */
   readonly runStartedAt?: string;
+  /** Enforce: the operator's confirmation that the application sends the tenant context with every request. */
+  readonly appSendsContext?: boolean;
+  /** Enforce: back to transition mode. */
+  readonly undo?: boolean;
+  /** Enforce: the time the JWT expiry is measured against (tests). */
+  readonly now?: Date;
 }
 
 export interface StepContext {

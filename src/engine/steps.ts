@@ -72,6 +72,11 @@ export const STEP_REGISTRY = {
     title: 'Project tests', writes: false, checklist: true, inRun: 'yes', recorded: true, weight: 1,
     command: { id: 'tenantMigration.runTests', title: 'Run Project Tests' },
   },
+  enforce: {
+    title: 'Enforce isolation', writes: true, checklist: true, inRun: 'opt-in', recorded: true, weight: 2,
+    cli: { name: 'enforce', help: 'end transition mode: requests without a tenant context see nothing, FORCE on (--app-sends-context to confirm; --undo to go back)' },
+    command: { id: 'tenantMigration.enforce', title: 'Enforce Isolation (Deny Requests Without a Tenant Context)' },
+  },
   report: { title: 'Report', writes: false, checklist: true, inRun: 'last', recorded: false, weight: 1 },
   rollback: {
     title: 'Roll back', writes: true, checklist: false, recorded: true, weight: 1,

@@ -27,15 +27,20 @@ describe('tenant isolation', () => {
   beforeEach(async () => { db = await createTestDatabase(); });
   afterEach(async () => { await db.drop(); });
 
-  it('holds whatever policies the tables already have; members reach their own org; no context and anon see nothing', async () => {
+  it('holds whatever policies the tables already have; members reach their own org; once enforced, no context and anon see nothing', async () => {
     // A legacy policy that lets every signed-in user read every report: must not widen access across orgs.
     await db.client.query(`ALTER TABLE reports ENABLE ROW LEVEL SECURITY; CREATE POLICY reports_everyone ON reports FOR SELECT TO authenticated USING (true)`);
-    await migrateFully(db.url, makeWorkspace());
+    const ws = makeWorkspace();
+    await migrateFully(db.url, ws);
     const count = async (sql: string) => Number((await db.client.query(sql)).rows[0].n);
     const orgTwoReports = await count(`SELECT count(*) AS n FROM reports WHERE org_id = '${org(2)}'`);
     const own = await asTenant(db.client, 'authenticated', { org_id: org(2) }, `SELECT * FROM reports`);
     assert.equal(own.rows, orgTwoReports, 'a member does not see exactly their org\'s reports');
     assert.equal((await asTenant(db.client, 'authenticated', { org_id: org(2) }, `SELECT * FROM reports WHERE org_id <> '${org(2)}'`)).rows, 0);
+    // transition mode: without a context, the legacy policy still decides (every report), as before the migration
+    assert.equal((await asTenant(db.client, 'authenticated', undefined, `SELECT * FROM reports`)).rows, await count(`SELECT count(*) AS n FROM reports`));
+    const enforced = await withMigration(db.url, ws, (m) => m.enforce({ appSendsContext: true }));
+    assert.equal(enforced.status, 'done', enforced.summary);
     assert.equal((await asTenant(db.client, 'authenticated', undefined, `SELECT * FROM reports`)).rows, 0);
     assert.equal((await asTenant(db.client, 'anon', undefined, `SELECT * FROM reports`)).rows, 0);
     assert.equal((await asTenant(db.client, 'service_role', undefined, `SELECT * FROM reports`)).rows, await count(`SELECT count(*) AS n FROM reports`));
@@ -60,6 +65,12 @@ describe('tenant isolation', () => {
   it('the isolation step probes every table × operation × actor, and fails when a policy leaks', async () => {
     const ws = makeWorkspace();
     await migrateFully(db.url, ws);
+    const transition = (await withMigration(db.url, ws, (m) => m.verifyIsolation())).probes!;
+    assert.ok(transition.every((p) => p.ok), JSON.stringify(transition.filter((p) => !p.ok).slice(0, 3)));
+    // transition mode: a request without a context keeps its old access (reports had no policies: its grants decide)
+    assert.ok(transition.filter((p) => p.table === 'public.reports' && p.actor === 'no tenant context').every((p) => p.expected === 'allow' && p.outcome === 'allowed'));
+    assert.ok(transition.filter((p) => p.table === 'public.tenant_credentials' && p.actor === 'no tenant context').every((p) => p.expected === 'deny'), 'the new ledger is strict from the start');
+    await withMigration(db.url, ws, (m) => m.enforce({ appSendsContext: true }));
     const held = await withMigration(db.url, ws, (m) => m.verifyIsolation());
     assert.equal(held.status, 'done');
     const probes = held.probes!;
@@ -67,7 +78,8 @@ describe('tenant isolation', () => {
     assert.ok(probes.every((p) => p.ok));
     assert.ok(probes.some((p) => p.actor === 'another org' && p.operation === 'INSERT' && p.outcome === 'denied (error)'));
     assert.ok(probes.some((p) => p.actor === 'another org' && p.operation === 'DELETE' && p.outcome === 'denied (no rows)'));
-    await db.client.query(`DROP POLICY tenant_migration_isolation ON reports; DROP POLICY tenant_migration_member_access ON reports; CREATE POLICY leak ON reports USING (true) WITH CHECK (true)`);
+    assert.ok(probes.filter((p) => p.actor === 'no tenant context' || p.actor === 'anonymous').every((p) => p.expected === 'deny'));
+    await db.client.query(`DROP POLICY tenant_migration_isolation ON reports; DROP POLICY tenant_migration_legacy_access ON reports; CREATE POLICY leak ON reports USING (true) WITH CHECK (true)`);
     const leaked = await withMigration(db.url, ws, (m) => m.verifyIsolation());
     assert.equal(leaked.status, 'failed');
     const failures = leaked.probes!.filter((p) => !p.ok);

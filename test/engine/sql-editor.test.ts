@@ -267,7 +267,8 @@ describe('SQL editor engine', () => {
       assert.match(text, /Table "public\.credentials"/);
       assert.match(text, /org_id +\| uuid +\| not null/);
       assert.match(text, /POLICY "tenant_migration_isolation" AS RESTRICTIVE FOR ALL/);
-      assert.match(text, /forced row security enabled/);
+      assert.match(text, /Policies \(row security enabled\)/);
+      assert.doesNotMatch(text, /forced row security/, 'transition mode: FORCE waits for the enforce step');
       assert.match(await describeRelation(session, 'nope', false), /Did not find any relation named "nope"/);
     });
   });
