@@ -15,6 +15,7 @@ import { buildPlan, type Plan } from './plan';
 import { assertWritableSession, preflight } from './preflight';
 import { validate } from './validate';
 import { verifyIsolation, type Probe } from './isolation';
+import { verdict as isolationVerdict } from './isolation/causes';
 import { rollback, type RollbackOptions, type RollbackResult } from './rollback';
 import { renderReport, type StepOutcome } from './report';
 import { generateScript } from './script/generate';
@@ -303,14 +304,13 @@ export class Migration {
 
   async verifyIsolation(): Promise<StepResult> {
     return this.writing('verify-isolation', () => this.step('isolation', async () => {
-      const { probes, bypasses } = await verifyIsolation(this.session, await this.model());
+      const { probes, bypasses, leakingViews } = await verifyIsolation(this.session, await this.model());
       const checks: CheckResult[] = [
         ...probes.map((p) => ({ name: `${p.table} ${p.operation} as ${p.actor}`, ok: p.ok, detail: p.expected === 'either' ? `${p.outcome} (the table's own policies decide within the org)` : `expected ${p.expected}, ${p.outcome}${p.ok ? '' : `: ${p.detail}`}` })),
         ...bypasses,
       ];
-      const failures = probes.filter((p) => !p.ok).length;
-      return { summary: failures === 0 ? `${probes.length} probes held` : `${failures} of ${probes.length} probes failed`, checks, probes,
-        next: failures ? 'A tenant can reach another tenant\'s rows: do not open the system; roll back or fix the policies named.' : undefined };
+      const { summary, next } = isolationVerdict(probes, leakingViews);
+      return { summary, checks, probes, next };
     }));
   }
 
