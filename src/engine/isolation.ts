@@ -12,7 +12,7 @@ import { findTable, type TableInfo } from './introspect';
 import { MEMBER_POLICY } from './names';
 import { classify, denialCause, judge, leakCause, ownDenialCause, type Outcome } from './isolation/causes';
 import { expectedOutcome, type Expected, type Mode } from './isolation/expectations';
-import { actorsFor, cellSql, contextSql, contextValues, OPERATIONS, type Actor, type Operation, type Roles } from './isolation/matrix';
+import { actorsFor, cellSql, contextSql, contextValues, moveSql, OPERATIONS, type Actor, type Operation, type Roles } from './isolation/matrix';
 import { runCell } from './isolation/probe';
 import { keyPredicate, literalRef, planProbeRows, writeProbeRows, type TablePlan } from './isolation/rows';
 import { waysAroundRls } from './isolation/views';
@@ -31,6 +31,8 @@ export interface Probe {
   readonly ok: boolean;
   /** What happened (the error, or how many rows), and for a failed cell its cause. */
   readonly detail: string;
+  /** The database's error, when the statement failed. */
+  readonly error?: string;
 }
 
 export interface IsolationResult {
@@ -98,10 +100,27 @@ async function roleFacts(session: Session, role: string, table: TableInfo): Prom
   return { role, bypassesRls: rows[0]?.bypass ?? false, ownsTable: table.owner === role };
 }
 
+/** What the exported tests are made of besides the probes: the plans, the roles and how each move cell failed. */
+export interface MatrixRun extends IsolationResult {
+  readonly targets: Target[];
+  readonly plans: TablePlan[];
+  readonly orgsTag: string;
+  readonly roles: Roles;
+  /** The own org moving its row into another org (the WITH CHECK half), by table: the error it raised. */
+  readonly moves: Map<string, string | undefined>;
+}
+
 export async function verifyIsolation(session: Session, m: MigrationModel, mode: Mode = 'enforced'): Promise<IsolationResult> {
+  const { probes, bypasses, leakingViews } = await runMatrix(session, m, mode);
+  return { probes, bypasses, leakingViews };
+}
+
+/** The whole matrix, in one transaction that is rolled back. */
+export async function runMatrix(session: Session, m: MigrationModel, mode: Mode = 'enforced'): Promise<MatrixRun> {
   const context = m.loaded.spec.tenantContext;
   const targets = await isolationTargets(session, m);
   const probes: Probe[] = [];
+  const moves = new Map<string, string | undefined>();
   await session.query('BEGIN');
   try {
     const roles = await probeRoles(session, context, targets);
@@ -128,7 +147,10 @@ export async function verifyIsolation(session: Session, m: MigrationModel, mode:
           if (outcome === 'unproven') detail = `unproven: ${result.error}`;
           else if (!ok && expected === 'deny') detail = `${seen}: ${leakCause(t.info, await roleFacts(session, a.role, t.info))}`;
           else if (!ok) detail = `${seen}: ${ownDenialCause(t.info, operation, result.error)}`;
-          probes.push({ table: label, operation, actor: a.actor, expected, outcome, ok, detail });
+          probes.push({ table: label, operation, actor: a.actor, expected, outcome, ok, detail, error: result.error });
+        }
+        if (a.actor === 'own org' && !problems.has(plan.tag)) {
+          moves.set(label, (await runCell(session, a.role, setup, moveSql(plan, orgsTag, m.orgs.idColumn, m.orgType, ref))).error);
         }
       }
     }
@@ -141,7 +163,7 @@ export async function verifyIsolation(session: Session, m: MigrationModel, mode:
         return plan && !problems.has(plan.tag) ? `DELETE FROM ${qq(plan.table)} WHERE ${keyPredicate(plan, 'a', ref)}` : undefined;
       },
     });
-    return { probes, bypasses: checks, leakingViews };
+    return { probes, bypasses: checks, leakingViews, targets, plans, orgsTag, roles, moves };
   } finally {
     await session.query('ROLLBACK');
   }

@@ -1,10 +1,9 @@
 // The isolation matrix's cells, as SQL: table × SELECT/INSERT/UPDATE/DELETE × actor, each acting on the probe row of
 // org "a" (the own org of the "own org" actor; "another org" is signed in to org "b"). One definition for the live
 // probe and for the exported pgTAP files: only how a probe row's value is written (RefSql) differs.
-import { quoteLiteral as ql } from '../db/sql';
+import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../db/sql';
 import type { TenantContext } from '../spec/schema';
 import { insertSql, keyPredicate, updatableColumn, type RefSql, type Side, type TablePlan } from './rows';
-import { quoteIdent as qi, quoteQualified as qq } from '../db/sql';
 
 export type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 export type Actor = 'own org' | 'another org' | 'no tenant context' | 'anonymous' | 'service role';
@@ -35,8 +34,8 @@ export function actorsFor(roles: Roles): ActorSpec[] {
 }
 
 /** The statement of one cell, on org a's probe row (INSERT: a new row of org a, a no-op if it collides). */
-export function cellSql(p: TablePlan, operation: Operation, ref: RefSql): string {
-  const where = keyPredicate(p, 'a', ref);
+export function cellSql(p: TablePlan, operation: Operation, ref: RefSql, target: Side = 'a'): string {
+  const where = keyPredicate(p, target, ref);
   const column = qi(updatableColumn(p));
   switch (operation) {
     case 'SELECT': return `SELECT 1 FROM ${qq(p.table)} WHERE ${where}`;

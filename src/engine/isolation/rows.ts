@@ -144,7 +144,8 @@ export function insertSql(p: TablePlan, side: Side, ref: RefSql, returning = tru
 }
 
 /** A row as a JSON object of text values (bigints stay exact; timestamps keep their own text form). */
-export const rowAsText = (alias: string) => `(SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(${alias}.*)))::text AS row`;
+export const rowText = (alias: string) => `(SELECT jsonb_object_agg(key, value #>> '{}') FROM jsonb_each(to_jsonb(${alias}.*)))::text`;
+export const rowAsText = (alias: string) => `${rowText(alias)} AS row`;
 
 /** The predicate that names the side's probe row. */
 export function keyPredicate(p: TablePlan, side: Side, ref: RefSql): string {
