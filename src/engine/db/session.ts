@@ -41,6 +41,7 @@ export class Session {
         return new Session(client, target, rows[0]!.pid, options);
       } catch (error) {
         lastError = error;
+        // The connect error is the one reported (below); ending a client that never connected can only fail the same way.
         await client.end().catch(() => undefined);
       }
     }
@@ -68,6 +69,8 @@ export class Session {
       await this.client.query('COMMIT');
       return result;
     } catch (error) {
+      // The error that ended the transaction is rethrown; a ROLLBACK that fails too means the connection is gone,
+      // which the next query reports.
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
@@ -95,6 +98,7 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Closing a connection that is already gone: the server ended the session (and released its locks) with it.
     await this.client.end().catch(() => undefined);
   }
 }
