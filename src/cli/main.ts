@@ -89,7 +89,8 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     default: {
       const step = stepForCli(args.command);
       if (!step) throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
-      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss });
+      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss, exportTo: args.out });
+      for (const file of result.exportedFiles ?? []) say(`Wrote ${file}`);
       if (step === 'rollback') return rolledBack(result, args.restoreData, say);
       return { code: result.status === 'failed' ? ExitCode.failed : ExitCode.ok, result };
     }

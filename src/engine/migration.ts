@@ -144,6 +144,8 @@ export class Migration {
   runTests = () => this.runStep('tests');
   finalize = () => this.runStep('finalize');
   cleanup = () => this.runStep('cleanup');
+  /** Writes the isolation matrix as pgTAP files (`outDir` relative to the spec's folder; default supabase/tests/database). */
+  exportTests = (outDir?: string) => this.runStep('export-tests', { exportTo: outDir });
 
   async rollback(options: RollbackOptions): Promise<{ step: StepResult; result?: RollbackResult }> {
     const step = await this.runStep('rollback', options);
