@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server';
 import { createLegacySchema, seedLegacyData, SMALL } from '../fixtures/legacy-data';
 import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
+import { buildCli, passwordOf, runCli, showsPassword } from '../support/cli';
 
 interface PgtapPaths { bin: string; psql: string; pgProve: string }
 
@@ -105,15 +105,19 @@ describe('export-tests: the isolation matrix as pgTAP, run under pg_prove', func
     assert.doesNotMatch(summary, /tenant_isolation_public_reports\.test\.sql/, 'the other tables\' files still pass');
   });
 
-  it('exports for a plain session setting as the tenant context too (the probe role is made inside the test)', async () => {
+  it('tenant-migrate export-tests --out: for a plain session setting as the tenant context too (the probe role is made inside the test)', async () => {
     const ws = await fresh({ tenantContext: { kind: 'setting', name: 'app.current_org_id' } });
-    const out = path.join(ws.folder, 'db-tests');
-    const step = await withMigration(url, ws, (m) => m.exportTests('db-tests'));
-    assert.equal(step.status, 'done', step.summary);
-    assert.equal(step.exportedFiles?.length, 4);
-    const text = fs.readFileSync(path.join(out, 'tenant_isolation_public_reports.test.sql'), 'utf8');
+    await buildCli();
+    const cli = await runCli(ws.folder, ['export-tests', '--out', 'db-tests', '--config', ws.specFile, '--database-url', url, '--json']);
+    assert.equal(cli.code, 0, cli.stderr);
+    const doc = JSON.parse(cli.stdout) as { result: { status: string; exportedFiles: string[] } };
+    assert.equal(doc.result.status, 'done');
+    assert.deepEqual(doc.result.exportedFiles.map((f) => path.relative(ws.folder, f)).sort(), fs.readdirSync(path.join(ws.folder, 'db-tests')).map((f) => path.join('db-tests', f)).sort());
+    assert.equal(doc.result.exportedFiles.length, 4);
+    assert.ok(!showsPassword(cli.stdout + cli.stderr, passwordOf(url)));
+    const text = fs.readFileSync(path.join(ws.folder, 'db-tests', 'tenant_isolation_public_reports.test.sql'), 'utf8');
     assert.match(text, /set_config\('app\.current_org_id'/);
-    const r = prove(step.exportedFiles!);
+    const r = prove(doc.result.exportedFiles);
     assert.equal(r.code, 0, r.output.slice(-3000));
   });
 });

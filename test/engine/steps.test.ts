@@ -25,7 +25,7 @@ describe('the step registry', () => {
   });
 
   it('gives the CLI a command per step that has one, and the same "writes" as the extension', () => {
-    assert.deepEqual(COMMANDS, ['init', 'plan', 'generate', 'backup', 'migrate', 'validate', 'verify-isolation', 'rollback', 'finalize', 'cleanup', 'run', 'status', 'report']);
+    assert.deepEqual(COMMANDS, ['init', 'plan', 'generate', 'backup', 'migrate', 'validate', 'verify-isolation', 'rollback', 'finalize', 'export-tests', 'cleanup', 'run', 'status', 'report']);
     assert.equal(stepForCli('verify-isolation'), 'isolation');
     const cliWriting = COMMANDS.filter(writes);
     assert.deepEqual(cliWriting, ['backup', 'migrate', 'rollback', 'finalize', 'cleanup', 'run']);
