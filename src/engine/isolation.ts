@@ -40,6 +40,8 @@ export interface IsolationResult {
   readonly bypasses: CheckResult[];
   /** Definer-rights views through which another org's probe row was seen. */
   readonly leakingViews: string[];
+  /** The tables probe rows were written to (two each, rolled back). */
+  readonly probeTables: string[];
 }
 
 const PROBE_ROLE = 'tenant_migration_probe';
@@ -111,8 +113,8 @@ export interface MatrixRun extends IsolationResult {
 }
 
 export async function verifyIsolation(session: Session, m: MigrationModel, mode: Mode = 'enforced'): Promise<IsolationResult> {
-  const { probes, bypasses, leakingViews } = await runMatrix(session, m, mode);
-  return { probes, bypasses, leakingViews };
+  const { probes, bypasses, leakingViews, probeTables } = await runMatrix(session, m, mode);
+  return { probes, bypasses, leakingViews, probeTables };
 }
 
 /** The whole matrix, in one transaction that is rolled back. */
@@ -163,7 +165,8 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
         return plan && !problems.has(plan.tag) ? `DELETE FROM ${qq(plan.table)} WHERE ${keyPredicate(plan, 'a', ref)}` : undefined;
       },
     });
-    return { probes, bypasses: checks, leakingViews, targets, plans, orgsTag, roles, moves };
+    const probeTables = plans.filter((p) => !problems.has(p.tag)).map((p) => p.label);
+    return { probes, bypasses: checks, leakingViews, probeTables, targets, plans, orgsTag, roles, moves };
   } finally {
     await session.query('ROLLBACK');
   }

@@ -5,19 +5,8 @@ import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, migrateFully, withMigration } from '../support/migration-helpers';
 import { legacySpec } from '../fixtures/legacy-data';
+import { NOTES } from '../fixtures/odd-tables';
 
-const NOTES = `CREATE TYPE note_kind AS ENUM ('plain', 'pinned');
-  CREATE TABLE "Team Notes" (
-    credential_id bigint NOT NULL REFERENCES credentials (id) ON DELETE CASCADE,
-    n integer NOT NULL,
-    title text NOT NULL UNIQUE,
-    kind note_kind NOT NULL,
-    due date,
-    PRIMARY KEY (credential_id, n));
-  CREATE TABLE note_audit (at timestamptz DEFAULT now(), what text);
-  CREATE FUNCTION note_audit() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
-    BEGIN INSERT INTO note_audit (what) VALUES (TG_OP); RETURN NEW; END $$;
-  CREATE TRIGGER team_notes_audit AFTER INSERT ON "Team Notes" FOR EACH ROW EXECUTE FUNCTION note_audit();`;
 
 const notesSpec = () => makeWorkspace({ tables: [...(legacySpec().tables as unknown[]), { name: 'Team Notes', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } }] });
 

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server';
-import { createLegacySchema, seedLegacyData, SMALL } from '../fixtures/legacy-data';
+import { createLegacySchema, legacySpec, seedLegacyData, SMALL } from '../fixtures/legacy-data';
+import { NOTES } from '../fixtures/odd-tables';
 import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
 import { buildCli, passwordOf, runCli, showsPassword } from '../support/cli';
 
@@ -44,7 +45,7 @@ describe('export-tests: the isolation matrix as pgTAP, run under pg_prove', func
   });
   after(async () => { await server?.stop(); });
 
-  const fresh = async (overrides: Record<string, unknown> = {}): Promise<Workspace> => {
+  const fresh = async (overrides: Record<string, unknown> = {}, extraSchema = ''): Promise<Workspace> => {
     database = `tm_pgtap_${Math.random().toString(16).slice(2, 10)}`;
     const admin = new pg.Client(server.adminUrl);
     await admin.connect();
@@ -57,6 +58,7 @@ describe('export-tests: the isolation matrix as pgTAP, run under pg_prove', func
     await client.connect();
     await createLegacySchema(client);
     await seedLegacyData(client, SMALL);
+    if (extraSchema) await client.query(extraSchema);
     const ws = makeWorkspace(overrides);
     await migrateFully(url, ws);
     return ws;
@@ -119,5 +121,16 @@ describe('export-tests: the isolation matrix as pgTAP, run under pg_prove', func
     assert.match(text, /set_config\('app\.current_org_id'/);
     const r = prove(doc.result.exportedFiles);
     assert.equal(r.code, 0, r.output.slice(-3000));
+  });
+
+  it('exports an empty table with a composite key, an enum, a unique column and a user trigger, and it passes', async () => {
+    const ws = await fresh({ tables: [...(legacySpec().tables as unknown[]), { name: 'Team Notes', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } }] }, NOTES);
+    const step = await withMigration(url, ws, (m) => m.exportTests());
+    assert.equal(step.status, 'done', step.summary);
+    const file = step.exportedFiles!.find((f) => f.endsWith('tenant_isolation_public_Team_Notes.test.sql'))!;
+    assert.ok(file, step.exportedFiles!.join(', '));
+    const r = prove([file]);
+    assert.equal(r.code, 0, r.output.slice(-3000));
+    assert.equal(Number((await client.query(`SELECT count(*) AS n FROM note_audit`)).rows[0].n), 0, 'the trigger\'s rows were rolled back with the test');
   });
 });
