@@ -125,6 +125,8 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
   const moves = new Map<string, string | undefined>();
   await session.query('BEGIN');
   try {
+    // The tool's session reads with row_security off; its probe rows are written under the policies (see writerContext).
+    await session.query('SET LOCAL row_security = on');
     const roles = await probeRoles(session, context, targets);
     const { plans, orgsTag } = await planFor(session, m, targets);
     await session.query('SAVEPOINT probe_rows');

@@ -110,9 +110,12 @@ export async function planProbeRows(session: Session, input: PlanInput): Promise
     }
     for (const c of meta?.columns ?? []) {
       if (c.generated || c.identity === 'a') continue;
-      const value = byColumn.get(c.name) ?? (c.hasDefault || c.identity || !c.notNull ? undefined : freshValue(c) && { kind: 'sql' as const, sql: freshValue(c)! });
-      if (value) columns.push({ name: c.name, type: c.type, value });
-      else if (c.notNull && !c.hasDefault && !c.identity) problem ??= `no value can be made for ${displayName(table)}.${c.name} (${c.type}, NOT NULL, no default)`;
+      const fixed = byColumn.get(c.name);
+      if (fixed) { columns.push({ name: c.name, type: c.type, value: fixed }); continue; }
+      if (c.hasDefault || c.identity || !c.notNull) continue; // the default, or NULL
+      const fresh = freshValue(c);
+      if (fresh) columns.push({ name: c.name, type: c.type, value: { kind: 'sql', sql: fresh } });
+      else problem ??= `no value can be made for ${displayName(table)}.${c.name} (${c.type}, NOT NULL, no default)`;
     }
     const comparable = (c: ColumnMeta) => !c.generated && !/^(json|xml|point|polygon|line|box|circle|path)\b/.test(c.type);
     const key = meta && meta.primaryKey.length > 0 ? meta.primaryKey : (meta?.columns ?? []).filter(comparable).map((c) => c.name);
