@@ -2,6 +2,7 @@
 // the spec was given as an object).
 import path from 'node:path';
 import type { LoadedSpec } from './spec/load';
+import { pathInside } from './spec/paths';
 
 export function specFolder(spec: LoadedSpec): string {
   return spec.file ? path.dirname(spec.file) : process.cwd();
@@ -9,7 +10,8 @@ export function specFolder(spec: LoadedSpec): string {
 
 /** The JSONL logs (runs/) and the reports (reports/): .tenant-migration beside the spec unless given. */
 export function workFolder(spec: LoadedSpec, given?: string): string {
-  return given ?? path.join(specFolder(spec), '.tenant-migration');
+  // A symlink in an untrusted workspace must not send the logs and reports elsewhere.
+  return given ?? pathInside(specFolder(spec), '.tenant-migration', 'The folder for logs and reports');
 }
 
 /** The script as the report names it: relative to the spec's folder. */

@@ -7,6 +7,7 @@ import { findTable } from './introspect';
 import type { MigrationModel } from './model';
 import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
+import { releaseDefinerRole } from './definer-role';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -18,6 +19,8 @@ export interface RollbackResult {
   readonly actions: string[];
   readonly restored: { table: string; rows: number }[];
   readonly backupsKeptAs: string[];
+  /** Why the role the triggers ran as was kept, when it was. */
+  readonly definerRoleKept?: string;
 }
 
 interface Snapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean }
@@ -151,6 +154,8 @@ export async function rollback(session: Session, model: MigrationModel, options:
       await exec(session, actions, `DELETE FROM ${names.state('backfill')}`);
     }
     const backupsKeptAs = await retireBackups(session, backups, actions);
-    return { actions, restored, backupsKeptAs };
+    const definer = await releaseDefinerRole(session);
+    actions.push(...definer.actions);
+    return { actions, restored, backupsKeptAs, definerRoleKept: definer.kept };
   });
 }

@@ -76,6 +76,14 @@ export class Session {
     }
   }
 
+  /**
+   * Runs fn in a read-only transaction (one snapshot): whatever it runs, a function that writes fails there. What
+   * read-only does not stop is in SECURITY.md (COPY … TO PROGRAM as a superuser, dblink to another session).
+   */
+  async reading<T>(fn: () => Promise<T>): Promise<T> {
+    return this.transaction(fn, 'ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+
   /** Another session to the same server as the same user, for read-only work done side by side. */
   async sibling(applicationName: string): Promise<Session> {
     return Session.open(this.target, { ...this.options, applicationName });

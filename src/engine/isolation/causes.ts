@@ -1,5 +1,6 @@
 // How a cell came out, and why: the real cause (no policy, no grant, row-level security off, a role that bypasses it,
 // a view that reads with its owner's rights), never a leak that was not seen.
+import { INTEGRITY_CONSTRAINT_CLASS, SQLSTATE } from '../db/pg-errors';
 import type { TableInfo } from '../introspect';
 import { ISOLATION_POLICY } from '../names';
 import type { Expected } from './expectations';
@@ -11,8 +12,8 @@ export interface CellResult { readonly rows: number; readonly error?: string; re
 
 export function classify(operation: Operation, r: CellResult): Outcome {
   // A constraint that stopped the write (foreign key, unique, not null, check) means the policies let it through.
-  if (r.code && /^23/.test(r.code)) return 'allowed';
-  if (r.error) return r.code === '42501' ? 'denied (error)' : 'unproven';
+  if (r.code?.startsWith(INTEGRITY_CONSTRAINT_CLASS)) return 'allowed';
+  if (r.error) return r.code === SQLSTATE.insufficientPrivilege ? 'denied (error)' : 'unproven';
   // An INSERT is never filtered silently: without an error the policies accepted the row (ON CONFLICT may skip it).
   if (operation === 'INSERT') return 'allowed';
   return r.rows > 0 ? 'allowed' : 'denied (no rows)';

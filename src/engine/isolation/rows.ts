@@ -3,6 +3,7 @@
 // data. A plan is SQL text; the live probe runs it inside its savepoint, the exported pgTAP files run it inside their
 // own transaction. Writing fires the table's triggers and takes values from its sequences (nextval is not undone by a
 // rollback); unique values are made fresh (random) so they do not collide with the table's rows.
+import { SQLSTATE, sqlStateOf } from '../db/pg-errors';
 import type { Session } from '../db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../db/sql';
 
@@ -202,10 +203,9 @@ async function writeOne(session: Session, p: TablePlan, side: Side, ref: RefSql,
       await session.query(`RELEASE SAVEPOINT ${p.tag}_${side}`);
       return { row: JSON.parse(rows[0]!.row) as Record<string, string | null> };
     } catch (e) {
-      const err = e as { message?: string; code?: string };
       await session.query(`ROLLBACK TO SAVEPOINT ${p.tag}_${side}`);
-      lastError = err.message ?? String(e);
-      if (err.code !== '23505') break;
+      lastError = e instanceof Error ? e.message : String(e);
+      if (sqlStateOf(e) !== SQLSTATE.uniqueViolation) break;
       const adopted = await adopt(session, p, side, ref);
       if (adopted) return { row: adopted };
     }
