@@ -159,7 +159,7 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
       }
     }
     const other = actorsFor(roles).find((a) => a.actor === 'another org')!;
-    const { checks, leakingViews } = await waysAroundRls(session, targets.map((t) => ({ oid: t.info.oid, name: t.name.name, label: displayName(t.name) })), {
+    const { checks, leakingViews } = await waysAroundRls(session, targets.map((t) => ({ oid: t.info.oid, schema: t.info.name.schema, name: t.info.name.name, label: displayName(t.name) })), {
       role: roles.tenant,
       otherOrgContext: contextSql(context, other, { org: ref(orgsTag, 'b', m.orgs.idColumn, 'text'), sub: null }),
       deleteOwnRow: (oid) => {

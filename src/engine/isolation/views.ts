@@ -3,9 +3,10 @@
 // when another org sees org a's row through it, that is a leak seen, and the run fails.
 import type { Session } from '../db/session';
 import type { CheckResult } from '../events';
+import { definerFunctionsReading } from '../shapes/function-reads';
 import { runCell } from './probe';
 
-export interface ViewTarget { readonly oid: number; readonly name: string; readonly label: string }
+export interface ViewTarget { readonly oid: number; readonly schema: string; readonly name: string; readonly label: string }
 
 export interface ViewProbe {
   readonly role: string;
@@ -73,12 +74,8 @@ export async function waysAroundRls(session: Session, tables: ViewTarget[], prob
         ? `a view that bypasses row-level security: it reads with its owner's rights and showed another org's probe row to a tenant: ${FIX}`
         : `reads tenant tables with its owner's rights and a tenant role may read it${seen === undefined ? ' (not proven either way on the probe rows)' : ' (it did not show another org\'s probe row, but nothing in it applies the policies)'}: ${FIX}` });
   }
-  const names = tables.map((t) => t.name);
-  const functions = await session.query<{ fn: string }>(
-    `SELECT p.oid::regprocedure::text AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenant_migration') AND p.prorettype <> 'trigger'::regtype
-        AND EXISTS (SELECT 1 FROM unnest($1::text[]) t WHERE p.prosrc ~* ('\\m' || t || '\\M'))`, [names]);
-  for (const f of functions.rows) checks.push({ name: `Function ${f.fn}`, ok: false, detail: 'SECURITY DEFINER and reads a tenant table: it runs with its owner\'s rights, around row-level security', severity: 'warning' });
+  const functions = await definerFunctionsReading(session, tables.map((t) => ({ schema: t.schema, name: t.name })));
+  for (const f of functions) checks.push({ name: `Function ${f.signature}`, ok: false, detail: 'SECURITY DEFINER and reads a tenant table: it runs with its owner\'s rights, around row-level security', severity: 'warning' });
   if (checks.length === 0) checks.push({ name: 'Ways around row-level security', ok: true, detail: 'no definer-rights views or SECURITY DEFINER functions read the tenant tables' });
   return { checks, leakingViews };
 }
