@@ -41,6 +41,8 @@ export interface CliArgs {
   readonly restoreData: boolean;
   readonly acceptDataLoss: boolean;
   readonly exact: boolean;
+  /** export-tests: the folder to write the pgTAP files to. */
+  readonly out?: string;
   /** run: the opt-in steps asked for (`--<step>`). */
   readonly include: readonly StepId[];
   /** enforce: back to transition mode. */
@@ -66,6 +68,7 @@ Options:
   --accept-data-loss    rollback --restore-data: restore even if rows written since would be lost
   --app-sends-context   enforce (and run --enforce): confirm every request carries the tenant context
   --undo                enforce: back to transition mode (requests without a context keep their old access)
+  --out DIR             export-tests: the folder for the pgTAP files (default supabase/tests/database, beside the spec)
 ${OPT_IN_RUN_STEPS.map((id) => `  --${optInFlag(id).padEnd(20)}run: also ${stepDefinition(id).title.toLowerCase()}\n`).join('')}
 Exit codes: 0 ok, 1 a step or check failed, 2 usage or spec error, 3 refused, 4 cannot connect.`;
 
@@ -86,6 +89,7 @@ export function parseCli(argv: string[]): CliArgs {
         exact: { type: 'boolean', default: false },
         undo: { type: 'boolean', default: false },
         'app-sends-context': { type: 'boolean', default: false },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         ...Object.fromEntries(OPT_IN_RUN_STEPS.map((id) => [optInFlag(id), { type: 'boolean', default: false } as const])),
       },
@@ -102,6 +106,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
   if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
   if (parsed.values.undo && command !== 'enforce') throw usageError('--undo only applies to enforce', 'Run "tenant-migrate enforce --undo".');
+  if (parsed.values.out !== undefined && command !== 'export-tests') throw usageError('--out only applies to export-tests', 'Remove it, or run "tenant-migrate export-tests --out DIR".');
   const values = parsed.values as Record<string, unknown>;
   const include = OPT_IN_RUN_STEPS.filter((id) => values[optInFlag(id)] === true);
   if (include.length > 0 && command !== 'run') throw usageError(`--${optInFlag(include[0]!)} only applies to run`, `Remove it, or run "tenant-migrate run --${optInFlag(include[0]!)}".`);
@@ -115,6 +120,7 @@ export function parseCli(argv: string[]): CliArgs {
     restoreData: parsed.values['restore-data'] ?? false,
     acceptDataLoss: parsed.values['accept-data-loss'] ?? false,
     exact: parsed.values.exact ?? false,
+    out: parsed.values.out,
     include,
     undo: parsed.values.undo ?? false,
     appSendsContext: parsed.values['app-sends-context'] ?? false,

@@ -90,8 +90,9 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     default: {
       const step = stepForCli(args.command);
       if (!step) throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
-      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss, undo: args.undo, appSendsContext: args.appSendsContext })
+      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss, undo: args.undo, appSendsContext: args.appSendsContext, exportTo: args.out })
         .catch((e: unknown) => { if (e instanceof MigrationError) for (const line of e.details) say(`  ${line}`); throw e; });
+      for (const file of result.exportedFiles ?? []) say(`Wrote ${file}`);
       if (step === 'rollback') return rolledBack(result, args.restoreData, say);
       if (step === 'enforce') for (const c of result.checks) say(`  ${c.name}: ${c.detail}`);
       return { code: result.status === 'failed' ? ExitCode.failed : ExitCode.ok, result };

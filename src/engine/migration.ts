@@ -149,6 +149,8 @@ export class Migration {
   cleanup = () => this.runStep('cleanup');
   /** Step 5b: no context, no rows (or, with undo, back to transition mode). */
   enforce = (options: StepOptions = {}) => this.runStep('enforce', options);
+  /** Writes the isolation matrix as pgTAP files (`outDir` relative to the spec's folder; default supabase/tests/database). */
+  exportTests = (outDir?: string) => this.runStep('export-tests', { exportTo: outDir });
 
   async rollback(options: RollbackOptions): Promise<{ step: StepResult; result?: RollbackResult }> {
     const step = await this.runStep('rollback', options);

@@ -88,6 +88,10 @@ export const STEP_REGISTRY = {
     cli: { name: 'finalize', help: 'stop assigning orgs to rows written without one (once the application sets it)' },
     command: { id: 'tenantMigration.finalize', title: 'Finalize (Stop Assigning Orgs to New Rows)' },
   },
+  'export-tests': {
+    title: 'Export isolation tests', writes: false, checklist: false, recorded: false, weight: 1,
+    cli: { name: 'export-tests', help: 'write the isolation matrix as pgTAP files (--out DIR, default supabase/tests/database)' },
+  },
   cleanup: {
     title: 'Clean up backups', writes: true, checklist: false, recorded: true, weight: 1,
     cli: { name: 'cleanup', help: 'drop the backups after sign-off' },

@@ -100,17 +100,27 @@ describe('tenant isolation', () => {
     assert.equal(result.status, 'done', JSON.stringify(result.checks.filter((c) => !c.ok)));
   });
 
-  it('reports the ways around row-level security it can find', async () => {
+  it('reports the ways around row-level security it can find, and fails on a definer view a tenant can read', async () => {
     const ws = makeWorkspace();
     await migrateFully(db.url, ws);
+    // Supabase's default privileges grant every new view in public to the API roles: all_reports is readable by tenants.
     await db.client.query(`CREATE VIEW all_reports AS SELECT * FROM reports`);
+    await db.client.query(`CREATE VIEW private_reports AS SELECT * FROM reports; REVOKE ALL ON private_reports FROM anon, authenticated`);
     await db.client.query(`CREATE VIEW safe_reports WITH (security_invoker = true) AS SELECT * FROM reports`);
     await db.client.query(`CREATE FUNCTION report_count() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS 'SELECT count(*) FROM reports'`);
     const result = await withMigration(db.url, ws, (m) => m.verifyIsolation());
     const byName = (name: string) => result.checks.find((c) => c.name === name);
     assert.equal(byName('View all_reports')?.ok, false);
+    assert.match(byName('View all_reports')!.detail, /bypasses row-level security.*showed another org's probe row/);
+    assert.equal(byName('View private_reports')?.ok, false);
+    assert.equal(byName('View private_reports')?.severity, 'warning', 'a definer view no tenant role can read is a warning');
     assert.equal(byName('View safe_reports')?.ok, true);
     assert.equal(byName('Function report_count()')?.ok, false);
-    assert.equal(result.status, 'done', 'ways around RLS are warnings, the matrix itself held');
+    assert.equal(result.status, 'failed', 'a tenant saw another org\'s row through all_reports');
+    assert.match(result.summary, /through all_reports/);
+    assert.ok(result.probes!.every((p) => p.ok), 'the tables themselves held');
+    await db.client.query(`DROP VIEW all_reports`);
+    const fixed = await withMigration(db.url, ws, (m) => m.verifyIsolation());
+    assert.equal(fixed.status, 'done', 'the unreadable view and the function are warnings');
   });
 });
