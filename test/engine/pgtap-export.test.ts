@@ -61,6 +61,8 @@ describe('export-tests: the isolation matrix as pgTAP, run under pg_prove', func
     if (extraSchema) await client.query(extraSchema);
     const ws = makeWorkspace(overrides);
     await migrateFully(url, ws);
+    // The exported suite is the proof of enforced isolation the team keeps.
+    await withMigration(url, ws, (m) => m.enforce({ appSendsContext: true }));
     return ws;
   };
   afterEach(async () => { await client?.end().catch(() => undefined); });

@@ -2,6 +2,7 @@
 // default, relative to the spec's folder). The matrix runs live first, rolled back, for the exact errors to pin.
 import fs from 'node:fs';
 import path from 'node:path';
+import { currentEnforcement } from '../enforce';
 import type { CheckResult } from '../events';
 import { runMatrix } from '../isolation';
 import { DEFAULT_EXPORT_DIR, renderPgtapFiles } from '../isolation/export';
@@ -26,6 +27,10 @@ export const body: StepBody = async (context, options) => {
   if (failing.length > 0 || run.leakingViews.length > 0) {
     checks.push({ name: 'The matrix now', ok: false, severity: 'warning',
       detail: `${failing.length} cell(s) and ${run.leakingViews.length} view(s) fail on this database now: the exported tests fail until that is fixed ("tenant-migrate verify-isolation" names the causes)` });
+  }
+  if (!await currentEnforcement(context.session)) {
+    checks.push({ name: 'Transition mode', ok: false, severity: 'warning',
+      detail: 'the exported tests assert enforced isolation (row-level security forced, no rows without a tenant context): they pass once "tenant-migrate enforce --app-sends-context" has run' });
   }
   const tests = files.reduce((n, f) => n + f.tests, 0);
   return {
