@@ -2,6 +2,7 @@
 import { relName, str, tablesIn } from '../ast';
 import type { LintContext, LintStatement } from '../context';
 import type { Node } from '../types';
+import { LEGACY_POLICY } from '../../../names';
 import { insertAt, type Rule } from './rule';
 
 const LEAK = 'lets one tenant read or write another tenant\'s rows';
@@ -14,6 +15,8 @@ export const enableWithoutForce: Rule = {
   finish(ctx, report) {
     for (const [table, s] of ctx.rlsEnabled) {
       if (!ctx.isTenant(table) || ctx.rlsForcedOn(table)) continue;
+      // The migration's transition mode: the owner keeps its access until the enforce step forces row-level security.
+      if (ctx.policies.some((p) => p.table === table && p.statement.node.policy_name === LEGACY_POLICY)) continue;
       report(this, s, `ENABLE ROW LEVEL SECURITY on ${table} without FORCE`, insertAt('Force it too', s.end, ', FORCE ROW LEVEL SECURITY'));
     }
   },
@@ -34,6 +37,8 @@ export const permissiveTrue: Rule = {
     const table = relName(s.node.table);
     if (!table || !ctx.isTenant(table) || (s.type === 'CreatePolicyStmt' && !s.node.permissive)) return;
     if (!isTrue(s.node.qual) && !isTrue(s.node.with_check)) return;
+    // A restrictive policy already on the table is AND-ed with this one: it reaches no further than that policy allows.
+    if (ctx.policies.some((p) => p.table === table && p.statement !== s && p.statement.type === 'CreatePolicyStmt' && !p.statement.node.permissive)) return;
     const crossTenant = new Set([...DEFAULT_CROSS_TENANT, ...(ctx.options.crossTenantRoles ?? [])]);
     const roles = roleNames(s);
     if (roles.length > 0 && roles.every((r) => crossTenant.has(r))) return;
