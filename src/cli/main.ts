@@ -9,8 +9,8 @@ import { loadSpec } from '../engine/spec/load';
 import { Migration, asMigrationError, type StepResult } from '../engine/migration';
 import { describeTarget, parseConnectionUrl } from '../engine/db/connection-options';
 import { redact } from '../engine/redact';
-import { STEP_TITLES } from '../engine/events';
 import { renderPlan } from './render-plan';
+import { renderStatus } from './render-status';
 
 async function execute(args: CliArgs, say: (line: string) => void, checklist: TerminalChecklist, signal: AbortSignal): Promise<{ code: number; result: unknown }> {
   if (args.command === 'init') {
@@ -60,10 +60,11 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     case 'migrate': { const r = await m.migrate(); return { code: stepCode(r), result: r }; }
     case 'validate': { const r = await m.validate(); return { code: stepCode(r), result: r }; }
     case 'verify-isolation': { const r = await m.verifyIsolation(); return { code: stepCode(r), result: r }; }
-    case 'finalize': { const r = await m.finalize(); return { code: stepCode(r), result: r }; }
-    case 'cleanup': { const r = await m.cleanup(); return { code: stepCode(r), result: r }; }
+    case 'finalize': { const r = await m.finalize(); if (r.nothingToDo) say(r.summary); return { code: stepCode(r), result: r }; }
+    case 'cleanup': { const r = await m.cleanup(); if (r.nothingToDo) say(r.summary); return { code: stepCode(r), result: r }; }
     case 'rollback': {
       const { step, result } = await m.rollback({ restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss });
+      if (step.nothingToDo) { say(step.summary); return { code: 0, result: step }; }
       if (result) say(`Rolled back. The legacy schema is back${args.restoreData ? ' and the data equals the backups' : '; rows written since the migration are kept'}.`);
       return { code: stepCode(step), result: { ...step, actions: result?.actions, restored: result?.restored, backupsKeptAs: result?.backupsKeptAs } };
     }
@@ -80,10 +81,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     }
     case 'status': {
       const status = await m.status();
-      say(`${status.database}: ${status.migrated ? 'migrated' : 'not migrated'}`);
-      for (const s of status.steps) say(`  ${s.status.padEnd(8)} ${STEP_TITLES[s.step]}${s.summary ? ` — ${s.summary}` : ''}`);
-      if (status.lastRun) say(`Last run: ${status.lastRun.command} by ${status.lastRun.operator} at ${status.lastRun.startedAt}: ${status.lastRun.status}`);
-      if (status.lockHeldBy) say(`Running now: pid ${status.lockHeldBy.pid} (${status.lockHeldBy.operator ?? status.lockHeldBy.user}) since ${status.lockHeldBy.since.toISOString()}`);
+      for (const line of renderStatus(status)) say(line);
       return { code: 0, result: status };
     }
     case 'report': {

@@ -23,10 +23,12 @@ import { parseUnits, runScript } from './execute/runner';
 import { acquireRunLock, ensureStateSchema, finishRun, operatorName, recordStep, releaseRunLock, startRun, tickManualItem, type RunRecord } from './state';
 import { redact } from './redact';
 import { displayName } from './db/sql';
-import { verifyBackups } from './backups';
+import { droppedBackupTables, verifyBackups } from './backups';
 import { finalize, cleanupBackups } from './finalize';
 import { readStatus, type StatusInfo } from './status';
 import type { LoadedSpec } from './spec/load';
+import { formatCheckCount, plural } from '../shared/format';
+import { findTraces, nothingToCleanUp, nothingToFinalize, nothingToUndo, type MigrationTraces } from './traces';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -54,6 +56,8 @@ export interface StepResult {
   readonly next?: string;
   readonly checks: CheckResult[];
   readonly probes?: Probe[];
+  /** Set when the step found nothing to act on and changed nothing. */
+  readonly nothingToDo?: boolean;
 }
 
 export interface RunResult {
@@ -220,7 +224,8 @@ export class Migration {
     let ok = false;
     try {
       const result = await body();
-      ok = true;
+      // A step that ran to its end with failed checks is a failed run: the run's record agrees with the step's.
+      ok = !(isStepResult(result) && result.status === 'failed');
       return result;
     } finally {
       if (outer) await this.end(ok);
@@ -246,7 +251,7 @@ export class Migration {
     return this.step('prerequisites', async () => {
       const checks = await preflight(this.session, await this.model(), () => this.gaps({ quick: true }));
       const failedChecks = checks.filter((c) => !c.ok && c.severity !== 'warning');
-      return { summary: failedChecks.length === 0 ? `${checks.length} checks passed` : `${failedChecks.length} of ${checks.length} checks failed`, checks,
+      return { summary: formatCheckCount(checks), checks,
         next: failedChecks.length ? `Fix: ${failedChecks.map((c) => c.name).join(', ')}; then run again.` : undefined };
     });
   }
@@ -271,14 +276,21 @@ export class Migration {
       const source = hasPhases ? text : generateScript(await this.model());
       await runScript(source, { session: this.session, step: 'backup', run: this.run, onEvent: (e) => this.emit(e), signal: this.options.signal, phases: ['prepare', 'backup'] });
       const backups = await verifyBackups(this.session);
-      const checks: CheckResult[] = (await this.model()).tables.map((t) => {
+      const dropped = await droppedBackupTables(this.session);
+      const tables = (await this.model()).tables;
+      const signedOff = (t: (typeof tables)[number]) => dropped.has(`${t.name.schema}.${t.name.name}`) && !backups.some((x) => x.record.table.schema === t.name.schema && x.record.table.name === t.name.name);
+      if (tables.every(signedOff)) {
+        return { status: 'skipped', summary: 'not taken again: cleanup dropped this migration\'s backups after sign-off (roll back first to start a new migration)', checks: [] };
+      }
+      const checks: CheckResult[] = tables.map((t) => {
         const b = backups.find((x) => x.record.table.schema === t.name.schema && x.record.table.name === t.name.name);
         const name = `${displayName(t.name)}: backup`;
+        if (!b && signedOff(t)) return { name, ok: true, detail: 'dropped by cleanup after sign-off' };
         if (!b) return { name, ok: false, detail: 'no backup was recorded: is the backup section missing from the script?' };
         return { name, ok: b.matches, detail: b.matches ? `tenant_migration.${b.record.backupTable}: ${b.record.rowCount} rows, taken ${b.record.takenAt.toISOString()}` : `tenant_migration.${b.record.backupTable} does not match its recorded digest` };
       });
       const rows = backups.reduce((n, b) => n + b.record.rowCount, 0);
-      return { summary: `${checks.length} backups, ${rows} rows`, rows, checks };
+      return { summary: `${plural(backups.length, 'backup')}, ${plural(rows, 'row')}`, rows, checks };
     }));
   }
 
@@ -296,7 +308,7 @@ export class Migration {
     return this.writing('validate', () => this.step('validate', async () => {
       const checks = await validate(this.session, await this.model());
       const failures = checks.filter((c) => !c.ok && c.severity !== 'warning');
-      return { summary: failures.length === 0 ? `${checks.length} checks passed` : `${failures.length} of ${checks.length} checks failed`, checks,
+      return { summary: formatCheckCount(checks), checks,
         next: failures.length ? 'Look at the failed checks; if the migration stopped early, run "migrate" again (it resumes), else roll back.' : undefined };
     }));
   }
@@ -344,6 +356,8 @@ export class Migration {
   }
 
   async rollback(options: RollbackOptions): Promise<{ step: StepResult; result?: RollbackResult }> {
+    const idle = await this.nothingToDo('rollback', nothingToUndo);
+    if (idle) return { step: idle };
     let result: RollbackResult | undefined;
     const step = await this.writing('rollback', () => this.step('rollback', async () => {
       result = await rollback(this.session, await this.model(), options);
@@ -353,6 +367,23 @@ export class Migration {
     return { step, result };
   }
 
+  /**
+   * A step with nothing to act on ends here, skipped, before anything is written (not even the state schema or a run
+   * record). Read under the run lock, so a run in progress is reported as such instead.
+   */
+  private async nothingToDo(step: StepId, why: (t: MigrationTraces) => string | undefined): Promise<StepResult | undefined> {
+    await acquireRunLock(this.session);
+    let reason: string | undefined;
+    try {
+      reason = why(await findTraces(this.session, await this.model()));
+    } finally {
+      await releaseRunLock(this.session);
+    }
+    if (!reason) return undefined;
+    const result = await this.step(step, async () => ({ status: 'skipped', summary: reason, checks: [] }));
+    return { ...result, nothingToDo: true };
+  }
+
   /** Records that the operator did a manual prerequisite (who and when come from this machine). */
   async tickManualItem(item: ManualItem): Promise<void> {
     await ensureStateSchema(this.session);
@@ -360,6 +391,8 @@ export class Migration {
   }
 
   async finalize(): Promise<StepResult> {
+    const idle = await this.nothingToDo('finalize', nothingToFinalize);
+    if (idle) return idle;
     return this.writing('finalize', () => this.step('finalize', async () => {
       const dropped = await finalize(this.session, await this.model());
       return { summary: `the help for applications that do not set ${this.spec.spec.orgColumn} is off (${dropped} trigger(s) dropped)`, checks: [] };
@@ -367,6 +400,8 @@ export class Migration {
   }
 
   async cleanup(): Promise<StepResult> {
+    const idle = await this.nothingToDo('cleanup', nothingToCleanUp);
+    if (idle) return idle;
     return this.writing('cleanup', () => this.step('cleanup', async () => {
       const dropped = await cleanupBackups(this.session);
       return { summary: `${dropped.length} backup table(s) dropped${dropped.length ? `: ${dropped.join(', ')}` : ''}`, checks: [] };
@@ -453,6 +488,10 @@ export class Migration {
     await this.end(false).catch(() => undefined);
     await this.session.close();
   }
+}
+
+function isStepResult(value: unknown): value is StepResult {
+  return typeof value === 'object' && value !== null && 'step' in value && 'status' in value && 'checks' in value;
 }
 
 export function sha256(text: string): string {
