@@ -2,10 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import type { z } from 'zod';
 import { usageError } from '../errors';
 import { parseQualifiedName, type QualifiedName } from '../db/sql';
 import { specSchema, type Spec, type TableSpec } from './schema';
+import { formatIssues } from './issues';
 
 export interface ResolvedTable {
   readonly spec: TableSpec;
@@ -30,18 +30,6 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
 }
 
-function fieldPath(issuePath: readonly PropertyKey[]): string {
-  return issuePath.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '') || '(top level)';
-}
-
-export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return `${fieldPath(issue.path)}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'orgFrom') return `${fieldPath(issue.path)}: must be one of { "mapping": {...} }, { "parent": {...} } or { "query": {...} }`;
-    return `${fieldPath(issue.path)}: ${issue.message}`;
-  });
-}
-
 function nameAt(field: string, text: string): QualifiedName {
   try {
     return parseQualifiedName(text);
@@ -54,7 +42,7 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
   const result = specSchema.safeParse(input);
   const where = file ? path.basename(file) : 'the spec';
   if (!result.success) {
-    const problems = formatIssues(result.error);
+    const problems = formatIssues(result.error, input);
     throw usageError(`${where} is invalid: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
       `Fix the field named and run again; the editor checks the file against the JSON Schema as you type.`, problems);
   }
@@ -86,7 +74,9 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
   };
 }
 
-export function parseSpecText(text: string, file?: string): LoadedSpec {
+export function parseSpecText(withBom: string, file?: string): LoadedSpec {
+  // A spec saved "with BOM" (Notepad, some editors on Windows) is the same JSON.
+  const text = withBom.replace(/^\uFEFF/, '');
   const errors: ParseError[] = [];
   const value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0) {

@@ -1,0 +1,85 @@
+// Spec validation problems in the user's words: "field X: what is wrong — what to write", with "did you mean" for a
+// mistyped field name (from the spec's JSON Schema, so every field the schema knows can be suggested).
+import type { z } from 'zod';
+import { specJsonSchema } from './json-schema';
+
+type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; description?: string; type?: string; enum?: unknown[] };
+
+let rootSchema: JsonSchema | undefined;
+
+export function fieldPath(issuePath: readonly PropertyKey[]): string {
+  return issuePath.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '') || '(top level)';
+}
+
+/** The JSON Schemas that may describe the value at a path (several where the schema has alternatives). */
+function schemasAt(issuePath: readonly PropertyKey[]): JsonSchema[] {
+  rootSchema ??= specJsonSchema() as JsonSchema;
+  let current: JsonSchema[] = [rootSchema];
+  const expand = (list: JsonSchema[]) => list.flatMap((s) => [s, ...(s.anyOf ?? []), ...(s.oneOf ?? [])]);
+  for (const key of issuePath) {
+    current = expand(current).flatMap((s) => (typeof key === 'number' ? (s.items ? [s.items] : []) : s.properties?.[String(key)] ? [s.properties[String(key)]!] : []));
+  }
+  return expand(current);
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const saved = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      previous = saved;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The closest of the candidates, when it is close enough to be what was meant. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of candidates) {
+    const distance = editDistance(word, name);
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
+}
+
+function received(issue: z.core.$ZodIssue, input: unknown): string {
+  const value = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
+  if (value === undefined) return 'missing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'string' ? `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}` : `${typeof value === 'object' ? 'an object' : `the ${typeof value} ${String(value)}`}`;
+}
+
+/** One line per problem: "field X: what is wrong — what to write". */
+export function formatIssues(error: z.ZodError, input?: unknown): string[] {
+  // A mistyped name explains the missing field it was meant to be: it comes first.
+  const issues = [...error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+  return issues.map((issue) => {
+    const field = `field ${fieldPath(issue.path)}`;
+    const schemas = schemasAt(issue.path);
+    const describe = schemas.map((s) => s.description).find(Boolean);
+    const write = describe ? ` — ${describe}` : '';
+    if (issue.code === 'unrecognized_keys') {
+      const known = [...new Set(schemas.flatMap((s) => Object.keys(s.properties ?? {})))].filter((k) => k !== '$schema');
+      return `${field}: unknown field ${issue.keys.map((k) => {
+        const guess = didYouMean(k, known);
+        return `"${k}"${guess ? ` (did you mean "${guess}"?)` : ''}`;
+      }).join(', ')} — the fields here are ${known.map((k) => `"${k}"`).join(', ')}`;
+    }
+    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'orgFrom') return `${field}: must be one of { "mapping": {...} }, { "parent": {...} } or { "query": {...} }`;
+    if (issue.code === 'invalid_type') {
+      const got = received(issue, input);
+      return `${field}: ${got === 'missing' ? 'is missing' : `is ${got}`}, expected ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}${write}`;
+    }
+    if (issue.code === 'invalid_value') return `${field}: is ${received(issue, input)}, expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${write}`;
+    if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'number') {
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      return `${field}: is ${received(issue, input)}, must be ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)}${write}`;
+    }
+    return `${field}: ${issue.message}${write}`;
+  });
+}
