@@ -1,14 +1,15 @@
 // tenant-migrate: the migration guide as a command-line tool on the same engine as the extension.
-import { parseCli, USAGE, WRITING, type CliArgs } from './args';
+import { commandUsage, parseCli, USAGE, writes, type CliArgs } from './args';
 import { confirm } from './confirm';
 import { jsonDocument } from './output';
 import { TerminalChecklist, formatDuration } from './terminal';
 import { writeInitFiles } from './init';
 import { MigrationError, ExitCode, failed, usageError } from '../engine/errors';
 import { loadSpec } from '../engine/spec/load';
-import { Migration, asMigrationError, type StepResult } from '../engine/migration';
+import { Migration, TOOL_VERSION, asMigrationError, type StepResult } from '../engine/migration';
 import { describeTarget, parseConnectionUrl } from '../engine/db/connection-options';
 import { redact } from '../engine/redact';
+import { stepForCli } from '../engine/steps';
 import { renderPlan } from './render-plan';
 import { renderStatus } from './render-status';
 
@@ -21,7 +22,7 @@ async function execute(args: CliArgs, say: (line: string) => void, checklist: Te
   const spec = loadSpec(args.config);
   if (!args.databaseUrl) throw usageError('No database given', 'Pass --database-url URL or set DATABASE_URL.');
   const target = parseConnectionUrl(args.databaseUrl);
-  if (WRITING.has(args.command)) {
+  if (writes(args.command)) {
     const what = args.command === 'rollback' && args.restoreData ? 'roll back and restore the data from the backups in' : `${args.command}`;
     const ok = await confirm(`${what === args.command ? `Run "${args.command}" on` : `This will ${what}`} ${describeTarget(target)}?`, args.yes);
     if (!ok) throw new MigrationError('refused', 'Not confirmed: nothing was changed', 'Run again and answer y, or pass --yes.');
@@ -41,7 +42,12 @@ class RunFailure extends Error {
   }
 }
 
-const stepCode = (r: StepResult) => (r.status === 'failed' ? ExitCode.failed : ExitCode.ok);
+/** Rollback's JSON keeps its shape: the step's fields with what was undone and restored beside them. */
+function rolledBack(step: StepResult, restoreData: boolean, say: (line: string) => void): { code: number; result: unknown } {
+  const { rollback: result, ...fields } = step;
+  if (result) say(`Rolled back. The legacy schema is back${restoreData ? ' and the data equals the backups' : '; rows written since the migration are kept'}.`);
+  return { code: step.status === 'failed' ? ExitCode.failed : ExitCode.ok, result: { ...fields, actions: result?.actions, restored: result?.restored, backupsKeptAs: result?.backupsKeptAs } };
+}
 
 async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void): Promise<{ code: number; result: unknown }> {
   switch (args.command) {
@@ -56,24 +62,12 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
       say(`Wrote ${out.path}. Review it, then run "tenant-migrate run".`);
       return { code: 0, result: out };
     }
-    case 'backup': { const r = await m.backup(); return { code: stepCode(r), result: r }; }
-    case 'migrate': { const r = await m.migrate(); return { code: stepCode(r), result: r }; }
-    case 'validate': { const r = await m.validate(); return { code: stepCode(r), result: r }; }
-    case 'verify-isolation': { const r = await m.verifyIsolation(); return { code: stepCode(r), result: r }; }
-    case 'finalize': { const r = await m.finalize(); if (r.nothingToDo) say(r.summary); return { code: stepCode(r), result: r }; }
-    case 'cleanup': { const r = await m.cleanup(); if (r.nothingToDo) say(r.summary); return { code: stepCode(r), result: r }; }
-    case 'rollback': {
-      const { step, result } = await m.rollback({ restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss });
-      if (step.nothingToDo) { say(step.summary); return { code: 0, result: step }; }
-      if (result) say(`Rolled back. The legacy schema is back${args.restoreData ? ' and the data equals the backups' : '; rows written since the migration are kept'}.`);
-      return { code: stepCode(step), result: { ...step, actions: result?.actions, restored: result?.restored, backupsKeptAs: result?.backupsKeptAs } };
-    }
     case 'run': {
       if (!(await import('node:fs')).existsSync(m.spec.scriptPath)) {
         const out = await m.generate();
         say(`Generated ${out.path} from the spec.`);
       }
-      const result = await m.runAll();
+      const result = await m.runAll({ include: args.include });
       say(`Report: ${result.reportPath}`);
       if (result.ok) say('If anything looks wrong: "tenant-migrate rollback" undoes the migration and keeps rows written since; "--restore-data" also restores the backups.');
       if (result.error) throw new RunFailure(result.error, { ...result, error: undefined });
@@ -89,8 +83,14 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
       say(`Report: ${file}`);
       return { code: 0, result: { reportPath: file } };
     }
-    default:
-      throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
+    default: {
+      const step = stepForCli(args.command);
+      if (!step) throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
+      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss });
+      if (result.nothingToDo) { say(result.summary); return { code: ExitCode.ok, result }; }
+      if (step === 'rollback') return rolledBack(result, args.restoreData, say);
+      return { code: result.status === 'failed' ? ExitCode.failed : ExitCode.ok, result };
+    }
   }
 }
 
@@ -104,24 +104,31 @@ export async function main(argv: string[]): Promise<number> {
   const say = (line: string) => { if (!args?.json) process.stdout.write(`${redact(line)}\n`); };
   try {
     args = parseCli(argv);
-    if (args.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+    if (args.version) { process.stdout.write(`tenant-migrate ${TOOL_VERSION}\n`); return 0; }
+    if (args.help) { process.stdout.write(`${args.command ? commandUsage(args.command) : USAGE}\n`); return 0; }
     const checklist = args.json ? new TerminalChecklist(nullStream()) : checklistOut;
     const started = performance.now();
-    const { code, result } = await execute(args, say, checklist, controller.signal);
-    if (args.json) process.stdout.write(`${jsonDocument(args.command, code, result)}\n`);
+    const outcome = await execute(args, say, checklist, controller.signal);
+    const code = controller.signal.aborted && outcome.code !== 0 ? INTERRUPTED : outcome.code;
+    if (args.json) process.stdout.write(`${jsonDocument(args.command, code, outcome.result)}\n`);
+    else if (code === INTERRUPTED) say(`Cancelled after ${formatDuration(Math.round(performance.now() - started))}: run again to continue, every step resumes where it stopped.`);
     else if (args.command !== 'init' && args.command !== 'status' && args.command !== 'plan') say(`${code === 0 ? 'Done' : 'Finished with failures'} in ${formatDuration(Math.round(performance.now() - started))}.`);
     return code;
   } catch (error) {
     const cause = error instanceof RunFailure ? error.error : error;
     const e = controller.signal.aborted && !(cause instanceof MigrationError) ? failed('Cancelled', 'Run again to continue: every step resumes where it stopped.') : asMigrationError(cause);
-    if (args?.json) process.stdout.write(`${jsonDocument(args.command, e.exitCode, error instanceof RunFailure ? error.result : null, e)}\n`);
+    // Interrupted (Ctrl-C, SIGTERM): 130, as shells report a command stopped by SIGINT.
+    const code = controller.signal.aborted ? INTERRUPTED : e.exitCode;
+    if (args?.json) process.stdout.write(`${jsonDocument(args.command, code, error instanceof RunFailure ? error.result : null, e)}\n`);
     else process.stderr.write(`tenant-migrate: ${redact(e.oneLine)}\n`);
-    return e.exitCode;
+    return code;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
 }
+
+const INTERRUPTED = 130;
 
 function nullStream(): NodeJS.WritableStream {
   return { write: () => true } as unknown as NodeJS.WritableStream;

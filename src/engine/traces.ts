@@ -7,6 +7,7 @@ import type { MigrationModel } from './model';
 import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
 import { currentBackups } from './backups';
 import { stateSchemaExists } from './state';
+import type { StepId } from './events';
 
 export interface MigrationTraces {
   readonly stateSchema: boolean;
@@ -63,3 +64,8 @@ export function nothingToCleanUp(t: MigrationTraces): string | undefined {
     ? 'Nothing to clean up: no backups are kept (dropped already, or none taken); nothing was changed'
     : 'Nothing to clean up: this database was never migrated; nothing was changed';
 }
+
+/** The steps that first ask whether there is anything for them to do. */
+export const NOTHING_TO_DO: Partial<Record<StepId, (t: MigrationTraces) => string | undefined>> = {
+  rollback: nothingToUndo, finalize: nothingToFinalize, cleanup: nothingToCleanUp,
+};

@@ -2,6 +2,7 @@
 // mistyped field name (from the spec's JSON Schema, so every field the schema knows can be suggested).
 import type { z } from 'zod';
 import { specJsonSchema } from './json-schema';
+import { didYouMean } from '../../shared/did-you-mean';
 
 type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; description?: string; type?: string; enum?: unknown[] };
 
@@ -20,30 +21,6 @@ function schemasAt(issuePath: readonly PropertyKey[]): JsonSchema[] {
     current = expand(current).flatMap((s) => (typeof key === 'number' ? (s.items ? [s.items] : []) : s.properties?.[String(key)] ? [s.properties[String(key)]!] : []));
   }
   return expand(current);
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** The closest of the candidates, when it is close enough to be what was meant. */
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const name of candidates) {
-    const distance = editDistance(word, name);
-    if (!best || distance < best.distance) best = { name, distance };
-  }
-  return best && best.distance <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
 }
 
 function received(issue: z.core.$ZodIssue, input: unknown): string {
