@@ -129,7 +129,7 @@ export class Migration {
 
   /** Runs one step (steps.ts); a recorded step holds the run lock and is recorded as a run unless a run is on. */
   async runStep(step: StepId, options: StepOptions = {}): Promise<StepResult> {
-    const idle = await this.nothingToDo(step);
+    const idle = await this.nothingToDo(step, options);
     if (idle) return idle;
     const body = await loadStepBody(step);
     const record = () => this.recorder.record(step, () => body(this.context, options));
@@ -157,9 +157,10 @@ export class Migration {
    * A step with nothing to act on ends here, skipped, before anything is written (not even the state schema or a run
    * record). Read under the run lock, so a run in progress is refused as usual instead.
    */
-  private async nothingToDo(step: StepId): Promise<StepResult | undefined> {
+  private async nothingToDo(step: StepId, options: StepOptions): Promise<StepResult | undefined> {
     const why = NOTHING_TO_DO[step];
-    if (!why || this.lifecycle.run) return undefined;
+    // --restore-data asks for the backups: without them it is refused (exit 3), never "nothing to do".
+    if (!why || this.lifecycle.run || (step === 'rollback' && options.restoreData)) return undefined;
     await acquireRunLock(this.session);
     let reason: string | undefined;
     try {
