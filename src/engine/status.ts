@@ -44,6 +44,9 @@ export interface StatusInfo {
   readonly backfill: BackfillState[];
 }
 
+/** The steps whose outcome a rollback undoes (the checks before the migration still describe the legacy schema). */
+const UNDONE_BY_ROLLBACK: ReadonlySet<ChecklistStep> = new Set(STEPS.slice(STEPS.indexOf('backup')));
+
 export async function readStatus(session: Session, m: MigrationModel): Promise<StatusInfo> {
   const tables = [];
   for (const t of m.tables) {
@@ -61,7 +64,7 @@ export async function readStatus(session: Session, m: MigrationModel): Promise<S
     const row = latest.rows.find((r) => r.step === step);
     if (!row) return { step, status: 'pending' };
     const at = (row.finished_at ?? row.started_at).toISOString();
-    if (rolledBack && at < rolledBack.at) return { step, status: 'pending', undone: true, summary: `undone by the rollback of ${rolledBack.at}` };
+    if (rolledBack && at < rolledBack.at && UNDONE_BY_ROLLBACK.has(step)) return { step, status: 'pending', undone: true, summary: `undone by the rollback of ${rolledBack.at}` };
     return {
       step, status: row.status, startedAt: row.started_at.toISOString(), finishedAt: row.finished_at?.toISOString(),
       durationMs: row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : undefined,
