@@ -42,6 +42,8 @@ export interface CliArgs {
   readonly restoreData: boolean;
   readonly acceptDataLoss: boolean;
   readonly exact: boolean;
+  /** plan: every statement with its locks, not only the phases. */
+  readonly statements: boolean;
   /** run: the opt-in steps asked for (`--<step>`). */
   readonly include: readonly StepId[];
   readonly help: boolean;
@@ -60,6 +62,7 @@ Options:
   --json                print one JSON document (schema version 1) on stdout
   --force               generate: overwrite the script
   --exact               plan: count every row of large tables (by default they are estimated from a sample)
+  --statements          plan: every statement with its locks (by default the phases and what they hold)
   --restore-data        rollback: also restore the data from the backups
   --accept-data-loss    rollback --restore-data: restore even if rows written since would be lost
 ${OPT_IN_RUN_STEPS.map((id) => `  --${optInFlag(id).padEnd(20)}run: also ${stepDefinition(id).title.toLowerCase()}\n`).join('')}
@@ -80,6 +83,7 @@ export function parseCli(argv: string[]): CliArgs {
         'restore-data': { type: 'boolean', default: false },
         'accept-data-loss': { type: 'boolean', default: false },
         exact: { type: 'boolean', default: false },
+        statements: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'V', default: false },
         ...Object.fromEntries(OPT_IN_RUN_STEPS.map((id) => [optInFlag(id), { type: 'boolean', default: false } as const])),
@@ -91,7 +95,7 @@ export function parseCli(argv: string[]): CliArgs {
   const [command, ...extra] = parsed.positionals;
   const help = parsed.values.help ?? false;
   const version = parsed.values.version ?? false;
-  const nothing = { command: '', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, include: [], help, version };
+  const nothing = { command: '', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, statements: false, include: [], help, version };
   if (!command && (help || version)) return nothing;
   if (!command) throw usageError('No command given', `Run one of: ${COMMANDS.join(', ')}.`);
   if (!COMMANDS.includes(command)) {
@@ -101,6 +105,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (help) return { ...nothing, command };
   if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
   if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
+  if (parsed.values.statements && command !== 'plan') throw usageError('--statements only applies to plan', 'Remove it, or run "tenant-migrate plan --statements".');
   if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
   const values = parsed.values as Record<string, unknown>;
   const include = OPT_IN_RUN_STEPS.filter((id) => values[optInFlag(id)] === true);
@@ -115,6 +120,7 @@ export function parseCli(argv: string[]): CliArgs {
     restoreData: parsed.values['restore-data'] ?? false,
     acceptDataLoss: parsed.values['accept-data-loss'] ?? false,
     exact: parsed.values.exact ?? false,
+    statements: parsed.values.statements ?? false,
     include,
     help,
     version,
@@ -123,7 +129,7 @@ export function parseCli(argv: string[]): CliArgs {
 
 /** The options each command takes besides --config, --database-url and --json. */
 const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  init: ['--force'], plan: ['--exact'], generate: ['--force'], rollback: ['--restore-data', '--accept-data-loss'],
+  init: ['--force'], plan: ['--exact', '--statements'], generate: ['--force'], rollback: ['--restore-data', '--accept-data-loss'],
   run: OPT_IN_RUN_STEPS.map((id) => `--${optInFlag(id)}`),
 };
 

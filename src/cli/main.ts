@@ -53,7 +53,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
   switch (args.command) {
     case 'plan': {
       const plan = await m.plan({ exact: args.exact });
-      say(renderPlan(plan));
+      say(renderPlan(plan, { statements: args.statements }));
       return { code: plan.gaps.blocking ? ExitCode.refused : 0, result: plan };
     }
     case 'generate': {
