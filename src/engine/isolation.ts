@@ -1,6 +1,7 @@
 // Step 5: the isolation matrix. Every probe runs as a real application role in a transaction that is rolled back:
 // table × SELECT/INSERT/UPDATE/DELETE × (own org, another org, no tenant context, anonymous, service role).
 import type { Session } from './db/session';
+import { INTEGRITY_CONSTRAINT_CLASS, SQLSTATE, sqlStateOf } from './db/pg-errors';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
 import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
@@ -90,8 +91,7 @@ async function probe(session: Session, setup: string[], sql: string): Promise<{ 
     const result = await session.query(sql);
     return { rows: result.rowCount ?? 0 };
   } catch (e) {
-    const err = e as { message?: string; code?: string };
-    return { rows: 0, error: err.message, code: err.code };
+    return { rows: 0, error: e instanceof Error ? e.message : String(e), code: sqlStateOf(e) };
   } finally {
     await session.query('ROLLBACK TO SAVEPOINT probe');
   }
@@ -99,8 +99,8 @@ async function probe(session: Session, setup: string[], sql: string): Promise<{ 
 
 function judge(expected: Probe['expected'], result: { rows: number; error?: string; code?: string }): { outcome: Outcome; ok: boolean } {
   // A constraint that stopped the write (foreign key, unique, not null) means the policies let it through.
-  if (result.code && /^23/.test(result.code)) return judgeOutcome(expected, 'allowed');
-  if (result.error && !['42501'].includes(result.code ?? '')) return { outcome: 'inconclusive', ok: expected === 'deny' && /row-level security|permission denied/.test(result.error) };
+  if (result.code?.startsWith(INTEGRITY_CONSTRAINT_CLASS)) return judgeOutcome(expected, 'allowed');
+  if (result.error && result.code !== SQLSTATE.insufficientPrivilege) return { outcome: 'inconclusive', ok: expected === 'deny' && /row-level security|permission denied/.test(result.error) };
   return judgeOutcome(expected, result.error ? 'denied (error)' : result.rows > 0 ? 'allowed' : 'denied (no rows)');
 }
 

@@ -1,5 +1,6 @@
 // The spec checked against the database: every name resolved, every type known, tables in parent-first order.
 import { failed, usageError, refused } from './errors';
+import { SQLSTATE, hasSqlState } from './db/pg-errors';
 import type { Session } from './db/session';
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from './db/sql';
 import { column, findTable, sameTable, type TableInfo } from './introspect';
@@ -71,7 +72,7 @@ async function queryTypes(session: Session, sql: string, field: string): Promise
       return { key: await typeOf(result.fields[0]!.dataTypeID), org: await typeOf(result.fields[1]!.dataTypeID) };
     }, 'READ ONLY');
   } catch (e) {
-    if ((e as { code?: string }).code === '42501') {
+    if (hasSqlState(e, SQLSTATE.insufficientPrivilege)) {
       throw failed(`The query in ${field} is not allowed for this user: ${(e as Error).message}`, 'Run as the owner of the tables (Supabase: postgres), or GRANT SELECT on the tables the query reads.');
     }
     throw usageError(`The query in ${field} fails: ${(e as Error).message}`, 'It must return two columns named key and org_id, for example SELECT user_id AS key, org_id FROM org_members.');

@@ -6,8 +6,18 @@ export const ISOLATION_POLICY = 'tenant_migration_isolation';
 export const MEMBER_POLICY = 'tenant_migration_member_access';
 export const ASSIGN_TRIGGER = 'tenant_migration_assign_org';
 export const LEDGER_TRIGGER = 'tenant_migration_ledger_sync';
-/** The NOLOGIN role that owns the script's SECURITY DEFINER functions (one per cluster: roles are not per database). */
-export const DEFINER_ROLE = 'tenant_migration_definer';
+/**
+ * The NOLOGIN role that owns the script's SECURITY DEFINER functions: one per database (roles are cluster-wide, and two
+ * databases migrated by two operators must not share one), named from the database's name by the server when the SQL
+ * runs, so that one script is byte-identical on a rehearsal database and on production. A SQL expression of `database`
+ * (a `name` expression); sha256, not md5, so that it also works on FIPS servers. 37 bytes.
+ */
+export const definerRoleOf = (database: string) =>
+  `('tenant_migration_definer_' || left(encode(sha256(convert_to(${database}, 'UTF8')), 'hex'), 12))`;
+/** This database's definer role, as a SQL text expression. */
+export const DEFINER_ROLE = definerRoleOf('current_database()');
+/** How documentation and messages name the role (its suffix depends on the database). */
+export const DEFINER_ROLE_LABEL = 'tenant_migration_definer_<hash of the database name>';
 export const PROGRESS_PREFIX = 'tenant-migration:progress ';
 
 type Resolved = Required<QualifiedName>;

@@ -7,6 +7,7 @@ import { findTable } from './introspect';
 import type { MigrationModel } from './model';
 import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
+import { releaseDefinerRole } from './definer-role';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -18,6 +19,8 @@ export interface RollbackResult {
   readonly actions: string[];
   readonly restored: { table: string; rows: number }[];
   readonly backupsKeptAs: string[];
+  /** Why the role the triggers ran as was kept, when it was. */
+  readonly definerRoleKept?: string;
 }
 
 interface Snapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean }
@@ -155,6 +158,8 @@ export async function rollback(session: Session, model: MigrationModel, options:
     if (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.backups`]).then((r) => r.rows[0]!.ok)) {
       await session.query(`UPDATE ${names.state('backups')} SET status = 'superseded', backup_table = left(backup_table, 40) || '_dropped_' || to_char(now(), 'YYYYMMDDHH24MISS') WHERE status = 'dropped'`);
     }
-    return { actions, restored, backupsKeptAs };
+    const definer = await releaseDefinerRole(session);
+    actions.push(...definer.actions);
+    return { actions, restored, backupsKeptAs, definerRoleKept: definer.kept };
   });
 }

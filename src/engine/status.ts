@@ -47,7 +47,12 @@ export interface StatusInfo {
 /** The steps whose outcome a rollback undoes (the checks before the migration still describe the legacy schema). */
 const UNDONE_BY_ROLLBACK: ReadonlySet<ChecklistStep> = new Set(STEPS.slice(STEPS.indexOf('backup')));
 
+/** One read-only transaction: one snapshot, and nothing it runs can write. */
 export async function readStatus(session: Session, m: MigrationModel): Promise<StatusInfo> {
+  return session.reading(() => readStatusReading(session, m));
+}
+
+async function readStatusReading(session: Session, m: MigrationModel): Promise<StatusInfo> {
   const tables = [];
   for (const t of m.tables) {
     const info = await findTable(session, t.name);

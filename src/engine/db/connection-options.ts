@@ -1,5 +1,6 @@
 // Turns a connection URL into node-postgres options, honouring libpq's sslmode; redacts passwords for display.
 import fs from 'node:fs';
+import { SQLSTATE, sqlStateOf, systemErrorCode } from './pg-errors';
 import type { ClientConfig } from 'pg';
 import { connectionError, refused, usageError } from '../errors';
 
@@ -49,7 +50,7 @@ export function parseConnectionUrl(url: string): ConnectionTarget {
     try {
       fs.accessSync(sslRootCert, fs.constants.R_OK);
     } catch (error) {
-      throw usageError(`sslrootcert=${sslRootCert} cannot be read (${(error as { code?: string }).code ?? 'unreadable'})`, `Point sslrootcert at the server's CA certificate file (PEM), which sslmode=${sslMode} needs.`);
+      throw usageError(`sslrootcert=${sslRootCert} cannot be read (${systemErrorCode(error) ?? 'unreadable'})`, `Point sslrootcert at the server's CA certificate file (PEM), which sslmode=${sslMode} needs.`);
     }
   }
   return {
@@ -126,30 +127,31 @@ const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NODATA', 'EAI_NONAME
 
 export function connectionFailure(error: unknown, target: ConnectionTarget): Error {
   // Connecting to a host with several addresses fails with an AggregateError: its first error names the cause.
-  const raw = error as { code?: string; message?: string; errors?: { code?: string; message?: string }[] };
-  const e = raw.code === undefined && raw.errors?.[0] ? { code: raw.errors[0].code, message: raw.message || raw.errors[0].message } : raw;
+  const aggregate = (error as { errors?: unknown[] } | undefined)?.errors;
+  const cause = systemErrorCode(error) === undefined && sqlStateOf(error) === undefined && Array.isArray(aggregate) && aggregate[0] ? aggregate[0] : error;
   const where = describeTarget(target);
+  const message = (error instanceof Error && error.message) || (cause instanceof Error ? cause.message : String(cause));
+  const code = sqlStateOf(cause) ?? systemErrorCode(cause);
   const supabase = SUPABASE_DIRECT.exec(target.host);
-  if (supabase && e.code && UNREACHABLE.has(e.code)) {
-    return connectionError(`${target.host} cannot be reached from this network (${e.code}): Supabase's direct connection is IPv6-only, and this machine has no IPv6 route to it`,
+  if (supabase && code && UNREACHABLE.has(code)) {
+    return connectionError(`${target.host} cannot be reached from this network (${code}): Supabase's direct connection is IPv6-only, and this machine has no IPv6 route to it`,
       `Use Supabase's session pooler, which has IPv4 (dashboard → Connect → Session pooler): postgres://postgres.${supabase[1]}@aws-0-<region>.pooler.supabase.com:5432/postgres — port 5432; the transaction pooler (6543) breaks the session lock a migration needs.`);
   }
-  if (/tenant or user not found/i.test(e.message ?? '')) {
+  if (/tenant or user not found/i.test(message)) {
     return connectionError(`The pooler at ${target.host}:${target.port} does not know the user "${target.user}"`,
       'On Supabase\'s pooler the user is postgres.<project-ref> (dashboard → Connect → Session pooler shows the whole URL).');
   }
-  switch (e.code) {
-    case '28P01': return connectionError(`Password authentication failed for ${where}`, 'Check the user and password (PGPASSWORD, the URL or the stored connection).');
-    case '28000': return connectionError(`The server refused ${where}: ${e.message}`, 'Check pg_hba.conf on the server, the user name, and sslmode.');
-    case '3D000': return connectionError(`Database "${target.database}" does not exist on ${target.host}:${target.port}`, 'Check the database name in the URL.');
+  switch (code) {
+    case SQLSTATE.invalidPassword: return connectionError(`Password authentication failed for ${where}`, 'Check the user and password (PGPASSWORD, the URL or the stored connection).');
+    case SQLSTATE.invalidAuthorization: return connectionError(`The server refused ${where}: ${message}`, 'Check pg_hba.conf on the server, the user name, and sslmode.');
+    case SQLSTATE.invalidCatalogName: return connectionError(`Database "${target.database}" does not exist on ${target.host}:${target.port}`, 'Check the database name in the URL.');
     case 'ECONNREFUSED': return connectionError(`Nothing accepts connections at ${target.host}:${target.port}`, 'Check the host and port, and that the server is running.');
-    case 'ENOTFOUND': case 'EAI_AGAIN': case 'EAI_NODATA': case 'EAI_NONAME': return connectionError(`The host ${target.host} cannot be resolved (${e.code})`, 'Check the host name in the URL, and that this machine\'s DNS works (try: getent hosts HOST).');
-    case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL': return connectionError(`${target.host}:${target.port} cannot be reached (${e.code})`,
+    case 'ENOTFOUND': case 'EAI_AGAIN': case 'EAI_NODATA': case 'EAI_NONAME': return connectionError(`The host ${target.host} cannot be resolved (${code})`, 'Check the host name in the URL, and that this machine\'s DNS works (try: getent hosts HOST).');
+    case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL': return connectionError(`${target.host}:${target.port} cannot be reached (${code})`,
       target.host.includes(':') ? 'The host is an IPv6 address: check that this network routes IPv6, or use the server\'s IPv4 address or name.' : 'Check the host and the port, and that a firewall or security group lets this machine reach it.');
     case 'ECONNRESET': return connectionError(`${target.host}:${target.port} closed the connection while connecting`, 'Check sslmode (hosted servers such as Supabase need sslmode=require) and that the port is PostgreSQL\'s.');
     default: break;
   }
-  const message = e.message ?? String(error);
   if (/does not support SSL/i.test(message)) return connectionError(`${target.host}:${target.port} does not accept SSL, and sslmode=${target.sslMode} requires it`, 'Enable SSL on the server, or use sslmode=prefer/disable for a local server.');
   if (/no pg_hba.conf entry.*no encryption|SSL.*required|SSL off/i.test(message)) return connectionError(`The server requires SSL and sslmode=${target.sslMode} turned it off`, 'Use sslmode=require (or verify-full with sslrootcert).');
   if (/timeout/i.test(message)) return connectionError(`Connecting to ${target.host}:${target.port} timed out`, 'Check the host, the port, and any firewall between.');
