@@ -133,7 +133,7 @@ describe('CLI results and output', function () {
     const r = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.errorLines.length, 1);
-    assert.match(r.errorLines[0]!, /Project tests failed: 1 of 1 test command\(s\) failed — /);
+    assert.match(r.errorLines[0]!, /Project tests failed: 1 of 1 test command failed — /);
     assert.match(r.stderr, /failing: exit 7/);
     const reportLine = r.stdout.split('\n').find((l) => l.startsWith('Report: '));
     assert.ok(reportLine, `stdout names the report: ${r.stdout}`);
