@@ -52,6 +52,14 @@ export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): 
       if (samples.length) lines.push(`      e.g. ${samples.join(', ')}`);
     }
   }
+  if (plan.shapes.length > 0) {
+    lines.push('', 'Schema shapes:');
+    for (const s of plan.shapes) {
+      lines.push(`  ${s.blocking ? '✘' : '•'} ${s.message}`);
+      if (s.fix) lines.push(`      ${s.blocking ? 'Fix' : 'To do'}: ${s.fix}`);
+    }
+  }
   if (plan.gaps.blocking) lines.push('', 'The run will refuse until the conflicts above are resolved.');
+  if (plan.shapes.some((s) => s.blocking)) lines.push('', 'The run will refuse until the shapes marked ✘ are fixed: nothing is written before then.');
   return lines.join('\n');
 }

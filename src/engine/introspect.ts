@@ -1,6 +1,7 @@
 // Reads what the migration needs to know about the spec's tables from the catalog. All values are bound.
 import type { Session } from './db/session';
 import { displayName, quoteQualified, type QualifiedName } from './db/sql';
+import { rowEstimate } from './row-estimate';
 
 export interface ColumnInfo {
   readonly name: string;
@@ -82,7 +83,7 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
     rlsForced: row.force,
     policies: policies.rows,
     foreignKeys: foreignKeys.rows.map((fk) => ({ name: fk.name, columns: fk.columns, referencedTable: { schema: fk.schema, name: fk.table }, referencedColumns: fk.refcolumns })),
-    estimatedRows: Math.max(0, Math.round(row.reltuples)),
+    estimatedRows: await rowEstimate(session, { schema: row.schema, name: row.name }, row.reltuples, Number(row.bytes), row.rls),
     totalBytes: Number(row.bytes),
     owner: row.owner,
   };

@@ -8,6 +8,7 @@ import type { MigrationModel } from './model';
 import type { TenantContext } from './spec/schema';
 import { findTable, type TableInfo } from './introspect';
 import { MEMBER_POLICY } from './names';
+import { definerFunctionsReading } from './shapes/function-reads';
 
 export type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 export type Actor = 'own org' | 'another org' | 'no tenant context' | 'anonymous' | 'service role';
@@ -156,12 +157,8 @@ async function bypasses(session: Session, targets: Target[]): Promise<CheckResul
     const invoker = (v.reloptions ?? []).some((o) => /^security_invoker=(true|on|1)$/i.test(o));
     return { name: `View ${v.view}`, ok: invoker, detail: invoker ? 'security_invoker: policies apply' : 'reads tenant tables with its owner\'s rights, bypassing row-level security: ALTER VIEW … SET (security_invoker = true)', severity: 'warning' as const };
   });
-  const names = targets.map((t) => t.name.name);
-  const functions = await session.query<{ fn: string }>(
-    `SELECT p.oid::regprocedure::text AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenant_migration') AND p.prorettype <> 'trigger'::regtype
-        AND EXISTS (SELECT 1 FROM unnest($1::text[]) t WHERE p.prosrc ~* ('\\m' || t || '\\M'))`, [names]);
-  for (const f of functions.rows) results.push({ name: `Function ${f.fn}`, ok: false, detail: 'SECURITY DEFINER and reads a tenant table: it runs with its owner\'s rights, around row-level security', severity: 'warning' });
+  const functions = await definerFunctionsReading(session, targets.map((t) => ({ schema: t.info.name.schema, name: t.info.name.name })));
+  for (const f of functions) results.push({ name: `Function ${f.signature}`, ok: false, detail: 'SECURITY DEFINER and reads a tenant table: it runs with its owner\'s rights, around row-level security', severity: 'warning' });
   if (results.length === 0) results.push({ name: 'Ways around row-level security', ok: true, detail: 'no definer-rights views or SECURITY DEFINER functions read the tenant tables' });
   return results;
 }

@@ -34,6 +34,8 @@ export interface MigrationModel {
   /** Parents before children. */
   readonly tables: readonly TableModel[];
   readonly ledger?: { readonly name: Resolved; readonly from: TableModel; readonly keyColumn: string; readonly keyType: string; readonly exists: boolean };
+  /** Reference data every org reads: not migrated. */
+  readonly sharedTables: readonly TableInfo[];
 }
 
 async function requireTable(session: Session, field: string, name: QualifiedName): Promise<TableInfo> {
@@ -170,6 +172,13 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
       from, keyColumn, keyType: column(from.info, keyColumn)!.type, exists: !!existing,
     };
   }
+  const sharedTables: TableInfo[] = [];
+  for (const [index, name] of loaded.sharedTables.entries()) {
+    const info = await requireTable(session, `sharedTables[${index}]`, name);
+    const migrated = tables.find((t) => t.info.oid === info.oid);
+    if (migrated) throw usageError(`sharedTables[${index}] ${displayName(info.name)} is also in tables[${migrated.specIndex}]`, 'A table is either migrated (tables) or shared by every org (sharedTables): remove it from one of them.');
+    sharedTables.push(info);
+  }
   // Types go into SQL that runs with search_path = pg_catalog, pg_temp: each names its schema.
   const qualify = (type: string) => qualifiedType(session, type);
   const qualifiedTables: TableModel[] = [];
@@ -179,6 +188,7 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
     loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType: await qualify(orgType), defaultOrgId,
     mapping: await withTypes(mapping), orgColumn: spec.orgColumn, tables: qualifiedTables,
     ledger: ledger && { ...(await withTypes(ledger))!, from: qualifiedTables.find((t) => t.name === ledger!.from.name)! },
+    sharedTables,
   };
 }
 

@@ -1,5 +1,5 @@
 // Names of everything the migration creates. One place, so the script, validation and rollback agree.
-import { derivedName, quoteIdent, quoteLiteral, quoteQualified, type QualifiedName } from './db/sql';
+import { derivedName, hashTag, quoteIdent, quoteLiteral, quoteQualified, truncateBytes, type QualifiedName } from './db/sql';
 
 export const STATE_SCHEMA = 'tenant_migration';
 export const ISOLATION_POLICY = 'tenant_migration_isolation';
@@ -23,7 +23,22 @@ export const PROGRESS_PREFIX = 'tenant-migration:progress ';
 type Resolved = Required<QualifiedName>;
 
 const stateObject = (name: string): Resolved => ({ schema: STATE_SCHEMA, name });
-const tableTag = (table: Resolved) => (table.schema === 'public' ? table.name : `${table.schema}__${table.name}`);
+/**
+ * The table in one name part: its name in public, `schema__name` elsewhere; tagged with a hash when a "__" in a part
+ * could make two tables read the same (public.a__b and a.b).
+ */
+const tableTag = (table: Resolved) => {
+  const tag = table.schema === 'public' ? table.name : `${table.schema}__${table.name}`;
+  return table.schema.includes('__') || table.name.includes('__') ? `${tag}${hashTag(`${table.schema}\0${table.name}`)}` : tag;
+};
+
+/** A backup retired by a rollback: its name with the time, the name cut with a hash of it when it would not fit. */
+export function retiredBackupName(backupTable: string, stamp: string): string {
+  const name = `${backupTable}_${stamp}`;
+  if (Buffer.byteLength(name) <= 63) return name;
+  const tag = hashTag(backupTable);
+  return `${truncateBytes(backupTable, 63 - tag.length - stamp.length - 1)}${tag}_${stamp}`;
+}
 
 export const names = {
   state: (name: string) => quoteQualified(stateObject(name)),

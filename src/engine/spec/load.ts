@@ -24,6 +24,7 @@ export interface LoadedSpec {
   readonly mappingTable?: QualifiedName;
   readonly tables: readonly ResolvedTable[];
   readonly tenantCredentials?: { table: QualifiedName; from: QualifiedName };
+  readonly sharedTables: QualifiedName[];
 }
 
 function lineAndColumn(text: string, offset: number): string {
@@ -81,6 +82,7 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
     tenantCredentials: spec.tenantCredentials
       ? { table: nameAt('tenantCredentials.table', spec.tenantCredentials.table), from: nameAt('tenantCredentials.from', spec.tenantCredentials.from) }
       : undefined,
+    sharedTables: spec.sharedTables.map((name, index) => nameAt(`sharedTables[${index}]`, name)),
   };
 }
 
