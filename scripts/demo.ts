@@ -21,6 +21,20 @@ function cli(args: string[], env: NodeJS.ProcessEnv): number {
   return result.status ?? 1;
 }
 
+/** What to try after the demo: every line works as printed (the demo's database is gone by then). */
+function nextSteps(): string[] {
+  const cliPath = path.join(root, 'dist/cli.js');
+  return [
+    'The same walk-through in VS Code (code-server in your browser, set up on first use):',
+    '  npm run demo -- --vscode',
+    `What the demo wrote: the report ${path.relative(process.cwd(), path.join(workspace, '.tenant-migration/reports/latest.md'))} and the script in ${path.relative(process.cwd(), path.join(workspace, 'scripts'))}/.`,
+    'On your own database, in your project\'s folder (init writes tenant-migration.json and checks.sql; plan writes nothing):',
+    `  node ${cliPath} init`,
+    `  DATABASE_URL=postgres://user@host:5432/db node ${cliPath} plan`,
+    '  (npm link puts tenant-migrate on your PATH.)',
+  ];
+}
+
 async function main(): Promise<void> {
   // npm run demo -- --vscode: the same demo in a real VS Code in the browser (scripts/demo-vscode.ts).
   if (process.argv.includes('--vscode')) return (await import('./demo-vscode')).demoInVsCode();
@@ -53,13 +67,11 @@ async function main(): Promise<void> {
     const code = cli(['run', '--yes'], env);
     banner('4. Status', 'What the database records, visible from any operator\'s machine.');
     cli(['status'], env);
-    banner('Rolling back', [
-      'If anything looked wrong, undo the migration and keep every row written since:',
-      '  tenant-migrate rollback',
-      'and to also restore the data exactly as backed up (refuses if rows written since would be lost):',
-      '  tenant-migrate rollback --restore-data',
-      `The report is in ${path.relative(root, path.join(workspace, '.tenant-migration/reports/latest.md'))}; the script in ${path.relative(root, path.join(workspace, 'scripts'))}/.`,
-    ].join('\n'));
+    banner('5. Roll back', 'Undo the migration, keeping every row written since (--restore-data would also restore the backups).');
+    const undone = cli(['rollback', '--yes'], env);
+    cli(['status'], env);
+    banner('Next steps', nextSteps().join('\n'));
+    process.exitCode = code || undone;
     process.exitCode = code;
   } finally {
     await server.stop();

@@ -1,6 +1,8 @@
-// Renders RELIABILITY.md from the figures the reliability suite recorded (test-results/reliability/figures.json).
+// Renders the reliability report from the figures the reliability suite recorded (test-results/reliability/figures.json)
+// into test-results/reliability/RELIABILITY.md: a test run never rewrites a committed file.
 //   npm run test:reliability        runs the suite, then this
 //   npx tsx scripts/reliability-report.ts   re-renders from the last recorded figures
+//   npm run reliability:publish      renders into the committed RELIABILITY.md (the figures the project publishes)
 // Exits 1 when a recorded test failed or a figure that must be zero is not (the file is written either way).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +12,8 @@ import {
   type CspFigure, type NoteFigure, type RollbackFigure, type SecretsFigure,
 } from '../test/reliability/support/figures';
 
-const OUT = path.join(ROOT, 'RELIABILITY.md');
+const outArg = process.argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
+const OUT = outArg ? path.resolve(ROOT, outArg) : path.join(ROOT, 'test-results', 'reliability', 'RELIABILITY.md');
 const store = readStore();
 const files = Object.entries(store.files).sort(([a], [b]) => a.localeCompare(b));
 if (files.length === 0) {
@@ -84,7 +87,8 @@ const lines = [
   '# Reliability',
   '',
   `Produced by \`npm run test:reliability\` (${tests.length} tests in ${files.length} files${Number.isFinite(suiteSeconds) ? `, ${Math.floor(suiteSeconds / 60)} min ${suiteSeconds % 60} s` : ''}; figures recorded ${files.map(([, f]) => f.ranAt).sort().at(-1)}).`,
-  'Each figure comes from a test that fails when the property breaks. Re-render with `npx tsx scripts/reliability-report.ts`;',
+  'Each figure comes from a test that fails when the property breaks. Re-render with `npx tsx scripts/reliability-report.ts`',
+  '(into test-results/reliability/; `npm run reliability:publish` into the committed RELIABILITY.md);',
   `reproduce the fault points with \`RELIABILITY_SEED=${notes.get('fault seed') ?? '<seed>'} npx mocha test/reliability/faults.test.ts\`.`,
   '',
   '| Property | Figure | Must be |',
@@ -109,6 +113,7 @@ if (failedFigures.length > 0) lines.push('## Figures that do not hold', '', ...f
 // The files' tests run interleaved (the fault points run in parallel with the rest), so each file's time is the sum of its tests'.
 lines.push('## By file', '', '| File | Tests | Failed | Seconds in its tests |', '|---|---|---|---|',
   ...files.map(([file, f]) => `| \`${file}\` | ${f.tests.length} | ${count(f.tests, (t) => t.state !== 'passed')} | ${(sum(f.tests, (t) => t.durationMs) / 1000).toFixed(1)} |`), '');
+fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(OUT, `${lines.join('\n')}\n`);
 console.log(lines.slice(6, 8 + rows.length).join('\n'));
 console.log(`\nWrote ${path.relative(ROOT, OUT)}: ${tests.length - failedTests.length} passed, ${failedTests.length} failed.`);

@@ -1,7 +1,9 @@
-// npm test: lint, types, build, the engine suite on PostgreSQL 17 (and 15 in CI or with TEST_PG_MAJORS=17,15), the
-// reliability suite on 17 (npm run test:reliability: faults, rollback exactness, bad input, isolation, secrets,
-// concurrency, its extension parts in a real VS Code; it renders RELIABILITY.md), then the extension tests in a real
-// VS Code when the extension exists.
+// npm test: lint, types, build, the VS Code test host (provisioned into .vscode-test/ on first use: Node 24 and
+// code-server from the npm registry, Debian's chromium and libkrb5-dev when root), the engine suite on PostgreSQL 17
+// (and 15 in CI or with TEST_PG_MAJORS=17,15), the reliability suite on 17 (npm run test:reliability: faults, rollback
+// exactness, bad input, isolation, secrets, concurrency, its extension parts in a real VS Code; its report goes to
+// test-results/reliability/RELIABILITY.md), then the extension tests in a real VS Code. Nothing else to install first:
+// a fresh clone needs only `npm ci`. A test run never rewrites a committed file.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
@@ -18,9 +20,10 @@ run('lint', 'npx', ['eslint', '.']);
 run('type check', 'npx', ['tsc', '-p', 'tsconfig.json']);
 run('type check (webview)', 'npx', ['tsc', '-p', 'tsconfig.webview.json']);
 run('build', 'node', ['scripts/build.mjs']);
+run('VS Code test host (cached in .vscode-test/)', 'node', ['scripts/vscode-host/provision.mjs']);
 for (const major of majors) {
   run(`engine and CLI tests on PostgreSQL ${process.env.TEST_DATABASE_URL ? '(TEST_DATABASE_URL)' : major}`, 'npx', ['mocha', 'test/engine/**/*.test.ts'], { TEST_PG_MAJOR: major });
-  if (major === '17') run('reliability suite (faults, rollback exactness, bad input, isolation, secrets, concurrency) → RELIABILITY.md', 'npm', ['run', 'test:reliability'], { TEST_PG_MAJOR: major });
+  if (major === '17') run('reliability suite (faults, rollback exactness, bad input, isolation, secrets, concurrency) → test-results/reliability/RELIABILITY.md', 'npm', ['run', 'test:reliability'], { TEST_PG_MAJOR: major });
   if (process.env.TEST_DATABASE_URL) break;
 }
 if (fs.existsSync('test/vscode/run-all.mjs')) run('extension tests in a real VS Code', 'node', ['test/vscode/run-all.mjs']);

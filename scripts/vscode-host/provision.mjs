@@ -67,7 +67,7 @@ export async function provision({ quiet = false, force = false } = {}) {
       const secs = timed(() => {
         fs.rmSync(NODE_PREFIX, { recursive: true, force: true });
         fs.mkdirSync(NODE_PREFIX, { recursive: true });
-        run('npm', ['install', '--prefix', NODE_PREFIX, '--no-save', nodeKey], { cwd: NODE_PREFIX });
+        run('npm', ['install', '--prefix', NODE_PREFIX, '--no-save', nodeKey], { cwd: NODE_PREFIX, env: npmEnv() });
         const v = spawnSync(node24, ['--version'], { encoding: 'utf8' }).stdout?.trim();
         if (v !== `v${NODE_VERSION}`) throw new Error(`${node24} --version printed '${v}', expected v${NODE_VERSION}`);
         fs.writeFileSync(path.join(NODE_PREFIX, MARKER), nodeKey);
@@ -88,7 +88,7 @@ export async function provision({ quiet = false, force = false } = {}) {
         fs.writeFileSync(path.join(CODE_SERVER_PREFIX, 'package.json'), JSON.stringify({
           private: true, description: 'VS Code test host (scripts/vscode-host/provision.mjs)',
           allowScripts: { 'code-server': true, argon2: true } }, null, 2));
-        const env = { ...process.env, PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH}`, npm_config_nodedir: NODE_HOME };
+        const env = npmEnv({ PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH}`, npm_config_nodedir: NODE_HOME });
         run('npm', ['install', '--prefix', CODE_SERVER_PREFIX, '--no-save', `code-server@${CODE_SERVER_VERSION}`], { cwd: CODE_SERVER_PREFIX, env });
         // Smoke check; its XDG dirs point into a temp dir, or code-server writes a config into $HOME.
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vsc-provision-'));
@@ -110,6 +110,16 @@ export async function provision({ quiet = false, force = false } = {}) {
       `${CHROMIUM}; ${((Date.now() - t0) / 1000).toFixed(2)}s`);
   }
   return hostPaths();
+}
+
+/**
+ * The environment for a nested npm: without the npm_* variables of an outer `npm test` / `npm run`. npm reads
+ * npm_config_* as its configuration, so the outer npm's npm_config_user_agent ("… node/v20 …") would reach
+ * code-server's install script, which refuses any Node but 24 by that user agent.
+ */
+function npmEnv(extra = {}) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+  return { ...env, ...extra };
 }
 
 function run(cmd, args, opts) {

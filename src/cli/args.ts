@@ -1,6 +1,7 @@
 // The CLI contract: tenant-migrate <command> [--config FILE] [--database-url URL] [--yes] [--json] …
 import { parseArgs } from 'node:util';
 import { usageError } from '../engine/errors';
+import { didYouMean } from '../shared/did-you-mean';
 import { OPT_IN_RUN_STEPS, STEP_IDS, runSequence, stepDefinition, stepForCli, type StepId } from '../engine/steps';
 
 /** The commands that are not a step, before and after the steps' own (steps.ts) in --help. */
@@ -43,6 +44,8 @@ export interface CliArgs {
   readonly exact: boolean;
   /** export-tests: the folder to write the pgTAP files to. */
   readonly out?: string;
+  /** plan: every statement with its locks, not only the phases. */
+  readonly statements: boolean;
   /** run: the opt-in steps asked for (`--<step>`). */
   readonly include: readonly StepId[];
   /** enforce: back to transition mode. */
@@ -50,6 +53,7 @@ export interface CliArgs {
   /** enforce, run --enforce: the operator confirms the application sends the tenant context. */
   readonly appSendsContext: boolean;
   readonly help: boolean;
+  readonly version: boolean;
 }
 
 export const USAGE = `Usage: tenant-migrate <command> [options]
@@ -64,6 +68,7 @@ Options:
   --json                print one JSON document (schema version 1) on stdout
   --force               generate: overwrite the script
   --exact               plan: count every row of large tables (by default they are estimated from a sample)
+  --statements          plan: every statement with its locks (by default the phases and what they hold)
   --restore-data        rollback: also restore the data from the backups
   --accept-data-loss    rollback --restore-data: restore even if rows written since would be lost
   --app-sends-context   enforce (and run --enforce): confirm every request carries the tenant context
@@ -90,7 +95,9 @@ export function parseCli(argv: string[]): CliArgs {
         undo: { type: 'boolean', default: false },
         'app-sends-context': { type: 'boolean', default: false },
         out: { type: 'string' },
+        statements: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'V', default: false },
         ...Object.fromEntries(OPT_IN_RUN_STEPS.map((id) => [optInFlag(id), { type: 'boolean', default: false } as const])),
       },
     });
@@ -99,11 +106,18 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const [command, ...extra] = parsed.positionals;
   const help = parsed.values.help ?? false;
-  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, include: [], undo: false, appSendsContext: false, help: true };
+  const version = parsed.values.version ?? false;
+  const nothing = { command: '', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, statements: false, include: [], undo: false, appSendsContext: false, help, version };
+  if (!command && (help || version)) return nothing;
   if (!command) throw usageError('No command given', `Run one of: ${COMMANDS.join(', ')}.`);
-  if (!COMMANDS.includes(command)) throw usageError(`Unknown command "${command}"`, `Run one of: ${COMMANDS.join(', ')}.`);
+  if (!COMMANDS.includes(command)) {
+    const guess = didYouMean(command, COMMANDS);
+    throw usageError(`Unknown command "${command}"${guess ? ` (did you mean "${guess}"?)` : ''}`, `${guess ? `Run "tenant-migrate ${guess}", or one of` : 'Run one of'}: ${COMMANDS.join(', ')}.`);
+  }
+  if (help) return { ...nothing, command };
   if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
   if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
+  if (parsed.values.statements && command !== 'plan') throw usageError('--statements only applies to plan', 'Remove it, or run "tenant-migrate plan --statements".');
   if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
   if (parsed.values.undo && command !== 'enforce') throw usageError('--undo only applies to enforce', 'Run "tenant-migrate enforce --undo".');
   if (parsed.values.out !== undefined && command !== 'export-tests') throw usageError('--out only applies to export-tests', 'Remove it, or run "tenant-migrate export-tests --out DIR".');
@@ -121,11 +135,30 @@ export function parseCli(argv: string[]): CliArgs {
     acceptDataLoss: parsed.values['accept-data-loss'] ?? false,
     exact: parsed.values.exact ?? false,
     out: parsed.values.out,
+    statements: parsed.values.statements ?? false,
     include,
     undo: parsed.values.undo ?? false,
     appSendsContext: parsed.values['app-sends-context'] ?? false,
     help,
+    version,
   };
+}
+
+/** The options each command takes besides --config, --database-url and --json. */
+const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  init: ['--force'], plan: ['--exact', '--statements'], generate: ['--force'], rollback: ['--restore-data', '--accept-data-loss'],
+  run: [...OPT_IN_RUN_STEPS.map((id) => `--${optInFlag(id)}`), '--app-sends-context'],
+  enforce: ['--undo', '--app-sends-context'], 'export-tests': ['--out'],
+};
+
+/** `tenant-migrate <command> --help`: what the command does and the options it takes. */
+export function commandUsage(command: Command): string {
+  const [, help] = HELP_LINES.find(([name]) => name === command)!;
+  const options = USAGE.split('\n').filter((line) => /^ {2}--/.test(line));
+  const own = [...(COMMAND_OPTIONS[command] ?? []), ...(writes(command) ? ['--yes'] : []), '--config', '--database-url', '--json'];
+  const lines = options.filter((line) => own.some((o) => line.trimStart().startsWith(`${o} `)));
+  return [`Usage: tenant-migrate ${command} [options]`, '', `${help[0]!.toUpperCase()}${help.slice(1)}.`, '', 'Options:', ...lines, '',
+    writes(command) ? 'It changes the database: it asks for confirmation in a terminal, and needs --yes without one.' : 'It does not change the database.'].join('\n');
 }
 
 /** `run --<flag>` asks for an opt-in step: its CLI name, else its id. */

@@ -1,18 +1,18 @@
 // tenant-migrate: the migration guide as a command-line tool on the same engine as the extension.
-import { parseCli, USAGE, writes, type CliArgs } from './args';
+import { commandUsage, parseCli, USAGE, writes, type CliArgs } from './args';
 import { confirm } from './confirm';
 import { jsonDocument } from './output';
 import { TerminalChecklist, formatDuration } from './terminal';
 import { writeInitFiles } from './init';
 import { MigrationError, ExitCode, failed, usageError } from '../engine/errors';
 import { loadSpec } from '../engine/spec/load';
-import { Migration, asMigrationError, type StepResult } from '../engine/migration';
+import { Migration, TOOL_VERSION, asMigrationError, type StepResult } from '../engine/migration';
 import { describeTarget, parseConnectionUrl } from '../engine/db/connection-options';
 import { redact } from '../engine/redact';
-import { STEP_TITLES } from '../engine/events';
 import { stepForCli } from '../engine/steps';
 import { renderPlan } from './render-plan';
 import { lintCommand } from './lint-command';
+import { renderStatus } from './render-status';
 
 async function execute(args: CliArgs, say: (line: string) => void, checklist: TerminalChecklist, signal: AbortSignal): Promise<{ code: number; result: unknown }> {
   if (args.command === 'init') {
@@ -54,7 +54,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
   switch (args.command) {
     case 'plan': {
       const plan = await m.plan({ exact: args.exact });
-      say(renderPlan(plan));
+      say(renderPlan(plan, { statements: args.statements }));
       return { code: plan.gaps.blocking || plan.shapes.some((s) => s.blocking) ? ExitCode.refused : 0, result: plan };
     }
     case 'generate': {
@@ -76,10 +76,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     }
     case 'status': {
       const status = await m.status();
-      say(`${status.database}: ${status.migrated ? (status.enforced ? 'migrated, isolation enforced' : 'migrated, transition mode (requests without a tenant context keep their old access until "enforce")') : 'not migrated'}`);
-      for (const s of status.steps) say(`  ${s.status.padEnd(8)} ${STEP_TITLES[s.step]}${s.summary ? ` — ${s.summary}` : ''}`);
-      if (status.lastRun) say(`Last run: ${status.lastRun.command} by ${status.lastRun.operator} at ${status.lastRun.startedAt}: ${status.lastRun.status}`);
-      if (status.lockHeldBy) say(`Running now: pid ${status.lockHeldBy.pid} (${status.lockHeldBy.operator ?? status.lockHeldBy.user}) since ${status.lockHeldBy.since.toISOString()}`);
+      for (const line of renderStatus(status)) say(line);
       return { code: 0, result: status };
     }
     case 'report': {
@@ -93,6 +90,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
       const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss, undo: args.undo, appSendsContext: args.appSendsContext, exportTo: args.out })
         .catch((e: unknown) => { if (e instanceof MigrationError) for (const line of e.details) say(`  ${line}`); throw e; });
       for (const file of result.exportedFiles ?? []) say(`Wrote ${file}`);
+      if (result.nothingToDo) { say(result.summary); return { code: ExitCode.ok, result }; }
       if (step === 'rollback') return rolledBack(result, args.restoreData, say);
       if (step === 'enforce') for (const c of result.checks) say(`  ${c.name}: ${c.detail}`);
       return { code: result.status === 'failed' ? ExitCode.failed : ExitCode.ok, result };
@@ -111,24 +109,31 @@ export async function main(argv: string[]): Promise<number> {
   const say = (line: string) => { if (!args?.json) process.stdout.write(`${redact(line)}\n`); };
   try {
     args = parseCli(argv);
-    if (args.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+    if (args.version) { process.stdout.write(`tenant-migrate ${TOOL_VERSION}\n`); return 0; }
+    if (args.help) { process.stdout.write(`${args.command ? commandUsage(args.command) : USAGE}\n`); return 0; }
     const checklist = args.json ? new TerminalChecklist(nullStream()) : checklistOut;
     const started = performance.now();
-    const { code, result } = await execute(args, say, checklist, controller.signal);
-    if (args.json) process.stdout.write(`${jsonDocument(args.command, code, result)}\n`);
+    const outcome = await execute(args, say, checklist, controller.signal);
+    const code = controller.signal.aborted && outcome.code !== 0 ? INTERRUPTED : outcome.code;
+    if (args.json) process.stdout.write(`${jsonDocument(args.command, code, outcome.result)}\n`);
+    else if (code === INTERRUPTED) say(`Cancelled after ${formatDuration(Math.round(performance.now() - started))}: run again to continue, every step resumes where it stopped.`);
     else if (args.command !== 'init' && args.command !== 'status' && args.command !== 'plan') say(`${code === 0 ? 'Done' : 'Finished with failures'} in ${formatDuration(Math.round(performance.now() - started))}.`);
     return code;
   } catch (error) {
     const cause = error instanceof RunFailure ? error.error : error;
     const e = controller.signal.aborted && !(cause instanceof MigrationError) ? failed('Cancelled', 'Run again to continue: every step resumes where it stopped.') : asMigrationError(cause);
-    if (args?.json) process.stdout.write(`${jsonDocument(args.command, e.exitCode, error instanceof RunFailure ? error.result : null, e)}\n`);
+    // Interrupted (Ctrl-C, SIGTERM): 130, as shells report a command stopped by SIGINT.
+    const code = controller.signal.aborted ? INTERRUPTED : e.exitCode;
+    if (args?.json) process.stdout.write(`${jsonDocument(args.command, code, error instanceof RunFailure ? error.result : null, e)}\n`);
     else process.stderr.write(`tenant-migrate: ${redact(e.oneLine)}\n`);
-    return e.exitCode;
+    return code;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
 }
+
+const INTERRUPTED = 130;
 
 function nullStream(): NodeJS.WritableStream {
   return { write: () => true } as unknown as NodeJS.WritableStream;

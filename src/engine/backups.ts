@@ -22,6 +22,14 @@ export async function currentBackups(session: Session): Promise<BackupRecord[]> 
   return rows.map((r) => ({ backupTable: r.backup_table, table: { schema: r.table_schema, name: r.table_name }, columns: r.columns, rowCount: Number(r.row_count), digest: r.digest, takenAt: r.taken_at, status: r.status }));
 }
 
+/** Tables whose backup of this migration was dropped by cleanup after sign-off ("schema.name"). */
+export async function droppedBackupTables(session: Session): Promise<Set<string>> {
+  const exists = (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.backups`])).rows[0]!.ok;
+  if (!exists) return new Set();
+  const { rows } = await session.query<{ t: string }>(`SELECT DISTINCT table_schema || '.' || table_name AS t FROM ${names.state('backups')} WHERE status = 'dropped'`);
+  return new Set(rows.map((r) => r.t));
+}
+
 /** The format a recorded digest was taken in ('h1:…', 't1:…'; digests without a prefix are md5-based). */
 export function digestFormat(digest: string): 'h1' | 't1' | 'md5' {
   return digest.startsWith('h1:') ? 'h1' : digest.startsWith('t1:') ? 't1' : 'md5';

@@ -5,6 +5,7 @@ import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
 import type { MigrationModel, TableModel } from './model';
 import { pairSource } from './script/sections';
+import { plural } from '../shared/format';
 
 export interface GapSample { readonly key: string; readonly detail?: string }
 
@@ -75,12 +76,12 @@ async function repeatedKeys(session: Session, m: MigrationModel, t: TableModel, 
   const conflicts = Number(r.conflicts);
   if (conflicts > 0) {
     findings.push({ kind: 'conflict', table: label, count: conflicts, blocking: true, samples: firstKeys(r.conflict_keys, (i) => `maps to ${r.conflict_orgs![i]}`),
-      message: `${conflicts} key(s) map to more than one org in the ${kind}: the run refuses until each maps to one org` });
+      message: `${plural(conflicts, 'key')} ${conflicts === 1 ? 'maps' : 'map'} to more than one org in the ${kind}: the run refuses until each maps to one org` });
   }
   const duplicates = Number(r.duplicates);
   if (t.rule.kind === 'mapping' && duplicates > 0) {
     findings.push({ kind: 'duplicate-mapping', table: label, count: duplicates, blocking: false, samples: firstKeys(r.duplicate_keys, (i) => `org ${r.duplicate_orgs![i]}`),
-      message: `${duplicates} key(s) have identical duplicate mapping rows (harmless)` });
+      message: `${plural(duplicates, 'key')} ${duplicates === 1 ? 'has' : 'have'} identical duplicate mapping rows (harmless)` });
   }
   return findings;
 }
@@ -91,7 +92,7 @@ async function missingOrgs(session: Session, m: MigrationModel, t: TableModel, l
   const n = Number((await session.query<{ n: string }>(`SELECT count(*)::text AS n ${from}`)).rows[0]!.n);
   if (n === 0) return [];
   return [{ kind: 'missing-org', table: label, count: n, blocking: true, samples: await firstRows(session, from, 'q.key', `'org ' || q.org_id || ' does not exist'`),
-    message: `${n} mapping row(s) point to an org that does not exist in ${displayName(m.orgs.name)}` }];
+    message: `${plural(n, 'mapping row')} ${n === 1 ? 'points' : 'point'} to an org that does not exist in ${displayName(m.orgs.name)}` }];
 }
 
 /** The first few keys (in key order) of a set that may be large: a top-N sort, never the whole set in memory. */
@@ -161,11 +162,11 @@ async function pairCountsAndFindings(session: Session, m: MigrationModel, t: Tab
   const about = counts.estimated ? 'about ' : '';
   if (t.rule.kind === 'mapping' && counts.stale && counts.stale.count > 0) {
     findings.push({ kind: 'stale-mapping', table: label, count: counts.stale.count, blocking: false, samples: firstKeys(counts.stale.keys),
-      message: `${counts.stale.count} mapping key(s) name rows that no longer exist (ignored)` });
+      message: `${plural(counts.stale.count, 'mapping key')} ${counts.stale.count === 1 ? 'names' : 'name'} rows that no longer exist (ignored)` });
   }
   if (counts.unassigned > 0) {
     findings.push({ kind: 'unmapped', table: label, count: counts.unassigned, blocking: false, samples: firstKeys(counts.unassignedKeys),
-      message: `${about}${counts.unassigned} row(s) have no mapping and get the default org ${m.defaultOrgId}` });
+      message: `${about}${plural(counts.unassigned, 'row')} ${counts.unassigned === 1 ? 'has' : 'have'} no mapping and ${counts.unassigned === 1 ? 'gets' : 'get'} the default org ${m.defaultOrgId}` });
   }
   const rule = t.rule.kind === 'mapping' ? `mapping ${displayName(m.mapping!.name)} by ${t.rule.column}` : `query by ${t.rule.column}`;
   return { findings, assignment: { table: label, rule, rows: counts.rows, assigned: counts.rows - counts.unassigned, toDefault: counts.unassigned, estimated: counts.estimated } };
@@ -220,7 +221,7 @@ async function parentTableGaps(session: Session, t: TableModel & { rule: { kind:
     const { rows: sample } = await session.query<GapSample>(
       `SELECT r.${key}::text AS key, CASE WHEN r.${key} IS NULL THEN ${ql(`no ${t.rule.column}`)} ELSE 'parent missing' END AS detail FROM ${table} r WHERE ${where} LIMIT ${SAMPLE}`);
     findings.push({ kind: 'orphan-child', table: label, count: orphans, blocking: false, samples: sample,
-      message: `${estimated ? 'about ' : ''}${orphans} row(s) have no parent row and get the default org` });
+      message: `${estimated ? 'about ' : ''}${plural(orphans, 'row')} ${orphans === 1 ? 'has' : 'have'} no parent row and ${orphans === 1 ? 'gets' : 'get'} the default org` });
   }
   return { assignment: { table: label, rule, rows, assigned: rows - orphans, toDefault: orphans, estimated }, findings };
 }

@@ -22,7 +22,8 @@ import { readScript, writeScript } from './script/script-file';
 import { loadParser } from './script/parse';
 import { parseUnits } from './execute/runner';
 import type { LoadedSpec } from './spec/load';
-import { ensureStateSchema, tickManualItem } from './state';
+import { acquireRunLock, ensureStateSchema, releaseRunLock, tickManualItem } from './state';
+import { findTraces, NOTHING_TO_DO } from './traces';
 import { readStatus, type StatusInfo } from './status';
 import type { StepContext, StepOptions, StepResult } from './step-context';
 import { runsScript, stepDefinition } from './steps';
@@ -131,6 +132,8 @@ export class Migration {
 
   /** Runs one step (steps.ts); a recorded step holds the run lock and is recorded as a run unless a run is on. */
   async runStep(step: StepId, options: StepOptions = {}): Promise<StepResult> {
+    const idle = await this.nothingToDo(step, options);
+    if (idle) return idle;
     const body = await loadStepBody(step);
     const record = () => this.recorder.record(step, () => body(this.context, options));
     const definition = stepDefinition(step);
@@ -155,6 +158,26 @@ export class Migration {
   async rollback(options: RollbackOptions): Promise<{ step: StepResult; result?: RollbackResult }> {
     const step = await this.runStep('rollback', options);
     return { step, result: step.rollback };
+  }
+
+  /**
+   * A step with nothing to act on ends here, skipped, before anything is written (not even the state schema or a run
+   * record). Read under the run lock, so a run in progress is refused as usual instead.
+   */
+  private async nothingToDo(step: StepId, options: StepOptions): Promise<StepResult | undefined> {
+    const why = NOTHING_TO_DO[step];
+    // --restore-data asks for the backups: without them it is refused (exit 3), never "nothing to do".
+    if (!why || this.lifecycle.run || (step === 'rollback' && options.restoreData)) return undefined;
+    await acquireRunLock(this.session);
+    let reason: string | undefined;
+    try {
+      reason = why(await findTraces(this.session, await this.model()));
+    } finally {
+      await releaseRunLock(this.session);
+    }
+    if (!reason) return undefined;
+    const result = await this.recorder.record(step, async () => ({ status: 'skipped', summary: reason, checks: [] }));
+    return { ...result, nothingToDo: true };
   }
 
   private async assertCanWrite(): Promise<void> {

@@ -170,6 +170,10 @@ export async function rollback(session: Session, model: MigrationModel, options:
       await exec(session, actions, `DELETE FROM ${names.state('backfill')}`);
     }
     const backupsKeptAs = await retireBackups(session, backups, actions);
+    // Backups cleanup dropped belong to the migration undone here: the next migration takes fresh ones.
+    if (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.backups`]).then((r) => r.rows[0]!.ok)) {
+      await session.query(`UPDATE ${names.state('backups')} SET status = 'superseded', backup_table = left(backup_table, 40) || '_dropped_' || to_char(now(), 'YYYYMMDDHH24MISS') WHERE status = 'dropped'`);
+    }
     const definer = await releaseDefinerRole(session);
     actions.push(...definer.actions);
     return { actions, restored, backupsKeptAs, definerRoleKept: definer.kept };

@@ -25,6 +25,8 @@ export interface StepResult {
   readonly reportPath?: string;
   /** Export tests: the pgTAP files written. */
   readonly exportedFiles?: string[];
+  /** Set when the step found nothing to act on and changed nothing (rollback, finalize, cleanup). */
+  readonly nothingToDo?: boolean;
 }
 
 /** A body's result; the status defaults to failed when a check that is not a warning failed, else done. */

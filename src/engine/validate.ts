@@ -5,7 +5,7 @@ import type { CheckResult } from './events';
 import { findTable } from './introspect';
 import type { MigrationModel, TableModel } from './model';
 import { DEFINER_ROLE, ISOLATION_POLICY, STATE_SCHEMA } from './names';
-import { backupReaders, verifyBackups } from './backups';
+import { backupReaders, droppedBackupTables, verifyBackups } from './backups';
 import { currentEnforcement } from './enforce';
 
 const count = async (session: Session, sql: string, values?: unknown[]) => Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
@@ -81,9 +81,11 @@ async function ledgerChecks(session: Session, m: MigrationModel): Promise<CheckR
 async function backupChecks(session: Session, m: MigrationModel): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const checks = await verifyBackups(session);
+  const dropped = await droppedBackupTables(session);
   for (const t of m.tables) {
     const label = displayName(t.name);
     const check = checks.find((c) => c.record.table.schema === t.name.schema && c.record.table.name === t.name.name);
+    if (!check && dropped.has(`${t.name.schema}.${t.name.name}`)) { results.push(ok(`${label}: backup`, 'dropped by cleanup after sign-off')); continue; }
     if (!check) { results.push(bad(`${label}: backup`, 'no backup is recorded')); continue; }
     const backupLabel = `${STATE_SCHEMA}.${check.record.backupTable}`;
     results.push(check.matches ? ok(`${label}: backup intact`, `${backupLabel}: ${check.record.rowCount} rows, digest matches`)

@@ -18,3 +18,18 @@ export function formatBytes(bytes: number): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
+
+/** How checks count everywhere (CLI, checklist, report): a warning is neither a pass nor a failure. */
+export function countChecks(checks: readonly { ok: boolean; severity?: string }[]): { total: number; passed: number; failed: number; warnings: number } {
+  const failed = checks.filter((c) => !c.ok && c.severity !== 'warning').length;
+  const warnings = checks.filter((c) => !c.ok && c.severity === 'warning').length;
+  return { total: checks.length, passed: checks.length - failed - warnings, failed, warnings };
+}
+
+/** "14 checks passed", "13 of 14 checks passed, 1 warning", "2 of 14 checks failed, 1 warning". */
+export function formatCheckCount(checks: readonly { ok: boolean; severity?: string }[]): string {
+  const { total, passed, failed, warnings } = countChecks(checks);
+  const warned = warnings ? `, ${plural(warnings, 'warning')}` : '';
+  if (failed) return `${formatCount(failed)} of ${plural(total, 'check')} failed${warned}`;
+  return passed === total ? `${plural(total, 'check')} passed` : `${formatCount(passed)} of ${plural(total, 'check')} passed${warned}`;
+}

@@ -93,8 +93,8 @@ describe('org assignment', () => {
   });
 
   for (const [name, arrange, pattern] of [
-    ['a credential mapped to two orgs', `INSERT INTO legacy_credential_org_map VALUES (1, '${org(3)}')`, /credentials: 1 key\(s\) map to more than one org/],
-    ['a mapping to an org that does not exist', `INSERT INTO legacy_credential_org_map VALUES (7, '00000000-0000-0000-0009-000000000000')`, /point to an org that does not exist/],
+    ['a credential mapped to two orgs', `INSERT INTO legacy_credential_org_map VALUES (1, '${org(3)}')`, /credentials: 1 key maps to more than one org/],
+    ['a mapping to an org that does not exist', `INSERT INTO legacy_credential_org_map VALUES (7, '00000000-0000-0000-0009-000000000000')`, /points? to an org that does not exist/],
     ['a missing default org', `UPDATE legacy_credential_org_map SET org_id = org_id; DELETE FROM orgs WHERE id = '${DEFAULT_ORG_ID}'`, /default org .* does not exist/],
   ] as const) {
     it(`refuses ${name} before writing anything, naming the rows`, async () => {

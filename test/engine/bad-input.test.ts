@@ -25,10 +25,10 @@ interface Case {
 }
 
 const SPEC_CASES: Case[] = [
-  { title: 'batchSize is a string', spec: legacySpec({ batchSize: 'x' }), what: /tenant-migration\.json is invalid: batchSize: .*expected number/, next: /Fix the field named/ },
-  { title: 'tables is not an array', spec: legacySpec({ tables: { name: 'credentials' } }), what: /invalid: tables: .*expected array/, next: /Fix the field named/ },
-  { title: 'orgFrom with two keys', spec: withTables({ name: 'credentials', orgFrom: { mapping: { column: 'id' }, parent: { table: 'users', column: 'user_id' } } }, REPORTS, LAYOUTS), what: /invalid: tables\[0\]\.orgFrom: must be one of \{ "mapping"/, next: /Fix the field named/ },
-  { title: 'lockTimeoutMs below its minimum', spec: legacySpec({ lockTimeoutMs: -5 }), what: /invalid: lockTimeoutMs: /, next: /Fix the field named/ },
+  { title: 'batchSize is a string', spec: legacySpec({ batchSize: 'x' }), what: /tenant-migration\.json is invalid: field batchSize: is the text "x", expected a number/, next: /Fix the field named/ },
+  { title: 'tables is not an array', spec: legacySpec({ tables: { name: 'credentials' } }), what: /invalid: field tables: is an object, expected a list/, next: /Fix the field named/ },
+  { title: 'orgFrom with two keys', spec: withTables({ name: 'credentials', orgFrom: { mapping: { column: 'id' }, parent: { table: 'users', column: 'user_id' } } }, REPORTS, LAYOUTS), what: /invalid: field tables\[0\]\.orgFrom: must be one of \{ "mapping"/, next: /Fix the field named/ },
+  { title: 'lockTimeoutMs below its minimum', spec: legacySpec({ lockTimeoutMs: -5 }), what: /invalid: field lockTimeoutMs: is the number -5, must be at least 10/, next: /Fix the field named/ },
   { title: 'a table listed twice', spec: withTables(CREDENTIALS, REPORTS, LAYOUTS, CREDENTIALS), what: /tables\[3\]\.name: "credentials" is listed twice \(also tables\[0\]\)/, next: /List each table once/ },
   { title: 'a mapping rule without a mapping section', spec: legacySpec({ mapping: undefined }), what: /tables\[0\]\.orgFrom uses "mapping" but the spec has no "mapping" section/, next: /Add "mapping"/ },
   { title: 'defaultOrgId that is not a uuid (orgs.id is uuid)', spec: legacySpec({ defaultOrgId: 'not-a-uuid' }), what: /defaultOrgId "not-a-uuid" is not a valid uuid, the type of the orgs id column/, next: /Write a uuid value/ },
@@ -82,7 +82,7 @@ const INJECTION_CASES: Case[] = [
   { title: 'tables[].orgFrom.parent.references', spec: withTables(CREDENTIALS, { name: 'reports', orgFrom: { parent: { table: 'credentials', column: 'credential_id', references: 'id"); DROP TABLE orgs; --' } } }, LAYOUTS), what: /spec field tables\[1\]\.orgFrom\.parent\.references\) does not exist in public\.credentials/, next: /Use one of its columns/ },
   { title: 'tables[].orgFrom.query.column', spec: withTables(CREDENTIALS, REPORTS, { name: 'dashboard_layouts', orgFrom: { query: { column: INJECT, sql: 'SELECT 1 AS key, 2 AS org_id' } } }), what: /spec field tables\[2\]\.orgFrom\.query\.column\) does not exist/, next: /Use one of its columns/ },
   { title: 'tenantCredentials.from', spec: legacySpec({ tenantCredentials: { table: 'tenant_credentials', from: 'credentials; DROP TABLE orgs; --' } }), what: /tenantCredentials\.from "credentials; DROP TABLE orgs; --" is not one of the spec's tables/, next: /Point it at the migrated credentials table/ },
-  { title: 'tenantContext.name (setting)', spec: legacySpec({ tenantContext: { kind: 'setting', name: "app.org'; DROP TABLE orgs; --" } }), what: /invalid: tenantContext\.name: must be a custom setting name/, next: /Fix the field named/ },
+  { title: 'tenantContext.name (setting)', spec: legacySpec({ tenantContext: { kind: 'setting', name: "app.org'; DROP TABLE orgs; --" } }), what: /invalid: field tenantContext\.name: must be a custom setting name/, next: /Fix the field named/ },
 ];
 
 describe('bad input: one line naming the field and the fix, the right exit code, nothing changed', function () {

@@ -61,7 +61,7 @@ describe('CLI exit codes', function () {
   describe('exit 2: usage and spec errors, nothing written', () => {
     const cases: { title: string; args: string[]; setup?: () => void; noUrl?: boolean; expect: RegExp }[] = [
       { title: 'no command', args: [], expect: /No command given — Run one of: init, plan, generate/ },
-      { title: 'an unknown command', args: ['migrat', '--yes'], expect: /Unknown command "migrat" — Run one of: .*migrate/ },
+      { title: 'an unknown command', args: ['migrat', '--yes'], expect: /Unknown command "migrat" \(did you mean "migrate"\?\) — Run "tenant-migrate migrate", or one of: .*migrate/ },
       { title: 'an unknown option', args: ['run', '--yes', '--frobnicate'], expect: /--frobnicate.* — Run "tenant-migrate --help"/ },
       { title: 'an extra argument', args: ['run', 'now', '--yes'], expect: /Unexpected argument "now"/ },
       { title: '--restore-data on another command', args: ['migrate', '--restore-data', '--yes'], expect: /--restore-data only applies to rollback/ },

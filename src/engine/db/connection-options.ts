@@ -121,21 +121,40 @@ export function describeTarget(target: ConnectionTarget): string {
   return `${target.user}@${target.host}:${target.port}/${target.database}`;
 }
 
+/** Supabase's direct host (db.<project-ref>.supabase.co): it has only an IPv6 address on many plans. */
+const SUPABASE_DIRECT = /^db\.([a-z0-9]+)\.supabase\.co$/i;
+const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NODATA', 'EAI_NONAME', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
 export function connectionFailure(error: unknown, target: ConnectionTarget): Error {
+  // Connecting to a host with several addresses fails with an AggregateError: its first error names the cause.
+  const aggregate = (error as { errors?: unknown[] } | undefined)?.errors;
+  const cause = systemErrorCode(error) === undefined && sqlStateOf(error) === undefined && Array.isArray(aggregate) && aggregate[0] ? aggregate[0] : error;
   const where = describeTarget(target);
-  const message = error instanceof Error ? error.message : String(error);
-  switch (sqlStateOf(error) ?? systemErrorCode(error)) {
+  const message = (error instanceof Error && error.message) || (cause instanceof Error ? cause.message : String(cause));
+  const code = sqlStateOf(cause) ?? systemErrorCode(cause);
+  const supabase = SUPABASE_DIRECT.exec(target.host);
+  if (supabase && code && UNREACHABLE.has(code)) {
+    return connectionError(`${target.host} cannot be reached from this network (${code}): Supabase's direct connection is IPv6-only, and this machine has no IPv6 route to it`,
+      `Use Supabase's session pooler, which has IPv4 (dashboard → Connect → Session pooler): postgres://postgres.${supabase[1]}@aws-0-<region>.pooler.supabase.com:5432/postgres — port 5432; the transaction pooler (6543) breaks the session lock a migration needs.`);
+  }
+  if (/tenant or user not found/i.test(message)) {
+    return connectionError(`The pooler at ${target.host}:${target.port} does not know the user "${target.user}"`,
+      'On Supabase\'s pooler the user is postgres.<project-ref> (dashboard → Connect → Session pooler shows the whole URL).');
+  }
+  switch (code) {
     case SQLSTATE.invalidPassword: return connectionError(`Password authentication failed for ${where}`, 'Check the user and password (PGPASSWORD, the URL or the stored connection).');
     case SQLSTATE.invalidAuthorization: return connectionError(`The server refused ${where}: ${message}`, 'Check pg_hba.conf on the server, the user name, and sslmode.');
     case SQLSTATE.invalidCatalogName: return connectionError(`Database "${target.database}" does not exist on ${target.host}:${target.port}`, 'Check the database name in the URL.');
     case 'ECONNREFUSED': return connectionError(`Nothing accepts connections at ${target.host}:${target.port}`, 'Check the host and port, and that the server is running.');
-    case 'ENOTFOUND': case 'EAI_AGAIN': return connectionError(`The host ${target.host} cannot be resolved`, 'Check the host name.');
-    case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': return connectionError(`${target.host}:${target.port} cannot be reached`, 'Check the host, the port, and any firewall between.');
+    case 'ENOTFOUND': case 'EAI_AGAIN': case 'EAI_NODATA': case 'EAI_NONAME': return connectionError(`The host ${target.host} cannot be resolved (${code})`, 'Check the host name in the URL, and that this machine\'s DNS works (try: getent hosts HOST).');
+    case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL': return connectionError(`${target.host}:${target.port} cannot be reached (${code})`,
+      target.host.includes(':') ? 'The host is an IPv6 address: check that this network routes IPv6, or use the server\'s IPv4 address or name.' : 'Check the host and the port, and that a firewall or security group lets this machine reach it.');
+    case 'ECONNRESET': return connectionError(`${target.host}:${target.port} closed the connection while connecting`, 'Check sslmode (hosted servers such as Supabase need sslmode=require) and that the port is PostgreSQL\'s.');
     default: break;
   }
   if (/does not support SSL/i.test(message)) return connectionError(`${target.host}:${target.port} does not accept SSL, and sslmode=${target.sslMode} requires it`, 'Enable SSL on the server, or use sslmode=prefer/disable for a local server.');
   if (/no pg_hba.conf entry.*no encryption|SSL.*required|SSL off/i.test(message)) return connectionError(`The server requires SSL and sslmode=${target.sslMode} turned it off`, 'Use sslmode=require (or verify-full with sslrootcert).');
   if (/timeout/i.test(message)) return connectionError(`Connecting to ${target.host}:${target.port} timed out`, 'Check the host, the port, and any firewall between.');
   if (/certificate|self.signed|unable to verify/i.test(message)) return connectionError(`The server's certificate was not accepted (${message})`, 'Pass sslrootcert=PATH for verify-ca/verify-full, or use sslmode=require.');
-  return connectionError(`Cannot connect to ${where}: ${message}`, 'Check the connection settings.');
+  return connectionError(`Cannot connect to ${where}: ${message}`, 'Check the host, port, database, user and sslmode in the URL (postgres://USER@HOST:5432/DATABASE?sslmode=require).');
 }

@@ -23,6 +23,10 @@ export interface LifecycleHost {
   assertCanWrite(): Promise<void>;
 }
 
+function isFailedStep(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'step' in value && 'checks' in value && (value as { status?: string }).status === 'failed';
+}
+
 export class RunLifecycle {
   private current?: { readonly record: RunRecord; readonly log: JsonlLog };
 
@@ -60,7 +64,8 @@ export class RunLifecycle {
     let ok = false;
     try {
       const result = await body();
-      ok = true;
+      // A step that ran to its end with failed checks is a failed run: the run's record agrees with the step's.
+      ok = !(isFailedStep(result));
       return result;
     } finally {
       await this.end(ok);

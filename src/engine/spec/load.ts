@@ -2,11 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import type { z } from 'zod';
 import { usageError } from '../errors';
 import { parseQualifiedName, type QualifiedName } from '../db/sql';
 import { pathInside } from './paths';
 import { MAX_IDENTIFIER_BYTES, specSchema, type Spec, type TableSpec } from './schema';
+import { formatIssues } from './issues';
 
 export interface ResolvedTable {
   readonly spec: TableSpec;
@@ -32,35 +32,6 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
 }
 
-function fieldPath(issuePath: readonly PropertyKey[]): string {
-  return issuePath.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '') || '(top level)';
-}
-
-export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'orgFrom') {
-      const chosen = chosenBranch(issue.errors);
-      if (chosen) return chosen.map((inner) => describeIssue([...issue.path, ...inner.path], inner)).join('; ');
-      return `${fieldPath(issue.path)}: must be one of { "mapping": {...} }, { "parent": {...} } or { "query": {...} }`;
-    }
-    return describeIssue(issue.path, issue);
-  });
-}
-
-/** The union branch the user meant: the one whose only complaints are inside its own key (not the key's absence). */
-function chosenBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
-  return branches.find((errors) => errors.length > 0 && errors.every((e) => e.path.length > 1));
-}
-
-function describeIssue(issuePath: readonly PropertyKey[], issue: z.core.$ZodIssue): string {
-  const field = fieldPath(issuePath);
-  if (issue.code === 'unrecognized_keys') return `${field}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_type' && /received array/.test(issue.message) && ['column', 'references'].includes(String(issuePath.at(-1)))) {
-    return `${field}: must be one column name, not a list (composite keys are not supported: use a query rule, orgFrom.query, whose key is one column)`;
-  }
-  return `${field}: ${issue.message}`;
-}
-
 function nameAt(field: string, text: string): QualifiedName {
   let name: QualifiedName;
   try {
@@ -81,7 +52,7 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
   const result = specSchema.safeParse(input);
   const where = file ? path.basename(file) : 'the spec';
   if (!result.success) {
-    const problems = formatIssues(result.error);
+    const problems = formatIssues(result.error, input);
     throw usageError(`${where} is invalid: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
       `Fix the field named and run again; the editor checks the file against the JSON Schema as you type.`, problems);
   }
@@ -119,7 +90,9 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
   };
 }
 
-export function parseSpecText(text: string, file?: string): LoadedSpec {
+export function parseSpecText(withBom: string, file?: string): LoadedSpec {
+  // A spec saved "with BOM" (Notepad, some editors on Windows) is the same JSON.
+  const text = withBom.replace(/^\uFEFF/, '');
   const errors: ParseError[] = [];
   const value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0) {

@@ -1,5 +1,6 @@
 // Takes the backups (the script's prepare and backup phases) and checks each against its recorded digest.
-import { verifyBackups } from '../backups';
+import { droppedBackupTables, verifyBackups } from '../backups';
+import { plural } from '../../shared/format';
 import { displayName } from '../db/sql';
 import type { CheckResult } from '../events';
 import { runScript, parseUnits } from '../execute/runner';
@@ -15,12 +16,19 @@ export const body: StepBody = async (context) => {
   const source = hasPhases ? text : generateScript(await context.model());
   await runScript(source, { ...context.scriptRun('backup'), phases: STEP_REGISTRY.backup.scriptPhases });
   const backups = await verifyBackups(context.session);
-  const checks: CheckResult[] = (await context.model()).tables.map((t) => {
+  const dropped = await droppedBackupTables(context.session);
+  const tables = (await context.model()).tables;
+  const signedOff = (t: (typeof tables)[number]) => dropped.has(`${t.name.schema}.${t.name.name}`) && !backups.some((x) => x.record.table.schema === t.name.schema && x.record.table.name === t.name.name);
+  if (tables.every(signedOff)) {
+    return { status: 'skipped', summary: 'not taken again: cleanup dropped this migration\'s backups after sign-off (roll back first to start a new migration)', checks: [] };
+  }
+  const checks: CheckResult[] = tables.map((t) => {
     const b = backups.find((x) => x.record.table.schema === t.name.schema && x.record.table.name === t.name.name);
     const name = `${displayName(t.name)}: backup`;
+    if (!b && signedOff(t)) return { name, ok: true, detail: 'dropped by cleanup after sign-off' };
     if (!b) return { name, ok: false, detail: 'no backup was recorded: is the backup section missing from the script?' };
     return { name, ok: b.matches, detail: b.matches ? `tenant_migration.${b.record.backupTable}: ${b.record.rowCount} rows, taken ${b.record.takenAt.toISOString()}` : `tenant_migration.${b.record.backupTable} does not match its recorded digest` };
   });
   const rows = backups.reduce((n, b) => n + b.record.rowCount, 0);
-  return { summary: `${checks.length} backups, ${rows} rows`, rows, checks };
+  return { summary: `${plural(backups.length, 'backup')}, ${plural(rows, 'row')}`, rows, checks };
 };

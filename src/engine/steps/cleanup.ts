@@ -1,8 +1,9 @@
 // After sign-off: drops the backup tables.
 import { cleanupBackups } from '../finalize';
 import type { StepBody } from '../step-context';
+import { plural } from '../../shared/format';
 
 export const body: StepBody = async (context) => {
   const dropped = await cleanupBackups(context.session);
-  return { summary: `${dropped.length} backup table(s) dropped${dropped.length ? `: ${dropped.join(', ')}` : ''}`, checks: [] };
+  return { summary: `${plural(dropped.length, 'backup table')} dropped${dropped.length ? `: ${dropped.join(', ')}` : ''}`, checks: [] };
 };

@@ -1,12 +1,13 @@
 // Step 0: the connection, the server, privileges, objects, the mapping and the space, checked before anything runs.
 import { preflight } from '../preflight';
 import { failedChecks, type StepBody } from '../step-context';
+import { formatCheckCount } from '../../shared/format';
 
 export const body: StepBody = async (context) => {
   const checks = await preflight(context.session, await context.model(), () => context.gaps({ quick: true }));
   const failures = failedChecks(checks);
   return {
-    summary: failures.length === 0 ? `${checks.length} checks passed` : `${failures.length} of ${checks.length} checks failed`, checks,
+    summary: formatCheckCount(checks), checks,
     next: failures.length ? `Fix: ${failures.map((c) => c.name).join(', ')}; then run again.` : undefined,
   };
 };

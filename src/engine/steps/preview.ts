@@ -1,6 +1,7 @@
 // Step 1 inside a run: the plan and its mapping gaps, recorded like any step (nothing is written).
 import type { CheckResult } from '../events';
 import type { StepBody } from '../step-context';
+import { plural } from '../../shared/format';
 
 export const body: StepBody = async (context) => {
   const plan = await context.plan();
@@ -9,5 +10,5 @@ export const body: StepBody = async (context) => {
     ? { name: `${f.table}: ${f.kind}`, ok: false, detail: f.message, severity: 'error' }
     : { name: `${f.table}: ${f.kind}`, ok: true, detail: f.message }));
   const about = plan.gaps.tables.some((t) => t.estimated) ? 'about ' : '';
-  return { summary: `${plan.statements.length} statements; ${about}${toDefault} row(s) get the default org`, checks };
+  return { summary: `${plural(plan.statements.length, 'statement')}; ${about}${plural(toDefault, 'row')} ${toDefault === 1 ? 'gets' : 'get'} the default org`, checks };
 };

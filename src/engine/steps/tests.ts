@@ -2,6 +2,7 @@
 import type { CheckResult } from '../events';
 import { runTestCommand } from '../runs/test-commands';
 import type { StepBody } from '../step-context';
+import { plural } from '../../shared/format';
 
 export const body: StepBody = async (context) => {
   const tests = context.spec.spec.tests;
@@ -12,7 +13,7 @@ export const body: StepBody = async (context) => {
   }
   const failures = checks.filter((c) => !c.ok).length;
   return {
-    summary: failures === 0 ? `${checks.length} test command(s) passed` : `${failures} of ${checks.length} test command(s) failed`, checks,
+    summary: failures === 0 ? `${plural(checks.length, 'test command')} passed` : `${failures} of ${plural(checks.length, 'test command')} failed`, checks,
     next: failures ? 'Read the failing command\'s output in the log; fix or roll back.' : undefined,
   };
 };

@@ -103,8 +103,8 @@ export class ChecklistModel extends Disposable {
     for (const s of info.steps) {
       const current = this.step(s.step);
       if (current.status === 'running' && current.source === 'live') continue;
-      const undone = rolledBackAt !== undefined && s.status !== 'pending' && (s.finishedAt ?? s.startedAt ?? '') < rolledBackAt;
-      if (undone || s.status === 'pending') {
+      const undone = s.undone === true;
+      if (s.status === 'pending') {
         // Nothing recorded (or undone by a rollback): keep a live result of a read-only step, else pending.
         if (current.source === 'live' && !undone) continue;
         this.steps.set(s.step, { ...emptyStep(s.step), source: 'database', summary: undone ? 'undone by the rollback' : undefined });

@@ -4,6 +4,7 @@ import { MANUAL_ITEMS, STEP_TITLES, type CheckResult, type ChecklistStep, type M
 import { stepDefinition } from '../../engine/steps';
 import type { ChecklistModel, StepView } from './model';
 import { formatDuration, formatProgress, formatRows, formatTime, percent } from './format';
+import { countChecks, formatCheckCount } from '../../shared/format';
 
 export type Node =
   | { readonly kind: 'step'; readonly step: ChecklistStep }
@@ -158,12 +159,9 @@ function manualItem(model: ChecklistModel, item: ManualItem): vscode.TreeItem {
 }
 
 function checksItem(checks: readonly CheckResult[], step: ChecklistStep): vscode.TreeItem {
-  const failed = checks.filter((c) => !c.ok && c.severity !== 'warning').length;
-  const warnings = checks.filter((c) => !c.ok && c.severity === 'warning').length;
-  const label = failed ? `${failed} of ${checks.length} checks failed` : `${checks.length - warnings} of ${checks.length} checks passed`;
-  const item = new vscode.TreeItem(label, failed || warnings ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+  const { failed, warnings } = countChecks(checks);
+  const item = new vscode.TreeItem(formatCheckCount(checks), failed || warnings ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `checks:${step}:${failed}:${warnings}`;
-  item.description = warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : undefined;
   item.iconPath = failed ? new vscode.ThemeIcon('close', new vscode.ThemeColor('testing.iconFailed'))
     : warnings ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
       : new vscode.ThemeIcon('checklist', new vscode.ThemeColor('testing.iconPassed'));

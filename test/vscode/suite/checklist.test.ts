@@ -68,7 +68,7 @@ describe('the checklist', () => {
     it('shows the failed step with what to do next', async () => {
       const result = await vscode.commands.executeCommand<Summary>('tenantMigration.run');
       assert.equal(result.ok, false);
-      assert.match(result.message, /Project tests failed: 1 of 2 test command\(s\) failed/);
+      assert.match(result.message, /Project tests failed: 1 of 2 test commands failed/);
       const tests = (await checklistRows(api)).find((r) => r.label === 'Project tests')!;
       assert.equal(tests.icon, 'error');
       assert.equal(tests.children[0]!.icon, 'lightbulb');
