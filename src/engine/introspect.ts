@@ -1,6 +1,7 @@
 // Reads what the migration needs to know about the spec's tables from the catalog. All values are bound.
 import type { Session } from './db/session';
 import { displayName, quoteQualified, type QualifiedName } from './db/sql';
+import { readPartitionTree, type PartitionTree } from './partitions';
 
 export interface ColumnInfo {
   readonly name: string;
@@ -36,6 +37,8 @@ export interface TableInfo {
   readonly estimatedRows: number;
   readonly totalBytes: number;
   readonly owner: string;
+  /** Set for a partitioned table: its partitions. Rows and bytes above are summed over them. */
+  readonly partitionTree?: PartitionTree;
 }
 
 export function column(table: TableInfo, name: string): ColumnInfo | undefined {
@@ -73,6 +76,9 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
               ARRAY(SELECT attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = con.confrelid AND attnum = k.n ORDER BY o) AS refcolumns
          FROM pg_constraint con JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
         WHERE con.conrelid = $1 AND con.contype = 'f' ORDER BY con.conname`, [row.oid]);
+  const partitionTree = row.relkind === 'p' ? await readPartitionTree(session, row.oid) : undefined;
+  const summed = (own: number, of: (p: PartitionTree['partitions'][number]) => number) =>
+    partitionTree ? partitionTree.partitions.reduce((n, p) => n + of(p), 0) : own;
   return {
     oid: row.oid,
     name: { schema: row.schema, name: row.name },
@@ -82,9 +88,10 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
     rlsForced: row.force,
     policies: policies.rows,
     foreignKeys: foreignKeys.rows.map((fk) => ({ name: fk.name, columns: fk.columns, referencedTable: { schema: fk.schema, name: fk.table }, referencedColumns: fk.refcolumns })),
-    estimatedRows: Math.max(0, Math.round(row.reltuples)),
-    totalBytes: Number(row.bytes),
+    estimatedRows: summed(Math.max(0, Math.round(row.reltuples)), (p) => p.estimatedRows),
+    totalBytes: summed(Number(row.bytes), (p) => p.totalBytes),
     owner: row.owner,
+    partitionTree,
   };
 }
 

@@ -7,6 +7,7 @@ import { findTable } from './introspect';
 import type { MigrationModel } from './model';
 import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
+import { undoPartitions } from './rollback-partitions';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -44,6 +45,7 @@ async function undoSchema(session: Session, m: MigrationModel, actions: string[]
     await exec(session, actions, `DROP TRIGGER IF EXISTS ${qi(LEDGER_TRIGGER)} ON ${table}`);
     await exec(session, actions, `DROP POLICY IF EXISTS ${qi(ISOLATION_POLICY)} ON ${table}`);
     await exec(session, actions, `DROP POLICY IF EXISTS ${qi(MEMBER_POLICY)} ON ${table}`);
+    await undoPartitions(session, t, (sql) => exec(session, actions, sql));
     if (snap) {
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_enabled ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`);
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_forced ? 'FORCE' : 'NO FORCE'} ROW LEVEL SECURITY`);

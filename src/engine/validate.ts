@@ -6,6 +6,7 @@ import { findTable } from './introspect';
 import type { MigrationModel, TableModel } from './model';
 import { ISOLATION_POLICY, STATE_SCHEMA } from './names';
 import { backupReaders, verifyBackups } from './backups';
+import { partitionCoverageChecks } from './partition-checks';
 
 const count = async (session: Session, sql: string, values?: unknown[]) => Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
@@ -107,6 +108,7 @@ export async function validate(session: Session, model: MigrationModel): Promise
     const check = await assignmentCheck(session, model, t, record ? { schema: STATE_SCHEMA, name: record.record.backupTable } : undefined);
     if (check) results.push(check);
   }
+  results.push(...await partitionCoverageChecks(session, model));
   results.push(...await ledgerChecks(session, model));
   results.push(...await backupChecks(session, model));
   return results;

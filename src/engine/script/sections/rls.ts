@@ -4,12 +4,13 @@ import type { MigrationModel } from '../../model';
 import { ISOLATION_POLICY, MEMBER_POLICY, names, regclass } from '../../names';
 import { currentOrgExpression } from '../context';
 import { doBlock, patiently } from './common';
+import { rlsTablesOf } from './partitions';
 
-/** Row-level security: enabled, forced and the policies, each table in one transaction. */
+/** Row-level security: enabled, forced and the policies, each table (and each partition) in one transaction. */
 export function rowLevelSecurity(m: MigrationModel): string[] {
   const current = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
   const targets: { name: { schema: string; name: string }; snapshot: boolean; column: string }[] =
-    m.tables.map((t) => ({ name: t.name, snapshot: true, column: m.orgColumn }));
+    m.tables.flatMap(rlsTablesOf).map((name) => ({ name, snapshot: true, column: m.orgColumn }));
   if (m.ledger) targets.push({ name: m.ledger.name, snapshot: false, column: 'org_id' });
   const body = targets.map(({ name, snapshot, column }) => {
     const table = qq(name);
