@@ -1,7 +1,7 @@
 // Reads what the migration needs to know about the spec's tables from the catalog. All values are bound.
 import type { Session } from './db/session';
 import { displayName, quoteQualified, type QualifiedName } from './db/sql';
-import { readPartitionTree, type PartitionTree } from './partitions';
+import { isLeaf, readPartitionTree, type PartitionTree } from './partitions';
 
 export interface ColumnInfo {
   readonly name: string;
@@ -78,7 +78,7 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
         WHERE con.conrelid = $1 AND con.contype = 'f' ORDER BY con.conname`, [row.oid]);
   const partitionTree = row.relkind === 'p' ? await readPartitionTree(session, row.oid) : undefined;
   const summed = (own: number, of: (p: PartitionTree['partitions'][number]) => number) =>
-    partitionTree ? partitionTree.partitions.reduce((n, p) => n + of(p), 0) : own;
+    partitionTree ? partitionTree.partitions.filter(isLeaf).reduce((n, p) => n + of(p), 0) : own;
   return {
     oid: row.oid,
     name: { schema: row.schema, name: row.name },

@@ -37,8 +37,8 @@ export function partitionState(m: MigrationModel): string[] {
 export function partitionPreflight(m: MigrationModel): string[] {
   return m.tables.filter((t) => t.info.partitionTree).map((t) => {
     const expected = partitionsOf(t).map((p) => ql(pairText(p.name)));
-    const current = `(SELECT array_agg(n.nspname || '.' || c.relname ORDER BY 1) FROM pg_partition_tree(${regclass(t.name)}) AS p
-       JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.level > 0)`;
+    const current = `(SELECT array_agg(x ORDER BY x) FROM (SELECT n.nspname || '.' || c.relname AS x FROM pg_partition_tree(${regclass(t.name)}) AS p
+       JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.level > 0) AS x)`;
     return doBlock(`  IF (SELECT array_agg(x ORDER BY x) FROM unnest(ARRAY[${expected.join(', ')}]::text[]) AS x) IS DISTINCT FROM ${current} THEN
     RAISE EXCEPTION 'tenant-migration: the partitions of % are not those this script was generated for (now: %)', ${ql(qq(t.name))}, ${current}
       USING HINT = 'Generate the script again (tenant-migrate generate --force), review it and run it: every partition must be backfilled and get row-level security.';
