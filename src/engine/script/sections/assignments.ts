@@ -4,6 +4,7 @@ import type { MigrationModel, TableModel } from '../../model';
 import { ASSIGN_TRIGGER, names } from '../../names';
 import { currentOrgExpression } from '../context';
 import { doBlock, orgValue, withProblem } from './common';
+import { backfillOf } from './partitions';
 
 export function addColumns(m: MigrationModel): string[] {
   return m.tables.map((t) => `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`);
@@ -60,7 +61,7 @@ export function assignments(m: MigrationModel): string[] {
 }
 
 const beforeBackfill = (t: TableModel, body: string) => withProblem(doBlock(
-  `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)}) THEN
+  `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE ${backfillOf(t)}) THEN
     ${body}
   END IF;`));
 

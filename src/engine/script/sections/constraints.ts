@@ -71,10 +71,18 @@ export function orgForeignKey(m: MigrationModel, table: Resolved): string[] {
   ];
 }
 
-/** The foreign key added valid at once: on a partitioned table whose partitions have it validated, it attaches theirs. */
+/**
+ * The foreign key added valid at once: on a partitioned table whose partitions have it validated, it attaches theirs.
+ * Attaching drops each partition's own triggers on the orgs table, which takes ACCESS EXCLUSIVE on it, after SHARE ROW
+ * EXCLUSIVE on the table and its partitions. Both are taken first, back to back: an application transaction that holds
+ * one of them and waits for the other then started waiting after this one did, so that this statement, not the
+ * application's, detects the deadlock (and is retried).
+ */
 export function attachedForeignKey(m: MigrationModel, table: Resolved): string[] {
   const fkey = names.foreignKey(table, m.orgColumn);
   return [doBlock(`  IF NOT ${conExists(table, fkey)} THEN
+    LOCK TABLE ${qq(table)} IN SHARE ROW EXCLUSIVE MODE;
+    LOCK TABLE ${qq(m.orgs.name)} IN ACCESS EXCLUSIVE MODE;
     ALTER TABLE ${qq(table)} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${qi(m.orgColumn)}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)});
   END IF;`)];
 }

@@ -15,6 +15,13 @@ export const partitionsOf = (t: TableModel): readonly PartitionInfo[] => t.info.
 export const heapTablesOf = (t: TableModel): Resolved[] =>
   (t.info.partitionTree ? partitionsOf(t).filter(isLeaf).map((p) => p.name) : [t.name]);
 
+/** The backfill state rows of `t`: its own, or (a partitioned table has no pages) those of its leaf partitions. */
+export const backfillOf = (t: TableModel): string => {
+  if (!t.info.partitionTree) return `table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)}`;
+  const leaves = heapTablesOf(t).map((h) => `(${ql(h.schema)}, ${ql(h.name)})`);
+  return leaves.length === 0 ? 'false' : `(table_schema, table_name) IN (${leaves.join(', ')})`;
+};
+
 const pairText = (name: Resolved) => `${name.schema}.${name.name}`;
 
 /** The state table of the privileges the migration revoked from tenant roles on partitions (rollback grants them again). */
