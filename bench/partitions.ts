@@ -30,14 +30,14 @@ CREATE TABLE device_orgs (device_id int, org_id int);
 INSERT INTO device_orgs SELECT d, 1 + d % 200 FROM generate_series(1, 9000) d;
 CREATE INDEX ON device_orgs (device_id);
 ${partitioned ? `${table} PARTITION BY RANGE (taken_on);\n${parts.join('\n')}` : `${table};`}
-INSERT INTO readings SELECT i, 1 + i % 10000, date '2025-01-01' + (i % (${PARTITIONS} * 30)), random() FROM generate_series(1, ${ROWS}) i;
-VACUUM ANALYZE;`;
+INSERT INTO readings SELECT i, 1 + i % 10000, date '2025-01-01' + (i % (${PARTITIONS} * 30)), random() FROM generate_series(1, ${ROWS}) i;`;
 }
 
 async function measure(url: string, partitioned: boolean): Promise<{ migrateMs: number; runMs: number }> {
   const client = new pg.Client(url);
   await client.connect();
   await client.query(schema(partitioned));
+  await client.query('VACUUM ANALYZE');
   await client.end();
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-bench-part-'));
   const spec = resolveSpec({
@@ -63,7 +63,8 @@ async function measure(url: string, partitioned: boolean): Promise<{ migrateMs: 
 }
 
 (async () => {
-  const server = await startEmbeddedServer(MAJOR);
+  const log = fs.createWriteStream(path.join(os.tmpdir(), 'tm-bench-partitions.log'));
+  const server = await startEmbeddedServer(MAJOR, (line) => log.write(line));
   try {
     const results: Record<string, { migrateMs: number; runMs: number }> = {};
     for (const [label, partitioned] of [['unpartitioned', false], [`${PARTITIONS} partitions`, true]] as const) {

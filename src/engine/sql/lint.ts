@@ -164,7 +164,8 @@ export class MigrationLinter {
         case 'AlterTableStmt': this.alterTable(item, node, isLarge, validatedChecks, at); break;
         case 'IndexStmt': {
           const table = relName(node.relation);
-          if (!node.concurrent && isLarge(table)) {
+          // ON ONLY builds nothing: a partitioned table's own index, its partitions' built apart and attached.
+          if (!node.concurrent && (node.relation as { inh?: boolean } | undefined)?.inh === true && isLarge(table)) {
             const pos = item.text.search(/\bINDEX\b/i);
             at('index-concurrently', 'warning', `CREATE INDEX on ${table} blocks writes for the whole build: use CREATE INDEX CONCURRENTLY.`,
               pos >= 0 ? { title: 'Build it CONCURRENTLY', start: item.start + pos + 5, end: item.start + pos + 5, text: ' CONCURRENTLY' } : undefined);
