@@ -13,6 +13,7 @@ export interface PartitionInfo {
   readonly relkind: 'r' | 'p' | 'f';
   readonly estimatedRows: number;
   readonly totalBytes: number;
+  readonly owner: string;
 }
 
 export interface PartitionTree {
@@ -26,9 +27,10 @@ export const isLeaf = (p: PartitionInfo) => p.relkind === 'r';
 
 /** The partition tree of a partitioned table (relkind p), read from pg_partition_tree. */
 export async function readPartitionTree(session: Session, oid: number): Promise<PartitionTree> {
-  const { rows } = await session.query<{ schema: string; name: string; parent_schema: string; parent_name: string; level: number; relkind: 'r' | 'p' | 'f'; reltuples: number; bytes: string }>(
+  const { rows } = await session.query<{ schema: string; name: string; parent_schema: string; parent_name: string; level: number; relkind: 'r' | 'p' | 'f'; reltuples: number; bytes: string; owner: string }>(
     `SELECT n.nspname AS schema, c.relname AS name, pn.nspname AS parent_schema, pc.relname AS parent_name, t.level,
-            c.relkind::text AS relkind, c.reltuples::float8 AS reltuples, pg_total_relation_size(c.oid)::text AS bytes
+            c.relkind::text AS relkind, c.reltuples::float8 AS reltuples, pg_total_relation_size(c.oid)::text AS bytes,
+            pg_get_userbyid(c.relowner) AS owner
        FROM pg_partition_tree($1::oid::regclass) t
        JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_class pc ON pc.oid = t.parentrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
@@ -41,7 +43,7 @@ export async function readPartitionTree(session: Session, oid: number): Promise<
   return {
     partitions: rows.map((r) => ({
       name: { schema: r.schema, name: r.name }, parent: { schema: r.parent_schema, name: r.parent_name }, level: r.level,
-      relkind: r.relkind, estimatedRows: Math.max(0, Math.round(r.reltuples)), totalBytes: Number(r.bytes),
+      relkind: r.relkind, estimatedRows: Math.max(0, Math.round(r.reltuples)), totalBytes: Number(r.bytes), owner: r.owner,
     })),
     keyColumns: keys.rows.map((r) => r.column),
   };

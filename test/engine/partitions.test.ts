@@ -242,4 +242,30 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
     assert.deepEqual(await schemaFingerprint(db.client, ['public', 'tenant_migration']), schema);
     assert.deepEqual(await tableDigest(db.client, 'pcredentials'), digest);
   });
+
+  it('a credentials table partitioned by its key: the ledger references it, a plain child takes its org from it, rollback exact', async () => {
+    await db.client.query(`CREATE TABLE accounts (id bigint PRIMARY KEY, name text NOT NULL) PARTITION BY HASH (id);
+      CREATE TABLE accounts_0 PARTITION OF accounts FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+      CREATE TABLE accounts_1 PARTITION OF accounts FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+      CREATE TABLE account_notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, account_id bigint REFERENCES accounts (id), note text);
+      INSERT INTO accounts SELECT i, 'a' || i FROM generate_series(1, 300) i;
+      INSERT INTO account_notes (account_id, note) SELECT 1 + i % 300, 'n' || i FROM generate_series(1, 900) i;
+      ANALYZE accounts, account_notes`);
+    const schema = await schemaFingerprint(db.client);
+    const grants = await grantsFingerprint(db.client);
+    const keyed = makeWorkspace(spec({
+      tables: [{ name: 'accounts', orgFrom: { mapping: { column: 'id' } } }, { name: 'account_notes', orgFrom: { parent: { table: 'accounts', column: 'account_id' } } }],
+      tenantCredentials: { table: 'tenant_credentials', from: 'accounts' },
+    }));
+    await migrateFully(db.url, keyed);
+    const { rows } = await db.client.query(`SELECT
+      (SELECT count(*)::int FROM tenant_credentials) AS ledger,
+      (SELECT count(*)::int FROM tenant_credentials t JOIN accounts a ON a.id = t.credential_id AND a.org_id = t.org_id) AS agreeing,
+      (SELECT count(*)::int FROM account_notes n JOIN accounts a ON a.id = n.account_id WHERE n.org_id <> a.org_id) AS wrong_parent,
+      (SELECT confrelid::regclass::text FROM pg_constraint WHERE conrelid = 'tenant_credentials'::regclass AND contype = 'f' AND conname LIKE '%credential_id%') AS ledger_references`);
+    assert.deepEqual(rows[0], { ledger: 300, agreeing: 300, wrong_parent: 0, ledger_references: 'accounts' });
+    await withMigration(db.url, keyed, (m) => m.rollback({ restoreData: false }));
+    assert.deepEqual(await schemaFingerprint(db.client), schema);
+    assert.deepEqual(await grantsFingerprint(db.client), grants);
+  });
 });
