@@ -1,11 +1,35 @@
 // The CLI contract: tenant-migrate <command> [--config FILE] [--database-url URL] [--yes] [--json] …
 import { parseArgs } from 'node:util';
 import { usageError } from '../engine/errors';
+import { OPT_IN_RUN_STEPS, STEP_IDS, runSequence, stepDefinition, stepForCli, type StepId } from '../engine/steps';
 
-export const COMMANDS = ['init', 'plan', 'generate', 'backup', 'migrate', 'validate', 'verify-isolation', 'rollback', 'run', 'status', 'report', 'finalize', 'cleanup'] as const;
-export type Command = (typeof COMMANDS)[number];
+/** The commands that are not a step, before and after the steps' own (steps.ts) in --help. */
+const BEFORE_STEPS = [
+  ['init', 'write tenant-migration.json and checks.sql for the guide\'s tables'],
+  ['plan', 'show the plan and the mapping gaps (writes nothing; --exact to count every row)'],
+  ['generate', 'write the migration script (--force to overwrite)'],
+] as const;
+const AFTER_STEPS = [
+  ['run', 'preflight, backup, migrate, validate, verify isolation, tests; writes the report'],
+  ['status', 'show the state recorded in the database'],
+  ['report', 'write the report for the recorded state'],
+] as const;
+const STEP_COMMANDS = STEP_IDS.flatMap((id) => {
+  const cli = stepDefinition(id).cli;
+  return cli ? [[cli.name, cli.help] as const] : [];
+});
+const HELP_LINES: readonly (readonly [string, string])[] = [...BEFORE_STEPS, ...STEP_COMMANDS, ...AFTER_STEPS];
 
-export const WRITING: ReadonlySet<Command> = new Set(['backup', 'migrate', 'rollback', 'run', 'finalize', 'cleanup']);
+/** `init`, `plan`…, or a step's CLI name. */
+export type Command = string;
+export const COMMANDS: readonly Command[] = HELP_LINES.map(([name]) => name);
+
+/** Changes the database: asks for confirmation first (steps.ts says which steps write; `run` writes when one of its steps does). */
+export function writes(command: Command): boolean {
+  if (command === 'run') return runSequence().some((id) => stepDefinition(id).writes);
+  const step = stepForCli(command);
+  return step !== undefined && stepDefinition(step).writes;
+}
 
 export interface CliArgs {
   readonly command: Command;
@@ -17,25 +41,15 @@ export interface CliArgs {
   readonly restoreData: boolean;
   readonly acceptDataLoss: boolean;
   readonly exact: boolean;
+  /** run: the opt-in steps asked for (`--<step>`). */
+  readonly include: readonly StepId[];
   readonly help: boolean;
 }
 
 export const USAGE = `Usage: tenant-migrate <command> [options]
 
 Commands:
-  init              write tenant-migration.json and checks.sql for the guide's tables
-  plan              show the plan and the mapping gaps (writes nothing; --exact to count every row)
-  generate          write the migration script (--force to overwrite)
-  backup            take the backups (once per migration)
-  migrate           run the migration script (resumable)
-  validate          run the validation checks
-  verify-isolation  run the tenant isolation matrix
-  rollback          undo the migration, keeping rows written since (--restore-data to restore the backups)
-  run               preflight, backup, migrate, validate, verify isolation, tests; writes the report
-  status            show the state recorded in the database
-  report            write the report for the recorded state
-  finalize          stop assigning orgs to rows written without one (once the application sets it)
-  cleanup           drop the backups after sign-off
+${HELP_LINES.map(([name, help]) => `  ${name.padEnd(18)}${help}`).join('\n')}
 
 Options:
   --config FILE         the spec (default ./tenant-migration.json)
@@ -46,7 +60,7 @@ Options:
   --exact               plan: count every row of large tables (by default they are estimated from a sample)
   --restore-data        rollback: also restore the data from the backups
   --accept-data-loss    rollback --restore-data: restore even if rows written since would be lost
-
+${OPT_IN_RUN_STEPS.map((id) => `  --${optInFlag(id).padEnd(20)}run: also ${stepDefinition(id).title.toLowerCase()}\n`).join('')}
 Exit codes: 0 ok, 1 a step or check failed, 2 usage or spec error, 3 refused, 4 cannot connect.`;
 
 export function parseCli(argv: string[]): CliArgs {
@@ -65,6 +79,7 @@ export function parseCli(argv: string[]): CliArgs {
         'accept-data-loss': { type: 'boolean', default: false },
         exact: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        ...Object.fromEntries(OPT_IN_RUN_STEPS.map((id) => [optInFlag(id), { type: 'boolean', default: false } as const])),
       },
     });
   } catch (e) {
@@ -72,14 +87,17 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const [command, ...extra] = parsed.positionals;
   const help = parsed.values.help ?? false;
-  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, help: true };
+  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, include: [], help: true };
   if (!command) throw usageError('No command given', `Run one of: ${COMMANDS.join(', ')}.`);
-  if (!(COMMANDS as readonly string[]).includes(command)) throw usageError(`Unknown command "${command}"`, `Run one of: ${COMMANDS.join(', ')}.`);
+  if (!COMMANDS.includes(command)) throw usageError(`Unknown command "${command}"`, `Run one of: ${COMMANDS.join(', ')}.`);
   if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
   if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
   if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
+  const values = parsed.values as Record<string, unknown>;
+  const include = OPT_IN_RUN_STEPS.filter((id) => values[optInFlag(id)] === true);
+  if (include.length > 0 && command !== 'run') throw usageError(`--${optInFlag(include[0]!)} only applies to run`, `Remove it, or run "tenant-migrate run --${optInFlag(include[0]!)}".`);
   return {
-    command: command as Command,
+    command,
     config: parsed.values.config ?? 'tenant-migration.json',
     databaseUrl: parsed.values['database-url'] ?? process.env.DATABASE_URL,
     yes: parsed.values.yes ?? false,
@@ -88,6 +106,12 @@ export function parseCli(argv: string[]): CliArgs {
     restoreData: parsed.values['restore-data'] ?? false,
     acceptDataLoss: parsed.values['accept-data-loss'] ?? false,
     exact: parsed.values.exact ?? false,
+    include,
     help,
   };
+}
+
+/** `run --<flag>` asks for an opt-in step: its CLI name, else its id. */
+function optInFlag(step: StepId): string {
+  return stepDefinition(step).cli?.name ?? step;
 }

@@ -1,5 +1,5 @@
 // tenant-migrate: the migration guide as a command-line tool on the same engine as the extension.
-import { parseCli, USAGE, WRITING, type CliArgs } from './args';
+import { parseCli, USAGE, writes, type CliArgs } from './args';
 import { confirm } from './confirm';
 import { jsonDocument } from './output';
 import { TerminalChecklist, formatDuration } from './terminal';
@@ -10,6 +10,7 @@ import { Migration, asMigrationError, type StepResult } from '../engine/migratio
 import { describeTarget, parseConnectionUrl } from '../engine/db/connection-options';
 import { redact } from '../engine/redact';
 import { STEP_TITLES } from '../engine/events';
+import { stepForCli } from '../engine/steps';
 import { renderPlan } from './render-plan';
 
 async function execute(args: CliArgs, say: (line: string) => void, checklist: TerminalChecklist, signal: AbortSignal): Promise<{ code: number; result: unknown }> {
@@ -21,7 +22,7 @@ async function execute(args: CliArgs, say: (line: string) => void, checklist: Te
   const spec = loadSpec(args.config);
   if (!args.databaseUrl) throw usageError('No database given', 'Pass --database-url URL or set DATABASE_URL.');
   const target = parseConnectionUrl(args.databaseUrl);
-  if (WRITING.has(args.command)) {
+  if (writes(args.command)) {
     const what = args.command === 'rollback' && args.restoreData ? 'roll back and restore the data from the backups in' : `${args.command}`;
     const ok = await confirm(`${what === args.command ? `Run "${args.command}" on` : `This will ${what}`} ${describeTarget(target)}?`, args.yes);
     if (!ok) throw new MigrationError('refused', 'Not confirmed: nothing was changed', 'Run again and answer y, or pass --yes.');
@@ -41,7 +42,12 @@ class RunFailure extends Error {
   }
 }
 
-const stepCode = (r: StepResult) => (r.status === 'failed' ? ExitCode.failed : ExitCode.ok);
+/** Rollback's JSON keeps its shape: the step's fields with what was undone and restored beside them. */
+function rolledBack(step: StepResult, restoreData: boolean, say: (line: string) => void): { code: number; result: unknown } {
+  const { rollback: result, ...fields } = step;
+  if (result) say(`Rolled back. The legacy schema is back${restoreData ? ' and the data equals the backups' : '; rows written since the migration are kept'}.`);
+  return { code: step.status === 'failed' ? ExitCode.failed : ExitCode.ok, result: { ...fields, actions: result?.actions, restored: result?.restored, backupsKeptAs: result?.backupsKeptAs } };
+}
 
 async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void): Promise<{ code: number; result: unknown }> {
   switch (args.command) {
@@ -56,23 +62,12 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
       say(`Wrote ${out.path}. Review it, then run "tenant-migrate run".`);
       return { code: 0, result: out };
     }
-    case 'backup': { const r = await m.backup(); return { code: stepCode(r), result: r }; }
-    case 'migrate': { const r = await m.migrate(); return { code: stepCode(r), result: r }; }
-    case 'validate': { const r = await m.validate(); return { code: stepCode(r), result: r }; }
-    case 'verify-isolation': { const r = await m.verifyIsolation(); return { code: stepCode(r), result: r }; }
-    case 'finalize': { const r = await m.finalize(); return { code: stepCode(r), result: r }; }
-    case 'cleanup': { const r = await m.cleanup(); return { code: stepCode(r), result: r }; }
-    case 'rollback': {
-      const { step, result } = await m.rollback({ restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss });
-      if (result) say(`Rolled back. The legacy schema is back${args.restoreData ? ' and the data equals the backups' : '; rows written since the migration are kept'}.`);
-      return { code: stepCode(step), result: { ...step, actions: result?.actions, restored: result?.restored, backupsKeptAs: result?.backupsKeptAs } };
-    }
     case 'run': {
       if (!(await import('node:fs')).existsSync(m.spec.scriptPath)) {
         const out = await m.generate();
         say(`Generated ${out.path} from the spec.`);
       }
-      const result = await m.runAll();
+      const result = await m.runAll({ include: args.include });
       say(`Report: ${result.reportPath}`);
       if (result.ok) say('If anything looks wrong: "tenant-migrate rollback" undoes the migration and keeps rows written since; "--restore-data" also restores the backups.');
       if (result.error) throw new RunFailure(result.error, { ...result, error: undefined });
@@ -91,8 +86,13 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
       say(`Report: ${file}`);
       return { code: 0, result: { reportPath: file } };
     }
-    default:
-      throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
+    default: {
+      const step = stepForCli(args.command);
+      if (!step) throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
+      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss });
+      if (step === 'rollback') return rolledBack(result, args.restoreData, say);
+      return { code: result.status === 'failed' ? ExitCode.failed : ExitCode.ok, result };
+    }
   }
 }
 

@@ -1,21 +1,7 @@
 // The typed events the engine emits; the CLI, the extension and the JSONL log all consume these.
-export const STEPS = ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report'] as const;
-export type ChecklistStep = (typeof STEPS)[number];
-export type StepId = ChecklistStep | 'rollback' | 'finalize' | 'cleanup';
-
-export const STEP_TITLES: Record<StepId, string> = {
-  prerequisites: 'Prerequisites',
-  preview: 'Preview',
-  backup: 'Back up',
-  migrate: 'Migrate',
-  validate: 'Validate',
-  isolation: 'Verify isolation',
-  tests: 'Project tests',
-  report: 'Report',
-  rollback: 'Roll back',
-  finalize: 'Finalize',
-  cleanup: 'Clean up backups',
-};
+// The steps themselves (ids, titles, checklist order) are defined once, in steps.ts.
+import type { StepId } from './steps';
+export { STEPS, STEP_TITLES, type StepId, type ChecklistStep } from './steps';
 
 /** Prerequisites the operator confirms by hand; each tick is recorded with who and when. */
 export const MANUAL_ITEMS = {

@@ -2,7 +2,7 @@
 // What blocks a run (a key mapped to two orgs, an org that does not exist) is always counted exactly; how many rows
 // get the default org may be estimated from a sample of a large table when a quick preview asks for it.
 import type { Session } from './db/session';
-import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
+import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
 import type { MigrationModel, TableModel } from './model';
 import { pairSource } from './script/sections';
 
@@ -220,7 +220,7 @@ async function parentTableGaps(session: Session, t: TableModel & { rule: { kind:
   if (orphans > 0) {
     const where = validated ? `r.${key} IS NULL` : `NOT EXISTS (SELECT 1 FROM ${parent} p WHERE p.${ref} = r.${key})`;
     const { rows: sample } = await session.query<GapSample>(
-      `SELECT r.${key}::text AS key, CASE WHEN r.${key} IS NULL THEN ${`'no ${t.rule.column.replace(/'/g, "''")}'`} ELSE 'parent missing' END AS detail FROM ${table} r WHERE ${where} LIMIT ${SAMPLE}`);
+      `SELECT r.${key}::text AS key, CASE WHEN r.${key} IS NULL THEN ${ql(`no ${t.rule.column}`)} ELSE 'parent missing' END AS detail FROM ${table} r WHERE ${where} LIMIT ${SAMPLE}`);
     findings.push({ kind: 'orphan-child', table: label, count: orphans, blocking: false, samples: sample,
       message: `${estimated ? 'about ' : ''}${orphans} row(s) have no parent row and get the default org` });
   }
@@ -249,18 +249,13 @@ async function runLanes(main: Session, lanes: Lane[]): Promise<void> {
     const failure = opened.find((o) => o.status === 'rejected');
     if (failure) throw failure.reason; // the ones that opened are closed below
     let next = 0;
-    await Promise.all(sessions.map(async (session) => {
-      const { rows } = await session.query<{ work_mem: string; enable_hashagg: string }>(`SELECT current_setting('work_mem') AS work_mem, current_setting('enable_hashagg') AS enable_hashagg`);
+    // Each session reads in a read-only transaction: the spec's query may call any function, and none may write here.
+    await Promise.all(sessions.map((session) => session.reading(async () => {
       // Sorting a million keys is faster than hashing them into a million groups (1.3–1.4 s against 1.6–1.8 s for
-      // the conflict check on the benchmark's 870,000-row mapping).
-      await session.query(`SELECT set_config('work_mem', $1, false), set_config('enable_hashagg', 'off', false), set_config('row_security', 'off', false)`, [GAPS_WORK_MEM]);
-      try {
-        while (next < lanes.length) await lanes[next++]!(session);
-      } finally {
-        // When this fails the session is gone, and the error that ended the lane is the one to report.
-        await session.query(`SELECT set_config('work_mem', $1, false), set_config('enable_hashagg', $2, false)`, [rows[0]!.work_mem, rows[0]!.enable_hashagg]).catch(() => undefined);
-      }
-    }));
+      // the conflict check on the benchmark's 870,000-row mapping). Local settings: the transaction's end undoes them.
+      await session.query(`SELECT set_config('work_mem', $1, true), set_config('enable_hashagg', 'off', true), set_config('row_security', 'off', true)`, [GAPS_WORK_MEM]);
+      while (next < lanes.length) await lanes[next++]!(session);
+    })));
   } finally {
     await Promise.all(sessions.slice(1).map((s) => s.close()));
   }
@@ -276,12 +271,13 @@ export async function findGaps(session: Session, model: MigrationModel, options:
 /** SQL the operator fills in: one mapping row per unmapped key, org left for them to choose. */
 export async function mappingStub(session: Session, model: MigrationModel, limit = 1000): Promise<string> {
   const mapped = model.tables.find((t) => t.rule.kind === 'mapping');
-  if (!mapped || !model.mapping) return '-- No table takes its org from the mapping table.\n';
+  const mapping = model.mapping;
+  if (!mapped || !mapping) return '-- No table takes its org from the mapping table.\n';
   const key = qi(mapped.rule.column);
-  const { rows } = await session.query<{ key: string }>(
+  const { rows } = await session.reading(() => session.query<{ key: string }>(
     `SELECT r.${key}::text AS key FROM ${qq(mapped.name)} r
-      WHERE r.${key} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(model.mapping.name)} q WHERE q.${qi(model.mapping.keyColumn)} = r.${key} AND q.${qi(model.mapping.orgColumn)} IS NOT NULL)
-      ORDER BY r.${key} LIMIT $1`, [limit]);
+      WHERE r.${key} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(mapping.name)} q WHERE q.${qi(mapping.keyColumn)} = r.${key} AND q.${qi(mapping.orgColumn)} IS NOT NULL)
+      ORDER BY r.${key} LIMIT $1`, [limit]));
   const lines = rows.map((r) => `  (${quoteValue(r.key, mapped.keyType)}, NULL /* org ${model.orgType} */),`);
   if (lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/,$/, '');
   return [
@@ -295,5 +291,5 @@ export async function mappingStub(session: Session, model: MigrationModel, limit
 }
 
 function quoteValue(value: string, type: string): string {
-  return /^(smallint|integer|bigint|numeric)/.test(type) ? value : `'${value.replace(/'/g, "''")}'`;
+  return /^(smallint|integer|bigint|numeric)/.test(type) ? value : ql(value);
 }

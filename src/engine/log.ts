@@ -14,7 +14,7 @@ export class JsonlLog {
     this.file = path.join(folder, `${stamp}-${command}.jsonl`);
   }
 
-  write(entry: EngineEvent | { type: 'run'; [key: string]: unknown }): void {
+  write(entry: EngineEvent | { type: 'run' | 'run-warning'; [key: string]: unknown }): void {
     this.fd ??= fs.openSync(this.file, 'a');
     fs.writeSync(this.fd, redact(JSON.stringify({ at: new Date().toISOString(), ...entry })) + '\n');
   }

@@ -5,13 +5,15 @@ import { displayName, quoteIdent, quoteQualified, type QualifiedName } from './d
 import { column, findTable, sameTable, type TableInfo } from './introspect';
 import type { LoadedSpec, ResolvedTable } from './spec/load';
 import { ledgerRefusal, partitionRefusals } from './partitions';
+import { qualifiedType, qualifyQuery } from './script/qualify';
 
 type Resolved = Required<QualifiedName>;
 
 export type OrgRule =
   | { readonly kind: 'mapping'; readonly column: string }
   | { readonly kind: 'parent'; readonly column: string; readonly parent: Resolved; readonly references: string }
-  | { readonly kind: 'query'; readonly column: string; readonly sql: string };
+  /** `sql` names every relation, function and type with its schema (resolved when the model was read); `relations` are those it reads. */
+  | { readonly kind: 'query'; readonly column: string; readonly sql: string; readonly relations: readonly Resolved[] };
 
 export interface TableModel {
   readonly name: Resolved;
@@ -124,10 +126,11 @@ async function resolveTable(session: Session, loaded: LoadedSpec, table: Resolve
     return { name: info.name, specIndex: table.index, info, rule: { kind: 'parent', column: orgFrom.parent.column, parent: parentInfo.name, references }, keyType };
   }
   const keyType = requireColumn(info, orgFrom.query.column, `${field}.orgFrom.query.column`);
-  const types = await queryTypes(session, orgFrom.query.sql, `${field}.orgFrom.query.sql`);
+  const query = await qualifyQuery(session, orgFrom.query.sql, `${field}.orgFrom.query.sql`);
+  const types = await queryTypes(session, query.sql, `${field}.orgFrom.query.sql`);
   if (!sameType(types.key, keyType)) throw usageError(`The query in ${field}.orgFrom.query.sql returns key as ${types.key} but ${displayName(info.name)}.${orgFrom.query.column} is ${keyType}`, 'Cast the key in the query to the column\'s type.');
   if (!sameType(types.org, orgType)) throw usageError(`The query in ${field}.orgFrom.query.sql returns org_id as ${types.org}, not ${orgType}`, 'Cast org_id in the query to the orgs id type.');
-  return { name: info.name, specIndex: table.index, info, rule: { kind: 'query', column: orgFrom.query.column, sql: orgFrom.query.sql }, keyType };
+  return { name: info.name, specIndex: table.index, info, rule: { kind: 'query', column: orgFrom.query.column, sql: query.sql, relations: query.relations }, keyType };
 }
 
 export async function resolveModel(session: Session, loaded: LoadedSpec): Promise<MigrationModel> {
@@ -173,7 +176,16 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
       from, keyColumn, keyType: column(from.info, keyColumn)!.type, exists: !!existing,
     };
   }
-  return { loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType, defaultOrgId, mapping, orgColumn: spec.orgColumn, tables, ledger };
+  // Types go into SQL that runs with search_path = pg_catalog, pg_temp: each names its schema.
+  const qualify = (type: string) => qualifiedType(session, type);
+  const qualifiedTables: TableModel[] = [];
+  for (const t of tables) qualifiedTables.push({ ...t, keyType: await qualify(t.keyType) });
+  const withTypes = <T extends { keyType: string }>(x: T | undefined) => (x ? qualify(x.keyType).then((keyType) => ({ ...x, keyType })) : Promise.resolve(undefined));
+  return {
+    loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType: await qualify(orgType), defaultOrgId,
+    mapping: await withTypes(mapping), orgColumn: spec.orgColumn, tables: qualifiedTables,
+    ledger: ledger && { ...(await withTypes(ledger))!, from: qualifiedTables.find((t) => t.name === ledger!.from.name)! },
+  };
 }
 
 /** Refuses when the default org does not exist (the script checks again, so psql -f refuses too). */

@@ -6,6 +6,8 @@ export const ISOLATION_POLICY = 'tenant_migration_isolation';
 export const MEMBER_POLICY = 'tenant_migration_member_access';
 export const ASSIGN_TRIGGER = 'tenant_migration_assign_org';
 export const LEDGER_TRIGGER = 'tenant_migration_ledger_sync';
+/** The NOLOGIN role that owns the script's SECURITY DEFINER functions (one per cluster: roles are not per database). */
+export const DEFINER_ROLE = 'tenant_migration_definer';
 export const PROGRESS_PREFIX = 'tenant-migration:progress ';
 
 type Resolved = Required<QualifiedName>;

@@ -6,10 +6,14 @@ import { quoteIdent } from './db/sql';
 import { refused } from './errors';
 import { STATE_SCHEMA, names } from './names';
 import { redact } from './redact';
+import { lockDownStateSchema, refuseForeignStateSchema } from './script/sections/state';
 
 const LOCK_KEY = 7_447_313_001; // one key for every Tenant Migration run on a database
 
 export async function ensureStateSchema(session: Session): Promise<void> {
+  await session.query(refuseForeignStateSchema()).catch((e: Error & { hint?: string }) => {
+    throw e.message.startsWith('tenant-migration:') ? refused(e.message.replace(/^tenant-migration: /, ''), e.hint ?? 'See the message.') : e;
+  });
   if (await stateSchemaExists(session)) return;
   const s = names.state;
   await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(STATE_SCHEMA)}`);
@@ -54,6 +58,7 @@ export async function ensureStateSchema(session: Session): Promise<void> {
     BEGIN RAISE EXCEPTION 'tenant_migration.audit is append-only'; END $$`);
   await session.query(`CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${s('audit')}
     FOR EACH STATEMENT EXECUTE FUNCTION ${s('audit_append_only')}()`);
+  await session.query(lockDownStateSchema());
 }
 
 export async function stateSchemaExists(session: Session): Promise<boolean> {

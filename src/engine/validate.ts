@@ -4,7 +4,7 @@ import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
 import type { CheckResult } from './events';
 import { findTable } from './introspect';
 import type { MigrationModel, TableModel } from './model';
-import { ISOLATION_POLICY, STATE_SCHEMA } from './names';
+import { DEFINER_ROLE, ISOLATION_POLICY, STATE_SCHEMA } from './names';
 import { backupReaders, verifyBackups } from './backups';
 import { partitionCoverageChecks } from './partition-checks';
 
@@ -99,7 +99,27 @@ async function backupChecks(session: Session, m: MigrationModel): Promise<CheckR
   return results;
 }
 
+/** No role but the state schema's owner (and the triggers' role, for its lookups) may read or write anything in it. */
+async function stateSchemaPrivate(session: Session): Promise<CheckResult> {
+  const { rows } = await session.query<{ who: string }>(
+    `SELECT DISTINCT format('%s (%s on %s)', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, o.name) AS who
+       FROM (SELECT c.relname::text AS name, c.relowner AS owner, c.relacl AS acl FROM pg_class c WHERE c.relnamespace = $1::regnamespace
+             UNION ALL SELECT p.proname::text, p.proowner, p.proacl FROM pg_proc p WHERE p.pronamespace = $1::regnamespace
+             UNION ALL SELECT 'the schema', n.nspowner, n.nspacl FROM pg_namespace n WHERE n.oid = $1::regnamespace) AS o,
+            aclexplode(o.acl) AS a
+      WHERE a.grantee <> o.owner AND a.grantee <> (SELECT nspowner FROM pg_namespace WHERE oid = $1::regnamespace)
+        AND a.grantee IS DISTINCT FROM to_regrole($2) ORDER BY 1 LIMIT 10`, [STATE_SCHEMA, DEFINER_ROLE]);
+  const name = `No other role can read or write ${STATE_SCHEMA}`;
+  return rows.length === 0 ? ok(name, 'only its owner has privileges on the schema and its objects')
+    : bad(name, `granted: ${rows.map((r) => r.who).join(', ')}: REVOKE them (they can read the backups or change the assignments)`);
+}
+
+/** Every check reads in one read-only transaction: the spec's query it re-runs cannot write. */
 export async function validate(session: Session, model: MigrationModel): Promise<CheckResult[]> {
+  return session.reading(() => validateReading(session, model));
+}
+
+async function validateReading(session: Session, model: MigrationModel): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const backups = await verifyBackups(session);
   for (const t of model.tables) {
@@ -111,6 +131,7 @@ export async function validate(session: Session, model: MigrationModel): Promise
   results.push(...await partitionCoverageChecks(session, model));
   results.push(...await ledgerChecks(session, model));
   results.push(...await backupChecks(session, model));
+  results.push(await stateSchemaPrivate(session));
   return results;
 }
 

@@ -98,6 +98,7 @@ describe('migrate', () => {
     await db.client.query(`CREATE ROLE tm_owner LOGIN PASSWORD 'tm-owner-pw' NOBYPASSRLS`);
     await db.client.query(`GRANT ALL ON ALL TABLES IN SCHEMA public, tenant_migration TO tm_owner; GRANT USAGE ON SCHEMA tenant_migration TO tm_owner; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tenant_migration TO tm_owner`);
     for (const t of ['credentials', 'reports', 'dashboard_layouts', 'tenant_credentials']) await db.client.query(`ALTER TABLE ${t} OWNER TO tm_owner`);
+    await db.client.query('ALTER SCHEMA tenant_migration OWNER TO tm_owner'); // a state schema of another owner is refused
     const url = new URL(db.url);
     url.username = 'tm_owner';
     url.password = 'tm-owner-pw';

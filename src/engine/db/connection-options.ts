@@ -57,10 +57,20 @@ export function parseConnectionUrl(url: string): ConnectionTarget {
     port: Number(parsed.port || process.env.PGPORT || 5432),
     database: decode(parsed.pathname.replace(/^\//, ''), 'database name') || process.env.PGDATABASE || 'postgres',
     user: decode(parsed.username, 'user name') || process.env.PGUSER || 'postgres',
-    password: parsed.password ? decode(parsed.password, 'password') : process.env.PGPASSWORD,
+    // libpq takes the password from the URL's user info or, as any parameter, from ?password= (percent-decoded, '+' kept).
+    password: parsed.password ? decode(parsed.password, 'password') : queryParameter(parsed, 'password', decode) ?? process.env.PGPASSWORD,
     sslMode,
     sslRootCert,
   };
+}
+
+/** A query parameter as libpq reads it: percent-decoding only (URLSearchParams would turn '+' into a space). */
+function queryParameter(url: URL, name: string, decode: (value: string, part: string) => string): string | undefined {
+  for (const pair of url.search.replace(/^\?/, '').split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq) === name) return decode(pair.slice(eq + 1), name);
+  }
+  return undefined;
 }
 
 /** Supabase's transaction pooler (port 6543) breaks session advisory locks and session settings. */

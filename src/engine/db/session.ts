@@ -41,6 +41,7 @@ export class Session {
         return new Session(client, target, rows[0]!.pid, options);
       } catch (error) {
         lastError = error;
+        // The connect error is the one reported (below); ending a client that never connected can only fail the same way.
         await client.end().catch(() => undefined);
       }
     }
@@ -68,9 +69,19 @@ export class Session {
       await this.client.query('COMMIT');
       return result;
     } catch (error) {
+      // The error that ended the transaction is rethrown; a ROLLBACK that fails too means the connection is gone,
+      // which the next query reports.
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Runs fn in a read-only transaction (one snapshot): whatever it runs, a function that writes fails there. What
+   * read-only does not stop is in SECURITY.md (COPY … TO PROGRAM as a superuser, dblink to another session).
+   */
+  async reading<T>(fn: () => Promise<T>): Promise<T> {
+    return this.transaction(fn, 'ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   /** Another session to the same server as the same user, for read-only work done side by side. */
@@ -95,6 +106,7 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Closing a connection that is already gone: the server ended the session (and released its locks) with it.
     await this.client.end().catch(() => undefined);
   }
 }

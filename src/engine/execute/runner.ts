@@ -2,10 +2,12 @@
 // retried with backoff, a cancel stops the statement on the server, and every statement goes to the audit log.
 import type { Session } from '../db/session';
 import { MigrationError, failed } from '../errors';
-import type { EventListener, StepId } from '../events';
+import { silentLogger, type EventListener, type Logger, type StepId } from '../events';
 import { PROGRESS_PREFIX } from '../names';
 import { redact } from '../redact';
-import { appendAudit, type RunRecord } from '../state';
+import { appendAudit, type AuditEntry, type RunRecord } from '../state';
+import { describePgError, isRetryable } from '../db/pg-errors';
+import { logFailure } from '../log-failure';
 import { statementClassifier } from '../script/classify';
 import { splitScript } from '../script/parse';
 import { executionUnits, type ExecutionUnit } from './units';
@@ -20,6 +22,9 @@ export interface RunScriptOptions {
   /** Only run units in these phases (script step markers); all when undefined. */
   readonly phases?: readonly string[];
   readonly retry?: { attempts: number; firstWaitMs: number };
+  /** An audit row that could not be written (the statement's own outcome stands): the step shows it as a warning. */
+  readonly onAuditFailure?: (detail: string) => void;
+  readonly logger?: Logger;
 }
 
 export interface ScriptResult {
@@ -28,7 +33,6 @@ export interface ScriptResult {
   readonly rows: number;
 }
 
-const RETRYABLE = new Set(['55P03', '40P01', '40001']); // lock_not_available, deadlock_detected, serialization_failure
 
 export async function parseUnits(text: string): Promise<ExecutionUnit[]> {
   const items = await splitScript(text);
@@ -36,9 +40,13 @@ export async function parseUnits(text: string): Promise<ExecutionUnit[]> {
   return executionUnits(text, items, classify);
 }
 
-function describeError(error: unknown): string {
-  const e = error as { message?: string; hint?: string; code?: string };
-  return redact(`${e.message ?? String(error)}${e.hint ? ` (hint: ${e.hint})` : ''}`);
+/** Writes an audit row for a statement that failed or is retried; the statement's error is what the step reports. */
+async function auditAfterFailure(options: RunScriptOptions, entry: AuditEntry): Promise<void> {
+  try {
+    await appendAudit(options.session, options.run, entry);
+  } catch (error) {
+    options.onAuditFailure?.(`the audit row for the ${entry.outcome} statement "${redact(entry.statement).slice(0, 80)}" could not be written: ${describePgError(error)}`);
+  }
 }
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
@@ -47,7 +55,7 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
 });
 
 export async function runScript(text: string, options: RunScriptOptions): Promise<ScriptResult> {
-  const { session, step, run, onEvent, signal } = options;
+  const { session, step, onEvent, signal } = options;
   const retry = options.retry ?? { attempts: 6, firstWaitMs: 250 };
   const all = await parseUnits(text);
   const firstPhased = all.findIndex((u) => u.phase !== undefined);
@@ -67,7 +75,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
       onEvent({ type: 'notice', step, message: redact(notice.message) });
     }
   });
-  const cancel = () => { session.cancel().catch(() => undefined); };
+  const cancel = () => { session.cancel().catch(logFailure(options.logger ?? silentLogger, 'Could not cancel the running statement')); };
   signal?.addEventListener('abort', cancel);
   let index = 0;
   let rows = 0;
@@ -85,21 +93,20 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
           rows += await runUnit(unit, index, total, options);
           break;
         } catch (error) {
-          const code = (error as { code?: string }).code;
-          if (signal?.aborted || code === '57014' && signal?.aborted) {
+          if (signal?.aborted) {
             throw failed(`Cancelled during the statement at line ${unit.statements[0]!.line}; the server stopped it`, 'Run again to continue: the script resumes where it stopped.');
           }
-          if (!code || !RETRYABLE.has(code) || attempt >= retry.attempts) {
-            if (code && RETRYABLE.has(code)) {
-              throw failed(`Could not get a lock for the statement at line ${unit.statements[0]!.line} after ${attempt} attempts: ${describeError(error)}`,
+          if (!isRetryable(error) || attempt >= retry.attempts) {
+            if (isRetryable(error)) {
+              throw failed(`Could not get a lock for the statement at line ${unit.statements[0]!.line} after ${attempt} attempts: ${describePgError(error)}`,
                 'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.');
             }
-            throw error instanceof MigrationError ? error : failed(`The statement at line ${unit.statements[0]!.line} failed: ${describeError(error)}`,
+            throw error instanceof MigrationError ? error : failed(`The statement at line ${unit.statements[0]!.line} failed: ${describePgError(error)}`,
               'Fix the cause, then run again: the script is idempotent and resumes where it stopped.', [redact(unit.statements[0]!.text)]);
           }
           const waitMs = retry.firstWaitMs * 2 ** (attempt - 1);
-          onEvent({ type: 'retry', step, attempt, waitMs, reason: describeError(error) });
-          await appendAudit(session, run, { step, statement: unit.statements.map((s) => s.text).join('\n'), outcome: 'retried', error: describeError(error) }).catch(() => undefined);
+          onEvent({ type: 'retry', step, attempt, waitMs, reason: describePgError(error) });
+          await auditAfterFailure(options, { step, statement: unit.statements.map((s) => s.text).join('\n'), outcome: 'retried', error: describePgError(error) });
           await sleep(waitMs, signal);
         }
       }
@@ -130,9 +137,10 @@ async function runUnit(unit: ExecutionUnit, firstIndex: number, total: number, o
       onEvent({ type: 'statement-finished', step, index, durationMs, rows: affected, outcome: 'ok' });
     } catch (error) {
       const durationMs = Math.round(performance.now() - started);
-      onEvent({ type: 'statement-finished', step, index, durationMs, rows: null, outcome: 'error', error: describeError(error) });
-      if (inTransaction) await session.query('ROLLBACK').catch(() => undefined);
-      await appendAudit(session, run, { step, statement: statement.text, durationMs, outcome: 'error', error: describeError(error) }).catch(() => undefined);
+      onEvent({ type: 'statement-finished', step, index, durationMs, rows: null, outcome: 'error', error: describePgError(error) });
+      // On a lost connection there is nothing to roll back: the server did.
+      if (inTransaction) await session.query('ROLLBACK').catch(logFailure(options.logger ?? silentLogger, 'Could not roll back the failed statement\'s transaction', 'debug'));
+      await auditAfterFailure(options, { step, statement: statement.text, durationMs, outcome: 'error', error: describePgError(error) });
       throw error;
     }
   }

@@ -5,7 +5,8 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc
 import type { z } from 'zod';
 import { usageError } from '../errors';
 import { parseQualifiedName, type QualifiedName } from '../db/sql';
-import { specSchema, type Spec, type TableSpec } from './schema';
+import { pathInside } from './paths';
+import { MAX_IDENTIFIER_BYTES, specSchema, type Spec, type TableSpec } from './schema';
 
 export interface ResolvedTable {
   readonly spec: TableSpec;
@@ -43,11 +44,19 @@ export function formatIssues(error: z.ZodError): string[] {
 }
 
 function nameAt(field: string, text: string): QualifiedName {
+  let name: QualifiedName;
   try {
-    return parseQualifiedName(text);
+    name = parseQualifiedName(text);
   } catch (e) {
     throw usageError(`Spec field ${field}: ${(e as Error).message}`, 'Write a table as name or schema.name; quote a part that holds a dot.');
   }
+  for (const part of [name.schema, name.name]) {
+    if (part !== undefined && (Buffer.byteLength(part) > MAX_IDENTIFIER_BYTES || part.includes('\0'))) {
+      throw usageError(`Spec field ${field}: "${part.slice(0, 70)}" is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES}-byte identifier limit or holds a NUL character`,
+        'PostgreSQL would truncate it to another name: use the real, shorter name.');
+    }
+  }
+  return name;
 }
 
 export function resolveSpec(input: unknown, file?: string): LoadedSpec {
@@ -73,10 +82,11 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
     }
     if ('parent' in t.spec.orgFrom) nameAt(`tables[${t.index}].orgFrom.parent.table`, t.spec.orgFrom.parent.table);
   }
+  spec.tests.forEach((test, i) => { if (test.cwd !== undefined) pathInside(folder, test.cwd, `Spec field tests[${i}].cwd`); });
   return {
     spec,
     file,
-    scriptPath: path.resolve(folder, spec.script),
+    scriptPath: pathInside(folder, spec.script, 'Spec field script'),
     orgsTable: nameAt('orgs.table', spec.orgs.table),
     mappingTable: spec.mapping ? nameAt('mapping.table', spec.mapping.table) : undefined,
     tables,

@@ -1,7 +1,10 @@
 // The migration spec (tenant-migration.json): the single source of what the migration does.
 import { z } from 'zod';
 
-const identifierPart = z.string().min(1, 'must not be empty').max(63, 'is longer than PostgreSQL\'s 63-character identifier limit')
+/** PostgreSQL truncates a longer name to 63 bytes (not characters): refused, never truncated. */
+export const MAX_IDENTIFIER_BYTES = 63;
+const identifierPart = z.string().min(1, 'must not be empty')
+  .refine((s) => Buffer.byteLength(s) <= MAX_IDENTIFIER_BYTES, 'is longer than PostgreSQL\'s 63-byte identifier limit (it would be truncated)')
   .refine((s) => !s.includes('\0'), 'must not contain a NUL character');
 /** `table` or `schema.table`; a part containing a dot is written with double quotes: `"my.schema".t`. */
 const qualifiedName = z.string().min(1, 'must not be empty').describe('A table name, optionally schema-qualified (public.credentials).');

@@ -58,7 +58,8 @@ async function inTransaction(session: Session, sql: string, mode: RunMode, optio
   } catch (error) {
     throw withoutSecrets(error);
   } finally {
-    if (!committed) await session.query('ROLLBACK').catch(() => undefined);
+    // A session whose transaction cannot be ended is not reused: closing it is what ends the transaction then.
+    if (!committed) await session.query('ROLLBACK').catch(() => session.close());
   }
 }
 
@@ -75,7 +76,7 @@ async function runWrite(session: Session, sql: string, options: RunStatementOpti
       return await inTransaction(session, sql, { kind: 'write' }, options, () => acquireRunLock(session, 'transaction'),
         audited ? (result) => audit({ durationMs: result.durationMs, rows: result.rowCount, outcome: 'ok' }) : undefined);
     } catch (error) {
-      if (audited && !isRefusal(error)) await audit({ durationMs: Math.round(performance.now() - started), outcome: 'error', error: (error as Error).message }).catch(() => undefined);
+      if (audited && !isRefusal(error)) await auditFailure(error, () => audit({ durationMs: Math.round(performance.now() - started), outcome: 'error', error: (error as Error).message }));
       throw error;
     }
   }
@@ -84,7 +85,7 @@ async function runWrite(session: Session, sql: string, options: RunStatementOpti
   try {
     result = await runAlone(session, sql, options);
   } catch (error) {
-    if (audited) await audit({ durationMs: Math.round(performance.now() - started), outcome: 'error', error: (error as Error).message }).catch(() => undefined);
+    if (audited) await auditFailure(error, () => audit({ durationMs: Math.round(performance.now() - started), outcome: 'error', error: (error as Error).message }));
     throw error;
   } finally {
     // An unlock that fails leaves the lock with the session: closing it is what releases it then.
@@ -93,6 +94,16 @@ async function runWrite(session: Session, sql: string, options: RunStatementOpti
   // The statement is done and cannot be undone: an audit that fails is told, not turned into a failure.
   if (audited) await audit({ durationMs: result.durationMs, rows: result.rowCount, outcome: 'ok' }).catch((error: unknown) => { result = { ...result, warning: `Not written to the audit log: ${withoutSecrets(error).message}` }; });
   return result;
+}
+
+/** Audits a statement that failed; when the audit row cannot be written either, the statement's error says so. */
+async function auditFailure(error: unknown, audit: () => Promise<void>): Promise<void> {
+  try {
+    await audit();
+  } catch (auditError) {
+    const note = ` (and the failure could not be written to the audit log: ${withoutSecrets(auditError).message})`;
+    throw error instanceof MigrationError ? new MigrationError(error.kind, `${error.message}${note}`, error.next, error.details) : new Error(`${withoutSecrets(error).message}${note}`);
+  }
 }
 
 async function outsideTransaction(sql: string): Promise<boolean> {
@@ -112,7 +123,8 @@ async function runAlone(session: Session, sql: string, options: RunStatementOpti
   } catch (error) {
     throw withoutSecrets(error);
   } finally {
-    await session.query('RESET statement_timeout').catch(() => undefined);
+    // A session left with this statement's timeout is not reused.
+    await session.query('RESET statement_timeout').catch(() => session.close());
   }
 }
 

@@ -1,6 +1,7 @@
 // The checklist's tree nodes and how each one looks (TreeItem). Pure rendering of the model.
 import * as vscode from 'vscode';
 import { MANUAL_ITEMS, STEP_TITLES, type CheckResult, type ChecklistStep, type ManualItem, type StepStatus } from '../../engine/events';
+import { stepDefinition } from '../../engine/steps';
 import type { ChecklistModel, StepView } from './model';
 import { formatDuration, formatProgress, formatRows, formatTime, percent } from './format';
 
@@ -14,8 +15,6 @@ export type Node =
   | { readonly kind: 'statement'; readonly step: ChecklistStep }
   | { readonly kind: 'next'; readonly step: ChecklistStep };
 
-/** Steps that "Show SQL" can point at in the script. */
-export const STEPS_WITH_SQL: ReadonlySet<ChecklistStep> = new Set(['prerequisites', 'preview', 'backup', 'migrate']);
 
 const STATUS_ICON: Record<StepStatus, [string, string | undefined]> = {
   pending: ['circle-large-outline', undefined],
@@ -103,7 +102,8 @@ function stepItem(model: ChecklistModel, view: StepView, hasChildren: boolean): 
     : view.status === 'running' || view.status === 'failed' || view.step === 'prerequisites' ? vscode.TreeItemCollapsibleState.Expanded
       : vscode.TreeItemCollapsibleState.Collapsed;
   item.tooltip = stepTooltip(model, view);
-  item.contextValue = ['step', view.step, view.step !== 'report' ? 'fromHere' : '', STEPS_WITH_SQL.has(view.step) ? 'hasSql' : ''].filter(Boolean).join(' ');
+  const definition = stepDefinition(view.step);
+  item.contextValue = ['step', view.step, definition.inRun === 'yes' ? 'fromHere' : '', definition.showsSql ? 'hasSql' : ''].filter(Boolean).join(' ');
   item.accessibilityInformation = { label: `${STEP_TITLES[view.step]}: ${view.status}. ${item.description ?? ''}` };
   return item;
 }

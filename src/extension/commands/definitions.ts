@@ -5,24 +5,29 @@ import { addConnection, removeConnection, selectConnection, testConnection } fro
 import { createSpec, generateScript, openReport, showStepSql } from './file-commands';
 import { previewPlan, rollback, run, runStep, stepOf, tickManualItem } from './migration-commands';
 import { stepOperation } from '../run/operations';
+import { STEP_IDS, stepDefinition, type StepId } from '../../engine/steps';
 import { cancelStatement, runAllChecks, runAsTenantCommand, runStatementCommand, showStatementResult } from '../sql-editor/commands';
 
+/** Steps whose command does more than run the step. */
+const STEP_HANDLERS: Partial<Record<StepId, CommandSpec['handler']>> = {
+  rollback: (c) => (args?: unknown) => rollback(c, args),
+};
+
+/** One row per step with a command in the registry (src/engine/steps.ts). */
+const STEP_COMMANDS: readonly CommandSpec[] = STEP_IDS.flatMap((step) => {
+  const command = stepDefinition(step).command;
+  if (!command) return [];
+  return [{ id: command.id, handler: STEP_HANDLERS[step] ?? ((c) => () => c.runner.run(stepOperation(step, command.title))) }];
+});
+
 export const COMMANDS: readonly CommandSpec[] = [
+  ...STEP_COMMANDS,
   { id: 'tenantMigration.run', handler: (c) => (from?: unknown) => run(c, from) },
   { id: 'tenantMigration.previewPlan', handler: (c) => () => previewPlan(c) },
   { id: 'tenantMigration.addConnection', handler: (c) => (args?: unknown) => addConnection(c, args) },
   { id: 'tenantMigration.selectConnection', handler: (c) => (name?: unknown) => selectConnection(c, name) },
   { id: 'tenantMigration.testConnection', handler: (c) => (name?: unknown) => testConnection(c, name) },
   { id: 'tenantMigration.removeConnection', handler: (c) => (name?: unknown) => removeConnection(c, name) },
-  { id: 'tenantMigration.checkPrerequisites', handler: (c) => () => c.runner.run(stepOperation('prerequisites', 'Check Prerequisites')) },
-  { id: 'tenantMigration.backup', handler: (c) => () => c.runner.run(stepOperation('backup', 'Back Up')) },
-  { id: 'tenantMigration.migrate', handler: (c) => () => c.runner.run(stepOperation('migrate', 'Migrate')) },
-  { id: 'tenantMigration.validate', handler: (c) => () => c.runner.run(stepOperation('validate', 'Validate')) },
-  { id: 'tenantMigration.verifyIsolation', handler: (c) => () => c.runner.run(stepOperation('verifyIsolation', 'Verify Isolation')) },
-  { id: 'tenantMigration.runTests', handler: (c) => () => c.runner.run(stepOperation('runTests', 'Run Project Tests')) },
-  { id: 'tenantMigration.rollback', handler: (c) => (args?: unknown) => rollback(c, args) },
-  { id: 'tenantMigration.finalize', handler: (c) => () => c.runner.run(stepOperation('finalize', 'Finalize')) },
-  { id: 'tenantMigration.cleanupBackups', handler: (c) => () => c.runner.run(stepOperation('cleanup', 'Clean Up Backups')) },
   { id: 'tenantMigration.cancel', handler: (c) => () => c.runner.cancel() },
   { id: 'tenantMigration.generateScript', handler: (c) => (force?: unknown) => generateScript(c, force) },
   { id: 'tenantMigration.openReport', handler: (c) => () => openReport(c) },

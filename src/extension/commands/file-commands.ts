@@ -2,12 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { ChecklistStep } from '../../engine/events';
+import { stepDefinition, type ChecklistStep } from '../../engine/steps';
 import type { Container } from '../container';
 import { ActionableError } from '../errors';
 
-/** Where each checklist step's SQL starts in the script (its phase marker). */
-const PHASE_OF_STEP: Partial<Record<ChecklistStep, string>> = { prerequisites: 'prepare', backup: 'backup', migrate: 'columns' };
 const STEP_MARKER = '-- @tenant-migration step=';
 
 export async function createSpec(c: Container): Promise<vscode.Uri | undefined> {
@@ -67,9 +65,10 @@ export async function openScriptAt(c: Container, line: number): Promise<void> {
 
 export async function showStepSql(c: Container, step: ChecklistStep): Promise<number> {
   const script = scriptPath(c);
-  const phase = PHASE_OF_STEP[step];
+  // Where the step's SQL starts in the script: its phase marker (steps.ts), else the top.
+  const phase = stepDefinition(step).showsSql;
   let line = 1;
-  if (phase && fs.existsSync(script)) {
+  if (phase && phase !== 'top' && fs.existsSync(script)) {
     const index = fs.readFileSync(script, 'utf8').split('\n').findIndex((l) => l.trim() === `${STEP_MARKER}${phase}`);
     if (index >= 0) line = index + 1;
   }

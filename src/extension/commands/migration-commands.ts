@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { MANUAL_ITEMS, STEPS, type ChecklistStep, type ManualItem } from '../../engine/events';
 import type { Container } from '../container';
 import type { PlanPreviewPanel } from '../plan-preview/panel';
-import { operationForStep, rollbackOperation, runOperation } from '../run/operations';
+import { rollbackOperation, runOperation, stepOperation } from '../run/operations';
 import type { Migration, Summary } from '../run/runner';
 import { assertTrusted } from '../trust';
 import { openScriptAt, generateScript, writeReport } from './file-commands';
@@ -16,7 +16,7 @@ export async function runStep(c: Container, node: unknown): Promise<unknown> {
   const step = stepOf(node);
   if (step === 'preview') return previewPlan(c);
   if (step === 'report') return writeReport(c);
-  return c.runner.run(operationForStep(step)!);
+  return c.runner.run(stepOperation(step));
 }
 
 export async function rollback(c: Container, args?: unknown): Promise<Summary | undefined> {

@@ -1,19 +1,18 @@
-// What each command asks of the engine, and how its result reads to the operator.
-import { STEPS, STEP_TITLES, type ChecklistStep } from '../../engine/events';
+// What each command asks of the engine, and how its result reads to the operator. Which steps write, run the
+// script and belong to a run comes from the engine's step registry (src/engine/steps.ts).
+import { LAST_RUN_STEP, STEP_REGISTRY, STEP_TITLES, appliesScript, runSequence, stepDefinition, type ChecklistStep, type StepId } from '../../engine/steps';
 import type { RunResult, StepResult } from '../../engine/migration';
 import type { Operation, Summary } from './runner';
 
-const SCRIPT_STEPS = new Set<ChecklistStep>(['backup', 'migrate']);
-const RUN_STEPS: readonly ChecklistStep[] = ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report'];
-
 /** The guide from `from` on (default: all of it), then the report. */
 export function runOperation(from: ChecklistStep = 'prerequisites'): Operation<RunResult> {
-  const steps = RUN_STEPS.filter((s) => STEPS.indexOf(s) >= STEPS.indexOf(from));
+  const sequence = runSequence(from);
+  const steps = [...sequence, ...(LAST_RUN_STEP ? [LAST_RUN_STEP] : [])].filter((s): s is ChecklistStep => stepDefinition(s).checklist);
   return {
     title: from === 'prerequisites' ? 'Run' : `Run from ${STEP_TITLES[from]}`,
     steps,
-    writes: steps.some((s) => SCRIPT_STEPS.has(s)),
-    appliesScript: steps.includes('migrate'),
+    writes: sequence.some((s) => stepDefinition(s).writes),
+    appliesScript: sequence.some(appliesScript),
     execute: (m) => m.runAll({ from }),
     summarize: (r) => {
       const done = r.steps.filter((s) => s.status === 'done').length;
@@ -24,39 +23,22 @@ export function runOperation(from: ChecklistStep = 'prerequisites'): Operation<R
   };
 }
 
-type StepMethod = 'prerequisites' | 'backup' | 'migrate' | 'validate' | 'verifyIsolation' | 'runTests' | 'finalize' | 'cleanup';
-
-const METHOD_FOR_STEP: Partial<Record<ChecklistStep, StepMethod>> = {
-  prerequisites: 'prerequisites', backup: 'backup', migrate: 'migrate', validate: 'validate', isolation: 'verifyIsolation', tests: 'runTests',
-};
-
-export function stepOperation(method: StepMethod, title: string): Operation<StepResult> {
-  const step = (Object.entries(METHOD_FOR_STEP).find(([, m]) => m === method)?.[0] as ChecklistStep | undefined);
-  const changesData = method === 'backup' || method === 'migrate' || method === 'finalize' || method === 'cleanup';
+/** One step on its own; titled as the checklist names it unless its command's title is given. */
+export function stepOperation(step: StepId, title: string = STEP_TITLES[step], options: { restoreData?: boolean } = {}): Operation<StepResult> {
+  const definition = stepDefinition(step);
   return {
     title,
-    steps: step ? [step] : [],
-    writes: changesData,
-    appliesScript: method === 'migrate',
-    execute: (m) => m[method](),
+    steps: definition.checklist ? [step as ChecklistStep] : [],
+    writes: definition.writes,
+    appliesScript: appliesScript(step),
+    execute: (m) => m.runStep(step, options),
     summarize: stepSummary(title),
   };
 }
 
-export function operationForStep(step: ChecklistStep): Operation<StepResult> | undefined {
-  const method = METHOD_FOR_STEP[step];
-  return method ? stepOperation(method, STEP_TITLES[step]) : undefined;
-}
-
-export function rollbackOperation(restoreData: boolean): Operation<{ step: StepResult }> {
-  return {
-    title: restoreData ? 'Roll Back and Restore Data' : 'Roll Back',
-    steps: [],
-    writes: true,
-    appliesScript: false,
-    execute: (m) => m.rollback({ restoreData }),
-    summarize: (r) => stepSummary(restoreData ? 'Roll back and restore' : 'Roll back')(r.step),
-  };
+export function rollbackOperation(restoreData: boolean): Operation<StepResult> {
+  const title = restoreData ? 'Roll Back and Restore Data' : STEP_REGISTRY.rollback.command.title;
+  return { ...stepOperation('rollback', title, { restoreData }), summarize: stepSummary(restoreData ? 'Roll back and restore' : 'Roll back') };
 }
 
 function stepSummary(title: string): (r: StepResult) => Summary {

@@ -1,10 +1,11 @@
 // Engine events as a progress notification: which step, which statement, rows and time left on a backfill.
 import type * as vscode from 'vscode';
 import { STEP_TITLES, type ChecklistStep, type EngineEvent, type StepId } from '../../engine/events';
+import { stepDefinition } from '../../engine/steps';
 import { formatProgress } from '../checklist/format';
 
-/** How much of a whole run each step is, roughly (the backfill dominates). */
-const WEIGHT: Partial<Record<StepId, number>> = { prerequisites: 4, preview: 3, backup: 15, migrate: 60, validate: 9, isolation: 7, tests: 1, report: 1 };
+/** How much of a whole run a step is, roughly (steps.ts; the backfill dominates). A step the operation does not run counts nothing. */
+const weightOf = (step: StepId, steps: readonly StepId[]) => (steps.includes(step) ? stepDefinition(step).weight : 0);
 
 /**
  * The workbench redraws and measures the notification on every report, and a backfill's progress events come tens of
@@ -22,8 +23,8 @@ export class ProgressReporter {
   private timer?: ReturnType<typeof setTimeout>;
   private lastReport = 0;
 
-  constructor(private readonly progress: vscode.Progress<{ message?: string; increment?: number }>, steps: readonly ChecklistStep[]) {
-    this.total = steps.reduce((n, s) => n + (WEIGHT[s] ?? 0), 0) || 1;
+  constructor(private readonly progress: vscode.Progress<{ message?: string; increment?: number }>, private readonly steps: readonly ChecklistStep[]) {
+    this.total = steps.reduce((n, s) => n + weightOf(s, steps), 0) || 1;
   }
 
   handle(event: EngineEvent): void {
@@ -48,7 +49,7 @@ export class ProgressReporter {
         this.report(`${STEP_TITLES[event.step]} · waiting for a lock (attempt ${event.attempt})`);
         return;
       case 'step-finished':
-        this.doneWeight += WEIGHT[event.step] ?? 0;
+        this.doneWeight += weightOf(event.step, this.steps);
         this.current = undefined;
         this.report(`${STEP_TITLES[event.step]}: ${event.status}`, true);
         return;
@@ -80,7 +81,7 @@ export class ProgressReporter {
     this.lastReport = Date.now();
     let weight = this.doneWeight;
     const c = this.current;
-    if (c && c.total > 0) weight += (WEIGHT[c.step] ?? 0) * Math.min(1, (c.index + c.fraction) / c.total);
+    if (c && c.total > 0) weight += weightOf(c.step, this.steps) * Math.min(1, (c.index + c.fraction) / c.total);
     const percent = Math.min(100, (weight / this.total) * 100);
     const increment = Math.max(0, percent - this.reported);
     this.reported += increment;

@@ -56,6 +56,7 @@ export class EditorSession extends Disposable {
         this.idle = setTimeout(() => void this.close(), IDLE_MS);
       }
     });
+    // The caller gets `next`'s failure; the queue only keeps the order.
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -75,6 +76,7 @@ export class EditorSession extends Disposable {
 
   private async sessionFor(connection: Connection, interactive: boolean): Promise<Session> {
     if (this.open?.connection === connection.name) {
+      // A session that failed to open was reported to whoever opened it: open another.
       const session = await this.open.session.catch(() => undefined);
       if (session && !session.isClosed) return session;
     }

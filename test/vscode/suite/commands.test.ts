@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../../src/extension/commands/definitions';
+import { STEP_IDS, stepDefinition } from '../../../src/engine/steps';
 import { extension } from './helpers';
 
 interface Manifest {
@@ -42,6 +43,13 @@ describe('manifest and registrations', () => {
     assert.ok(contributed.length >= 20, `${contributed.length} commands`);
     // Activation registers the manifest's ids and forwards each to the command table's handler: the table has them all.
     assert.deepEqual(COMMANDS.map((c) => c.id).sort(), contributed);
+  });
+
+  it('contributes each step command of the registry (src/engine/steps.ts) with the registry\'s title', () => {
+    const titles = new Map(manifest.contributes.commands.map((c) => [c.command, c.title]));
+    const stepCommands = STEP_IDS.flatMap((id) => stepDefinition(id).command ?? []);
+    assert.ok(stepCommands.length >= 9, `${stepCommands.length} step commands`);
+    for (const command of stepCommands) assert.equal(titles.get(command.id), command.title, command.id);
   });
 
   it('puts every command in the "Tenant Migration" category, with the palette titles the issue names', () => {

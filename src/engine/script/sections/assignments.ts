@@ -1,9 +1,10 @@
 // The org column, the (key, org) assignments of mapping and query rules, and the triggers that give new rows their org.
-import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel, TableModel } from '../../model';
 import { ASSIGN_TRIGGER, names } from '../../names';
 import { currentOrgExpression } from '../context';
-import { doBlock, orgValue, withProblem } from './common';
+import { PROBLEM, doBlock, orgValue, revokeFromOthers } from './common';
+import { definerFunction, definerRole, type DefinerReads } from './definer';
 import { backfillOf } from './partitions';
 
 export function addColumns(m: MigrationModel): string[] {
@@ -53,17 +54,18 @@ const loadNewPairs = (m: MigrationModel, t: TableModel, table: string) => {
 export function assignments(m: MigrationModel): string[] {
   return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
     const table = qq(names.assignTable(t.name));
-    return withProblem(doBlock(`  IF to_regclass(${ql(table)}) IS NULL THEN
+    return doBlock(`  IF to_regclass(${ql(table)}) IS NULL THEN
     CREATE TABLE ${table} (key ${t.keyType} PRIMARY KEY, org_id ${m.orgType} NOT NULL);
+    ${revokeFromOthers('TABLE', ql(table))}
     ${loadNewPairs(m, t, table)}
-  END IF;`));
+  END IF;`, [PROBLEM, 'grantee oid']);
   });
 }
 
-const beforeBackfill = (t: TableModel, body: string) => withProblem(doBlock(
+const beforeBackfill = (t: TableModel, body: string) => doBlock(
   `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE ${backfillOf(t)}) THEN
     ${body}
-  END IF;`));
+  END IF;`, [PROBLEM]);
 
 /**
  * Until a table's backfill starts, its assignments follow the mapping: before the org triggers exist, they are
@@ -118,17 +120,25 @@ function assignBody(m: MigrationModel, t: TableModel): string {
   RETURN NEW;`;
 }
 
+/** What an org trigger reads, and nothing more: the role it runs as is granted exactly this. */
+function assignReads(m: MigrationModel, t: TableModel): DefinerReads {
+  const rule = t.rule;
+  if (rule.kind === 'parent') return { columns: [{ table: rule.parent, columns: [...new Set([m.orgColumn, rule.references])] }] };
+  const assigned = names.assignTable(t.name);
+  if (rule.kind === 'mapping') return { tables: [assigned], columns: [{ table: m.mapping!.name, columns: [...new Set([m.mapping!.keyColumn, m.mapping!.orgColumn])] }] };
+  return { tables: [assigned, ...rule.relations] };
+}
+
 /** Rows the application writes while (and after) the migration runs get their org by the same rules, until finalize. */
 export function assignTriggers(m: MigrationModel): string[] {
-  return m.tables.flatMap((t) => {
-    const fn = qq(names.assignFunction(t.name));
+  return [...definerRole(), ...m.tables.flatMap((t) => {
+    const fn = names.assignFunction(t.name);
     const declare = t.rule.kind === 'parent' ? `DECLARE\n  parent_org ${m.orgType};\n` : '';
     return [
-      `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`\n${declare}BEGIN\n${assignBody(m, t)}\nEND\n`)};`,
-      `REVOKE ALL ON FUNCTION ${fn}() FROM PUBLIC;`,
-      `CREATE OR REPLACE TRIGGER ${qi(ASSIGN_TRIGGER)} BEFORE INSERT OR UPDATE ON ${qq(t.name)} FOR EACH ROW EXECUTE FUNCTION ${fn}();`,
+      definerFunction(fn, `\n${declare}BEGIN\n${assignBody(m, t)}\nEND\n`, assignReads(m, t)),
+      `CREATE OR REPLACE TRIGGER ${qi(ASSIGN_TRIGGER)} BEFORE INSERT OR UPDATE ON ${qq(t.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`,
     ];
-  });
+  })];
 }
 
 /** The org a row gets by its table's rule (for a row of ${t} aliased `t`), the default when the rule gives none. */

@@ -1,15 +1,16 @@
 // The tenant ledger of credentials.
-import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel } from '../../model';
 import { LEDGER_TRIGGER, names, regclass } from '../../names';
-import { doBlock, patientLockTimeout } from './common';
+import { doBlock, patientLockTimeout, revokeFromOthers } from './common';
+import { definerFunction } from './definer';
 
 /** The tenant ledger: one row per credential, its org and where that came from; kept in sync by a trigger. */
 export function ledger(m: MigrationModel): string[] {
   if (!m.ledger) return [];
   const { from, keyColumn, keyType } = m.ledger;
   const ledgerTable = qq(m.ledger.name);
-  const fn = qq(names.ledgerFunction(from.name));
+  const fn = names.ledgerFunction(from.name);
   const org = qi(m.orgColumn);
   const source = from.rule.kind === 'parent'
     ? `'parent'`
@@ -25,12 +26,14 @@ export function ledger(m: MigrationModel): string[] {
   source text NOT NULL,
   assigned_at timestamptz NOT NULL DEFAULT now()
 );`,
-    // The ledger is readable by exactly the roles that can read the credentials (row-level security scopes it to the org).
-    doBlock(`  FOR grant_row IN SELECT pg_get_userbyid(a.grantee) AS role, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
+    // The ledger is readable by exactly the roles that can read the credentials (row-level security scopes it to the
+    // org): whatever the default privileges granted, those grants and no others.
+    doBlock(`  ${revokeFromOthers('TABLE', ql(ledgerTable))}
+  FOR grant_row IN SELECT pg_get_userbyid(a.grantee) AS role, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
       WHERE c.oid = ${regclass(from.name)} AND a.grantee <> 0 AND a.grantee <> c.relowner AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE') LOOP
-    EXECUTE format('GRANT %s ON ${ledgerTable.replace(/%/g, '%%')} TO %I', grant_row.privilege_type, grant_row.role);
-  END LOOP;`).replace('\nBEGIN\n', '\nDECLARE\n  grant_row record;\nBEGIN\n'),
-    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`
+    EXECUTE format('GRANT %s ON %s TO %I', grant_row.privilege_type, ${regclass(m.ledger.name)}, grant_row.role);
+  END LOOP;`, ['grant_row record', 'grantee oid']),
+    definerFunction(fn, `
 BEGIN
   IF NEW.${org} IS NULL THEN RETURN NULL; END IF;
   INSERT INTO ${ledgerTable} AS l (credential_id, org_id, source) VALUES (NEW.${qi(keyColumn)}, NEW.${org}, 'live')
@@ -38,9 +41,8 @@ BEGIN
   WHERE l.org_id IS DISTINCT FROM EXCLUDED.org_id;
   RETURN NULL;
 END
-`)};`,
-    `REVOKE ALL ON FUNCTION ${fn}() FROM PUBLIC;`,
-    `CREATE OR REPLACE TRIGGER ${qi(LEDGER_TRIGGER)} AFTER INSERT OR UPDATE OF ${org} ON ${qq(from.name)} FOR EACH ROW EXECUTE FUNCTION ${fn}();`,
+`, { writes: [m.ledger.name] }),
+    `CREATE OR REPLACE TRIGGER ${qi(LEDGER_TRIGGER)} AFTER INSERT OR UPDATE OF ${org} ON ${qq(from.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`,
     `INSERT INTO ${ledgerTable} (credential_id, org_id, source)
 SELECT c.${qi(keyColumn)}, c.${org}, ${source} FROM ${qq(from.name)} AS c${join}
 ORDER BY c.${qi(keyColumn)}

@@ -1,7 +1,7 @@
 // Partitioned tables: the work that a plain table gets in one statement, done partition by partition, then on the parent.
 import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq, type QualifiedName } from '../../db/sql';
 import type { MigrationModel, TableModel } from '../../model';
-import { MEMBER_POLICY, names, regclass } from '../../names';
+import { DEFINER_ROLE, MEMBER_POLICY, names, regclass } from '../../names';
 import { isLeaf, type PartitionInfo } from '../../partitions';
 import { doBlock } from './common';
 import { attachedForeignKey, concurrentIndex, notNullCheck, orgForeignKey, setNotNull } from './constraints';
@@ -112,18 +112,19 @@ export const rlsTablesOf = (t: TableModel): Resolved[] => [t.name, ...partitions
 /**
  * Tenant roles lose their privileges on each partition, so that the API (PostgREST serves every table the API roles may
  * read, and Supabase's default privileges grant them every new table) serves the partitioned table only through its
- * parent. Roles that bypass row-level security and the owner keep theirs. Each revoked privilege is recorded for rollback.
+ * parent. Roles that bypass row-level security, the owner and the triggers' role keep theirs. Each revoked privilege is
+ * recorded for rollback.
  */
 export function revokePartitionPrivileges(m: MigrationModel): string[] {
   return m.tables.flatMap((t) => partitionsOf(t)).map((p) => doBlock(`  FOR grant_row IN
     SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
       FROM pg_class c, aclexplode(c.relacl) a
-     WHERE c.oid = ${regclass(p.name)} AND a.grantee <> c.relowner
+     WHERE c.oid = ${regclass(p.name)} AND a.grantee <> c.relowner AND a.grantee IS DISTINCT FROM to_regrole(${ql(DEFINER_ROLE)})
        AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.grantee AND (r.rolsuper OR r.rolbypassrls)) LOOP
     INSERT INTO ${names.state('partition_grants')} (table_schema, table_name, grantee, privilege_type, is_grantable)
     VALUES (${ql(p.name.schema)}, ${ql(p.name.name)}, grant_row.grantee, grant_row.privilege_type, grant_row.is_grantable)
     ON CONFLICT DO NOTHING;
     EXECUTE format('REVOKE %s ON %s FROM %s', grant_row.privilege_type, ${ql(qq(p.name))},
       CASE WHEN grant_row.grantee = 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(grant_row.grantee) END);
-  END LOOP;`).replace('\nBEGIN\n', '\nDECLARE\n  grant_row record;\nBEGIN\n'));
+  END LOOP;`, ['grant_row record']));
 }

@@ -2,11 +2,42 @@
 import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel } from '../../model';
 import { MEMBER_POLICY, STATE_SCHEMA, names, regclass } from '../../names';
-import { doBlock, hasColumn, orgValue, tableLiteral } from './common';
+import { PROBLEM, doBlock, hasColumn, orgValue, revokeFromOthers, tableLiteral } from './common';
+
+/**
+ * Refuses a state schema that another role owns (it could drop the backups) or may create objects in (a table or
+ * function of its own among ours): the message names the role and the fix.
+ */
+export function refuseForeignStateSchema(): string {
+  const schema = ql(STATE_SCHEMA);
+  return doBlock(`  SELECT pg_get_userbyid(n.nspowner) INTO problem FROM pg_namespace n WHERE n.nspname = ${schema} AND n.nspowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user);
+  IF problem IS NOT NULL THEN
+    RAISE EXCEPTION 'tenant-migration: the schema % is owned by %, not by %: that role could drop the backups and change the recorded state', ${schema}, problem, current_user
+      USING HINT = format('If it is the migration''s: ALTER SCHEMA %I OWNER TO %I; otherwise rename it. Then run again.', ${schema}, current_user);
+  END IF;
+  SELECT string_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, ', ') INTO problem
+    FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = ${schema} AND a.grantee <> n.nspowner AND a.privilege_type = 'CREATE';
+  IF problem IS NOT NULL THEN
+    RAISE EXCEPTION 'tenant-migration: % may create objects in the schema %', problem, ${schema}
+      USING HINT = format('REVOKE CREATE ON SCHEMA %I FROM %s; then run again.', ${schema}, problem);
+  END IF;`, [PROBLEM]);
+}
+
+/** Every table, sequence and function of the state schema: no privilege for any role but its owner (and the triggers' role). */
+export function lockDownStateSchema(): string {
+  return doBlock(`  EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', ${ql(STATE_SCHEMA)});
+  FOR object IN SELECT c.oid::regclass::text AS name FROM pg_class c WHERE c.relnamespace = ${ql(STATE_SCHEMA)}::regnamespace AND c.relkind IN ('r', 'p', 'S', 'v', 'm') LOOP
+    ${revokeFromOthers('TABLE', 'object.name')}
+  END LOOP;
+  FOR object IN SELECT p.oid::regprocedure::text AS name FROM pg_proc p WHERE p.pronamespace = ${ql(STATE_SCHEMA)}::regnamespace LOOP
+    ${revokeFromOthers('FUNCTION', 'object.name')}
+  END LOOP;`, ['object record', 'grantee oid']);
+}
 
 export function stateSchema(): string[] {
   const s = names.state;
   return [
+    refuseForeignStateSchema(),
     `CREATE SCHEMA IF NOT EXISTS ${qi(STATE_SCHEMA)};`,
     `REVOKE ALL ON SCHEMA ${qi(STATE_SCHEMA)} FROM PUBLIC;`,
     `CREATE TABLE IF NOT EXISTS ${s('snapshot')} (
@@ -70,6 +101,7 @@ BEGIN
     row_expr, relation);
 END
 `)};`,
+    lockDownStateSchema(),
   ];
 }
 
@@ -101,17 +133,14 @@ export function backup(m: MigrationModel): string[] {
         USING HINT = 'Rename or drop that table (it is not one of ours), then run again.';
     END IF;
     CREATE TABLE ${target} AS TABLE ${qq(t.name)};
-    REVOKE ALL ON ${target} FROM PUBLIC;
-    FOR grantee IN SELECT DISTINCT a.grantee FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ${ql(target)}::regclass AND a.grantee <> c.relowner AND a.grantee <> 0 LOOP
-      EXECUTE format('REVOKE ALL ON %s FROM %I', ${ql(target)}, pg_get_userbyid(grantee));
-    END LOOP;
+    ${revokeFromOthers('TABLE', ql(target))}
     SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = ${ql(target)}::regclass AND attnum > 0 AND NOT attisdropped;
     INSERT INTO ${names.state('backups')} (backup_table, table_schema, table_name, columns, row_count, digest)
     SELECT ${ql(backupTable.name)}, ${tableLiteral(t)}, cols, d.row_count, d.digest FROM ${names.state('table_digest')}(${ql(target)}::regclass, cols) AS d;
     RAISE NOTICE 'tenant-migration: backed up % into %', ${ql(qq(t.name))}, ${ql(target)};
   END IF;`;
   });
-  const body = doBlock(blocks.join('\n')).replace('\nBEGIN\n', '\nDECLARE\n  grantee oid;\n  cols text[];\nBEGIN\n');
+  const body = doBlock(blocks.join('\n'), ['grantee oid', 'cols text[]']);
   return ['BEGIN ISOLATION LEVEL REPEATABLE READ;', body, 'COMMIT;'];
 }
 

@@ -1,0 +1,53 @@
+// Writes the run report: reports/report-<started>.md and reports/latest.md in the work folder.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Session } from '../db/session';
+import type { GapReport } from '../gaps';
+import type { Logger } from '../events';
+import { names } from '../names';
+import { scriptPathForReport } from '../paths';
+import { renderReport, type StepOutcome } from '../report';
+import type { LoadedSpec } from '../spec/load';
+import { operatorName, stateSchemaExists } from '../state';
+import { sha256, TOOL_VERSION } from '../version';
+
+export interface ReportSources {
+  readonly session: Session;
+  readonly spec: LoadedSpec;
+  readonly workFolder: string;
+  readonly scriptText: string;
+  /** This process's steps; when it ran none, the steps as the database recorded them. */
+  readonly outcomes: readonly StepOutcome[];
+  readonly recordedOutcomes: () => Promise<StepOutcome[]>;
+  readonly gaps?: GapReport;
+  readonly logger: Logger;
+}
+
+export async function writeReportFile(sources: ReportSources, startedAt: string): Promise<string> {
+  const { session, spec, logger } = sources;
+  const manual = await manualItems(session).catch((error: unknown) => {
+    logger.warn(`The report lists no manual items: they could not be read (${(error as Error).message})`);
+    return [];
+  });
+  const steps = sources.outcomes.length > 0 ? [...sources.outcomes] : await sources.recordedOutcomes().catch((error: unknown) => {
+    logger.warn(`The report lists no steps: the recorded steps could not be read (${(error as Error).message})`);
+    return [];
+  });
+  const markdown = renderReport({
+    database: session.description, operator: operatorName(), startedAt, finishedAt: new Date().toISOString(), toolVersion: TOOL_VERSION,
+    scriptPath: scriptPathForReport(spec), scriptChecksum: sha256(sources.scriptText), steps, gaps: sources.gaps, manualItems: manual,
+  });
+  const folder = path.join(sources.workFolder, 'reports');
+  fs.mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, `report-${startedAt.replace(/[:.]/g, '-')}.md`);
+  fs.writeFileSync(file, markdown);
+  fs.writeFileSync(path.join(folder, 'latest.md'), markdown);
+  return file;
+}
+
+async function manualItems(session: Session): Promise<{ item: string; tickedBy: string; tickedAt: string }[]> {
+  if (!(await stateSchemaExists(session))) return [];
+  const { rows } = await session.query<{ item: string; ticked_by: string; ticked_at: Date }>(
+    `SELECT item, ticked_by, ticked_at FROM ${names.state('manual_items')} ORDER BY ticked_at`);
+  return rows.map((m) => ({ item: m.item, tickedBy: m.ticked_by, tickedAt: m.ticked_at.toISOString() }));
+}

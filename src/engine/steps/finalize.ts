@@ -1,0 +1,8 @@
+// Once the application sets the org itself: drops the triggers that give rows written without one the default org.
+import { finalize } from '../finalize';
+import type { StepBody } from '../step-context';
+
+export const body: StepBody = async (context) => {
+  const dropped = await finalize(context.session, await context.model());
+  return { summary: `the help for applications that do not set ${context.spec.spec.orgColumn} is off (${dropped} trigger(s) dropped)`, checks: [] };
+};
