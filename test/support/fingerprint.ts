@@ -51,12 +51,12 @@ export async function dataFingerprint(client: pg.ClientBase): Promise<Record<str
   return out;
 }
 
-/** Table privileges in the given schemas, one line per grantee and privilege (order-independent). */
-export async function grantsFingerprint(client: pg.ClientBase, schemas = ['public']): Promise<string[]> {
+/** Table privileges in the given schemas, one line per grantee and privilege (order-independent); `except` roles left out. */
+export async function grantsFingerprint(client: pg.ClientBase, schemas = ['public'], except: string[] = []): Promise<string[]> {
   const { rows } = await client.query<{ line: string }>(`
     SELECT format('grant %s.%s %s %s grantable=%s', n.nspname, c.relname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable) AS line
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a
-     WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm')
-     ORDER BY 1`, [schemas]);
+     WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm') AND a.grantee NOT IN (SELECT oid FROM pg_roles WHERE rolname = ANY($2))
+     ORDER BY 1`, [schemas, except]);
   return rows.map((r) => r.line);
 }
