@@ -73,18 +73,28 @@ export function orgForeignKey(m: MigrationModel, table: Resolved): string[] {
 
 /**
  * The foreign key added valid at once: on a partitioned table whose partitions have it validated, it attaches theirs.
- * Attaching drops each partition's own triggers on the orgs table, which takes ACCESS EXCLUSIVE on it, after SHARE ROW
- * EXCLUSIVE on the table and its partitions. Both are taken first, back to back: an application transaction that holds
- * one of them and waits for the other then started waiting after this one did, so that this statement, not the
- * application's, detects the deadlock (and is retried).
+ * Attaching drops each partition's own triggers on the orgs table, which takes ACCESS EXCLUSIVE on it, besides SHARE ROW
+ * EXCLUSIVE on the table and its partitions. An application transaction may hold either while it asks for the other
+ * (an insert's foreign-key check holds the orgs table): so both are taken NOWAIT, retried after a short jittered pause,
+ * never waited for while one is held. This statement can then not deadlock with the application; after about a second
+ * without both it fails with lock_not_available, which the runner retries (under psql -f: run the script again).
  */
 export function attachedForeignKey(m: MigrationModel, table: Resolved): string[] {
   const fkey = names.foreignKey(table, m.orgColumn);
   return [doBlock(`  IF NOT ${conExists(table, fkey)} THEN
-    LOCK TABLE ${qq(table)} IN SHARE ROW EXCLUSIVE MODE;
-    LOCK TABLE ${qq(m.orgs.name)} IN ACCESS EXCLUSIVE MODE;
+    LOOP
+      BEGIN
+        LOCK TABLE ${qq(table)} IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+        LOCK TABLE ${qq(m.orgs.name)} IN ACCESS EXCLUSIVE MODE NOWAIT;
+        EXIT;
+      EXCEPTION WHEN lock_not_available THEN
+        attempts := attempts + 1;
+        IF attempts >= 50 THEN RAISE; END IF;
+        PERFORM pg_sleep(0.01 + random() * 0.02);
+      END;
+    END LOOP;
     ALTER TABLE ${qq(table)} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${qi(m.orgColumn)}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)});
-  END IF;`)];
+  END IF;`, ['attempts int := 0'])];
 }
 
 /** NOT NULL through a validated CHECK, the foreign key NOT VALID then validated: no long ACCESS EXCLUSIVE lock. */
