@@ -1,6 +1,7 @@
-// The results as Markdown: printed, and written into BENCHMARKS.md between markers (one block per dataset size
+// The results as Markdown: printed, and written into .bench/results.md between markers (one block per dataset size
 // and server, so a quick --scale 0.1 run never replaces the full-size numbers; the text around them is kept).
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Template } from './dataset';
 import { ACTIVATION_BUDGET_MS, type ActivationResult } from './activation';
 import type { BundleSize } from './bundles';
@@ -190,7 +191,7 @@ export function renderGrowth(points: GrowthPoint[], machine: Machine, options: s
   return out.join('\n') + '\n';
 }
 
-/** Replaces the block between `<!-- key -->` and `<!-- /key -->` in BENCHMARKS.md, or appends it. */
+/** Replaces the block between `<!-- key -->` and `<!-- /key -->` in the results file, or appends it. */
 export function writeBlock(file: string, key: string, body: string): void {
   const start = `<!-- ${key} -->`;
   const end = `<!-- /${key} -->`;
@@ -200,5 +201,6 @@ export function writeBlock(file: string, key: string, body: string): void {
   const j = text.indexOf(end);
   if (i !== -1 && j > i) text = text.slice(0, i) + block + text.slice(j + end.length);
   else text = `${text.trimEnd()}\n\n${block}\n`;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);
 }

@@ -1,12 +1,12 @@
 // npm run bench — issue 5: the engine's migration against a naive bulk script on one dataset, each on a fresh copy,
-// with and without a concurrent writer; the preview time; the bundle sizes. Writes BENCHMARKS.md.
+// with and without a concurrent writer; the preview time; the bundle sizes. Writes .bench/results.md (BENCHMARKS.md keeps the runs that show where things stand).
 // Usage: npm run bench -- [--scale 0.1] [--pg 15|17] [--scenarios naive,engine,naive+writer,engine+writer]
 //        [--repeat N] [--idle-seconds S] [--rate 50] [--batch-size N] [--lock-timeout MS] [--script file.sql] [--engine-entry migrate|script]
 //        [--growth 1,2,3,4,5] [--preview-timeout S] [--before-script-timeout S] [--pg-setting name=value]...
 //        [--database-url URL] [--keep] [--no-preview] [--no-bundles] [--no-write] [--out FILE] [--label TEXT]
 //        [--activation-runs N] [--no-activation]
 // Also: npm run bench -- --only activation [--activation-runs 10]: the extension's budgets alone (issue 5 item 4:
-// activation in the real VS Code, bundle sizes; no database; its own block in BENCHMARKS.md).
+// activation in the real VS Code, bundle sizes; no database; its own block in .bench/results.md).
 // Also: npm run bench -- --only sql-editor [--statements 5000] [--rounds 5] [--edits 45] [--no-write]: the SQL editor alone (issue 4).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,7 +57,7 @@ function parseArgs(argv: string[]): Options {
     scale: Number(process.env.BENCH_SCALE ?? 1), pg: Number(process.env.BENCH_PG_MAJOR ?? 15) as PgMajor,
     scenarios: ['naive', 'engine', 'naive+writer', 'engine+writer'].map(scenarioOf), scenariosGiven: false, rate: 50, settings: {}, repeat: 1, idleSeconds: 60,
     entry: 'migrate', previewTimeoutMs: 120_000, beforeScriptTimeoutMs: 600_000,
-    databaseUrl: process.env.BENCH_DATABASE_URL, keep: false, preview: true, bundles: true, activationRuns: 10, write: true, out: path.join(ROOT, 'BENCHMARKS.md'),
+    databaseUrl: process.env.BENCH_DATABASE_URL, keep: false, preview: true, bundles: true, activationRuns: 10, write: true, out: path.join(WORK, 'results.md'),
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -174,8 +174,8 @@ function writeActivation(o: Options, result: ActivationResult, bundles: RunResul
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--only' && argv[1] === 'sql-editor') {
-    // Issue 4: the SQL editor's CodeLens and lint for a 5,000-statement file (no database; its own block in BENCHMARKS.md).
-    await runSqlEditorBench(parseSqlEditorArgs(argv.slice(2), path.join(ROOT, 'BENCHMARKS.md')));
+    // Issue 4: the SQL editor's CodeLens and lint for a 5,000-statement file (no database; its own block in .bench/results.md).
+    await runSqlEditorBench(parseSqlEditorArgs(argv.slice(2), path.join(WORK, 'results.md')));
     return;
   }
   const o = parseArgs(argv);

@@ -1,6 +1,6 @@
 // Issue 4, item 6: CodeLens and lint for a 5,000-statement SQL file, once the parser is loaded. Times exactly what
 // the extension computes per file (src/engine/sql/file-model.ts: the split, the lenses with their positions, the lint
-// with syntax errors), on first open and after edits. No database. Writes its own block into BENCHMARKS.md.
+// with syntax errors), on first open and after edits. No database. Writes its own block into .bench/results.md.
 // Usage: npm run bench -- --only sql-editor [--statements 5000] [--rounds 5] [--edits 40] [--no-write]
 //        (npm run bench runs it too, after the migration scenarios); or: npx tsx bench/sql-editor.ts
 import os from 'node:os';
@@ -168,7 +168,7 @@ export function parseSqlEditorArgs(argv: string[], out: string): SqlEditorBenchO
 }
 
 if (require.main === module) {
-  runSqlEditorBench(parseSqlEditorArgs(process.argv.slice(2), path.join(__dirname, '..', 'BENCHMARKS.md'))).catch((error: unknown) => {
+  runSqlEditorBench(parseSqlEditorArgs(process.argv.slice(2), path.join(__dirname, '..', '.bench', 'results.md'))).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });

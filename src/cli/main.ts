@@ -54,7 +54,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     case 'plan': {
       const plan = await m.plan({ exact: args.exact });
       say(renderPlan(plan));
-      return { code: plan.gaps.blocking ? ExitCode.refused : 0, result: plan };
+      return { code: plan.gaps.blocking || plan.shapes.some((s) => s.blocking) ? ExitCode.refused : 0, result: plan };
     }
     case 'generate': {
       const out = await m.generate(args.force);

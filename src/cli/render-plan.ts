@@ -19,6 +19,13 @@ export function renderPlan(plan: Plan): string {
       if (f.samples.length) lines.push(`      e.g. ${f.samples.map((s) => (s.detail ? `${s.key} (${s.detail})` : s.key)).join(', ')}`);
     }
   }
+  if (plan.shapes.length > 0) {
+    lines.push('', 'Schema shapes:');
+    for (const s of plan.shapes) {
+      lines.push(`  ${s.blocking ? '✘' : '•'} ${s.message}`);
+      if (s.fix) lines.push(`      ${s.blocking ? 'Fix' : 'To do'}: ${s.fix}`);
+    }
+  }
   lines.push('', `Statements (${plan.statements.length}):`);
   let phase: string | undefined;
   for (const s of plan.statements) {
@@ -28,5 +35,6 @@ export function renderPlan(plan: Plan): string {
     lines.push(`    line ${String(s.line).padStart(4)}  ${first}${locks ? `\n                ↳ ${locks}` : ''}`);
   }
   if (plan.gaps.blocking) lines.push('', 'The run will refuse until the conflicts above are resolved.');
+  if (plan.shapes.some((s) => s.blocking)) lines.push('', 'The run will refuse until the shapes marked ✘ are fixed: nothing is written before then.');
   return lines.join('\n');
 }

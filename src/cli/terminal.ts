@@ -55,7 +55,7 @@ export class TerminalChecklist {
         const p = event.progress;
         const fraction = p.total > 0 ? p.done / p.total : 1;
         const eta = p.etaMs !== undefined ? `, ${formatDuration(p.etaMs)} left` : '';
-        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${p.rowsDone}/${p.rowsEstimate} rows${eta}`;
+        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${p.rowsEstimate > 0 ? `${p.rowsDone}/${Math.max(p.rowsEstimate, p.rowsDone)}` : p.rowsDone} rows${eta}`;
         if (isTty()) {
           this.out.write(`\r\x1b[2K${text}`);
           this.progressShown = true;

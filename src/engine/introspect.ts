@@ -2,6 +2,7 @@
 import type { Session } from './db/session';
 import { displayName, quoteQualified, type QualifiedName } from './db/sql';
 import { isLeaf, readPartitionTree, type PartitionTree } from './partitions';
+import { rowEstimate } from './row-estimate';
 
 export interface ColumnInfo {
   readonly name: string;
@@ -88,7 +89,8 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
     rlsForced: row.force,
     policies: policies.rows,
     foreignKeys: foreignKeys.rows.map((fk) => ({ name: fk.name, columns: fk.columns, referencedTable: { schema: fk.schema, name: fk.table }, referencedColumns: fk.refcolumns })),
-    estimatedRows: summed(Math.max(0, Math.round(row.reltuples)), (p) => p.estimatedRows),
+    estimatedRows: partitionTree ? summed(0, (p) => p.estimatedRows)
+      : await rowEstimate(session, { schema: row.schema, name: row.name }, row.reltuples, Number(row.bytes), row.rls),
     totalBytes: summed(Number(row.bytes), (p) => p.totalBytes),
     owner: row.owner,
     partitionTree,

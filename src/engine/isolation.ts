@@ -1,12 +1,14 @@
 // Step 5: the isolation matrix. Every probe runs as a real application role in a transaction that is rolled back:
 // table × SELECT/INSERT/UPDATE/DELETE × (own org, another org, no tenant context, anonymous, service role).
 import type { Session } from './db/session';
+import { INTEGRITY_CONSTRAINT_CLASS, SQLSTATE, sqlStateOf } from './db/pg-errors';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
 import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
 import type { TenantContext } from './spec/schema';
 import { findTable, type TableInfo } from './introspect';
 import { MEMBER_POLICY } from './names';
+import { definerFunctionsReading } from './shapes/function-reads';
 
 export type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 export type Actor = 'own org' | 'another org' | 'no tenant context' | 'anonymous' | 'service role';
@@ -90,8 +92,7 @@ async function probe(session: Session, setup: string[], sql: string): Promise<{ 
     const result = await session.query(sql);
     return { rows: result.rowCount ?? 0 };
   } catch (e) {
-    const err = e as { message?: string; code?: string };
-    return { rows: 0, error: err.message, code: err.code };
+    return { rows: 0, error: e instanceof Error ? e.message : String(e), code: sqlStateOf(e) };
   } finally {
     await session.query('ROLLBACK TO SAVEPOINT probe');
   }
@@ -99,8 +100,8 @@ async function probe(session: Session, setup: string[], sql: string): Promise<{ 
 
 function judge(expected: Probe['expected'], result: { rows: number; error?: string; code?: string }): { outcome: Outcome; ok: boolean } {
   // A constraint that stopped the write (foreign key, unique, not null) means the policies let it through.
-  if (result.code && /^23/.test(result.code)) return judgeOutcome(expected, 'allowed');
-  if (result.error && !['42501'].includes(result.code ?? '')) return { outcome: 'inconclusive', ok: expected === 'deny' && /row-level security|permission denied/.test(result.error) };
+  if (result.code?.startsWith(INTEGRITY_CONSTRAINT_CLASS)) return judgeOutcome(expected, 'allowed');
+  if (result.error && result.code !== SQLSTATE.insufficientPrivilege) return { outcome: 'inconclusive', ok: expected === 'deny' && /row-level security|permission denied/.test(result.error) };
   return judgeOutcome(expected, result.error ? 'denied (error)' : result.rows > 0 ? 'allowed' : 'denied (no rows)');
 }
 
@@ -156,12 +157,8 @@ async function bypasses(session: Session, targets: Target[]): Promise<CheckResul
     const invoker = (v.reloptions ?? []).some((o) => /^security_invoker=(true|on|1)$/i.test(o));
     return { name: `View ${v.view}`, ok: invoker, detail: invoker ? 'security_invoker: policies apply' : 'reads tenant tables with its owner\'s rights, bypassing row-level security: ALTER VIEW … SET (security_invoker = true)', severity: 'warning' as const };
   });
-  const names = targets.map((t) => t.name.name);
-  const functions = await session.query<{ fn: string }>(
-    `SELECT p.oid::regprocedure::text AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenant_migration') AND p.prorettype <> 'trigger'::regtype
-        AND EXISTS (SELECT 1 FROM unnest($1::text[]) t WHERE p.prosrc ~* ('\\m' || t || '\\M'))`, [names]);
-  for (const f of functions.rows) results.push({ name: `Function ${f.fn}`, ok: false, detail: 'SECURITY DEFINER and reads a tenant table: it runs with its owner\'s rights, around row-level security', severity: 'warning' });
+  const functions = await definerFunctionsReading(session, targets.map((t) => ({ schema: t.info.name.schema, name: t.info.name.name })));
+  for (const f of functions) results.push({ name: `Function ${f.signature}`, ok: false, detail: 'SECURITY DEFINER and reads a tenant table: it runs with its owner\'s rights, around row-level security', severity: 'warning' });
   if (results.length === 0) results.push({ name: 'Ways around row-level security', ok: true, detail: 'no definer-rights views or SECURITY DEFINER functions read the tenant tables' });
   return results;
 }

@@ -9,7 +9,9 @@ import { logFailure } from './log-failure';
 import { resolveModel, type MigrationModel } from './model';
 import { assertCanWrite } from './refusals';
 import { specFolder, workFolder } from './paths';
+import { displayName } from './db/sql';
 import { buildPlan, type Plan } from './plan';
+import { findShapes } from './shapes';
 import type { RollbackOptions, RollbackResult } from './rollback';
 import { RunLifecycle } from './runs/lifecycle';
 import { runAll, type RunAllOptions, type RunResult } from './runs/run-all';
@@ -119,7 +121,7 @@ export class Migration {
     const script = this.scriptText().then(async ({ text, exists }) => ({ units: await parseUnits(text), exists }));
     const [gaps, { units, exists }] = await Promise.all([this.gaps({ quick: !options.exact }), script]);
     const { parseSync } = await loadParser();
-    return buildPlan(parseSync as never, model, units, gaps, exists);
+    return buildPlan(parseSync as never, model, units, gaps, await findShapes(this.session, model), exists);
   }
 
   async status(): Promise<StatusInfo> {
@@ -172,6 +174,7 @@ export class Migration {
       session: this.session, spec: this.spec, workFolder: this.workFolder, scriptText: text, outcomes: this.recorder.outcomes,
       recordedOutcomes: async () => (await this.status()).steps.map((st) => ({ step: st.step, status: st.status === 'done' || st.status === 'failed' || st.status === 'skipped' ? st.status : 'pending', rows: st.rows, summary: st.summary })),
       gaps: this.gapsCache, logger: this.logger,
+      sharedTables: (await this.model().catch(() => undefined))?.sharedTables.map((t) => displayName(t.name)),
     }, startedAt);
   }
 

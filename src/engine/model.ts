@@ -1,5 +1,6 @@
 // The spec checked against the database: every name resolved, every type known, tables in parent-first order.
 import { failed, usageError, refused } from './errors';
+import { SQLSTATE, hasSqlState } from './db/pg-errors';
 import type { Session } from './db/session';
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from './db/sql';
 import { column, findTable, sameTable, type TableInfo } from './introspect';
@@ -34,6 +35,8 @@ export interface MigrationModel {
   /** Parents before children. */
   readonly tables: readonly TableModel[];
   readonly ledger?: { readonly name: Resolved; readonly from: TableModel; readonly keyColumn: string; readonly keyType: string; readonly exists: boolean };
+  /** Reference data every org reads: not migrated. */
+  readonly sharedTables: readonly TableInfo[];
 }
 
 async function requireTable(session: Session, field: string, name: QualifiedName): Promise<TableInfo> {
@@ -72,7 +75,7 @@ async function queryTypes(session: Session, sql: string, field: string): Promise
       return { key: await typeOf(result.fields[0]!.dataTypeID), org: await typeOf(result.fields[1]!.dataTypeID) };
     }, 'READ ONLY');
   } catch (e) {
-    if ((e as { code?: string }).code === '42501') {
+    if (hasSqlState(e, SQLSTATE.insufficientPrivilege)) {
       throw failed(`The query in ${field} is not allowed for this user: ${(e as Error).message}`, 'Run as the owner of the tables (Supabase: postgres), or GRANT SELECT on the tables the query reads.');
     }
     throw usageError(`The query in ${field} fails: ${(e as Error).message}`, 'It must return two columns named key and org_id, for example SELECT user_id AS key, org_id FROM org_members.');
@@ -176,6 +179,13 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
       from, keyColumn, keyType: column(from.info, keyColumn)!.type, exists: !!existing,
     };
   }
+  const sharedTables: TableInfo[] = [];
+  for (const [index, name] of loaded.sharedTables.entries()) {
+    const info = await requireTable(session, `sharedTables[${index}]`, name);
+    const migrated = tables.find((t) => t.info.oid === info.oid);
+    if (migrated) throw usageError(`sharedTables[${index}] ${displayName(info.name)} is also in tables[${migrated.specIndex}]`, 'A table is either migrated (tables) or shared by every org (sharedTables): remove it from one of them.');
+    sharedTables.push(info);
+  }
   // Types go into SQL that runs with search_path = pg_catalog, pg_temp: each names its schema.
   const qualify = (type: string) => qualifiedType(session, type);
   const qualifiedTables: TableModel[] = [];
@@ -185,6 +195,7 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
     loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType: await qualify(orgType), defaultOrgId,
     mapping: await withTypes(mapping), orgColumn: spec.orgColumn, tables: qualifiedTables,
     ledger: ledger && { ...(await withTypes(ledger))!, from: qualifiedTables.find((t) => t.name === ledger!.from.name)! },
+    sharedTables,
   };
 }
 

@@ -1,19 +1,44 @@
 // Names of everything the migration creates. One place, so the script, validation and rollback agree.
-import { derivedName, quoteIdent, quoteLiteral, quoteQualified, type QualifiedName } from './db/sql';
+import { derivedName, hashTag, quoteIdent, quoteLiteral, quoteQualified, truncateBytes, type QualifiedName } from './db/sql';
 
 export const STATE_SCHEMA = 'tenant_migration';
 export const ISOLATION_POLICY = 'tenant_migration_isolation';
 export const MEMBER_POLICY = 'tenant_migration_member_access';
 export const ASSIGN_TRIGGER = 'tenant_migration_assign_org';
 export const LEDGER_TRIGGER = 'tenant_migration_ledger_sync';
-/** The NOLOGIN role that owns the script's SECURITY DEFINER functions (one per cluster: roles are not per database). */
-export const DEFINER_ROLE = 'tenant_migration_definer';
+/**
+ * The NOLOGIN role that owns the script's SECURITY DEFINER functions: one per database (roles are cluster-wide, and two
+ * databases migrated by two operators must not share one), named from the database's name by the server when the SQL
+ * runs, so that one script is byte-identical on a rehearsal database and on production. A SQL expression of `database`
+ * (a `name` expression); sha256, not md5, so that it also works on FIPS servers. 37 bytes.
+ */
+export const definerRoleOf = (database: string) =>
+  `('tenant_migration_definer_' || left(encode(sha256(convert_to(${database}, 'UTF8')), 'hex'), 12))`;
+/** This database's definer role, as a SQL text expression. */
+export const DEFINER_ROLE = definerRoleOf('current_database()');
+/** How documentation and messages name the role (its suffix depends on the database). */
+export const DEFINER_ROLE_LABEL = 'tenant_migration_definer_<hash of the database name>';
 export const PROGRESS_PREFIX = 'tenant-migration:progress ';
 
 type Resolved = Required<QualifiedName>;
 
 const stateObject = (name: string): Resolved => ({ schema: STATE_SCHEMA, name });
-const tableTag = (table: Resolved) => (table.schema === 'public' ? table.name : `${table.schema}__${table.name}`);
+/**
+ * The table in one name part: its name in public, `schema__name` elsewhere; tagged with a hash when a "__" in a part
+ * could make two tables read the same (public.a__b and a.b).
+ */
+const tableTag = (table: Resolved) => {
+  const tag = table.schema === 'public' ? table.name : `${table.schema}__${table.name}`;
+  return table.schema.includes('__') || table.name.includes('__') ? `${tag}${hashTag(`${table.schema}\0${table.name}`)}` : tag;
+};
+
+/** A backup retired by a rollback: its name with the time, the name cut with a hash of it when it would not fit. */
+export function retiredBackupName(backupTable: string, stamp: string): string {
+  const name = `${backupTable}_${stamp}`;
+  if (Buffer.byteLength(name) <= 63) return name;
+  const tag = hashTag(backupTable);
+  return `${truncateBytes(backupTable, 63 - tag.length - stamp.length - 1)}${tag}_${stamp}`;
+}
 
 export const names = {
   state: (name: string) => quoteQualified(stateObject(name)),

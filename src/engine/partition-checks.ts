@@ -16,9 +16,9 @@ async function coverage(session: Session, t: TableModel): Promise<Coverage[] | u
     `SELECT n.nspname AS schema, c.relname AS name, c.relrowsecurity AND c.relforcerowsecurity AS rls,
             EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = $2) AS policy,
             ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END FROM aclexplode(c.relacl) a
-                   WHERE a.grantee <> c.relowner AND a.grantee IS DISTINCT FROM to_regrole($3) AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.grantee AND (r.rolsuper OR r.rolbypassrls)) ORDER BY 1)::text[] AS grantees
+                   WHERE a.grantee <> c.relowner AND a.grantee IS DISTINCT FROM to_regrole(${DEFINER_ROLE}) AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.grantee AND (r.rolsuper OR r.rolbypassrls)) ORDER BY 1)::text[] AS grantees
        FROM pg_partition_tree($1::regclass) t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE t.level > 0 ORDER BY t.level, 1, 2`, [quoteQualified(info.name), ISOLATION_POLICY, DEFINER_ROLE]);
+      WHERE t.level > 0 ORDER BY t.level, 1, 2`, [quoteQualified(info.name), ISOLATION_POLICY]);
   return rows.map((r) => ({ partition: displayName({ schema: r.schema, name: r.name }), rls: r.rls, policy: r.policy, tenantGrantees: r.grantees }));
 }
 

@@ -4,6 +4,7 @@ import type { GapReport } from './gaps';
 import type { MigrationModel } from './model';
 import { displayName } from './db/sql';
 import { describeLocks, type LockInfo, type ParseSync } from './script/locks';
+import type { ShapeFinding } from './shapes';
 
 export interface PlannedStatement {
   readonly line: number;
@@ -20,9 +21,11 @@ export interface Plan {
   readonly statements: PlannedStatement[];
   readonly tables: TableEstimate[];
   readonly gaps: GapReport;
+  /** Objects the migration refuses (blocking) or that the operator must know about: inheritance, publications, views … */
+  readonly shapes: ShapeFinding[];
 }
 
-export function buildPlan(parseSync: ParseSync, model: MigrationModel, units: ExecutionUnit[], gaps: GapReport, scriptExists: boolean): Plan {
+export function buildPlan(parseSync: ParseSync, model: MigrationModel, units: ExecutionUnit[], gaps: GapReport, shapes: ShapeFinding[], scriptExists: boolean): Plan {
   const statements: PlannedStatement[] = [];
   for (const unit of units) {
     if (unit.meta) { statements.push({ line: unit.meta.line, phase: unit.phase, sql: unit.meta.text, locks: [] }); continue; }
@@ -34,5 +37,6 @@ export function buildPlan(parseSync: ParseSync, model: MigrationModel, units: Ex
     statements,
     tables: model.tables.map((t) => ({ table: displayName(t.name), estimatedRows: t.info.estimatedRows, totalBytes: t.info.totalBytes })),
     gaps,
+    shapes,
   };
 }

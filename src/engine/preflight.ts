@@ -6,6 +6,7 @@ import type { GapReport } from './gaps';
 import type { MigrationModel } from './model';
 import { failed } from './errors';
 import { partitionPrerequisites } from './partition-checks';
+import { findShapes, shapeChecks } from './shapes';
 
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
 const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({ name, ok: false, detail, severity });
@@ -43,6 +44,7 @@ export async function preflight(session: Session, model: MigrationModel, findGap
   results.push(create ? ok('Can create the state schema', 'CREATE on the database') : bad('Can create the state schema', `${server.user} lacks CREATE on the database (for schema tenant_migration)`));
   const defaultOrg = (await session.query(`SELECT 1 FROM ${quoteQualified(model.orgs.name)} WHERE ${quoteIdent(model.orgs.idColumn)} = $1::text::${model.orgType}`, [model.defaultOrgId])).rows.length > 0;
   results.push(defaultOrg ? ok('Default org exists', model.defaultOrgId) : bad('Default org exists', `${model.defaultOrgId} is not in ${displayName(model.orgs.name)}: insert it or change defaultOrgId`));
+  results.push(...shapeChecks(await findShapes(session, model)));
   if (!server.superuser && !server.bypass) {
     results.push(bad('Mapping conflicts', 'not checked: the counts would be filtered by row-level security for this user'));
     return results;
@@ -50,7 +52,7 @@ export async function preflight(session: Session, model: MigrationModel, findGap
   const blocking = (await findGaps()).findings.filter((f) => f.blocking);
   results.push(blocking.length === 0 ? ok('Mapping conflicts', 'no key maps to two orgs or to a missing org')
     : bad('Mapping conflicts', blocking.map((f) => `${f.table}: ${f.message} (e.g. ${f.samples.map((s) => s.detail ? `${s.key} ${s.detail}` : s.key).join('; ')})`).join(' | ')));
-  if (model.mapping) results.push(await mappingIndexCheck(session, model.mapping));
+  if (model.mapping) results.push(await mappingIndexCheck(session, model));
   const bytes = model.tables.reduce((n, t) => n + t.info.totalBytes, 0);
   const free = await freeSpaceHint(session);
   // The backups copy each table once, and the backfill writes a new version of every row.
@@ -93,14 +95,16 @@ async function canUseReplicaMode(session: Session): Promise<boolean> {
 }
 
 /** Until finalize, the org trigger looks up each new row's key in the mapping: without an index that is a scan per insert. */
-async function mappingIndexCheck(session: Session, mapping: NonNullable<MigrationModel['mapping']>): Promise<CheckResult> {
+async function mappingIndexCheck(session: Session, model: MigrationModel): Promise<CheckResult> {
+  const mapping = model.mapping!;
+  const mapped = model.tables.filter((t) => t.rule.kind === 'mapping').map((t) => displayName(t.name));
   const { rows } = await session.query<{ indexed: boolean; rows: number }>(
     `SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                      WHERE i.indrelid = $1::regclass AND a.attname = $2 AND i.indisvalid AND i.indpred IS NULL) AS indexed,
-            (SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = $1::regclass) AS rows`,
+            (SELECT reltuples::float8 FROM pg_class WHERE oid = $1::regclass) AS rows`,
     [quoteQualified(mapping.name), mapping.keyColumn]);
   const name = `Index on the mapping's ${mapping.keyColumn}`;
   if (rows[0]!.indexed) return ok(name, `${displayName(mapping.name)} is indexed on ${mapping.keyColumn}`);
-  return bad(name, `${displayName(mapping.name)} (about ${Math.round(rows[0]!.rows)} rows) has no index on ${mapping.keyColumn}: until finalize, every credential the application inserts scans it. `
+  return bad(name, `${displayName(mapping.name)}${rows[0]!.rows >= 0 ? ` (about ${Math.round(rows[0]!.rows)} rows)` : ''} has no index on ${mapping.keyColumn}: until finalize, every row the application inserts into ${mapped.join(', ')} scans it. `
     + `Create one first: CREATE INDEX CONCURRENTLY ON ${quoteQualified(mapping.name)} (${quoteIdent(mapping.keyColumn)});`, 'warning');
 }

@@ -1,11 +1,13 @@
-// What refuses a writing step before anything is written: a missing default org, a conflicting mapping.
+// What refuses a writing step before anything is written: a missing default org, a conflicting mapping, a schema shape.
 import type { Session } from './db/session';
 import { refused } from './errors';
 import type { GapReport } from './gaps';
 import { assertDefaultOrgExists, type MigrationModel } from './model';
+import { assertMigratableShapes } from './shapes';
 
 export async function assertCanWrite(session: Session, model: MigrationModel, gaps: () => Promise<GapReport>): Promise<void> {
   await assertDefaultOrgExists(session, model);
+  await assertMigratableShapes(session, model);
   const blocking = (await gaps()).findings.filter((f) => f.blocking);
   if (blocking.length === 0) return;
   throw refused(`Conflicting mapping: ${blocking.map((f) => `${f.table}: ${f.message}`).join('; ')}`,

@@ -26,6 +26,8 @@ export interface ReportInput {
   readonly steps: StepOutcome[];
   readonly gaps?: GapReport;
   readonly manualItems: { item: string; tickedBy: string; tickedAt: string }[];
+  /** Tables the spec names as shared by every org: not migrated. */
+  readonly sharedTables?: string[];
 }
 
 // Plain marks, not emoji: they render in every font a reader or a PDF converter has.
@@ -73,6 +75,11 @@ export function renderReport(input: ReportInput): string {
     lines.push('');
     if (input.gaps.tables.some((t) => t.estimated)) lines.push('≈: estimated from a sample of the table before the run (conflicts and missing orgs are always counted exactly).', '');
     for (const f of input.gaps.findings) lines.push(`- ${f.blocking ? '✗ blocking:' : '•'} ${cell(f.table)}: ${f.message}${f.samples.length ? ` (e.g. ${f.samples.map((s) => s.key).join(', ')})` : ''}`);
+    lines.push('');
+  }
+  if (input.sharedTables && input.sharedTables.length > 0) {
+    lines.push('## Shared tables', '', 'Not migrated: every org reads all their rows; left out of the isolation probes.', '');
+    for (const t of input.sharedTables) lines.push(`- ${cell(t)}`);
     lines.push('');
   }
   for (const s of input.steps.filter((x) => x.checks && x.checks.length > 0)) {

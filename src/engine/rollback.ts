@@ -5,9 +5,11 @@ import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
 import { refused, failed } from './errors';
 import { findTable } from './introspect';
 import type { MigrationModel } from './model';
-import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
+import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names, retiredBackupName } from './names';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
 import { undoPartitions } from './rollback-partitions';
+import { restoreExistingOrgColumn } from './rollback-org-column';
+import { releaseDefinerRole } from './definer-role';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -19,13 +21,15 @@ export interface RollbackResult {
   readonly actions: string[];
   readonly restored: { table: string; rows: number }[];
   readonly backupsKeptAs: string[];
+  /** Why the role the triggers ran as was kept, when it was. */
+  readonly definerRoleKept?: string;
 }
 
-interface Snapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean }
+interface Snapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean; org_not_null: boolean | null }
 
 async function snapshotOf(session: Session, table: { schema: string; name: string }): Promise<Snapshot | undefined> {
   if (!(await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`])).rows[0]!.ok) return undefined;
-  return (await session.query<Snapshot>(`SELECT had_org_column, rls_enabled, rls_forced FROM ${names.state('snapshot')} WHERE table_schema = $1 AND table_name = $2`, [table.schema, table.name])).rows[0];
+  return (await session.query<Snapshot>(`SELECT * FROM ${names.state('snapshot')} WHERE table_schema = $1 AND table_name = $2`, [table.schema, table.name])).rows[0];
 }
 
 async function exec(session: Session, actions: string[], sql: string): Promise<void> {
@@ -33,7 +37,7 @@ async function exec(session: Session, actions: string[], sql: string): Promise<v
   actions.push(sql);
 }
 
-async function undoSchema(session: Session, m: MigrationModel, actions: string[]): Promise<void> {
+async function undoSchema(session: Session, m: MigrationModel, backups: BackupRecord[], actions: string[]): Promise<void> {
   if (m.ledger && await findTable(session, m.ledger.name)) {
     await exec(session, actions, `DROP TRIGGER IF EXISTS ${qi(LEDGER_TRIGGER)} ON ${qq(m.ledger.from.name)}`);
     await exec(session, actions, `DROP TABLE ${qq(m.ledger.name)}`);
@@ -49,6 +53,10 @@ async function undoSchema(session: Session, m: MigrationModel, actions: string[]
     if (snap) {
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_enabled ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`);
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_forced ? 'FORCE' : 'NO FORCE'} ROW LEVEL SECURITY`);
+    }
+    if (snap?.had_org_column) {
+      const backup = backups.find((b) => b.table.schema === t.name.schema && b.table.name === t.name.name);
+      await restoreExistingOrgColumn(session, m, t, snap.org_not_null ?? null, backup, (sql) => exec(session, actions, sql));
     }
     if (snap && !snap.had_org_column) {
       try {
@@ -97,7 +105,9 @@ async function restoreData(session: Session, m: MigrationModel, backups: BackupR
   for (const { t } of [...byTable].reverse()) await exec(session, actions, `DELETE FROM ${qq(t.name)}`);
   const restored: { table: string; rows: number }[] = [];
   for (const { t, backup } of byTable) {
-    const cols = backup!.columns.map(qi).join(', ');
+    // Generated columns are computed again, never written (a backup taken by an earlier version may list them).
+    const generated = new Set((await findTable(session, t.name))?.columns.filter((c) => c.generated).map((c) => c.name) ?? []);
+    const cols = backup!.columns.filter((c) => !generated.has(c)).map(qi).join(', ');
     const result = await session.query(`INSERT INTO ${qq(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM ${qq({ schema: STATE_SCHEMA, name: backup!.backupTable })}`);
     actions.push(`INSERT INTO ${qq(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT … FROM ${STATE_SCHEMA}.${backup!.backupTable}`);
     restored.push({ table: displayName(t.name), rows: result.rowCount ?? 0 });
@@ -133,7 +143,7 @@ async function retireBackups(session: Session, backups: BackupRecord[], actions:
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const kept: string[] = [];
   for (const b of backups) {
-    const newName = `${b.backupTable.slice(0, 63 - 16)}_${stamp}`;
+    const newName = retiredBackupName(b.backupTable, stamp);
     await exec(session, actions, `ALTER TABLE ${qq({ schema: STATE_SCHEMA, name: b.backupTable })} RENAME TO ${qi(newName)}`);
     await session.query(`UPDATE ${names.state('backups')} SET backup_table = $2, status = 'superseded' WHERE backup_table = $1`, [b.backupTable, newName]);
     kept.push(`${STATE_SCHEMA}.${newName}`);
@@ -146,13 +156,15 @@ export async function rollback(session: Session, model: MigrationModel, options:
   return session.transaction(async () => {
     await session.query(`SET LOCAL lock_timeout = '${model.loaded.spec.lockTimeoutMs * 5}ms'`);
     const backups = await currentBackups(session);
-    await undoSchema(session, model, actions);
+    await undoSchema(session, model, backups, actions);
     const restored = options.restoreData ? await restoreData(session, model, backups, options, actions) : [];
     if (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`]).then((r) => r.rows[0]!.ok)) {
       await exec(session, actions, `DELETE FROM ${names.state('snapshot')}`);
       await exec(session, actions, `DELETE FROM ${names.state('backfill')}`);
     }
     const backupsKeptAs = await retireBackups(session, backups, actions);
-    return { actions, restored, backupsKeptAs };
+    const definer = await releaseDefinerRole(session);
+    actions.push(...definer.actions);
+    return { actions, restored, backupsKeptAs, definerRoleKept: definer.kept };
   });
 }

@@ -31,7 +31,12 @@ export interface StatusInfo {
   readonly lastRollback?: { readonly at: string; readonly summary?: string };
 }
 
+/** One read-only transaction: one snapshot, and nothing it runs can write. */
 export async function readStatus(session: Session, m: MigrationModel): Promise<StatusInfo> {
+  return session.reading(() => readStatusReading(session, m));
+}
+
+async function readStatusReading(session: Session, m: MigrationModel): Promise<StatusInfo> {
   const tables = [];
   for (const t of m.tables) {
     const info = await findTable(session, t.name);

@@ -108,7 +108,7 @@ async function stateSchemaPrivate(session: Session): Promise<CheckResult> {
              UNION ALL SELECT 'the schema', n.nspowner, n.nspacl FROM pg_namespace n WHERE n.oid = $1::regnamespace) AS o,
             aclexplode(o.acl) AS a
       WHERE a.grantee <> o.owner AND a.grantee <> (SELECT nspowner FROM pg_namespace WHERE oid = $1::regnamespace)
-        AND a.grantee IS DISTINCT FROM to_regrole($2) ORDER BY 1 LIMIT 10`, [STATE_SCHEMA, DEFINER_ROLE]);
+        AND a.grantee IS DISTINCT FROM to_regrole(${DEFINER_ROLE}) ORDER BY 1 LIMIT 10`, [STATE_SCHEMA]);
   const name = `No other role can read or write ${STATE_SCHEMA}`;
   return rows.length === 0 ? ok(name, 'only its owner has privileges on the schema and its objects')
     : bad(name, `granted: ${rows.map((r) => r.who).join(', ')}: REVOKE them (they can read the backups or change the assignments)`);

@@ -28,6 +28,8 @@ export interface PlanSource {
     }[];
     readonly blocking: boolean;
   };
+  /** The schema's shapes: refused ones block the run like a conflict does. */
+  readonly shapes?: readonly { readonly table: string; readonly object: string; readonly blocking: boolean; readonly message: string; readonly fix?: string }[];
 }
 
 const PHASE_TITLES: Readonly<Record<string, string>> = {
@@ -83,7 +85,20 @@ const FINDINGS: Readonly<Record<FindingKind, { title: string; severity: 'warning
     severity: 'info',
     advice: 'Harmless: each key still maps to one org.',
   },
+  'schema-shape': {
+    title: 'Schema shape',
+    severity: 'info',
+    advice: 'See docs/what-it-can-migrate.md.',
+  },
 };
+
+/** A shape of the schema as a finding of its table: refused ones are errors that block the run. */
+function shapeView(s: NonNullable<PlanSource['shapes']>[number]): FindingView {
+  return {
+    kind: 'schema-shape', title: `${FINDINGS['schema-shape'].title}: ${s.object}`, severity: s.blocking ? 'error' : s.fix ? 'warning' : 'info',
+    count: 1, samples: [], blocking: s.blocking, message: s.message, advice: s.fix ?? FINDINGS['schema-shape'].advice,
+  };
+}
 
 function lockView(l: PlanSource['statements'][number]['locks'][number]): LockView {
   return l.note === undefined || l.note === ''
@@ -140,7 +155,7 @@ function findingView(f: PlanSource['gaps']['findings'][number], ruleKind: RuleKi
 }
 
 /** Groups the gap report by table, in the report's order; a finding for a table without counts still gets a group. */
-function gapTables(gaps: PlanSource['gaps']): TableGapsView[] {
+function gapTables(gaps: PlanSource['gaps'], shapes: NonNullable<PlanSource['shapes']> = []): TableGapsView[] {
   const groups = new Map<string, TableGapsView>();
   for (const t of gaps.tables) {
     groups.set(t.table, {
@@ -155,6 +170,11 @@ function gapTables(gaps: PlanSource['gaps']): TableGapsView[] {
   }
   // Within a table: blocking findings first, then warnings, then notes; otherwise the engine's order (sort is stable).
   const rank = { error: 0, warning: 1, info: 2 } as const;
+  for (const s of shapes) {
+    let group = groups.get(s.table);
+    if (!group) groups.set(s.table, (group = { table: s.table, ruleKind: 'unknown', assignment: null, findings: [] }));
+    group.findings.push(shapeView(s));
+  }
   for (const group of groups.values()) group.findings.sort((a, b) => rank[a.severity] - rank[b.severity]);
   return [...groups.values()];
 }
@@ -166,6 +186,6 @@ export function toPlanView(plan: PlanSource): PlanView {
     scriptExists: plan.scriptExists,
     phases: phasesOf(plan),
     tables: plan.tables.map((t) => ({ table: t.table, estimatedRows: Math.max(0, t.estimatedRows), totalBytes: Math.max(0, t.totalBytes) })),
-    gaps: { tables: gapTables(plan.gaps), blocking: plan.gaps.blocking || plan.gaps.findings.some((f) => f.blocking) },
+    gaps: { tables: gapTables(plan.gaps, plan.shapes), blocking: plan.gaps.blocking || plan.gaps.findings.some((f) => f.blocking) || (plan.shapes ?? []).some((s) => s.blocking) },
   };
 }

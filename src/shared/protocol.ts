@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 export const LOCK_MODES = ['ACCESS SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE', 'SHARE', 'SHARE ROW EXCLUSIVE', 'ACCESS EXCLUSIVE'] as const;
-export const FINDING_KINDS = ['unmapped', 'missing-org', 'stale-mapping', 'conflict', 'duplicate-mapping', 'orphan-child', 'null-key'] as const;
+export const FINDING_KINDS = ['unmapped', 'missing-org', 'stale-mapping', 'conflict', 'duplicate-mapping', 'orphan-child', 'null-key', 'schema-shape'] as const;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The plan as the webview sees it: a serialisable view model derived from the engine's Plan (see plan-view.ts).

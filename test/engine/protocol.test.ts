@@ -52,6 +52,7 @@ function samplePlan(): Plan {
       ],
       blocking: true,
     },
+    shapes: [],
   };
 }
 
@@ -60,6 +61,18 @@ describe('plan preview protocol', () => {
     it('accepts the engine Plan as its source (checked by the compiler)', () => {
       const source: PlanSource = samplePlan();
       assert.ok(source);
+    });
+
+    it('shows the schema shapes as findings of their table; a refused shape blocks the run', () => {
+      const plan = { ...samplePlan(), gaps: { ...samplePlan().gaps, findings: [], blocking: false } };
+      assert.equal(toPlanView(plan).gaps.blocking, false);
+      const shaped = { ...plan, shapes: [{ kind: 'inheritance' as const, table: 'public.reports', object: 'public.reports_archive', blocking: true,
+        message: 'public.reports_archive inherits from public.reports', fix: 'ALTER TABLE "public"."reports_archive" NO INHERIT "public"."reports";' }] };
+      const view = PlanViewSchema.parse(toPlanView(shaped));
+      assert.equal(view.gaps.blocking, true);
+      const finding = view.gaps.tables.find((t) => t.table === 'public.reports')!.findings.find((f) => f.kind === 'schema-shape')!;
+      assert.equal(finding.severity, 'error');
+      assert.match(finding.advice, /NO INHERIT/);
     });
 
     it('keeps every statement, in order, with its line, SQL and locks', () => {

@@ -2,64 +2,30 @@
 // database role can create (temp tables and views, pg_temp functions, a schema of its own) may stand in for the
 // objects the spec's query names, and the trigger runs as a NOLOGIN role with only the reads it needs.
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { adminQuery, createTestDatabase, type TestDatabase } from '../support/database';
+import { adminQuery, definerRoleName, type TestDatabase } from '../support/database';
+import { connectAs, operatorDatabase } from '../support/operators';
 import { makeWorkspace, migrateFully, withMigration } from '../support/migration-helpers';
 import { USER_PREFIX } from '../fixtures/legacy-data';
-import { DEFINER_ROLE } from '../../src/engine/names';
 
 const NEW_USER = `${USER_PREFIX}00000000ffff`;
 const OPERATOR = 'tm_sec_operator';
 
-async function connectAs(db: TestDatabase, user: string, password: string): Promise<pg.Client> {
-  const url = new URL(db.url);
-  url.username = user;
-  url.password = password;
-  const client = new pg.Client(url.toString());
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
-
-/** A database set up as on Supabase: the operator is not a superuser, has CREATEROLE and BYPASSRLS, owns the tables. */
-async function supabaseLikeDatabase(): Promise<{ db: TestDatabase; operatorUrl: string }> {
-  await adminQuery(`DO $$ BEGIN IF to_regrole('${OPERATOR}') IS NULL THEN CREATE ROLE ${OPERATOR} LOGIN PASSWORD 'op-pw' CREATEROLE BYPASSRLS; END IF; END $$`);
-  const db = await createTestDatabase();
-  await db.client.query(`ALTER DATABASE "${db.name}" OWNER TO ${OPERATOR}`);
-  await db.client.query(`DO $$ DECLARE t record; BEGIN
-    FOR t IN SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' LOOP
-      EXECUTE format('ALTER TABLE public.%I OWNER TO ${OPERATOR}', t.relname);
-    END LOOP; END $$`);
-  await db.client.query(`ALTER FUNCTION touch_updated_at() OWNER TO ${OPERATOR}`);
-  await db.client.query(`GRANT SET ON PARAMETER session_replication_role TO ${OPERATOR}`); // as Supabase grants postgres
-  await db.client.query(`GRANT anon, authenticated, service_role TO ${OPERATOR}`);
-  // Common on Supabase: every new table the operator creates is granted to the API roles.
-  await db.client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${OPERATOR} GRANT ALL ON TABLES TO anon, authenticated`);
-  await db.client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${OPERATOR} GRANT ALL ON FUNCTIONS TO anon, authenticated`);
-  const url = new URL(db.url);
-  url.username = OPERATOR;
-  url.password = 'op-pw';
-  return { db, operatorUrl: url.toString() };
-}
+/** A database set up as on Supabase (test/support/operators.ts), migrated by the operator. */
+const supabaseLikeDatabase = () => operatorDatabase(OPERATOR, 'op-pw');
 
 describe('security: the org trigger', () => {
   let db: TestDatabase;
   let operatorUrl: string;
-  before(async () => {
-    // The role is per cluster; a fresh one, created by this operator, as on a new Supabase project.
-    await adminQuery(`DROP ROLE IF EXISTS ${DEFINER_ROLE}`).catch(() => undefined);
-  });
   beforeEach(async () => { ({ db, operatorUrl } = await supabaseLikeDatabase()); });
   afterEach(async () => {
     await db.drop();
     await adminQuery('DROP ROLE IF EXISTS tm_mallory').catch(() => undefined);
-    // Its membership would make the next operator's run refuse (as it should on a shared cluster).
-    await adminQuery(`DROP ROLE IF EXISTS ${DEFINER_ROLE}`).catch(() => undefined);
   });
 
   it('runs no code of a hostile role that shadows the query\'s names, and a legacy insert for a new user gets its org', async () => {
     const ws = makeWorkspace();
     await migrateFully(operatorUrl, ws);
+    const definer = await definerRoleName(db.name);
     const major = Number((await db.client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v) / 10000;
 
     // Every SECURITY DEFINER function: pg_temp last, owned by the NOLOGIN role (PostgreSQL 16+) or the operator (15).
@@ -69,13 +35,13 @@ describe('security: the org trigger', () => {
     assert.ok(functions.length >= 4, 'the org and ledger trigger functions');
     for (const f of functions) {
       assert.deepEqual(f.config, ['search_path=pg_catalog, pg_temp']);
-      assert.equal(f.owner, major >= 16 ? DEFINER_ROLE : OPERATOR);
+      assert.equal(f.owner, major >= 16 ? definer : OPERATOR);
     }
     if (major >= 16) {
-      const { rows: [role] } = await db.client.query(`SELECT rolcanlogin, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1`, [DEFINER_ROLE]);
+      const { rows: [role] } = await db.client.query(`SELECT rolcanlogin, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1`, [definer]);
       assert.deepEqual(role, { rolcanlogin: false, rolsuper: false, rolbypassrls: true });
       // It reads what the rules need and nothing else: never the credentials' secrets.
-      const { rows: [secret] } = await db.client.query(`SELECT has_column_privilege($1, 'public.credentials', 'secret', 'SELECT') AS can`, [DEFINER_ROLE]);
+      const { rows: [secret] } = await db.client.query(`SELECT has_column_privilege($1, 'public.credentials', 'secret', 'SELECT') AS can`, [definer]);
       assert.equal(secret!.can, false);
     }
     // No application role may execute them (default privileges granted EXECUTE on every function to anon).

@@ -41,6 +41,15 @@ describe('spec', () => {
     assert.equal(e.exitCode, 2);
   });
 
+  it('says what is wrong with which field inside orgFrom: a list given as column, an unknown field, an unknown rule', () => {
+    const list = specError(legacySpec({ tables: [{ name: 'reports', orgFrom: { parent: { table: 'credentials', column: ['a', 'b'] } } }] }));
+    assert.match(list.message, /tables\[0\]\.orgFrom\.parent\.column: must be one column name, not a list/);
+    const extra = specError(legacySpec({ tables: [{ name: 'credentials', orgFrom: { mapping: { column: 'id', colum: 'x' } } }] }));
+    assert.match(extra.message, /tables\[0\]\.orgFrom\.mapping: unknown field "colum"/);
+    const rule = specError(legacySpec({ tables: [{ name: 'credentials', orgFrom: { mapings: { column: 'id' } } }] }));
+    assert.match(rule.message, /tables\[0\]\.orgFrom: must be one of/);
+  });
+
   it('rejects unknown fields by name', () => {
     const e = specError(legacySpec({ defualtOrgId: 'x' }));
     assert.match(e.message, /unknown field "defualtOrgId"/);

@@ -16,20 +16,29 @@ describe('the step registry', () => {
   });
 
   it('orders run as the checklist does, from any step on, with the report last and the after-steps never', () => {
-    assert.deepEqual(STEPS, ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report']);
-    assert.deepEqual(runSequence(), ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests']);
-    assert.deepEqual(runSequence('validate'), ['validate', 'isolation', 'tests']);
-    assert.deepEqual(runOperation('validate').steps, ['validate', 'isolation', 'tests', 'report']);
+    // The guide's steps; a step added later may sit between them.
+    const guide = (ids: readonly string[]) => ids.filter((id) => ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report'].includes(id));
+    assert.deepEqual(guide(STEPS), ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report']);
+    assert.deepEqual(guide(runSequence()), ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests']);
+    assert.deepEqual(guide(runSequence('validate')), ['validate', 'isolation', 'tests']);
+    assert.deepEqual(guide(runOperation('validate').steps), ['validate', 'isolation', 'tests', 'report']);
+    for (const id of runSequence()) assert.equal(stepDefinition(id).inRun, 'yes', `${id} runs in run`);
+    const opted = STEP_IDS.filter((id) => stepDefinition(id).inRun === 'opt-in');
+    for (const id of opted) assert.ok(!runSequence().includes(id) && runSequence('prerequisites', [id]).includes(id), `${id} only when asked for`);
     assert.equal(runOperation('validate').writes, false);
     assert.equal(runOperation().writes, true);
   });
 
   it('gives the CLI a command per step that has one, and the same "writes" as the extension', () => {
-    assert.deepEqual(COMMANDS, ['init', 'plan', 'generate', 'backup', 'migrate', 'validate', 'verify-isolation', 'rollback', 'finalize', 'cleanup', 'run', 'status', 'report']);
+    const cliSteps = STEP_IDS.flatMap((id) => stepDefinition(id).cli?.name ?? []);
+    assert.deepEqual(COMMANDS, ['init', 'plan', 'generate', ...cliSteps, 'run', 'status', 'report']);
     assert.equal(stepForCli('verify-isolation'), 'isolation');
-    const cliWriting = COMMANDS.filter(writes);
-    assert.deepEqual(cliWriting, ['backup', 'migrate', 'rollback', 'finalize', 'cleanup', 'run']);
-    for (const id of STEP_IDS) assert.equal(stepOperation(id).writes, stepDefinition(id).writes, id);
-    assert.deepEqual(STEP_IDS.filter((id) => stepDefinition(id).writes), ['backup', 'migrate', 'rollback', 'finalize', 'cleanup']);
+    for (const name of ['backup', 'migrate', 'rollback', 'finalize', 'cleanup', 'run']) assert.ok(writes(name), `${name} asks for confirmation`);
+    for (const name of ['init', 'plan', 'generate', 'validate', 'verify-isolation', 'status', 'report']) assert.ok(!writes(name), `${name} does not`);
+    for (const id of STEP_IDS) {
+      assert.equal(stepOperation(id).writes, stepDefinition(id).writes, id);
+      const cli = stepDefinition(id).cli;
+      if (cli) assert.equal(writes(cli.name), stepDefinition(id).writes, cli.name);
+    }
   });
 });

@@ -1,7 +1,11 @@
 // Fingerprints of a database for "nothing changed" and "back to exactly this" assertions.
 import type pg from 'pg';
+import { DEFINER_ROLE } from '../../src/engine/names';
 
-/** Schema objects of the given schemas: columns, constraints, indexes, triggers, policies, RLS flags, identities. */
+/** An ACL as text, this database's definer role under one name (its suffix differs from database to database). */
+export const acl = (column: string) => `replace(${column}::text, ${DEFINER_ROLE}, 'tenant_migration_definer')`;
+
+/** Schema objects of the given schemas: columns, constraints, indexes, triggers, policies, RLS flags, identities, grants. */
 export async function schemaFingerprint(client: pg.ClientBase, schemas = ['public']): Promise<string[]> {
   const { rows } = await client.query<{ line: string }>(`
     SELECT format('column %s.%s %s %s notnull=%s identity=%s default=%s', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity, pg_get_expr(d.adbin, d.adrelid)) AS line
@@ -23,6 +27,15 @@ export async function schemaFingerprint(client: pg.ClientBase, schemas = ['publi
     SELECT format('sequence %s.%s', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind = 'S'
     UNION ALL
     SELECT format('function %s.%s', n.nspname, p.oid::regprocedure) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY($1)
+    UNION ALL
+    SELECT format('grants on %s.%s: %s', n.nspname, c.relname, ${acl('c.relacl')}) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relacl IS NOT NULL
+    UNION ALL
+    SELECT format('grants on %s.%s (%s): %s', n.nspname, c.relname, a.attname, ${acl('a.attacl')}) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = ANY($1) AND a.attacl IS NOT NULL AND NOT a.attisdropped
+    UNION ALL
+    SELECT format('grants on schema %s: %s', n.nspname, ${acl('n.nspacl')}) FROM pg_namespace n WHERE n.nspname = ANY($1) AND n.nspacl IS NOT NULL
+    UNION ALL
+    SELECT format('grants on function %s: %s', p.oid::regprocedure, ${acl('p.proacl')}) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY($1) AND p.proacl IS NOT NULL
     ORDER BY 1`, [schemas]);
   return rows.map((r) => r.line);
 }
@@ -51,12 +64,12 @@ export async function dataFingerprint(client: pg.ClientBase): Promise<Record<str
   return out;
 }
 
-/** Table privileges in the given schemas, one line per grantee and privilege (order-independent); `except` roles left out. */
-export async function grantsFingerprint(client: pg.ClientBase, schemas = ['public'], except: string[] = []): Promise<string[]> {
+/** Table privileges in the given schemas, one line per grantee and privilege (order-independent). */
+export async function grantsFingerprint(client: pg.ClientBase, schemas = ['public']): Promise<string[]> {
   const { rows } = await client.query<{ line: string }>(`
     SELECT format('grant %s.%s %s %s grantable=%s', n.nspname, c.relname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable) AS line
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a
-     WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm') AND a.grantee NOT IN (SELECT oid FROM pg_roles WHERE rolname = ANY($2))
-     ORDER BY 1`, [schemas, except]);
+     WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm')
+     ORDER BY 1`, [schemas]);
   return rows.map((r) => r.line);
 }

@@ -1,5 +1,6 @@
 // Turns a connection URL into node-postgres options, honouring libpq's sslmode; redacts passwords for display.
 import fs from 'node:fs';
+import { SQLSTATE, sqlStateOf, systemErrorCode } from './pg-errors';
 import type { ClientConfig } from 'pg';
 import { connectionError, refused, usageError } from '../errors';
 
@@ -49,7 +50,7 @@ export function parseConnectionUrl(url: string): ConnectionTarget {
     try {
       fs.accessSync(sslRootCert, fs.constants.R_OK);
     } catch (error) {
-      throw usageError(`sslrootcert=${sslRootCert} cannot be read (${(error as { code?: string }).code ?? 'unreadable'})`, `Point sslrootcert at the server's CA certificate file (PEM), which sslmode=${sslMode} needs.`);
+      throw usageError(`sslrootcert=${sslRootCert} cannot be read (${systemErrorCode(error) ?? 'unreadable'})`, `Point sslrootcert at the server's CA certificate file (PEM), which sslmode=${sslMode} needs.`);
     }
   }
   return {
@@ -121,18 +122,17 @@ export function describeTarget(target: ConnectionTarget): string {
 }
 
 export function connectionFailure(error: unknown, target: ConnectionTarget): Error {
-  const e = error as { code?: string; message?: string };
   const where = describeTarget(target);
-  switch (e.code) {
-    case '28P01': return connectionError(`Password authentication failed for ${where}`, 'Check the user and password (PGPASSWORD, the URL or the stored connection).');
-    case '28000': return connectionError(`The server refused ${where}: ${e.message}`, 'Check pg_hba.conf on the server, the user name, and sslmode.');
-    case '3D000': return connectionError(`Database "${target.database}" does not exist on ${target.host}:${target.port}`, 'Check the database name in the URL.');
+  const message = error instanceof Error ? error.message : String(error);
+  switch (sqlStateOf(error) ?? systemErrorCode(error)) {
+    case SQLSTATE.invalidPassword: return connectionError(`Password authentication failed for ${where}`, 'Check the user and password (PGPASSWORD, the URL or the stored connection).');
+    case SQLSTATE.invalidAuthorization: return connectionError(`The server refused ${where}: ${message}`, 'Check pg_hba.conf on the server, the user name, and sslmode.');
+    case SQLSTATE.invalidCatalogName: return connectionError(`Database "${target.database}" does not exist on ${target.host}:${target.port}`, 'Check the database name in the URL.');
     case 'ECONNREFUSED': return connectionError(`Nothing accepts connections at ${target.host}:${target.port}`, 'Check the host and port, and that the server is running.');
     case 'ENOTFOUND': case 'EAI_AGAIN': return connectionError(`The host ${target.host} cannot be resolved`, 'Check the host name.');
     case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': return connectionError(`${target.host}:${target.port} cannot be reached`, 'Check the host, the port, and any firewall between.');
     default: break;
   }
-  const message = e.message ?? String(error);
   if (/does not support SSL/i.test(message)) return connectionError(`${target.host}:${target.port} does not accept SSL, and sslmode=${target.sslMode} requires it`, 'Enable SSL on the server, or use sslmode=prefer/disable for a local server.');
   if (/no pg_hba.conf entry.*no encryption|SSL.*required|SSL off/i.test(message)) return connectionError(`The server requires SSL and sslmode=${target.sslMode} turned it off`, 'Use sslmode=require (or verify-full with sslrootcert).');
   if (/timeout/i.test(message)) return connectionError(`Connecting to ${target.host}:${target.port} timed out`, 'Check the host, the port, and any firewall between.');

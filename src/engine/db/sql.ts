@@ -1,4 +1,5 @@
 // Quoting for SQL text that cannot take bind parameters (generated scripts, DDL). Engine queries bind values instead.
+import crypto from 'node:crypto';
 
 export interface QualifiedName {
   /** Undefined: resolved through the search_path. */
@@ -68,14 +69,32 @@ export function dollarQuote(body: string, tag = 'tm'): string {
   return `$${candidate}$${body}$${candidate}$`;
 }
 
-/** Short, deterministic identifier derived from a name, for objects the migration creates (≤ 63 bytes). */
+const IDENTIFIER_BYTES = 63;
+
+/** The longest start of text (whole characters, never half of one) that fits in the given bytes. */
+export function truncateBytes(text: string, bytes: number): string {
+  let out = '';
+  for (const ch of text) {
+    if (Buffer.byteLength(out + ch) > bytes) break;
+    out += ch;
+  }
+  return out;
+}
+
+/** A tag for text that is cut: 48 bits of its SHA-256 (two cut names collide by a 1 in 2^48 chance). */
+export function hashTag(text: string): string {
+  return `_${crypto.createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Deterministic identifier derived from a name, for objects the migration creates: the name itself when it fits in
+ * 63 bytes, else cut (whole characters, within the bytes) and tagged with a hash of the whole, whatever the input.
+ */
 export function derivedName(prefix: string, name: QualifiedName, suffix = ''): string {
   const base = `${prefix}${name.name}${suffix}`;
-  if (Buffer.byteLength(base) <= 63) return base;
-  let hash = 0;
-  for (const ch of `${name.schema ?? ''}.${name.name}`) hash = (hash * 31 + ch.codePointAt(0)!) >>> 0;
-  const tag = `_${hash.toString(36)}`;
-  let head = `${prefix}${name.name}`;
-  while (Buffer.byteLength(head + tag + suffix) > 63) head = head.slice(0, -1);
-  return head + tag + suffix;
+  if (Buffer.byteLength(base) <= IDENTIFIER_BYTES) return base;
+  const tag = hashTag(`${prefix}\0${name.schema ?? ''}\0${name.name}\0${suffix}`);
+  // The suffix is kept whole when it leaves room for a recognisable start of the name.
+  const keep = Buffer.byteLength(prefix + tag + suffix) + 8 <= IDENTIFIER_BYTES ? suffix : '';
+  return truncateBytes(keep ? `${prefix}${name.name}` : base, IDENTIFIER_BYTES - Buffer.byteLength(tag + keep)) + tag + keep;
 }

@@ -21,6 +21,8 @@ export interface ReportSources {
   readonly recordedOutcomes: () => Promise<StepOutcome[]>;
   readonly gaps?: GapReport;
   readonly logger: Logger;
+  /** The spec's shared tables, as displayed. */
+  readonly sharedTables?: string[];
 }
 
 export async function writeReportFile(sources: ReportSources, startedAt: string): Promise<string> {
@@ -35,7 +37,7 @@ export async function writeReportFile(sources: ReportSources, startedAt: string)
   });
   const markdown = renderReport({
     database: session.description, operator: operatorName(), startedAt, finishedAt: new Date().toISOString(), toolVersion: TOOL_VERSION,
-    scriptPath: scriptPathForReport(spec), scriptChecksum: sha256(sources.scriptText), steps, gaps: sources.gaps, manualItems: manual,
+    scriptPath: scriptPathForReport(spec), scriptChecksum: sha256(sources.scriptText), steps, gaps: sources.gaps, manualItems: manual, sharedTables: sources.sharedTables,
   });
   const folder = path.join(sources.workFolder, 'reports');
   fs.mkdirSync(folder, { recursive: true });

@@ -24,6 +24,7 @@ export interface LoadedSpec {
   readonly mappingTable?: QualifiedName;
   readonly tables: readonly ResolvedTable[];
   readonly tenantCredentials?: { table: QualifiedName; from: QualifiedName };
+  readonly sharedTables: QualifiedName[];
 }
 
 function lineAndColumn(text: string, offset: number): string {
@@ -37,10 +38,27 @@ function fieldPath(issuePath: readonly PropertyKey[]): string {
 
 export function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return `${fieldPath(issue.path)}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'orgFrom') return `${fieldPath(issue.path)}: must be one of { "mapping": {...} }, { "parent": {...} } or { "query": {...} }`;
-    return `${fieldPath(issue.path)}: ${issue.message}`;
+    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'orgFrom') {
+      const chosen = chosenBranch(issue.errors);
+      if (chosen) return chosen.map((inner) => describeIssue([...issue.path, ...inner.path], inner)).join('; ');
+      return `${fieldPath(issue.path)}: must be one of { "mapping": {...} }, { "parent": {...} } or { "query": {...} }`;
+    }
+    return describeIssue(issue.path, issue);
   });
+}
+
+/** The union branch the user meant: the one whose only complaints are inside its own key (not the key's absence). */
+function chosenBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
+  return branches.find((errors) => errors.length > 0 && errors.every((e) => e.path.length > 1));
+}
+
+function describeIssue(issuePath: readonly PropertyKey[], issue: z.core.$ZodIssue): string {
+  const field = fieldPath(issuePath);
+  if (issue.code === 'unrecognized_keys') return `${field}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_type' && /received array/.test(issue.message) && ['column', 'references'].includes(String(issuePath.at(-1)))) {
+    return `${field}: must be one column name, not a list (composite keys are not supported: use a query rule, orgFrom.query, whose key is one column)`;
+  }
+  return `${field}: ${issue.message}`;
 }
 
 function nameAt(field: string, text: string): QualifiedName {
@@ -93,6 +111,7 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
     tenantCredentials: spec.tenantCredentials
       ? { table: nameAt('tenantCredentials.table', spec.tenantCredentials.table), from: nameAt('tenantCredentials.from', spec.tenantCredentials.from) }
       : undefined,
+    sharedTables: spec.sharedTables.map((name, index) => nameAt(`sharedTables[${index}]`, name)),
   };
 }
 

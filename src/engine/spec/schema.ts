@@ -48,6 +48,8 @@ export const specSchema = z.strictObject({
   orgColumn: columnName.default('org_id').describe('The column the migration adds to every table.'),
   tables: z.array(tableSpecSchema).min(1, 'must list at least one table'),
   tenantCredentials: z.strictObject({ table: qualifiedName, from: qualifiedName }).optional(),
+  sharedTables: z.array(qualifiedName).default([])
+    .describe('Reference data every org reads (a catalog, a roles table): not migrated, no org column, readable by every tenant; left out of the isolation probes and listed in the report.'),
   tenantContext: tenantContextSchema,
   script: z.string().min(1).default('scripts/migrate_to_multitenant.sql'),
   batchSize: z.number().int().min(100).max(1_000_000).default(5000).describe('Rows in the first backfill batch; each batch commits.'),

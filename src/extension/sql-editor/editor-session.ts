@@ -112,6 +112,7 @@ export class EditorSession extends Disposable {
   private async close(): Promise<void> {
     const open = this.open;
     this.open = undefined;
+    // A session that never opened has nothing to close (its failure went to whoever opened it).
     const session = await open?.session.catch(() => undefined);
     await session?.close();
   }

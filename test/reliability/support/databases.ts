@@ -3,9 +3,9 @@
 // digests that say whether two databases hold the same migrated state, whether a row was lost, whether a backup holds.
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { adminQuery, testServer, type TestDatabase } from '../../support/database';
-import { createLegacySchema, seedLegacyData, type DatasetSize } from '../../fixtures/legacy-data';
-import { schemaFingerprint, tableDigest } from '../../support/fingerprint';
+import { createDatabase, createTestDatabase, testServer, type TestDatabase } from '../../support/database';
+import type { DatasetSize } from '../../fixtures/legacy-data';
+import { acl, schemaFingerprint, tableDigest } from '../../support/fingerprint';
 
 /** Large enough that every backfill takes several batches of 100 rows, small enough for 20+ full runs. */
 export const FAULT_DATASET: DatasetSize = { orgs: 6, users: 120, credentials: 1200, reports: 3600, layouts: 600 };
@@ -36,27 +36,15 @@ after(async () => {
   }
 });
 
-/** A seeded database used only as a template (nobody stays connected to it). */
+/** A seeded database used only as a template (nobody stays connected to it), made once per size and label. */
 export function templateDatabase(size: DatasetSize, prepare?: (client: pg.Client) => Promise<unknown>, label = ''): Promise<string> {
   const key = `${JSON.stringify(size)}${label}`;
   let t = templates.get(key);
   if (!t) {
     t = (async () => {
-      const srv = await testServer();
-      templateServer = srv.adminUrl;
+      templateServer = (await testServer()).adminUrl;
       const name = `tm_rel_tpl_${crypto.randomBytes(4).toString('hex')}`;
-      await adminQuery(`CREATE DATABASE "${name}"`);
-      const client = new pg.Client(srv.urlFor(name));
-      client.on('error', () => undefined);
-      await client.connect();
-      try {
-        await createLegacySchema(client);
-        await seedLegacyData(client, size);
-        await prepare?.(client);
-        await client.query('VACUUM ANALYZE');
-      } finally {
-        await client.end();
-      }
+      await createDatabase(name, { seed: size, prepare: async (client) => { await prepare?.(client); await client.query('VACUUM ANALYZE'); } });
       return name;
     })();
     templates.set(key, t);
@@ -65,21 +53,8 @@ export function templateDatabase(size: DatasetSize, prepare?: (client: pg.Client
 }
 
 /** A fresh copy of a template, with a superuser client for arranging and asserting. */
-export async function cloneDatabase(template: string): Promise<TestDatabase> {
-  const srv = await testServer();
-  const name = `tm_rel_${crypto.randomBytes(5).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-  const url = srv.urlFor(name);
-  const client = new pg.Client(url);
-  client.on('error', () => undefined);
-  await client.connect();
-  return {
-    name, url, client,
-    drop: async () => {
-      await client.end().catch(() => undefined);
-      await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    },
-  };
+export function cloneDatabase(template: string): Promise<TestDatabase> {
+  return createTestDatabase({ template, prefix: 'tm_rel' });
 }
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
@@ -177,7 +152,7 @@ export async function migratedState(client: pg.ClientBase): Promise<Record<strin
   const backfill = (await client.query(`SELECT table_schema, table_name, completed_at IS NOT NULL AS completed FROM tenant_migration.backfill ORDER BY 1, 2`)).rows;
   const invalidIndexes = Number((await client.query(`SELECT count(*) AS n FROM pg_index WHERE NOT indisvalid`)).rows[0].n);
   const sequences = (await client.query(`SELECT schemaname, sequencename, last_value::text FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1, 2`)).rows;
-  const grants = (await client.query(`SELECT c.oid::regclass::text AS rel, c.relacl::text AS acl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const grants = (await client.query(`SELECT c.oid::regclass::text AS rel, ${acl('c.relacl')} AS acl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname IN ('public', 'tenant_migration') AND c.relkind IN ('r', 'S', 'v') ORDER BY 1`)).rows;
   return { schema: await schemaFingerprint(client, ['public', 'tenant_migration']), data, snapshot, backups, backfill, invalidIndexes, sequences, grants };
 }
@@ -192,7 +167,7 @@ export async function legacyState(client: pg.ClientBase): Promise<Record<string,
   const sequences = (await client.query(`SELECT schemaname, sequencename, last_value::text, start_value::text, increment_by::text FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1, 2`)).rows;
   const identities = (await client.query(`SELECT attrelid::regclass::text AS rel, attname, attidentity::text, pg_get_serial_sequence(attrelid::regclass::text, attname) AS seq
       FROM pg_attribute WHERE attidentity <> '' AND attrelid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public') ORDER BY 1, 2`)).rows;
-  const grants = (await client.query(`SELECT c.oid::regclass::text AS rel, c.relacl::text AS acl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const grants = (await client.query(`SELECT c.oid::regclass::text AS rel, ${acl('c.relacl')} AS acl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S', 'v') ORDER BY 1`)).rows;
   const foreignKeys = (await client.query(`SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def, convalidated, confdeltype::text FROM pg_constraint
       WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY 1, 2`)).rows;

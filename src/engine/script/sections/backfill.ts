@@ -49,7 +49,10 @@ BEGIN
   ON CONFLICT (table_schema, table_name) DO NOTHING;
   SELECT b.next_page, b.last_page, b.rows_done INTO page, last_page, done FROM ${names.state('backfill')} AS b WHERE ${where} AND b.completed_at IS NULL;
   IF NOT FOUND THEN RETURN; END IF;
-  SELECT greatest(reltuples, 0) INTO estimate FROM pg_class WHERE oid = ${regclass(heap)};
+  SELECT reltuples INTO estimate FROM pg_class WHERE oid = ${regclass(heap)};
+  IF estimate < 0 THEN  -- never analysed: counted, so that the batches are sized and the progress is true
+    SELECT count(*) INTO estimate FROM ${table};
+  END IF;
   pages_per_batch := greatest(1, ceil(${spec.batchSize} / greatest(estimate / greatest(last_page, 1), 1)))::int;
   max_pages := 4 * pages_per_batch;
   COMMIT;

@@ -26,7 +26,7 @@ export function revokeFromOthers(kind: 'TABLE' | 'FUNCTION', object: string): st
     ? `SELECT c.relowner AS owner, c.relacl AS acl FROM pg_class c WHERE c.oid = ${object}::regclass`
     : `SELECT p.proowner AS owner, p.proacl AS acl FROM pg_proc p WHERE p.oid = ${object}::regprocedure`;
   return `EXECUTE format('REVOKE ALL ON ${kind} %s FROM PUBLIC', ${object}::${reg});
-    FOR grantee IN SELECT DISTINCT a.grantee FROM (${acl}) AS o, aclexplode(o.acl) AS a WHERE a.grantee <> o.owner AND a.grantee <> 0 AND a.grantee IS DISTINCT FROM to_regrole(${ql(DEFINER_ROLE)}) LOOP
+    FOR grantee IN SELECT DISTINCT a.grantee FROM (${acl}) AS o, aclexplode(o.acl) AS a WHERE a.grantee <> o.owner AND a.grantee <> 0 AND a.grantee IS DISTINCT FROM to_regrole(${DEFINER_ROLE}) LOOP
       EXECUTE format('REVOKE ALL ON ${kind} %s FROM %I', ${object}::${reg}, pg_get_userbyid(grantee));
     END LOOP;`;
 }

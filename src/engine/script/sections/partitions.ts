@@ -119,7 +119,7 @@ export function revokePartitionPrivileges(m: MigrationModel): string[] {
   return m.tables.flatMap((t) => partitionsOf(t)).map((p) => doBlock(`  FOR grant_row IN
     SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
       FROM pg_class c, aclexplode(c.relacl) a
-     WHERE c.oid = ${regclass(p.name)} AND a.grantee <> c.relowner AND a.grantee IS DISTINCT FROM to_regrole(${ql(DEFINER_ROLE)})
+     WHERE c.oid = ${regclass(p.name)} AND a.grantee <> c.relowner AND a.grantee IS DISTINCT FROM to_regrole(${DEFINER_ROLE})
        AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.grantee AND (r.rolsuper OR r.rolbypassrls)) LOOP
     INSERT INTO ${names.state('partition_grants')} (table_schema, table_name, grantee, privilege_type, is_grantable)
     VALUES (${ql(p.name.schema)}, ${ql(p.name.name)}, grant_row.grantee, grant_row.privilege_type, grant_row.is_grantable)

@@ -50,6 +50,8 @@ export function stateSchema(): string[] {
   taken_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (table_schema, table_name)
 );`,
+    // Whether an org column that was there before the migration was NOT NULL (NULL: there was none), for rollback.
+    `ALTER TABLE ${s('snapshot')} ADD COLUMN IF NOT EXISTS org_not_null boolean;`,
     `CREATE TABLE IF NOT EXISTS ${s('backups')} (
   backup_table text PRIMARY KEY,
   table_schema text NOT NULL,
@@ -114,9 +116,10 @@ export function preflight(m: MigrationModel): string[] {
 }
 
 export function snapshot(m: MigrationModel): string[] {
-  return m.tables.map((t) => `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies)
+  return m.tables.map((t) => `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, org_not_null)
 SELECT ${tableLiteral(t)}, ${hasColumn(t, m.orgColumn)}, c.relrowsecurity, c.relforcerowsecurity,
-       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive AND p.polname <> ${ql(MEMBER_POLICY)})
+       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive AND p.polname <> ${ql(MEMBER_POLICY)}),
+       (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = ${ql(m.orgColumn)} AND NOT a.attisdropped)
   FROM pg_class c WHERE c.oid = ${regclass(t.name)}
 ON CONFLICT (table_schema, table_name) DO NOTHING;`);
 }
@@ -134,7 +137,8 @@ export function backup(m: MigrationModel): string[] {
     END IF;
     CREATE TABLE ${target} AS TABLE ${qq(t.name)};
     ${revokeFromOthers('TABLE', ql(target))}
-    SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = ${ql(target)}::regclass AND attnum > 0 AND NOT attisdropped;
+    -- The table's stored columns: a generated column is computed again on restore, never written.
+    SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = ${regclass(t.name)} AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
     INSERT INTO ${names.state('backups')} (backup_table, table_schema, table_name, columns, row_count, digest)
     SELECT ${ql(backupTable.name)}, ${tableLiteral(t)}, cols, d.row_count, d.digest FROM ${names.state('table_digest')}(${ql(target)}::regclass, cols) AS d;
     RAISE NOTICE 'tenant-migration: backed up % into %', ${ql(qq(t.name))}, ${ql(target)};
