@@ -1,7 +1,7 @@
 // Rollback's part for this database's definer role (names.ts): take back every grant it received here, and drop it
 // when nothing, in this database or another, refers to it any more.
 import type { Session } from './db/session';
-import { quoteIdent as qi } from './db/sql';
+import { quoteIdent as qi, quoteQualified as qq, type QualifiedName } from './db/sql';
 import { DEFINER_ROLE } from './names';
 
 /** The kinds of object the script grants the role privileges on, and how REVOKE names them. */
@@ -65,4 +65,18 @@ export async function releaseDefinerRole(session: Session): Promise<{ actions: s
     await session.query('ROLLBACK TO SAVEPOINT tenant_migration_drop_definer');
     return { actions, kept: `kept the role ${role.role} (granted nothing now): ${(error as Error).message}` };
   }
+}
+
+/**
+ * Before a column is dropped: what the role was granted on it (a dropped column keeps its ACL, and with it a dependency
+ * that would keep the role, on PostgreSQL 15). Returns the SQL run.
+ */
+export async function revokeColumnGrants(session: Session, table: Required<QualifiedName>, column: string): Promise<string[]> {
+  const { rows } = await session.query<{ role: string }>(
+    `SELECT ${DEFINER_ROLE} AS role FROM pg_attribute a, aclexplode(a.attacl) g
+      WHERE a.attrelid = $1::regclass AND a.attname = $2 AND g.grantee = to_regrole(${DEFINER_ROLE}) LIMIT 1`, [qq(table), column]);
+  if (rows.length === 0) return [];
+  const sql = `REVOKE ALL (${qi(column)}) ON TABLE ${qq(table)} FROM ${qi(rows[0]!.role)}`;
+  await session.query(sql);
+  return [sql];
 }

@@ -9,7 +9,7 @@ import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
 import { undoPartitions } from './rollback-partitions';
 import { restoreExistingOrgColumn } from './rollback-org-column';
-import { releaseDefinerRole } from './definer-role';
+import { releaseDefinerRole, revokeColumnGrants } from './definer-role';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -59,6 +59,7 @@ async function undoSchema(session: Session, m: MigrationModel, backups: BackupRe
       await restoreExistingOrgColumn(session, m, t, snap.org_not_null ?? null, backup, (sql) => exec(session, actions, sql));
     }
     if (snap && !snap.had_org_column) {
+      actions.push(...await revokeColumnGrants(session, t.name, m.orgColumn));
       try {
         await exec(session, actions, `ALTER TABLE ${table} DROP COLUMN IF EXISTS ${qi(m.orgColumn)}`);
       } catch (e) {

@@ -111,6 +111,26 @@ describe('security: untrusted spec values and workspace files', () => {
     assert.equal((await db.client.query('SELECT count(*)::int AS n FROM victim')).rows[0].n, 50);
   });
 
+  it('status reads in a read-only transaction: every query it sends runs where the server refuses writes', async () => {
+    const ws = makeWorkspace();
+    await migrateFully(db.url, ws);
+    const seen: { sql: string; readOnly: string }[] = [];
+    const status = await withMigration(db.url, ws, async (m) => {
+      await m.model(); // the spec's resolution, shared by every command (its query check is read-only: see plan above)
+      const send = m.session.query.bind(m.session);
+      m.session.query = (async (text: string, values?: unknown[]) => {
+        const result = await send(text, values);
+        const readOnly = (await send<{ ro: string }>(`SELECT current_setting('transaction_read_only') AS ro`)).rows[0]!.ro;
+        seen.push({ sql: text.trim().split(/\s+/).slice(0, 3).join(' '), readOnly });
+        return result;
+      }) as typeof m.session.query;
+      return m.status();
+    });
+    assert.equal(status.migrated, true);
+    assert.ok(seen.length > 5, `${seen.length} queries`);
+    assert.deepEqual(seen.filter((q) => q.readOnly !== 'on' && q.sql !== 'COMMIT'), [], 'queries of status outside a read-only transaction');
+  });
+
   it('paths that leave the spec\'s folder are refused: .., absolute, and through a symlink', () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-paths-'));
     const file = path.join(folder, 'tenant-migration.json');

@@ -2,8 +2,12 @@
 import type pg from 'pg';
 import { DEFINER_ROLE } from '../../src/engine/names';
 
-/** An ACL as text, this database's definer role under one name (its suffix differs from database to database). */
-export const acl = (column: string) => `replace(${column}::text, ${DEFINER_ROLE}, 'tenant_migration_definer')`;
+/**
+ * An ACL as text: its entries sorted (their order means nothing, and a re-run that revokes and grants again changes it),
+ * this database's definer role under one name (its suffix differs from database to database).
+ */
+export const acl = (column: string) =>
+  `replace(array_to_string(ARRAY(SELECT e::text FROM unnest(${column}) AS e ORDER BY 1), ','), ${DEFINER_ROLE}, 'tenant_migration_definer')`;
 
 /** Schema objects of the given schemas: columns, constraints, indexes, triggers, policies, RLS flags, identities, grants. */
 export async function schemaFingerprint(client: pg.ClientBase, schemas = ['public']): Promise<string[]> {
