@@ -67,13 +67,3 @@ export async function dataFingerprint(client: pg.ClientBase): Promise<Record<str
   for (const t of LEGACY_TABLES) out[t] = await tableDigest(client, t, await legacyColumns(client, t));
   return out;
 }
-
-/** Table privileges in the given schemas, one line per grantee and privilege (order-independent). */
-export async function grantsFingerprint(client: pg.ClientBase, schemas = ['public']): Promise<string[]> {
-  const { rows } = await client.query<{ line: string }>(`
-    SELECT format('grant %s.%s %s %s grantable=%s', n.nspname, c.relname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable) AS line
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a
-     WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm')
-     ORDER BY 1`, [schemas]);
-  return rows.map((r) => r.line);
-}
