@@ -8,6 +8,7 @@
 // Also: npm run bench -- --only activation [--activation-runs 10]: the extension's budgets alone (issue 5 item 4:
 // activation in the real VS Code, bundle sizes; no database; its own block in .bench/results.md).
 // Also: npm run bench -- --only sql-editor [--statements 5000] [--rounds 5] [--edits 45] [--no-write]: the SQL editor alone (issue 4).
+// Also: npm run bench -- --only lint [--statements 5000] [--rounds 5]: the migration lint beside squawk's binary (issue 16).
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedServer, type PgMajor } from '../test/support/embedded-server';
@@ -19,6 +20,7 @@ import { timePreview } from './preview';
 import { renderActivation, renderGrowth, renderRun, writeBlock, type GrowthPoint, type RunResults } from './report';
 import { runScenario, type Kind, type ScenarioResult } from './scenario';
 import { parseSqlEditorArgs, runSqlEditorBench } from './sql-editor';
+import { runLintBench } from './lint';
 
 interface Options {
   scale: number;
@@ -87,7 +89,7 @@ function parseArgs(argv: string[]): Options {
       case '--no-bundles': o.bundles = false; break;
       case '--activation-runs': o.activationRuns = Math.max(1, Number(value())); break;
       case '--no-activation': o.activationRuns = 0; break;
-      case '--only': { const v = value(); if (v !== 'activation') throw new Error('--only takes activation or sql-editor'); o.only = v; break; }
+      case '--only': { const v = value(); if (v !== 'activation') throw new Error('--only takes activation, sql-editor or lint'); o.only = v; break; }
       case '--no-write': o.write = false; break;
       case '--out': o.out = path.resolve(value()); break;
       case '--label': o.label = value(); break;
@@ -176,6 +178,10 @@ async function main(): Promise<void> {
   if (argv[0] === '--only' && argv[1] === 'sql-editor') {
     // Issue 4: the SQL editor's CodeLens and lint for a 5,000-statement file (no database; its own block in .bench/results.md).
     await runSqlEditorBench(parseSqlEditorArgs(argv.slice(2), path.join(WORK, 'results.md')));
+    return;
+  }
+  if (argv[0] === '--only' && argv[1] === 'lint') {
+    await runLintBench(argv.slice(2));
     return;
   }
   const o = parseArgs(argv);

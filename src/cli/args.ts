@@ -10,7 +10,7 @@ const BEFORE_STEPS = [
   ['generate', 'write the migration script (--force to overwrite)'],
 ] as const;
 const AFTER_STEPS = [
-  ['run', 'preflight, backup, migrate, validate, verify isolation, tests; writes the report'],
+  ['run', 'preflight, backup, migrate, validate, verify isolation, tests; writes the report (enforce only with --enforce)'],
   ['status', 'show the state recorded in the database'],
   ['report', 'write the report for the recorded state'],
 ] as const;
@@ -41,8 +41,14 @@ export interface CliArgs {
   readonly restoreData: boolean;
   readonly acceptDataLoss: boolean;
   readonly exact: boolean;
+  /** export-tests: the folder to write the pgTAP files to. */
+  readonly out?: string;
   /** run: the opt-in steps asked for (`--<step>`). */
   readonly include: readonly StepId[];
+  /** enforce: back to transition mode. */
+  readonly undo: boolean;
+  /** enforce, run --enforce: the operator confirms the application sends the tenant context. */
+  readonly appSendsContext: boolean;
   readonly help: boolean;
 }
 
@@ -60,6 +66,9 @@ Options:
   --exact               plan: count every row of large tables (by default they are estimated from a sample)
   --restore-data        rollback: also restore the data from the backups
   --accept-data-loss    rollback --restore-data: restore even if rows written since would be lost
+  --app-sends-context   enforce (and run --enforce): confirm every request carries the tenant context
+  --undo                enforce: back to transition mode (requests without a context keep their old access)
+  --out DIR             export-tests: the folder for the pgTAP files (default supabase/tests/database, beside the spec)
 ${OPT_IN_RUN_STEPS.map((id) => `  --${optInFlag(id).padEnd(20)}run: also ${stepDefinition(id).title.toLowerCase()}\n`).join('')}
 Exit codes: 0 ok, 1 a step or check failed, 2 usage or spec error, 3 refused, 4 cannot connect.`;
 
@@ -78,6 +87,9 @@ export function parseCli(argv: string[]): CliArgs {
         'restore-data': { type: 'boolean', default: false },
         'accept-data-loss': { type: 'boolean', default: false },
         exact: { type: 'boolean', default: false },
+        undo: { type: 'boolean', default: false },
+        'app-sends-context': { type: 'boolean', default: false },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         ...Object.fromEntries(OPT_IN_RUN_STEPS.map((id) => [optInFlag(id), { type: 'boolean', default: false } as const])),
       },
@@ -87,12 +99,14 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const [command, ...extra] = parsed.positionals;
   const help = parsed.values.help ?? false;
-  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, include: [], help: true };
+  if (!command && help) return { command: 'status', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, include: [], undo: false, appSendsContext: false, help: true };
   if (!command) throw usageError('No command given', `Run one of: ${COMMANDS.join(', ')}.`);
   if (!COMMANDS.includes(command)) throw usageError(`Unknown command "${command}"`, `Run one of: ${COMMANDS.join(', ')}.`);
   if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
   if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
   if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
+  if (parsed.values.undo && command !== 'enforce') throw usageError('--undo only applies to enforce', 'Run "tenant-migrate enforce --undo".');
+  if (parsed.values.out !== undefined && command !== 'export-tests') throw usageError('--out only applies to export-tests', 'Remove it, or run "tenant-migrate export-tests --out DIR".');
   const values = parsed.values as Record<string, unknown>;
   const include = OPT_IN_RUN_STEPS.filter((id) => values[optInFlag(id)] === true);
   if (include.length > 0 && command !== 'run') throw usageError(`--${optInFlag(include[0]!)} only applies to run`, `Remove it, or run "tenant-migrate run --${optInFlag(include[0]!)}".`);
@@ -106,7 +120,10 @@ export function parseCli(argv: string[]): CliArgs {
     restoreData: parsed.values['restore-data'] ?? false,
     acceptDataLoss: parsed.values['accept-data-loss'] ?? false,
     exact: parsed.values.exact ?? false,
+    out: parsed.values.out,
     include,
+    undo: parsed.values.undo ?? false,
+    appSendsContext: parsed.values['app-sends-context'] ?? false,
     help,
   };
 }

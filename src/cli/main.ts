@@ -12,6 +12,7 @@ import { redact } from '../engine/redact';
 import { STEP_TITLES } from '../engine/events';
 import { stepForCli } from '../engine/steps';
 import { renderPlan } from './render-plan';
+import { lintCommand } from './lint-command';
 
 async function execute(args: CliArgs, say: (line: string) => void, checklist: TerminalChecklist, signal: AbortSignal): Promise<{ code: number; result: unknown }> {
   if (args.command === 'init') {
@@ -67,7 +68,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
         const out = await m.generate();
         say(`Generated ${out.path} from the spec.`);
       }
-      const result = await m.runAll({ include: args.include });
+      const result = await m.runAll({ include: args.include, stepOptions: { appSendsContext: args.appSendsContext } });
       say(`Report: ${result.reportPath}`);
       if (result.ok) say('If anything looks wrong: "tenant-migrate rollback" undoes the migration and keeps rows written since; "--restore-data" also restores the backups.');
       if (result.error) throw new RunFailure(result.error, { ...result, error: undefined });
@@ -75,7 +76,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     }
     case 'status': {
       const status = await m.status();
-      say(`${status.database}: ${status.migrated ? 'migrated' : 'not migrated'}`);
+      say(`${status.database}: ${status.migrated ? (status.enforced ? 'migrated, isolation enforced' : 'migrated, transition mode (requests without a tenant context keep their old access until "enforce")') : 'not migrated'}`);
       for (const s of status.steps) say(`  ${s.status.padEnd(8)} ${STEP_TITLES[s.step]}${s.summary ? ` — ${s.summary}` : ''}`);
       if (status.lastRun) say(`Last run: ${status.lastRun.command} by ${status.lastRun.operator} at ${status.lastRun.startedAt}: ${status.lastRun.status}`);
       if (status.lockHeldBy) say(`Running now: pid ${status.lockHeldBy.pid} (${status.lockHeldBy.operator ?? status.lockHeldBy.user}) since ${status.lockHeldBy.since.toISOString()}`);
@@ -89,14 +90,18 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     default: {
       const step = stepForCli(args.command);
       if (!step) throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
-      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss });
+      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss, undo: args.undo, appSendsContext: args.appSendsContext, exportTo: args.out })
+        .catch((e: unknown) => { if (e instanceof MigrationError) for (const line of e.details) say(`  ${line}`); throw e; });
+      for (const file of result.exportedFiles ?? []) say(`Wrote ${file}`);
       if (step === 'rollback') return rolledBack(result, args.restoreData, say);
+      if (step === 'enforce') for (const c of result.checks) say(`  ${c.name}: ${c.detail}`);
       return { code: result.status === 'failed' ? ExitCode.failed : ExitCode.ok, result };
     }
   }
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'lint') return lintCommand(argv.slice(1));
   let args: CliArgs | undefined;
   const controller = new AbortController();
   const onSignal = () => controller.abort();

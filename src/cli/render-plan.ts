@@ -19,6 +19,13 @@ export function renderPlan(plan: Plan): string {
       if (f.samples.length) lines.push(`      e.g. ${f.samples.map((s) => (s.detail ? `${s.key} (${s.detail})` : s.key)).join(', ')}`);
     }
   }
+  if (plan.accessRoles?.length) {
+    lines.push('', 'Roles that reach these tables (crossTenantRoles in the spec read across orgs; the others are held to their org once enforced):');
+    for (const r of plan.accessRoles) {
+      const kind = r.crossTenant ? 'cross-tenant (spec)' : r.bypassesRls ? 'bypasses row-level security' : r.ownsTables ? 'owner: held once enforced (FORCE)' : 'tenant role';
+      lines.push(`  ${r.role}: ${kind}${r.via.length ? `; via ${r.via.join(', ')}` : ''}${r.tables.length ? ` on ${r.tables.join(', ')}` : ''}`);
+    }
+  }
   if (plan.shapes.length > 0) {
     lines.push('', 'Schema shapes:');
     for (const s of plan.shapes) {

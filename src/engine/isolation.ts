@@ -1,39 +1,52 @@
-// Step 5: the isolation matrix. Every probe runs as a real application role in a transaction that is rolled back:
-// table × SELECT/INSERT/UPDATE/DELETE × (own org, another org, no tenant context, anonymous, service role).
+// Step 5: the isolation matrix. Every cell runs as a real application role in a transaction that is rolled back, on
+// probe rows the tool writes itself (one per org for every table, parents first: see isolation/rows.ts), so an
+// empty table or a table of one org is proven too: table × SELECT/INSERT/UPDATE/DELETE × (own org, another org,
+// no tenant context, anonymous, service role). Writing the probe rows fires the tables' triggers and uses sequence
+// values; nothing of it is committed.
 import type { Session } from './db/session';
-import { INTEGRITY_CONSTRAINT_CLASS, SQLSTATE, sqlStateOf } from './db/pg-errors';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
 import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
 import type { TenantContext } from './spec/schema';
 import { findTable, type TableInfo } from './introspect';
-import { MEMBER_POLICY } from './names';
-import { definerFunctionsReading } from './shapes/function-reads';
+import { LEGACY_POLICY, MEMBER_POLICY } from './names';
+import { classify, denialCause, judge, leakCause, ownDenialCause, type Outcome } from './isolation/causes';
+import { expectedOutcome, type Expected, type Mode } from './isolation/expectations';
+import { actorsFor, cellSql, contextSql, contextValues, moveSql, OPERATIONS, type Actor, type Operation, type Roles } from './isolation/matrix';
+import { runCell } from './isolation/probe';
+import { keyPredicate, literalRef, planProbeRows, writeProbeRows, type TablePlan } from './isolation/rows';
+import { waysAroundRls } from './isolation/views';
 
-export type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
-export type Actor = 'own org' | 'another org' | 'no tenant context' | 'anonymous' | 'service role';
-export type Outcome = 'allowed' | 'denied (error)' | 'denied (no rows)' | 'inconclusive';
+export type { Actor, Operation } from './isolation/matrix';
+export type { Outcome } from './isolation/causes';
+export type { Mode } from './isolation/expectations';
 
 export interface Probe {
   readonly table: string;
   readonly operation: Operation;
   readonly actor: Actor;
   /** 'either': the table kept its own permissive policies, which decide what a member may do in their org. */
-  readonly expected: 'allow' | 'deny' | 'either';
+  readonly expected: Expected;
   readonly outcome: Outcome;
   readonly ok: boolean;
+  /** What happened (the error, or how many rows), and for a failed cell its cause. */
   readonly detail: string;
+  /** The database's error, when the statement failed. */
+  readonly error?: string;
 }
 
 export interface IsolationResult {
   readonly probes: Probe[];
   readonly bypasses: CheckResult[];
+  /** Definer-rights views through which another org's probe row was seen. */
+  readonly leakingViews: string[];
+  /** The tables probe rows were written to (two each, rolled back). */
+  readonly probeTables: string[];
 }
 
-const OPERATIONS: Operation[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 const PROBE_ROLE = 'tenant_migration_probe';
 
-interface Target { name: { schema: string; name: string }; info: TableInfo; orgColumn: string }
+export interface Target { name: { schema: string; name: string }; info: TableInfo; orgColumn: string }
 
 async function roleExists(session: Session, role: string): Promise<boolean> {
   return (await session.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [role])).rows.length > 0;
@@ -50,120 +63,20 @@ async function tenantRole(session: Session, context: TenantContext, targets: Tar
   return PROBE_ROLE;
 }
 
-function contextSql(context: TenantContext, org: string | null, row: Record<string, unknown> | undefined): string {
-  if (context.kind === 'supabase-jwt') {
-    const claims: Record<string, unknown> = { role: 'authenticated' };
-    if (org !== null) claims[context.claim] = org;
-    if (row && typeof row.user_id === 'string') claims.sub = row.user_id; // the row's owner, for owner-only legacy policies
-    return `SELECT set_config('request.jwt.claims', ${ql(JSON.stringify(claims))}, true)`;
-  }
+export async function probeRoles(session: Session, context: TenantContext, targets: Target[]): Promise<Roles> {
+  const tenant = await tenantRole(session, context, targets);
+  const anon = await roleExists(session, 'anon') ? 'anon' : undefined;
+  const service = (await session.query(`SELECT 1 FROM pg_roles WHERE rolname = 'service_role' AND rolbypassrls`)).rows.length > 0 ? 'service_role' : undefined;
+  return { tenant, anon, service };
+}
+
+/** The tenant context of an org for the tool's own writes (the probe rows), so FORCE RLS lets an owner write them. */
+function writerContext(context: TenantContext, org: string | null): string {
+  if (context.kind === 'supabase-jwt') return `SELECT set_config('request.jwt.claims', ${ql(JSON.stringify(org === null ? {} : { [context.claim]: org }))}, true)`;
   return `SELECT set_config(${ql(context.name)}, ${ql(org ?? '')}, true)`;
 }
 
-async function twoOrgs(session: Session, t: Target): Promise<string[]> {
-  const { rows } = await session.query<{ org: string }>(`SELECT ${qi(t.orgColumn)}::text AS org FROM ${qq(t.name)} GROUP BY 1 ORDER BY count(*) DESC LIMIT 2`);
-  return rows.map((r) => r.org);
-}
-
-async function sampleRow(session: Session, t: Target, org: string): Promise<Record<string, unknown> | undefined> {
-  const { rows } = await session.query(`SELECT to_jsonb(r) AS row FROM ${qq(t.name)} r WHERE ${qi(t.orgColumn)}::text = $1 LIMIT 1`, [org]);
-  return rows[0]?.row as Record<string, unknown> | undefined;
-}
-
-function keyPredicate(t: Target, row: Record<string, unknown>): string {
-  const cols = t.info.primaryKey.length > 0 ? t.info.primaryKey : t.info.columns.map((c) => c.name);
-  return cols.map((c) => `${qi(c)}::text = ${ql(String(row[c]))}`).join(' AND ');
-}
-
-/** Puts the row back as the actor: the owner first removes it inside the probe's savepoint (no cascades fire). */
-function reinsert(t: Target, row: Record<string, unknown>): { ownerSetup: string[]; sql: string } {
-  const cols = t.info.columns.filter((c) => !c.generated).map((c) => qi(c.name)).join(', ');
-  return {
-    ownerSetup: ['SET LOCAL session_replication_role = replica', `DELETE FROM ${qq(t.name)} WHERE ${keyPredicate(t, row)}`, 'SET LOCAL session_replication_role = origin'],
-    sql: `INSERT INTO ${qq(t.name)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM json_populate_record(NULL::${qq(t.name)}, ${ql(JSON.stringify(row))})`,
-  };
-}
-
-/** Runs inside verifyIsolation's transaction; each probe is undone by rolling back to its savepoint. */
-async function probe(session: Session, setup: string[], sql: string): Promise<{ rows: number; error?: string; code?: string }> {
-  await session.query('SAVEPOINT probe');
-  try {
-    for (const s of setup) await session.query(s);
-    const result = await session.query(sql);
-    return { rows: result.rowCount ?? 0 };
-  } catch (e) {
-    return { rows: 0, error: e instanceof Error ? e.message : String(e), code: sqlStateOf(e) };
-  } finally {
-    await session.query('ROLLBACK TO SAVEPOINT probe');
-  }
-}
-
-function judge(expected: Probe['expected'], result: { rows: number; error?: string; code?: string }): { outcome: Outcome; ok: boolean } {
-  // A constraint that stopped the write (foreign key, unique, not null) means the policies let it through.
-  if (result.code?.startsWith(INTEGRITY_CONSTRAINT_CLASS)) return judgeOutcome(expected, 'allowed');
-  if (result.error && result.code !== SQLSTATE.insufficientPrivilege) return { outcome: 'inconclusive', ok: expected === 'deny' && /row-level security|permission denied/.test(result.error) };
-  return judgeOutcome(expected, result.error ? 'denied (error)' : result.rows > 0 ? 'allowed' : 'denied (no rows)');
-}
-
-function judgeOutcome(expected: Probe['expected'], outcome: Outcome): { outcome: Outcome; ok: boolean } {
-  if (expected === 'either') return { outcome, ok: true };
-  return { outcome, ok: expected === 'allow' ? outcome === 'allowed' : outcome !== 'allowed' };
-}
-
-async function probeTable(session: Session, m: MigrationModel, t: Target, role: string, hasAnon: boolean, hasService: boolean): Promise<Probe[]> {
-  const context = m.loaded.spec.tenantContext;
-  const label = displayName(t.name);
-  const [own, other] = await twoOrgs(session, t);
-  if (!own || !other) return [{ table: label, operation: 'SELECT', actor: 'own org', expected: 'allow', outcome: 'inconclusive', ok: false, detail: 'needs rows of at least two orgs to probe' }];
-  const ownRow = (await sampleRow(session, t, own))!;
-  const memberAccess = t.info.policies.some((p) => p.name === MEMBER_POLICY);
-  const actors: { actor: Actor; setup: string[]; expected: Probe['expected'] }[] = [
-    { actor: 'own org', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, own, ownRow)], expected: memberAccess ? 'allow' : 'either' },
-    { actor: 'another org', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, other, ownRow)], expected: 'deny' },
-    { actor: 'no tenant context', setup: [`SET LOCAL ROLE ${qi(role)}`, contextSql(context, null, undefined)], expected: 'deny' },
-  ];
-  if (hasAnon) actors.push({ actor: 'anonymous', setup: ['SET LOCAL ROLE anon'], expected: 'deny' });
-  if (hasService) actors.push({ actor: 'service role', setup: ['SET LOCAL ROLE service_role'], expected: 'allow' });
-  const probes: Probe[] = [];
-  for (const a of actors) {
-    // "another org" acts on the own org's row with another tenant's context: it must neither see nor change it.
-    const row = ownRow;
-    const predicate = keyPredicate(t, row);
-    const anyColumn = qi(t.info.columns.find((c) => !c.generated && c.identity === '' && !t.info.primaryKey.includes(c.name))?.name ?? t.orgColumn);
-    const insert = reinsert(t, row);
-    const statements: Record<Operation, string> = {
-      SELECT: `SELECT 1 FROM ${qq(t.name)} WHERE ${predicate}`,
-      INSERT: insert.sql,
-      UPDATE: `UPDATE ${qq(t.name)} SET ${anyColumn} = ${anyColumn} WHERE ${predicate}`,
-      DELETE: `DELETE FROM ${qq(t.name)} WHERE ${predicate}`,
-    };
-    for (const operation of OPERATIONS) {
-      const setup = [...(operation === 'INSERT' ? insert.ownerSetup : []), 'SET LOCAL row_security = on', ...a.setup];
-      const result = await probe(session, setup, statements[operation]);
-      const { outcome, ok } = judge(a.expected, result);
-      probes.push({ table: label, operation, actor: a.actor, expected: a.expected, outcome, ok, detail: result.error ?? `${result.rows} row(s)` });
-    }
-  }
-  return probes;
-}
-
-/** Ways around row-level security: views that are not security_invoker, SECURITY DEFINER functions reading the tables. */
-async function bypasses(session: Session, targets: Target[]): Promise<CheckResult[]> {
-  const oids = targets.map((t) => t.info.oid);
-  const views = await session.query<{ view: string; reloptions: string[] | null }>(
-    `SELECT DISTINCT v.oid::regclass::text AS view, v.reloptions FROM pg_depend d JOIN pg_rewrite rw ON rw.oid = d.objid JOIN pg_class v ON v.oid = rw.ev_class
-      WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = ANY($1::oid[]) AND v.relkind IN ('v', 'm') AND v.oid <> ALL($1::oid[])`, [oids]);
-  const results: CheckResult[] = views.rows.map((v) => {
-    const invoker = (v.reloptions ?? []).some((o) => /^security_invoker=(true|on|1)$/i.test(o));
-    return { name: `View ${v.view}`, ok: invoker, detail: invoker ? 'security_invoker: policies apply' : 'reads tenant tables with its owner\'s rights, bypassing row-level security: ALTER VIEW … SET (security_invoker = true)', severity: 'warning' as const };
-  });
-  const functions = await definerFunctionsReading(session, targets.map((t) => ({ schema: t.info.name.schema, name: t.info.name.name })));
-  for (const f of functions) results.push({ name: `Function ${f.signature}`, ok: false, detail: 'SECURITY DEFINER and reads a tenant table: it runs with its owner\'s rights, around row-level security', severity: 'warning' });
-  if (results.length === 0) results.push({ name: 'Ways around row-level security', ok: true, detail: 'no definer-rights views or SECURITY DEFINER functions read the tenant tables' });
-  return results;
-}
-
-export async function verifyIsolation(session: Session, m: MigrationModel): Promise<IsolationResult> {
+export async function isolationTargets(session: Session, m: MigrationModel): Promise<Target[]> {
   const targets: Target[] = [];
   for (const t of m.tables) {
     const info = await findTable(session, t.name);
@@ -173,17 +86,91 @@ export async function verifyIsolation(session: Session, m: MigrationModel): Prom
     const info = await findTable(session, m.ledger.name);
     if (info) targets.push({ name: m.ledger.name, info, orgColumn: 'org_id' });
   }
+  return targets;
+}
+
+export async function planFor(session: Session, m: MigrationModel, targets: Target[]): Promise<{ plans: TablePlan[]; orgsTag: string }> {
+  return planProbeRows(session, { orgs: m.orgs, tenants: targets.map((t) => ({ name: t.name, orgColumn: t.orgColumn })) });
+}
+
+async function granted(session: Session, role: string, table: TableInfo, operation: Operation): Promise<boolean> {
+  return (await session.query<{ ok: boolean }>(`SELECT has_table_privilege($1, $2::oid, $3) AS ok`, [role, table.oid, operation])).rows[0]!.ok;
+}
+
+async function roleFacts(session: Session, role: string, table: TableInfo): Promise<{ role: string; bypassesRls: boolean; ownsTable: boolean }> {
+  const { rows } = await session.query<{ bypass: boolean }>(`SELECT rolsuper OR rolbypassrls AS bypass FROM pg_roles WHERE rolname = $1`, [role]);
+  return { role, bypassesRls: rows[0]?.bypass ?? false, ownsTable: table.owner === role };
+}
+
+/** What the exported tests are made of besides the probes: the plans, the roles and how each move cell failed. */
+export interface MatrixRun extends IsolationResult {
+  readonly targets: Target[];
+  readonly plans: TablePlan[];
+  readonly orgsTag: string;
+  readonly roles: Roles;
+  /** The own org moving its row into another org (the WITH CHECK half), by table: the error it raised. */
+  readonly moves: Map<string, string | undefined>;
+}
+
+export async function verifyIsolation(session: Session, m: MigrationModel, mode: Mode = 'enforced'): Promise<IsolationResult> {
+  const { probes, bypasses, leakingViews, probeTables } = await runMatrix(session, m, mode);
+  return { probes, bypasses, leakingViews, probeTables };
+}
+
+/** The whole matrix, in one transaction that is rolled back. */
+export async function runMatrix(session: Session, m: MigrationModel, mode: Mode = 'enforced'): Promise<MatrixRun> {
+  const context = m.loaded.spec.tenantContext;
+  const targets = await isolationTargets(session, m);
   const probes: Probe[] = [];
+  const moves = new Map<string, string | undefined>();
   await session.query('BEGIN');
   try {
-    const role = await tenantRole(session, m.loaded.spec.tenantContext, targets);
-    const hasAnon = await roleExists(session, 'anon');
-    const hasService = (await session.query(`SELECT 1 FROM pg_roles WHERE rolname = 'service_role' AND rolbypassrls`)).rows.length > 0;
+    // The tool's session reads with row_security off; its probe rows are written under the policies (see writerContext).
+    await session.query('SET LOCAL row_security = on');
+    const roles = await probeRoles(session, context, targets);
+    const { plans, orgsTag } = await planFor(session, m, targets);
+    await session.query('SAVEPOINT probe_rows');
+    const { rows, problems } = await writeProbeRows(session, plans, m.orgs.idColumn, (org) => writerContext(context, org));
+    const ref = literalRef(rows);
+    const planOf = (t: Target) => plans.find((p) => p.orgColumn && p.table.schema === t.info.name.schema && p.table.name === t.info.name.name)!;
     for (const t of targets) {
-      probes.push(...await probeTable(session, m, t, role, hasAnon, hasService));
+      const plan = planOf(t);
+      const label = displayName(t.name);
+      const memberPolicy = t.info.policies.some((p) => p.name === MEMBER_POLICY);
+      const legacyAccess = t.info.policies.some((p) => p.name === LEGACY_POLICY && p.roles.includes('public'));
+      for (const a of actorsFor(roles)) {
+        const setup = contextSql(context, a, contextValues(a, plan, orgsTag, m.orgs.idColumn, ref));
+        for (const operation of OPERATIONS) {
+          const { expected } = expectedOutcome(a.actor, operation, { memberPolicy, legacyAccess, granted: await granted(session, a.role, t.info, operation) }, mode);
+          const problem = problems.get(plan.tag);
+          if (problem) { probes.push({ table: label, operation, actor: a.actor, expected, outcome: 'unproven', ok: false, detail: `unproven: ${problem}` }); continue; }
+          const result = await runCell(session, a.role, setup, cellSql(plan, operation, ref));
+          const outcome = classify(operation, result);
+          const ok = judge(expected, outcome);
+          const seen = result.error ?? `${result.rows} row(s)`;
+          let detail = result.error ? `${seen} (${denialCause(result.error)})` : seen;
+          if (outcome === 'unproven') detail = `unproven: ${result.error}`;
+          else if (!ok && expected === 'deny') detail = `${seen}: ${leakCause(t.info, await roleFacts(session, a.role, t.info))}`;
+          else if (!ok) detail = `${seen}: ${ownDenialCause(t.info, operation, result.error)}`;
+          probes.push({ table: label, operation, actor: a.actor, expected, outcome, ok, detail, error: result.error });
+        }
+        if (a.actor === 'own org' && !problems.has(plan.tag)) {
+          moves.set(label, (await runCell(session, a.role, setup, moveSql(plan, orgsTag, m.orgs.idColumn, m.orgType, ref))).error);
+        }
+      }
     }
+    const other = actorsFor(roles).find((a) => a.actor === 'another org')!;
+    const { checks, leakingViews } = await waysAroundRls(session, targets.map((t) => ({ oid: t.info.oid, schema: t.info.name.schema, name: t.info.name.name, label: displayName(t.name) })), {
+      role: roles.tenant,
+      otherOrgContext: contextSql(context, other, { org: ref(orgsTag, 'b', m.orgs.idColumn, 'text'), sub: null }),
+      deleteOwnRow: (oid) => {
+        const plan = plans.find((p) => targets.some((t) => t.info.oid === oid && p.table.name === t.info.name.name && p.table.schema === t.info.name.schema));
+        return plan && !problems.has(plan.tag) ? `DELETE FROM ${qq(plan.table)} WHERE ${keyPredicate(plan, 'a', ref)}` : undefined;
+      },
+    });
+    const probeTables = plans.filter((p) => !problems.has(p.tag)).map((p) => p.label);
+    return { probes, bypasses: checks, leakingViews, probeTables, targets, plans, orgsTag, roles, moves };
   } finally {
     await session.query('ROLLBACK');
   }
-  return { probes, bypasses: await bypasses(session, targets) };
 }

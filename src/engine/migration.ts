@@ -26,6 +26,7 @@ import { ensureStateSchema, tickManualItem } from './state';
 import { readStatus, type StatusInfo } from './status';
 import type { StepContext, StepOptions, StepResult } from './step-context';
 import { runsScript, stepDefinition } from './steps';
+import { accessRoles } from './roles';
 
 export { TOOL_VERSION, sha256 } from './version';
 export { asMigrationError } from './error-translation';
@@ -121,7 +122,7 @@ export class Migration {
     const script = this.scriptText().then(async ({ text, exists }) => ({ units: await parseUnits(text), exists }));
     const [gaps, { units, exists }] = await Promise.all([this.gaps({ quick: !options.exact }), script]);
     const { parseSync } = await loadParser();
-    return buildPlan(parseSync as never, model, units, gaps, await findShapes(this.session, model), exists);
+    return { ...buildPlan(parseSync as never, model, units, gaps, await findShapes(this.session, model), exists), accessRoles: await accessRoles(this.session, model) };
   }
 
   async status(): Promise<StatusInfo> {
@@ -146,6 +147,10 @@ export class Migration {
   runTests = () => this.runStep('tests');
   finalize = () => this.runStep('finalize');
   cleanup = () => this.runStep('cleanup');
+  /** Step 5b: no context, no rows (or, with undo, back to transition mode). */
+  enforce = (options: StepOptions = {}) => this.runStep('enforce', options);
+  /** Writes the isolation matrix as pgTAP files (`outDir` relative to the spec's folder; default supabase/tests/database). */
+  exportTests = (outDir?: string) => this.runStep('export-tests', { exportTo: outDir });
 
   async rollback(options: RollbackOptions): Promise<{ step: StepResult; result?: RollbackResult }> {
     const step = await this.runStep('rollback', options);

@@ -7,6 +7,7 @@ import { column, findTable, sameTable, type TableInfo } from './introspect';
 import type { LoadedSpec, ResolvedTable } from './spec/load';
 import { ledgerRefusal, partitionRefusals } from './partitions';
 import { qualifiedType, qualifyQuery } from './script/qualify';
+import { resolveAuthHook, type AuthHookModel } from './auth-hook';
 
 type Resolved = Required<QualifiedName>;
 
@@ -35,6 +36,7 @@ export interface MigrationModel {
   /** Parents before children. */
   readonly tables: readonly TableModel[];
   readonly ledger?: { readonly name: Resolved; readonly from: TableModel; readonly keyColumn: string; readonly keyType: string; readonly exists: boolean };
+  readonly authHook?: AuthHookModel;
   /** Reference data every org reads: not migrated. */
   readonly sharedTables: readonly TableInfo[];
 }
@@ -195,6 +197,7 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
     loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType: await qualify(orgType), defaultOrgId,
     mapping: await withTypes(mapping), orgColumn: spec.orgColumn, tables: qualifiedTables,
     ledger: ledger && { ...(await withTypes(ledger))!, from: qualifiedTables.find((t) => t.name === ledger!.from.name)! },
+    authHook: await resolveAuthHook(session, loaded),
     sharedTables,
   };
 }

@@ -4,6 +4,8 @@ import { derivedName, hashTag, quoteIdent, quoteLiteral, quoteQualified, truncat
 export const STATE_SCHEMA = 'tenant_migration';
 export const ISOLATION_POLICY = 'tenant_migration_isolation';
 export const MEMBER_POLICY = 'tenant_migration_member_access';
+/** Reproduces the access a table had before the migration (all rows where RLS was off; the owner's where it was not forced). */
+export const LEGACY_POLICY = 'tenant_migration_legacy_access';
 export const ASSIGN_TRIGGER = 'tenant_migration_assign_org';
 export const LEDGER_TRIGGER = 'tenant_migration_ledger_sync';
 /**
@@ -18,6 +20,9 @@ export const definerRoleOf = (database: string) =>
 export const DEFINER_ROLE = definerRoleOf('current_database()');
 /** How documentation and messages name the role (its suffix depends on the database). */
 export const DEFINER_ROLE_LABEL = 'tenant_migration_definer_<hash of the database name>';
+/** When the auth hook first ran: in a schema of its own, which supabase_auth_admin may use (never the state schema). */
+export const HOOK_SCHEMA = 'tenant_migration_auth';
+export const HOOK_RUNS_TABLE = `${quoteIdent(HOOK_SCHEMA)}.hook_runs`;
 export const PROGRESS_PREFIX = 'tenant-migration:progress ';
 
 type Resolved = Required<QualifiedName>;

@@ -2,6 +2,7 @@
 import type { ExecutionUnit } from './execute/units';
 import type { GapReport } from './gaps';
 import type { MigrationModel } from './model';
+import type { AccessRole } from './roles';
 import { displayName } from './db/sql';
 import { describeLocks, type LockInfo, type ParseSync } from './script/locks';
 import type { ShapeFinding } from './shapes';
@@ -21,6 +22,8 @@ export interface Plan {
   readonly statements: PlannedStatement[];
   readonly tables: TableEstimate[];
   readonly gaps: GapReport;
+  /** Roles that reach the migrated tables; those not cross-tenant are held to their org once enforced. */
+  readonly accessRoles?: AccessRole[];
   /** Objects the migration refuses (blocking) or that the operator must know about: inheritance, publications, views … */
   readonly shapes: ShapeFinding[];
 }

@@ -2,7 +2,7 @@
 import type { Session } from './db/session';
 import { quoteIdent as qi, quoteQualified as qq } from './db/sql';
 import type { TableModel } from './model';
-import { ISOLATION_POLICY, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
+import { ISOLATION_POLICY, LEGACY_POLICY, MEMBER_POLICY, STATE_SCHEMA, names } from './names';
 
 type Exec = (sql: string) => Promise<void>;
 
@@ -19,6 +19,7 @@ export async function undoPartitions(session: Session, t: TableModel, exec: Exec
     const table = qq(p.name);
     await exec(`DROP POLICY IF EXISTS ${qi(ISOLATION_POLICY)} ON ${table}`);
     await exec(`DROP POLICY IF EXISTS ${qi(MEMBER_POLICY)} ON ${table}`);
+    await exec(`DROP POLICY IF EXISTS ${qi(LEGACY_POLICY)} ON ${table}`);
     const snap = snapshots ? (await session.query<{ rls_enabled: boolean; rls_forced: boolean }>(
       `SELECT rls_enabled, rls_forced FROM ${names.state('snapshot')} WHERE table_schema = $1 AND table_name = $2`, [p.name.schema, p.name.name])).rows[0] : undefined;
     if (snap) {

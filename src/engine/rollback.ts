@@ -5,7 +5,9 @@ import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
 import { refused, failed } from './errors';
 import { findTable } from './introspect';
 import type { MigrationModel } from './model';
-import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, MEMBER_POLICY, STATE_SCHEMA, names, retiredBackupName } from './names';
+import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, LEGACY_POLICY, MEMBER_POLICY, STATE_SCHEMA, names, retiredBackupName } from './names';
+import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, KNOWN_ORGS_TABLE } from './script/isolation-policy';
+import { undoEnforce } from './enforce';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
 import { undoPartitions } from './rollback-partitions';
 import { restoreExistingOrgColumn } from './rollback-org-column';
@@ -49,6 +51,8 @@ async function undoSchema(session: Session, m: MigrationModel, backups: BackupRe
     await exec(session, actions, `DROP TRIGGER IF EXISTS ${qi(LEDGER_TRIGGER)} ON ${table}`);
     await exec(session, actions, `DROP POLICY IF EXISTS ${qi(ISOLATION_POLICY)} ON ${table}`);
     await exec(session, actions, `DROP POLICY IF EXISTS ${qi(MEMBER_POLICY)} ON ${table}`);
+    await exec(session, actions, `DROP POLICY IF EXISTS ${qi(LEGACY_POLICY)} ON ${table}`);
+    await exec(session, actions, `DROP TRIGGER IF EXISTS ${qi(KEEP_ORG_TRIGGER)} ON ${table}`);
     await undoPartitions(session, t, (sql) => exec(session, actions, sql));
     if (snap) {
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_enabled ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`);
@@ -71,6 +75,8 @@ async function undoSchema(session: Session, m: MigrationModel, backups: BackupRe
     await exec(session, actions, `DROP FUNCTION IF EXISTS ${qq(names.ledgerFunction(t.name))}()`);
     await exec(session, actions, `DROP TABLE IF EXISTS ${qq(names.assignTable(t.name))}`);
   }
+  await exec(session, actions, `DROP FUNCTION IF EXISTS ${KEEP_ORG_FUNCTION}()`);
+  await exec(session, actions, `DROP TABLE IF EXISTS ${KNOWN_ORGS_TABLE}`);
 }
 
 /** Rows that would be lost by restoring (live rows not in the backup), counted over the backup's columns. */
@@ -157,6 +163,8 @@ export async function rollback(session: Session, model: MigrationModel, options:
   return session.transaction(async () => {
     await session.query(`SET LOCAL lock_timeout = '${model.loaded.spec.lockTimeoutMs * 5}ms'`);
     const backups = await currentBackups(session);
+    // Enforcement's revoked view grants come back; its policies and FORCE go with the rest below.
+    actions.push(...await undoEnforce(session, model, { policies: false }));
     await undoSchema(session, model, backups, actions);
     const restored = options.restoreData ? await restoreData(session, model, backups, options, actions) : [];
     if (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`]).then((r) => r.rows[0]!.ok)) {

@@ -5,6 +5,7 @@ import type { MigrationModel } from './model';
 import { findTable } from './introspect';
 import { names } from './names';
 import { stateSchemaExists, lockHolder, type LockHolder } from './state';
+import { currentEnforcement } from './enforce';
 
 export interface StepState {
   readonly step: ChecklistStep;
@@ -21,8 +22,11 @@ export interface StepState {
 
 export interface StatusInfo {
   readonly database: string;
+  /** Every table has its org column (NOT NULL) and row-level security on: transition mode at least. */
   readonly migrated: boolean;
-  readonly tables: { table: string; hasOrgColumn: boolean; rlsForced: boolean }[];
+  /** Requests without a tenant context are denied (the enforce step ran and was not undone). */
+  readonly enforced: boolean;
+  readonly tables: { table: string; hasOrgColumn: boolean; rlsEnabled: boolean; rlsForced: boolean }[];
   readonly steps: StepState[];
   readonly manualItems: { item: string; tickedBy: string; tickedAt: string }[];
   readonly lastRun?: { id: number; command: string; status: string; operator: string; startedAt: string; finishedAt?: string };
@@ -40,11 +44,12 @@ async function readStatusReading(session: Session, m: MigrationModel): Promise<S
   const tables = [];
   for (const t of m.tables) {
     const info = await findTable(session, t.name);
-    tables.push({ table: `${t.name.schema}.${t.name.name}`, hasOrgColumn: !!info?.columns.some((c) => c.name === m.orgColumn && c.notNull), rlsForced: !!info?.rlsForced });
+    tables.push({ table: `${t.name.schema}.${t.name.name}`, hasOrgColumn: !!info?.columns.some((c) => c.name === m.orgColumn && c.notNull), rlsEnabled: !!info?.rlsEnabled, rlsForced: !!info?.rlsForced });
   }
-  const migrated = tables.every((t) => t.hasOrgColumn && t.rlsForced);
+  const migrated = tables.every((t) => t.hasOrgColumn && t.rlsEnabled);
+  const enforced = migrated && !!await currentEnforcement(session);
   if (!await stateSchemaExists(session)) {
-    return { database: session.description, migrated, tables, steps: STEPS.map((step) => ({ step, status: 'pending' })), manualItems: [] };
+    return { database: session.description, migrated, enforced, tables, steps: STEPS.map((step) => ({ step, status: 'pending' })), manualItems: [] };
   }
   const latest = await session.query<{ step: ChecklistStep; status: StepStatus; started_at: Date; finished_at: Date | null; rows: string | null; summary: string | null; detail: { checks?: CheckResult[]; next?: string } | null }>(
     `SELECT DISTINCT ON (step) step, status, started_at, finished_at, rows::text, summary, detail FROM ${names.state('steps')} ORDER BY step, started_at DESC`);
@@ -62,7 +67,7 @@ async function readStatusReading(session: Session, m: MigrationModel): Promise<S
   const run = (await session.query<{ id: string; command: string; status: string; operator: string; started_at: Date; finished_at: Date | null }>(
     `SELECT id::text, command, status, operator, started_at, finished_at FROM ${names.state('runs')} ORDER BY id DESC LIMIT 1`)).rows[0];
   return {
-    database: session.description, migrated, tables, steps,
+    database: session.description, migrated, enforced, tables, steps,
     manualItems: manual.rows.map((r) => ({ item: r.item, tickedBy: r.ticked_by, tickedAt: r.ticked_at.toISOString() })),
     lastRun: run ? { id: Number(run.id), command: run.command, status: run.status, operator: run.operator, startedAt: run.started_at.toISOString(), finishedAt: run.finished_at?.toISOString() } : undefined,
     lockHeldBy: await lockHolder(session),

@@ -23,6 +23,8 @@ export interface StepResult {
   readonly rollback?: RollbackResult;
   /** Report: the file written. */
   readonly reportPath?: string;
+  /** Export tests: the pgTAP files written. */
+  readonly exportedFiles?: string[];
 }
 
 /** A body's result; the status defaults to failed when a check that is not a warning failed, else done. */
@@ -36,6 +38,14 @@ export interface StepOptions {
   readonly acceptDataLoss?: boolean;
   /** Report: when the run it reports on started. */
   readonly runStartedAt?: string;
+  /** Enforce: the operator's confirmation that the application sends the tenant context with every request. */
+  readonly appSendsContext?: boolean;
+  /** Enforce: back to transition mode. */
+  readonly undo?: boolean;
+  /** Enforce: the time the JWT expiry is measured against (tests). */
+  readonly now?: Date;
+  /** Export tests: the folder to write to (relative to the spec's folder); default supabase/tests/database. */
+  readonly exportTo?: string;
 }
 
 export interface StepContext {

@@ -72,6 +72,11 @@ export const STEP_REGISTRY = {
     title: 'Project tests', writes: false, checklist: true, inRun: 'yes', recorded: true, weight: 1,
     command: { id: 'tenantMigration.runTests', title: 'Run Project Tests' },
   },
+  enforce: {
+    title: 'Enforce isolation', writes: true, checklist: true, inRun: 'opt-in', recorded: true, weight: 2,
+    cli: { name: 'enforce', help: 'end transition mode: requests without a tenant context see nothing, FORCE on (--app-sends-context to confirm; --undo to go back)' },
+    command: { id: 'tenantMigration.enforce', title: 'Enforce Isolation (Deny Requests Without a Tenant Context)' },
+  },
   report: { title: 'Report', writes: false, checklist: true, inRun: 'last', recorded: false, weight: 1 },
   rollback: {
     title: 'Roll back', writes: true, checklist: false, recorded: true, weight: 1,
@@ -82,6 +87,10 @@ export const STEP_REGISTRY = {
     title: 'Finalize', writes: true, checklist: false, recorded: true, weight: 1,
     cli: { name: 'finalize', help: 'stop assigning orgs to rows written without one (once the application sets it)' },
     command: { id: 'tenantMigration.finalize', title: 'Finalize (Stop Assigning Orgs to New Rows)' },
+  },
+  'export-tests': {
+    title: 'Export isolation tests', writes: false, checklist: false, recorded: false, weight: 1,
+    cli: { name: 'export-tests', help: 'write the isolation matrix as pgTAP files (--out DIR, default supabase/tests/database)' },
   },
   cleanup: {
     title: 'Clean up backups', writes: true, checklist: false, recorded: true, weight: 1,

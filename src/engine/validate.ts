@@ -7,6 +7,7 @@ import type { MigrationModel, TableModel } from './model';
 import { DEFINER_ROLE, ISOLATION_POLICY, STATE_SCHEMA } from './names';
 import { backupReaders, verifyBackups } from './backups';
 import { partitionCoverageChecks } from './partition-checks';
+import { currentEnforcement } from './enforce';
 
 const count = async (session: Session, sql: string, values?: unknown[]) => Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
@@ -18,7 +19,7 @@ function parentOf(m: MigrationModel, t: TableModel): TableModel | undefined {
   return m.tables.find((p) => p.name.schema === parent.schema && p.name.name === parent.name);
 }
 
-async function tableChecks(session: Session, m: MigrationModel, t: TableModel): Promise<CheckResult[]> {
+async function tableChecks(session: Session, m: MigrationModel, t: TableModel, enforced: boolean): Promise<CheckResult[]> {
   const label = displayName(t.name);
   const org = qi(m.orgColumn);
   const info = await findTable(session, t.name);
@@ -35,7 +36,10 @@ async function tableChecks(session: Session, m: MigrationModel, t: TableModel): 
     const mismatched = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} c JOIN ${qq(parent.name)} p ON p.${qi(t.rule.references)} = c.${qi(t.rule.column)} WHERE c.${org} IS DISTINCT FROM p.${org}`);
     results.push(mismatched === 0 ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent.name)} row's org`) : bad(`${label}: same org as parent`, `${mismatched} row(s) differ from their parent's org`));
   }
-  results.push(info.rlsEnabled && info.rlsForced ? ok(`${label}: row-level security`, 'enabled and forced') : bad(`${label}: row-level security`, `enabled: ${info.rlsEnabled}, forced: ${info.rlsForced}`));
+  // FORCE waits for the enforce step: until then the owner keeps its access (many applications connect as the owner).
+  results.push(info.rlsEnabled && (info.rlsForced || !enforced)
+    ? ok(`${label}: row-level security`, info.rlsForced ? 'enabled and forced' : 'enabled; not forced until "enforce" (transition mode)')
+    : bad(`${label}: row-level security`, `enabled: ${info.rlsEnabled}, forced: ${info.rlsForced}${enforced ? ' (isolation is enforced: it must be forced)' : ''}`));
   results.push(info.policies.some((p) => p.name === ISOLATION_POLICY) ? ok(`${label}: isolation policy`, ISOLATION_POLICY) : bad(`${label}: isolation policy`, `policy ${ISOLATION_POLICY} is missing`));
   return results;
 }
@@ -108,7 +112,11 @@ async function stateSchemaPrivate(session: Session): Promise<CheckResult> {
              UNION ALL SELECT 'the schema', n.nspowner, n.nspacl FROM pg_namespace n WHERE n.oid = $1::regnamespace) AS o,
             aclexplode(o.acl) AS a
       WHERE a.grantee <> o.owner AND a.grantee <> (SELECT nspowner FROM pg_namespace WHERE oid = $1::regnamespace)
-        AND a.grantee IS DISTINCT FROM to_regrole(${DEFINER_ROLE}) ORDER BY 1 LIMIT 10`, [STATE_SCHEMA]);
+        AND a.grantee IS DISTINCT FROM to_regrole(${DEFINER_ROLE})
+        -- the orgs known at migration time, which the transition policy reads as every requesting role (ids only; no
+        -- role has USAGE on the schema to name it in a query of its own)
+        AND NOT (o.name = 'transition_orgs' AND a.grantee = 0 AND a.privilege_type = 'SELECT')
+      ORDER BY 1 LIMIT 10`, [STATE_SCHEMA]);
   const name = `No other role can read or write ${STATE_SCHEMA}`;
   return rows.length === 0 ? ok(name, 'only its owner has privileges on the schema and its objects')
     : bad(name, `granted: ${rows.map((r) => r.who).join(', ')}: REVOKE them (they can read the backups or change the assignments)`);
@@ -122,13 +130,14 @@ export async function validate(session: Session, model: MigrationModel): Promise
 async function validateReading(session: Session, model: MigrationModel): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const backups = await verifyBackups(session);
+  const enforced = !!await currentEnforcement(session);
   for (const t of model.tables) {
-    results.push(...await tableChecks(session, model, t));
+    results.push(...await tableChecks(session, model, t, enforced));
     const record = backups.find((c) => c.record.table.schema === t.name.schema && c.record.table.name === t.name.name && c.present);
     const check = await assignmentCheck(session, model, t, record ? { schema: STATE_SCHEMA, name: record.record.backupTable } : undefined);
     if (check) results.push(check);
   }
-  results.push(...await partitionCoverageChecks(session, model));
+  results.push(...await partitionCoverageChecks(session, model, enforced));
   results.push(...await ledgerChecks(session, model));
   results.push(...await backupChecks(session, model));
   results.push(await stateSchemaPrivate(session));

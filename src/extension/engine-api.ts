@@ -14,6 +14,7 @@ export { PlanPreviewPanel } from './plan-preview/panel';
 // The SQL editor: loaded with the engine; the parser's WASM only once a matching SQL file is open.
 export { loadParser } from '../engine/script/parse';
 export { SqlFileModel, isCheck, isDescribe } from '../engine/sql/file-model';
+export { readLintCatalog, type LintCatalog } from '../engine/sql/lint/catalog';
 export { evaluate, summarize } from '../engine/sql/expectations';
 export { runStatement } from '../engine/sql/run-statement';
 export { describeRelation } from '../engine/sql/describe';

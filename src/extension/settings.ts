@@ -17,6 +17,15 @@ export interface Settings {
   readonly databaseUrlIsProduction: boolean;
   readonly showStatusBar: boolean;
   readonly sqlEditor: SqlEditorSettings;
+  readonly lint: LintSettings;
+}
+
+/** The migration lint, as squawk users set it up (docs/lint.md). */
+export interface LintSettings {
+  readonly postgresVersion: number;
+  readonly assumeInTransaction: boolean;
+  /** Rules on (true) or off (false) by id or squawk's name. */
+  readonly rules: Readonly<Record<string, boolean>>;
 }
 
 export interface SqlEditorSettings {
@@ -76,6 +85,11 @@ export class SettingsAdapter extends Disposable {
         statementTimeoutMs: this.valid('sqlEditor.statementTimeoutMs', z._default(z.int().check(z.gte(100), z.lte(3_600_000)), 30_000), config.get('sqlEditor.statementTimeoutMs'), 30_000),
         tenantRole: this.valid('sqlEditor.tenantRole', z._default(z.string(), ''), config.get('sqlEditor.tenantRole'), ''),
         largeTableRows: this.valid('sqlEditor.largeTableRows', z._default(z.int().check(z.gte(0)), 10_000), config.get('sqlEditor.largeTableRows'), 10_000),
+      }),
+      lint: Object.freeze({
+        postgresVersion: this.valid('lint.postgresVersion', z._default(z.int().check(z.gte(10), z.lte(18)), 15), config.get('lint.postgresVersion'), 15),
+        assumeInTransaction: this.valid('lint.assumeInTransaction', flag(false), config.get('lint.assumeInTransaction'), false),
+        rules: this.valid('lint.rules', z._default(z.record(z.string(), z.boolean()), {}), config.get('lint.rules'), {}),
       }),
     });
   }

@@ -65,11 +65,11 @@ describe('bad input: names, users and commands', function () {
       tenantCredentials: { table: '"Tenant Data"."Tenant Creds"', from: '"Tenant Data"."Cred ""X"""' },
       tenantContext: { kind: 'supabase-jwt', claim: 'org_id' },
     });
-    const r = await ws.run(['run', '--yes', '--json'], { DATABASE_URL: db.url });
+    const r = await ws.run(['run', '--yes', '--json', '--enforce', '--app-sends-context'], { DATABASE_URL: db.url });
     const doc = JSON.parse(r.stdout);
     assert.equal(r.code, 0, JSON.stringify(doc.error ?? doc.result?.steps?.filter((s: { status: string }) => s.status === 'failed'), null, 1)?.slice(0, 3000));
     assert.deepEqual(doc.result.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`),
-      ['prerequisites:done', 'preview:done', 'backup:done', 'migrate:done', 'validate:done', 'isolation:done', 'tests:skipped']);
+      ['prerequisites:done', 'preview:done', 'backup:done', 'migrate:done', 'validate:done', 'isolation:done', 'tests:skipped', 'enforce:done']);
 
     const byOrg = await db.client.query(`SELECT "Tenant ID"::text AS org, count(*)::int AS n FROM "Tenant Data"."Cred ""X""" GROUP BY 1 ORDER BY 1`);
     assert.deepEqual(byOrg.rows, [{ org: DEFAULT_ORG, n: 5 }, { org: ORG_A, n: 12 }, { org: ORG_B, n: 13 }], 'mapped by the quoted mapping table, the rest to the default org');

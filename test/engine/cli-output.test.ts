@@ -10,15 +10,15 @@ const TABLES = ['credentials', 'dashboard_layouts', 'reports'];
 const RUN_STEPS = ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests'];
 
 interface Check { name: string; ok: boolean; detail: string }
-interface Step { step: string; status: string; durationMs?: number; checks?: Check[]; probes?: unknown[] }
+interface Step { step: string; status: string; durationMs?: number; checks?: Check[]; probes?: unknown[]; next?: string }
 /** The --json document (README, schema version 1), with the result fields these tests read. */
 interface JsonDocument {
   schemaVersion: number; command: string; ok: boolean; exitCode: number;
   error: { message: string; next: string; details: string[] } | null;
   result: {
-    ok?: boolean; steps: Step[]; reportPath: string; migrated?: boolean;
+    ok?: boolean; steps: Step[]; reportPath: string; migrated?: boolean; enforced?: boolean;
     gaps: { blocking: boolean; tables: { table: string; rows: number }[] };
-    lastRun?: { command: string; status: string }; lockHeldBy?: unknown; tables: { hasOrgColumn: boolean; rlsForced: boolean }[];
+    lastRun?: { command: string; status: string }; lockHeldBy?: unknown; tables: { hasOrgColumn: boolean; rlsEnabled: boolean; rlsForced: boolean }[];
   };
 }
 
@@ -112,6 +112,8 @@ describe('CLI results and output', function () {
     assert.equal(doc.result.ok, true);
     assert.deepEqual(doc.result.steps.map((s) => s.step), RUN_STEPS);
     assert.deepEqual(doc.result.steps.map((s) => s.status), ['done', 'done', 'done', 'done', 'done', 'done', 'skipped']);
+    const transition = doc.result.steps.find((s) => s.step === 'isolation')!.checks!.find((c) => c.name === 'Transition mode');
+    assert.match(transition?.detail ?? '', /enforce --app-sends-context/, 'the run says what comes before enforcing');
     for (const s of doc.result.steps) assert.equal(typeof s.durationMs, 'number');
     assert.ok(doc.result.steps.find((s) => s.step === 'isolation')!.probes!.length > 0, 'the isolation probes are in the result');
 
@@ -182,10 +184,12 @@ describe('CLI results and output', function () {
     const byStep = Object.fromEntries(status.steps.map((s) => [s.step, s.status]));
     for (const step of ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'report']) assert.equal(byStep[step], 'done', `${step}: ${byStep[step]}`);
     assert.equal(byStep.tests, 'skipped');
+    assert.equal(byStep.enforce, 'pending', 'run stops before enforce');
+    assert.equal(status.enforced, false);
     assert.equal(status.lastRun?.command, 'run');
     assert.equal(status.lastRun?.status, 'succeeded');
     assert.equal(status.lockHeldBy, undefined, 'nobody holds the lock after the run');
-    assert.ok(status.tables.every((t) => t.hasOrgColumn && t.rlsForced));
+    assert.ok(status.tables.every((t) => t.hasOrgColumn && t.rlsEnabled && !t.rlsForced), 'transition mode: enabled, FORCE waits for enforce');
   });
 
   it('init writes tenant-migration.json and checks.sql in an empty folder; a second init exits 2', async () => {

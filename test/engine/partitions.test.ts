@@ -105,7 +105,7 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
           (SELECT count(*)::int FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' AND confrelid = 'orgs'::regclass) AS fks,
           (SELECT count(*)::int FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c') AS checks_left,
           (SELECT bool_and(i.indisvalid) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = $1::regclass AND a.attname = 'org_id') AS index_valid,
-          (SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid = $1::regclass) AS rls,
+          (SELECT relrowsecurity FROM pg_class WHERE oid = $1::regclass) AS rls,
           (SELECT count(*)::int FROM pg_policy WHERE polrelid = $1::regclass AND polname LIKE 'tenant_migration_%') AS policies,
           has_table_privilege('authenticated', $1::regclass, 'SELECT') OR has_table_privilege('anon', $1::regclass, 'SELECT') AS tenant_can_read`, [t]);
       const partition = t !== 'events' && t !== 'usage_records';
@@ -214,7 +214,7 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
     const check = (checks: { name: string; ok: boolean; detail: string }[]) => checks.find((c) => c.name === 'public.events: every partition isolated')!;
     const validation = await withMigration(db.url, ws, (m) => m.validate());
     assert.equal(check(validation.checks).ok, false);
-    assert.match(check(validation.checks).detail, /"?events_2027"? \(row-level security not enabled and forced, no tenant_migration_isolation policy, still granted to anon, authenticated/);
+    assert.match(check(validation.checks).detail, /"?events_2027"? \(row-level security not enabled, no tenant_migration_isolation policy, still granted to anon, authenticated/);
     assert.equal(validation.status, 'failed');
     const prerequisites = await withMigration(db.url, ws, (m) => m.prerequisites());
     assert.equal(check(prerequisites.checks).ok, false);
@@ -262,6 +262,28 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
       (SELECT confrelid::regclass::text FROM pg_constraint WHERE conrelid = 'tenant_credentials'::regclass AND contype = 'f' AND conparentid = 0 AND conname LIKE '%credential_id%') AS ledger_references`);
     assert.deepEqual(rows[0], { ledger: 300, agreeing: 300, wrong_parent: 0, ledger_references: 'accounts' });
     await withMigration(db.url, keyed, (m) => m.rollback({ restoreData: false }));
+    assert.deepEqual(await schemaFingerprint(db.client), schema);
+  });
+
+  it('enforce holds every partition too: forced, a request without a context sees none of a partition\'s rows; rollback exact', async () => {
+    const schema = await schemaFingerprint(db.client);
+    await migrateFully(db.url, ws);
+    await withMigration(db.url, ws, (m) => m.enforce({ appSendsContext: true }));
+    await db.client.query('GRANT SELECT ON usage_eu_1 TO authenticated');
+    const forced = (await db.client.query(`SELECT bool_and(c.relforcerowsecurity) AS f FROM pg_partition_tree('usage_records') p JOIN pg_class c ON c.oid = p.relid`)).rows[0].f;
+    assert.equal(forced, true);
+    await db.client.query('BEGIN');
+    try {
+      await db.client.query('SET LOCAL ROLE authenticated');
+      assert.equal((await db.client.query('SELECT count(*)::int AS n FROM usage_eu_1')).rows[0].n, 0);
+    } finally {
+      await db.client.query('ROLLBACK');
+    }
+    await db.client.query('REVOKE SELECT ON usage_eu_1 FROM authenticated');
+    const validation = await withMigration(db.url, ws, (m) => m.validate());
+    assert.ok(validation.checks.some((c) => c.name === 'public.usage_records: every partition isolated' && c.ok && /forced/.test(c.detail)), JSON.stringify(validation.checks.filter((c) => !c.ok)));
+    const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
+    assert.equal(step.status, 'done', step.summary);
     assert.deepEqual(await schemaFingerprint(db.client), schema);
   });
 });

@@ -93,11 +93,13 @@ function run(command: string, args: string[], runAs: RunAs): void {
 /**
  * @param settings extra server settings (`-c name=value`), appended after the defaults so that they win;
  *   the benchmarks use it (for example a larger max_wal_size). Tests pass none.
+ * @param binDir other server binaries of the same major (the pgTAP suite runs Debian's PostgreSQL 15, whose
+ *   extension folder holds pgTAP).
  */
 export async function startEmbeddedServer(major: PgMajor = 17, log: (line: string) => void = () => {},
-  settings: Readonly<Record<string, string | number>> = {}): Promise<EmbeddedServer> {
+  settings: Readonly<Record<string, string | number>> = {}, binDir?: string): Promise<EmbeddedServer> {
   const runAs = postgresUser();
-  const bin = reachableBinaries(binariesFor(major), runAs);
+  const bin = reachableBinaries(binDir ?? binariesFor(major), runAs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tenant-migration-pg${major}-`));
   const dataDir = path.join(dir, 'data');
   const password = crypto.randomBytes(18).toString('base64url');

@@ -9,6 +9,7 @@ export const SQLSTATE = {
   deadlockDetected: '40P01',
   readOnlySqlTransaction: '25006',
   insufficientPrivilege: '42501',
+  uniqueViolation: '23505',
   lockNotAvailable: '55P03',
   queryCanceled: '57014',
   adminShutdown: '57P01',

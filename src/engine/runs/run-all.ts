@@ -20,6 +20,8 @@ export interface RunAllOptions {
   readonly from?: ChecklistStep;
   /** The opt-in steps to run too. */
   readonly include?: readonly StepId[];
+  /** What the steps are given (the operator's confirmations). */
+  readonly stepOptions?: StepOptions;
 }
 
 export interface RunAllHost {
@@ -41,7 +43,7 @@ export async function runAll(host: RunAllHost, options: RunAllOptions): Promise<
   try {
     await host.lifecycle.hold('run', { runsScript: sequence.some(runsScript) }, async () => {
       try {
-        await runSteps(host, sequence, steps);
+        await runSteps(host, sequence, steps, options.stepOptions);
       } finally {
         // The report is written either way, and recorded as a step while the run still holds the lock.
         if (LAST_RUN_STEP) {
@@ -57,10 +59,10 @@ export async function runAll(host: RunAllHost, options: RunAllOptions): Promise<
   return { ok: !error, steps, reportPath, error };
 }
 
-async function runSteps(host: RunAllHost, sequence: readonly StepId[], steps: StepResult[]): Promise<void> {
+async function runSteps(host: RunAllHost, sequence: readonly StepId[], steps: StepResult[], stepOptions: StepOptions = {}): Promise<void> {
   for (const id of sequence) {
     if (host.signal?.aborted) throw failed(`Cancelled before ${STEP_TITLES[id]}`, 'Run again to continue: every step resumes where it stopped.');
-    const result = await host.runStep(id);
+    const result = await host.runStep(id, stepOptions);
     steps.push(result);
     if (result.status !== 'failed') continue;
     if (id === 'prerequisites') await host.assertCanWrite(); // conflicts and a missing default org are refusals

@@ -5,7 +5,7 @@ import * as section from './sections';
 
 export const STEP_MARKER = '-- @tenant-migration step=';
 
-export type ScriptStep = 'prepare' | 'backup' | 'columns' | 'backfill' | 'constraints' | 'indexes' | 'ledger' | 'rls' | 'vacuum';
+export type ScriptStep = 'prepare' | 'backup' | 'columns' | 'backfill' | 'constraints' | 'indexes' | 'ledger' | 'rls' | 'auth-hook' | 'vacuum';
 
 const STEP_TITLES: Record<ScriptStep, string> = {
   prepare: 'State schema, preflight checks and the org assignments: refuses before any change when the default org is missing, a key maps to two orgs or to a missing org',
@@ -15,7 +15,8 @@ const STEP_TITLES: Record<ScriptStep, string> = {
   constraints: 'NOT NULL through a validated CHECK; the foreign key NOT VALID, then validated',
   indexes: 'Indexes, built CONCURRENTLY',
   ledger: 'The tenant_credentials ledger',
-  rls: 'Row-level security: enabled, forced and the tenant policies, one table per transaction',
+  rls: 'Row-level security in transition mode, one table per transaction: a request with a tenant context is held to its org, one without keeps its old access (orgs known now only; no moves); FORCE waits for "enforce"',
+  'auth-hook': 'Supabase Custom Access Token Hook: the org claim from the membership table (switch it on in Authentication → Hooks)',
   vacuum: 'ANALYZE of the new ledger',
 };
 
@@ -29,6 +30,7 @@ export function scriptSteps(model: MigrationModel): { step: ScriptStep; statemen
     { step: 'indexes', statements: section.indexes(model) },
     { step: 'ledger', statements: section.ledger(model) },
     { step: 'rls', statements: [...section.rowLevelSecurity(model), ...section.revokePartitionPrivileges(model)] },
+    { step: 'auth-hook', statements: section.authHook(model) },
     { step: 'vacuum', statements: section.vacuum(model) },
   ];
 }

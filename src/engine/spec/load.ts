@@ -101,6 +101,10 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
     if ('parent' in t.spec.orgFrom) nameAt(`tables[${t.index}].orgFrom.parent.table`, t.spec.orgFrom.parent.table);
   }
   spec.tests.forEach((test, i) => { if (test.cwd !== undefined) pathInside(folder, test.cwd, `Spec field tests[${i}].cwd`); });
+  if (spec.authHook && spec.tenantContext.kind !== 'supabase-jwt') {
+    throw usageError('Spec field authHook needs tenantContext.kind "supabase-jwt"', 'Remove authHook, or use the supabase-jwt tenant context.');
+  }
+  if (spec.authHook) nameAt('authHook.membership.table', spec.authHook.membership.table);
   return {
     spec,
     file,

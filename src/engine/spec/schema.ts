@@ -39,6 +39,32 @@ export const tenantContextSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('setting'), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'must be a custom setting name such as app.current_org_id') }),
 ]);
 
+/** The migration lint's settings, as squawk users expect them (the editor's settings and `tenant-migrate lint` read them). */
+export const lintSpecSchema = z.strictObject({
+  postgresVersion: z.number().int().min(10).max(18).optional().describe('The PostgreSQL major version the scripts run on (default 15): some rules depend on it.'),
+  assumeInTransaction: z.boolean().optional().describe('The runner wraps each file in one transaction (squawk\'s --assume-in-transaction).'),
+  rules: z.record(z.string(), z.boolean()).optional().describe('Rules turned on (true) or off (false), by the lint\'s id or squawk\'s name: {"not-idempotent": false}.'),
+}).describe('The migration lint (tenant-migrate lint and the SQL editor).');
+
+const roleName = identifierPart.describe('A database role.');
+
+/** Supabase Custom Access Token Hook: the org claim from the membership table (never from user_metadata). */
+export const authHookSchema = z.strictObject({
+  membership: z.strictObject({
+    table: qualifiedName.describe('The table of (user, org) memberships, for example org_members.'),
+    userColumn: columnName.default('user_id').describe('The column holding the auth user id (auth.users.id).'),
+    orgColumn: columnName.default('org_id').describe('The column holding the org id.'),
+  }),
+  activeOrg: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('only').describe('A user in exactly one org gets it; a user in several gets no org claim.') }),
+    z.strictObject({ kind: z.literal('first'), orderBy: columnName.describe('A user in several orgs gets the first by this membership column.') }),
+    z.strictObject({ kind: z.literal('app-metadata'), key: identifierPart.describe('The app_metadata key (set by your backend, not editable by users) naming the active org; used only when the user is a member of it, else the "only" rule.') }),
+  ]).default({ kind: 'only' }).describe('Which org a user in several orgs gets.'),
+  function: qualifiedName.default('public.tenant_migration_access_token_hook').describe('The hook function to create.'),
+  markerClaim: identifierPart.default('tenant_org_source').describe('A claim the hook always sets (membership / none / ambiguous / error), telling "hook ran, no org" apart from an older token.'),
+  jwtExpirySeconds: z.number().int().min(30).max(604_800).default(3600).describe('Supabase Auth JWT expiry: enforcement waits this long after the hook first ran.'),
+});
+
 export const specSchema = z.strictObject({
   $schema: z.string().optional(),
   version: z.literal(1).default(1),
@@ -51,6 +77,8 @@ export const specSchema = z.strictObject({
   sharedTables: z.array(qualifiedName).default([])
     .describe('Reference data every org reads (a catalog, a roles table): not migrated, no org column, readable by every tenant; left out of the isolation probes and listed in the report.'),
   tenantContext: tenantContextSchema,
+  crossTenantRoles: z.array(roleName).default([]).describe('Roles that read across orgs (service roles, supabase_auth_admin, reporting roles): the isolation policy does not apply to them.'),
+  authHook: authHookSchema.optional().describe('For tenantContext supabase-jwt: generate a Custom Access Token Hook that adds the org claim.'),
   script: z.string().min(1).default('scripts/migrate_to_multitenant.sql'),
   batchSize: z.number().int().min(100).max(1_000_000).default(5000).describe('Rows in the first backfill batch; each batch commits.'),
   batchTargetMs: z.number().int().min(10).max(60_000).default(100)
@@ -58,10 +86,12 @@ export const specSchema = z.strictObject({
   lockTimeoutMs: z.number().int().min(10).max(600_000).default(1000)
     .describe('How long a statement that blocks the application (ACCESS EXCLUSIVE) may wait for its lock before it gives up and is retried.'),
   tests: z.array(z.strictObject({ name: z.string().min(1), command: z.string().min(1), cwd: z.string().optional() })).default([]),
+  lint: lintSpecSchema.optional(),
 });
 
 export type SpecInput = z.input<typeof specSchema>;
 export type Spec = z.output<typeof specSchema>;
 export type TableSpec = z.output<typeof tableSpecSchema>;
 export type TenantContext = z.output<typeof tenantContextSchema>;
+export type AuthHookSpec = z.output<typeof authHookSchema>;
 export type OrgFrom = TableSpec['orgFrom'];

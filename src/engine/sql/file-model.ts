@@ -6,11 +6,13 @@ import { ScanError, type MetaCommand, type ScriptItem } from '../script/parse';
 import { SqlDocument, type DocumentStatement } from './document';
 import { commonPrefix } from './edit-split';
 import type { Expectation } from './expectations';
-import { MigrationLinter, type LintDiagnostic, type LintOptions, type ParseSync } from './lint';
+import { MigrationLinter, type LintDiagnostic, type LintOptions, type ParsePlPgSqlSync, type ParseSync } from './lint';
 
 export interface SqlParser {
   readonly scanSync: (text: string) => { tokens: ScanToken[] };
   readonly parseSync: ParseSync;
+  /** For the lint of DO blocks' bodies. */
+  readonly parsePlPgSQLSync?: ParsePlPgSqlSync;
 }
 
 export type LensKind = 'run' | 'runAsTenant' | 'explain' | 'runWrite' | 'describe' | 'meta';
@@ -52,7 +54,7 @@ export class SqlFileModel {
 
   constructor(parser: SqlParser, chunkChars?: number) {
     this.document = new SqlDocument(parser.scanSync, chunkChars);
-    this.linter = new MigrationLinter(parser.parseSync);
+    this.linter = new MigrationLinter(parser.parseSync, parser.parsePlPgSQLSync);
   }
 
   get statements(): readonly DocumentStatement[] {
@@ -125,7 +127,7 @@ export class SqlFileModel {
   diagnostics(options: LintOptions = {}): LintDiagnostic[] {
     const items: ScriptItem[] = this.current.map((s) => s.item);
     this.linter.prime(items);
-    const out = this.linter.lint(items, options);
+    const out = this.linter.lint(items, { ...options, source: this.text });
     if (this.unscannable !== undefined) {
       out.push({ code: 'syntax', severity: 'error', start: this.unscannable, end: this.unscannable + 1,
         message: 'PostgreSQL\'s scanner stops here (an unterminated quoted string, dollar quote or comment?): the statements below it come back once it is closed.' });

@@ -1,17 +1,25 @@
-// The tenant isolation matrix: every table, operation and actor, as the application connects.
+// The tenant isolation matrix: every table, operation and actor, as the application connects, on probe rows the
+// tool writes itself (rolled back); the roles named as cross-tenant still see what they saw; the mode it holds in.
+import { crossTenantChecks } from '../cross-tenant-check';
+import { contextAdvice, currentEnforcement } from '../enforce';
 import type { CheckResult } from '../events';
 import { verifyIsolation } from '../isolation';
+import { verdict } from '../isolation/causes';
 import type { StepBody } from '../step-context';
 
 export const body: StepBody = async (context) => {
-  const { probes, bypasses } = await verifyIsolation(context.session, await context.model());
+  const model = await context.model();
+  const enforced = !!await currentEnforcement(context.session);
+  const { probes, bypasses, leakingViews, probeTables } = await verifyIsolation(context.session, model, enforced ? 'enforced' : 'transition');
+  const transition: CheckResult[] = enforced ? [] : [{ name: 'Transition mode', ok: true, severity: 'warning',
+    detail: `requests without a tenant context keep their pre-migration access until "tenant-migrate enforce --app-sends-context"; first make sure ${contextAdvice(model)}` }];
   const checks: CheckResult[] = [
     ...probes.map((p) => ({ name: `${p.table} ${p.operation} as ${p.actor}`, ok: p.ok, detail: p.expected === 'either' ? `${p.outcome} (the table's own policies decide within the org)` : `expected ${p.expected}, ${p.outcome}${p.ok ? '' : `: ${p.detail}`}` })),
     ...bypasses,
+    ...await crossTenantChecks(context.session, model),
+    ...transition,
+    { name: 'Probe rows', ok: true, detail: `two rows (one per probe org) written to each of ${probeTables.join(', ') || 'no table'} and rolled back: their triggers fired, their sequences advanced (nextval is not undone); nothing was committed` },
   ];
-  const failures = probes.filter((p) => !p.ok).length;
-  return {
-    summary: failures === 0 ? `${probes.length} probes held` : `${failures} of ${probes.length} probes failed`, checks, probes,
-    next: failures ? 'A tenant can reach another tenant\'s rows: do not open the system; roll back or fix the policies named.' : undefined,
-  };
+  const { summary, next } = verdict(probes, leakingViews);
+  return { summary, checks, probes, next };
 };

@@ -5,12 +5,14 @@ import { addConnection, removeConnection, selectConnection, testConnection } fro
 import { createSpec, generateScript, openReport, showStepSql } from './file-commands';
 import { previewPlan, rollback, run, runStep, stepOf, tickManualItem } from './migration-commands';
 import { stepOperation } from '../run/operations';
+import { enforce } from './enforce-command';
 import { STEP_IDS, stepDefinition, type StepId } from '../../engine/steps';
 import { cancelStatement, runAllChecks, runAsTenantCommand, runStatementCommand, showStatementResult } from '../sql-editor/commands';
 
 /** Steps whose command does more than run the step. */
 const STEP_HANDLERS: Partial<Record<StepId, CommandSpec['handler']>> = {
   rollback: (c) => (args?: unknown) => rollback(c, args),
+  enforce: (c) => (args?: unknown) => enforce(c, args),
 };
 
 /** One row per step with a command in the registry (src/engine/steps.ts). */

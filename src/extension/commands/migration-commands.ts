@@ -7,6 +7,7 @@ import { rollbackOperation, runOperation, stepOperation } from '../run/operation
 import type { Migration, Summary } from '../run/runner';
 import { assertTrusted } from '../trust';
 import { openScriptAt, generateScript, writeReport } from './file-commands';
+import { enforce } from './enforce-command';
 
 export function run(c: Container, from?: unknown): Promise<Summary> {
   return c.runner.run(runOperation(from === undefined ? undefined : stepOf(from)));
@@ -16,6 +17,7 @@ export async function runStep(c: Container, node: unknown): Promise<unknown> {
   const step = stepOf(node);
   if (step === 'preview') return previewPlan(c);
   if (step === 'report') return writeReport(c);
+  if (step === 'enforce') return enforce(c);
   return c.runner.run(stepOperation(step));
 }
 

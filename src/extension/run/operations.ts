@@ -2,6 +2,7 @@
 // script and belong to a run comes from the engine's step registry (src/engine/steps.ts).
 import { LAST_RUN_STEP, STEP_REGISTRY, STEP_TITLES, appliesScript, runSequence, stepDefinition, type ChecklistStep, type StepId } from '../../engine/steps';
 import type { RunResult, StepResult } from '../../engine/migration';
+import type { StepOptions } from '../../engine/step-context';
 import type { Operation, Summary } from './runner';
 
 /** The guide from `from` on (default: all of it), then the report. */
@@ -24,7 +25,7 @@ export function runOperation(from: ChecklistStep = 'prerequisites'): Operation<R
 }
 
 /** One step on its own; titled as the checklist names it unless its command's title is given. */
-export function stepOperation(step: StepId, title: string = STEP_TITLES[step], options: { restoreData?: boolean } = {}): Operation<StepResult> {
+export function stepOperation(step: StepId, title: string = STEP_TITLES[step], options: StepOptions = {}): Operation<StepResult> {
   const definition = stepDefinition(step);
   return {
     title,

@@ -1,4 +1,4 @@
-// Quick fixes for the lint where the fix is mechanical (CONCURRENTLY, NOT VALID, IF NOT EXISTS, a lock_timeout).
+// Quick fixes for the lint where the fix is mechanical (CONCURRENTLY, NOT VALID, IF NOT EXISTS, the timeouts, FORCE, security_invoker…).
 import * as vscode from 'vscode';
 import type { SqlDiagnostics } from './diagnostics';
 

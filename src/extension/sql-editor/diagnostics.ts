@@ -2,6 +2,7 @@
 // connected database when there is one), and every failed check with the value it actually gave.
 import * as vscode from 'vscode';
 import type { LintDiagnostic, LintFix } from '../../engine/sql/lint';
+import type { LintCatalog } from '../../engine/sql/lint/catalog';
 import { Disposable } from '../lifecycle';
 import type { ExtensionLog } from '../log';
 import type { SettingsAdapter } from '../settings';
@@ -19,7 +20,7 @@ export class SqlDiagnostics extends Disposable {
   private readonly lint = new Map<string, vscode.Diagnostic[]>();
   private readonly fixes = new Map<string, Fixable[]>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private tableRows?: { connection: string | undefined; rows: Promise<Map<string, number> | undefined> };
+  private catalog?: { connection: string | undefined; facts: Promise<LintCatalog | undefined> };
 
   constructor(
     private readonly models: SqlModels,
@@ -35,7 +36,7 @@ export class SqlDiagnostics extends Disposable {
     this.register(vscode.workspace.onDidCloseTextDocument((d) => { this.collection.delete(d.uri); this.lint.delete(d.uri.toString()); this.fixes.delete(d.uri.toString()); }));
     this.register(models.onDidChange((uri) => { if (!uri) this.all(); else this.scheduleUri(uri); }));
     this.register(results.onDidChange((uri) => this.publish(uri)));
-    this.register(settings.onDidChange(() => { this.tableRows = undefined; this.all(); }));
+    this.register(settings.onDidChange(() => { this.catalog = undefined; this.all(); }));
     this.register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
     this.all();
   }
@@ -47,7 +48,7 @@ export class SqlDiagnostics extends Disposable {
 
   /** Re-reads the table sizes (the connection changed) and lints again. */
   connectionChanged(): void {
-    this.tableRows = undefined;
+    this.catalog = undefined;
     this.all();
   }
 
@@ -72,7 +73,7 @@ export class SqlDiagnostics extends Disposable {
 
   private async update(document: vscode.TextDocument): Promise<void> {
     if (document.isClosed) return;
-    const rows = await this.sizes();
+    const catalog = await this.facts();
     const model = this.models.model(document);
     // A file still being split is linted when it is (the models say so); the parsing goes in slices between other work.
     if (!model || !model.complete) return;
@@ -81,7 +82,7 @@ export class SqlDiagnostics extends Disposable {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (document.isClosed || document.version !== version) return;
     }
-    const found = model.diagnostics({ tableRows: rows, largeTableRows: this.settings.value.sqlEditor.largeTableRows });
+    const found = model.diagnostics({ tableRows: catalog?.tableRows, tables: catalog?.tables, largeTableRows: this.settings.value.sqlEditor.largeTableRows, ...this.settings.value.lint });
     const diagnostics: vscode.Diagnostic[] = [];
     const fixes: Fixable[] = [];
     for (const d of found) {
@@ -122,18 +123,18 @@ export class SqlDiagnostics extends Disposable {
     this.collection.set(uri, [...(this.lint.get(uri.toString()) ?? []), ...checks]);
   }
 
-  /** Estimated rows per table, read once per connection; none without a trusted workspace and a connection. */
-  private sizes(): Promise<Map<string, number> | undefined> {
+  /** What the lint reads from the database, once per connection; nothing without a trusted workspace and a connection. */
+  private facts(): Promise<LintCatalog | undefined> {
     const connection = this.connectionName();
-    if (!this.tableRows || this.tableRows.connection !== connection) {
-      this.tableRows = {
+    if (!this.catalog || this.catalog.connection !== connection) {
+      this.catalog = {
         connection,
-        rows: this.session.tableRows().catch((error: unknown) => {
-          this.log.debug(`SQL editor: no table sizes for the lint (${(error as Error).message}); every table counts as large`);
+        facts: this.session.lintCatalog().catch((error: unknown) => {
+          this.log.debug(`SQL editor: no table facts for the lint (${(error as Error).message}); every table counts as large`);
           return undefined;
         }),
       };
     }
-    return this.tableRows.rows;
+    return this.catalog.facts;
   }
 }

@@ -4,6 +4,7 @@
 // is closed after a while, so that it does not sit among the sessions a maintenance window counts.
 import * as vscode from 'vscode';
 import type { Session } from '../../engine/db/session';
+import type { LintCatalog } from '../../engine/sql/lint/catalog';
 import type { Connection, ConnectionService } from '../connections/connections';
 import type { EngineLoader } from '../engine';
 import { ActionableError } from '../errors';
@@ -94,15 +95,15 @@ export class EditorSession extends Disposable {
     }
   }
 
-  /** Estimated rows per table from the catalog, for the lint (a short-lived session); undefined without a connection. */
-  async tableRows(): Promise<Map<string, number> | undefined> {
+  /** Table sizes, partitions, RLS and validated checks from the catalog, for the lint (a short-lived session); undefined without a connection. */
+  async lintCatalog(): Promise<LintCatalog | undefined> {
     const connection = this.connections.selected();
     if (!vscode.workspace.isTrusted || !connection) return undefined;
     const engine = this.engines.get();
     return this.opener.withPassword(connection, false, async (resolved) => {
       const session = await engine.Session.open(resolved.target, { applicationName: 'tenant-migration sql editor', connectTimeoutMs: 10_000 });
       try {
-        return await readTableRows(session);
+        return await engine.readLintCatalog(session);
       } finally {
         await session.close();
       }
@@ -116,19 +117,4 @@ export class EditorSession extends Disposable {
     const session = await open?.session.catch(() => undefined);
     await session?.close();
   }
-}
-
-async function readTableRows(session: Session): Promise<Map<string, number>> {
-  const { rows } = await session.query<{ schema: string; name: string; rows: number }>(
-    // reltuples is -1 until the table is first analyzed: then a rough count from its size (about 60 rows a page).
-    `SELECT n.nspname AS schema, c.relname AS name,
-            (CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE pg_relation_size(c.oid) / 8192 * 60 END)::float8 AS rows
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`);
-  const sizes = new Map<string, number>();
-  for (const r of rows) {
-    sizes.set(`${r.schema}.${r.name}`, r.rows);
-    if (r.schema === 'public' || !sizes.has(r.name)) sizes.set(r.name, r.rows);
-  }
-  return sizes;
 }

@@ -3,6 +3,7 @@ import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq
 import type { MigrationModel } from '../../model';
 import { MEMBER_POLICY, STATE_SCHEMA, names, regclass } from '../../names';
 import { PROBLEM, doBlock, hasColumn, orgValue, revokeFromOthers, tableLiteral } from './common';
+import { KNOWN_ORGS_TABLE } from '../isolation-policy';
 
 /**
  * Refuses a state schema that another role owns (it could drop the backups) or may create objects in (a table or
@@ -31,7 +32,11 @@ export function lockDownStateSchema(): string {
   END LOOP;
   FOR object IN SELECT p.oid::regprocedure::text AS name FROM pg_proc p WHERE p.pronamespace = ${ql(STATE_SCHEMA)}::regnamespace LOOP
     ${revokeFromOthers('FUNCTION', 'object.name')}
-  END LOOP;`, ['object record', 'grantee oid']);
+  END LOOP;
+  -- The exception: the transition policy reads the orgs known at migration time as the requesting role.
+  IF to_regclass(${ql(KNOWN_ORGS_TABLE)}) IS NOT NULL THEN
+    GRANT SELECT ON ${KNOWN_ORGS_TABLE} TO PUBLIC;
+  END IF;`, ['object record', 'grantee oid']);
 }
 
 export function stateSchema(): string[] {
