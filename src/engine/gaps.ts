@@ -101,9 +101,11 @@ async function firstRows(session: Session, from: string, keyExpr: string, detail
   return rows.map((r) => (r.detail == null ? { key: r.key } : r));
 }
 
-/** Rows per table from its statistics; -1 when it was never analyzed. */
+/** Rows per table from its statistics (a partitioned table's: its leaf partitions' summed); -1 when it was never analyzed. */
 async function estimatedRows(session: Session, t: TableModel): Promise<number> {
-  const { rows } = await session.query<{ n: number }>(`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = $1::regclass`, [qq(t.name)]);
+  const { rows } = await session.query<{ n: number }>(
+    `SELECT CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) p JOIN pg_class l ON l.oid = p.relid WHERE p.isleaf)
+                 ELSE c.reltuples END::float8 AS n FROM pg_class c WHERE c.oid = $1::regclass`, [qq(t.name)]);
   return rows[0]!.n;
 }
 

@@ -1,6 +1,7 @@
 // Reads what the migration needs to know about the spec's tables from the catalog. All values are bound.
 import type { Session } from './db/session';
 import { displayName, quoteQualified, type QualifiedName } from './db/sql';
+import { isLeaf, readPartitionTree, type PartitionTree } from './partitions';
 import { rowEstimate } from './row-estimate';
 
 export interface ColumnInfo {
@@ -37,6 +38,8 @@ export interface TableInfo {
   readonly estimatedRows: number;
   readonly totalBytes: number;
   readonly owner: string;
+  /** Set for a partitioned table: its partitions. Rows and bytes above are summed over them. */
+  readonly partitionTree?: PartitionTree;
 }
 
 export function column(table: TableInfo, name: string): ColumnInfo | undefined {
@@ -74,6 +77,9 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
               ARRAY(SELECT attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = con.confrelid AND attnum = k.n ORDER BY o) AS refcolumns
          FROM pg_constraint con JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
         WHERE con.conrelid = $1 AND con.contype = 'f' ORDER BY con.conname`, [row.oid]);
+  const partitionTree = row.relkind === 'p' ? await readPartitionTree(session, row.oid) : undefined;
+  const summed = (own: number, of: (p: PartitionTree['partitions'][number]) => number) =>
+    partitionTree ? partitionTree.partitions.filter(isLeaf).reduce((n, p) => n + of(p), 0) : own;
   return {
     oid: row.oid,
     name: { schema: row.schema, name: row.name },
@@ -83,9 +89,11 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
     rlsForced: row.force,
     policies: policies.rows,
     foreignKeys: foreignKeys.rows.map((fk) => ({ name: fk.name, columns: fk.columns, referencedTable: { schema: fk.schema, name: fk.table }, referencedColumns: fk.refcolumns })),
-    estimatedRows: await rowEstimate(session, { schema: row.schema, name: row.name }, row.reltuples, Number(row.bytes), row.rls),
-    totalBytes: Number(row.bytes),
+    estimatedRows: partitionTree ? summed(0, (p) => p.estimatedRows)
+      : await rowEstimate(session, { schema: row.schema, name: row.name }, row.reltuples, Number(row.bytes), row.rls),
+    totalBytes: summed(Number(row.bytes), (p) => p.totalBytes),
     owner: row.owner,
+    partitionTree,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Session } from './db/session';
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from './db/sql';
 import { column, findTable, sameTable, type TableInfo } from './introspect';
 import type { LoadedSpec, ResolvedTable } from './spec/load';
+import { ledgerRefusal, partitionRefusals } from './partitions';
 import { qualifiedType, qualifyQuery } from './script/qualify';
 import { resolveAuthHook, type AuthHookModel } from './auth-hook';
 
@@ -103,6 +104,8 @@ function parentFirst(tables: TableModel[]): TableModel[] {
 async function resolveTable(session: Session, loaded: LoadedSpec, table: ResolvedTable, orgType: string, orgColumn: string, mappingKeyType?: string): Promise<TableModel> {
   const field = `tables[${table.index}]`;
   const info = await requireTable(session, `${field}.name`, table.name);
+  const refusal = info.partitionTree ? partitionRefusals(info.name, info.partitionTree, orgColumn)[0] : undefined;
+  if (refusal) throw usageError(`${field}: ${refusal.problem}`, refusal.fix);
   const existingOrg = column(info, orgColumn);
   if (existingOrg && !sameType(existingOrg.type, orgType)) {
     throw usageError(`${displayName(info.name)} already has a column "${orgColumn}" of type ${existingOrg.type}, not ${orgType}`, 'Rename that column, or set "orgColumn" in the spec to another name.');
@@ -159,6 +162,10 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
   if (loaded.tenantCredentials) {
     const from = tables.find((t) => sameTable(t.name, loaded.tenantCredentials!.from));
     if (!from) throw usageError(`tenantCredentials.from ${displayName(loaded.tenantCredentials.from)} is not one of the spec's tables`, 'Point it at the migrated credentials table.');
+    const partitionedBy = from.info.partitionTree;
+    const credentialKey = from.info.primaryKey.find((c) => !partitionedBy?.keyColumns.includes(c)) ?? from.info.primaryKey[0] ?? from.rule.column;
+    const unreferenceable = partitionedBy ? ledgerRefusal(from.name, partitionedBy, credentialKey) : undefined;
+    if (unreferenceable) throw usageError(unreferenceable.problem, unreferenceable.fix);
     if (from.info.primaryKey.length !== 1) throw usageError(`${displayName(from.name)} needs a single-column primary key for the tenant_credentials ledger`, 'Add a primary key, or remove tenantCredentials from the spec.');
     const ledgerName = loaded.tenantCredentials.table;
     const existing = await findTable(session, ledgerName);

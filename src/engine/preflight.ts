@@ -5,6 +5,7 @@ import type { CheckResult } from './events';
 import type { GapReport } from './gaps';
 import type { MigrationModel } from './model';
 import { failed } from './errors';
+import { partitionPrerequisites } from './partition-checks';
 import { findShapes, shapeChecks } from './shapes';
 
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
@@ -35,6 +36,7 @@ export async function preflight(session: Session, model: MigrationModel, findGap
     const owner = (await session.query<{ ok: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS ok`, [t.info.owner])).rows[0]!.ok;
     results.push(owner ? ok(`Owner of ${displayName(t.name)}`, `owned by ${t.info.owner}`) : bad(`Owner of ${displayName(t.name)}`, `owned by ${t.info.owner}; ${server.user} must own it (or be a member of ${t.info.owner}) to alter it`));
   }
+  results.push(...await partitionPrerequisites(session, model));
   const replica = await canUseReplicaMode(session);
   results.push(replica ? ok('Backfill without firing triggers', `${server.user} may set session_replication_role`)
     : bad('Backfill without firing triggers', `${server.user} may not set session_replication_role, which the backfill uses so that the tables' own triggers (updated_at …) do not fire: run as a superuser or Supabase's postgres role, or GRANT SET ON PARAMETER session_replication_role TO ${server.user} (PostgreSQL 15+)`));
@@ -78,6 +80,10 @@ export async function assertWritableSession(session: Session, model: MigrationMo
   for (const t of model.tables) {
     const owner = (await session.query<{ ok: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS ok`, [t.info.owner])).rows[0]!.ok;
     if (!owner) throw failed(`${s.user} does not own ${displayName(t.name)} (owned by ${t.info.owner}), so it cannot add the org column`, `Run as ${t.info.owner} or a member of it.`);
+  }
+  for (const p of model.tables.flatMap((t) => t.info.partitionTree?.partitions ?? [])) {
+    const owner = (await session.query<{ ok: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS ok`, [p.owner])).rows[0]!.ok;
+    if (!owner) throw failed(`${s.user} does not own the partition ${displayName(p.name)} (owned by ${p.owner}), so it cannot alter it`, `Run as ${p.owner} or a member of it, or make the partition's owner the table's.`);
   }
 }
 

@@ -9,6 +9,7 @@ import { ASSIGN_TRIGGER, ISOLATION_POLICY, LEDGER_TRIGGER, LEGACY_POLICY, MEMBER
 import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, KNOWN_ORGS_TABLE } from './script/isolation-policy';
 import { undoEnforce } from './enforce';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
+import { undoPartitions } from './rollback-partitions';
 import { restoreExistingOrgColumn } from './rollback-org-column';
 import { releaseDefinerRole, revokeColumnGrants } from './definer-role';
 
@@ -52,6 +53,7 @@ async function undoSchema(session: Session, m: MigrationModel, backups: BackupRe
     await exec(session, actions, `DROP POLICY IF EXISTS ${qi(MEMBER_POLICY)} ON ${table}`);
     await exec(session, actions, `DROP POLICY IF EXISTS ${qi(LEGACY_POLICY)} ON ${table}`);
     await exec(session, actions, `DROP TRIGGER IF EXISTS ${qi(KEEP_ORG_TRIGGER)} ON ${table}`);
+    await undoPartitions(session, t, (sql) => exec(session, actions, sql));
     if (snap) {
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_enabled ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`);
       await exec(session, actions, `ALTER TABLE ${table} ${snap.rls_forced ? 'FORCE' : 'NO FORCE'} ROW LEVEL SECURITY`);

@@ -6,6 +6,7 @@ import { findTable } from './introspect';
 import type { MigrationModel, TableModel } from './model';
 import { DEFINER_ROLE, ISOLATION_POLICY, STATE_SCHEMA } from './names';
 import { backupReaders, droppedBackupTables, verifyBackups } from './backups';
+import { partitionCoverageChecks } from './partition-checks';
 import { currentEnforcement } from './enforce';
 
 const count = async (session: Session, sql: string, values?: unknown[]) => Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
@@ -138,6 +139,7 @@ async function validateReading(session: Session, model: MigrationModel): Promise
     const check = await assignmentCheck(session, model, t, record ? { schema: STATE_SCHEMA, name: record.record.backupTable } : undefined);
     if (check) results.push(check);
   }
+  results.push(...await partitionCoverageChecks(session, model, enforced));
   results.push(...await ledgerChecks(session, model));
   results.push(...await backupChecks(session, model));
   results.push(await stateSchemaPrivate(session));

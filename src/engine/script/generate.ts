@@ -22,14 +22,14 @@ const STEP_TITLES: Record<ScriptStep, string> = {
 
 export function scriptSteps(model: MigrationModel): { step: ScriptStep; statements: string[] }[] {
   return [
-    { step: 'prepare', statements: [...section.stateSchema(), ...section.preflight(model), ...section.assignments(model)] },
-    { step: 'backup', statements: [...section.snapshot(model), ...section.backup(model)] },
+    { step: 'prepare', statements: [...section.stateSchema(), ...section.partitionState(model), ...section.preflight(model), ...section.partitionPreflight(model), ...section.assignments(model)] },
+    { step: 'backup', statements: [...section.snapshot(model), ...section.partitionSnapshot(model), ...section.backup(model)] },
     { step: 'columns', statements: [...section.addColumns(model), ...section.refreshAssignments(model), ...section.assignTriggers(model), ...section.addNewAssignments(model)] },
     { step: 'backfill', statements: section.backfill(model) },
     { step: 'constraints', statements: section.constraints(model) },
     { step: 'indexes', statements: section.indexes(model) },
     { step: 'ledger', statements: section.ledger(model) },
-    { step: 'rls', statements: section.rowLevelSecurity(model) },
+    { step: 'rls', statements: [...section.rowLevelSecurity(model), ...section.revokePartitionPrivileges(model)] },
     { step: 'auth-hook', statements: section.authHook(model) },
     { step: 'vacuum', statements: section.vacuum(model) },
   ];

@@ -70,7 +70,11 @@ export function describeLocks(parseSync: ParseSync, sql: string, model: Migratio
       const { mode, note } = alterTableMode((body.cmds as Node[]) ?? []);
       return lock(rangeVarName(body.relation), mode, note);
     }
-    case 'IndexStmt': return lock(rangeVarName(body.relation), body.concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE', body.concurrent ? 'CONCURRENTLY' : 'blocks writes for the whole build');
+    case 'IndexStmt': {
+      // ON ONLY (a partitioned table's own index, its partitions' built and attached apart): no build, a brief lock.
+      const only = (body.relation as Node | undefined)?.inh !== true;
+      return lock(rangeVarName(body.relation), body.concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE', body.concurrent ? 'CONCURRENTLY' : only ? 'ON ONLY: no build, a brief lock' : 'blocks writes for the whole build');
+    }
     case 'CreateTrigStmt': return lock(rangeVarName(body.relation), 'SHARE ROW EXCLUSIVE');
     case 'CreatePolicyStmt': case 'DropPolicyStmt': return lock(rangeVarName(body.table), 'ACCESS EXCLUSIVE');
     case 'UpdateStmt': case 'DeleteStmt': case 'InsertStmt': return lock(rangeVarName(body.relation), 'ROW EXCLUSIVE');

@@ -5,6 +5,7 @@ import { ASSIGN_TRIGGER, names } from '../../names';
 import { currentOrgExpression } from '../context';
 import { PROBLEM, doBlock, orgValue, revokeFromOthers } from './common';
 import { definerFunction, definerRole, type DefinerReads } from './definer';
+import { backfillOf } from './partitions';
 
 export function addColumns(m: MigrationModel): string[] {
   return m.tables.map((t) => `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`);
@@ -62,7 +63,7 @@ export function assignments(m: MigrationModel): string[] {
 }
 
 const beforeBackfill = (t: TableModel, body: string) => doBlock(
-  `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)}) THEN
+  `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE ${backfillOf(t)}) THEN
     ${body}
   END IF;`, [PROBLEM]);
 

@@ -3,18 +3,20 @@ import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQu
 import type { MigrationModel } from '../../model';
 import { PROGRESS_PREFIX, names, regclass } from '../../names';
 import { orgByRule } from './assignments';
-import { orgValue, patiently, tableLiteral } from './common';
+import { orgValue, patiently } from './common';
+import { heapTablesOf } from './partitions';
 
 /**
  * Backfill in batches of heap pages, each committed: short row locks, resumable where it stopped. Each batch is
  * sized by time (batchTargetMs, at most twice the last), so it holds its row locks that long whatever a row costs.
  * Each table is vacuumed right after its backfill: otherwise autovacuum starts on its dead rows, and the ACCESS
  * EXCLUSIVE statements that follow would queue behind it (stalling the application queued behind them).
+ * A partitioned table has no pages of its own: each of its leaf partitions is backfilled (and vacuumed) in turn.
  */
 export function backfill(m: MigrationModel): string[] {
   const spec = m.loaded.spec;
-  return m.tables.flatMap((t) => {
-    const table = qq(t.name);
+  return m.tables.flatMap((t) => heapTablesOf(t).map((heap) => ({ t, heap }))).flatMap(({ t, heap }) => {
+    const table = qq(heap);
     const org = qi(m.orgColumn);
     const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', page + pages_per_batch)::tid AND t.${org} IS NULL`;
     let assign: string;
@@ -30,7 +32,7 @@ export function backfill(m: MigrationModel): string[] {
       assign = `    UPDATE ${table} AS t SET ${org} = ${orgByRule(m, t)}
      WHERE ${range};`;
     }
-    const where = `table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)}`;
+    const where = `table_schema = ${ql(heap.schema)} AND table_name = ${ql(heap.name)}`;
     const body = `DECLARE
   page bigint;
   last_page bigint;
@@ -43,11 +45,11 @@ export function backfill(m: MigrationModel): string[] {
   batch_ms float8;
 BEGIN
   INSERT INTO ${names.state('backfill')} (table_schema, table_name, next_page, last_page)
-  VALUES (${tableLiteral(t)}, 0, pg_relation_size(${regclass(t.name)}) / current_setting('block_size')::int)
+  VALUES (${ql(heap.schema)}, ${ql(heap.name)}, 0, pg_relation_size(${regclass(heap)}) / current_setting('block_size')::int)
   ON CONFLICT (table_schema, table_name) DO NOTHING;
   SELECT b.next_page, b.last_page, b.rows_done INTO page, last_page, done FROM ${names.state('backfill')} AS b WHERE ${where} AND b.completed_at IS NULL;
   IF NOT FOUND THEN RETURN; END IF;
-  SELECT reltuples INTO estimate FROM pg_class WHERE oid = ${regclass(t.name)};
+  SELECT reltuples INTO estimate FROM pg_class WHERE oid = ${regclass(heap)};
   IF estimate < 0 THEN  -- never analysed: counted, so that the batches are sized and the progress is true
     SELECT count(*) INTO estimate FROM ${table};
   END IF;
@@ -64,7 +66,7 @@ ${assign}
     page := page + pages_per_batch;
     UPDATE ${names.state('backfill')} SET next_page = page, rows_done = done WHERE ${where};
     COMMIT;
-    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('table', ${ql(displayName(t.name))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsEstimate', estimate::bigint);
+    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('table', ${ql(displayName(heap))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsEstimate', estimate::bigint);
     batch_ms := 1000 * extract(epoch FROM clock_timestamp() - batch_started);
     -- At most twice the last batch, and at most four first batches: cheap pages (deleted or already assigned rows) must
     -- not grow a batch that the next dense pages would make long.

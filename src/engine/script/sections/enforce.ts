@@ -4,12 +4,14 @@ import { quoteIdent as qi, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel } from '../../model';
 import { ISOLATION_POLICY } from '../../names';
 import { isolationPredicate, type IsolationMode } from '../isolation-policy';
+import { rlsTablesOf } from './partitions';
 
+/** Each table and each of its partitions (a query naming a partition is held by the partition's policies). */
 export function isolationStatements(m: MigrationModel, mode: IsolationMode, forcedBefore: (table: { schema: string; name: string }) => boolean): string[] {
-  return m.tables.flatMap((t) => {
-    const table = qq(t.name);
+  return m.tables.flatMap(rlsTablesOf).flatMap((name) => {
+    const table = qq(name);
     const predicate = isolationPredicate(m, m.orgColumn, mode);
-    const force = mode === 'enforced' || forcedBefore(t.name) ? 'FORCE' : 'NO FORCE';
+    const force = mode === 'enforced' || forcedBefore(name) ? 'FORCE' : 'NO FORCE';
     return [
       `ALTER POLICY ${qi(ISOLATION_POLICY)} ON ${table} USING ${predicate} WITH CHECK ${predicate}`,
       `ALTER TABLE ${table} ${force} ROW LEVEL SECURITY`,

@@ -5,4 +5,5 @@ export { backfill } from './backfill';
 export { constraints, indexes } from './constraints';
 export { ledger } from './ledger';
 export { rowLevelSecurity, vacuum } from './rls';
+export { partitionState, partitionPreflight, partitionSnapshot, revokePartitionPrivileges } from './partitions';
 export { authHook } from './auth-hook';

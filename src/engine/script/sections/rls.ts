@@ -4,6 +4,7 @@ import type { MigrationModel } from '../../model';
 import { ISOLATION_POLICY, LEGACY_POLICY, MEMBER_POLICY, names, regclass } from '../../names';
 import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, isolationPredicate, transitionSupport } from '../isolation-policy';
 import { doBlock, patiently } from './common';
+import { rlsTablesOf } from './partitions';
 
 const policyExists = (name: { schema: string; name: string }, policy: string) =>
   `EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = ${regclass(name)} AND polname = ${ql(policy)})`;
@@ -11,28 +12,31 @@ const policyExists = (name: { schema: string; name: string }, policy: string) =>
 /**
  * Transition mode, each table in one transaction: RLS enabled (not forced: the owner keeps its access until enforce),
  * the restrictive isolation policy, and where the table had no policies of its own a permissive one that reproduces
- * its old access (a restrictive policy alone grants nothing). The new ledger is strict from the start.
+ * its old access (a restrictive policy alone grants nothing). The new ledger is strict from the start. A partitioned
+ * table's partitions each get the same block (a query naming a partition skips the parent's policies), but not the
+ * trigger: PostgreSQL clones the parent's row trigger onto every partition.
  */
 export function rowLevelSecurity(m: MigrationModel): string[] {
-  const tables = m.tables.map((t) => {
-    const table = qq(t.name);
+  const targets = m.tables.flatMap((t) => rlsTablesOf(t).map((name) => ({ name, partition: name !== t.name })));
+  const tables = targets.map(({ name, partition }) => {
+    const table = qq(name);
     const predicate = isolationPredicate(m, m.orgColumn, 'transition');
-    const snap = `(SELECT s FROM ${names.state('snapshot')} AS s WHERE table_schema = ${ql(t.name.schema)} AND table_name = ${ql(t.name.name)})`;
+    const snap = `(SELECT s FROM ${names.state('snapshot')} AS s WHERE table_schema = ${ql(name.schema)} AND table_name = ${ql(name.name)})`;
     return doBlock(`  ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
-  IF NOT ${policyExists(t.name, ISOLATION_POLICY)} THEN
+  IF NOT ${policyExists(name, ISOLATION_POLICY)} THEN
     CREATE POLICY ${qi(ISOLATION_POLICY)} ON ${table} AS RESTRICTIVE FOR ALL TO PUBLIC
       USING ${predicate} WITH CHECK ${predicate};
   END IF;
-  IF NOT ${policyExists(t.name, LEGACY_POLICY)} THEN
+  IF NOT ${policyExists(name, LEGACY_POLICY)} THEN
     IF NOT coalesce((${snap}).rls_enabled, false) THEN
       CREATE POLICY ${qi(LEGACY_POLICY)} ON ${table} AS PERMISSIVE FOR ALL TO PUBLIC USING (true) WITH CHECK (true);
     ELSIF NOT coalesce((${snap}).rls_forced, false) THEN
       EXECUTE format('CREATE POLICY %I ON %s AS PERMISSIVE FOR ALL TO %I USING (true) WITH CHECK (true)', ${ql(LEGACY_POLICY)}, ${ql(table)},
-        (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ${regclass(t.name)}));
+        (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ${regclass(name)}));
     END IF;
-  END IF;
+  END IF;${partition ? '' : `
   CREATE OR REPLACE TRIGGER ${qi(KEEP_ORG_TRIGGER)} BEFORE UPDATE OF ${qi(m.orgColumn)} ON ${table}
-    FOR EACH ROW EXECUTE FUNCTION ${KEEP_ORG_FUNCTION}(${ql(m.orgColumn)});`);
+    FOR EACH ROW EXECUTE FUNCTION ${KEEP_ORG_FUNCTION}(${ql(m.orgColumn)});`}`);
   });
   const ledger = m.ledger ? [ledgerSecurity(m, m.ledger.name)] : [];
   // One table per transaction: holding a single ACCESS EXCLUSIVE lock at a time cannot deadlock with the
