@@ -9,6 +9,7 @@ const BEFORE_STEPS = [
   ['init', 'write tenant-migration.json and checks.sql for the guide\'s tables'],
   ['plan', 'show the plan and the mapping gaps (writes nothing; --exact to count every row)'],
   ['generate', 'write the migration script (--force to overwrite)'],
+  ['lint', 'lint SQL files for lock, transaction and row-level security hazards (no database; lint --help)'],
 ] as const;
 const AFTER_STEPS = [
   ['run', 'preflight, backup, migrate, validate, verify isolation, tests; writes the report (enforce only with --enforce)'],
