@@ -15,6 +15,7 @@ export { PlanPreviewPanel } from './plan-preview/panel';
 export { loadParser } from '../engine/script/parse';
 export { SqlFileModel, isCheck, isDescribe } from '../engine/sql/file-model';
 export { readLintCatalog, type LintCatalog } from '../engine/sql/lint/catalog';
+export { lintOptionsFromSpec, mergeLintOptions } from '../engine/sql/lint/spec-options';
 export { evaluate, summarize } from '../engine/sql/expectations';
 export { runStatement } from '../engine/sql/run-statement';
 export { describeRelation } from '../engine/sql/describe';

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { LintDiagnostic, LintFix } from '../../engine/sql/lint';
 import type { LintCatalog } from '../../engine/sql/lint/catalog';
+import type { LintOptions } from '../../engine/sql/lint/types';
 import { Disposable } from '../lifecycle';
 import type { ExtensionLog } from '../log';
 import type { SettingsAdapter } from '../settings';
@@ -11,6 +12,7 @@ import type { SqlModels } from './models';
 import type { ResultStore } from './results';
 
 const DEBOUNCE_MS = 250;
+const definedOnly = (o: LintOptions | undefined) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined));
 const SEVERITY = { error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, info: vscode.DiagnosticSeverity.Information } as const;
 
 export interface Fixable { readonly range: vscode.Range; readonly code: string; readonly fix: LintFix }
@@ -29,6 +31,8 @@ export class SqlDiagnostics extends Disposable {
     private readonly settings: SettingsAdapter,
     private readonly connectionName: () => string | undefined,
     private readonly log: ExtensionLog,
+    /** The spec's tenant tables, cross-tenant roles and `lint` settings (undefined without a readable spec). */
+    private readonly specOptions: () => LintOptions | undefined,
   ) {
     super();
     this.register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
@@ -44,6 +48,11 @@ export class SqlDiagnostics extends Disposable {
   /** The quick fixes the engine gave for a file's diagnostics. */
   fixesFor(uri: vscode.Uri): readonly Fixable[] {
     return this.fixes.get(uri.toString()) ?? [];
+  }
+
+  /** Lints every open file again (the spec changed). */
+  relint(): void {
+    this.all();
   }
 
   /** Re-reads the table sizes (the connection changed) and lints again. */
@@ -82,7 +91,9 @@ export class SqlDiagnostics extends Disposable {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (document.isClosed || document.version !== version) return;
     }
-    const found = model.diagnostics({ tableRows: catalog?.tableRows, tables: catalog?.tables, largeTableRows: this.settings.value.sqlEditor.largeTableRows, ...this.settings.value.lint });
+    // The spec is the team's: where it says something about the lint, it wins over the editor's settings.
+    const options = { ...this.settings.value.lint, ...definedOnly(this.specOptions()), rules: { ...this.settings.value.lint.rules, ...this.specOptions()?.rules } };
+    const found = model.diagnostics({ tableRows: catalog?.tableRows, tables: catalog?.tables, largeTableRows: this.settings.value.sqlEditor.largeTableRows, ...options });
     const diagnostics: vscode.Diagnostic[] = [];
     const fixes: Fixable[] = [];
     for (const d of found) {

@@ -22,6 +22,7 @@ import { SqlModels } from './models';
 import { ResultStore } from './results';
 import { ResultsView } from './results-view';
 import { StatementRunner } from './statement-runner';
+import type { LintOptions } from '../../engine/sql/lint/types';
 
 export interface SqlEditorDeps {
   readonly engines: EngineLoader;
@@ -45,6 +46,8 @@ export class SqlEditor extends Disposable {
   readonly diagnostics: SqlDiagnostics;
   readonly view: ResultsView;
 
+  private specLint?: { readonly uri: string; readonly options: LintOptions | undefined };
+
   constructor(private readonly deps: SqlEditorDeps) {
     super();
     const { engines, settings, specFile, connections, opener, guard, contextKeys, log } = deps;
@@ -55,7 +58,8 @@ export class SqlEditor extends Disposable {
     this.runner = new StatementRunner(engines, this.session, this.results, guard, settings, specFile, contextKeys, log);
     this.view = this.register(new ResultsView(engines));
     this.inline = this.register(new InlineResults(this.models, this.results));
-    this.diagnostics = this.register(new SqlDiagnostics(this.models, this.results, this.session, settings, () => connections.selected()?.name, log));
+    this.diagnostics = this.register(new SqlDiagnostics(this.models, this.results, this.session, settings, () => connections.selected()?.name, log, () => this.specLintOptions()));
+    this.register(specFile.onDidChange(() => { this.specLint = undefined; this.diagnostics.relint(); }));
     const lenses = this.register(new SqlCodeLens(this.models, this.results));
     this.register(vscode.languages.registerCodeLensProvider(SELECTOR, lenses));
     this.register(vscode.languages.registerHoverProvider(SELECTOR, new SqlHover(this.models, this.results, engines)));
@@ -72,5 +76,22 @@ export class SqlEditor extends Disposable {
     const matches = !!editor && this.models.filter.matches(editor.document);
     this.deps.contextKeys.set('sqlFile', matches);
     if (matches) void this.models.load();
+  }
+
+  /** The lint's options from tenant-migration.json (read once per change of the file; a spec that does not load gives none). */
+  private specLintOptions(): LintOptions | undefined {
+    const uri = this.deps.specFile.uri;
+    if (!uri) return undefined;
+    if (this.specLint?.uri !== uri.toString()) {
+      let options: LintOptions | undefined;
+      try {
+        const engine = this.deps.engines.get();
+        options = engine.lintOptionsFromSpec(engine.loadSpec(uri.fsPath));
+      } catch (error) {
+        this.deps.log.debug(`lint: the spec's options are not used (${error instanceof Error ? error.message : String(error)})`);
+      }
+      this.specLint = { uri: uri.toString(), options };
+    }
+    return this.specLint.options;
   }
 }

@@ -169,6 +169,22 @@ describe('SQL editor', () => {
     }
   });
 
+  it('takes the lint settings of tenant-migration.json: a rule the spec turns off is gone, and back when the spec is restored', async () => {
+    await waitFor('the lint', () => diagnostics().some((d) => d.code === 'not-idempotent'));
+    const others = [...new Set(diagnostics().map((d) => String(d.code)).filter((c) => c !== 'not-idempotent'))].sort();
+    assert.ok(others.length > 0, 'other diagnostics to keep');
+    const specPath = path.join(vscode.workspace.workspaceFolders![0]!.uri.fsPath, 'tenant-migration.json');
+    const original = fs.readFileSync(specPath, 'utf8');
+    try {
+      fs.writeFileSync(specPath, JSON.stringify({ ...JSON.parse(original), lint: { rules: { 'not-idempotent': false } } }, null, 2));
+      await waitFor('the rule the spec turned off to go', () => !diagnostics().some((d) => d.code === 'not-idempotent'), 15_000);
+      assert.deepEqual([...new Set(diagnostics().map((d) => String(d.code)))].sort(), others, 'the other diagnostics stay');
+    } finally {
+      fs.writeFileSync(specPath, original);
+    }
+    await waitFor('the rule back once the spec no longer turns it off', () => diagnostics().some((d) => d.code === 'not-idempotent'), 15_000);
+  });
+
   it('applies the statement timeout, and Cancel stops the statement on the server', async () => {
     const edit = new vscode.WorkspaceEdit();
     edit.insert(uri, document.positionAt(document.getText().length), '\nSELECT pg_sleep(60) AS slept;\n');
