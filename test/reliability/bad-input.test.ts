@@ -49,10 +49,10 @@ const CASES: Case[] = [
     what: /The host tm-no-such-host\.invalid cannot be resolved/, next: /Check the host name/ },
   // Spec shapes
   { title: 'an empty spec file', spec: '', code: 2, what: /tenant-migration\.json is not valid JSON: \w+ at line 1, column 1/, next: /Fix the syntax/ },
-  { title: 'a spec that is a JSON array', spec: '[{"orgs": {"table": "orgs"}}]', code: 2, what: /tenant-migration\.json is invalid: \(top level\): .*expected object, received array/, next: /Fix the field named/ },
-  { title: 'an empty list of tables', spec: legacySpec({ tables: [], tenantCredentials: undefined }), code: 2, what: /invalid: tables: must list at least one table/, next: /Fix the field named/ },
-  { title: 'an org column name past the 63-character identifier limit', spec: legacySpec({ orgColumn: `org_${'x'.repeat(60)}` }), code: 2, what: /invalid: orgColumn: is longer than PostgreSQL's 63-character identifier limit/, next: /Fix the field named/ },
-  { title: 'a tenant-context kind that does not exist', spec: legacySpec({ tenantContext: { kind: 'jwt', claim: 'org_id' } }), code: 2, what: /invalid: tenantContext\.kind: .*'supabase-jwt' \| 'setting'/, next: /Fix the field named/ },
+  { title: 'a spec that is a JSON array', spec: '[{"orgs": {"table": "orgs"}}]', code: 2, what: /tenant-migration\.json is invalid: field \(top level\): is a list, expected an object/, next: /Fix the field named/ },
+  { title: 'an empty list of tables', spec: legacySpec({ tables: [], tenantCredentials: undefined }), code: 2, what: /invalid: field tables: must list at least one table/, next: /Fix the field named/ },
+  { title: 'an org column name past the 63-character identifier limit', spec: legacySpec({ orgColumn: `org_${'x'.repeat(60)}` }), code: 2, what: /invalid: field orgColumn: is longer than PostgreSQL's 63-byte identifier limit/, next: /Fix the field named/ },
+  { title: 'a tenant-context kind that does not exist', spec: legacySpec({ tenantContext: { kind: 'jwt', claim: 'org_id' } }), code: 2, what: /invalid: field tenantContext\.kind: .*'supabase-jwt' \| 'setting'/, next: /Fix the field named/ },
   { title: '--config naming a folder', spec: legacySpec(), code: 2, what: /Cannot read the spec .*: EISDIR/, next: /--config PATH/ },
   // Objects that are not what the spec says
   { title: 'a view named as a table to migrate', spec: legacySpec({ tables: [{ name: 'credentials_view', orgFrom: { mapping: { column: 'id' } } }], tenantCredentials: undefined }),

@@ -158,6 +158,10 @@ describe('isolation matrix: both tenant-context kinds × legacy policies, checke
           if (variant.sql) await db.client.query(variant.sql);
           const ws = makeWorkspace({ tenantContext: ctx.spec });
           await migrateFully(db.url, ws);
+          // The matrix proves enforced isolation (in transition mode a request without a context keeps its old access:
+          // test/engine/transition-enforce.test.ts proves that).
+          const enforced = await withMigration(db.url, ws, (m) => m.enforce({ appSendsContext: true }));
+          assert.equal(enforced.status, 'done', enforced.summary);
           const orgs = await prepared(db.client);
           const { results, failures } = await runMatrix(db.client, ctx, variant, TABLES, orgs);
 

@@ -1,7 +1,8 @@
 // The probe rows: one per org for every table the matrix probes, written by the tool itself (parents first: two
 // probe orgs, the rows the tenant tables reference, then the tenant tables), so that a cell is proven whatever the
 // data. A plan is SQL text; the live probe runs it inside its savepoint, the exported pgTAP files run it inside their
-// own transaction. Writing fires the table's triggers and takes values from its sequences (nextval is not undone by a
+// own transaction. Writing fires the table's triggers; identity and serial columns get values of their own, so their
+// sequences are not advanced (a sequence the table's triggers use still is: nextval is not undone by a
 // rollback); unique values are made fresh (random) so they do not collide with the table's rows.
 import { SQLSTATE, sqlStateOf } from '../db/pg-errors';
 import type { Session } from '../db/session';
@@ -32,7 +33,7 @@ export interface TablePlan {
   readonly problem?: string;
 }
 
-interface ColumnMeta { name: string; type: string; notNull: boolean; hasDefault: boolean; identity: string; generated: boolean; typtype: string; category: string; firstLabel: string | null }
+interface ColumnMeta { name: string; type: string; notNull: boolean; hasDefault: boolean; sequenceDefault: boolean; identity: string; generated: boolean; typtype: string; category: string; firstLabel: string | null }
 interface ForeignKey { columns: string[]; table: Resolved; refColumns: string[] }
 
 async function catalog(session: Session, table: Resolved): Promise<{ columns: ColumnMeta[]; primaryKey: string[]; foreignKeys: ForeignKey[] } | undefined> {
@@ -40,6 +41,7 @@ async function catalog(session: Session, table: Resolved): Promise<{ columns: Co
   if (!oid) return undefined;
   const columns = (await session.query<ColumnMeta>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull", a.atthasdef AS "hasDefault",
+            coalesce((SELECT pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%' FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum), false) AS "sequenceDefault",
             a.attidentity::text AS identity, a.attgenerated <> '' AS generated, bt.typtype::text AS typtype, bt.typcategory::text AS category,
             (SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = bt.oid ORDER BY e.enumsortorder LIMIT 1) AS "firstLabel"
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
@@ -110,10 +112,13 @@ export async function planProbeRows(session: Session, input: PlanInput): Promise
       fk.columns.forEach((c, i) => { if (!byColumn.has(c)) byColumn.set(c, { kind: 'ref', tag: parent.tag, column: fk.refColumns[i]! }); });
     }
     for (const c of meta?.columns ?? []) {
-      if (c.generated || c.identity === 'a') continue;
+      if (c.generated) continue;
       const fixed = byColumn.get(c.name);
       if (fixed) { columns.push({ name: c.name, type: c.type, value: fixed }); continue; }
-      if (c.hasDefault || c.identity || !c.notNull) continue; // the default, or NULL
+      // A sequence's value is not given back by the rollback (nextval is not transactional): identity and serial
+      // columns get a fresh value of their own instead (OVERRIDING SYSTEM VALUE), so the probe uses up no id.
+      const fromSequence = c.identity !== '' || c.sequenceDefault;
+      if (!fromSequence && (c.hasDefault || !c.notNull)) continue; // the default, or NULL
       const fresh = freshValue(c);
       if (fresh) columns.push({ name: c.name, type: c.type, value: { kind: 'sql', sql: fresh } });
       else problem ??= `no value can be made for ${displayName(table)}.${c.name} (${c.type}, NOT NULL, no default)`;

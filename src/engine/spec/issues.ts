@@ -67,7 +67,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   }
   if (issue.code === 'invalid_type') {
     const got = received(issue, input);
-    return `${field}: ${got === 'missing' ? 'is missing' : `is ${got}`}, expected ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}${write}`;
+    return `${field}: ${got === 'missing' ? 'is missing' : `is ${got}`}, expected ${issue.expected === 'array' ? 'a list' : `${/^[aeiou]/.test(String(issue.expected)) ? 'an' : 'a'} ${issue.expected}`}${write}`;
   }
   if (issue.code === 'invalid_value') return `${field}: is ${received(issue, input)}, expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${write}`;
   if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'number') {

@@ -18,7 +18,7 @@ export const body: StepBody = async (context) => {
     ...bypasses,
     ...await crossTenantChecks(context.session, model),
     ...transition,
-    { name: 'Probe rows', ok: true, detail: `two rows (one per probe org) written to each of ${probeTables.join(', ') || 'no table'} and rolled back: their triggers fired, their sequences advanced (nextval is not undone); nothing was committed` },
+    { name: 'Probe rows', ok: true, detail: `two rows (one per probe org) written to each of ${probeTables.join(', ') || 'no table'} and rolled back: their triggers fired; identity and serial columns got values of their own, so no id was used up; nothing was committed` },
   ];
   const { summary, next } = verdict(probes, leakingViews);
   return { summary, checks, probes, next };
