@@ -307,7 +307,6 @@ describe('plan preview protocol', () => {
     const busy: HostMessage = { type: 'busy', message: 'Reading the plan…' };
     const error: HostMessage = { type: 'error', message: 'boom', next: 'fix it' };
     const kinds = (messages: HostMessage[]) => messages.map((m) => (m.type === 'plan' ? `plan:${m.plan.scriptPath}` : m.type));
-
     it('sends nothing before ready, then the state: the last plan and what followed it', () => {
       const delivered: HostMessage[] = [];
       const channel = new PreviewChannel((m) => delivered.push(m));
@@ -320,7 +319,6 @@ describe('plan preview protocol', () => {
       channel.onReady();
       assert.deepEqual(kinds(delivered), ['plan:b', 'error']);
     });
-
     it('sends at once while ready, and a plan clears the busy or error state', () => {
       const delivered: HostMessage[] = [];
       const channel = new PreviewChannel((m) => delivered.push(m));
@@ -332,7 +330,6 @@ describe('plan preview protocol', () => {
       channel.onReady();
       assert.deepEqual(kinds(delivered), ['busy', 'plan:a', 'plan:a']);
     });
-
     it('holds messages while the webview is hidden and replays the state when it is back', () => {
       const delivered: HostMessage[] = [];
       const channel = new PreviewChannel((m) => delivered.push(m));
@@ -344,7 +341,6 @@ describe('plan preview protocol', () => {
       channel.onReady();
       assert.deepEqual(kinds(delivered), ['plan:a', 'plan:a', 'busy']);
     });
-
     it('sends nothing on ready when there is nothing yet', () => {
       const delivered: HostMessage[] = [];
       new PreviewChannel((m) => delivered.push(m)).onReady();
