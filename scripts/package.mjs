@@ -18,8 +18,10 @@ const kB = (bytes) => `${(bytes / 1024).toFixed(1)} kB`;
 
 export function packageVsix({ out = path.join(ROOT, `${manifest.name}-${manifest.version}.vsix`), build = true } = {}) {
   if (build) run(process.execPath, ['scripts/build.mjs', '--production']);
-  // Everything is bundled, so no node_modules (--no-dependencies); the manifest has no repository to link to yet.
-  run(process.execPath, [path.join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--out', out]);
+  // Everything is bundled, so no node_modules (--no-dependencies); the manifest has no repository to link to yet, so
+  // the extension's page is docs/extension.md (the repository's README links to files that a VSIX does not hold).
+  run(process.execPath, [path.join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository',
+    '--readme-path', 'docs/extension.md', '--out', out]);
   const size = fs.statSync(out).size;
   const sizes = ['dist/extension.js', 'dist/services.js', 'dist/engine.js', 'dist/libpg-query.wasm', 'dist/webview/main.js']
     .map((f) => `  ${f.padEnd(24)} ${kB(fs.statSync(path.join(ROOT, f)).size)}`);
