@@ -82,9 +82,19 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
     // The operator ticks the manual prerequisites in the tree: each tick is recorded with who and when.
     for (const item of ['Full database dump taken', 'Users notified of the maintenance window', 'Migration script reviewed']) {
       const manual = page.locator('.monaco-list-row', { hasText: item }).first();
-      await manual.locator('.custom-view-tree-node-item-checkbox').first().click();
-      await page.mouse.move(900, 450);               // away, so the checkbox's hover does not cover the next row
-      await page.locator('.monaco-list-row', { hasText: item }).filter({ hasText: '@' }).first().waitFor({ timeout: 30000 });
+      const ticked = page.locator('.monaco-list-row', { hasText: item }).filter({ hasText: '@' }).first();
+      // A click that lands while the tree is still being re-rendered is lost: click again only while the box is unchecked.
+      for (let attempt = 1; ; attempt++) {
+        const box = manual.locator('.custom-view-tree-node-item-checkbox').first();
+        if ((await box.getAttribute('aria-checked')) !== 'true') await box.click();
+        await page.mouse.move(900, 450);             // away, so the checkbox's hover does not cover the next row
+        try {
+          await ticked.waitFor({ timeout: 10000 });
+          break;
+        } catch (error) {
+          if (attempt === 3) throw error;
+        }
+      }
     }
     const ticks = await db.query(database, 'SELECT count(*)::int AS n FROM tenant_migration.manual_items');
     assert.equal(ticks[0].n, 3, 'the three ticks are recorded in the database');
