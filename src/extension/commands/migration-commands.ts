@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { MANUAL_ITEMS, STEPS, type ChecklistStep, type ManualItem } from '../../engine/events';
 import type { Container } from '../container';
+import { chooseFlag } from './choice';
 import type { PlanPreviewPanel } from '../plan-preview/panel';
 import { rollbackOperation, runOperation, stepOperation } from '../run/operations';
 import type { Migration, Summary } from '../run/runner';
@@ -22,16 +23,12 @@ export async function runStep(c: Container, node: unknown): Promise<unknown> {
 }
 
 export async function rollback(c: Container, args?: unknown): Promise<Summary | undefined> {
-  let restoreData = (args as { restoreData?: unknown } | undefined)?.restoreData;
-  if (typeof restoreData !== 'boolean') {
-    const picked = await vscode.window.showQuickPick([
-      { label: 'Undo the migration', detail: 'Drops what the migration added (columns, constraints, policies, triggers, the ledger) in one transaction. Rows written since are kept.', restore: false },
-      { label: 'Undo the migration and restore the data from the backups', detail: 'Also puts every table back as backed up. Refuses when rows written since would be lost.', restore: true },
-    ], { title: 'Tenant Migration: Roll Back', placeHolder: 'What to roll back', ignoreFocusOut: true });
-    if (!picked) return undefined;
-    restoreData = picked.restore;
-  }
-  return c.runner.run(rollbackOperation(restoreData as boolean));
+  const restoreData = await chooseFlag(args, 'restoreData', [
+    { label: 'Undo the migration', detail: 'Drops what the migration added (columns, constraints, policies, triggers, the ledger) in one transaction. Rows written since are kept.' },
+    { label: 'Undo the migration and restore the data from the backups', detail: 'Also puts every table back as backed up. Refuses when rows written since would be lost.' },
+  ], 'Tenant Migration: Roll Back', 'What to roll back');
+  if (restoreData === undefined) return undefined;
+  return c.runner.run(rollbackOperation(restoreData));
 }
 
 export async function tickManualItem(c: Container, node: unknown): Promise<{ ok: boolean; item: ManualItem } | undefined> {
