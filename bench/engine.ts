@@ -10,7 +10,7 @@ import { runScript } from '../src/engine/execute/runner';
 import { Migration } from '../src/engine/migration';
 import { resolveModel } from '../src/engine/model';
 import { generateScript } from '../src/engine/script/generate';
-import { resolveSpec } from '../src/engine/spec/load';
+import { resolveSpec } from '../src/engine/migration-spec/load';
 import { ensureStateSchema } from '../src/engine/state';
 import type { EngineEvent } from '../src/engine/events';
 import { legacySpec } from '../test/fixtures/legacy-data';

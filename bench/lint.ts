@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadParser, splitWith } from '../src/engine/script/parse';
-import { lintText } from '../src/engine/sql/lint/lint-text';
+import { lintText } from '../src/engine/sql-editor/lint/lint-text';
 import { syntheticFile } from './sql-editor';
 
 const ROOT = path.join(__dirname, '..');

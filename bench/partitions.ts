@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedServer, type PgMajor } from '../test/support/embedded-server';
 import { Migration } from '../src/engine/migration';
-import { resolveSpec } from '../src/engine/spec/load';
+import { resolveSpec } from '../src/engine/migration-spec/load';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { Migration } from '../src/engine/migration';
-import { resolveSpec } from '../src/engine/spec/load';
+import { resolveSpec } from '../src/engine/migration-spec/load';
 import pg from 'pg';
 import { specFor } from './engine';
 

@@ -1,5 +1,5 @@
 // Issue 4, item 6: CodeLens and lint for a 5,000-statement SQL file, once the parser is loaded. Times exactly what
-// the extension computes per file (src/engine/sql/file-model.ts: the split, the lenses with their positions, the lint
+// the extension computes per file (src/engine/sql-editor/file-model.ts: the split, the lenses with their positions, the lint
 // with syntax errors), on first open and after edits. No database. Writes its own block into .bench/results.md.
 // Usage: npm run bench -- --only sql-editor [--statements 5000] [--rounds 5] [--edits 40] [--no-write]
 //        (npm run bench runs it too, after the migration scenarios); or: npx tsx bench/sql-editor.ts
@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { loadParser, splitWith } from '../src/engine/script/parse';
-import { LineIndex, SqlFileModel } from '../src/engine/sql/file-model';
+import { LineIndex, SqlFileModel } from '../src/engine/sql-editor/file-model';
 import { writeBlock } from './report';
 
 export const TARGET_MS = 100;
@@ -131,7 +131,7 @@ export async function runSqlEditorBench(o: SqlEditorBenchOptions): Promise<strin
     `### SQL editor: CodeLens and lint for ${o.statements.toLocaleString('en-US')} statements (issue 4)`, '',
     `- Date: ${new Date().toISOString()}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min); Node ${process.version}; code ${revision}`,
     `- Run: \`npm run bench -- --only sql-editor --statements ${o.statements} --rounds ${o.rounds} --edits ${o.edits}\`; the file: ${(text.length / 1024).toFixed(0)} KB, ${last.statements} statements, ${last.lensCount} CodeLens, ${last.diagnostics} diagnostics (\`bench/sql-editor.ts\` syntheticFile)`,
-    `- What is timed: \`SqlFileModel\` (src/engine/sql/file-model.ts) as the extension drives it (src/extension/sql-editor/models.ts, diagnostics.ts): \`begin()\` and the lenses of what it split (what the editor shows first), then \`resume()\` chunk by chunk and \`lintStep()\` batch by batch, each its own turn of the extension host's event loop, then all the lenses and the diagnostics. VS Code's own rendering is not included.`,
+    `- What is timed: \`SqlFileModel\` (src/engine/sql-editor/file-model.ts) as the extension drives it (src/extension/sql-editor/models.ts, diagnostics.ts): \`begin()\` and the lenses of what it split (what the editor shows first), then \`resume()\` chunk by chunk and \`lintStep()\` batch by batch, each its own turn of the extension host's event loop, then all the lenses and the diagnostics. VS Code's own rendering is not included.`,
     '',
     '| | first lenses | longest step | whole file (median / p95) | split | CodeLens | lint |',
     '|---|---|---|---|---|---|---|',

@@ -1,7 +1,7 @@
 // Writes schemas/tenant-migration.schema.json from the zod schema (run by the build; checked by a test).
 import fs from 'node:fs';
 import path from 'node:path';
-import { specJsonSchema } from '../src/engine/spec/json-schema';
+import { specJsonSchema } from '../src/engine/migration-spec/json-schema';
 
 const file = path.join(__dirname, '..', 'schemas', 'tenant-migration.schema.json');
 fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -45,7 +45,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
 
 /** Bad-input cases the engine suite defines (counted without running them). */
 function engineBadInputCases(): number | undefined {
-  const specs = ['test/engine/bad-input.test.ts', 'test/engine/bad-input-db.test.ts', 'test/engine/cli-exit-codes.test.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
+  const specs = ['test/cli/bad-input.test.ts', 'test/cli/bad-input-db.test.ts', 'test/cli/cli-exit-codes.test.ts'].filter((f) => fs.existsSync(path.join(ROOT, f)));
   const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--dry-run', '--reporter', 'json', ...specs], { cwd: ROOT, encoding: 'utf8' });
   try {
     return (JSON.parse(r.stdout) as { stats: { tests: number } }).stats.tests;
@@ -67,7 +67,7 @@ const rows: [string, string, string][] = [
   ['Backups intact (digest equals recorded, rows equal the original)', `${count(faults, (f) => f.backupsIntact)} / ${faults.length}`, 'all'],
   ['Rollback exactness cases (exact / tried)', `${count(rollbacks, (r) => r.exact)} / ${rollbacks.length}`, 'all'],
   ['Bad-input cases in this suite: clear one-line error / nothing-changed proofs / cases', `${count(badInput, (b) => b.clearError)} / ${count(badInput, (b) => b.nothingChanged)} / ${badInput.length}`, 'all'],
-  ['Bad-input and exit-code cases in the engine suite (test/engine, counted, not re-run)', engineCases === undefined ? 'not counted' : String(engineCases), ''],
+  ['Bad-input and exit-code cases in the CLI suite (test/cli, counted, not re-run)', engineCases === undefined ? 'not counted' : String(engineCases), ''],
   [`Isolation matrix: probes run as the application, data checked (${isolation.length} context × legacy-policy combinations)`, String(sum(isolation, (i) => i.probes)), ''],
   ['Isolation failures per tenant-context kind', contexts.map((c) => `${c}: ${sum(isolation.filter((i) => i.context === c), (i) => i.failures)}`).join(', ') || '—', '0'],
   ['… denied as an error / as zero rows', `${sum(isolation, (i) => i.deniedAsError)} / ${sum(isolation, (i) => i.deniedAsNoRows)}`, ''],

@@ -22,7 +22,7 @@ run('type check (webview)', 'npx', ['tsc', '-p', 'tsconfig.webview.json']);
 run('build', 'node', ['scripts/build.mjs']);
 run('VS Code test host (cached in .vscode-test/)', 'node', ['scripts/vscode-host/provision.mjs']);
 for (const major of majors) {
-  run(`engine and CLI tests on PostgreSQL ${process.env.TEST_DATABASE_URL ? '(TEST_DATABASE_URL)' : major}`, 'npx', ['mocha', 'test/engine/**/*.test.ts'], { TEST_PG_MAJOR: major });
+  run(`engine, CLI, SQL editor and protocol tests on PostgreSQL ${process.env.TEST_DATABASE_URL ? '(TEST_DATABASE_URL)' : major}`, 'npx', ['mocha', 'test/{engine,cli,sql-editor,protocol}/**/*.test.ts'], { TEST_PG_MAJOR: major });
   if (major === '17') run('reliability suite (faults, rollback exactness, bad input, isolation, secrets, concurrency) → test-results/reliability/RELIABILITY.md', 'npm', ['run', 'test:reliability'], { TEST_PG_MAJOR: major });
   if (process.env.TEST_DATABASE_URL) break;
 }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../engine/errors';
-import { GUIDE_CHECKS, GUIDE_SPEC } from '../engine/spec/template';
+import { GUIDE_CHECKS, GUIDE_SPEC } from '../engine/migration-spec/template';
 
 export { GUIDE_CHECKS, GUIDE_SPEC };
 

@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadParser } from '../engine/script/parse';
-import { LineIndex } from '../engine/sql/file-model';
-import { lintText } from '../engine/sql/lint/lint-text';
-import { lintOptionsFromSpec, mergeLintOptions, type LintDiagnostic, type LintOptions } from '../engine/sql/lint';
-import { loadSpec } from '../engine/spec/load';
+import { LineIndex } from '../engine/sql-editor/file-model';
+import { lintText } from '../engine/sql-editor/lint/lint-text';
+import { lintOptionsFromSpec, mergeLintOptions, type LintDiagnostic, type LintOptions } from '../engine/sql-editor/lint';
+import { loadSpec } from '../engine/migration-spec/load';
 import { ExitCode } from '../engine/errors';
 
 export const LINT_USAGE = `Usage: tenant-migrate lint FILE… [options]

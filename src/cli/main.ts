@@ -5,7 +5,7 @@ import { jsonDocument } from './output';
 import { TerminalChecklist, formatDuration } from './terminal';
 import { writeInitFiles } from './init';
 import { MigrationError, ExitCode, failed, usageError } from '../engine/errors';
-import { loadSpec } from '../engine/spec/load';
+import { loadSpec } from '../engine/migration-spec/load';
 import { Migration, TOOL_VERSION, asMigrationError, type StepResult } from '../engine/migration';
 import { describeTarget, parseConnectionUrl } from '../engine/db/connection-options';
 import { redact } from '../engine/redact';

@@ -3,8 +3,8 @@ import type { Session } from './db/session';
 import { parseQualifiedName, type QualifiedName } from './db/sql';
 import { usageError } from './errors';
 import { column, findTable } from './introspect';
-import type { LoadedSpec } from './spec/load';
-import type { AuthHookSpec } from './spec/schema';
+import type { LoadedSpec } from './migration-spec/load';
+import type { AuthHookSpec } from './migration-spec/schema';
 import { qualifiedType } from './script/qualify';
 
 export interface AuthHookModel {

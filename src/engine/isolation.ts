@@ -7,7 +7,7 @@ import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
 import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
-import type { TenantContext } from './spec/schema';
+import type { TenantContext } from './migration-spec/schema';
 import { findTable, type TableInfo } from './introspect';
 import { LEGACY_POLICY, MEMBER_POLICY } from './names';
 import { classify, denialCause, judge, leakCause, ownDenialCause, type Outcome } from './isolation/causes';

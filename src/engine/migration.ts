@@ -21,7 +21,7 @@ import { StepRecorder } from './runs/step-recorder';
 import { readScript, writeScript } from './script/script-file';
 import { loadParser } from './script/parse';
 import { parseUnits } from './execute/runner';
-import type { LoadedSpec } from './spec/load';
+import type { LoadedSpec } from './migration-spec/load';
 import { acquireRunLock, ensureStateSchema, releaseRunLock, tickManualItem } from './state';
 import { findTraces, NOTHING_TO_DO } from './traces';
 import { readStatus, type StatusInfo } from './status';

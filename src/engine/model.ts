@@ -4,7 +4,7 @@ import { SQLSTATE, hasSqlState } from './db/pg-errors';
 import type { Session } from './db/session';
 import { displayName, quoteIdent, quoteQualified, type QualifiedName } from './db/sql';
 import { column, findTable, sameTable, type TableInfo } from './introspect';
-import type { LoadedSpec, ResolvedTable } from './spec/load';
+import type { LoadedSpec, ResolvedTable } from './migration-spec/load';
 import { ledgerRefusal, partitionRefusals } from './partitions';
 import { qualifiedType, qualifyQuery } from './script/qualify';
 import { resolveAuthHook, type AuthHookModel } from './auth-hook';

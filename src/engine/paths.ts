@@ -1,8 +1,8 @@
 // Where a migration's files are: everything relative is relative to the spec's folder (the current directory when
 // the spec was given as an object).
 import path from 'node:path';
-import type { LoadedSpec } from './spec/load';
-import { pathInside } from './spec/paths';
+import type { LoadedSpec } from './migration-spec/load';
+import { pathInside } from './migration-spec/paths';
 
 export function specFolder(spec: LoadedSpec): string {
   return spec.file ? path.dirname(spec.file) : process.cwd();

@@ -6,7 +6,7 @@ import type { Probe } from './isolation';
 import type { MigrationModel } from './model';
 import type { Plan } from './plan';
 import type { RollbackResult } from './rollback';
-import type { LoadedSpec } from './spec/load';
+import type { LoadedSpec } from './migration-spec/load';
 import type { RunScriptOptions } from './execute/runner';
 
 export interface StepResult {

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
 import { schemaFingerprint, tableDigest } from '../support/fingerprint';
-import { GUIDE_SPEC } from '../../src/engine/spec/template';
+import { GUIDE_SPEC } from '../../src/engine/migration-spec/template';
 import { DEFAULT_ORG_ID, ORG_PREFIX } from '../fixtures/legacy-data';
 
 const PARTITIONED = ['events', 'usage_records'];

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createTestDatabase, adminQuery, type TestDatabase } from '../support/database';
 import { makeWorkspace, migrateFully, withMigration } from '../support/migration-helpers';
 import { legacySpec } from '../fixtures/legacy-data';
-import { resolveSpec } from '../../src/engine/spec/load';
+import { resolveSpec } from '../../src/engine/migration-spec/load';
 import { loadParser, splitScript } from '../../src/engine/script/parse';
 import { dollarQuote, quoteIdent } from '../../src/engine/db/sql';
 import { Session } from '../../src/engine/db/session';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseSpecText, resolveSpec } from '../../src/engine/spec/load';
-import { specJsonSchema } from '../../src/engine/spec/json-schema';
+import { parseSpecText, resolveSpec } from '../../src/engine/migration-spec/load';
+import { specJsonSchema } from '../../src/engine/migration-spec/json-schema';
 import { MigrationError } from '../../src/engine/errors';
 import { legacySpec } from '../fixtures/legacy-data';
 

@@ -1,7 +1,7 @@
 // Two CLI runners at once: the second is refused (exit 3) naming the holder (its pid, operator, command, since when);
 // when the holder's process is killed with SIGKILL (no chance to clean up) the server releases the session lock and a
 // new run proceeds, recording the dead run as interrupted. (test/engine/resilience.test.ts does this for two engine
-// runs in one process; test/engine/cli-exit-codes.test.ts for a lock held by a plain session.)
+// runs in one process; test/cli/cli-exit-codes.test.ts for a lock held by a plain session.)
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { figures } from './support/figures';

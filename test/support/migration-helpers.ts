@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveSpec } from '../../src/engine/spec/load';
+import { resolveSpec } from '../../src/engine/migration-spec/load';
 import { Migration } from '../../src/engine/migration';
 import type { EngineEvent } from '../../src/engine/events';
 import { legacySpec } from '../fixtures/legacy-data';

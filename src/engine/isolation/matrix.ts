@@ -2,7 +2,7 @@
 // org "a" (the own org of the "own org" actor; "another org" is signed in to org "b"). One definition for the live
 // probe and for the exported pgTAP files: only how a probe row's value is written (RefSql) differs.
 import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../db/sql';
-import type { TenantContext } from '../spec/schema';
+import type { TenantContext } from '../migration-spec/schema';
 import { insertSql, keyPredicate, updatableColumn, type RefSql, type Side, type TablePlan } from './rows';
 
 export type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';

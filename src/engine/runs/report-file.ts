@@ -7,7 +7,7 @@ import type { Logger } from '../events';
 import { names } from '../names';
 import { scriptPathForReport } from '../paths';
 import { renderReport, type StepOutcome } from '../report';
-import type { LoadedSpec } from '../spec/load';
+import type { LoadedSpec } from '../migration-spec/load';
 import { operatorName, stateSchemaExists } from '../state';
 import { sha256, TOOL_VERSION } from '../version';
 

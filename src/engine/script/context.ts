@@ -1,5 +1,5 @@
 // How the current tenant is known inside the database, as a SQL expression of the orgs id type.
-import type { TenantContext } from '../spec/schema';
+import type { TenantContext } from '../migration-spec/schema';
 import { quoteLiteral } from '../db/sql';
 
 export function currentOrgExpression(context: TenantContext, orgType: string): string {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MigrationModel } from '../model';
-import type { LoadedSpec } from '../spec/load';
+import type { LoadedSpec } from '../migration-spec/load';
 import { generateScript } from './generate';
 
 /** Theirs when it exists, else generated from the spec (not written). */

@@ -2,7 +2,7 @@
 // Describe for psql's \d and \d+), "Running… Cancel" while one runs, and at the top the checks' tally with
 // "Run All Checks". The lenses come from the engine's SqlFileModel; this only maps them to VS Code.
 import * as vscode from 'vscode';
-import type { LensKind } from '../../engine/sql/file-model';
+import type { LensKind } from '../../engine/sql-editor/file-model';
 import { Disposable } from '../lifecycle';
 import type { SqlModels } from './models';
 import type { ResultStore } from './results';

@@ -1,9 +1,9 @@
 // The Problems panel for SQL files: the migration lint and syntax errors as you type (debounced; table sizes from the
 // connected database when there is one), and every failed check with the value it actually gave.
 import * as vscode from 'vscode';
-import type { LintDiagnostic, LintFix } from '../../engine/sql/lint';
-import type { LintCatalog } from '../../engine/sql/lint/catalog';
-import type { LintOptions } from '../../engine/sql/lint/types';
+import type { LintDiagnostic, LintFix } from '../../engine/sql-editor/lint';
+import type { LintCatalog } from '../../engine/sql-editor/lint/catalog';
+import type { LintOptions } from '../../engine/sql-editor/lint/types';
 import { Disposable } from '../lifecycle';
 import type { ExtensionLog } from '../log';
 import type { SettingsAdapter } from '../settings';

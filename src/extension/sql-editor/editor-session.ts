@@ -4,7 +4,7 @@
 // is closed after a while, so that it does not sit among the sessions a maintenance window counts.
 import * as vscode from 'vscode';
 import type { Session } from '../../engine/db/session';
-import type { LintCatalog } from '../../engine/sql/lint/catalog';
+import type { LintCatalog } from '../../engine/sql-editor/lint/catalog';
 import type { Connection, ConnectionService } from '../connections/connections';
 import type { EngineLoader } from '../engine';
 import { ActionableError } from '../errors';

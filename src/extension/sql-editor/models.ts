@@ -3,7 +3,7 @@
 // A large file is split in chunks between other work (the extension host never waits for all of it at once): the
 // providers see the first statements at once and onDidChange(uri) fires when the whole file is split.
 import * as vscode from 'vscode';
-import type { SqlFileModel, SqlParser } from '../../engine/sql/file-model';
+import type { SqlFileModel, SqlParser } from '../../engine/sql-editor/file-model';
 import type { EngineLoader } from '../engine';
 import { Disposable } from '../lifecycle';
 import type { ExtensionLog } from '../log';

@@ -1,7 +1,7 @@
 // What the last run of each statement gave, per file, keyed by the statement's text (an edited statement loses its
 // result; moving it keeps it). Read by the decorations, the hover, the CodeLens, the diagnostics and the results view.
 import * as vscode from 'vscode';
-import type { StatementResult } from '../../engine/sql/run-statement';
+import type { StatementResult } from '../../engine/sql-editor/run-statement';
 import { Disposable } from '../lifecycle';
 
 export type RunKind = 'read' | 'write' | 'tenant' | 'explain' | 'describe';

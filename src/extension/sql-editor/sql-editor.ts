@@ -22,7 +22,7 @@ import { SqlModels } from './models';
 import { ResultStore } from './results';
 import { ResultsView } from './results-view';
 import { StatementRunner } from './statement-runner';
-import type { LintOptions } from '../../engine/sql/lint/types';
+import type { LintOptions } from '../../engine/sql-editor/lint/types';
 
 export interface SqlEditorDeps {
   readonly engines: EngineLoader;

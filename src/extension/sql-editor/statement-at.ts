@@ -1,7 +1,7 @@
 // Which statement a command or a hover means: the one at an offset (a CodeLens passes its statement's start), or
 // at the cursor (from the palette: the statement the cursor is in or ends on the line of, else the next one below it).
 import * as vscode from 'vscode';
-import type { DocumentStatement } from '../../engine/sql/document';
+import type { DocumentStatement } from '../../engine/sql-editor/document';
 
 export interface Found {
   readonly statement: DocumentStatement;

@@ -3,8 +3,8 @@
 // is under the statement timeout, goes to the log, and its outcome (with the check's verdict) to the result store.
 import * as vscode from 'vscode';
 import type { Session } from '../../engine/db/session';
-import type { DocumentStatement } from '../../engine/sql/document';
-import type { RunMode } from '../../engine/sql/run-statement';
+import type { DocumentStatement } from '../../engine/sql-editor/document';
+import type { RunMode } from '../../engine/sql-editor/run-statement';
 import type { ProductionGuard } from '../connections/safety';
 import type { ContextKeys } from '../context-keys';
 import type { EngineLoader } from '../engine';

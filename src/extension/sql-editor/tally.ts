@@ -1,5 +1,5 @@
 // The checks of a file, counted: "12 checks: 11 ✓ 1 ✗" (and how many have not run yet).
-import type { DocumentStatement } from '../../engine/sql/document';
+import type { DocumentStatement } from '../../engine/sql-editor/document';
 import type { Outcome } from './results';
 
 export interface Tally {

@@ -143,7 +143,7 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
 /** The guide's checks file (what `init` writes) and one more check, after the run: "Run All Checks in File", the
  *  results inline with their ✓/✗ and the tally at the top, then the hover's table of a grouped count. */
 async function sqlChecks({ page, vsc, db, database, screenshots, theme }) {
-  const { GUIDE_CHECKS } = await tsImport(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/engine/spec/template.ts'), import.meta.url);
+  const { GUIDE_CHECKS } = await tsImport(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/engine/migration-spec/template.ts'), import.meta.url);
   const checks = `${GUIDE_CHECKS}
 -- credentials with no mapping row fell back to the default org: each one needs a look before sign-off
 -- expect: 0

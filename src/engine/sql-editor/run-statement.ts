@@ -6,7 +6,7 @@ import type { Session } from '../db/session';
 import { quoteIdent, quoteLiteral } from '../db/sql';
 import { MigrationError } from '../errors';
 import { loadParser } from '../script/parse';
-import type { TenantContext } from '../spec/schema';
+import type { TenantContext } from '../migration-spec/schema';
 import { redact } from '../redact';
 import { acquireRunLock, appendAudit, releaseRunLock, stateSchemaExists, type AuditEntry } from '../state';
 import type { QueryOutcome } from './expectations';

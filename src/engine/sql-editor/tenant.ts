@@ -1,7 +1,7 @@
 // "Run as tenant…": the orgs to pick from, and the role a tenant's session uses.
 import type { Session } from '../db/session';
 import { quoteIdent, quoteQualified } from '../db/sql';
-import type { LoadedSpec } from '../spec/load';
+import type { LoadedSpec } from '../migration-spec/load';
 
 export interface OrgChoice {
   readonly id: string;

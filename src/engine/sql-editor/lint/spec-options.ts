@@ -1,5 +1,5 @@
 // The lint's options from a migration spec: its tenant tables, cross-tenant roles and `lint` settings.
-import type { LoadedSpec } from '../../spec/load';
+import type { LoadedSpec } from '../../migration-spec/load';
 import type { LintOptions } from './types';
 
 export function lintOptionsFromSpec(loaded: LoadedSpec): LintOptions {

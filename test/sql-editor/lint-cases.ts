@@ -1,5 +1,5 @@
 // Bad and good cases for every lint rule (written from the rules' descriptions, squawk's public docs among them).
-import type { LintOptions } from '../../src/engine/sql/lint';
+import type { LintOptions } from '../../src/engine/sql-editor/lint';
 
 export interface RuleCase {
   readonly rule: string;

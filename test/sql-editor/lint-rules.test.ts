@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadParser, splitWith } from '../../src/engine/script/parse';
-import { MigrationLinter, RULES, type LintDiagnostic, type LintFix, type LintOptions } from '../../src/engine/sql/lint';
-import { splitByParse } from '../../src/engine/sql/lint/lint-text';
+import { MigrationLinter, RULES, type LintDiagnostic, type LintFix, type LintOptions } from '../../src/engine/sql-editor/lint';
+import { splitByParse } from '../../src/engine/sql-editor/lint/lint-text';
 import { CASES, PRE } from './lint-cases';
 
 describe('migration lint rules', () => {

@@ -2,13 +2,13 @@
 // and "Run as tenant…"'s org list and role, against a real PostgreSQL.
 import assert from 'node:assert/strict';
 import { loadParser, splitWith } from '../../src/engine/script/parse';
-import { SqlFileModel, LineIndex, isCheck } from '../../src/engine/sql/file-model';
-import { MigrationLinter } from '../../src/engine/sql/lint';
-import { formatAligned, formatMarkdownTable } from '../../src/engine/sql/format-table';
-import { listOrgs, tenantRoleFor } from '../../src/engine/sql/tenant';
-import { resolveSpec } from '../../src/engine/spec/load';
+import { SqlFileModel, LineIndex, isCheck } from '../../src/engine/sql-editor/file-model';
+import { MigrationLinter } from '../../src/engine/sql-editor/lint';
+import { formatAligned, formatMarkdownTable } from '../../src/engine/sql-editor/format-table';
+import { listOrgs, tenantRoleFor } from '../../src/engine/sql-editor/tenant';
+import { resolveSpec } from '../../src/engine/migration-spec/load';
 import { Session } from '../../src/engine/db/session';
-import { GUIDE_CHECKS } from '../../src/engine/spec/template';
+import { GUIDE_CHECKS } from '../../src/engine/migration-spec/template';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { legacySpec } from '../fixtures/legacy-data';
 

@@ -2,8 +2,8 @@
 // reads from a real database (partitions, row-level security, validated checks).
 import assert from 'node:assert/strict';
 import { loadParser, splitWith } from '../../src/engine/script/parse';
-import { MigrationLinter, type LintDiagnostic, type LintOptions } from '../../src/engine/sql/lint';
-import { readLintCatalog } from '../../src/engine/sql/lint/catalog';
+import { MigrationLinter, type LintDiagnostic, type LintOptions } from '../../src/engine/sql-editor/lint';
+import { readLintCatalog } from '../../src/engine/sql-editor/lint/catalog';
 import { Session } from '../../src/engine/db/session';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, withMigration } from '../support/migration-helpers';

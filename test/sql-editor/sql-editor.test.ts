@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { loadParser, splitWith } from '../../src/engine/script/parse';
-import { SqlDocument } from '../../src/engine/sql/document';
-import { SqlFileModel } from '../../src/engine/sql/file-model';
-import { evaluate, expectationIn, parseExpectation, summarize, type Expectation } from '../../src/engine/sql/expectations';
-import { MigrationLinter } from '../../src/engine/sql/lint';
-import { runStatement } from '../../src/engine/sql/run-statement';
-import { describeRelation } from '../../src/engine/sql/describe';
+import { SqlDocument } from '../../src/engine/sql-editor/document';
+import { SqlFileModel } from '../../src/engine/sql-editor/file-model';
+import { evaluate, expectationIn, parseExpectation, summarize, type Expectation } from '../../src/engine/sql-editor/expectations';
+import { MigrationLinter } from '../../src/engine/sql-editor/lint';
+import { runStatement } from '../../src/engine/sql-editor/run-statement';
+import { describeRelation } from '../../src/engine/sql-editor/describe';
 import { Session } from '../../src/engine/db/session';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { migrateFully, makeWorkspace } from '../support/migration-helpers';
