@@ -2,7 +2,7 @@
 // statement with --statements), and the mapping gaps last, where the eye lands.
 import type { Plan, PlannedStatement } from '../engine/plan';
 import { formatBytes } from '../engine/preflight';
-import { formatCount } from '../shared/format';
+import { formatCount, plural } from '../shared/format';
 
 /** What a statement is, from its first words: "CREATE TABLE", "ALTER TABLE", "DO block", "\set". */
 export function statementKind(sql: string): string {
@@ -30,7 +30,7 @@ export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): 
   for (const s of plan.statements) phases.set(s.phase ?? 'script', [...(phases.get(s.phase ?? 'script') ?? []), s]);
   for (const [phase, statements] of phases) {
     const blocking = [...new Set(statements.flatMap((s) => s.locks.filter((l) => l.blocksWrites).map((l) => `${l.table}: ${l.mode}`)))];
-    lines.push(`  ${phase} (lines ${statements[0]!.line}–${statements.at(-1)!.line}): ${statements.length === 1 ? '1 statement' : `${statements.length} statements`} — ${phaseSummary(statements)}`);
+    lines.push(`  ${phase} (lines ${statements[0]!.line}–${statements.at(-1)!.line}): ${plural(statements.length, 'statement')} — ${phaseSummary(statements)}`);
     if (blocking.length) lines.push(`      blocks writes: ${blocking.join('; ')}`);
     if (!options.statements) continue;
     for (const s of statements) {

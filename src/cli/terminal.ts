@@ -1,6 +1,7 @@
 // The live checklist in a terminal: one line per step, a progress bar on backfills, failures with what to do next.
 import type { EngineEvent } from '../engine/events';
 import { STEP_TITLES } from '../engine/events';
+import { formatCount, plural } from '../shared/format';
 
 const isTty = () => process.stderr.isTTY === true;
 const color = (code: number, text: string) => (isTty() ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -43,7 +44,7 @@ export class TerminalChecklist {
         break;
       case 'step-finished': {
         const mark = event.status === 'done' ? green('✔') : event.status === 'skipped' ? dim('–') : red('✘');
-        const rows = event.rows !== undefined ? `, ${event.rows} rows` : '';
+        const rows = event.rows !== undefined ? `, ${plural(event.rows, 'row')}` : '';
         this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} ${event.summary}`);
         if (event.status === 'failed' && event.next) this.line(`  ${yellow('→')} ${event.next}`);
         break;
@@ -54,14 +55,16 @@ export class TerminalChecklist {
       case 'progress': {
         const p = event.progress;
         const fraction = p.total > 0 ? p.done / p.total : 1;
-        const eta = p.etaMs !== undefined ? `, ${formatDuration(p.etaMs)} left` : '';
-        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${p.rowsEstimate > 0 ? `${p.rowsDone}/${Math.max(p.rowsEstimate, p.rowsDone)}` : p.rowsDone} rows${eta}`;
+        const eta = p.etaMs !== undefined && fraction < 1 ? `, ${formatDuration(p.etaMs)} left` : '';
+        const rows = p.rowsEstimate > 0 ? `${formatCount(p.rowsDone)}/${formatCount(Math.max(p.rowsEstimate, p.rowsDone))} rows` : plural(p.rowsDone, 'row');
+        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${rows}${eta}`;
         if (isTty()) {
           this.out.write(`\r\x1b[2K${text}`);
           this.progressShown = true;
         } else {
           const percent = Math.floor(fraction * 4) * 25;
-          if (this.lastPlainPercent.get(p.table) !== percent) { this.lastPlainPercent.set(p.table, percent); this.line(text); }
+          const key = `${event.step}:${p.action}:${p.table}`;
+          if (this.lastPlainPercent.get(key) !== percent) { this.lastPlainPercent.set(key, percent); this.line(text); }
         }
         break;
       }

@@ -69,7 +69,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   const stopNotices = session.onNotice((notice) => {
     if (notice.message.startsWith(PROGRESS_PREFIX)) {
       const progress = tracker.update(JSON.parse(notice.message.slice(PROGRESS_PREFIX.length)));
-      backfilled.set(progress.table, progress.rowsDone);
+      if (progress.action === 'backfill') backfilled.set(progress.table, progress.rowsDone);
       onEvent({ type: 'progress', step, progress });
     } else {
       onEvent({ type: 'notice', step, message: redact(notice.message) });

@@ -1,7 +1,8 @@
 // The tool's state schema, the preflight refusal, the snapshot and the backups.
-import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel } from '../../model';
-import { MEMBER_POLICY, STATE_SCHEMA, names, regclass } from '../../names';
+import { MEMBER_POLICY, PROGRESS_PREFIX, STATE_SCHEMA, names, regclass } from '../../names';
+import { heapTablesOf } from './partitions';
 import { PROBLEM, doBlock, hasColumn, orgValue, revokeFromOthers, tableLiteral } from './common';
 import { KNOWN_ORGS_TABLE } from '../isolation-policy';
 
@@ -108,8 +109,48 @@ BEGIN
     row_expr, relation);
 END
 `)};`,
+    copyForBackup(),
     lockDownStateSchema(),
   ];
+}
+
+/**
+ * Copies a table's rows into its backup in batches of heap pages, all in the caller's snapshot, and reports each batch
+ * as progress: a large table's backup shows how far it got and the time left.
+ */
+function copyForBackup(): string {
+  return `CREATE OR REPLACE FUNCTION ${names.state('copy_for_backup')}(source regclass, target regclass, label text, rows_per_batch int)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`
+DECLARE
+  cols text;
+  pages bigint := pg_relation_size(source) / current_setting('block_size')::int;
+  estimate float8;
+  pages_per_batch bigint;
+  page bigint := 0;
+  done bigint := 0;
+  n bigint;
+BEGIN
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = target AND attnum > 0 AND NOT attisdropped;
+  SELECT reltuples INTO estimate FROM pg_class WHERE oid = source;
+  pages_per_batch := greatest(1, ceil(rows_per_batch / greatest(CASE WHEN estimate > 0 THEN estimate / greatest(pages, 1) ELSE 100 END, 1)));
+  LOOP
+    -- The last batch has no upper bound: whatever the table holds past the pages counted at the start is copied too.
+    IF page + pages_per_batch >= pages THEN
+      EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM ONLY %s AS t WHERE t.ctid >= $1', target, cols, cols, source) USING format('(%s,0)', page)::tid;
+    ELSE
+      EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM ONLY %s AS t WHERE t.ctid >= $1 AND t.ctid < $2', target, cols, cols, source)
+        USING format('(%s,0)', page)::tid, format('(%s,0)', page + pages_per_batch)::tid;
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    done := done + n;
+    page := least(page + pages_per_batch, pages);
+    IF page >= pages THEN estimate := done; END IF;  -- the last report has the count, not the estimate
+    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('action', 'backup', 'table', label, 'pagesDone', page, 'pagesTotal', pages, 'rowsDone', done, 'rowsEstimate', greatest(estimate, 0)::bigint);
+    EXIT WHEN page >= pages;
+  END LOOP;
+  RETURN done;
+END
+`)};`;
 }
 
 /** Refuses, before anything changes, when the default org is missing. */
@@ -140,8 +181,9 @@ export function backup(m: MigrationModel): string[] {
       RAISE EXCEPTION 'tenant-migration: % exists but is not recorded as a backup', ${ql(target)}
         USING HINT = 'Rename or drop that table (it is not one of ours), then run again.';
     END IF;
-    CREATE TABLE ${target} AS TABLE ${qq(t.name)};
+    CREATE TABLE ${target} AS TABLE ${qq(t.name)} WITH NO DATA;
     ${revokeFromOthers('TABLE', ql(target))}
+${heapTablesOf(t).map((heap) => `    PERFORM ${names.state('copy_for_backup')}(${regclass(heap)}, ${ql(target)}::regclass, ${ql(displayName(heap))}, ${m.loaded.spec.batchSize});`).join('\n')}
     -- The table's stored columns: a generated column is computed again on restore, never written.
     SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = ${regclass(t.name)} AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
     INSERT INTO ${names.state('backups')} (backup_table, table_schema, table_name, columns, row_count, digest)
