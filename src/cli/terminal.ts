@@ -24,12 +24,24 @@ export function progressBar(fraction: number, width = 24): string {
 export class TerminalChecklist {
   private progressShown = false;
   private lastPlainPercent = new Map<string, number>();
+  private readonly failures: { summary: string; next?: string }[] = [];
 
   constructor(private readonly out: NodeJS.WritableStream = process.stderr) {}
 
   private clearProgress(): void {
     if (this.progressShown && isTty()) this.out.write('\r\x1b[2K');
     this.progressShown = false;
+  }
+
+  /**
+   * The failed steps' reasons and what to do next, except what the command's error line (printed after this) says
+   * already.
+   */
+  finish(error?: { message: string; next: string }): void {
+    for (const f of this.failures.splice(0)) {
+      if (!error?.message.includes(f.summary)) this.line(`  ${red('✘')} ${f.summary}`);
+      if (f.next && f.next !== error?.next) this.line(`  ${yellow('→')} ${f.next}`);
+    }
   }
 
   line(text: string): void {
@@ -45,8 +57,13 @@ export class TerminalChecklist {
       case 'step-finished': {
         const mark = event.status === 'done' ? green('✔') : event.status === 'skipped' ? dim('–') : red('✘');
         const rows = event.rows !== undefined ? `, ${plural(event.rows, 'row')}` : '';
-        this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} ${event.summary}`);
-        if (event.status === 'failed' && event.next) this.line(`  ${yellow('→')} ${event.next}`);
+        if (event.status === 'failed') {
+          // Why it failed and what to do are printed once, at the end (finish): most often they are the command's error.
+          this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} failed`);
+          this.failures.push({ summary: event.summary, next: event.next });
+        } else {
+          this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} ${event.summary}`);
+        }
         break;
       }
       case 'check':
