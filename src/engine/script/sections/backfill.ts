@@ -3,7 +3,7 @@ import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQu
 import type { MigrationModel } from '../../model';
 import { PROGRESS_PREFIX, names, regclass } from '../../names';
 import { orgByRule } from './assignments';
-import { orgValue, patiently } from './common';
+import { named, orgValue, patiently } from './common';
 import { heapTablesOf } from './partitions';
 
 /**
@@ -76,8 +76,8 @@ ${assign}
 END
 `;
     return [
-      `DO ${dollarQuote(`\n${body}`)};`,
-      ...patiently(m, `VACUUM (ANALYZE) ${table};`),
+      named(`backfill ${m.orgColumn} in batches`, displayName(heap), `DO ${dollarQuote(`\n${body}`)};`),
+      ...patiently(m, named('VACUUM ANALYZE after the backfill', displayName(heap), `VACUUM (ANALYZE) ${table};`)),
     ];
   });
 }
