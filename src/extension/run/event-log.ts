@@ -35,12 +35,13 @@ export class EventLog {
         return;
       }
       case 'progress': {
-        // Every 10% (and the end) per table, so a long backfill is visible without flooding the log.
+        // Every 10% (and the end) per table, so a long backup or backfill is visible without flooding the log.
         const p = event.progress;
         const tenth = p.total > 0 ? Math.floor((p.done / p.total) * 10) : 10;
-        if (this.lastProgress.get(p.table) === tenth) return;
-        this.lastProgress.set(p.table, tenth);
-        this.log.info(`${step} backfill ${p.table}: ${formatProgress(p)}`);
+        const key = `${event.step}:${p.action}:${p.table}`;
+        if (this.lastProgress.get(key) === tenth) return;
+        this.lastProgress.set(key, tenth);
+        this.log.info(`${step} ${p.action} ${p.table}: ${formatProgress(p)}`);
         return;
       }
       case 'check':
