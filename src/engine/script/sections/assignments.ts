@@ -131,7 +131,7 @@ function assignReads(m: MigrationModel, t: TableModel): DefinerReads {
 
 /** Rows the application writes while (and after) the migration runs get their org by the same rules, until finalize. */
 export function assignTriggers(m: MigrationModel): string[] {
-  return [...definerRole(), ...m.tables.flatMap((t) => {
+  return [...definerRole().map((sql) => named('create the role the triggers run as (no login, bypasses row-level security)', undefined, sql)), ...m.tables.flatMap((t) => {
     const fn = names.assignFunction(t.name);
     const declare = t.rule.kind === 'parent' ? `DECLARE\n  parent_org ${m.orgType};\n` : '';
     return [
