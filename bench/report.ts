@@ -52,14 +52,16 @@ function ratio(results: ScenarioResult[], variant?: string, metric: (r: Scenario
   return naive && engine ? engine / naive : undefined;
 }
 
+const sizeCell = (x: ScenarioResult) => x.sizes ? `${(x.sizes.after.total / x.sizes.before.total).toFixed(2)}× (${mbf(x.sizes.before.total)} → ${mbf(x.sizes.after.total)})` : '';
+
 export function renderRun(r: RunResults): string {
   const out: string[] = [];
   const { size } = r.template;
   const ratioValue = ratio(r.scenarios);
   out.push(`### ${r.label}: ${num(size.credentials)} credentials, ${num(size.reports)} reports, ${num(size.layouts)} dashboard_layouts (${mbf(r.template.bytes)} database)`, '');
   out.push(...machineLines(r.machine), `- Run: \`${r.options}\``, '');
-  out.push('| scenario | outcome | total wall time | migration backend CPU | (b)/(a) no writer, wall (CPU) | writer p99 | writer worst | failed writes | longest lock wait | rows left without an org (writer\'s) | runner RSS start → peak | machine load (1-min avg, start → end) |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| scenario | outcome | total wall time | migration backend CPU | (b)/(a) no writer, wall (CPU) | writer p99 | writer worst | failed writes | longest lock wait | rows left without an org (writer\'s) | tables after / before (size) | lock-timeout retries | runner RSS start → peak | machine load (1-min avg, start → end) |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const x of r.scenarios) {
     const w = x.writerStats;
     const lock = x.lockWaits[0];
@@ -67,7 +69,7 @@ export function renderRun(r: RunResults): string {
     const first = x.kind === 'engine' && !x.writer && x === r.scenarios.find((y) => y.kind === 'engine' && !y.writer && y.variant === x.variant);
     const wallRatio = first ? ratio(r.scenarios, x.variant) : undefined;
     const cpuRatio = first ? ratio(r.scenarios, x.variant, (y) => y.backendCpuMs) : undefined;
-    out.push(`| ${x.kind === 'naive' ? '(a) naive bulk' : x.kind === 'idle' ? 'control: no migration' : `(b) engine${x.variant ? ` [${x.variant}]` : ''}`}${x.writer ? ' + writer' : ''}${x.round ? ` #${x.round}` : ''} | ${x.ok ? 'ok' : `**failed**: ${x.error?.slice(0, 140).replace(/\|/g, '/')}`} | ${s(x.wallMs)} | ${x.backendCpuMs !== undefined ? s(x.backendCpuMs) : ''} | ${wallRatio ? `**${wallRatio.toFixed(2)}×**${cpuRatio ? ` (${cpuRatio.toFixed(2)}×)` : ''}${x.round ? ' medians' : ''}` : ''} | ${w ? msf(w.p99Ms) : ''} | ${w ? msf(w.maxMs) : ''} | ${w ? `${w.failed} of ${num(w.ops)}` : ''} | ${lock ? `${msf(lock.waitMs)} (${lock.app})` : 'none seen'} | ${num(x.counts.withoutOrg)} (${num(x.counts.writerRowsWithoutOrg)} of ${num(x.counts.writerRows)}) | ${rss} | ${x.load.map((l) => l.toFixed(1)).join(' → ')} |`);
+    out.push(`| ${x.kind === 'naive' ? '(a) naive bulk' : x.kind === 'idle' ? 'control: no migration' : `(b) engine${x.variant ? ` [${x.variant}]` : ''}`}${x.writer ? ' + writer' : ''}${x.round ? ` #${x.round}` : ''} | ${x.ok ? 'ok' : `**failed**: ${x.error?.slice(0, 140).replace(/\|/g, '/')}`} | ${s(x.wallMs)} | ${x.backendCpuMs !== undefined ? s(x.backendCpuMs) : ''} | ${wallRatio ? `**${wallRatio.toFixed(2)}×**${cpuRatio ? ` (${cpuRatio.toFixed(2)}×)` : ''}${x.round ? ' medians' : ''}` : ''} | ${w ? msf(w.p99Ms) : ''} | ${w ? msf(w.maxMs) : ''} | ${w ? `${w.failed} of ${num(w.ops)}` : ''} | ${lock ? `${msf(lock.waitMs)} (${lock.app})` : 'none seen'} | ${num(x.counts.withoutOrg)} (${num(x.counts.writerRowsWithoutOrg)} of ${num(x.counts.writerRows)}) | ${sizeCell(x)} | ${x.retries ?? ''} | ${rss} | ${x.load.map((l) => l.toFixed(1)).join(' → ')} |`);
   }
   out.push('', `Targets (issue 5): (b)/(a) ≤ ${TARGETS.ratio}× without writer; writer worst ≤ ${TARGETS.writerWorstMs} ms; 0 failed writes; 0 rows without an org; runner memory flat.`);
   const verdict = (name: string, ok: boolean | undefined, detail: string) => `- ${ok === undefined ? '…' : ok ? 'met' : '**not met**'}: ${name} — ${detail}`;
