@@ -9,6 +9,7 @@ import type { Machine } from './machine';
 import type { PreviewTiming } from './preview';
 import type { ScenarioResult } from './scenario';
 import { describeStatement } from './timeline';
+import { renderTargets } from './targets';
 
 export const TARGETS = { ratio: 1.3, writerWorstMs: 250, previewMs: 2000 };
 
@@ -52,6 +53,10 @@ function ratio(results: ScenarioResult[], variant?: string, metric: (r: Scenario
   return naive && engine ? engine / naive : undefined;
 }
 
+const loadRange = (rs: ScenarioResult[]) => {
+  const all = rs.flatMap((x) => x.load);
+  return all.length ? `${Math.min(...all).toFixed(1)}–${Math.max(...all).toFixed(1)}` : '—';
+};
 const sizeCell = (x: ScenarioResult) => x.sizes ? `${(x.sizes.after.total / x.sizes.before.total).toFixed(2)}× (${mbf(x.sizes.before.total)} → ${mbf(x.sizes.after.total)})` : '';
 
 export function renderRun(r: RunResults): string {
@@ -59,7 +64,8 @@ export function renderRun(r: RunResults): string {
   const { size } = r.template;
   const ratioValue = ratio(r.scenarios);
   out.push(`### ${r.label}: ${num(size.credentials)} credentials, ${num(size.reports)} reports, ${num(size.layouts)} dashboard_layouts (${mbf(r.template.bytes)} database)`, '');
-  out.push(...machineLines(r.machine), `- Run: \`${r.options}\``, '');
+  out.push(...machineLines(r.machine), `- Run: \`${r.options}\``, `- Machine load (1-min average) over the run: ${loadRange(r.scenarios)} on ${r.machine.cpus} CPUs`, '');
+  out.push(...renderTargets(r.scenarios, r.preview), '');
   out.push('| scenario | outcome | total wall time | migration backend CPU | (b)/(a) no writer, wall (CPU) | writer p99 | writer worst | failed writes | longest lock wait | rows left without an org (writer\'s) | tables after / before (size) | lock-timeout retries | runner RSS start → peak | machine load (1-min avg, start → end) |');
   out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const x of r.scenarios) {

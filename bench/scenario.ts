@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startMonitor, startWriter } from './children';
 import { copyOf, dropDatabase, type Server, type Template } from './dataset';
-import { runEngine, type BatchStats, type EngineOptions } from './engine';
+import { runEngine, type BatchStats, type EngineOptions, type EngineRun } from './engine';
 import { sampleMemory, type MemoryStats } from './memory';
 import { runNaive } from './naive';
 import type { LockWait } from './protocol';
@@ -54,6 +54,8 @@ export interface ScenarioResult {
   readonly batches?: BatchStats[];
   readonly retries?: number;
   readonly script?: string;
+  /** engine:run — each step's time. */
+  readonly steps?: EngineRun['steps'];
 }
 
 export interface ScenarioOptions {
@@ -87,7 +89,7 @@ export async function runScenario(server: Server, template: Template, options: S
   const memory = sampleMemory();
   const startedEpoch = Date.now();
   const started = performance.now();
-  let run: { ok: boolean; error?: string; statements: StatementTiming[]; backendCpuMs?: number; beforeScriptMs?: number; batches?: BatchStats[]; retries?: number; script?: string };
+  let run: { ok: boolean; error?: string; statements: StatementTiming[]; backendCpuMs?: number; beforeScriptMs?: number; batches?: BatchStats[]; retries?: number; script?: string; steps?: EngineRun['steps'] };
   if (options.kind === 'naive') {
     run = await runNaive(url);
   } else if (options.kind === 'idle') {
@@ -121,7 +123,7 @@ export async function runScenario(server: Server, template: Template, options: S
     name, round: options.round, variant: options.variant, kind: options.kind, writer: options.writer, ok: run.ok, error: run.error, wallMs, backendCpuMs: run.backendCpuMs,
     writerStats, lockWaits: monitorReport.longest.sort((a, b) => b.waitMs - a.waitMs),
     monitor: { samples: monitorReport.samples, maxSampleMs: monitorReport.maxSampleMs, errors: monitorReport.errors, lastError: monitorReport.lastError }, counts, sizes: { before: sizesBefore, after: sizesAfter }, memory: mem, load: [loadStart, os.loadavg()[0]!],
-    statements: run.statements, phases: phaseTotals(run.statements), beforeScriptMs: run.beforeScriptMs, batches: run.batches, retries: run.retries, script: run.script,
+    statements: run.statements, phases: phaseTotals(run.statements), beforeScriptMs: run.beforeScriptMs, batches: run.batches, retries: run.retries, script: run.script, steps: run.steps,
   };
   options.log(`  ${name}: ${result.ok ? 'ok' : `FAILED (${result.error})`} in ${(wallMs / 1000).toFixed(1)} s` +
     (writerStats ? `; writer p99 ${writerStats.p99Ms.toFixed(0)} ms, worst ${writerStats.maxMs.toFixed(0)} ms, ${writerStats.failed} failed` : '') +

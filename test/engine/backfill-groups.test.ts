@@ -38,6 +38,7 @@ async function run(url: string, text: string, onEvent: (e: EngineEvent) => void 
 }
 
 const heapBytes = async (c: pg.ClientBase, table: string) => Number((await c.query(`SELECT pg_relation_size($1::regclass) AS b`, [table])).rows[0].b);
+const totalBytes = async (c: pg.ClientBase, table: string) => Number((await c.query(`SELECT pg_total_relation_size($1::regclass) AS b`, [table])).rows[0].b);
 const withoutOrg = async (c: pg.ClientBase) => (await c.query(
   `SELECT (SELECT count(*) FROM credentials WHERE org_id IS NULL) + (SELECT count(*) FROM reports WHERE org_id IS NULL) + (SELECT count(*) FROM dashboard_layouts WHERE org_id IS NULL) AS n`)).rows[0].n;
 
@@ -58,6 +59,8 @@ describe('backfill in groups with a VACUUM between them', function () {
     assert.equal((backfill.match(/^VACUUM \(INDEX_CLEANUP OFF\) "public"\."reports";$/gm) ?? []).length, GROUPS.maxGroups - 1);
     assert.equal((backfill.match(/^VACUUM \(ANALYZE\) "public"\."reports";$/gm) ?? []).length, 1);
     assert.match(backfill, /group 8 of 8/);
+    const reindex = backfill.indexOf('REINDEX TABLE CONCURRENTLY "public"."reports";');
+    assert.ok(reindex > backfill.indexOf('group 8 of 8') && reindex < backfill.indexOf('VACUUM (ANALYZE) "public"."reports"'), 'the indexes are not rebuilt between the last group and the last VACUUM');
     assert.equal((await scriptFor(db.url, ws, { minGroupBytes: 1024 ** 3, maxGroups: 8 })).match(/INDEX_CLEANUP OFF/g), null, 'a small table got more than one group');
   });
 
@@ -66,6 +69,7 @@ describe('backfill in groups with a VACUUM between them', function () {
     try {
       await twin.client.query('VACUUM (ANALYZE)');
       const before = await heapBytes(db.client, 'reports');
+      const totalBefore = await totalBytes(db.client, 'reports');
       const oneGroup = await run(twin.url, await scriptFor(twin.url, ws, { minGroupBytes: 1024 ** 3, maxGroups: 1 }));
       await oneGroup.done;
       // An application (neither owner nor superuser, its org from the JWT claims as PostgREST sets them) inserts while
@@ -88,6 +92,8 @@ describe('backfill in groups with a VACUUM between them', function () {
       const [grown, doubled] = [await heapBytes(db.client, 'reports') / before, await heapBytes(twin.client, 'reports') / before];
       assert.ok(doubled >= 1.8, `one group grew reports ${doubled.toFixed(2)}× (the baseline this change is measured against)`);
       assert.ok(grown <= 1.45, `reports grew ${grown.toFixed(2)}× with ${GROUPS.maxGroups} groups`);
+      const totalGrown = await totalBytes(db.client, 'reports') / totalBefore;
+      assert.ok(totalGrown <= 1.45, `reports with its indexes (the new one included) grew ${totalGrown.toFixed(2)}×`);
       assert.equal(Number(await withoutOrg(db.client)), 0);
       const written = (await db.client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE org_id = $1)::int AS org FROM reports WHERE title = 'written between groups'`, [tenant])).rows[0];
       assert.equal(written.n, GROUPS.maxGroups - 1);
@@ -123,12 +129,17 @@ describe('backfill in groups with a VACUUM between them', function () {
     assert.equal((await db.client.query(`SELECT rows_done::int AS n FROM tenant_migration.backfill WHERE table_name = 'reports'`)).rows[0].n, SIZE.reports);
   });
 
-  it('runs unchanged under psql -v ON_ERROR_STOP=1 -f', async () => {
+  it('runs unchanged under psql -v ON_ERROR_STOP=1 -f, and drops an index an interrupted REINDEX CONCURRENTLY left invalid', async () => {
+    await assert.rejects(db.client.query('CREATE UNIQUE INDEX CONCURRENTLY reports_title_ccnew ON reports (credential_id)'), /could not create unique index/);
     const file = `${ws.folder}/grouped.sql`;
     fs.writeFileSync(file, await scriptFor(db.url, ws, GROUPS));
     const r = spawnSync('psql', [db.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr.split('\n').filter((l) => !l.includes('NOTICE')).join('\n'));
     assert.equal(Number(await withoutOrg(db.client)), 0);
     assert.equal((await db.client.query(`SELECT count(*)::int AS n FROM tenant_migration.backfill WHERE completed_at IS NOT NULL`)).rows[0].n, 3);
+    assert.equal((await db.client.query(`SELECT to_regclass('reports_title_ccnew') AS i`)).rows[0].i, null, 'the invalid leftover is still there');
+    assert.match(r.stderr, /dropping reports_title_ccnew, left invalid by an interrupted REINDEX CONCURRENTLY/);
+    const invalid = (await db.client.query(`SELECT count(*)::int AS n FROM pg_index WHERE NOT indisvalid`)).rows[0].n;
+    assert.equal(invalid, 0);
   });
 });

@@ -3,7 +3,7 @@ import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQu
 import type { MigrationModel, TableModel } from '../../model';
 import { PROGRESS_PREFIX, names, regclass } from '../../names';
 import { orgByRule } from './assignments';
-import { orgValue, patiently } from './common';
+import { doBlock, orgValue, patiently } from './common';
 import { heapTablesOf, partitionsOf } from './partitions';
 
 /**
@@ -23,7 +23,8 @@ export function backfillGroups(bytes: number, limits = BACKFILL_GROUPS): number 
  * Backfill in batches of heap pages, each committed: short row locks, resumable where it stopped. Each batch is
  * sized by time (batchTargetMs, at most twice the last), so it holds its row locks that long whatever a row costs.
  * The batches run in groups (backfillGroups), each one DO block, with a VACUUM between them that frees the dead
- * versions' space for the next group (without index cleanup: a heap pass only; the last VACUUM cleans the indexes).
+ * versions' space for the next group (without index cleanup: a heap pass only); then the indexes are rebuilt and the
+ * last VACUUM cleans what is left.
  * Each table is vacuumed (and analysed) right after its backfill: otherwise autovacuum starts on its dead rows, and
  * the ACCESS EXCLUSIVE statements that follow would queue behind it (stalling the application queued behind them).
  * VACUUM cannot run inside a DO block or a transaction: that is why the groups are separate statements.
@@ -99,11 +100,33 @@ ${assign}
   END IF;
 END
 `;
-    return Array.from({ length: groups }, (_, i) => i + 1).flatMap((group) => [
-      `DO ${dollarQuote(`\n${body(group)}`)};`,
-      ...patiently(m, group === groups ? `VACUUM (ANALYZE) ${table};` : `VACUUM (INDEX_CLEANUP OFF) ${table};`),
-    ]);
+    return [
+      ...Array.from({ length: groups }, (_, i) => i + 1).flatMap((group) => [
+        `DO ${dollarQuote(`\n${body(group)}`)};`,
+        ...(group < groups ? patiently(m, `VACUUM (INDEX_CLEANUP OFF) ${table};`) : []),
+      ]),
+      ...rebuiltIndexes(m, heap),
+      ...patiently(m, `VACUUM (ANALYZE) ${table};`),
+    ];
   });
+}
+
+/**
+ * The table's indexes rebuilt CONCURRENTLY after its backfill: every updated row left a second entry in each index
+ * (the VACUUMs free the heap's space, not the index pages that split), which doubles them. An index that an
+ * interrupted REINDEX left invalid (named …_ccnew or …_ccold, still updated by every write) is dropped first; the
+ * exclusion-constraint indexes REINDEX cannot rebuild concurrently it skips with a warning.
+ */
+function rebuiltIndexes(m: MigrationModel, heap: { schema: string; name: string }): string[] {
+  const leftovers = `SELECT i.indexrelid::regclass FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+     WHERE i.indrelid = ${regclass(heap)} AND NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$'`;
+  return [
+    doBlock(`  FOR leftover IN ${leftovers} LOOP
+    RAISE NOTICE 'tenant-migration: dropping %, left invalid by an interrupted REINDEX CONCURRENTLY', leftover;
+    EXECUTE format('DROP INDEX %s', leftover);
+  END LOOP;`, ['leftover regclass']),
+    ...patiently(m, `REINDEX TABLE CONCURRENTLY ${qq(heap)};`),
+  ];
 }
 
 /** The bytes of one heap of `t` (the table itself, or one of its leaf partitions), as the model read them. */
