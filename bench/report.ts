@@ -96,6 +96,7 @@ export function renderRun(r: RunResults): string {
   for (const x of r.scenarios) {
     const total = x.phases.reduce((a, p) => a + p.ms, 0);
     out.push(`<details><summary>${x.name}: time by phase${x.kind === 'engine' ? ', backfill batches' : ''}, longest statements${x.writerStats ? ', the writer\'s worst ops' : ''}</summary>`, '');
+    if (x.steps?.length) out.push(`Steps of the run: ${x.steps.map((st) => `${st.step} ${s(st.ms)}${st.status === 'done' ? '' : ` (${st.status})`}`).join(', ')}.`, '');
     out.push('| phase | time | share | statements |', '|---|---|---|---|');
     if (x.beforeScriptMs !== undefined) out.push(`| (engine, before the script: model, mapping-gap refusal checks, run record) | ${s(x.beforeScriptMs)} | ${(100 * x.beforeScriptMs / x.wallMs).toFixed(0)}% | |`);
     for (const p of x.phases) out.push(`| ${p.phase} | ${s(p.ms)} | ${(100 * p.ms / x.wallMs).toFixed(0)}% | ${p.statements} |`);
@@ -183,8 +184,8 @@ export function renderGrowth(points: GrowthPoint[], machine: Machine, options: s
   const out = [`### How the time grows (no writer)`, '', ...machineLines(machine), `- Run: \`${options}\``, ''];
   const names = [...new Set(points.flatMap((p) => p.runs.map((r) => r.name)))];
   const naiveName = names.find((n) => n.startsWith('naive'));
-  out.push(`| credentials | reports | layouts | database | ${names.map((n) => `${n}: wall (backend CPU)`).join(' | ')} | ${names.filter((n) => n !== naiveName).map((n) => `${n} / naive, wall (CPU)`).join(' | ')} | runner RSS peak | load |`);
-  out.push(`|${'---|'.repeat(4 + names.length + names.filter((n) => n !== naiveName).length + 2)}`);
+  out.push(`| credentials | reports | layouts | database | ${names.map((n) => `${n}: wall (backend CPU)`).join(' | ')} | ${names.filter((n) => n !== naiveName).map((n) => `${n} / naive, wall (CPU)`).join(' | ')} | backfill rows/s (pgroll publishes 9–53k) | runner RSS peak | load |`);
+  out.push(`|${'---|'.repeat(4 + names.length + names.filter((n) => n !== naiveName).length + 3)}`);
   for (const p of points) {
     const { size } = p.template;
     const by = (n: string) => p.runs.find((r) => r.name === n);
@@ -194,7 +195,9 @@ export function renderGrowth(points: GrowthPoint[], machine: Machine, options: s
       const r = by(n);
       return r && naive && r.ok && naive.ok ? `${(r.wallMs / naive.wallMs).toFixed(2)}×${r.cpuMs && naive.cpuMs ? ` (${(r.cpuMs / naive.cpuMs).toFixed(2)}×)` : ''}` : '—';
     });
-    out.push(`| ${num(size.credentials)} | ${num(size.reports)} | ${num(size.layouts)} | ${mbf(p.template.bytes)} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${Math.max(...p.runs.map((r) => r.rssPeakMb))} MB | ${Math.max(...p.runs.flatMap((r) => r.load)).toFixed(1)} |`);
+    const backfilled = p.runs.find((r) => r.backfillMs);
+    const rate = backfilled ? `${num(Math.round((size.credentials + size.reports + size.layouts) / (backfilled.backfillMs! / 1000)))} (${backfilled.name})` : '—';
+    out.push(`| ${num(size.credentials)} | ${num(size.reports)} | ${num(size.layouts)} | ${mbf(p.template.bytes)} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${rate} | ${Math.max(...p.runs.map((r) => r.rssPeakMb))} MB | ${Math.max(...p.runs.flatMap((r) => r.load)).toFixed(1)} |`);
   }
   return out.join('\n') + '\n';
 }

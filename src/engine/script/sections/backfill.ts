@@ -13,7 +13,7 @@ import { heapTablesOf, partitionsOf } from './partitions';
  * grows by about one group; the boundaries are fractions of the pages the backfill found, so a table that grew since
  * the script was written is still covered (the last group goes to its end).
  */
-export const BACKFILL_GROUPS = { minGroupBytes: 8 * 1024 * 1024, maxGroups: 10 };
+export const BACKFILL_GROUPS = { minGroupBytes: 1024 * 1024, maxGroups: 10 };
 
 export function backfillGroups(bytes: number, limits = BACKFILL_GROUPS): number {
   return Math.max(1, Math.min(limits.maxGroups, Math.ceil(bytes / limits.minGroupBytes)));
