@@ -114,7 +114,8 @@ function parentFirst(tables: TableModel[]): TableModel[] {
 function defaultReferences(info: TableInfo, parentInfo: TableInfo, columns: readonly string[]): string[] | undefined {
   const fk = info.foreignKeys.find((f) => sameTable(f.referencedTable, parentInfo.name) && f.columns.length === columns.length && columns.every((c) => f.columns.includes(c)));
   if (fk) return columns.map((c) => fk.referencedColumns[fk.columns.indexOf(c)]!);
-  return parentInfo.primaryKey.length === columns.length ? parentInfo.primaryKey : undefined;
+  // Several columns are paired by a foreign key or by the spec: never by position against a primary key's order.
+  return columns.length === 1 && parentInfo.primaryKey.length === 1 ? parentInfo.primaryKey : undefined;
 }
 
 /** Why a parent the spec does not migrate cannot give its org, and the spec entry that would migrate it (its own parent, when it has one that is migrated). */
@@ -145,8 +146,10 @@ async function resolveParentRule(session: Session, loaded: LoadedSpec, table: Re
   }
   const references = spec.references === undefined ? defaultReferences(info, parentInfo, columns) : columnsOf(spec.references);
   if (!references) {
-    throw usageError(`${displayName(parentInfo.name)} has no foreign key from ${keyLabel(columns)} and no ${columns.length}-column primary key for ${field} to reference`,
-      `Set ${field}.references to the parent column${columns.length === 1 ? '' : 's'} the child column${columns.length === 1 ? ' points' : 's point'} to${columns.length === 1 ? '' : ', in the same order'}.`);
+    throw usageError(columns.length === 1
+      ? `${displayName(parentInfo.name)} has no single-column primary key for ${field} to reference`
+      : `${displayName(info.name)} has no foreign key from ${keyLabel(columns)} to ${displayName(parentInfo.name)} to pair the columns of ${field} with`,
+    `Set ${field}.references to the parent column${columns.length === 1 ? ' the child column points' : 's the child columns point'} to${columns.length === 1 ? '' : `, in the same order (for example ${JSON.stringify(parentInfo.primaryKey)})`}.`);
   }
   references.forEach((r, i) => {
     const referencedType = requireColumn(parentInfo, r, spec.references === undefined ? `${field}.references (default)` : at('references', i));

@@ -24,7 +24,7 @@ const orgFromParent = z.strictObject({
   parent: z.strictObject({
     table: qualifiedName.describe('The parent table: one of the spec\'s tables, or a table the spec does not migrate that already has the org column.'),
     column: keyColumns('The column of this table that references the parent, or a list of columns for a composite key (["order_id", "shop_id"]).'),
-    references: keyColumns('The parent\'s column(s) it references, paired in order with "column" (default: the columns of the foreign key from "column" to the parent, else the parent\'s primary key).').optional(),
+    references: keyColumns('The parent\'s column(s) it references, paired in order with "column" (default: as the foreign key from "column" to the parent pairs them; for one column without one, the parent\'s primary key).').optional(),
   }).superRefine((parent, ctx) => {
     const columns = columnsOf(parent.column);
     const references = parent.references === undefined ? undefined : columnsOf(parent.references);
