@@ -3,8 +3,8 @@
 // get the default org may be estimated from a sample of a large table when a quick preview asks for it.
 import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
-import { pairColumn, type MigrationModel, type OrgRule, type TableModel } from './model';
-import { anyKeyNull, keyLabel, keyText, nullColumnsText, parentMatch } from './parent-key';
+import type { MigrationModel, OrgRule, TableModel } from './model';
+import { anyKeyNull, keyLabel, keyText, nullColumnsText, pairKey, parentMatch } from './key-columns';
 import { pairSource } from './script/sections';
 import { plural } from '../shared/format';
 
@@ -114,18 +114,18 @@ interface RowCounts { rows: number; unassigned: number; unassignedKeys: string[]
 
 /** Exact: the distinct mapped keys fully joined with the table's keys, hash joins, one pass over each. */
 async function exactPairCounts(session: Session, m: MigrationModel, t: TableModel): Promise<RowCounts> {
-  const key = qi(pairColumn(t));
+  const key = (alias: string) => pairKey(t.rule.columns, alias);
   const { rows } = await session.query<{ stale: string; rows: string; unassigned: string }>(
     `SELECT count(*) FILTER (WHERE r.present IS NULL)::text AS stale, count(*) FILTER (WHERE r.present)::text AS rows,
             count(*) FILTER (WHERE r.present AND k.key IS NULL)::text AS unassigned
        FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) k
-       FULL JOIN (SELECT true AS present, x.${key} AS key FROM ${qq(t.name)} x) r ON r.key = k.key`);
+       FULL JOIN (SELECT true AS present, ${key('x')} AS key FROM ${qq(t.name)} x) r ON r.key = k.key`);
   const counts = { stale: Number(rows[0]!.stale), rows: Number(rows[0]!.rows), unassigned: Number(rows[0]!.unassigned) };
   // NOT EXISTS alone (a NULL key never matches): PostgreSQL plans it as a hash anti-join.
   const unassignedKeys = counts.unassigned === 0 ? [] : await firstRows(session,
-    `FROM ${qq(t.name)} r WHERE NOT EXISTS (SELECT 1 FROM (${validPairs(m, t)}) AS q WHERE q.key = r.${key})`, `r.${key}`);
+    `FROM ${qq(t.name)} r WHERE NOT EXISTS (SELECT 1 FROM (${validPairs(m, t)}) AS q WHERE q.key = ${key('r')})`, key('r'));
   const staleKeys = counts.stale === 0 ? [] : await firstRows(session,
-    `FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) q WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE r.${key} = q.key)`, 'q.key');
+    `FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) q WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE ${key('r')} = q.key)`, 'q.key');
   return { rows: counts.rows, unassigned: counts.unassigned, unassignedKeys: unassignedKeys.map((k) => k.key), stale: { count: counts.stale, keys: staleKeys.map((k) => k.key) }, estimated: false };
 }
 
@@ -133,7 +133,7 @@ async function exactPairCounts(session: Session, m: MigrationModel, t: TableMode
 async function sampledPairCounts(session: Session, m: MigrationModel, t: TableModel, total: number): Promise<RowCounts> {
   const percent = Math.min(100, (100 * SAMPLE_ROWS) / total);
   const { rows } = await session.query<{ sampled: string; unassigned: string; keys: string[] | null }>(
-    `WITH s AS MATERIALIZED (SELECT x.${qi(pairColumn(t))} AS key FROM ${qq(t.name)} x TABLESAMPLE SYSTEM ($1) REPEATABLE (7)),
+    `WITH s AS MATERIALIZED (SELECT ${pairKey(t.rule.columns, 'x')} AS key FROM ${qq(t.name)} x TABLESAMPLE SYSTEM ($1) REPEATABLE (7)),
           hit AS (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q WHERE q.key IN (SELECT key FROM s))
      SELECT count(*)::text AS sampled, count(*) FILTER (WHERE h.key IS NULL)::text AS unassigned,
             (array_agg(s.key::text ORDER BY s.key) FILTER (WHERE h.key IS NULL))[1:${SAMPLE}] AS keys
@@ -171,7 +171,7 @@ async function pairCountsAndFindings(session: Session, m: MigrationModel, t: Tab
     findings.push({ kind: 'unmapped', table: label, count: counts.unassigned, blocking: false, samples: firstKeys(counts.unassignedKeys),
       message: `${about}${plural(counts.unassigned, 'row')} ${counts.unassigned === 1 ? 'has' : 'have'} no mapping and ${counts.unassigned === 1 ? 'gets' : 'get'} the default org ${m.defaultOrgId}` });
   }
-  const rule = t.rule.kind === 'mapping' ? `mapping ${displayName(m.mapping!.name)} by ${pairColumn(t)}` : `query by ${pairColumn(t)}`;
+  const rule = t.rule.kind === 'mapping' ? `mapping ${displayName(m.mapping!.name)} by ${keyLabel(t.rule.columns)}` : `query by ${keyLabel(t.rule.columns)}`;
   return { findings, assignment: { table: label, rule, rows: counts.rows, assigned: counts.rows - counts.unassigned, toDefault: counts.unassigned, estimated: counts.estimated } };
 }
 
@@ -325,17 +325,19 @@ export async function mappingStub(session: Session, model: MigrationModel, limit
   const mapped = model.tables.find((t) => t.rule.kind === 'mapping');
   const mapping = model.mapping;
   if (!mapped || !mapping) return '-- No table takes its org from the mapping table.\n';
-  const key = qi(pairColumn(mapped));
-  const { rows } = await session.reading(() => session.query<{ key: string }>(
-    `SELECT r.${key}::text AS key FROM ${qq(mapped.name)} r
-      WHERE r.${key} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(mapping.name)} q WHERE q.${qi(mapping.keyColumn)} = r.${key} AND q.${qi(mapping.orgColumn)} IS NOT NULL)
-      ORDER BY r.${key} LIMIT $1`, [limit]));
-  const lines = rows.map((r) => `  (${quoteValue(r.key, mapped.keyType)}, NULL /* org ${model.orgType} */),`);
+  const columns = mapped.rule.columns;
+  const types = columns.map((c) => mapped.info.columns.find((x) => x.name === c)!.type);
+  const { rows } = await session.reading(() => session.query<{ key: string[] }>(
+    `SELECT ARRAY[${columns.map((c) => `r.${qi(c)}::text`).join(', ')}] AS key FROM ${qq(mapped.name)} r
+      WHERE NOT (${anyKeyNull({ columns, references: mapping.keyColumns }, 'r')})
+        AND NOT EXISTS (SELECT 1 FROM ${qq(mapping.name)} q WHERE ${parentMatch({ columns, references: mapping.keyColumns }, 'q', 'r')} AND q.${qi(mapping.orgColumn)} IS NOT NULL)
+      ORDER BY ${columns.map((c) => `r.${qi(c)}`).join(', ')} LIMIT $1`, [limit]));
+  const lines = rows.map((r) => `  (${r.key.map((v, i) => quoteValue(v, types[i]!)).join(', ')}, NULL /* org ${model.orgType} */),`);
   if (lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/,$/, '');
   return [
     `-- ${rows.length} ${displayName(mapped.name)} row(s) have no mapping and would get the default org ${model.defaultOrgId}.`,
     '-- Replace each NULL with the org the row belongs to (delete the lines that should keep the default), then run this.',
-    `INSERT INTO ${qq(model.mapping.name)} (${qi(model.mapping.keyColumn)}, ${qi(model.mapping.orgColumn)}) VALUES`,
+    `INSERT INTO ${qq(model.mapping.name)} (${[...model.mapping.keyColumns, model.mapping.orgColumn].map(qi).join(', ')}) VALUES`,
     ...lines,
     ';',
     '',

@@ -6,7 +6,7 @@ import { currentOrgExpression } from '../context';
 import { PROBLEM, doBlock, orgValue, revokeFromOthers } from './common';
 import { definerFunction, definerRole, type DefinerReads } from './definer';
 import { backfillOf } from './partitions';
-import { anyKeyNull, parentMatch } from '../../parent-key';
+import { anyKeyNull, pairKey, parentMatch } from '../../key-columns';
 
 export function addColumns(m: MigrationModel): string[] {
   return m.tables.map((t) => `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`);
@@ -15,7 +15,7 @@ export function addColumns(m: MigrationModel): string[] {
 /** The (key, org_id) pairs a mapping or query rule gives, and how errors name their source. */
 export function pairSource(m: MigrationModel, t: TableModel): { label: string; pairs: string } {
   return t.rule.kind === 'mapping'
-    ? { label: `mapping table ${qq(m.mapping!.name)}`, pairs: `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}` }
+    ? { label: `mapping table ${qq(m.mapping!.name)}`, pairs: `SELECT ${pairKey(m.mapping!.keyColumns, 'm')} AS key, m.${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)} AS m` }
     : { label: `query of ${qq(t.name)}`, pairs: (t.rule as { sql: string }).sql };
 }
 
@@ -105,9 +105,9 @@ function assignBody(m: MigrationModel, t: TableModel): string {
   ${org} := coalesce(${org}, ${orgValue(m)});
   RETURN NEW;`;
   }
-  const key = `NEW.${qi(t.rule.column)}`;
+  const key = pairKey(t.rule.columns, 'NEW');
   const live = t.rule.kind === 'mapping'
-    ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${org} FROM ${qq(m.mapping!.name)} AS q WHERE q.${qi(m.mapping!.keyColumn)} = ${key} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
+    ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${org} FROM ${qq(m.mapping!.name)} AS q WHERE ${parentMatch({ columns: t.rule.columns, references: m.mapping!.keyColumns }, 'q', 'NEW')} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
     : `SELECT q.org_id INTO ${org} FROM (${t.rule.sql}) AS q WHERE q.key = ${key} AND q.org_id IS NOT NULL LIMIT 1;`;
   return `  IF ${org} IS NOT NULL THEN RETURN NEW; END IF;
   IF TG_OP = 'INSERT' THEN ${org} := ${context}; END IF;
@@ -128,7 +128,7 @@ function assignReads(m: MigrationModel, t: TableModel): DefinerReads {
   const rule = t.rule;
   if (rule.kind === 'parent') return { columns: [{ table: rule.parent, columns: [...new Set([m.orgColumn, ...rule.references])] }] };
   const assigned = names.assignTable(t.name);
-  if (rule.kind === 'mapping') return { tables: [assigned], columns: [{ table: m.mapping!.name, columns: [...new Set([m.mapping!.keyColumn, m.mapping!.orgColumn])] }] };
+  if (rule.kind === 'mapping') return { tables: [assigned], columns: [{ table: m.mapping!.name, columns: [...new Set([...m.mapping!.keyColumns, m.mapping!.orgColumn])] }] };
   return { tables: [assigned, ...rule.relations] };
 }
 
@@ -149,5 +149,5 @@ export function orgByRule(m: MigrationModel, t: TableModel): string {
   if (t.rule.kind === 'parent') {
     return `coalesce((SELECT p.${qi(m.orgColumn)} FROM ${qq(t.rule.parent)} AS p WHERE ${parentMatch(t.rule, 'p', 't')} LIMIT 1), ${orgValue(m)})`;
   }
-  return `coalesce((SELECT a.org_id FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = t.${qi(t.rule.column)}), ${orgValue(m)})`;
+  return `coalesce((SELECT a.org_id FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = ${pairKey(t.rule.columns, 't')}), ${orgValue(m)})`;
 }
