@@ -4,6 +4,9 @@
 import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
 import type { MigrationModel, TableModel } from './model';
+import { anyKeyNull, keyLabel, pairKey, parentMatch } from './key-columns';
+import { ESTIMATE_ABOVE_ROWS, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
+import { parentTableGaps, type ParentTable } from './parent-gaps';
 import { pairSource } from './script/sections';
 import { formatCount, plural } from '../shared/format';
 
@@ -42,11 +45,6 @@ export interface GapOptions {
   readonly estimateAboveRows?: number;
 }
 
-const SAMPLE = 5;
-/** Tables this large are sampled in a quick preview: counting them exactly takes seconds. */
-export const ESTIMATE_ABOVE_ROWS = 200_000;
-/** Rows a quick preview samples from a large table. */
-const SAMPLE_ROWS = 20_000;
 
 const validPairs = (m: MigrationModel, t: TableModel) =>
   `SELECT q.key, q.org_id FROM (${pairSource(m, t).pairs}) AS q WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL`;
@@ -95,36 +93,22 @@ async function missingOrgs(session: Session, m: MigrationModel, t: TableModel, l
     message: `${plural(n, 'mapping row')} ${n === 1 ? 'points' : 'point'} to an org that does not exist in ${displayName(m.orgs.name)}` }];
 }
 
-/** The first few keys (in key order) of a set that may be large: a top-N sort, never the whole set in memory. */
-async function firstRows(session: Session, from: string, keyExpr: string, detailExpr = 'NULL'): Promise<GapSample[]> {
-  const { rows } = await session.query<GapSample>(`SELECT ${keyExpr}::text AS key, ${detailExpr}::text AS detail ${from} ORDER BY ${keyExpr} LIMIT ${SAMPLE}`);
-  return rows.map((r) => (r.detail == null ? { key: r.key } : r));
-}
-
-/** Rows per table from its statistics (a partitioned table's: its leaf partitions' summed); -1 when it was never analyzed. */
-async function estimatedRows(session: Session, t: TableModel): Promise<number> {
-  const { rows } = await session.query<{ n: number }>(
-    `SELECT CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) p JOIN pg_class l ON l.oid = p.relid WHERE p.isleaf)
-                 ELSE c.reltuples END::float8 AS n FROM pg_class c WHERE c.oid = $1::regclass`, [qq(t.name)]);
-  return rows[0]!.n;
-}
-
 interface RowCounts { rows: number; unassigned: number; unassignedKeys: string[]; stale?: { count: number; keys: string[] }; estimated: boolean }
 
 /** Exact: the distinct mapped keys fully joined with the table's keys, hash joins, one pass over each. */
 async function exactPairCounts(session: Session, m: MigrationModel, t: TableModel): Promise<RowCounts> {
-  const key = qi(t.rule.column);
+  const key = (alias: string) => pairKey(t.rule.columns, alias);
   const { rows } = await session.query<{ stale: string; rows: string; unassigned: string }>(
     `SELECT count(*) FILTER (WHERE r.present IS NULL)::text AS stale, count(*) FILTER (WHERE r.present)::text AS rows,
             count(*) FILTER (WHERE r.present AND k.key IS NULL)::text AS unassigned
        FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) k
-       FULL JOIN (SELECT true AS present, x.${key} AS key FROM ${qq(t.name)} x) r ON r.key = k.key`);
+       FULL JOIN (SELECT true AS present, ${key('x')} AS key FROM ${qq(t.name)} x) r ON r.key = k.key`);
   const counts = { stale: Number(rows[0]!.stale), rows: Number(rows[0]!.rows), unassigned: Number(rows[0]!.unassigned) };
   // NOT EXISTS alone (a NULL key never matches): PostgreSQL plans it as a hash anti-join.
   const unassignedKeys = counts.unassigned === 0 ? [] : await firstRows(session,
-    `FROM ${qq(t.name)} r WHERE NOT EXISTS (SELECT 1 FROM (${validPairs(m, t)}) AS q WHERE q.key = r.${key})`, `r.${key}`);
+    `FROM ${qq(t.name)} r WHERE NOT EXISTS (SELECT 1 FROM (${validPairs(m, t)}) AS q WHERE q.key = ${key('r')})`, key('r'));
   const staleKeys = counts.stale === 0 ? [] : await firstRows(session,
-    `FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) q WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE r.${key} = q.key)`, 'q.key');
+    `FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) q WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE ${key('r')} = q.key)`, 'q.key');
   return { rows: counts.rows, unassigned: counts.unassigned, unassignedKeys: unassignedKeys.map((k) => k.key), stale: { count: counts.stale, keys: staleKeys.map((k) => k.key) }, estimated: false };
 }
 
@@ -132,7 +116,7 @@ async function exactPairCounts(session: Session, m: MigrationModel, t: TableMode
 async function sampledPairCounts(session: Session, m: MigrationModel, t: TableModel, total: number): Promise<RowCounts> {
   const percent = Math.min(100, (100 * SAMPLE_ROWS) / total);
   const { rows } = await session.query<{ sampled: string; unassigned: string; keys: string[] | null }>(
-    `WITH s AS MATERIALIZED (SELECT x.${qi(t.rule.column)} AS key FROM ${qq(t.name)} x TABLESAMPLE SYSTEM ($1) REPEATABLE (7)),
+    `WITH s AS MATERIALIZED (SELECT ${pairKey(t.rule.columns, 'x')} AS key FROM ${qq(t.name)} x TABLESAMPLE SYSTEM ($1) REPEATABLE (7)),
           hit AS (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q WHERE q.key IN (SELECT key FROM s))
      SELECT count(*)::text AS sampled, count(*) FILTER (WHERE h.key IS NULL)::text AS unassigned,
             (array_agg(s.key::text ORDER BY s.key) FILTER (WHERE h.key IS NULL))[1:${SAMPLE}] AS keys
@@ -170,68 +154,14 @@ async function pairCountsAndFindings(session: Session, m: MigrationModel, t: Tab
     findings.push({ kind: 'unmapped', table: label, count: counts.unassigned, blocking: false, samples: firstKeys(counts.unassignedKeys),
       message: `${about}${plural(counts.unassigned, 'row')} ${counts.unassigned === 1 ? 'has' : 'have'} no mapping and ${counts.unassigned === 1 ? 'gets' : 'get'} the default org ${m.defaultOrgId}` });
   }
-  const rule = t.rule.kind === 'mapping' ? `mapping ${displayName(m.mapping!.name)} by ${t.rule.column}` : `query by ${t.rule.column}`;
+  const rule = t.rule.kind === 'mapping' ? `mapping ${displayName(m.mapping!.name)} by ${keyLabel(t.rule.columns)}` : `query by ${keyLabel(t.rule.columns)}`;
   return { findings, assignment: { table: label, rule, rows: counts.rows, assigned: counts.rows - counts.unassigned, toDefault: counts.unassigned, estimated: counts.estimated } };
-}
-
-async function hasValidatedForeignKey(session: Session, t: TableModel): Promise<boolean> {
-  if (t.rule.kind !== 'parent') return false;
-  const { rows } = await session.query(
-    `SELECT 1 FROM pg_constraint c
-      WHERE c.contype = 'f' AND c.convalidated AND c.conrelid = $1::regclass AND c.confrelid = $2::regclass
-        AND c.conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $3)]
-        AND c.confkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = $2::regclass AND attname = $4)]`,
-    [qq(t.name), qq(t.rule.parent), t.rule.column, t.rule.references]);
-  return rows.length > 0;
-}
-
-async function parentTableGaps(session: Session, t: TableModel & { rule: { kind: 'parent' } }, label: string, options: GapOptions): Promise<{ assignment: TableAssignment; findings: GapFinding[] }> {
-  const table = qq(t.name);
-  const key = qi(t.rule.column);
-  const parent = qq(t.rule.parent);
-  const ref = qi(t.rule.references);
-  const rule = `parent ${displayName(t.rule.parent)} via ${t.rule.column}`;
-  // A validated foreign key on the column proves every non-NULL key has its parent: only NULL keys are orphans.
-  const validated = await hasValidatedForeignKey(session, t);
-  const total = options.quick ? await estimatedRows(session, t) : -1;
-  let rows: number;
-  let orphans: number;
-  const estimated = total > (options.estimateAboveRows ?? ESTIMATE_ABOVE_ROWS);
-  if (estimated && validated) {
-    const { rows: stats } = await session.query<{ null_frac: number | null }>(
-      `SELECT null_frac::float8 AS null_frac FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3`, [t.name.schema, t.name.name, t.rule.column]);
-    rows = Math.round(total);
-    orphans = Math.round((stats[0]?.null_frac ?? 0) * total);
-  } else if (estimated) {
-    const { rows: sample } = await session.query<{ sampled: string; orphans: string }>(
-      `SELECT count(*)::text AS sampled, count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM ${parent} p WHERE p.${ref} = r.${key}))::text AS orphans
-         FROM ${table} r TABLESAMPLE SYSTEM ($1) REPEATABLE (7)`, [Math.min(100, (100 * SAMPLE_ROWS) / total)]);
-    rows = Math.round(total);
-    orphans = Number(sample[0]!.sampled) === 0 ? 0 : Math.round((Number(sample[0]!.orphans) / Number(sample[0]!.sampled)) * total);
-  } else {
-    // NOT EXISTS alone (a NULL key never finds a parent) is planned as a hash anti-join; a FILTER would probe per row.
-    const { rows: counted } = await session.query<{ total: string; orphans: string }>(validated
-      ? `SELECT count(*)::text AS total, count(*) FILTER (WHERE r.${key} IS NULL)::text AS orphans FROM ${table} r`
-      : `SELECT count(*)::text AS total, count(*) FILTER (WHERE p.present IS NULL)::text AS orphans
-           FROM ${table} r LEFT JOIN (SELECT DISTINCT true AS present, p.${ref} AS ref FROM ${parent} p) p ON p.ref = r.${key}`);
-    rows = Number(counted[0]!.total);
-    orphans = Number(counted[0]!.orphans);
-  }
-  const findings: GapFinding[] = [];
-  if (orphans > 0) {
-    const where = validated ? `r.${key} IS NULL` : `NOT EXISTS (SELECT 1 FROM ${parent} p WHERE p.${ref} = r.${key})`;
-    const { rows: sample } = await session.query<GapSample>(
-      `SELECT r.${key}::text AS key, CASE WHEN r.${key} IS NULL THEN ${ql(`no ${t.rule.column}`)} ELSE 'parent missing' END AS detail FROM ${table} r WHERE ${where} LIMIT ${SAMPLE}`);
-    findings.push({ kind: 'orphan-child', table: label, count: orphans, blocking: false, samples: sample,
-      message: `${estimated ? 'about ' : ''}${plural(orphans, 'row')} ${orphans === 1 ? 'has' : 'have'} no parent row and ${orphans === 1 ? 'gets' : 'get'} the default org` });
-  }
-  return { assignment: { table: label, rule, rows, assigned: rows - orphans, toDefault: orphans, estimated }, findings };
 }
 
 function tableLanes(m: MigrationModel, t: TableModel, options: GapOptions, done: (result: TableGaps) => void): Lane[] {
   const label = displayName(t.name);
   return t.rule.kind === 'parent'
-    ? [async (session) => done(await parentTableGaps(session, t as TableModel & { rule: { kind: 'parent' } }, label, options))]
+    ? [async (session) => done(await parentTableGaps(session, m, t as ParentTable, label, options))]
     : pairTableLanes(m, t, label, options, done);
 }
 
@@ -274,17 +204,19 @@ export async function mappingStub(session: Session, model: MigrationModel, limit
   const mapped = model.tables.find((t) => t.rule.kind === 'mapping');
   const mapping = model.mapping;
   if (!mapped || !mapping) return '-- No table takes its org from the mapping table.\n';
-  const key = qi(mapped.rule.column);
-  const { rows } = await session.reading(() => session.query<{ key: string }>(
-    `SELECT r.${key}::text AS key FROM ${qq(mapped.name)} r
-      WHERE r.${key} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(mapping.name)} q WHERE q.${qi(mapping.keyColumn)} = r.${key} AND q.${qi(mapping.orgColumn)} IS NOT NULL)
-      ORDER BY r.${key} LIMIT $1`, [limit]));
-  const lines = rows.map((r) => `  (${quoteValue(r.key, mapped.keyType)}, NULL /* org ${model.orgType} */),`);
+  const columns = mapped.rule.columns;
+  const types = columns.map((c) => mapped.info.columns.find((x) => x.name === c)!.type);
+  const { rows } = await session.reading(() => session.query<{ key: string[] }>(
+    `SELECT ARRAY[${columns.map((c) => `r.${qi(c)}::text`).join(', ')}] AS key FROM ${qq(mapped.name)} r
+      WHERE NOT (${anyKeyNull({ columns, references: mapping.keyColumns }, 'r')})
+        AND NOT EXISTS (SELECT 1 FROM ${qq(mapping.name)} q WHERE ${parentMatch({ columns, references: mapping.keyColumns }, 'q', 'r')} AND q.${qi(mapping.orgColumn)} IS NOT NULL)
+      ORDER BY ${columns.map((c) => `r.${qi(c)}`).join(', ')} LIMIT $1`, [limit]));
+  const lines = rows.map((r) => `  (${r.key.map((v, i) => quoteValue(v, types[i]!)).join(', ')}, NULL /* org ${model.orgType} */),`);
   if (lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/,$/, '');
   return [
     `-- ${formatCount(rows.length)} ${displayName(mapped.name)} ${rows.length === 1 ? 'row has' : 'rows have'} no mapping and would get the default org ${model.defaultOrgId}.`,
     '-- Replace each NULL with the org the row belongs to (delete the lines that should keep the default), then run this.',
-    `INSERT INTO ${qq(model.mapping.name)} (${qi(model.mapping.keyColumn)}, ${qi(model.mapping.orgColumn)}) VALUES`,
+    `INSERT INTO ${qq(model.mapping.name)} (${[...model.mapping.keyColumns, model.mapping.orgColumn].map(qi).join(', ')}) VALUES`,
     ...lines,
     ';',
     '',

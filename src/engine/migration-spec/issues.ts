@@ -63,7 +63,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
     }).join(', ')} — the fields here are ${known.map((k) => `"${k}"`).join(', ')}`;
   }
   if (issue.code === 'invalid_type' && /received array/.test(issue.message) && ['column', 'references'].includes(String(issue.path.at(-1)))) {
-    return `${field}: must be one column name, not a list (composite keys are not supported: use a query rule, orgFrom.query, whose key is one column)`;
+    return `${field}: must be one column name, not a list (a query returns one key column; for a composite key use a mapping rule, whose column and mapping.keyColumn may be lists, or a parent rule, whose column and references may be)`;
   }
   if (issue.code === 'invalid_type') {
     const got = received(issue, input);

@@ -5,6 +5,8 @@ import { column } from '../introspect';
 import { STATE_SCHEMA, names } from '../names';
 import type { MigrationModel, TableModel } from '../model';
 import type { ShapeDetector, ShapeFinding } from './finding';
+import { pairKey, parentMatch } from '../key-columns';
+import { pairSource } from '../script/sections';
 import { plural } from '../../shared/format';
 
 /**
@@ -16,16 +18,17 @@ function ruleOrg(m: MigrationModel, t: TableModel, alias: string, preExisting: (
   const org = qi(m.orgColumn);
   if (t.rule.kind === 'parent') {
     const rule = t.rule;
-    const parent = m.tables.find((p) => p.name.schema === rule.parent.schema && p.name.name === rule.parent.name)!;
     const p = `p${depth}`;
+    const match = parentMatch(rule, p, alias);
+    // A parent the spec does not migrate gives the org it holds, as it is.
+    if (!rule.parentMigrated) return `coalesce((SELECT ${p}.${org} FROM ${qq(rule.parent)} AS ${p} WHERE ${match} LIMIT 1), ${fallback})`;
+    const parent = m.tables.find((x) => x.name.schema === rule.parent.schema && x.name.name === rule.parent.name)!;
     const parentOrg = ruleOrg(m, parent, p, preExisting, depth + 1);
     const own = preExisting(parent) ? `coalesce(${p}.${org}, ${parentOrg})` : parentOrg;
-    return `coalesce((SELECT ${own} FROM ${qq(parent.name)} AS ${p} WHERE ${p}.${qi(rule.references)} = ${alias}.${qi(rule.column)} LIMIT 1), ${fallback})`;
+    return `coalesce((SELECT ${own} FROM ${qq(parent.name)} AS ${p} WHERE ${match} LIMIT 1), ${fallback})`;
   }
-  const pairs = t.rule.kind === 'mapping'
-    ? `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}`
-    : t.rule.sql;
-  return `coalesce((SELECT q${depth}.org_id FROM (${pairs}) AS q${depth} WHERE q${depth}.key = ${alias}.${qi(t.rule.column)} AND q${depth}.org_id IS NOT NULL LIMIT 1), ${fallback})`;
+  const { pairs } = pairSource(m, t);
+  return `coalesce((SELECT q${depth}.org_id FROM (${pairs}) AS q${depth} WHERE q${depth}.key = ${pairKey(t.rule.columns, alias)} AND q${depth}.org_id IS NOT NULL LIMIT 1), ${fallback})`;
 }
 
 /**
