@@ -6,6 +6,7 @@ import type { MigrationModel } from '../model';
 import type { ShapeDetector, ShapeFinding } from './finding';
 import { inheritance } from './inheritance';
 import { existingOrgColumn } from './org-column';
+import { roleMemberships } from './memberships';
 import { readers } from './readers';
 import { publications } from './replication';
 import { replicaTriggers } from './triggers';
@@ -14,7 +15,7 @@ import { globalUniques } from './unique';
 
 export type { ShapeFinding } from './finding';
 
-const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced];
+const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced, roleMemberships];
 
 export async function findShapes(session: Session, model: MigrationModel): Promise<ShapeFinding[]> {
   const findings: ShapeFinding[] = [];
