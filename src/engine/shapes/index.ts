@@ -7,6 +7,7 @@ import type { ShapeDetector, ShapeFinding } from './finding';
 import { inheritance } from './inheritance';
 import { existingOrgColumn } from './org-column';
 import { roleMemberships } from './memberships';
+import { unprovableTables } from './probe-rows';
 import { readers } from './readers';
 import { publications } from './replication';
 import { replicaTriggers } from './triggers';
@@ -15,7 +16,7 @@ import { globalUniques } from './unique';
 
 export type { ShapeFinding } from './finding';
 
-const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced, roleMemberships];
+const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced, roleMemberships, unprovableTables];
 
 export async function findShapes(session: Session, model: MigrationModel): Promise<ShapeFinding[]> {
   const findings: ShapeFinding[] = [];
