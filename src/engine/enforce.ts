@@ -8,6 +8,7 @@ import { refused } from './errors';
 import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
 import { HOOK_RUNS_TABLE, HOOK_SCHEMA, ISOLATION_POLICY, names } from './names';
+import { membershipBypasses } from './role-membership';
 import { accessRoles, definerFunctions, tenantRoles } from './roles';
 import { KNOWN_ORG_COLUMN, KNOWN_ORGS_TABLE } from './script/isolation-policy';
 import { isolationStatements } from './script/sections/enforce';
@@ -92,6 +93,7 @@ export async function previewEnforce(session: Session, m: MigrationModel, option
       refusals.push(`SECURITY DEFINER function ${f.fn} reads tenant tables as ${f.owner}, which is not held to an org, and ${f.callableBy.join(', ')} may call it: make it SECURITY INVOKER, filter by the tenant context inside it, or REVOKE EXECUTE from those roles`);
     }
   }
+  for (const b of await membershipBypasses(session, m)) refusals.push(`${b.message}: ${b.fix}`);
   const hook = m.loaded.spec.authHook;
   if (hook) {
     const first = await exists(session, `${HOOK_SCHEMA}.hook_runs`)

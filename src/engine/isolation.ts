@@ -1,7 +1,7 @@
 // Step 5: the isolation matrix. Every cell runs as a real application role in a transaction that is rolled back, on
 // probe rows the tool writes itself (one per org for every table, parents first: see isolation/rows.ts), so an
 // empty table or a table of one org is proven too: table × SELECT/INSERT/UPDATE/DELETE × (own org, another org,
-// no tenant context, anonymous, service role). Writing the probe rows fires the tables' triggers and uses sequence
+// no tenant context: as each tenant role; anonymous; each cross-tenant role the spec names). Writing the probe rows fires the tables' triggers and uses sequence
 // values; nothing of it is committed.
 import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
@@ -9,7 +9,9 @@ import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
 import type { TenantContext } from './migration-spec/schema';
 import { findTable, type TableInfo } from './introspect';
-import { LEGACY_POLICY, MEMBER_POLICY } from './names';
+import { membershipBypasses, tenantRoleNames } from './role-membership';
+import { crossTenantRoles } from './script/isolation-policy';
+import { LEGACY_POLICY, MEMBER_POLICY, PROBE_ROLE } from './names';
 import { classify, denialCause, judge, leakCause, ownDenialCause, type Outcome } from './isolation/causes';
 import { expectedOutcome, type Expected, type Mode } from './isolation/expectations';
 import { actorsFor, cellSql, contextSql, contextValues, moveSql, OPERATIONS, type Actor, type Operation, type Roles } from './isolation/matrix';
@@ -26,6 +28,8 @@ export interface Probe {
   readonly table: string;
   readonly operation: Operation;
   readonly actor: Actor;
+  /** The database role the cell ran as. */
+  readonly role: string;
   /** 'either': the table kept its own permissive policies, which decide what a member may do in their org. */
   readonly expected: Expected;
   readonly outcome: Outcome;
@@ -43,9 +47,10 @@ export interface IsolationResult {
   readonly leakingViews: string[];
   /** The tables probe rows were written to (two each, rolled back). */
   readonly probeTables: string[];
+  /** Tenant roles that may take a role reading every org (a membership around row-level security). */
+  readonly escapingRoles: string[];
 }
 
-const PROBE_ROLE = 'tenant_migration_probe';
 
 export interface Target { name: { schema: string; name: string }; info: TableInfo; orgColumn: string }
 
@@ -53,22 +58,48 @@ async function roleExists(session: Session, role: string): Promise<boolean> {
   return (await session.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [role])).rows.length > 0;
 }
 
-/** The role a tenant's session uses: Supabase's authenticated, or a probe role with the grants an application has. */
-async function tenantRole(session: Session, context: TenantContext, targets: Target[]): Promise<string> {
-  if (context.kind === 'supabase-jwt' && await roleExists(session, 'authenticated')) return 'authenticated';
+/**
+ * The roles a tenant's session uses: Supabase's authenticated; otherwise the roles the application has (every role
+ * that reaches the tables by a grant or a policy and is neither cross-tenant, bypassing nor an owner); only when there
+ * is none, a probe role with the grants an application has.
+ */
+async function tenantRolesToProbe(session: Session, m: MigrationModel, targets: Target[]): Promise<string[]> {
+  const context = m.loaded.spec.tenantContext;
+  if (context.kind === 'supabase-jwt' && await roleExists(session, 'authenticated')) return ['authenticated'];
+  const real = await tenantRoleNames(session, m);
+  if (real.length > 0) return real;
   if (!await roleExists(session, PROBE_ROLE)) await session.query(`CREATE ROLE ${qi(PROBE_ROLE)} NOLOGIN NOBYPASSRLS`);
   for (const t of targets) {
     await session.query(`GRANT USAGE ON SCHEMA ${qi(t.name.schema)} TO ${qi(PROBE_ROLE)}`);
     await session.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${qq(t.name)} TO ${qi(PROBE_ROLE)}`);
   }
-  return PROBE_ROLE;
+  return [PROBE_ROLE];
 }
 
-export async function probeRoles(session: Session, context: TenantContext, targets: Target[]): Promise<Roles> {
-  const tenant = await tenantRole(session, context, targets);
-  const anon = await roleExists(session, 'anon') ? 'anon' : undefined;
-  const service = (await session.query(`SELECT 1 FROM pg_roles WHERE rolname = 'service_role' AND rolbypassrls`)).rows.length > 0 ? 'service_role' : undefined;
-  return { tenant, anon, service };
+/** The spec's cross-tenant roles that exist; Supabase's service_role only for a Supabase spec (roles are cluster-wide). */
+async function crossTenantRolesToProbe(session: Session, m: MigrationModel): Promise<string[]> {
+  const named = [...crossTenantRoles(m), ...(m.loaded.spec.tenantContext.kind === 'supabase-jwt' ? ['service_role'] : [])];
+  const { rows } = await session.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[]) ORDER BY 1`, [[...new Set(named)]]);
+  return rows.map((r) => r.rolname);
+}
+
+export async function probeRoles(session: Session, m: MigrationModel, targets: Target[]): Promise<Roles> {
+  const tenants = await tenantRolesToProbe(session, m, targets);
+  const anon = m.loaded.spec.tenantContext.kind === 'supabase-jwt' && await roleExists(session, 'anon') ? 'anon' : undefined;
+  return { tenants, anon, crossTenant: await crossTenantRolesToProbe(session, m) };
+}
+
+/** Whether the tool's role may act as the role (SET ROLE needs membership, or SET on PostgreSQL 16+). */
+async function mayActAs(session: Session, role: string): Promise<boolean> {
+  await session.query('SAVEPOINT act_as');
+  try {
+    await session.query(`SET LOCAL ROLE ${qi(role)}`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await session.query('ROLLBACK TO SAVEPOINT act_as');
+  }
 }
 
 /** The tenant context of an org for the tool's own writes (the probe rows), so FORCE RLS lets an owner write them. */
@@ -99,8 +130,11 @@ async function granted(session: Session, role: string, table: TableInfo, operati
 }
 
 async function roleFacts(session: Session, role: string, table: TableInfo): Promise<{ role: string; bypassesRls: boolean; ownsTable: boolean }> {
-  const { rows } = await session.query<{ bypass: boolean }>(`SELECT rolsuper OR rolbypassrls AS bypass FROM pg_roles WHERE rolname = $1`, [role]);
-  return { role, bypassesRls: rows[0]?.bypass ?? false, ownsTable: table.owner === role };
+  return { role, bypassesRls: await bypassesRls(session, role), ownsTable: table.owner === role };
+}
+
+async function bypassesRls(session: Session, role: string): Promise<boolean> {
+  return (await session.query<{ bypass: boolean }>(`SELECT rolsuper OR rolbypassrls AS bypass FROM pg_roles WHERE rolname = $1`, [role])).rows[0]?.bypass ?? false;
 }
 
 /** What the exported tests are made of besides the probes: the plans, the roles and how each move cell failed. */
@@ -114,8 +148,8 @@ export interface MatrixRun extends IsolationResult {
 }
 
 export async function verifyIsolation(session: Session, m: MigrationModel, mode: Mode = 'enforced'): Promise<IsolationResult> {
-  const { probes, bypasses, leakingViews, probeTables } = await runMatrix(session, m, mode);
-  return { probes, bypasses, leakingViews, probeTables };
+  const { probes, bypasses, leakingViews, probeTables, escapingRoles } = await runMatrix(session, m, mode);
+  return { probes, bypasses, leakingViews, probeTables, escapingRoles };
 }
 
 /** The whole matrix, in one transaction that is rolled back. */
@@ -128,11 +162,13 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
   try {
     // The tool's session reads with row_security off; its probe rows are written under the policies (see writerContext).
     await session.query('SET LOCAL row_security = on');
-    const roles = await probeRoles(session, context, targets);
+    const roles = await probeRoles(session, m, targets);
     const { plans, orgsTag } = await planFor(session, m, targets);
     await session.query('SAVEPOINT probe_rows');
     const { rows, problems } = await writeProbeRows(session, plans, m.orgs.idColumn, (org) => writerContext(context, org));
     const ref = literalRef(rows);
+    const actable = new Map<string, boolean>();
+    for (const a of actorsFor(roles)) if (!actable.has(a.role)) actable.set(a.role, await mayActAs(session, a.role));
     const planOf = (t: Target) => plans.find((p) => p.orgColumn && p.table.schema === t.info.name.schema && p.table.name === t.info.name.name)!;
     for (const t of targets) {
       const plan = planOf(t);
@@ -141,10 +177,11 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
       const legacyAccess = t.info.policies.some((p) => p.name === LEGACY_POLICY && p.roles.includes('public'));
       for (const a of actorsFor(roles)) {
         const setup = contextSql(context, a, contextValues(a, plan, orgsTag, m.orgs.idColumn, ref));
+        const bypass = await bypassesRls(session, a.role);
         for (const operation of OPERATIONS) {
-          const { expected } = expectedOutcome(a.actor, operation, { memberPolicy, legacyAccess, granted: await granted(session, a.role, t.info, operation) }, mode);
-          const problem = problems.get(plan.tag);
-          if (problem) { probes.push({ table: label, operation, actor: a.actor, expected, outcome: 'unproven', ok: false, detail: `unproven: ${problem}` }); continue; }
+          const { expected } = expectedOutcome(a.actor, operation, { memberPolicy, legacyAccess, bypassesRls: bypass, granted: await granted(session, a.role, t.info, operation) }, mode);
+          const problem = problems.get(plan.tag) ?? (actable.get(a.role) ? undefined : `the tool's role ${session.target.user} may not SET ROLE ${a.role} (GRANT ${qi(a.role)} TO it, or verify as a superuser)`);
+          if (problem) { probes.push({ table: label, operation, actor: a.actor, role: a.role, expected, outcome: 'unproven', ok: false, detail: `unproven: ${problem}` }); continue; }
           const result = await runCell(session, a.role, setup, cellSql(plan, operation, ref));
           const outcome = classify(operation, result);
           const ok = judge(expected, outcome);
@@ -153,24 +190,30 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
           if (outcome === 'unproven') detail = `unproven: ${result.error}`;
           else if (!ok && expected === 'deny') detail = `${seen}: ${leakCause(t.info, await roleFacts(session, a.role, t.info))}`;
           else if (!ok) detail = `${seen}: ${ownDenialCause(t.info, operation, result.error)}`;
-          probes.push({ table: label, operation, actor: a.actor, expected, outcome, ok, detail, error: result.error });
+          probes.push({ table: label, operation, actor: a.actor, role: a.role, expected, outcome, ok, detail, error: result.error });
         }
-        if (a.actor === 'own org' && !problems.has(plan.tag)) {
+        if (a.actor === 'own org' && a.role === roles.tenants[0] && !problems.has(plan.tag) && actable.get(a.role)) {
           moves.set(label, (await runCell(session, a.role, setup, moveSql(plan, orgsTag, m.orgs.idColumn, m.orgType, ref))).error);
         }
       }
     }
     const other = actorsFor(roles).find((a) => a.actor === 'another org')!;
+    const allTenants = [...new Set([...roles.tenants, ...(roles.anon ? [roles.anon] : []), ...await tenantRoleNames(session, m)])].sort();
     const { checks, leakingViews } = await waysAroundRls(session, targets.map((t) => ({ oid: t.info.oid, schema: t.info.name.schema, name: t.info.name.name, label: displayName(t.name) })), {
-      role: roles.tenant,
+      roles: allTenants,
       otherOrgContext: contextSql(context, other, { org: ref(orgsTag, 'b', m.orgs.idColumn, 'text'), sub: null }),
       deleteOwnRow: (oid) => {
         const plan = plans.find((p) => targets.some((t) => t.info.oid === oid && p.table.name === t.info.name.name && p.table.schema === t.info.name.schema));
         return plan && !problems.has(plan.tag) ? `DELETE FROM ${qq(plan.table)} WHERE ${keyPredicate(plan, 'a', ref)}` : undefined;
       },
     });
+    const escapes = await membershipBypasses(session, m, allTenants);
+    const escapingRoles = [...new Set(escapes.map((b) => b.tenant))];
+    for (const b of escapes) {
+      checks.push({ name: `Role ${b.tenant}`, ok: false, severity: 'error', detail: `${b.message}. Fix: ${b.fix}` });
+    }
     const probeTables = plans.filter((p) => !problems.has(p.tag)).map((p) => p.label);
-    return { probes, bypasses: checks, leakingViews, probeTables, targets, plans, orgsTag, roles, moves };
+    return { probes, bypasses: checks, leakingViews, probeTables, escapingRoles, targets, plans, orgsTag, roles, moves };
   } finally {
     await session.query('ROLLBACK');
   }

@@ -2,6 +2,8 @@
 import { derivedName, hashTag, quoteIdent, quoteLiteral, quoteQualified, truncateBytes, type QualifiedName } from './db/sql';
 
 export const STATE_SCHEMA = 'tenant_migration';
+/** The role the isolation matrix probes as when no application role reaches the tables yet. */
+export const PROBE_ROLE = 'tenant_migration_probe';
 export const ISOLATION_POLICY = 'tenant_migration_isolation';
 export const MEMBER_POLICY = 'tenant_migration_member_access';
 /** Reproduces the access a table had before the migration (all rows where RLS was off; the owner's where it was not forced). */

@@ -30,7 +30,7 @@ describe('isolation proven on any data: probe rows the tool writes', () => {
     assert.equal(cell('another org', 'SELECT').outcome, 'denied (no rows)');
     assert.equal(cell('another org', 'INSERT').outcome, 'denied (error)');
     assert.match(cell('another org', 'INSERT').detail, /row-level security/);
-    assert.equal(cell('service role', 'UPDATE').outcome, 'allowed');
+    assert.equal(cell('cross-tenant role', 'UPDATE').outcome, 'allowed');
     // The trigger fired on the probe rows, and everything was rolled back.
     assert.equal(Number((await db.client.query(`SELECT count(*) AS n FROM "Team Notes"`)).rows[0].n), 0);
     assert.equal(Number((await db.client.query(`SELECT count(*) AS n FROM note_audit`)).rows[0].n), 0);

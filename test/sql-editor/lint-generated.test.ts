@@ -42,7 +42,7 @@ describe('the generated script under the lint', () => {
     const session = await Session.open(db.url);
     let catalog;
     try { catalog = await readLintCatalog(session); } finally { await session.close(); }
-    assert.deepEqual(catalog.tables.get('Odd Parts'), { partitioned: true, rlsEnabled: false, rlsForced: false, notNullChecked: [] });
+    assert.deepEqual(catalog.tables.get('Odd Parts'), { partitioned: true, rlsEnabled: false, rlsForced: false, notNullChecked: [], leaves: ['public.Odd Parts_2020'] });
     assert.deepEqual(catalog.tables.get('public.reports')!.notNullChecked, ['title']);
     assert.equal(catalog.tables.get('lookup_rls')!.rlsEnabled, true);
     const sql = `SET lock_timeout = '1s';\nSET statement_timeout = 0;\nCREATE INDEX IF NOT EXISTS odd_note ON "Odd Parts" (note);\nALTER TABLE reports ALTER COLUMN title SET NOT NULL;\nALTER TABLE reports ALTER COLUMN credential_id SET NOT NULL;\nDROP POLICY IF EXISTS p ON "Odd Parts";\nCREATE POLICY p ON "Odd Parts" USING (id IS NOT NULL);\nDROP POLICY IF EXISTS q ON lookup_rls;\nCREATE POLICY q ON lookup_rls USING (id > 0);`;

@@ -60,7 +60,7 @@ export function ownDenialCause(table: TableInfo, operation: Operation, error: st
 export interface Verdict { readonly leaks: number; readonly ownDenied: number; readonly unproven: number; readonly summary: string; readonly next?: string }
 
 /** The step's summary and what to do next, saying exactly what was seen. */
-export function verdict(cells: { ok: boolean; expected: Expected; outcome: Outcome; table: string; cause?: string }[], leakingViews: string[]): Verdict {
+export function verdict(cells: { ok: boolean; expected: Expected; outcome: Outcome; table: string; cause?: string }[], leakingViews: string[], escapingRoles: string[] = []): Verdict {
   const failed = cells.filter((c) => !c.ok);
   const leaks = failed.filter((c) => c.expected === 'deny' && c.outcome === 'allowed');
   const ownDenied = failed.filter((c) => c.expected === 'allow' && c.outcome !== 'allowed' && c.outcome !== 'unproven');
@@ -72,6 +72,10 @@ export function verdict(cells: { ok: boolean; expected: Expected; outcome: Outco
     parts.push(`a tenant reached rows it must not: ${plural(leaks.length, 'cell')}${leaks.length ? ` on ${tables(leaks)}` : ''}${leakingViews.length ? `; through ${leakingViews.join(', ')}` : ''}`);
     next.push('Do not open the system: fix the causes named in the failed checks (or roll back), then verify again.');
   }
+  if (escapingRoles.length) {
+    parts.push(`${escapingRoles.length === 1 ? 'tenant role' : 'tenant roles'} ${escapingRoles.join(', ')} may take a role that reads every org (a role membership around row-level security)`);
+    next.push('Do not open the system: REVOKE the membership named in the failed checks, then verify again.');
+  }
   if (ownDenied.length) {
     parts.push(`members are kept from their own org's rows in ${plural(ownDenied.length, 'cell')} on ${tables(ownDenied)}`);
     next.push('The application would fail there (no data is exposed): add the grant or policy named in the failed checks.');
@@ -81,5 +85,5 @@ export function verdict(cells: { ok: boolean; expected: Expected; outcome: Outco
     next.push(`Unproven is not a leak: ${unproven[0]!.cause ?? 'see the failed checks'}. Fix that, or prove those cells by hand.`);
   }
   const summary = parts.length ? parts.join('; ') : `${plural(cells.length, 'probe')} held`;
-  return { leaks: leaks.length + leakingViews.length, ownDenied: ownDenied.length, unproven: unproven.length, summary, next: next.length ? next.join(' ') : undefined };
+  return { leaks: leaks.length + leakingViews.length + escapingRoles.length, ownDenied: ownDenied.length, unproven: unproven.length, summary, next: next.length ? next.join(' ') : undefined };
 }

@@ -17,6 +17,8 @@ export interface TableSituation {
   readonly legacyAccess?: boolean;
   /** Whether the actor's role holds the privilege for the operation on the table. */
   readonly granted: boolean;
+  /** The actor's role is a superuser or has BYPASSRLS. */
+  readonly bypassesRls?: boolean;
 }
 
 export interface Expectation {
@@ -28,9 +30,13 @@ export interface Expectation {
 
 export function expectedOutcome(actor: Actor, operation: Operation, table: TableSituation, mode: Mode = 'enforced'): Expectation {
   const deniedBy = table.granted ? 'policy' : 'grant';
-  if (actor === 'service role') return { expected: 'allow', deniedBy, why: 'the service role bypasses row-level security' };
   if (!table.granted) return { expected: 'deny', deniedBy, why: `the role has no ${operation} privilege on the table` };
   switch (actor) {
+    case 'cross-tenant role':
+      if (table.bypassesRls) return { expected: 'allow', deniedBy, why: 'the role bypasses row-level security' };
+      return table.memberPolicy || table.legacyAccess
+        ? { expected: 'allow', deniedBy, why: 'the isolation policy lets a cross-tenant role read every org' }
+        : { expected: 'either', deniedBy, why: 'the isolation policy lets a cross-tenant role through; the table\'s own policies decide' };
     case 'own org':
       return table.memberPolicy || table.legacyAccess
         ? { expected: 'allow', deniedBy, why: 'a member reaches the rows of their own org' }

@@ -7,7 +7,8 @@ import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq
 import type { MigrationModel } from '../model';
 import { ISOLATION_POLICY } from '../names';
 import type { MatrixRun, Probe } from '../isolation';
-import { actorsFor, cellSql, contextSql, contextValues, moveSql, OPERATIONS, type ActorSpec, type Operation } from './matrix';
+import { PROBE_ROLE } from '../names';
+import { actorLabel, actorsFor, cellSql, contextSql, contextValues, moveSql, OPERATIONS, type ActorSpec, type Operation } from './matrix';
 import { insertSql, keyPredicate, rowText, valueSql, type RefSql, type Side, type TablePlan } from './rows';
 
 export const DEFAULT_EXPORT_DIR = 'supabase/tests/database';
@@ -88,7 +89,7 @@ function structure(m: MigrationModel, run: MatrixRun, p: TablePlan, out: Rendere
   const policies = target.info.policies.map((x) => ql(x.name));
   assertion(out, `SELECT policies_are(${ql(p.table.schema)}, ${ql(p.table.name)}, ARRAY[${policies.join(', ')}]::name[], ${ql(`the policies on ${p.label} are the ones verified when these tests were exported`)});`);
   assertion(out, `SELECT is((SELECT polpermissive FROM pg_policy WHERE polrelid = ${reg} AND polname = ${ql(ISOLATION_POLICY)}), false, ${ql(`the isolation policy on ${p.label} is restrictive (every other policy must pass it too)`)});`);
-  const roles = [run.roles.tenant, run.roles.anon].filter((r): r is string => Boolean(r));
+  const roles = [...run.roles.tenants, ...(run.roles.anon ? [run.roles.anon] : [])];
   const readable = roles.map((r) => `has_table_privilege(${ql(r)}, v.oid, 'SELECT')`).join(' OR ');
   assertion(out, `SELECT is_empty(${q(`SELECT v.oid::regclass::text FROM pg_depend d JOIN pg_rewrite rw ON rw.oid = d.objid JOIN pg_class v ON v.oid = rw.ev_class
      WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = ${reg} AND v.relkind IN ('v', 'm') AND v.oid <> d.refobjid
@@ -104,10 +105,10 @@ export interface ExportOptions {
 
 function renderTable(m: MigrationModel, run: MatrixRun, p: TablePlan, options: ExportOptions): ExportedFile {
   const out: Rendered = { sql: [], tests: 0 };
-  if (run.roles.tenant !== 'authenticated') {
-    // The application's role for a plain session setting: a probe role with an application's grants, made here.
-    out.sql.push(`DO $probe$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${ql(run.roles.tenant)}) THEN CREATE ROLE ${qi(run.roles.tenant)} NOLOGIN NOBYPASSRLS; END IF; END $probe$;`,
-      `GRANT USAGE ON SCHEMA ${qi(p.table.schema)} TO ${qi(run.roles.tenant)};`, `GRANT SELECT, INSERT, UPDATE, DELETE ON ${qq(p.table)} TO ${qi(run.roles.tenant)};`, '');
+  if (run.roles.tenants.length === 1 && run.roles.tenants[0] === PROBE_ROLE) {
+    // No application role reaches the tables yet: a probe role with an application's grants, made here.
+    out.sql.push(`DO $probe$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${ql(PROBE_ROLE)}) THEN CREATE ROLE ${qi(PROBE_ROLE)} NOLOGIN NOBYPASSRLS; END IF; END $probe$;`,
+      `GRANT USAGE ON SCHEMA ${qi(p.table.schema)} TO ${qi(PROBE_ROLE)};`, `GRANT SELECT, INSERT, UPDATE, DELETE ON ${qq(p.table)} TO ${qi(PROBE_ROLE)};`, '');
   }
   structure(m, run, p, out);
   const probes = run.probes.filter((x) => x.table === p.label);
@@ -121,13 +122,13 @@ function renderTable(m: MigrationModel, run: MatrixRun, p: TablePlan, options: E
     const deletes: { a: ActorSpec; probe: Probe }[] = [];
     for (const a of actors) {
       for (const operation of OPERATIONS) {
-        const probe = probes.find((x) => x.actor === a.actor && x.operation === operation)!;
+        const probe = probes.find((x) => x.actor === a.actor && x.role === a.role && x.operation === operation)!;
         if (operation === 'DELETE') { deletes.push({ a, probe }); continue; }
-        out.sql.push('', `-- ${p.label} ${operation} as ${a.actor}: expected ${probe.expected}`);
+        out.sql.push('', `-- ${p.label} ${operation} as ${actorLabel(a)}: expected ${probe.expected}`);
         if (probe.expected === 'either') { out.sql.push('-- not asserted: the table\'s own policies decide what a member may do in the org'); continue; }
         out.tests++;
-        out.sql.push(asActor(m, a, p, cellAssertion(p, probe, operation, 'a', `${p.label}: ${a.actor} ${operation === 'INSERT' ? 'inserts a row of org a' : `${operation}s org a's row`}: ${probe.expected}`)));
-        if (a.actor === 'own org' && operation === 'UPDATE' && probe.expected === 'allow') {
+        out.sql.push(asActor(m, a, p, cellAssertion(p, probe, operation, 'a', `${p.label}: ${actorLabel(a)} ${operation === 'INSERT' ? 'inserts a row of org a' : `${operation}s org a's row`}: ${probe.expected}`)));
+        if (a.actor === 'own org' && a.role === run.roles.tenants[0] && operation === 'UPDATE' && probe.expected === 'allow') {
           const error = run.moves.get(p.label) ?? rlsMessage(p);
           out.sql.push(`-- ${p.label}: the own org cannot move its row into another org (WITH CHECK)`);
           out.tests++;
@@ -136,19 +137,25 @@ function renderTable(m: MigrationModel, run: MatrixRun, p: TablePlan, options: E
       }
     }
     // Deletes last: the denied ones, a re-read that the row is still there, then the allowed ones (own org on org a's
-    // row, the service role on org b's).
+    // row, a cross-tenant role on org b's); a row is deleted once: later allowed deletes of it are not asserted.
     const order = [...deletes.filter((d) => d.probe.expected === 'deny'), ...deletes.filter((d) => d.probe.expected === 'allow')];
     let reread = false;
+    const deleted = new Set<Side>();
     for (const { a, probe } of order) {
+      const target: Side = a.actor === 'cross-tenant role' ? 'b' : 'a';
+      if (probe.expected === 'allow' && deleted.has(target)) {
+        out.sql.push('', `-- ${p.label} DELETE as ${actorLabel(a)}: allowed in the live run; org ${target}'s row is deleted already here`);
+        continue;
+      }
+      if (probe.expected === 'allow') deleted.add(target);
       if (probe.expected === 'allow' && !reread) {
         reread = true;
         out.tests++;
         out.sql.push('', `SELECT isnt_empty(${q(`SELECT 1 FROM ${qq(p.table)} WHERE ${keyPredicate(p, 'a', settingRef)}`)}, ${ql(`${p.label}: org a's row is still there after the denied deletes`)});`);
       }
-      const target: Side = a.actor === 'service role' ? 'b' : 'a';
-      out.sql.push('', `-- ${p.label} DELETE as ${a.actor}: expected ${probe.expected}`);
+      out.sql.push('', `-- ${p.label} DELETE as ${actorLabel(a)}: expected ${probe.expected}`);
       out.tests++;
-      out.sql.push(asActor(m, a, p, cellAssertion(p, probe, 'DELETE', target, `${p.label}: ${a.actor} DELETEs org ${target}'s row: ${probe.expected}`)));
+      out.sql.push(asActor(m, a, p, cellAssertion(p, probe, 'DELETE', target, `${p.label}: ${actorLabel(a)} DELETEs org ${target}'s row: ${probe.expected}`)));
     }
   }
   const header = [

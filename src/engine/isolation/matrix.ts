@@ -6,7 +6,7 @@ import type { TenantContext } from '../migration-spec/schema';
 import { insertSql, keyPredicate, updatableColumn, type RefSql, type Side, type TablePlan } from './rows';
 
 export type Operation = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
-export type Actor = 'own org' | 'another org' | 'no tenant context' | 'anonymous' | 'service role';
+export type Actor = 'own org' | 'another org' | 'no tenant context' | 'anonymous' | 'cross-tenant role';
 export const OPERATIONS: Operation[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 
 export interface ActorSpec {
@@ -16,22 +16,29 @@ export interface ActorSpec {
   readonly org: Side | null;
   /** Signed in as the probe row's owner (its user_id), so that owner-only legacy policies let the row through. */
   readonly asRowOwner: boolean;
-  /** The role carries a tenant context (the tenant role), rather than being anon or the service role. */
+  /** The role carries a tenant context (a tenant role), rather than being anon or a cross-tenant role. */
   readonly tenant: boolean;
 }
 
-export interface Roles { readonly tenant: string; readonly anon?: string; readonly service?: string }
+/**
+ * tenants: the roles held to their org, each probed as every tenant actor; crossTenant: the spec's crossTenantRoles
+ * (and Supabase's service_role for a Supabase spec) that exist on the server.
+ */
+export interface Roles { readonly tenants: string[]; readonly anon?: string; readonly crossTenant: string[] }
 
 export function actorsFor(roles: Roles): ActorSpec[] {
-  const actors: ActorSpec[] = [
-    { actor: 'own org', role: roles.tenant, org: 'a', asRowOwner: true, tenant: true },
-    { actor: 'another org', role: roles.tenant, org: 'b', asRowOwner: true, tenant: true },
-    { actor: 'no tenant context', role: roles.tenant, org: null, asRowOwner: false, tenant: true },
-  ];
+  const actors: ActorSpec[] = roles.tenants.flatMap((role): ActorSpec[] => [
+    { actor: 'own org', role, org: 'a', asRowOwner: true, tenant: true },
+    { actor: 'another org', role, org: 'b', asRowOwner: true, tenant: true },
+    { actor: 'no tenant context', role, org: null, asRowOwner: false, tenant: true },
+  ]);
   if (roles.anon) actors.push({ actor: 'anonymous', role: roles.anon, org: null, asRowOwner: false, tenant: false });
-  if (roles.service) actors.push({ actor: 'service role', role: roles.service, org: null, asRowOwner: false, tenant: false });
+  for (const role of roles.crossTenant) actors.push({ actor: 'cross-tenant role', role, org: null, asRowOwner: false, tenant: false });
   return actors;
 }
+
+/** How a cell's actor reads in a check's name: "own org (app_user)", "cross-tenant role auditor". */
+export const actorLabel = (a: { actor: Actor; role: string }) => (a.actor === 'cross-tenant role' ? `cross-tenant role ${a.role}` : `${a.actor} (${a.role})`);
 
 /** The statement of one cell, on org a's probe row (INSERT: a new row of org a, a no-op if it collides). */
 export function cellSql(p: TablePlan, operation: Operation, ref: RefSql, target: Side = 'a'): string {

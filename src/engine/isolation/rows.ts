@@ -7,6 +7,7 @@
 import { SQLSTATE, sqlStateOf } from '../db/pg-errors';
 import type { Session } from '../db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../db/sql';
+import { freshValue, type FreshColumn } from './fresh-values';
 
 type Resolved = { schema: string; name: string };
 export type Side = 'a' | 'b';
@@ -31,16 +32,20 @@ export interface TablePlan {
   readonly allColumns: { name: string; type: string; generated: boolean; identity: string }[];
   /** Why no row can be written (then every cell on the table is unproven, for that reason). */
   readonly problem?: string;
+  /** The NOT NULL column without a default no value could be made for. */
+  readonly unwritable?: { readonly column: string; readonly type: string };
 }
 
-interface ColumnMeta { name: string; type: string; notNull: boolean; hasDefault: boolean; sequenceDefault: boolean; identity: string; generated: boolean; typtype: string; category: string; firstLabel: string | null }
+interface ColumnMeta extends FreshColumn { notNull: boolean; hasDefault: boolean; sequenceDefault: boolean; identity: string; generated: boolean }
 interface ForeignKey { columns: string[]; table: Resolved; refColumns: string[] }
 
 async function catalog(session: Session, table: Resolved): Promise<{ columns: ColumnMeta[]; primaryKey: string[]; foreignKeys: ForeignKey[] } | undefined> {
   const oid = (await session.query<{ oid: number | null }>(`SELECT to_regclass($1)::oid::int AS oid`, [qq(table)])).rows[0]?.oid;
   if (!oid) return undefined;
   const columns = (await session.query<ColumnMeta>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull", a.atthasdef AS "hasDefault",
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull OR t.typnotnull AS "notNull", a.atthasdef AS "hasDefault",
+            format_type(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS "baseType",
+            EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c') AS "domainCheck",
             coalesce((SELECT pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%' FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum), false) AS "sequenceDefault",
             a.attidentity::text AS identity, a.attgenerated <> '' AS generated, bt.typtype::text AS typtype, bt.typcategory::text AS category,
             (SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = bt.oid ORDER BY e.enumsortorder LIMIT 1) AS "firstLabel"
@@ -57,30 +62,6 @@ async function catalog(session: Session, table: Resolved): Promise<{ columns: Co
        FROM pg_constraint c JOIN pg_class rc ON rc.oid = c.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE c.conrelid = $1 AND c.contype = 'f' ORDER BY c.conname`, [oid])).rows;
   return { columns, primaryKey, foreignKeys: foreignKeys.map((f) => ({ columns: f.columns, table: { schema: f.schema, name: f.name }, refColumns: f.refcolumns })) };
-}
-
-/** A fresh value for a NOT NULL column without a default, or undefined when none can be made for its type. */
-function freshValue(c: ColumnMeta): string | undefined {
-  const cast = (sql: string) => `${sql}::${c.type}`;
-  if (c.typtype === 'e' && c.firstLabel !== null) return cast(ql(c.firstLabel));
-  if (c.category === 'A') return cast(`'{}'`);
-  const length = /^(?:character varying|character|bpchar)\((\d+)\)$/.exec(c.type)?.[1];
-  if (length && Number(length) < 45) return cast(`right(gen_random_uuid()::text, ${Number(length)})`);
-  if (/^(text|character varying|character|citext|name)\b/.test(c.type.replace(/^[^.]*\./, ''))) return cast(`('tm-probe-' || gen_random_uuid())`);
-  if (c.type === 'uuid') return 'gen_random_uuid()';
-  if (c.type === 'smallint') return cast('(10000 + floor(random() * 20000))');
-  const precision = /^numeric\((\d+),(\d+)\)$/.exec(c.type);
-  if (precision) return cast(`floor(random() * ${10 ** Math.min(Number(precision[1]) - Number(precision[2]), 15)})`);
-  if (/^(integer|bigint|numeric|real|double precision)\b/.test(c.type)) return cast('(1000000000 + floor(random() * 1000000000))');
-  if (c.type === 'boolean') return 'false';
-  if (/^json/.test(c.type)) return cast(`'{}'`);
-  if (/^timestamp/.test(c.type)) return cast('now()');
-  if (c.type === 'date') return 'current_date';
-  if (/^time\b/.test(c.type)) return cast(`'12:00'`);
-  if (c.type === 'interval') return cast(`'1 day'`);
-  if (c.type === 'bytea') return cast(`'\\x00'`);
-  if (c.type === 'inet' || c.type === 'cidr') return cast(`'192.0.2.1'`);
-  return undefined;
 }
 
 export interface PlanInput {
@@ -103,6 +84,7 @@ export async function planProbeRows(session: Session, input: PlanInput): Promise
     const orgColumn = tenantColumn.get(keyOf(table));
     const columns: PlannedColumn[] = [];
     let problem = meta ? undefined : `${displayName(table)} does not exist`;
+    let unwritable: TablePlan['unwritable'];
     const byColumn = new Map<string, Value>();
     if (orgColumn) byColumn.set(orgColumn, { kind: 'ref', tag: 'r0', column: input.orgs.idColumn });
     for (const fk of meta?.foreignKeys ?? []) {
@@ -123,15 +105,18 @@ export async function planProbeRows(session: Session, input: PlanInput): Promise
       // columns get a fresh value of their own instead (OVERRIDING SYSTEM VALUE), so the probe uses up no id.
       const fromSequence = c.identity !== '' || c.sequenceDefault;
       if (!fromSequence && (c.hasDefault || !c.notNull)) continue; // the default, or NULL
-      const fresh = freshValue(c);
+      const fresh = await freshValue(session, c);
       if (fresh) columns.push({ name: c.name, type: c.type, value: { kind: 'sql', sql: fresh } });
-      else problem ??= `no value can be made for ${displayName(table)}.${c.name} (${c.type}, NOT NULL, no default)`;
+      else {
+        problem ??= `no value can be made for ${displayName(table)}.${c.name} (${c.type}${c.domainCheck ? `, a domain whose CHECK refused every value tried` : ''}, NOT NULL, no default)`;
+        unwritable ??= { column: c.name, type: c.type };
+      }
     }
     const comparable = (c: ColumnMeta) => !c.generated && !/^(json|xml|point|polygon|line|box|circle|path)\b/.test(c.type);
     const key = meta && meta.primaryKey.length > 0 ? meta.primaryKey : (meta?.columns ?? []).filter(comparable).map((c) => c.name);
     const typeOf = (name: string) => meta?.columns.find((c) => c.name === name)?.type ?? 'text';
     const done: TablePlan = {
-      tag: `r${plans.length}`, table, label: displayName(table), orgColumn, columns, problem,
+      tag: `r${plans.length}`, table, label: displayName(table), orgColumn, columns, problem, unwritable,
       keyColumns: key.map((name) => ({ name, type: typeOf(name), nullable: !meta?.columns.find((c) => c.name === name)?.notNull })),
       allColumns: (meta?.columns ?? []).map((c) => ({ name: c.name, type: c.type, generated: c.generated, identity: c.identity })),
     };

@@ -5,7 +5,7 @@ import type { MigrationModel, TableModel } from '../model';
 export type ShapeKind =
   | 'inheritance' | 'replica-identity' | 'publication' | 'org-column' | 'trigger-fires-in-replica'
   | 'global-unique' | 'view' | 'materialized-view' | 'function' | 'shared-table' | 'unplaced-table'
-  | 'unmigrated-parent';
+  | 'unmigrated-parent' | 'role-membership' | 'probe-row';
 
 export interface ShapeFinding {
   readonly kind: ShapeKind;

@@ -6,6 +6,8 @@ import type { MigrationModel } from '../model';
 import type { ShapeDetector, ShapeFinding } from './finding';
 import { inheritance } from './inheritance';
 import { existingOrgColumn } from './org-column';
+import { roleMemberships } from './memberships';
+import { unprovableTables } from './probe-rows';
 import { readers } from './readers';
 import { publications } from './replication';
 import { replicaTriggers } from './triggers';
@@ -15,7 +17,7 @@ import { unmigratedParents } from './unmigrated-parents';
 
 export type { ShapeFinding } from './finding';
 
-const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced, unmigratedParents];
+const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced, unmigratedParents, roleMemberships, unprovableTables];
 
 export async function findShapes(session: Session, model: MigrationModel): Promise<ShapeFinding[]> {
   const findings: ShapeFinding[] = [];

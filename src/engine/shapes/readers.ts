@@ -1,12 +1,12 @@
 // Views, materialized views and SECURITY DEFINER functions over the tenant tables: what each lets a tenant see
 // once row-level security is on. Listed, not blocking: revoking them before isolation is enforced breaks the app.
 import { displayName, quoteIdent as qi, quoteQualified as qq } from '../db/sql';
+import { tenantRoleNames } from '../role-membership';
 import { definerFunctionsReading } from './function-reads';
 import { tableOids, type ShapeDetector, type ShapeFinding } from './finding';
 
-const TENANT_ROLES = ['anon', 'authenticated', 'PUBLIC'];
-
 export const readers: ShapeDetector = async (session, model) => {
+  const tenants = [...await tenantRoleNames(session, model), 'PUBLIC'];
   const version = Number((await session.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v);
   const { rows } = await session.query<{ schema: string; name: string; kind: string; invoker: boolean; owner: string; bypass: boolean; tables: string[]; readers: string[] }>(
     `SELECT n.nspname AS schema, v.relname AS name, v.relkind::text AS kind,
@@ -14,28 +14,30 @@ export const readers: ShapeDetector = async (session, model) => {
             r.rolname AS owner, r.rolsuper OR r.rolbypassrls AS bypass,
             ARRAY(SELECT DISTINCT d2.refobjid::regclass::text FROM pg_depend d2 WHERE d2.classid = 'pg_rewrite'::regclass AND d2.objid = ANY(ARRAY(SELECT oid FROM pg_rewrite WHERE ev_class = v.oid)) AND d2.refobjid = ANY($1::oid[]) ORDER BY 1) AS tables,
             ARRAY(SELECT g FROM unnest($2::text[]) g WHERE (g = 'PUBLIC' AND has_table_privilege('public', v.oid, 'SELECT'))
-                                                     OR (g <> 'PUBLIC' AND EXISTS (SELECT 1 FROM pg_roles x WHERE x.rolname = g) AND has_table_privilege(g, v.oid, 'SELECT'))) AS readers
+                                                     OR (g <> 'PUBLIC' AND g <> r.rolname AND has_table_privilege(g, v.oid, 'SELECT'))) AS readers
        FROM pg_class v JOIN pg_namespace n ON n.oid = v.relnamespace JOIN pg_roles r ON r.oid = v.relowner
       WHERE v.relkind IN ('v', 'm') AND v.oid <> ALL($1::oid[])
         AND EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid WHERE rw.ev_class = v.oid AND d.refobjid = ANY($1::oid[]))
-      ORDER BY 1, 2`, [tableOids(model), TENANT_ROLES]);
+      ORDER BY 1, 2`, [tableOids(model), tenants]);
   const findings: ShapeFinding[] = [];
   for (const v of rows) {
     const view = displayName({ schema: v.schema, name: v.name });
     const viewSql = qq({ schema: v.schema, name: v.name });
     const tables = v.tables.join(', ');
-    const who = v.readers.length > 0 ? `tenant roles that can read it (${v.readers.join(', ')})` : 'no tenant role can read it now (anon, authenticated, PUBLIC)';
-    const revoke = `REVOKE SELECT ON ${viewSql} FROM ${v.readers.length > 0 ? v.readers.map((r) => (r === 'PUBLIC' ? r : qi(r))).join(', ') : 'anon, authenticated'};`;
+    const read = v.readers.length > 0;
+    // What the tenant roles see through it: "the tenant roles that can read it (app_user) see …", or that none can.
+    const who = (sees: string) => (read ? `the tenant roles that can read it (${v.readers.join(', ')}) see ${sees}` : `no tenant role (${tenants.join(', ')}) can read it now, so none sees ${sees}`);
+    const revoke = read ? `REVOKE SELECT ON ${viewSql} FROM ${v.readers.map((r) => (r === 'PUBLIC' ? r : qi(r))).join(', ')};` : `grant no tenant role SELECT on ${viewSql}`;
     if (v.kind === 'm') {
       findings.push({ kind: 'materialized-view', table: tables, object: view, blocking: false,
-        message: `Materialized view ${view} holds a copy of every org's rows of ${tables}, outside row-level security: ${who} see them all`,
+        message: `Materialized view ${view} holds a copy of every org's rows of ${tables}, outside row-level security: ${who('them all')}`,
         fix: `When isolation is enforced: ${revoke} (policies and security_invoker do not apply to a materialized view; expose it through a view with a WHERE on ${model.orgColumn}, if tenants need it).` });
     } else if (v.invoker) {
       findings.push({ kind: 'view', table: tables, object: view, blocking: false,
         message: `View ${view} is security_invoker: it reads ${tables} with the caller's rights, so each tenant sees only its org's rows (tenant roles need SELECT on ${tables})` });
     } else {
-      const sees = v.bypass ? `its owner ${v.owner} bypasses row-level security, so ${who} see every org's rows of ${tables}`
-        : `row-level security applies as for its owner ${v.owner}, not as for the caller: ${who} see what ${v.owner}'s policies allow`;
+      const sees = v.bypass ? `its owner ${v.owner} bypasses row-level security, so ${who(`every org's rows of ${tables}`)}`
+        : `row-level security applies as for its owner ${v.owner}, not as for the caller: ${who(`what ${v.owner}'s policies allow`)}`;
       findings.push({ kind: 'view', table: tables, object: view, blocking: false,
         message: `View ${view} reads ${tables} with its owner's rights: ${sees}`,
         fix: version >= 150000

@@ -43,10 +43,13 @@ export function partitionState(m: MigrationModel): string[] {
  */
 export function partitionPreflight(m: MigrationModel): string[] {
   return m.tables.filter((t) => t.info.partitionTree).map((t) => {
-    const expected = partitionsOf(t).map((p) => ql(pairText(p.name)));
-    const current = `(SELECT array_agg(x ORDER BY x) FROM (SELECT n.nspname || '.' || c.relname AS x FROM pg_partition_tree(${regclass(t.name)}) AS p
-       JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.level > 0) AS x)`;
-    return named('refuse when the partitions are not those the script was generated for', displayName(t.name), doBlock(`  IF (SELECT array_agg(x ORDER BY x) FROM unnest(ARRAY[${expected.join(', ')}]::text[]) AS x) IS DISTINCT FROM ${current} THEN
+    const listed = (parts: readonly PartitionInfo[]) => `(SELECT array_agg(x ORDER BY x) FROM unnest(ARRAY[${parts.map((p) => ql(pairText(p.name))).join(', ')}]::text[]) AS x)`;
+    const now = (where: string) => `(SELECT array_agg(x ORDER BY x) FROM (SELECT n.nspname || '.' || c.relname AS x FROM pg_partition_tree(${regclass(t.name)}) AS p
+       JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${where}) AS x)`;
+    const current = now('p.level > 0');
+    // The leaves too: the lint reads from this assertion which partitions the parent's SET NOT NULL and foreign key reach.
+    return named('refuse when the partitions are not those the script was generated for', displayName(t.name), doBlock(`  IF ${listed(partitionsOf(t))} IS DISTINCT FROM ${current}
+     OR ${listed(partitionsOf(t).filter((p) => p.relkind !== 'p'))} IS DISTINCT FROM ${now('p.isleaf')} THEN
     RAISE EXCEPTION 'tenant-migration: the partitions of % are not those this script was generated for (now: %)', ${ql(qq(t.name))}, ${current}
       USING HINT = 'Generate the script again (tenant-migrate generate --force), review it and run it: every partition must be backfilled and get row-level security.';
   END IF;`));

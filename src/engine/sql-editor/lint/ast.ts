@@ -21,6 +21,8 @@ export interface ConstraintNode {
   indexname?: string;
   keys?: unknown[];
   pktable?: unknown;
+  fk_attrs?: unknown[];
+  pk_attrs?: unknown[];
   generated_when?: string;
 }
 
@@ -42,6 +44,9 @@ export function notNullCheckColumn(c: ConstraintNode): string | undefined {
   const test = c.raw_expr?.NullTest as { arg?: { ColumnRef?: { fields?: unknown[] } }; nulltesttype?: string } | undefined;
   return test?.nulltesttype === 'IS_NOT_NULL' ? str(test.arg?.ColumnRef?.fields?.at(-1)) : undefined;
 }
+
+/** A foreign key's identity for matching a partition's key to its parent's: `columns->table(columns)`. */
+export const foreignKeyOf = (k: ConstraintNode): string => `${names(k.fk_attrs).join(',')}->${bare(relName(k.pktable) ?? '')}(${names(k.pk_attrs).join(',')})`;
 
 /** Every RangeVar under a node (tables a query reads), minus CTE names. */
 export function tablesIn(node: unknown, out: string[] = [], ctes = new Set<string>()): string[] {

@@ -1,7 +1,7 @@
 // What the lint knows at each statement of a file: tables created in it (empty, so no lock warnings), NOT NULL checks
 // validated, the transaction, the timeouts set, row-level security. Rules read it; the linter advances it.
 import type { SqlStatement } from '../../script/parse';
-import { bare, cmdsOf, constraintOf, notNullCheckColumn, relName } from './ast';
+import { bare, cmdsOf, constraintOf, foreignKeyOf, notNullCheckColumn, relName } from './ast';
 import type { LintOptions, Node, TableFacts } from './types';
 
 /** A statement the rules look at: a top-level one, or one of a DO block's body. Offsets are into the file. */
@@ -28,6 +28,11 @@ export class LintContext {
   /** `table.constraint` → column of CHECK (column IS NOT NULL) constraints added NOT VALID. */
   private readonly pendingChecks = new Map<string, string>();
   private readonly validatedNotNull = new Set<string>();
+  /** `table.constraint` → key of foreign keys added NOT VALID; the keys (`columns->table`) validated, by table. */
+  private readonly pendingForeignKeys = new Map<string, string>();
+  private readonly validatedForeignKeys = new Set<string>();
+  /** A partitioned table's leaves, as the script asserts them before it changes anything. */
+  private readonly assertedLeaves = new Map<string, string[]>();
   /** Constraints added NOT VALID in the transaction now open. */
   readonly notValidThisTransaction = new Set<string>();
   /** Where the last statement ends (before its semicolon, if it has one). */
@@ -89,6 +94,24 @@ export class LintContext {
       || !!this.facts(table)?.notNullChecked?.includes(column);
   }
 
+  /** The leaf partitions of a partitioned table, when the script asserts them or the database says; else undefined. */
+  leavesOf(table: string): readonly string[] | undefined {
+    return this.assertedLeaves.get(table) ?? this.assertedLeaves.get(bare(table)) ?? this.facts(table)?.leaves;
+  }
+
+  /**
+   * The per-partition path: every leaf of a partitioned table already holds what the parent's statement would
+   * otherwise prove by scanning (a validated CHECK (col IS NOT NULL), a validated foreign key of the same key).
+   */
+  leavesProve(table: string, proven: (leaf: string) => boolean): boolean {
+    const leaves = this.isPartitioned(table) || this.assertedLeaves.has(table) || this.assertedLeaves.has(bare(table)) ? this.leavesOf(table) : undefined;
+    return !!leaves && leaves.every(proven);
+  }
+
+  foreignKeyValidated(table: string, key: string): boolean {
+    return this.validatedForeignKeys.has(`${table}|${key}`) || this.validatedForeignKeys.has(`${bare(table)}|${key}`);
+  }
+
   /** A tenant table: in the spec's list, or (without one) any table. */
   isTenant(table: string): boolean {
     return !this.tenant || this.has(this.tenant, table);
@@ -126,6 +149,7 @@ export class LintContext {
         break;
       }
       case 'AlterTableStmt': this.observeAlter(s); break;
+      case 'DoStmt': this.observeLeafAssertions(s.text); break;
       case 'CreatePolicyStmt': { const table = relName(node.table); if (table) this.policies.push({ table, statement: s }); break; }
       case 'DropStmt': {
         if (node.removeType !== 'OBJECT_POLICY' || !node.missing_ok) break;
@@ -147,6 +171,9 @@ export class LintContext {
       const k = constraintOf(cmd.def);
       if (cmd.subtype === 'AT_AddConstraint' && k) {
         const column = k.contype === 'CONSTR_CHECK' ? notNullCheckColumn(k) : undefined;
+        const key = k.contype === 'CONSTR_FOREIGN' ? foreignKeyOf(k) : undefined;
+        if (key && !k.skip_validation) this.markForeignKeyValidated(table, key);
+        if (key && k.skip_validation && k.conname) this.pendingForeignKeys.set(`${table}.${k.conname}`, key);
         if (k.skip_validation && k.conname) {
           if (column) this.addNotValidCheck(table, k.conname, column);
           if (this.inTransaction(s)) this.notValidThisTransaction.add(`${table}.${k.conname}`);
@@ -184,6 +211,28 @@ export class LintContext {
   validated(table: string, constraint: string): void {
     const column = this.pendingChecks.get(`${table}.${constraint}`);
     if (column) this.markNotNullValidated(table, column);
+    const key = this.pendingForeignKeys.get(`${table}.${constraint}`);
+    if (key) this.markForeignKeyValidated(table, key);
+  }
+
+  private markForeignKeyValidated(table: string, key: string): void {
+    this.validatedForeignKeys.add(`${table}|${key}`);
+    this.validatedForeignKeys.add(`${bare(table)}|${key}`);
+  }
+
+  /**
+   * The generated script's partition check: a DO block that raises unless pg_partition_tree(T)'s leaves are exactly
+   * the listed ones (`unnest(ARRAY['s.leaf', …]::text[]) … IS DISTINCT FROM (… pg_partition_tree('T'::regclass) … WHERE p.isleaf)`).
+   */
+  private observeLeafAssertions(text: string): void {
+    if (!/\bRAISE\s+EXCEPTION\b/i.test(text)) return;
+    const pattern = /unnest\(ARRAY\[([^\]]*)\]::text\[\]\)\s+AS\s+x\)\s+IS\s+DISTINCT\s+FROM\s+\(SELECT\s+array_agg\(x ORDER BY x\)\s+FROM\s+\(SELECT\s+n\.nspname \|\| '\.' \|\| c\.relname AS x FROM pg_partition_tree\('([^']+)'::regclass\) AS p\s+JOIN pg_class c ON c\.oid = p\.relid JOIN pg_namespace n ON n\.oid = c\.relnamespace WHERE p\.isleaf\) AS x\)/g;
+    for (const m of text.matchAll(pattern)) {
+      const leaves = [...m[1]!.matchAll(/'((?:[^']|'')*)'/g)].map((l) => l[1]!.replace(/''/g, "'"));
+      const table = m[2]!.replace(/''/g, "'").replace(/"/g, '');
+      this.assertedLeaves.set(table, leaves);
+      this.assertedLeaves.set(bare(table), leaves);
+    }
   }
 
   markNotNullValidated(table: string, column: string): void {

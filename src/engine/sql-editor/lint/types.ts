@@ -22,6 +22,8 @@ export interface TableFacts {
   readonly rlsEnabled?: boolean;
   readonly rlsForced?: boolean;
   readonly partitioned?: boolean;
+  /** A partitioned table's leaf partitions (schema-qualified). */
+  readonly leaves?: readonly string[];
   /** Columns with a validated CHECK (col IS NOT NULL). */
   readonly notNullChecked?: readonly string[];
 }

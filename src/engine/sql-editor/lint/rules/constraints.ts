@@ -1,5 +1,5 @@
 // Constraints added to a table the application uses: validated while a lock blocks writes, or built as an index.
-import { cmdsOf, columnDefOf, constraintOf, names, relName, type ConstraintNode } from '../ast';
+import { cmdsOf, columnDefOf, constraintOf, foreignKeyOf, names, relName, type ConstraintNode } from '../ast';
 import type { LintContext, LintStatement } from '../context';
 import { insertAt, qualified, ident, type Rule } from './rule';
 
@@ -28,7 +28,11 @@ export const foreignKeyNotValid: Rule = {
   check(s, ctx, report) {
     const table = relName(s.node.relation);
     if (!ctx.isBusy(table)) return;
-    for (const k of added(s, 'CONSTR_FOREIGN')) if (!k.skip_validation) report(this, s, `FOREIGN KEY on ${table} to ${relName(k.pktable)}`, notValidFix(s));
+    for (const k of added(s, 'CONSTR_FOREIGN')) {
+      // On a partitioned table whose every leaf has the same key validated, the leaves' keys are attached, not checked.
+      if (k.skip_validation || (table && ctx.leavesProve(table, (leaf) => ctx.foreignKeyValidated(leaf, foreignKeyOf(k))))) continue;
+      report(this, s, `FOREIGN KEY on ${table} to ${relName(k.pktable)}`, notValidFix(s));
+    }
     for (const cmd of cmdsOf(s.node)) {
       const column = cmd.subtype === 'AT_AddColumn' ? columnDefOf(cmd.def) : undefined;
       const inline = column?.constraints?.map(constraintOf).find((k) => k?.contype === 'CONSTR_FOREIGN');

@@ -107,7 +107,9 @@ export const setNotNull: Rule = {
     if (!table || !ctx.isBusy(table)) return;
     const cmds = cmdsOf(s.node);
     for (const cmd of cmds) {
-      if (cmd.subtype !== 'AT_SetNotNull' || !cmd.name || (ctx.postgresVersion >= 12 && ctx.notNullValidated(table, cmd.name))) continue;
+      const column = cmd.name;
+      if (cmd.subtype !== 'AT_SetNotNull' || !column) continue;
+      if (ctx.postgresVersion >= 12 && (ctx.notNullValidated(table, column) || ctx.leavesProve(table, (leaf) => ctx.notNullValidated(leaf, column)))) continue;
       const check = `${table.split('.').pop()}_${cmd.name}_not_null`.slice(0, 63);
       const alter = s.text.match(/^ALTER\s+TABLE\s+(ONLY\s+)?(IF\s+EXISTS\s+)?\S+/i)?.[0];
       const fix = cmds.length === 1 && alter && ctx.postgresVersion >= 12 && !ctx.inTransaction(s) ? {
