@@ -5,6 +5,7 @@ import type { CheckResult } from '../events';
 import type { MigrationModel } from '../model';
 import type { ShapeDetector, ShapeFinding } from './finding';
 import { inheritance } from './inheritance';
+import { partitionOwners } from './partition-owner';
 import { existingOrgColumn } from './org-column';
 import { readers } from './readers';
 import { publications } from './replication';
@@ -14,7 +15,7 @@ import { globalUniques } from './unique';
 
 export type { ShapeFinding } from './finding';
 
-const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced];
+const DETECTORS: ShapeDetector[] = [inheritance, partitionOwners, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced];
 
 export async function findShapes(session: Session, model: MigrationModel): Promise<ShapeFinding[]> {
   const findings: ShapeFinding[] = [];
@@ -29,7 +30,7 @@ export function shapeChecks(findings: ShapeFinding[]): CheckResult[] {
   const refusedOnes = findings.filter((f) => f.blocking);
   const checks: CheckResult[] = refusedOnes.map((f) => ({ name: `Shape: ${f.object}`, ok: false, detail: describe(f), severity: 'error' }));
   for (const f of findings.filter((x) => !x.blocking && x.fix)) checks.push({ name: `Shape: ${f.object}`, ok: false, detail: describe(f), severity: 'warning' });
-  if (refusedOnes.length === 0) checks.push({ name: 'Schema shapes', ok: true, detail: 'no inheritance, replica identity, org column or trigger the migration cannot handle' });
+  if (refusedOnes.length === 0) checks.push({ name: 'Schema shapes', ok: true, detail: 'no inheritance, partition owner, replica identity, org column or trigger the migration cannot handle' });
   return checks;
 }
 
