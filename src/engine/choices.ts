@@ -61,7 +61,12 @@ async function resolveUnique(session: Session, u: LoadedSpec['uniques'][number],
       WHERE i.indexrelid = to_regclass($1)`, [qq(u.name), orgColumn]);
   const found = rows[0];
   const hint = 'Name a UNIQUE constraint or unique index of a migrated table by its schema-qualified index name (a constraint\'s index has its name), or remove it from "uniques".';
-  if (!found) throw usageError(`Spec field ${u.field}: there is no index ${displayName(u.name)}`, hint);
+  if (!found) {
+    // Swapped already: the per-org one stands in its place (its original is in the state schema, for rollback).
+    const replaced = (await session.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qq({ ...u.name, name: perOrgName(u.name.name) })])).rows[0]!.ok;
+    if (replaced) return undefined;
+    throw usageError(`Spec field ${u.field}: there is no index ${displayName(u.name)}`, hint);
+  }
   const index = { schema: found.schema, name: found.name };
   const table = tables.find((t) => t.info.oid === found.table);
   if (!table || !found.unique || found.primary) throw usageError(`Spec field ${u.field}: ${displayName(index)} is not a UNIQUE constraint or unique index of a migrated table`, hint);
