@@ -3,6 +3,8 @@
 // back exactly (name, definition, deferrability), refusing while two orgs share a value; a unique that a foreign key
 // references is refused in the plan, naming the foreign key.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, withMigration } from '../support/migration-helpers';
 import { assertSameDigest, databaseDigest } from '../support/cli';
@@ -28,18 +30,46 @@ async function insertAs(db: TestDatabase, tenant: { org: string; user: string },
   }
 }
 
+const SETUP = `
+  ALTER TABLE credentials ADD COLUMN slug text;
+  UPDATE credentials SET slug = 'cred-' || id;
+  ALTER TABLE credentials ADD CONSTRAINT credentials_slug_key UNIQUE (slug) DEFERRABLE INITIALLY DEFERRED;
+  ALTER TABLE reports ADD COLUMN code text;
+  UPDATE reports SET code = 'R-' || id WHERE id % 2 = 0;
+  CREATE UNIQUE INDEX reports_code_live ON reports (lower(code)) WHERE code IS NOT NULL;`;
+
+/**
+ * The legacy application, as a role that owns nothing and bypasses nothing, with no tenant context: it inserts reports
+ * with codes of its own (the index being swapped) and updates them, while the migration runs.
+ */
+function legacyWriter(url: string) {
+  const client = new pg.Client(url);
+  client.on('error', () => undefined);
+  let stop = false;
+  let writes = 0;
+  const failures: string[] = [];
+  const done = (async () => {
+    await client.connect();
+    while (!stop) {
+      try {
+        await client.query(`INSERT INTO reports (credential_id, title, code) VALUES (1 + floor(random() * 200)::int, 'live', 'live-' || $1::text)`, [writes]);
+        await client.query(`UPDATE reports SET title = title WHERE code = 'live-' || $1::text`, [writes]);
+        writes++;
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+    await client.end();
+  })();
+  return { stop: async () => { stop = true; await done; return { failures, writes }; } };
+}
+
 describe(`global uniques made per org by the spec (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, function () {
   this.timeout(180_000);
   let db: TestDatabase;
   beforeEach(async () => {
     db = await createTestDatabase();
-    await db.client.query(`
-      ALTER TABLE credentials ADD COLUMN slug text;
-      UPDATE credentials SET slug = 'cred-' || id;
-      ALTER TABLE credentials ADD CONSTRAINT credentials_slug_key UNIQUE (slug) DEFERRABLE INITIALLY DEFERRED;
-      ALTER TABLE reports ADD COLUMN code text;
-      UPDATE reports SET code = 'R-' || id WHERE id % 2 = 0;
-      CREATE UNIQUE INDEX reports_code_live ON reports (lower(code)) WHERE code IS NOT NULL;`);
+    await db.client.query(SETUP);
   });
   afterEach(async () => { await db.drop(); });
 
@@ -53,14 +83,29 @@ describe(`global uniques made per org by the spec (PostgreSQL ${process.env.TEST
       'index CREATE UNIQUE INDEX credentials_slug_key ON public.credentials USING btree (slug)',
       'index CREATE UNIQUE INDEX reports_code_live ON public.reports USING btree (lower(code)) WHERE (code IS NOT NULL)',
     ]);
+    const app = `tm_app_${db.name.slice(-10)}`;
+    await db.client.query(`CREATE ROLE ${app} LOGIN PASSWORD 'app-pw' NOSUPERUSER NOBYPASSRLS;
+      GRANT SELECT, INSERT, UPDATE ON reports, credentials TO ${app}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${app};`);
+    const appUrl = new URL(db.url);
+    appUrl.username = app;
+    appUrl.password = 'app-pw';
     const schemaBefore = await schemaFingerprint(db.client, ['public']);
     const plan = await withMigration(db.url, ws, (m) => m.plan());
     const listed = plan.shapes.filter((s) => s.kind === 'global-unique');
     assert.deepEqual(listed.map((s) => [s.object, s.blocking]), [['public.credentials_slug_key', false], ['public.reports_code_live', false]]);
     assert.match(listed[0]!.message, /made per org by the migration.*\("org_id", "slug"\) is built CONCURRENTLY/);
 
-    const result = await withMigration(db.url, ws, (m) => m.runAll());
+    const writer = legacyWriter(appUrl.toString());
+    let result;
+    try {
+      result = await withMigration(db.url, ws, (m) => m.runAll());
+    } finally {
+      const { failures, writes } = await writer.stop();
+      assert.deepEqual(failures, [], 'the legacy application saw errors');
+      assert.ok(writes > 0, 'the application wrote nothing while the migration ran');
+    }
     assert.ok(result.ok, `${result.error?.oneLine} ${JSON.stringify(result.steps.flatMap((st) => st.checks.filter((c) => !c.ok && c.severity !== 'warning')))}`);
+    assert.equal((await db.client.query(`SELECT count(*)::int AS n FROM reports WHERE org_id IS NULL`)).rows[0].n, 0, 'a live row has no org');
     const perOrg = await definitions(db);
     assert.deepEqual(perOrg, [
       'constraint credentials_slug_key_per_org UNIQUE (org_id, slug) DEFERRABLE INITIALLY DEFERRED',
@@ -79,6 +124,17 @@ describe(`global uniques made per org by the spec (PostgreSQL ${process.env.TEST
     assert.equal(rerun.status, 'done', rerun.summary);
     assert.deepEqual(await definitions(db), perOrg, 'a re-run changes nothing');
 
+    // The same script under psql -f, on a database as this one was: the same uniques.
+    const twin = await createTestDatabase();
+    try {
+      await twin.client.query(SETUP);
+      const r = spawnSync('psql', [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', `${ws.folder}/scripts/migrate_to_multitenant.sql`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(await definitions(twin), perOrg);
+    } finally {
+      await twin.drop();
+    }
+
     // While two orgs share the slug the global constraint cannot come back: refused, nothing changed.
     const shared = { schema: await schemaFingerprint(db.client, ['public', 'tenant_migration']), definitions: await definitions(db), data: (await databaseDigest(db.client) as { contents: Record<string, string> }).contents };
     const refusedRollback = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false })).then(() => undefined, (e: unknown) => e);
@@ -94,6 +150,7 @@ describe(`global uniques made per org by the spec (PostgreSQL ${process.env.TEST
     assert.equal(step.status, 'done', step.summary);
     assert.deepEqual(await definitions(db), original, 'the original constraint and index, by name, definition and deferrability');
     assert.deepEqual(await schemaFingerprint(db.client, ['public']), schemaBefore);
+    await db.client.query(`DROP OWNED BY ${app}; DROP ROLE ${app}`);
   });
 
   it('a unique that a foreign key references: refused in the plan naming the foreign key; nothing changed', async () => {

@@ -3,6 +3,7 @@
 // exactly (also a view that was security_invoker already, or security_barrier). A view left as it is, readable by a
 // tenant role, makes the isolation step fail; a materialized view is never offered security_invoker.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, withMigration } from '../support/migration-helpers';
 import { assertSameDigest, databaseDigest } from '../support/cli';
@@ -10,6 +11,11 @@ import { schemaFingerprint } from '../support/fingerprint';
 import { MigrationError } from '../../src/engine/errors';
 
 const VIEWS = ['credential_list', 'report_titles', 'safe_layouts'];
+const SETUP = `
+  CREATE VIEW credential_list AS SELECT id, provider FROM credentials;
+  CREATE VIEW report_titles WITH (security_barrier = true) AS SELECT r.id, r.title, c.provider FROM reports r JOIN credentials c ON c.id = r.credential_id;
+  CREATE VIEW safe_layouts WITH (security_invoker = on) AS SELECT * FROM dashboard_layouts;
+  GRANT SELECT ON credential_list, report_titles, safe_layouts TO authenticated;`;
 const reloptions = async (db: TestDatabase) => Object.fromEntries((await db.client.query(
   `SELECT relname, reloptions FROM pg_class WHERE relname = ANY($1) ORDER BY 1`, [VIEWS])).rows.map((r) => [r.relname, r.reloptions]));
 
@@ -30,11 +36,7 @@ describe(`views switched to security_invoker by the spec (PostgreSQL ${process.e
   let db: TestDatabase;
   beforeEach(async () => {
     db = await createTestDatabase();
-    await db.client.query(`
-      CREATE VIEW credential_list AS SELECT id, provider FROM credentials;
-      CREATE VIEW report_titles WITH (security_barrier = true) AS SELECT r.id, r.title, c.provider FROM reports r JOIN credentials c ON c.id = r.credential_id;
-      CREATE VIEW safe_layouts WITH (security_invoker = on) AS SELECT * FROM dashboard_layouts;
-      GRANT SELECT ON credential_list, report_titles, safe_layouts TO authenticated;`);
+    await db.client.query(SETUP);
   });
   afterEach(async () => { await db.drop(); });
 
@@ -70,6 +72,15 @@ describe(`views switched to security_invoker by the spec (PostgreSQL ${process.e
     const rerun = await withMigration(db.url, ws, (m) => m.migrate());
     assert.equal(rerun.status, 'done', rerun.summary);
     assert.deepEqual(await reloptions(db), switched, 'a re-run changes no view');
+    const twin = await createTestDatabase();
+    try {
+      await twin.client.query(SETUP);
+      const r = spawnSync('psql', [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', `${ws.folder}/scripts/migrate_to_multitenant.sql`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(await reloptions(twin), switched, 'the script under psql -f switches the same views');
+    } finally {
+      await twin.drop();
+    }
 
     const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
     assert.equal(step.status, 'done', step.summary);
