@@ -107,6 +107,9 @@ describe(`global uniques made per org by the spec (PostgreSQL ${process.env.TEST
     assert.ok(result.ok, `${result.error?.oneLine} ${JSON.stringify(result.steps.flatMap((st) => st.checks.filter((c) => !c.ok && c.severity !== 'warning')))}`);
     assert.equal((await db.client.query(`SELECT count(*)::int AS n FROM reports WHERE org_id IS NULL`)).rows[0].n, 0, 'a live row has no org');
     const perOrg = await definitions(db);
+    const stateGrants = await db.client.query(`SELECT relname, relacl::text FROM pg_class WHERE oid IN ('tenant_migration.unique_choices'::regclass, 'tenant_migration.view_options'::regclass)
+      AND (has_table_privilege('authenticated', oid, 'SELECT') OR has_table_privilege('anon', oid, 'SELECT'))`);
+    assert.deepEqual(stateGrants.rows, [], 'the recorded originals are readable by the owner only');
     assert.deepEqual(perOrg, [
       'constraint credentials_slug_key_per_org UNIQUE (org_id, slug) DEFERRABLE INITIALLY DEFERRED',
       'index CREATE UNIQUE INDEX credentials_slug_key_per_org ON public.credentials USING btree (org_id, slug)',

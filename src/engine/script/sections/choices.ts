@@ -4,7 +4,7 @@ import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../.
 import type { UniqueChoice } from '../../choices';
 import type { MigrationModel } from '../../model';
 import { names } from '../../names';
-import { PROBLEM, doBlock, patiently } from './common';
+import { PROBLEM, doBlock, patiently, revokeFromOthers } from './common';
 
 const hasChoices = (m: MigrationModel) => m.views.length > 0 || m.uniques.length > 0;
 
@@ -36,7 +36,9 @@ export function choiceState(m: MigrationModel): string[] {
   index_def text NOT NULL,
   index_options text[],
   PRIMARY KEY (index_schema, index_name)
-);`];
+);`,
+  // Created after the state schema was locked down: no privilege for any role but the owner, whatever the default privileges grant.
+  doBlock(['view_options', 'unique_choices'].map((t) => `    ${revokeFromOthers('TABLE', ql(names.state(t)))}`).join('\n'), ['grantee oid'])];
 }
 
 /** Refuses before any change what the script could not finish: a view choice below PostgreSQL 15, a unique a foreign key references. */
