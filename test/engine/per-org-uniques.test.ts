@@ -3,10 +3,8 @@
 // back exactly (name, definition, deferrability), refusing while two orgs share a value; a unique that a foreign key
 // references is refused in the plan, naming the foreign key.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { makeWorkspace, withMigration } from '../support/migration-helpers';
+import { makeWorkspace, scriptUnderPsql, withMigration, writeInLoop } from '../support/migration-helpers';
 import { assertSameDigest, databaseDigest } from '../support/cli';
 import { schemaFingerprint } from '../support/fingerprint';
 import { MigrationError } from '../../src/engine/errors';
@@ -42,27 +40,10 @@ const SETUP = `
  * The legacy application, as a role that owns nothing and bypasses nothing, with no tenant context: it inserts reports
  * with codes of its own (the index being swapped) and updates them, while the migration runs.
  */
-function legacyWriter(url: string) {
-  const client = new pg.Client(url);
-  client.on('error', () => undefined);
-  let stop = false;
-  let writes = 0;
-  const failures: string[] = [];
-  const done = (async () => {
-    await client.connect();
-    while (!stop) {
-      try {
-        await client.query(`INSERT INTO reports (credential_id, title, code) VALUES (1 + floor(random() * 200)::int, 'live', 'live-' || $1::text)`, [writes]);
-        await client.query(`UPDATE reports SET title = title WHERE code = 'live-' || $1::text`, [writes]);
-        writes++;
-      } catch (e) {
-        failures.push((e as Error).message);
-      }
-    }
-    await client.end();
-  })();
-  return { stop: async () => { stop = true; await done; return { failures, writes }; } };
-}
+const legacyWriter = (url: string) => writeInLoop(url, async (client, round) => {
+  await client.query(`INSERT INTO reports (credential_id, title, code) VALUES (1 + floor(random() * 200)::int, 'live', 'live-' || $1::text)`, [round]);
+  await client.query(`UPDATE reports SET title = title WHERE code = 'live-' || $1::text`, [round]);
+});
 
 describe(`global uniques made per org by the spec (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, function () {
   this.timeout(180_000);
@@ -128,15 +109,7 @@ describe(`global uniques made per org by the spec (PostgreSQL ${process.env.TEST
     assert.deepEqual(await definitions(db), perOrg, 'a re-run changes nothing');
 
     // The same script under psql -f, on a database as this one was: the same uniques.
-    const twin = await createTestDatabase();
-    try {
-      await twin.client.query(SETUP);
-      const r = spawnSync('psql', [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', `${ws.folder}/scripts/migrate_to_multitenant.sql`], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(await definitions(twin), perOrg);
-    } finally {
-      await twin.drop();
-    }
+    assert.deepEqual(await scriptUnderPsql(ws, SETUP, (twin) => definitions(twin)), perOrg);
 
     // While two orgs share the slug the global constraint cannot come back: refused, nothing changed.
     const shared = { schema: await schemaFingerprint(db.client, ['public', 'tenant_migration']), definitions: await definitions(db), data: (await databaseDigest(db.client) as { contents: Record<string, string> }).contents };

@@ -3,9 +3,8 @@
 // exactly (also a view that was security_invoker already, or security_barrier). A view left as it is, readable by a
 // tenant role, makes the isolation step fail; a materialized view is never offered security_invoker.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { makeWorkspace, withMigration } from '../support/migration-helpers';
+import { makeWorkspace, scriptUnderPsql, withMigration } from '../support/migration-helpers';
 import { assertSameDigest, databaseDigest } from '../support/cli';
 import { schemaFingerprint } from '../support/fingerprint';
 import { MigrationError } from '../../src/engine/errors';
@@ -72,15 +71,7 @@ describe(`views switched to security_invoker by the spec (PostgreSQL ${process.e
     const rerun = await withMigration(db.url, ws, (m) => m.migrate());
     assert.equal(rerun.status, 'done', rerun.summary);
     assert.deepEqual(await reloptions(db), switched, 'a re-run changes no view');
-    const twin = await createTestDatabase();
-    try {
-      await twin.client.query(SETUP);
-      const r = spawnSync('psql', [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', `${ws.folder}/scripts/migrate_to_multitenant.sql`], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(await reloptions(twin), switched, 'the script under psql -f switches the same views');
-    } finally {
-      await twin.drop();
-    }
+    assert.deepEqual(await scriptUnderPsql(ws, SETUP, (twin) => reloptions(twin)), switched, 'the script under psql -f switches the same views');
 
     const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
     assert.equal(step.status, 'done', step.summary);
