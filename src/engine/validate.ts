@@ -8,6 +8,7 @@ import { DEFINER_ROLE, ISOLATION_POLICY, STATE_SCHEMA } from './names';
 import { backupReaders, droppedBackupTables, verifyBackups } from './backups';
 import { partitionCoverageChecks } from './partition-checks';
 import { currentEnforcement } from './enforce';
+import { plural } from '../shared/format';
 
 const count = async (session: Session, sql: string, values?: unknown[]) => Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
@@ -27,14 +28,14 @@ async function tableChecks(session: Session, m: MigrationModel, t: TableModel, e
   if (!info || !column) return [bad(`${label}: ${m.orgColumn} column`, `${label} has no ${m.orgColumn} column: the migration has not run (or was rolled back)`)];
   const results: CheckResult[] = [ok(`${label}: ${m.orgColumn} column`, `${m.orgColumn} ${column.type}${column.notNull ? ' NOT NULL' : ''}`)];
   const nulls = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} WHERE ${org} IS NULL`);
-  results.push(nulls === 0 ? ok(`${label}: no NULL ${m.orgColumn}`, '0 rows') : bad(`${label}: no NULL ${m.orgColumn}`, `${nulls} row(s) have no org`));
+  results.push(nulls === 0 ? ok(`${label}: no NULL ${m.orgColumn}`, '0 rows') : bad(`${label}: no NULL ${m.orgColumn}`, `${plural(nulls, 'row has', 'rows have')} no org`));
   results.push(column.notNull ? ok(`${label}: NOT NULL`, 'set') : bad(`${label}: NOT NULL`, `${m.orgColumn} is still nullable`));
   const orphans = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} r WHERE r.${org} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = r.${org})`);
-  results.push(orphans === 0 ? ok(`${label}: every org exists`, 'every org_id references an org') : bad(`${label}: every org exists`, `${orphans} row(s) reference a missing org`));
+  results.push(orphans === 0 ? ok(`${label}: every org exists`, 'every org_id references an org') : bad(`${label}: every org exists`, `${plural(orphans, 'row references', 'rows reference')} a missing org`));
   const parent = parentOf(m, t);
   if (parent && t.rule.kind === 'parent') {
     const mismatched = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} c JOIN ${qq(parent.name)} p ON p.${qi(t.rule.references)} = c.${qi(t.rule.column)} WHERE c.${org} IS DISTINCT FROM p.${org}`);
-    results.push(mismatched === 0 ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent.name)} row's org`) : bad(`${label}: same org as parent`, `${mismatched} row(s) differ from their parent's org`));
+    results.push(mismatched === 0 ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent.name)} row's org`) : bad(`${label}: same org as parent`, `${plural(mismatched, 'row differs', 'rows differ')} from their parent's org`));
   }
   // FORCE waits for the enforce step: until then the owner keeps its access (many applications connect as the owner).
   results.push(info.rlsEnabled && (info.rlsForced || !enforced)
@@ -57,7 +58,7 @@ async function assignmentCheck(session: Session, m: MigrationModel, t: TableMode
       WHERE r.${qi(m.orgColumn)} IS DISTINCT FROM coalesce(a.org_id, $1::text::${m.orgType})`, [m.defaultOrgId]);
   const label = displayName(t.name);
   return wrong === 0 ? ok(`${label}: expected org assignments`, 'every pre-migration row has the org its mapping gives (or the default)')
-    : bad(`${label}: expected org assignments`, `${wrong} pre-migration row(s) carry another org than the mapping gives`);
+    : bad(`${label}: expected org assignments`, `${plural(wrong, 'pre-migration row carries', 'pre-migration rows carry')} another org than the mapping gives`);
 }
 
 async function ledgerChecks(session: Session, m: MigrationModel): Promise<CheckResult[]> {
@@ -73,8 +74,8 @@ async function ledgerChecks(session: Session, m: MigrationModel): Promise<CheckR
   const perOrg = rows.map((r) => `${r.org_id}: ${r.n}`).join(', ');
   const info = await findTable(session, m.ledger.name);
   return [
-    missing === 0 ? ok(`${label}: one row per credential`, `per org: ${perOrg}`) : bad(`${label}: one row per credential`, `${missing} credential(s) have no ledger row`),
-    differing === 0 ? ok(`${label}: org matches the credential`, 'ledger and credentials agree') : bad(`${label}: org matches the credential`, `${differing} ledger row(s) disagree with their credential's org`),
+    missing === 0 ? ok(`${label}: one row per credential`, `per org: ${perOrg}`) : bad(`${label}: one row per credential`, `${plural(missing, 'credential has', 'credentials have')} no ledger row`),
+    differing === 0 ? ok(`${label}: org matches the credential`, 'ledger and credentials agree') : bad(`${label}: org matches the credential`, `${plural(differing, 'ledger row disagrees', 'ledger rows disagree')} with their credential's org`),
     info?.rlsEnabled && info.rlsForced ? ok(`${label}: row-level security`, 'enabled and forced') : bad(`${label}: row-level security`, 'not enabled and forced'),
   ];
 }
@@ -89,8 +90,8 @@ async function backupChecks(session: Session, m: MigrationModel): Promise<CheckR
     if (!check && dropped.has(`${t.name.schema}.${t.name.name}`)) { results.push(ok(`${label}: backup`, 'dropped by cleanup after sign-off')); continue; }
     if (!check) { results.push(bad(`${label}: backup`, 'no backup is recorded')); continue; }
     const backupLabel = `${STATE_SCHEMA}.${check.record.backupTable}`;
-    results.push(check.matches ? ok(`${label}: backup intact`, `${backupLabel}: ${check.record.rowCount} rows, digest matches`)
-      : bad(`${label}: backup intact`, check.present ? `${backupLabel} has ${check.actualRows} rows / a different digest than recorded` : `${backupLabel} is missing`));
+    results.push(check.matches ? ok(`${label}: backup intact`, `${backupLabel}: ${plural(check.record.rowCount, 'row')}, digest matches`)
+      : bad(`${label}: backup intact`, check.present ? `${backupLabel} has ${plural(check.actualRows ?? 0, 'row')} / a different digest than recorded` : `${backupLabel} is missing`));
     if (check.present) {
       const readers = await backupReaders(session, check.record);
       results.push(readers.length === 0 ? ok(`${label}: backup private`, 'no application role can read it') : bad(`${label}: backup private`, `readable by ${readers.join(', ')}`));
@@ -98,7 +99,7 @@ async function backupChecks(session: Session, m: MigrationModel): Promise<CheckR
         const pk = t.info.primaryKey.map(qi);
         const lost = await count(session, `SELECT count(*)::text AS n FROM ${qq({ schema: STATE_SCHEMA, name: check.record.backupTable })} b WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE ${pk.map((c) => `r.${c} = b.${c}`).join(' AND ')})`);
         results.push(lost === 0 ? ok(`${label}: no row lost`, `every one of the ${check.record.rowCount} backed-up rows is still there`)
-          : bad(`${label}: no row lost`, `${lost} backed-up row(s) are no longer in the table (deleted since the backup?)`, 'warning'));
+          : bad(`${label}: no row lost`, `${plural(lost, 'backed-up row is', 'backed-up rows are')} no longer in the table (deleted since the backup?)`, 'warning'));
       }
     }
   }

@@ -69,7 +69,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   const stopNotices = session.onNotice((notice) => {
     if (notice.message.startsWith(PROGRESS_PREFIX)) {
       const progress = tracker.update(JSON.parse(notice.message.slice(PROGRESS_PREFIX.length)));
-      backfilled.set(progress.table, progress.rowsDone);
+      if (progress.action === 'backfill') backfilled.set(progress.table, progress.rowsDone);
       onEvent({ type: 'progress', step, progress });
     } else {
       onEvent({ type: 'notice', step, message: redact(notice.message) });
@@ -88,21 +88,23 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
         index++;
         continue;
       }
+      // The statement that fails, in a unit of several (BEGIN; DO …; COMMIT): the one its error is about.
+      const at = { statement: unit.statements[0]! };
       for (let attempt = 1; ; attempt++) {
         try {
-          rows += await runUnit(unit, index, total, options);
+          rows += await runUnit(unit, index, total, options, at);
           break;
         } catch (error) {
           if (signal?.aborted) {
-            throw failed(`Cancelled during the statement at line ${unit.statements[0]!.line}; the server stopped it`, 'Run again to continue: the script resumes where it stopped.');
+            throw failed(`Cancelled during the statement at line ${at.statement.line}; the server stopped it`, 'Run again to continue: the script resumes where it stopped.');
           }
           if (!isRetryable(error) || attempt >= retry.attempts) {
             if (isRetryable(error)) {
-              throw failed(`Could not get a lock for the statement at line ${unit.statements[0]!.line} after ${attempt} attempts: ${describePgError(error)}`,
+              throw failed(`Could not get a lock for the statement at line ${at.statement.line} after ${attempt} attempts: ${describePgError(error)}`,
                 'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.');
             }
-            throw error instanceof MigrationError ? error : failed(`The statement at line ${unit.statements[0]!.line} failed: ${describePgError(error)}`,
-              'Fix the cause, then run again: the script is idempotent and resumes where it stopped.', [redact(unit.statements[0]!.text)]);
+            throw error instanceof MigrationError ? error : failed(`The statement at line ${at.statement.line} failed: ${describePgError(error)}`,
+              'Fix the cause, then run again: the script is idempotent and resumes where it stopped.', [redact(at.statement.text)]);
           }
           const waitMs = retry.firstWaitMs * 2 ** (attempt - 1);
           onEvent({ type: 'retry', step, attempt, waitMs, reason: describePgError(error) });
@@ -119,13 +121,14 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   return { statements: index, rows: rows + [...backfilled.values()].reduce((a, b) => a + b, 0) };
 }
 
-async function runUnit(unit: ExecutionUnit, firstIndex: number, total: number, options: RunScriptOptions): Promise<number> {
+async function runUnit(unit: ExecutionUnit, firstIndex: number, total: number, options: RunScriptOptions, at: { statement: ExecutionUnit['statements'][number] }): Promise<number> {
   const { session, step, run, onEvent } = options;
   const inTransaction = unit.statements.length > 1;
   let rows = 0;
   const done: { text: string; durationMs: number; rows: number | null }[] = [];
   for (const [offset, statement] of unit.statements.entries()) {
     const index = firstIndex + offset;
+    at.statement = statement;
     onEvent({ type: 'statement-started', step, index, total, line: statement.line, phase: unit.phase, sql: redact(statement.text) });
     const started = performance.now();
     try {

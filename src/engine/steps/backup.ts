@@ -27,7 +27,7 @@ export const body: StepBody = async (context) => {
     const name = `${displayName(t.name)}: backup`;
     if (!b && signedOff(t)) return { name, ok: true, detail: 'dropped by cleanup after sign-off' };
     if (!b) return { name, ok: false, detail: 'no backup was recorded: is the backup section missing from the script?' };
-    return { name, ok: b.matches, detail: b.matches ? `tenant_migration.${b.record.backupTable}: ${b.record.rowCount} rows, taken ${b.record.takenAt.toISOString()}` : `tenant_migration.${b.record.backupTable} does not match its recorded digest` };
+    return { name, ok: b.matches, detail: b.matches ? `tenant_migration.${b.record.backupTable}: ${plural(b.record.rowCount, 'row')}, taken ${b.record.takenAt.toISOString()}` : `tenant_migration.${b.record.backupTable} does not match its recorded digest` };
   });
   const rows = backups.reduce((n, b) => n + b.record.rowCount, 0);
   return { summary: `${plural(backups.length, 'backup')}, ${plural(rows, 'row')}`, rows, checks };

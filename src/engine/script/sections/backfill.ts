@@ -3,7 +3,7 @@ import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQu
 import type { MigrationModel } from '../../model';
 import { PROGRESS_PREFIX, names, regclass } from '../../names';
 import { orgByRule } from './assignments';
-import { orgValue, patiently } from './common';
+import { named, orgValue, patiently } from './common';
 import { heapTablesOf } from './partitions';
 
 /**
@@ -66,7 +66,7 @@ ${assign}
     page := page + pages_per_batch;
     UPDATE ${names.state('backfill')} SET next_page = page, rows_done = done WHERE ${where};
     COMMIT;
-    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('table', ${ql(displayName(heap))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsEstimate', estimate::bigint);
+    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('action', 'backfill', 'table', ${ql(displayName(heap))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsEstimate', estimate::bigint);
     batch_ms := 1000 * extract(epoch FROM clock_timestamp() - batch_started);
     -- At most twice the last batch, and at most four first batches: cheap pages (deleted or already assigned rows) must
     -- not grow a batch that the next dense pages would make long.
@@ -76,8 +76,8 @@ ${assign}
 END
 `;
     return [
-      `DO ${dollarQuote(`\n${body}`)};`,
-      ...patiently(m, `VACUUM (ANALYZE) ${table};`),
+      named(`backfill ${m.orgColumn} in batches`, displayName(heap), `DO ${dollarQuote(`\n${body}`)};`),
+      ...patiently(m, named('VACUUM ANALYZE after the backfill', displayName(heap), `VACUUM (ANALYZE) ${table};`)),
     ];
   });
 }
