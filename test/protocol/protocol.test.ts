@@ -17,7 +17,7 @@ function samplePlan(): Plan {
     scriptExists: false,
     statements: [
       { line: 7, sql: '\\set ON_ERROR_STOP on', locks: [] },
-      { line: 8, sql: "SET lock_timeout = '1000ms'", locks: [] },
+      { line: 8, sql: "SET lock_timeout = '100ms'", locks: [] },
       { line: 14, phase: 'prepare', sql: 'CREATE SCHEMA IF NOT EXISTS "tenant_migration"', locks: [] },
       { line: 122, phase: 'backup', sql: 'DO $tm$\nBEGIN\n  PERFORM 1;\nEND\n$tm$',
         locks: [{ table: 'public.credentials', mode: 'ACCESS SHARE', blocksWrites: false, note: 'copies the table; writes continue' }] },

@@ -54,9 +54,20 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
   signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
 });
 
+/**
+ * A statement that timed out waiting for its lock is tried again after a wait that doubles (100 ms, 200 ms … 6.4 s:
+ * about 13 s in all with the default 100-ms lock timeout), each shortened by up to a quarter at random so that two
+ * runners, or a runner and an application retrying the same way, do not collide again in step.
+ */
+export const LOCK_RETRY = { attempts: 8, firstWaitMs: 100 };
+
+export function retryWaitMs(firstWaitMs: number, attempt: number, random = Math.random()): number {
+  return Math.round(firstWaitMs * 2 ** (attempt - 1) * (1 - 0.25 * random));
+}
+
 export async function runScript(text: string, options: RunScriptOptions): Promise<ScriptResult> {
   const { session, step, onEvent, signal } = options;
-  const retry = options.retry ?? { attempts: 6, firstWaitMs: 250 };
+  const retry = options.retry ?? LOCK_RETRY;
   const all = await parseUnits(text);
   const firstPhased = all.findIndex((u) => u.phase !== undefined);
   // Part of the script (the backup step's phases) still runs under the script's session settings: its header's SETs
@@ -106,7 +117,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
             throw error instanceof MigrationError ? error : failed(`The statement at line ${at.statement.line} failed: ${describePgError(error)}`,
               'Fix the cause, then run again: the script is idempotent and resumes where it stopped.', [redact(at.statement.text)]);
           }
-          const waitMs = retry.firstWaitMs * 2 ** (attempt - 1);
+          const waitMs = retryWaitMs(retry.firstWaitMs, attempt);
           onEvent({ type: 'retry', step, attempt, waitMs, reason: describePgError(error) });
           await auditAfterFailure(options, { step, statement: unit.statements.map((s) => s.text).join('\n'), outcome: 'retried', error: describePgError(error) });
           await sleep(waitMs, signal);
