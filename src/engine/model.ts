@@ -10,6 +10,7 @@ import { keyLabel, pairKeyType } from './key-columns';
 import { ledgerRefusal, partitionRefusals } from './partitions';
 import { qualifiedType, qualifyQuery } from './script/qualify';
 import { resolveAuthHook, type AuthHookModel } from './auth-hook';
+import { resolveChoices, type UniqueChoice, type ViewChoice } from './choices';
 
 type Resolved = Required<QualifiedName>;
 
@@ -43,6 +44,10 @@ export interface MigrationModel {
   readonly authHook?: AuthHookModel;
   /** Reference data every org reads: not migrated. */
   readonly sharedTables: readonly TableInfo[];
+  /** Views the spec switches to security_invoker. */
+  readonly views: readonly ViewChoice[];
+  /** Global unique constraints and indexes the spec makes per org (those not yet replaced). */
+  readonly uniques: readonly UniqueChoice[];
 }
 
 async function requireTable(session: Session, field: string, name: QualifiedName): Promise<TableInfo> {
@@ -246,6 +251,7 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
     ledger: ledger && { ...(await withTypes(ledger))!, from: qualifiedTables.find((t) => t.name === ledger!.from.name)! },
     authHook: await resolveAuthHook(session, loaded),
     sharedTables,
+    ...await resolveChoices(session, loaded, qualifiedTables, spec.orgColumn),
   };
 }
 

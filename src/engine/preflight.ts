@@ -7,6 +7,7 @@ import type { MigrationModel } from './model';
 import { failed } from './errors';
 import { partitionPrerequisites } from './partition-checks';
 import { keyLabel } from './key-columns';
+import { partitionOwners } from './shapes/partition-owner';
 import { findShapes, shapeChecks } from './shapes';
 import { plural } from '../shared/format';
 
@@ -83,10 +84,8 @@ export async function assertWritableSession(session: Session, model: MigrationMo
     const owner = (await session.query<{ ok: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS ok`, [t.info.owner])).rows[0]!.ok;
     if (!owner) throw failed(`${s.user} does not own ${displayName(t.name)} (owned by ${t.info.owner}), so it cannot add the org column`, `Run as ${t.info.owner} or a member of it.`);
   }
-  for (const p of model.tables.flatMap((t) => t.info.partitionTree?.partitions ?? [])) {
-    const owner = (await session.query<{ ok: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS ok`, [p.owner])).rows[0]!.ok;
-    if (!owner) throw failed(`${s.user} does not own the partition ${displayName(p.name)} (owned by ${p.owner}), so it cannot alter it`, `Run as ${p.owner} or a member of it, or make the partition's owner the table's.`);
-  }
+  const [notOwned] = await partitionOwners(session, model);
+  if (notOwned) throw failed(notOwned.message, `Nothing was changed. ${notOwned.fix}`);
 }
 
 async function canUseReplicaMode(session: Session): Promise<boolean> {

@@ -10,6 +10,7 @@ import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, KNOWN_ORGS_TABLE } from './script/
 import { undoEnforce } from './enforce';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
 import { undoPartitions } from './rollback-partitions';
+import { undoChoices } from './rollback-choices';
 import { restoreExistingOrgColumn } from './rollback-org-column';
 import { releaseDefinerRole, revokeColumnGrants } from './definer-role';
 import { plural } from '../shared/format';
@@ -166,6 +167,7 @@ export async function rollback(session: Session, model: MigrationModel, options:
     const backups = await currentBackups(session);
     // Enforcement's revoked view grants come back; its policies and FORCE go with the rest below.
     actions.push(...await undoEnforce(session, model, { policies: false }));
+    await undoChoices(session, (sql) => exec(session, actions, sql));
     await undoSchema(session, model, backups, actions);
     const restored = options.restoreData ? await restoreData(session, model, backups, options, actions) : [];
     if (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`]).then((r) => r.rows[0]!.ok)) {

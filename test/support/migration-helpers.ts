@@ -1,11 +1,14 @@
 // Runs the engine the way the CLI does, against a test database, collecting events.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { resolveSpec } from '../../src/engine/migration-spec/load';
 import { Migration } from '../../src/engine/migration';
 import type { EngineEvent } from '../../src/engine/events';
 import { legacySpec } from '../fixtures/legacy-data';
+import { createTestDatabase, type TestDatabase } from './database';
 
 export interface Workspace { folder: string; specFile: string }
 
@@ -34,4 +37,46 @@ export async function withMigration<T>(url: string, ws: Workspace, body: (m: Mig
 export async function migrateFully(url: string, ws: Workspace): Promise<void> {
   const result = await withMigration(url, ws, (m) => m.runAll());
   if (!result.ok) throw new Error(`run failed: ${result.error?.oneLine}\n${JSON.stringify(result.steps.filter((s) => s.status === 'failed').map((s) => s.checks.filter((c) => !c.ok)), null, 1)}`);
+}
+
+/**
+ * The workspace's migration script run as a DBA would (psql -X -v ON_ERROR_STOP=1 -f) on a fresh legacy database that
+ * `setup` shapes like the migrated one; `inspect` reads the result before that database is dropped.
+ */
+export async function scriptUnderPsql<T>(ws: Workspace, setup: string, inspect: (twin: TestDatabase) => Promise<T>): Promise<T> {
+  const twin = await createTestDatabase();
+  try {
+    await twin.client.query(setup);
+    const r = spawnSync('psql', [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', path.join(ws.folder, 'scripts', 'migrate_to_multitenant.sql')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`psql -f failed (${r.status}): ${r.stderr}`);
+    return await inspect(twin);
+  } finally {
+    await twin.drop();
+  }
+}
+
+/**
+ * An application writing in a loop on its own connection until stopped: `write` is one round (its number given);
+ * every error is kept, none stops the loop.
+ */
+export function writeInLoop(url: string, write: (client: pg.Client, round: number) => Promise<unknown>) {
+  const client = new pg.Client(url);
+  client.on('error', () => undefined);
+  let stop = false;
+  let writes = 0;
+  const failures: string[] = [];
+  const done = (async () => {
+    await client.connect();
+    while (!stop) {
+      try {
+        await write(client, writes);
+        writes++;
+      } catch (e) {
+        failures.push((e as Error).message);
+        await client.query('ROLLBACK').catch(() => undefined);
+      }
+    }
+    await client.end();
+  })();
+  return { stop: async () => { stop = true; await done; return { failures, writes }; } };
 }

@@ -46,8 +46,9 @@ export function cellSql(p: TablePlan, operation: Operation, ref: RefSql, target:
   const column = qi(updatableColumn(p));
   switch (operation) {
     case 'SELECT': return `SELECT 1 FROM ${qq(p.table)} WHERE ${where}`;
-    // A conflict does not hide a denial: row-level security checks the new row before the unique indexes do.
-    case 'INSERT': return `${insertSql(p, 'a', ref, false)} ON CONFLICT DO NOTHING`;
+    // A conflict does not hide a denial: row-level security checks the new row before the unique indexes do. A
+    // deferrable constraint cannot be an arbiter, and is checked only at commit (the probes never commit).
+    case 'INSERT': return `${insertSql(p, 'a', ref, false)}${p.deferrableUnique ? '' : ' ON CONFLICT DO NOTHING'}`;
     case 'UPDATE': return `UPDATE ${qq(p.table)} SET ${column} = ${column} WHERE ${where}`;
     case 'DELETE': return `DELETE FROM ${qq(p.table)} WHERE ${where}`;
   }

@@ -34,12 +34,14 @@ export interface TablePlan {
   readonly problem?: string;
   /** The NOT NULL column without a default no value could be made for. */
   readonly unwritable?: { readonly column: string; readonly type: string };
+  /** A deferrable unique or exclusion constraint: ON CONFLICT cannot take it as an arbiter (it is checked at commit). */
+  readonly deferrableUnique: boolean;
 }
 
 interface ColumnMeta extends FreshColumn { notNull: boolean; hasDefault: boolean; sequenceDefault: boolean; identity: string; generated: boolean }
 interface ForeignKey { columns: string[]; table: Resolved; refColumns: string[] }
 
-async function catalog(session: Session, table: Resolved): Promise<{ columns: ColumnMeta[]; primaryKey: string[]; foreignKeys: ForeignKey[] } | undefined> {
+async function catalog(session: Session, table: Resolved): Promise<{ columns: ColumnMeta[]; primaryKey: string[]; foreignKeys: ForeignKey[]; deferrableUnique: boolean } | undefined> {
   const oid = (await session.query<{ oid: number | null }>(`SELECT to_regclass($1)::oid::int AS oid`, [qq(table)])).rows[0]?.oid;
   if (!oid) return undefined;
   const columns = (await session.query<ColumnMeta>(
@@ -61,7 +63,9 @@ async function catalog(session: Session, table: Resolved): Promise<{ columns: Co
             ARRAY(SELECT attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = c.confrelid AND attnum = k.n ORDER BY o) AS refcolumns
        FROM pg_constraint c JOIN pg_class rc ON rc.oid = c.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE c.conrelid = $1 AND c.contype = 'f' ORDER BY c.conname`, [oid])).rows;
-  return { columns, primaryKey, foreignKeys: foreignKeys.map((f) => ({ columns: f.columns, table: { schema: f.schema, name: f.name }, refColumns: f.refcolumns })) };
+  const deferrableUnique = (await session.query<{ ok: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = $1 AND contype IN ('u', 'p', 'x') AND condeferrable) AS ok`, [oid])).rows[0]!.ok;
+  return { columns, primaryKey, deferrableUnique, foreignKeys: foreignKeys.map((f) => ({ columns: f.columns, table: { schema: f.schema, name: f.name }, refColumns: f.refcolumns })) };
 }
 
 export interface PlanInput {
@@ -116,7 +120,7 @@ export async function planProbeRows(session: Session, input: PlanInput): Promise
     const key = meta && meta.primaryKey.length > 0 ? meta.primaryKey : (meta?.columns ?? []).filter(comparable).map((c) => c.name);
     const typeOf = (name: string) => meta?.columns.find((c) => c.name === name)?.type ?? 'text';
     const done: TablePlan = {
-      tag: `r${plans.length}`, table, label: displayName(table), orgColumn, columns, problem, unwritable,
+      tag: `r${plans.length}`, table, label: displayName(table), orgColumn, columns, problem, unwritable, deferrableUnique: meta?.deferrableUnique ?? false,
       keyColumns: key.map((name) => ({ name, type: typeOf(name), nullable: !meta?.columns.find((c) => c.name === name)?.notNull })),
       allColumns: (meta?.columns ?? []).map((c) => ({ name: c.name, type: c.type, generated: c.generated, identity: c.identity })),
     };

@@ -26,6 +26,10 @@ export interface LoadedSpec {
   readonly tables: readonly ResolvedTable[];
   readonly tenantCredentials?: { table: QualifiedName; from: QualifiedName };
   readonly sharedTables: QualifiedName[];
+  /** The views the spec switches to security_invoker, with the spec field that names each. */
+  readonly views: { readonly name: QualifiedName; readonly field: string }[];
+  /** The unique indexes (or constraints, by their index) the spec makes per org. */
+  readonly uniques: { readonly name: QualifiedName; readonly field: string }[];
 }
 
 function lineAndColumn(text: string, offset: number): string {
@@ -96,6 +100,8 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
       ? { table: nameAt('tenantCredentials.table', spec.tenantCredentials.table), from: nameAt('tenantCredentials.from', spec.tenantCredentials.from) }
       : undefined,
     sharedTables: spec.sharedTables.map((name, index) => nameAt(`sharedTables[${index}]`, name)),
+    views: Object.keys(spec.views).map((key) => ({ name: nameAt(`views["${key}"]`, key), field: `views["${key}"]` })),
+    uniques: Object.keys(spec.uniques).map((key) => ({ name: nameAt(`uniques["${key}"]`, key), field: `uniques["${key}"]` })),
   };
 }
 

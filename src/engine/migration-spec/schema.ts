@@ -92,6 +92,10 @@ export const specSchema = z.strictObject({
   tenantCredentials: z.strictObject({ table: qualifiedName, from: qualifiedName }).optional(),
   sharedTables: z.array(qualifiedName).default([])
     .describe('Reference data every org reads (a catalog, a roles table): not migrated, no org column, readable by every tenant; left out of the isolation probes and listed in the report.'),
+  views: z.record(qualifiedName, z.literal('security_invoker')).default({})
+    .describe('Views over tenant tables to switch to security_invoker as part of the migration (PostgreSQL 15+), e.g. {"public.customer_list": "security_invoker"}: the view then reads with the caller\'s rights, so the policies apply through it; tenant roles need SELECT on its base tables. Rollback puts back the view\'s options exactly. Not for materialized views.'),
+  uniques: z.record(qualifiedName, z.literal('per-org')).default({})
+    .describe('UNIQUE constraints or unique indexes (schema-qualified index name) to make per org as part of the migration, e.g. {"public.customers_slug_key": "per-org"}: replaced by one that leads with the org column, built CONCURRENTLY. Rollback puts back the original.'),
   tenantContext: tenantContextSchema,
   crossTenantRoles: z.array(roleName).default([]).describe('Roles that read across orgs (service roles, supabase_auth_admin, reporting roles): the isolation policy does not apply to them.'),
   authHook: authHookSchema.optional().describe('For tenantContext supabase-jwt: generate a Custom Access Token Hook that adds the org claim.'),

@@ -5,6 +5,7 @@ import type { CheckResult } from '../events';
 import type { MigrationModel } from '../model';
 import type { ShapeDetector, ShapeFinding } from './finding';
 import { inheritance } from './inheritance';
+import { partitionOwners } from './partition-owner';
 import { existingOrgColumn } from './org-column';
 import { roleMemberships } from './memberships';
 import { unprovableTables } from './probe-rows';
@@ -17,7 +18,7 @@ import { unmigratedParents } from './unmigrated-parents';
 
 export type { ShapeFinding } from './finding';
 
-const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced, unmigratedParents, roleMemberships, unprovableTables];
+const DETECTORS: ShapeDetector[] = [inheritance, partitionOwners, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced, unmigratedParents, roleMemberships, unprovableTables];
 
 export async function findShapes(session: Session, model: MigrationModel): Promise<ShapeFinding[]> {
   const findings: ShapeFinding[] = [];
@@ -32,7 +33,7 @@ export function shapeChecks(findings: ShapeFinding[]): CheckResult[] {
   const refusedOnes = findings.filter((f) => f.blocking);
   const checks: CheckResult[] = refusedOnes.map((f) => ({ name: `Shape: ${f.object}`, ok: false, detail: describe(f), severity: 'error' }));
   for (const f of findings.filter((x) => !x.blocking && x.fix)) checks.push({ name: `Shape: ${f.object}`, ok: false, detail: describe(f), severity: 'warning' });
-  if (refusedOnes.length === 0) checks.push({ name: 'Schema shapes', ok: true, detail: 'no inheritance, replica identity, org column or trigger the migration cannot handle' });
+  if (refusedOnes.length === 0) checks.push({ name: 'Schema shapes', ok: true, detail: 'no inheritance, partition owner, replica identity, org column or trigger the migration cannot handle' });
   return checks;
 }
 

@@ -1,15 +1,29 @@
 // Views, materialized views and SECURITY DEFINER functions over the tenant tables: what each lets a tenant see
 // once row-level security is on. Listed, not blocking: revoking them before isolation is enforced breaks the app.
+import type { Session } from '../db/session';
 import { displayName, quoteIdent as qi, quoteQualified as qq } from '../db/sql';
 import { tenantRoleNames } from '../role-membership';
 import { definerFunctionsReading } from './function-reads';
 import { tableOids, type ShapeDetector, type ShapeFinding } from './finding';
 
+/** The readers of a view that lack SELECT on a relation it reads: as security_invoker it reads them with their rights. */
+async function missingBaseGrants(session: Session, view: number, readers: string[]): Promise<{ role: string; relation: string }[]> {
+  const { rows } = await session.query<{ role: string; relation: string }>(
+    `SELECT g AS role, r.oid::regclass::text AS relation
+       FROM unnest($2::text[]) AS g, pg_class r
+      WHERE r.oid IN (SELECT d.refobjid FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+                       WHERE rw.ev_class = $1 AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> $1)
+        AND r.relkind IN ('r', 'p', 'v', 'm', 'f')
+        AND NOT has_any_column_privilege(CASE WHEN g = 'PUBLIC' THEN 'public' ELSE g END, r.oid, 'SELECT')
+      ORDER BY 1, 2`, [view, readers]);
+  return rows;
+}
+
 export const readers: ShapeDetector = async (session, model) => {
   const tenants = [...await tenantRoleNames(session, model), 'PUBLIC'];
   const version = Number((await session.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v);
-  const { rows } = await session.query<{ schema: string; name: string; kind: string; invoker: boolean; owner: string; bypass: boolean; tables: string[]; readers: string[] }>(
-    `SELECT n.nspname AS schema, v.relname AS name, v.relkind::text AS kind,
+  const { rows } = await session.query<{ oid: number; schema: string; name: string; kind: string; invoker: boolean; owner: string; bypass: boolean; tables: string[]; readers: string[] }>(
+    `SELECT v.oid::int AS oid, n.nspname AS schema, v.relname AS name, v.relkind::text AS kind,
             coalesce(v.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on', 'security_invoker=1'], false) AS invoker,
             r.rolname AS owner, r.rolsuper OR r.rolbypassrls AS bypass,
             ARRAY(SELECT DISTINCT d2.refobjid::regclass::text FROM pg_depend d2 WHERE d2.classid = 'pg_rewrite'::regclass AND d2.objid = ANY(ARRAY(SELECT oid FROM pg_rewrite WHERE ev_class = v.oid)) AND d2.refobjid = ANY($1::oid[]) ORDER BY 1) AS tables,
@@ -19,6 +33,7 @@ export const readers: ShapeDetector = async (session, model) => {
       WHERE v.relkind IN ('v', 'm') AND v.oid <> ALL($1::oid[])
         AND EXISTS (SELECT 1 FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid WHERE rw.ev_class = v.oid AND d.refobjid = ANY($1::oid[]))
       ORDER BY 1, 2`, [tableOids(model), tenants]);
+  const chosen = new Set(model.views.map((v) => displayName(v.name)));
   const findings: ShapeFinding[] = [];
   for (const v of rows) {
     const view = displayName({ schema: v.schema, name: v.name });
@@ -32,6 +47,13 @@ export const readers: ShapeDetector = async (session, model) => {
       findings.push({ kind: 'materialized-view', table: tables, object: view, blocking: false,
         message: `Materialized view ${view} holds a copy of every org's rows of ${tables}, outside row-level security: ${who('them all')}`,
         fix: `When isolation is enforced: ${revoke} (policies and security_invoker do not apply to a materialized view; expose it through a view with a WHERE on ${model.orgColumn}, if tenants need it).` });
+    } else if (chosen.has(view)) {
+      const missing = await missingBaseGrants(session, v.oid, v.readers);
+      findings.push({ kind: 'view', table: tables, object: view, blocking: missing.length > 0,
+        message: missing.length > 0
+          ? `View ${view} is switched to security_invoker by the migration (spec "views"), but ${missing.map((g) => `${g.role} may read it and not ${g.relation}`).join('; ')}: it would get "permission denied" through the view`
+          : `View ${view} is switched to security_invoker by the migration (spec "views"): it then reads ${tables} with the caller's rights, so each tenant sees only its org's rows (its readers ${v.readers.join(', ') || 'none'} have SELECT on its base tables); rollback puts its options back`,
+        fix: missing.length > 0 ? missing.map((g) => `GRANT SELECT ON ${g.relation} TO ${g.role === 'PUBLIC' ? 'PUBLIC' : qi(g.role)};`).join(' ') + ' (the policies then hold each tenant to its org), or remove it from "views".' : undefined });
     } else if (v.invoker) {
       findings.push({ kind: 'view', table: tables, object: view, blocking: false,
         message: `View ${view} is security_invoker: it reads ${tables} with the caller's rights, so each tenant sees only its org's rows (tenant roles need SELECT on ${tables})` });
@@ -41,7 +63,7 @@ export const readers: ShapeDetector = async (session, model) => {
       findings.push({ kind: 'view', table: tables, object: view, blocking: false,
         message: `View ${view} reads ${tables} with its owner's rights: ${sees}`,
         fix: version >= 150000
-          ? `ALTER VIEW ${viewSql} SET (security_invoker = true); (tenant roles then need SELECT on ${tables}), or when isolation is enforced: ${revoke}`
+          ? `Let the migration switch it: "views": { "${view}": "security_invoker" } in the spec (tenant roles then need SELECT on ${tables}), or ALTER VIEW ${viewSql} SET (security_invoker = true); yourself, or when isolation is enforced: ${revoke}`
           : `PostgreSQL ${Math.floor(version / 10000)} has no security_invoker views: when isolation is enforced, ${revoke}` });
     }
   }

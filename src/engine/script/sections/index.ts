@@ -7,3 +7,4 @@ export { ledger } from './ledger';
 export { rowLevelSecurity, vacuum } from './rls';
 export { partitionState, partitionPreflight, partitionSnapshot, revokePartitionPrivileges } from './partitions';
 export { authHook } from './auth-hook';
+export { choiceState, choicePreflight, choiceSnapshot, viewSecurity, perOrgUniques } from './choices';
