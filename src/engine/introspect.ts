@@ -72,9 +72,9 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
          FROM pg_policy WHERE polrelid = $1 ORDER BY polname`, [row.oid]);
   const foreignKeys = await session.query<{ name: string; columns: string[]; schema: string; table: string; refcolumns: string[] }>(
       `SELECT con.conname AS name,
-              ARRAY(SELECT attname FROM unnest(con.conkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = con.conrelid AND attnum = k.n ORDER BY o) AS columns,
+              ARRAY(SELECT attname FROM unnest(con.conkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = con.conrelid AND attnum = k.n ORDER BY o)::text[] AS columns,
               rn.nspname AS schema, rc.relname AS table,
-              ARRAY(SELECT attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = con.confrelid AND attnum = k.n ORDER BY o) AS refcolumns
+              ARRAY(SELECT attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = con.confrelid AND attnum = k.n ORDER BY o)::text[] AS refcolumns
          FROM pg_constraint con JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
         WHERE con.conrelid = $1 AND con.contype = 'f' ORDER BY con.conname`, [row.oid]);
   const partitionTree = row.relkind === 'p' ? await readPartitionTree(session, row.oid) : undefined;

@@ -2,9 +2,11 @@
 import { failed, usageError, refused } from './errors';
 import { SQLSTATE, hasSqlState } from './db/pg-errors';
 import type { Session } from './db/session';
-import { displayName, quoteIdent, quoteQualified, type QualifiedName } from './db/sql';
+import { displayName, parseQualifiedName, quoteIdent, quoteQualified, type QualifiedName } from './db/sql';
 import { column, findTable, sameTable, type TableInfo } from './introspect';
 import type { LoadedSpec, ResolvedTable } from './migration-spec/load';
+import { columnsOf } from './migration-spec/schema';
+import { keyLabel } from './parent-key';
 import { ledgerRefusal, partitionRefusals } from './partitions';
 import { qualifiedType, qualifyQuery } from './script/qualify';
 import { resolveAuthHook, type AuthHookModel } from './auth-hook';
@@ -13,7 +15,8 @@ type Resolved = Required<QualifiedName>;
 
 export type OrgRule =
   | { readonly kind: 'mapping'; readonly column: string }
-  | { readonly kind: 'parent'; readonly column: string; readonly parent: Resolved; readonly references: string }
+  /** `parentMigrated` false: the spec does not migrate the parent; its org column is read as it is (never written). */
+  | { readonly kind: 'parent'; readonly columns: readonly string[]; readonly parent: Resolved; readonly references: readonly string[]; readonly parentMigrated: boolean }
   /** `sql` names every relation, function and type with its schema (resolved when the model was read); `relations` are those it reads. */
   | { readonly kind: 'query'; readonly column: string; readonly sql: string; readonly relations: readonly Resolved[] };
 
@@ -24,6 +27,12 @@ export interface TableModel {
   readonly rule: OrgRule;
   /** The type of the column the org is decided by. */
   readonly keyType: string;
+}
+
+/** The key column of a mapping or query rule (a parent rule has a list: rule.columns). */
+export function pairColumn(t: TableModel): string {
+  if (t.rule.kind === 'parent') throw new Error(`${displayName(t.name)} takes its org from a parent: it has no mapping key`);
+  return t.rule.column;
 }
 
 export interface MigrationModel {
@@ -101,6 +110,54 @@ function parentFirst(tables: TableModel[]): TableModel[] {
   return ordered;
 }
 
+/** The parent's columns a child key points to: the foreign key from exactly these columns to the parent, else its primary key. */
+function defaultReferences(info: TableInfo, parentInfo: TableInfo, columns: readonly string[]): string[] | undefined {
+  const fk = info.foreignKeys.find((f) => sameTable(f.referencedTable, parentInfo.name) && f.columns.length === columns.length && columns.every((c) => f.columns.includes(c)));
+  if (fk) return columns.map((c) => fk.referencedColumns[fk.columns.indexOf(c)]!);
+  // Several columns are paired by a foreign key or by the spec: never by position against a primary key's order.
+  return columns.length === 1 && parentInfo.primaryKey.length === 1 ? parentInfo.primaryKey : undefined;
+}
+
+/** Why a parent the spec does not migrate cannot give its org, and the spec entry that would migrate it (its own parent, when it has one that is migrated). */
+function unmigratedParentFix(loaded: LoadedSpec, parentInfo: TableInfo): string {
+  const grandparent = parentInfo.foreignKeys.find((f) => loaded.tables.some((t) => sameTable(t.name, f.referencedTable)));
+  const entry = grandparent
+    ? `{ "name": "${displayName(parentInfo.name)}", "orgFrom": { "parent": { "table": "${displayName(grandparent.referencedTable)}", "column": ${JSON.stringify(grandparent.columns.length === 1 ? grandparent.columns[0] : grandparent.columns)} } } }`
+    : `{ "name": "${displayName(parentInfo.name)}", "orgFrom": { ... } }`;
+  return `Add it to "tables" so it gets its org first: ${entry}.`;
+}
+
+async function resolveParentRule(session: Session, loaded: LoadedSpec, table: ResolvedTable, info: TableInfo, orgType: string, orgColumn: string): Promise<TableModel> {
+  const field = `tables[${table.index}].orgFrom.parent`;
+  const spec = (table.spec.orgFrom as { parent: { table: string; column: string | string[]; references?: string | string[] } }).parent;
+  const list = Array.isArray(spec.column);
+  const columns = columnsOf(spec.column);
+  const at = (name: string, i: number) => `${field}.${name}${list ? `[${i}]` : ''}`;
+  const types = columns.map((c, i) => requireColumn(info, c, at('column', i)));
+  const parentName = parseQualifiedName(spec.table);
+  const parentInfo = await requireTable(session, `${field}.table`, loaded.tables.find((t) => t.spec.name === spec.table)?.name ?? parentName);
+  const parentMigrated = loaded.tables.some((t) => t.spec.name === spec.table || sameTable(t.name, parentInfo.name));
+  if (!parentMigrated) {
+    const own = column(parentInfo, orgColumn);
+    if (!own || !sameType(own.type, orgType)) {
+      throw usageError(`${field}.table ${displayName(parentInfo.name)} is not one of the spec's tables and has no ${orgColumn} column of type ${orgType} to read the org from`,
+        unmigratedParentFix(loaded, parentInfo));
+    }
+  }
+  const references = spec.references === undefined ? defaultReferences(info, parentInfo, columns) : columnsOf(spec.references);
+  if (!references) {
+    throw usageError(columns.length === 1
+      ? `${displayName(parentInfo.name)} has no single-column primary key for ${field} to reference`
+      : `${displayName(info.name)} has no foreign key from ${keyLabel(columns)} to ${displayName(parentInfo.name)} to pair the columns of ${field} with`,
+    `Set ${field}.references to the parent column${columns.length === 1 ? ' the child column points' : 's the child columns point'} to${columns.length === 1 ? '' : `, in the same order (for example ${JSON.stringify(parentInfo.primaryKey)})`}.`);
+  }
+  references.forEach((r, i) => {
+    const referencedType = requireColumn(parentInfo, r, spec.references === undefined ? `${field}.references (default)` : at('references', i));
+    if (!sameType(referencedType, types[i]!)) throw usageError(`${displayName(info.name)}.${columns[i]} is ${types[i]} but ${displayName(parentInfo.name)}.${r} is ${referencedType}`, 'Point orgFrom.parent at columns of the same type.');
+  });
+  return { name: info.name, specIndex: table.index, info, rule: { kind: 'parent', columns, parent: parentInfo.name, references, parentMigrated }, keyType: types[0]! };
+}
+
 async function resolveTable(session: Session, loaded: LoadedSpec, table: ResolvedTable, orgType: string, orgColumn: string, mappingKeyType?: string): Promise<TableModel> {
   const field = `tables[${table.index}]`;
   const info = await requireTable(session, `${field}.name`, table.name);
@@ -118,18 +175,7 @@ async function resolveTable(session: Session, loaded: LoadedSpec, table: Resolve
     }
     return { name: info.name, specIndex: table.index, info, rule: { kind: 'mapping', column: orgFrom.mapping.column }, keyType };
   }
-  if ('parent' in orgFrom) {
-    const keyType = requireColumn(info, orgFrom.parent.column, `${field}.orgFrom.parent.column`);
-    const parentInfo = await requireTable(session, `${field}.orgFrom.parent.table`, loaded.tables.find((t) => t.spec.name === orgFrom.parent.table)?.name ?? { name: orgFrom.parent.table });
-    if (!loaded.tables.some((t) => t.spec.name === orgFrom.parent.table || sameTable(t.name, parentInfo.name))) {
-      throw usageError(`${field}.orgFrom.parent.table ${displayName(parentInfo.name)} is not one of the spec's tables`, 'Add the parent table to "tables" so it gets its org first.');
-    }
-    const references = orgFrom.parent.references ?? (parentInfo.primaryKey.length === 1 ? parentInfo.primaryKey[0]! : undefined);
-    if (!references) throw usageError(`${displayName(parentInfo.name)} has no single-column primary key for ${field}.orgFrom.parent to reference`, 'Set orgFrom.parent.references to the parent column the child column points to.');
-    const referencedType = requireColumn(parentInfo, references, `${field}.orgFrom.parent.references`);
-    if (!sameType(referencedType, keyType)) throw usageError(`${displayName(info.name)}.${orgFrom.parent.column} is ${keyType} but ${displayName(parentInfo.name)}.${references} is ${referencedType}`, 'Point orgFrom.parent at columns of the same type.');
-    return { name: info.name, specIndex: table.index, info, rule: { kind: 'parent', column: orgFrom.parent.column, parent: parentInfo.name, references }, keyType };
-  }
+  if ('parent' in orgFrom) return resolveParentRule(session, loaded, table, info, orgType, orgColumn);
   const keyType = requireColumn(info, orgFrom.query.column, `${field}.orgFrom.query.column`);
   const query = await qualifyQuery(session, orgFrom.query.sql, `${field}.orgFrom.query.sql`);
   const types = await queryTypes(session, query.sql, `${field}.orgFrom.query.sql`);
@@ -163,7 +209,7 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
     const from = tables.find((t) => sameTable(t.name, loaded.tenantCredentials!.from));
     if (!from) throw usageError(`tenantCredentials.from ${displayName(loaded.tenantCredentials.from)} is not one of the spec's tables`, 'Point it at the migrated credentials table.');
     const partitionedBy = from.info.partitionTree;
-    const credentialKey = from.info.primaryKey.find((c) => !partitionedBy?.keyColumns.includes(c)) ?? from.info.primaryKey[0] ?? from.rule.column;
+    const credentialKey = from.info.primaryKey.find((c) => !partitionedBy?.keyColumns.includes(c)) ?? from.info.primaryKey[0] ?? (from.rule.kind === 'parent' ? from.rule.columns[0]! : from.rule.column);
     const unreferenceable = partitionedBy ? ledgerRefusal(from.name, partitionedBy, credentialKey) : undefined;
     if (unreferenceable) throw usageError(unreferenceable.problem, unreferenceable.fix);
     if (from.info.primaryKey.length !== 1) throw usageError(`${displayName(from.name)} needs a single-column primary key for the tenant_credentials ledger`, 'Add a primary key, or remove tenantCredentials from the spec.');

@@ -8,16 +8,11 @@ import { DEFINER_ROLE, ISOLATION_POLICY, STATE_SCHEMA } from './names';
 import { backupReaders, droppedBackupTables, verifyBackups } from './backups';
 import { partitionCoverageChecks } from './partition-checks';
 import { currentEnforcement } from './enforce';
+import { parentMatch } from './parent-key';
 
 const count = async (session: Session, sql: string, values?: unknown[]) => Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
 const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({ name, ok: false, detail, severity });
-
-function parentOf(m: MigrationModel, t: TableModel): TableModel | undefined {
-  if (t.rule.kind !== 'parent') return undefined;
-  const parent = t.rule.parent;
-  return m.tables.find((p) => p.name.schema === parent.schema && p.name.name === parent.name);
-}
 
 async function tableChecks(session: Session, m: MigrationModel, t: TableModel, enforced: boolean): Promise<CheckResult[]> {
   const label = displayName(t.name);
@@ -31,10 +26,10 @@ async function tableChecks(session: Session, m: MigrationModel, t: TableModel, e
   results.push(column.notNull ? ok(`${label}: NOT NULL`, 'set') : bad(`${label}: NOT NULL`, `${m.orgColumn} is still nullable`));
   const orphans = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} r WHERE r.${org} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = r.${org})`);
   results.push(orphans === 0 ? ok(`${label}: every org exists`, 'every org_id references an org') : bad(`${label}: every org exists`, `${orphans} row(s) reference a missing org`));
-  const parent = parentOf(m, t);
-  if (parent && t.rule.kind === 'parent') {
-    const mismatched = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} c JOIN ${qq(parent.name)} p ON p.${qi(t.rule.references)} = c.${qi(t.rule.column)} WHERE c.${org} IS DISTINCT FROM p.${org}`);
-    results.push(mismatched === 0 ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent.name)} row's org`) : bad(`${label}: same org as parent`, `${mismatched} row(s) differ from their parent's org`));
+  if (t.rule.kind === 'parent') {
+    const parent = t.rule.parent;
+    const mismatched = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} c JOIN ${qq(parent)} p ON ${parentMatch(t.rule, 'p', 'c')} WHERE p.${org} IS NOT NULL AND c.${org} IS DISTINCT FROM p.${org}`);
+    results.push(mismatched === 0 ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent)} row's org`) : bad(`${label}: same org as parent`, `${mismatched} row(s) differ from their parent's org`));
   }
   // FORCE waits for the enforce step: until then the owner keeps its access (many applications connect as the owner).
   results.push(info.rlsEnabled && (info.rlsForced || !enforced)
@@ -46,13 +41,13 @@ async function tableChecks(session: Session, m: MigrationModel, t: TableModel, e
 
 /** Pre-migration rows keep the org the rules give them (rows written since may carry their writer's org). */
 async function assignmentCheck(session: Session, m: MigrationModel, t: TableModel, backup: { schema: string; name: string } | undefined): Promise<CheckResult | undefined> {
-  if (t.rule.kind === 'parent' || !backup || t.info.primaryKey.length !== 1) return undefined;
+  if (t.rule.kind === 'parent' || !backup || t.info.primaryKey.length === 0) return undefined;
   const pairs = t.rule.kind === 'mapping'
     ? `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}`
     : t.rule.sql;
-  const pk = qi(t.info.primaryKey[0]!);
+  const samePk = t.info.primaryKey.map((c) => `b.${qi(c)} = r.${qi(c)}`).join(' AND ');
   const wrong = await count(session,
-    `SELECT count(*)::text AS n FROM ${qq(t.name)} r JOIN ${qq(backup)} b ON b.${pk} = r.${pk}
+    `SELECT count(*)::text AS n FROM ${qq(t.name)} r JOIN ${qq(backup)} b ON ${samePk}
        LEFT JOIN (SELECT DISTINCT q.key, q.org_id FROM (${pairs}) q WHERE q.org_id IS NOT NULL) a ON a.key = r.${qi(t.rule.column)}
       WHERE r.${qi(m.orgColumn)} IS DISTINCT FROM coalesce(a.org_id, $1::text::${m.orgType})`, [m.defaultOrgId]);
   const label = displayName(t.name);

@@ -30,7 +30,12 @@ describe('org assignment', () => {
     assert.deepEqual(unmapped.samples.map((s) => s.key), ['7', '14', '21', '28', '35']);
     assert.ok(plan.gaps.findings.some((f) => f.kind === 'stale-mapping' && f.count === 2));
     assert.ok(plan.gaps.findings.some((f) => f.kind === 'duplicate-mapping' && f.count === 4));
-    assert.ok(plan.gaps.findings.some((f) => f.kind === 'orphan-child' && f.table === 'public.reports' && f.count === 54));
+    // The reports without a credential: named as rows without a key, not as rows whose parent is missing.
+    const nullKeys = plan.gaps.findings.find((f) => f.kind === 'null-key' && f.table === 'public.reports')!;
+    assert.equal(nullKeys.count, 54);
+    assert.match(nullKeys.message, /54 rows have no credential_id \(NULL\), so no parent row, and get the default org/);
+    assert.deepEqual(nullKeys.samples[0], { key: null, detail: 'no credential_id' });
+    assert.ok(!plan.gaps.findings.some((f) => f.kind === 'orphan-child' && f.table === 'public.reports'));
     assert.equal(plan.gaps.blocking, false);
     assert.ok(plan.statements.some((s) => /CREATE INDEX CONCURRENTLY/.test(s.sql) && s.locks.some((l) => l.mode === 'SHARE UPDATE EXCLUSIVE')));
   });

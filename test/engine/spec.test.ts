@@ -5,6 +5,7 @@ import { parseSpecText, resolveSpec } from '../../src/engine/migration-spec/load
 import { specJsonSchema } from '../../src/engine/migration-spec/json-schema';
 import { MigrationError } from '../../src/engine/errors';
 import { legacySpec } from '../fixtures/legacy-data';
+import { GUIDE_SPEC } from '../../src/engine/migration-spec/template';
 
 function specError(input: unknown): MigrationError {
   try {
@@ -42,12 +43,26 @@ describe('spec', () => {
   });
 
   it('says what is wrong with which field inside orgFrom: a list given as column, an unknown field, an unknown rule', () => {
-    const list = specError(legacySpec({ tables: [{ name: 'reports', orgFrom: { parent: { table: 'credentials', column: ['a', 'b'] } } }] }));
-    assert.match(list.message, /tables\[0\]\.orgFrom\.parent\.column: must be one column name, not a list/);
+    const list = specError(legacySpec({ tables: [{ name: 'credentials', orgFrom: { mapping: { column: ['a', 'b'] } } }] }));
+    assert.match(list.message, /tables\[0\]\.orgFrom\.mapping\.column: must be one column name, not a list \(.*a composite key works in a parent rule/);
     const extra = specError(legacySpec({ tables: [{ name: 'credentials', orgFrom: { mapping: { column: 'id', colum: 'x' } } }] }));
     assert.match(extra.message, /tables\[0\]\.orgFrom\.mapping: unknown field "colum"/);
     const rule = specError(legacySpec({ tables: [{ name: 'credentials', orgFrom: { mapings: { column: 'id' } } }] }));
     assert.match(rule.message, /tables\[0\]\.orgFrom: must be one of/);
+  });
+
+  it('a parent rule over a composite key: column and references as lists of the same length', () => {
+    const table = (parent: Record<string, unknown>) => legacySpec({ tables: [GUIDE_SPEC.tables[0], GUIDE_SPEC.tables[2], { name: 'order_lines', orgFrom: { parent: { table: 'orders', ...parent } } }] });
+    const composite = resolveSpec(table({ column: ['order_id', 'shop_id'], references: ['id', 'shop_id'] }));
+    assert.deepEqual(composite.spec.tables[2]!.orgFrom, { parent: { table: 'orders', column: ['order_id', 'shop_id'], references: ['id', 'shop_id'] } });
+    assert.doesNotThrow(() => resolveSpec(table({ column: ['order_id', 'shop_id'] })), 'references may be left to the foreign key');
+    assert.doesNotThrow(() => resolveSpec(table({ column: 'order_id', references: ['id'] })), 'a one-column list is one column');
+    const counts = specError(table({ column: ['order_id', 'shop_id'], references: ['id'] }));
+    assert.match(counts.message, /field tables\[2\]\.orgFrom\.parent\.column: 2 columns but references has 1: give the same number/);
+    assert.match(specError(table({ column: [] })).message, /tables\[2\]\.orgFrom\.parent\.column: must name at least one column/);
+    assert.match(specError(table({ column: ['shop_id', 'shop_id'], references: ['id', 'shop_id'] })).message, /tables\[2\]\.orgFrom\.parent\.column: names a column twice/);
+    const schema = JSON.stringify(specJsonSchema());
+    assert.match(schema, /a list of columns for a composite key/);
   });
 
   it('rejects unknown fields by name', () => {

@@ -63,7 +63,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
     }).join(', ')} — the fields here are ${known.map((k) => `"${k}"`).join(', ')}`;
   }
   if (issue.code === 'invalid_type' && /received array/.test(issue.message) && ['column', 'references'].includes(String(issue.path.at(-1)))) {
-    return `${field}: must be one column name, not a list (composite keys are not supported: use a query rule, orgFrom.query, whose key is one column)`;
+    return `${field}: must be one column name, not a list (a mapping or query rule matches one key column; a composite key works in a parent rule, orgFrom.parent, whose column and references may be lists)`;
   }
   if (issue.code === 'invalid_type') {
     const got = received(issue, input);

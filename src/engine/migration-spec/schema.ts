@@ -15,11 +15,23 @@ export const orgIdSchema = z.union([z.string().min(1), z.number().int()]);
 const orgFromMapping = z.strictObject({
   mapping: z.strictObject({ column: columnName.describe('The column of this table matched to the mapping table\'s keyColumn.') }),
 });
+/** One column, or a list of columns for a composite key (in the order they pair with the other side's). */
+const keyColumns = (what: string) => z.union([columnName, z.array(columnName).min(1, 'must name at least one column')]).describe(what);
+/** The columns of a key, whether the spec gave one name or a list. */
+export const columnsOf = (key: string | readonly string[]): string[] => (typeof key === 'string' ? [key] : [...key]);
+
 const orgFromParent = z.strictObject({
   parent: z.strictObject({
-    table: qualifiedName.describe('The parent table; it must be migrated too, and before this one.'),
-    column: columnName.describe('The column of this table that references the parent.'),
-    references: columnName.optional().describe('The parent\'s column it references (default: the parent\'s primary key).'),
+    table: qualifiedName.describe('The parent table: one of the spec\'s tables, or a table the spec does not migrate that already has the org column.'),
+    column: keyColumns('The column of this table that references the parent, or a list of columns for a composite key (["order_id", "shop_id"]).'),
+    references: keyColumns('The parent\'s column(s) it references, paired in order with "column" (default: as the foreign key from "column" to the parent pairs them; for one column without one, the parent\'s primary key).').optional(),
+  }).superRefine((parent, ctx) => {
+    const columns = columnsOf(parent.column);
+    const references = parent.references === undefined ? undefined : columnsOf(parent.references);
+    if (references && references.length !== columns.length) {
+      ctx.addIssue({ code: 'custom', path: ['column'], message: `${columns.length} column${columns.length === 1 ? '' : 's'} but references has ${references.length}: give the same number, paired in order` });
+    }
+    if (new Set(columns).size !== columns.length) ctx.addIssue({ code: 'custom', path: ['column'], message: 'names a column twice' });
   }),
 });
 const orgFromQuery = z.strictObject({

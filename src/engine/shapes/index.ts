@@ -11,10 +11,11 @@ import { publications } from './replication';
 import { replicaTriggers } from './triggers';
 import { sharedAndUnplaced } from './shared';
 import { globalUniques } from './unique';
+import { unmigratedParents } from './unmigrated-parents';
 
 export type { ShapeFinding } from './finding';
 
-const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced];
+const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced, unmigratedParents];
 
 export async function findShapes(session: Session, model: MigrationModel): Promise<ShapeFinding[]> {
   const findings: ShapeFinding[] = [];

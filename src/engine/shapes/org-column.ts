@@ -5,6 +5,7 @@ import { column } from '../introspect';
 import { STATE_SCHEMA, names } from '../names';
 import type { MigrationModel, TableModel } from '../model';
 import type { ShapeDetector, ShapeFinding } from './finding';
+import { parentMatch } from '../parent-key';
 
 /**
  * The org the migration will give a row of t (named by alias): the rule's org, or the default. Through a parent,
@@ -15,11 +16,14 @@ function ruleOrg(m: MigrationModel, t: TableModel, alias: string, preExisting: (
   const org = qi(m.orgColumn);
   if (t.rule.kind === 'parent') {
     const rule = t.rule;
-    const parent = m.tables.find((p) => p.name.schema === rule.parent.schema && p.name.name === rule.parent.name)!;
     const p = `p${depth}`;
+    const match = parentMatch(rule, p, alias);
+    // A parent the spec does not migrate gives the org it holds, as it is.
+    if (!rule.parentMigrated) return `coalesce((SELECT ${p}.${org} FROM ${qq(rule.parent)} AS ${p} WHERE ${match} LIMIT 1), ${fallback})`;
+    const parent = m.tables.find((x) => x.name.schema === rule.parent.schema && x.name.name === rule.parent.name)!;
     const parentOrg = ruleOrg(m, parent, p, preExisting, depth + 1);
     const own = preExisting(parent) ? `coalesce(${p}.${org}, ${parentOrg})` : parentOrg;
-    return `coalesce((SELECT ${own} FROM ${qq(parent.name)} AS ${p} WHERE ${p}.${qi(rule.references)} = ${alias}.${qi(rule.column)} LIMIT 1), ${fallback})`;
+    return `coalesce((SELECT ${own} FROM ${qq(parent.name)} AS ${p} WHERE ${match} LIMIT 1), ${fallback})`;
   }
   const pairs = t.rule.kind === 'mapping'
     ? `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}`

@@ -6,6 +6,7 @@ import { currentOrgExpression } from '../context';
 import { PROBLEM, doBlock, orgValue, revokeFromOthers } from './common';
 import { definerFunction, definerRole, type DefinerReads } from './definer';
 import { backfillOf } from './partitions';
+import { anyKeyNull, parentMatch } from '../../parent-key';
 
 export function addColumns(m: MigrationModel): string[] {
   return m.tables.map((t) => `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`);
@@ -87,15 +88,16 @@ export function addNewAssignments(m: MigrationModel): string[] {
 
 function assignBody(m: MigrationModel, t: TableModel): string {
   const org = `NEW.${qi(m.orgColumn)}`;
-  const key = `NEW.${qi(t.rule.column)}`;
   const context = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
   if (t.rule.kind === 'parent') {
-    const parent = m.tables.find((p) => p.name.schema === (t.rule as { parent: { schema: string } }).parent.schema && p.name.name === (t.rule as { parent: { name: string } }).parent.name)!;
+    // A migrated parent without its org yet waits for its backfill (this row's comes after); one the spec does not
+    // migrate and that holds no org never gets one, so the row takes the request's or the default org.
+    const found = t.rule.parentMigrated ? 'FOUND' : 'parent_org IS NOT NULL';
     return `  IF ${org} IS NOT NULL THEN RETURN NEW; END IF;
-  IF ${key} IS NOT NULL THEN
-    SELECT p.${qi(m.orgColumn)} INTO parent_org FROM ${qq(parent.name)} AS p WHERE p.${qi(t.rule.references)} = ${key};
-    IF FOUND THEN
-      ${org} := parent_org;  -- NULL while the parent waits for its backfill: this row's backfill comes after
+  IF NOT (${anyKeyNull(t.rule, 'NEW')}) THEN
+    SELECT p.${qi(m.orgColumn)} INTO parent_org FROM ${qq(t.rule.parent)} AS p WHERE ${parentMatch(t.rule, 'p', 'NEW')} LIMIT 1;
+    IF ${found} THEN
+      ${org} := parent_org;
       RETURN NEW;
     END IF;
   END IF;
@@ -103,6 +105,7 @@ function assignBody(m: MigrationModel, t: TableModel): string {
   ${org} := coalesce(${org}, ${orgValue(m)});
   RETURN NEW;`;
   }
+  const key = `NEW.${qi(t.rule.column)}`;
   const live = t.rule.kind === 'mapping'
     ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${org} FROM ${qq(m.mapping!.name)} AS q WHERE q.${qi(m.mapping!.keyColumn)} = ${key} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
     : `SELECT q.org_id INTO ${org} FROM (${t.rule.sql}) AS q WHERE q.key = ${key} AND q.org_id IS NOT NULL LIMIT 1;`;
@@ -123,7 +126,7 @@ function assignBody(m: MigrationModel, t: TableModel): string {
 /** What an org trigger reads, and nothing more: the role it runs as is granted exactly this. */
 function assignReads(m: MigrationModel, t: TableModel): DefinerReads {
   const rule = t.rule;
-  if (rule.kind === 'parent') return { columns: [{ table: rule.parent, columns: [...new Set([m.orgColumn, rule.references])] }] };
+  if (rule.kind === 'parent') return { columns: [{ table: rule.parent, columns: [...new Set([m.orgColumn, ...rule.references])] }] };
   const assigned = names.assignTable(t.name);
   if (rule.kind === 'mapping') return { tables: [assigned], columns: [{ table: m.mapping!.name, columns: [...new Set([m.mapping!.keyColumn, m.mapping!.orgColumn])] }] };
   return { tables: [assigned, ...rule.relations] };
@@ -144,8 +147,7 @@ export function assignTriggers(m: MigrationModel): string[] {
 /** The org a row gets by its table's rule (for a row of ${t} aliased `t`), the default when the rule gives none. */
 export function orgByRule(m: MigrationModel, t: TableModel): string {
   if (t.rule.kind === 'parent') {
-    return `coalesce((SELECT p.${qi(m.orgColumn)} FROM ${qq(t.rule.parent)} AS p WHERE p.${qi(t.rule.references)} = t.${qi(t.rule.column)} LIMIT 1), ${orgValue(m)})`;
+    return `coalesce((SELECT p.${qi(m.orgColumn)} FROM ${qq(t.rule.parent)} AS p WHERE ${parentMatch(t.rule, 'p', 't')} LIMIT 1), ${orgValue(m)})`;
   }
   return `coalesce((SELECT a.org_id FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = t.${qi(t.rule.column)}), ${orgValue(m)})`;
 }
-

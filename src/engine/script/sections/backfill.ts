@@ -5,6 +5,7 @@ import { PROGRESS_PREFIX, names, regclass } from '../../names';
 import { orgByRule } from './assignments';
 import { orgValue, patiently } from './common';
 import { heapTablesOf } from './partitions';
+import { parentMatch } from '../../parent-key';
 
 /**
  * Backfill in batches of heap pages, each committed: short row locks, resumable where it stopped. Each batch is
@@ -20,14 +21,14 @@ export function backfill(m: MigrationModel): string[] {
     const org = qi(m.orgColumn);
     const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', page + pages_per_batch)::tid AND t.${org} IS NULL`;
     let assign: string;
-    if (t.rule.kind === 'parent') {
+    if (t.rule.kind === 'parent' && t.rule.parentMigrated) {
       // Two statements: a child whose parent still waits for its org must stay NULL, not get the default.
-      const ref = qi(t.rule.references);
+      const match = parentMatch(t.rule, 'p', 't');
       assign = `    UPDATE ${table} AS t SET ${org} = p.${org} FROM ${qq(t.rule.parent)} AS p
-     WHERE ${range} AND p.${ref} = t.${qi(t.rule.column)} AND p.${org} IS NOT NULL;
+     WHERE ${range} AND ${match} AND p.${org} IS NOT NULL;
     GET DIAGNOSTICS n = ROW_COUNT; done := done + n;
     UPDATE ${table} AS t SET ${org} = ${orgValue(m)}
-     WHERE ${range} AND NOT EXISTS (SELECT 1 FROM ${qq(t.rule.parent)} AS p WHERE p.${ref} = t.${qi(t.rule.column)});`;
+     WHERE ${range} AND NOT EXISTS (SELECT 1 FROM ${qq(t.rule.parent)} AS p WHERE ${match});`;
     } else {
       assign = `    UPDATE ${table} AS t SET ${org} = ${orgByRule(m, t)}
      WHERE ${range};`;
