@@ -101,14 +101,14 @@ describe(`the org trigger and the policy refuse cross-org parents, forged orgs a
   it('plain PostgreSQL (an app role with a setting, integer orgs, a partitioned child): transition mode and after enforce', async () => {
     db = await createTestDatabase({ seed: false });
     const c = db.client;
-    await c.query(`CREATE TABLE orgs (id int PRIMARY KEY); INSERT INTO orgs VALUES (1), (2), (3);
+    await c.query(`CREATE SCHEMA ref; CREATE TABLE ref.orgs (id int PRIMARY KEY); INSERT INTO ref.orgs VALUES (1), (2), (3);
       CREATE TABLE accounts (id int PRIMARY KEY, name text);
-      CREATE TABLE acct_map (account_id int PRIMARY KEY, org_id int);
+      CREATE TABLE ref.acct_map (account_id int PRIMARY KEY, org_id int);
       CREATE TABLE "Invoices" (id int PRIMARY KEY, account_id int NOT NULL REFERENCES accounts (id) ON DELETE CASCADE, amount numeric(10,2));
       CREATE TABLE events (id int, account_id int NOT NULL REFERENCES accounts (id), at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
       CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
       INSERT INTO accounts SELECT g, 'acct ' || g FROM generate_series(1, 30) g;
-      INSERT INTO acct_map SELECT g, (g % 2) + 2 FROM generate_series(1, 30) g;
+      INSERT INTO ref.acct_map SELECT g, (g % 2) + 2 FROM generate_series(1, 30) g;
       INSERT INTO "Invoices" SELECT g, (g % 30) + 1, g FROM generate_series(1, 300) g;
       INSERT INTO events SELECT g, (g % 30) + 1, date '2026-01-01' + g FROM generate_series(1, 300) g;
       DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tm_guard_app') THEN CREATE ROLE tm_guard_app NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$;
@@ -118,8 +118,8 @@ describe(`the org trigger and the policy refuse cross-org parents, forged orgs a
       DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
         GRANT USAGE ON SCHEMA public TO service_role; GRANT ALL ON accounts, "Invoices", events, events_2026 TO service_role; END IF; END $$`);
     const ws = makeWorkspace({
-      orgs: { table: 'orgs', idColumn: 'id' }, defaultOrgId: '1', tenantCredentials: undefined,
-      mapping: { table: 'acct_map', keyColumn: 'account_id', orgColumn: 'org_id' },
+      orgs: { table: 'ref.orgs', idColumn: 'id' }, defaultOrgId: '1', tenantCredentials: undefined,
+      mapping: { table: 'ref.acct_map', keyColumn: 'account_id', orgColumn: 'org_id' },
       tables: [
         { name: 'accounts', orgFrom: { mapping: { column: 'id' } } },
         { name: '"Invoices"', orgFrom: { parent: { table: 'accounts', column: 'account_id' } } },
@@ -150,7 +150,7 @@ describe(`the org trigger and the policy refuse cross-org parents, forged orgs a
     assert.equal(forged.code, '23503', forged.message);
     const forgedAccount = await app(setting(null), `INSERT INTO accounts (id, name, org_id) VALUES (9001, 'x', 3)`);
     assert.equal(forgedAccount.code, undefined, 'a key the mapping does not know: the explicit org stands');
-    await c.query(`INSERT INTO acct_map VALUES (9002, 2)`);
+    await c.query(`INSERT INTO ref.acct_map VALUES (9002, 2)`);
     const mapped = await app(setting(null), `INSERT INTO accounts (id, name, org_id) VALUES (9002, 'x', 3)`);
     assert.equal(mapped.code, '42501', mapped.message);
     assert.deepEqual((await app(setting(null), `INSERT INTO accounts (id, name) VALUES (9002, 'x') RETURNING org_id`)).rows, [{ org_id: 2 }]);
