@@ -3,8 +3,10 @@
 // get the default org may be estimated from a sample of a large table when a quick preview asks for it.
 import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
-import { pairColumn, type MigrationModel, type OrgRule, type TableModel } from './model';
-import { anyKeyNull, keyLabel, keyText, nullColumnsText, parentMatch } from './parent-key';
+import type { MigrationModel, TableModel } from './model';
+import { anyKeyNull, keyLabel, pairKey, parentMatch } from './key-columns';
+import { ESTIMATE_ABOVE_ROWS, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
+import { parentTableGaps, type ParentTable } from './parent-gaps';
 import { pairSource } from './script/sections';
 import { plural } from '../shared/format';
 
@@ -43,11 +45,6 @@ export interface GapOptions {
   readonly estimateAboveRows?: number;
 }
 
-const SAMPLE = 5;
-/** Tables this large are sampled in a quick preview: counting them exactly takes seconds. */
-export const ESTIMATE_ABOVE_ROWS = 200_000;
-/** Rows a quick preview samples from a large table. */
-const SAMPLE_ROWS = 20_000;
 
 const validPairs = (m: MigrationModel, t: TableModel) =>
   `SELECT q.key, q.org_id FROM (${pairSource(m, t).pairs}) AS q WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL`;
@@ -96,36 +93,22 @@ async function missingOrgs(session: Session, m: MigrationModel, t: TableModel, l
     message: `${plural(n, 'mapping row')} ${n === 1 ? 'points' : 'point'} to an org that does not exist in ${displayName(m.orgs.name)}` }];
 }
 
-/** The first few keys (in key order) of a set that may be large: a top-N sort, never the whole set in memory. */
-async function firstRows(session: Session, from: string, keyExpr: string, detailExpr = 'NULL'): Promise<GapSample[]> {
-  const { rows } = await session.query<GapSample>(`SELECT ${keyExpr}::text AS key, ${detailExpr}::text AS detail ${from} ORDER BY ${keyExpr} LIMIT ${SAMPLE}`);
-  return rows.map((r) => (r.detail == null ? { key: r.key } : r));
-}
-
-/** Rows per table from its statistics (a partitioned table's: its leaf partitions' summed); -1 when it was never analyzed. */
-async function estimatedRows(session: Session, t: TableModel): Promise<number> {
-  const { rows } = await session.query<{ n: number }>(
-    `SELECT CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) p JOIN pg_class l ON l.oid = p.relid WHERE p.isleaf)
-                 ELSE c.reltuples END::float8 AS n FROM pg_class c WHERE c.oid = $1::regclass`, [qq(t.name)]);
-  return rows[0]!.n;
-}
-
 interface RowCounts { rows: number; unassigned: number; unassignedKeys: string[]; stale?: { count: number; keys: string[] }; estimated: boolean }
 
 /** Exact: the distinct mapped keys fully joined with the table's keys, hash joins, one pass over each. */
 async function exactPairCounts(session: Session, m: MigrationModel, t: TableModel): Promise<RowCounts> {
-  const key = qi(pairColumn(t));
+  const key = (alias: string) => pairKey(t.rule.columns, alias);
   const { rows } = await session.query<{ stale: string; rows: string; unassigned: string }>(
     `SELECT count(*) FILTER (WHERE r.present IS NULL)::text AS stale, count(*) FILTER (WHERE r.present)::text AS rows,
             count(*) FILTER (WHERE r.present AND k.key IS NULL)::text AS unassigned
        FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) k
-       FULL JOIN (SELECT true AS present, x.${key} AS key FROM ${qq(t.name)} x) r ON r.key = k.key`);
+       FULL JOIN (SELECT true AS present, ${key('x')} AS key FROM ${qq(t.name)} x) r ON r.key = k.key`);
   const counts = { stale: Number(rows[0]!.stale), rows: Number(rows[0]!.rows), unassigned: Number(rows[0]!.unassigned) };
   // NOT EXISTS alone (a NULL key never matches): PostgreSQL plans it as a hash anti-join.
   const unassignedKeys = counts.unassigned === 0 ? [] : await firstRows(session,
-    `FROM ${qq(t.name)} r WHERE NOT EXISTS (SELECT 1 FROM (${validPairs(m, t)}) AS q WHERE q.key = r.${key})`, `r.${key}`);
+    `FROM ${qq(t.name)} r WHERE NOT EXISTS (SELECT 1 FROM (${validPairs(m, t)}) AS q WHERE q.key = ${key('r')})`, key('r'));
   const staleKeys = counts.stale === 0 ? [] : await firstRows(session,
-    `FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) q WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE r.${key} = q.key)`, 'q.key');
+    `FROM (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q) q WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE ${key('r')} = q.key)`, 'q.key');
   return { rows: counts.rows, unassigned: counts.unassigned, unassignedKeys: unassignedKeys.map((k) => k.key), stale: { count: counts.stale, keys: staleKeys.map((k) => k.key) }, estimated: false };
 }
 
@@ -133,7 +116,7 @@ async function exactPairCounts(session: Session, m: MigrationModel, t: TableMode
 async function sampledPairCounts(session: Session, m: MigrationModel, t: TableModel, total: number): Promise<RowCounts> {
   const percent = Math.min(100, (100 * SAMPLE_ROWS) / total);
   const { rows } = await session.query<{ sampled: string; unassigned: string; keys: string[] | null }>(
-    `WITH s AS MATERIALIZED (SELECT x.${qi(pairColumn(t))} AS key FROM ${qq(t.name)} x TABLESAMPLE SYSTEM ($1) REPEATABLE (7)),
+    `WITH s AS MATERIALIZED (SELECT ${pairKey(t.rule.columns, 'x')} AS key FROM ${qq(t.name)} x TABLESAMPLE SYSTEM ($1) REPEATABLE (7)),
           hit AS (SELECT DISTINCT q.key FROM (${validPairs(m, t)}) AS q WHERE q.key IN (SELECT key FROM s))
      SELECT count(*)::text AS sampled, count(*) FILTER (WHERE h.key IS NULL)::text AS unassigned,
             (array_agg(s.key::text ORDER BY s.key) FILTER (WHERE h.key IS NULL))[1:${SAMPLE}] AS keys
@@ -171,112 +154,8 @@ async function pairCountsAndFindings(session: Session, m: MigrationModel, t: Tab
     findings.push({ kind: 'unmapped', table: label, count: counts.unassigned, blocking: false, samples: firstKeys(counts.unassignedKeys),
       message: `${about}${plural(counts.unassigned, 'row')} ${counts.unassigned === 1 ? 'has' : 'have'} no mapping and ${counts.unassigned === 1 ? 'gets' : 'get'} the default org ${m.defaultOrgId}` });
   }
-  const rule = t.rule.kind === 'mapping' ? `mapping ${displayName(m.mapping!.name)} by ${pairColumn(t)}` : `query by ${pairColumn(t)}`;
+  const rule = t.rule.kind === 'mapping' ? `mapping ${displayName(m.mapping!.name)} by ${keyLabel(t.rule.columns)}` : `query by ${keyLabel(t.rule.columns)}`;
   return { findings, assignment: { table: label, rule, rows: counts.rows, assigned: counts.rows - counts.unassigned, toDefault: counts.unassigned, estimated: counts.estimated } };
-}
-
-type ParentTable = TableModel & { rule: Extract<OrgRule, { kind: 'parent' }> };
-
-/** A validated foreign key from exactly the rule's columns to the parent's, paired the same way. */
-async function hasValidatedForeignKey(session: Session, t: ParentTable): Promise<boolean> {
-  const { rows } = await session.query<{ columns: string[]; refcolumns: string[] }>(
-    `SELECT ARRAY(SELECT attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = c.conrelid AND attnum = k.n ORDER BY o)::text[] AS columns,
-            ARRAY(SELECT attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = c.confrelid AND attnum = k.n ORDER BY o)::text[] AS refcolumns
-       FROM pg_constraint c WHERE c.contype = 'f' AND c.convalidated AND c.conrelid = $1::regclass AND c.confrelid = $2::regclass`,
-    [qq(t.name), qq(t.rule.parent)]);
-  const { columns, references } = t.rule;
-  return rows.some((fk) => fk.columns.length === columns.length && columns.every((c, i) => fk.refcolumns[fk.columns.indexOf(c)] === references[i]));
-}
-
-interface ParentCounts { rows: number; nullKeys: number; orphans: number }
-
-async function countParentGaps(session: Session, t: ParentTable, validated: boolean, total: number, estimated: boolean): Promise<ParentCounts> {
-  const table = qq(t.name);
-  const parent = qq(t.rule.parent);
-  const nullKey = anyKeyNull(t.rule, 'r');
-  if (estimated && validated && t.rule.columns.length === 1) {
-    const { rows: stats } = await session.query<{ null_frac: number | null }>(
-      `SELECT null_frac::float8 AS null_frac FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3`, [t.name.schema, t.name.name, t.rule.columns[0]]);
-    return { rows: Math.round(total), nullKeys: Math.round((stats[0]?.null_frac ?? 0) * total), orphans: 0 };
-  }
-  if (estimated) {
-    const { rows: sample } = await session.query<{ sampled: string; null_keys: string; orphans: string }>(
-      `SELECT count(*)::text AS sampled, count(*) FILTER (WHERE ${nullKey})::text AS null_keys,
-              count(*) FILTER (WHERE NOT (${nullKey}) AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${parentMatch(t.rule, 'p', 'r')}))::text AS orphans
-         FROM ${table} r TABLESAMPLE SYSTEM ($1) REPEATABLE (7)`, [Math.min(100, (100 * SAMPLE_ROWS) / total)]);
-    const sampled = Number(sample[0]!.sampled);
-    const scale = (n: string) => (sampled === 0 ? 0 : Math.round((Number(n) / sampled) * total));
-    return { rows: Math.round(total), nullKeys: scale(sample[0]!.null_keys), orphans: scale(sample[0]!.orphans) };
-  }
-  // A LEFT JOIN to the distinct parent keys (a NULL key never finds a parent) is planned as a hash join; a FILTER with
-  // NOT EXISTS would probe per row.
-  const refs = t.rule.references.map((r, i) => `p.${qi(r)} AS k${i}`).join(', ');
-  const joined = t.rule.columns.map((c, i) => `p.k${i} = r.${qi(c)}`).join(' AND ');
-  const { rows: counted } = await session.query<{ total: string; null_keys: string; orphans: string }>(validated
-    ? `SELECT count(*)::text AS total, count(*) FILTER (WHERE ${nullKey})::text AS null_keys, '0' AS orphans FROM ${table} r`
-    : `SELECT count(*)::text AS total, count(*) FILTER (WHERE ${nullKey})::text AS null_keys,
-              count(*) FILTER (WHERE p.present IS NULL AND NOT (${nullKey}))::text AS orphans
-         FROM ${table} r LEFT JOIN (SELECT DISTINCT true AS present, ${refs} FROM ${parent} p) p ON ${joined}`);
-  return { rows: Number(counted[0]!.total), nullKeys: Number(counted[0]!.null_keys), orphans: Number(counted[0]!.orphans) };
-}
-
-/**
- * A parent the spec does not migrate gives the org it holds: rows whose parent holds none get the default, and a
- * parent holding an org that does not exist blocks the run (the foreign key to the orgs would fail after the backfill).
- */
-async function unmigratedParentGaps(session: Session, m: MigrationModel, t: ParentTable, label: string): Promise<{ findings: GapFinding[]; toDefault: number }> {
-  const org = qi(m.orgColumn);
-  const from = `FROM ${qq(t.name)} r JOIN LATERAL (SELECT p.${org} AS org FROM ${qq(t.rule.parent)} p WHERE ${parentMatch(t.rule, 'p', 'r')} LIMIT 1) p ON true`;
-  const missing = `p.org IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = p.org)`;
-  const { rows } = await session.query<{ no_org: string; missing: string }>(
-    `SELECT count(*) FILTER (WHERE p.org IS NULL)::text AS no_org, count(*) FILTER (WHERE ${missing})::text AS missing ${from}`);
-  const findings: GapFinding[] = [];
-  const parent = displayName(t.rule.parent);
-  const noOrg = Number(rows[0]!.no_org);
-  if (noOrg > 0) {
-    findings.push({ kind: 'orphan-child', table: label, count: noOrg, blocking: false, samples: await firstRows(session, `${from} WHERE p.org IS NULL`, keyText(t.rule, 'r'), ql(`${parent}.${m.orgColumn} is NULL`)),
-      message: `${plural(noOrg, 'row')} ${noOrg === 1 ? 'has a parent' : 'have parents'} in ${parent} (not migrated) without an ${m.orgColumn} and ${noOrg === 1 ? 'gets' : 'get'} the default org` });
-  }
-  const n = Number(rows[0]!.missing);
-  if (n > 0) {
-    findings.push({ kind: 'missing-org', table: label, count: n, blocking: true, samples: await firstRows(session, `${from} WHERE ${missing}`, keyText(t.rule, 'r'), `'org ' || p.org || ' does not exist'`),
-      message: `${plural(n, 'row')} ${n === 1 ? 'has a parent' : 'have parents'} in ${parent} (not migrated) whose ${m.orgColumn} is not an org of ${displayName(m.orgs.name)}: the run refuses until they are corrected` });
-  }
-  return { findings, toDefault: noOrg };
-}
-
-async function parentTableGaps(session: Session, m: MigrationModel, t: ParentTable, label: string, options: GapOptions): Promise<{ assignment: TableAssignment; findings: GapFinding[] }> {
-  const table = qq(t.name);
-  const parent = qq(t.rule.parent);
-  const rule = `parent ${displayName(t.rule.parent)}${t.rule.parentMigrated ? '' : ' (not migrated: its org column is read)'} via ${keyLabel(t.rule.columns)}`;
-  // A validated foreign key on the columns proves every key without a NULL has its parent: only NULL keys are left.
-  const validated = await hasValidatedForeignKey(session, t);
-  const total = options.quick ? await estimatedRows(session, t) : -1;
-  const estimated = total > (options.estimateAboveRows ?? ESTIMATE_ABOVE_ROWS);
-  const { rows, nullKeys, orphans } = await countParentGaps(session, t, validated, total, estimated);
-  const about = estimated ? 'about ' : '';
-  const findings: GapFinding[] = [];
-  if (nullKeys > 0) {
-    const { rows: sample } = await session.query<GapSample>(
-      `SELECT ${keyText(t.rule, 'r')} AS key, ${nullColumnsText(t.rule, 'r')} AS detail FROM ${table} r WHERE ${anyKeyNull(t.rule, 'r')} LIMIT ${SAMPLE}`);
-    const columns = t.rule.columns.length === 1 ? t.rule.columns[0]! : `one of ${t.rule.columns.join(', ')}`;
-    findings.push({ kind: 'null-key', table: label, count: nullKeys, blocking: false, samples: sample,
-      message: `${about}${plural(nullKeys, 'row')} ${nullKeys === 1 ? 'has' : 'have'} no ${columns} (NULL), so no parent row, and ${nullKeys === 1 ? 'gets' : 'get'} the default org` });
-  }
-  if (orphans > 0) {
-    const { rows: sample } = await session.query<GapSample>(
-      `SELECT ${keyText(t.rule, 'r')} AS key, 'parent missing' AS detail FROM ${table} r
-        WHERE NOT (${anyKeyNull(t.rule, 'r')}) AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${parentMatch(t.rule, 'p', 'r')}) LIMIT ${SAMPLE}`);
-    findings.push({ kind: 'orphan-child', table: label, count: orphans, blocking: false, samples: sample,
-      message: `${about}${plural(orphans, 'row')} ${orphans === 1 ? 'has' : 'have'} no parent row and ${orphans === 1 ? 'gets' : 'get'} the default org` });
-  }
-  let toDefault = nullKeys + orphans;
-  if (!t.rule.parentMigrated) {
-    const unmigrated = await unmigratedParentGaps(session, m, t, label);
-    findings.push(...unmigrated.findings);
-    toDefault += unmigrated.toDefault;
-  }
-  return { assignment: { table: label, rule, rows, assigned: rows - toDefault, toDefault, estimated }, findings };
 }
 
 function tableLanes(m: MigrationModel, t: TableModel, options: GapOptions, done: (result: TableGaps) => void): Lane[] {
@@ -325,17 +204,19 @@ export async function mappingStub(session: Session, model: MigrationModel, limit
   const mapped = model.tables.find((t) => t.rule.kind === 'mapping');
   const mapping = model.mapping;
   if (!mapped || !mapping) return '-- No table takes its org from the mapping table.\n';
-  const key = qi(pairColumn(mapped));
-  const { rows } = await session.reading(() => session.query<{ key: string }>(
-    `SELECT r.${key}::text AS key FROM ${qq(mapped.name)} r
-      WHERE r.${key} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(mapping.name)} q WHERE q.${qi(mapping.keyColumn)} = r.${key} AND q.${qi(mapping.orgColumn)} IS NOT NULL)
-      ORDER BY r.${key} LIMIT $1`, [limit]));
-  const lines = rows.map((r) => `  (${quoteValue(r.key, mapped.keyType)}, NULL /* org ${model.orgType} */),`);
+  const columns = mapped.rule.columns;
+  const types = columns.map((c) => mapped.info.columns.find((x) => x.name === c)!.type);
+  const { rows } = await session.reading(() => session.query<{ key: string[] }>(
+    `SELECT ARRAY[${columns.map((c) => `r.${qi(c)}::text`).join(', ')}] AS key FROM ${qq(mapped.name)} r
+      WHERE NOT (${anyKeyNull({ columns, references: mapping.keyColumns }, 'r')})
+        AND NOT EXISTS (SELECT 1 FROM ${qq(mapping.name)} q WHERE ${parentMatch({ columns, references: mapping.keyColumns }, 'q', 'r')} AND q.${qi(mapping.orgColumn)} IS NOT NULL)
+      ORDER BY ${columns.map((c) => `r.${qi(c)}`).join(', ')} LIMIT $1`, [limit]));
+  const lines = rows.map((r) => `  (${r.key.map((v, i) => quoteValue(v, types[i]!)).join(', ')}, NULL /* org ${model.orgType} */),`);
   if (lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/,$/, '');
   return [
     `-- ${rows.length} ${displayName(mapped.name)} row(s) have no mapping and would get the default org ${model.defaultOrgId}.`,
     '-- Replace each NULL with the org the row belongs to (delete the lines that should keep the default), then run this.',
-    `INSERT INTO ${qq(model.mapping.name)} (${qi(model.mapping.keyColumn)}, ${qi(model.mapping.orgColumn)}) VALUES`,
+    `INSERT INTO ${qq(model.mapping.name)} (${[...model.mapping.keyColumns, model.mapping.orgColumn].map(qi).join(', ')}) VALUES`,
     ...lines,
     ';',
     '',

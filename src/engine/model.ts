@@ -6,7 +6,7 @@ import { displayName, parseQualifiedName, quoteIdent, quoteQualified, type Quali
 import { column, findTable, sameTable, type TableInfo } from './introspect';
 import type { LoadedSpec, ResolvedTable } from './migration-spec/load';
 import { columnsOf } from './migration-spec/schema';
-import { keyLabel } from './parent-key';
+import { keyLabel, pairKeyType } from './key-columns';
 import { ledgerRefusal, partitionRefusals } from './partitions';
 import { qualifiedType, qualifyQuery } from './script/qualify';
 import { resolveAuthHook, type AuthHookModel } from './auth-hook';
@@ -14,25 +14,20 @@ import { resolveAuthHook, type AuthHookModel } from './auth-hook';
 type Resolved = Required<QualifiedName>;
 
 export type OrgRule =
-  | { readonly kind: 'mapping'; readonly column: string }
+  /** `columns`: one, or several for a composite key, paired in order with the mapping table's keyColumns. */
+  | { readonly kind: 'mapping'; readonly columns: readonly string[] }
   /** `parentMigrated` false: the spec does not migrate the parent; its org column is read as it is (never written). */
   | { readonly kind: 'parent'; readonly columns: readonly string[]; readonly parent: Resolved; readonly references: readonly string[]; readonly parentMigrated: boolean }
   /** `sql` names every relation, function and type with its schema (resolved when the model was read); `relations` are those it reads. */
-  | { readonly kind: 'query'; readonly column: string; readonly sql: string; readonly relations: readonly Resolved[] };
+  | { readonly kind: 'query'; readonly columns: readonly [string]; readonly sql: string; readonly relations: readonly Resolved[] };
 
 export interface TableModel {
   readonly name: Resolved;
   readonly specIndex: number;
   readonly info: TableInfo;
   readonly rule: OrgRule;
-  /** The type of the column the org is decided by. */
+  /** The type of the key the org is decided by (for a composite mapping key, jsonb: see key-columns.ts). */
   readonly keyType: string;
-}
-
-/** The key column of a mapping or query rule (a parent rule has a list: rule.columns). */
-export function pairColumn(t: TableModel): string {
-  if (t.rule.kind === 'parent') throw new Error(`${displayName(t.name)} takes its org from a parent: it has no mapping key`);
-  return t.rule.column;
 }
 
 export interface MigrationModel {
@@ -40,7 +35,7 @@ export interface MigrationModel {
   readonly orgs: { readonly name: Resolved; readonly idColumn: string };
   readonly orgType: string;
   readonly defaultOrgId: string;
-  readonly mapping?: { readonly name: Resolved; readonly keyColumn: string; readonly orgColumn: string; readonly keyType: string };
+  readonly mapping?: { readonly name: Resolved; readonly keyColumns: readonly string[]; readonly orgColumn: string; readonly keyTypes: readonly string[] };
   readonly orgColumn: string;
   /** Parents before children. */
   readonly tables: readonly TableModel[];
@@ -158,7 +153,7 @@ async function resolveParentRule(session: Session, loaded: LoadedSpec, table: Re
   return { name: info.name, specIndex: table.index, info, rule: { kind: 'parent', columns, parent: parentInfo.name, references, parentMigrated }, keyType: types[0]! };
 }
 
-async function resolveTable(session: Session, loaded: LoadedSpec, table: ResolvedTable, orgType: string, orgColumn: string, mappingKeyType?: string): Promise<TableModel> {
+async function resolveTable(session: Session, loaded: LoadedSpec, table: ResolvedTable, orgType: string, orgColumn: string, mappingKeyTypes?: readonly string[]): Promise<TableModel> {
   const field = `tables[${table.index}]`;
   const info = await requireTable(session, `${field}.name`, table.name);
   const refusal = info.partitionTree ? partitionRefusals(info.name, info.partitionTree, orgColumn)[0] : undefined;
@@ -169,11 +164,16 @@ async function resolveTable(session: Session, loaded: LoadedSpec, table: Resolve
   }
   const orgFrom = table.spec.orgFrom;
   if ('mapping' in orgFrom) {
-    const keyType = requireColumn(info, orgFrom.mapping.column, `${field}.orgFrom.mapping.column`);
-    if (mappingKeyType && !sameType(keyType, mappingKeyType)) {
-      throw usageError(`${displayName(info.name)}.${orgFrom.mapping.column} is ${keyType} but the mapping key ${loaded.spec.mapping!.keyColumn} is ${mappingKeyType}`, 'Make the mapping table\'s key column the same type as the column it maps.');
-    }
-    return { name: info.name, specIndex: table.index, info, rule: { kind: 'mapping', column: orgFrom.mapping.column }, keyType };
+    const list = Array.isArray(orgFrom.mapping.column);
+    const columns = columnsOf(orgFrom.mapping.column);
+    const keyColumns = columnsOf(loaded.spec.mapping!.keyColumn);
+    const types = columns.map((c, i) => requireColumn(info, c, `${field}.orgFrom.mapping.column${list ? `[${i}]` : ''}`));
+    types.forEach((keyType, i) => {
+      if (mappingKeyTypes && !sameType(keyType, mappingKeyTypes[i]!)) {
+        throw usageError(`${displayName(info.name)}.${columns[i]} is ${keyType} but the mapping key ${keyColumns[i]} is ${mappingKeyTypes[i]}`, 'Make the mapping table\'s key column the same type as the column it maps.');
+      }
+    });
+    return { name: info.name, specIndex: table.index, info, rule: { kind: 'mapping', columns }, keyType: pairKeyType(types) };
   }
   if ('parent' in orgFrom) return resolveParentRule(session, loaded, table, info, orgType, orgColumn);
   const keyType = requireColumn(info, orgFrom.query.column, `${field}.orgFrom.query.column`);
@@ -181,7 +181,7 @@ async function resolveTable(session: Session, loaded: LoadedSpec, table: Resolve
   const types = await queryTypes(session, query.sql, `${field}.orgFrom.query.sql`);
   if (!sameType(types.key, keyType)) throw usageError(`The query in ${field}.orgFrom.query.sql returns key as ${types.key} but ${displayName(info.name)}.${orgFrom.query.column} is ${keyType}`, 'Cast the key in the query to the column\'s type.');
   if (!sameType(types.org, orgType)) throw usageError(`The query in ${field}.orgFrom.query.sql returns org_id as ${types.org}, not ${orgType}`, 'Cast org_id in the query to the orgs id type.');
-  return { name: info.name, specIndex: table.index, info, rule: { kind: 'query', column: orgFrom.query.column, sql: query.sql, relations: query.relations }, keyType };
+  return { name: info.name, specIndex: table.index, info, rule: { kind: 'query', columns: [orgFrom.query.column], sql: query.sql, relations: query.relations }, keyType };
 }
 
 export async function resolveModel(session: Session, loaded: LoadedSpec): Promise<MigrationModel> {
@@ -193,13 +193,14 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
   let mapping: MigrationModel['mapping'];
   if (spec.mapping && loaded.mappingTable) {
     const info = await requireTable(session, 'mapping.table', loaded.mappingTable);
-    const keyType = requireColumn(info, spec.mapping.keyColumn, 'mapping.keyColumn');
+    const keyColumns = columnsOf(spec.mapping.keyColumn);
+    const keyTypes = keyColumns.map((c, i) => requireColumn(info, c, `mapping.keyColumn${Array.isArray(spec.mapping!.keyColumn) ? `[${i}]` : ''}`));
     const mappedOrgType = requireColumn(info, spec.mapping.orgColumn, 'mapping.orgColumn');
     if (!sameType(mappedOrgType, orgType)) throw usageError(`mapping.orgColumn ${displayName(info.name)}.${spec.mapping.orgColumn} is ${mappedOrgType} but the orgs id is ${orgType}`, 'Make the mapping table\'s org column the same type as the orgs id.');
-    mapping = { name: info.name, keyColumn: spec.mapping.keyColumn, orgColumn: spec.mapping.orgColumn, keyType };
+    mapping = { name: info.name, keyColumns, orgColumn: spec.mapping.orgColumn, keyTypes };
   }
   const models: TableModel[] = [];
-  for (const table of loaded.tables) models.push(await resolveTable(session, loaded, table, orgType, spec.orgColumn, mapping?.keyType));
+  for (const table of loaded.tables) models.push(await resolveTable(session, loaded, table, orgType, spec.orgColumn, mapping?.keyTypes));
   for (const t of models) {
     if (sameTable(t.name, orgsInfo.name)) throw usageError(`tables[${t.specIndex}] is the orgs table itself`, 'Remove the orgs table from "tables".');
   }
@@ -209,7 +210,7 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
     const from = tables.find((t) => sameTable(t.name, loaded.tenantCredentials!.from));
     if (!from) throw usageError(`tenantCredentials.from ${displayName(loaded.tenantCredentials.from)} is not one of the spec's tables`, 'Point it at the migrated credentials table.');
     const partitionedBy = from.info.partitionTree;
-    const credentialKey = from.info.primaryKey.find((c) => !partitionedBy?.keyColumns.includes(c)) ?? from.info.primaryKey[0] ?? (from.rule.kind === 'parent' ? from.rule.columns[0]! : from.rule.column);
+    const credentialKey = from.info.primaryKey.find((c) => !partitionedBy?.keyColumns.includes(c)) ?? from.info.primaryKey[0] ?? from.rule.columns[0]!;
     const unreferenceable = partitionedBy ? ledgerRefusal(from.name, partitionedBy, credentialKey) : undefined;
     if (unreferenceable) throw usageError(unreferenceable.problem, unreferenceable.fix);
     if (from.info.primaryKey.length !== 1) throw usageError(`${displayName(from.name)} needs a single-column primary key for the tenant_credentials ledger`, 'Add a primary key, or remove tenantCredentials from the spec.');
@@ -241,7 +242,7 @@ export async function resolveModel(session: Session, loaded: LoadedSpec): Promis
   const withTypes = <T extends { keyType: string }>(x: T | undefined) => (x ? qualify(x.keyType).then((keyType) => ({ ...x, keyType })) : Promise.resolve(undefined));
   return {
     loaded, orgs: { name: orgsInfo.name, idColumn: spec.orgs.idColumn }, orgType: await qualify(orgType), defaultOrgId,
-    mapping: await withTypes(mapping), orgColumn: spec.orgColumn, tables: qualifiedTables,
+    mapping: mapping && { ...mapping, keyTypes: await Promise.all(mapping.keyTypes.map(qualify)) }, orgColumn: spec.orgColumn, tables: qualifiedTables,
     ledger: ledger && { ...(await withTypes(ledger))!, from: qualifiedTables.find((t) => t.name === ledger!.from.name)! },
     authHook: await resolveAuthHook(session, loaded),
     sharedTables,

@@ -6,6 +6,7 @@ import type { GapReport } from './gaps';
 import type { MigrationModel } from './model';
 import { failed } from './errors';
 import { partitionPrerequisites } from './partition-checks';
+import { keyLabel } from './key-columns';
 import { findShapes, shapeChecks } from './shapes';
 
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
@@ -102,9 +103,11 @@ async function mappingIndexCheck(session: Session, model: MigrationModel): Promi
     `SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                      WHERE i.indrelid = $1::regclass AND a.attname = $2 AND i.indisvalid AND i.indpred IS NULL) AS indexed,
             (SELECT reltuples::float8 FROM pg_class WHERE oid = $1::regclass) AS rows`,
-    [quoteQualified(mapping.name), mapping.keyColumn]);
-  const name = `Index on the mapping's ${mapping.keyColumn}`;
-  if (rows[0]!.indexed) return ok(name, `${displayName(mapping.name)} is indexed on ${mapping.keyColumn}`);
-  return bad(name, `${displayName(mapping.name)}${rows[0]!.rows >= 0 ? ` (about ${Math.round(rows[0]!.rows)} rows)` : ''} has no index on ${mapping.keyColumn}: until finalize, every row the application inserts into ${mapped.join(', ')} scans it. `
-    + `Create one first: CREATE INDEX CONCURRENTLY ON ${quoteQualified(mapping.name)} (${quoteIdent(mapping.keyColumn)});`, 'warning');
+    [quoteQualified(mapping.name), mapping.keyColumns[0]]);
+  // An index led by the key's first column narrows a composite key's lookup to a few rows.
+  const key = keyLabel(mapping.keyColumns);
+  const name = `Index on the mapping's ${key}`;
+  if (rows[0]!.indexed) return ok(name, `${displayName(mapping.name)} is indexed on ${mapping.keyColumns[0]}`);
+  return bad(name, `${displayName(mapping.name)}${rows[0]!.rows >= 0 ? ` (about ${Math.round(rows[0]!.rows)} rows)` : ''} has no index on ${key}: until finalize, every row the application inserts into ${mapped.join(', ')} scans it. `
+    + `Create one first: CREATE INDEX CONCURRENTLY ON ${quoteQualified(mapping.name)} (${mapping.keyColumns.map(quoteIdent).join(', ')});`, 'warning');
 }

@@ -8,7 +8,8 @@ import { DEFINER_ROLE, ISOLATION_POLICY, STATE_SCHEMA } from './names';
 import { backupReaders, droppedBackupTables, verifyBackups } from './backups';
 import { partitionCoverageChecks } from './partition-checks';
 import { currentEnforcement } from './enforce';
-import { parentMatch } from './parent-key';
+import { pairKey, parentMatch } from './key-columns';
+import { pairSource } from './script/sections';
 
 const count = async (session: Session, sql: string, values?: unknown[]) => Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
@@ -42,13 +43,11 @@ async function tableChecks(session: Session, m: MigrationModel, t: TableModel, e
 /** Pre-migration rows keep the org the rules give them (rows written since may carry their writer's org). */
 async function assignmentCheck(session: Session, m: MigrationModel, t: TableModel, backup: { schema: string; name: string } | undefined): Promise<CheckResult | undefined> {
   if (t.rule.kind === 'parent' || !backup || t.info.primaryKey.length === 0) return undefined;
-  const pairs = t.rule.kind === 'mapping'
-    ? `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}`
-    : t.rule.sql;
+  const { pairs } = pairSource(m, t);
   const samePk = t.info.primaryKey.map((c) => `b.${qi(c)} = r.${qi(c)}`).join(' AND ');
   const wrong = await count(session,
     `SELECT count(*)::text AS n FROM ${qq(t.name)} r JOIN ${qq(backup)} b ON ${samePk}
-       LEFT JOIN (SELECT DISTINCT q.key, q.org_id FROM (${pairs}) q WHERE q.org_id IS NOT NULL) a ON a.key = r.${qi(t.rule.column)}
+       LEFT JOIN (SELECT DISTINCT q.key, q.org_id FROM (${pairs}) q WHERE q.org_id IS NOT NULL) a ON a.key = ${pairKey(t.rule.columns, 'r')}
       WHERE r.${qi(m.orgColumn)} IS DISTINCT FROM coalesce(a.org_id, $1::text::${m.orgType})`, [m.defaultOrgId]);
   const label = displayName(t.name);
   return wrong === 0 ? ok(`${label}: expected org assignments`, 'every pre-migration row has the org its mapping gives (or the default)')

@@ -11,6 +11,7 @@ import { assertSameDigest, databaseDigest } from '../support/cli';
 import { schemaFingerprint, tableDigest } from '../support/fingerprint';
 import { GUIDE_SPEC } from '../../src/engine/migration-spec/template';
 import { findGaps } from '../../src/engine/gaps';
+import { asTenant, outsideState } from '../support/tenant-session';
 import { DEFAULT_ORG_ID, ORG_PREFIX } from '../fixtures/legacy-data';
 
 const org = (n: number) => `${ORG_PREFIX}${n.toString(16).padStart(12, '0')}`;
@@ -45,26 +46,6 @@ async function wronglyAssigned(client: pg.Client) {
         WHERE a.org_id IS DISTINCT FROM coalesce(s.org, $1::uuid)) AS allocations,
       (SELECT count(DISTINCT org_id)::int FROM order_lines) AS line_orgs`, [DEFAULT_ORG_ID]);
   return rows[0];
-}
-
-/** A database digest without the tool's state schema (rollback keeps its records and backups there). */
-const outsideState = (digest: Record<string, unknown>) => Object.fromEntries(Object.entries(digest).map(([key, value]) => [key, Array.isArray(value)
-  ? value.filter((x) => !JSON.stringify(x).includes('tenant_migration'))
-  : Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([name]) => !name.startsWith('tenant_migration.')))]));
-
-/** As PostgREST runs a request: the authenticated role (not owner, no BYPASSRLS) with the org claim. */
-async function asTenant<T>(client: pg.Client, orgId: string, body: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    await client.query('SET LOCAL ROLE authenticated');
-    await client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ sub: 'app', org_id: orgId, role: 'authenticated' })]);
-    const result = await body();
-    await client.query('COMMIT');
-    return result;
-  } catch (e) {
-    await client.query('ROLLBACK');
-    throw e;
-  }
 }
 
 describe(`composite keys and unmigrated parents (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, function () {

@@ -43,8 +43,8 @@ describe('spec', () => {
   });
 
   it('says what is wrong with which field inside orgFrom: a list given as column, an unknown field, an unknown rule', () => {
-    const list = specError(legacySpec({ tables: [{ name: 'credentials', orgFrom: { mapping: { column: ['a', 'b'] } } }] }));
-    assert.match(list.message, /tables\[0\]\.orgFrom\.mapping\.column: must be one column name, not a list \(.*a composite key works in a parent rule/);
+    const list = specError(legacySpec({ tables: [{ name: 'credentials', orgFrom: { query: { column: ['a', 'b'], sql: 'SELECT 1 AS key, 2 AS org_id' } } }] }));
+    assert.match(list.message, /tables\[0\]\.orgFrom\.query\.column: must be one column name, not a list \(a query returns one key column; for a composite key use a mapping rule/);
     const extra = specError(legacySpec({ tables: [{ name: 'credentials', orgFrom: { mapping: { column: 'id', colum: 'x' } } }] }));
     assert.match(extra.message, /tables\[0\]\.orgFrom\.mapping: unknown field "colum"/);
     const rule = specError(legacySpec({ tables: [{ name: 'credentials', orgFrom: { mapings: { column: 'id' } } }] }));
@@ -61,6 +61,9 @@ describe('spec', () => {
     assert.match(counts.message, /field tables\[2\]\.orgFrom\.parent\.column: 2 columns but references has 1: give the same number/);
     assert.match(specError(table({ column: [] })).message, /tables\[2\]\.orgFrom\.parent\.column: must name at least one column/);
     assert.match(specError(table({ column: ['shop_id', 'shop_id'], references: ['id', 'shop_id'] })).message, /tables\[2\]\.orgFrom\.parent\.column: names a column twice/);
+    const mapped = (column: unknown) => legacySpec({ mapping: { table: 'm', keyColumn: ['shop_id', 'customer_no'], orgColumn: 'org_id' }, tables: [{ name: 'customers', orgFrom: { mapping: { column } } }] });
+    assert.doesNotThrow(() => resolveSpec(mapped(['shop_id', 'customer_no'])));
+    assert.match(specError(mapped('shop_id')).message, /tables\[0\]\.orgFrom\.mapping\.column: 1 column but mapping\.keyColumn has 2: give the same number/);
     const schema = JSON.stringify(specJsonSchema());
     assert.match(schema, /a list of columns for a composite key/);
   });

@@ -63,7 +63,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
     }).join(', ')} — the fields here are ${known.map((k) => `"${k}"`).join(', ')}`;
   }
   if (issue.code === 'invalid_type' && /received array/.test(issue.message) && ['column', 'references'].includes(String(issue.path.at(-1)))) {
-    return `${field}: must be one column name, not a list (a mapping or query rule matches one key column; a composite key works in a parent rule, orgFrom.parent, whose column and references may be lists)`;
+    return `${field}: must be one column name, not a list (a query returns one key column; for a composite key use a mapping rule, whose column and mapping.keyColumn may be lists, or a parent rule, whose column and references may be)`;
   }
   if (issue.code === 'invalid_type') {
     const got = received(issue, input);

@@ -5,7 +5,8 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc
 import { usageError } from '../errors';
 import { parseQualifiedName, type QualifiedName } from '../db/sql';
 import { pathInside } from './paths';
-import { MAX_IDENTIFIER_BYTES, specSchema, type Spec, type TableSpec } from './schema';
+import { MAX_IDENTIFIER_BYTES, columnsOf, specSchema, type Spec, type TableSpec } from './schema';
+import { plural } from '../../shared/format';
 import { formatIssues } from './issues';
 
 export interface ResolvedTable {
@@ -68,6 +69,14 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
   for (const t of tables) {
     if ('mapping' in t.spec.orgFrom && !spec.mapping) {
       throw usageError(`Spec field tables[${t.index}].orgFrom uses "mapping" but the spec has no "mapping" section`, 'Add "mapping": { "table", "keyColumn", "orgColumn" } or use another orgFrom.');
+    }
+    if ('mapping' in t.spec.orgFrom) {
+      const columns = columnsOf(t.spec.orgFrom.mapping.column);
+      const keys = columnsOf(spec.mapping!.keyColumn);
+      if (columns.length !== keys.length) {
+        throw usageError(`Spec field tables[${t.index}].orgFrom.mapping.column: ${plural(columns.length, 'column')} but mapping.keyColumn has ${keys.length}: give the same number, paired in order`,
+          `Name as many columns as mapping.keyColumn (${keys.join(', ')}), in the same order.`);
+      }
     }
     if ('parent' in t.spec.orgFrom) nameAt(`tables[${t.index}].orgFrom.parent.table`, t.spec.orgFrom.parent.table);
   }

@@ -12,14 +12,14 @@ const columnName = identifierPart.describe('A column name.');
 
 export const orgIdSchema = z.union([z.string().min(1), z.number().int()]);
 
-const orgFromMapping = z.strictObject({
-  mapping: z.strictObject({ column: columnName.describe('The column of this table matched to the mapping table\'s keyColumn.') }),
-});
 /** One column, or a list of columns for a composite key (in the order they pair with the other side's). */
 const keyColumns = (what: string) => z.union([columnName, z.array(columnName).min(1, 'must name at least one column')]).describe(what);
 /** The columns of a key, whether the spec gave one name or a list. */
 export const columnsOf = (key: string | readonly string[]): string[] => (typeof key === 'string' ? [key] : [...key]);
 
+const orgFromMapping = z.strictObject({
+  mapping: z.strictObject({ column: keyColumns('The column of this table matched to the mapping table\'s keyColumn, or a list for a composite key, paired in order with keyColumn.') }),
+});
 const orgFromParent = z.strictObject({
   parent: z.strictObject({
     table: qualifiedName.describe('The parent table: one of the spec\'s tables, or a table the spec does not migrate that already has the org column.'),
@@ -82,7 +82,11 @@ export const specSchema = z.strictObject({
   version: z.literal(1).default(1),
   orgs: z.strictObject({ table: qualifiedName, idColumn: columnName.default('id') }),
   defaultOrgId: orgIdSchema.describe('The org given to rows with no mapping.'),
-  mapping: z.strictObject({ table: qualifiedName, keyColumn: columnName, orgColumn: columnName }).optional(),
+  mapping: z.strictObject({
+    table: qualifiedName,
+    keyColumn: keyColumns('The mapping table\'s key column, or a list of columns for a composite key (["shop_id", "customer_no"]).'),
+    orgColumn: columnName,
+  }).optional(),
   orgColumn: columnName.default('org_id').describe('The column the migration adds to every table.'),
   tables: z.array(tableSpecSchema).min(1, 'must list at least one table'),
   tenantCredentials: z.strictObject({ table: qualifiedName, from: qualifiedName }).optional(),

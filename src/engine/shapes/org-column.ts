@@ -5,7 +5,8 @@ import { column } from '../introspect';
 import { STATE_SCHEMA, names } from '../names';
 import type { MigrationModel, TableModel } from '../model';
 import type { ShapeDetector, ShapeFinding } from './finding';
-import { parentMatch } from '../parent-key';
+import { pairKey, parentMatch } from '../key-columns';
+import { pairSource } from '../script/sections';
 
 /**
  * The org the migration will give a row of t (named by alias): the rule's org, or the default. Through a parent,
@@ -25,10 +26,8 @@ function ruleOrg(m: MigrationModel, t: TableModel, alias: string, preExisting: (
     const own = preExisting(parent) ? `coalesce(${p}.${org}, ${parentOrg})` : parentOrg;
     return `coalesce((SELECT ${own} FROM ${qq(parent.name)} AS ${p} WHERE ${match} LIMIT 1), ${fallback})`;
   }
-  const pairs = t.rule.kind === 'mapping'
-    ? `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}`
-    : t.rule.sql;
-  return `coalesce((SELECT q${depth}.org_id FROM (${pairs}) AS q${depth} WHERE q${depth}.key = ${alias}.${qi(t.rule.column)} AND q${depth}.org_id IS NOT NULL LIMIT 1), ${fallback})`;
+  const { pairs } = pairSource(m, t);
+  return `coalesce((SELECT q${depth}.org_id FROM (${pairs}) AS q${depth} WHERE q${depth}.key = ${pairKey(t.rule.columns, alias)} AND q${depth}.org_id IS NOT NULL LIMIT 1), ${fallback})`;
 }
 
 /**

@@ -1,7 +1,7 @@
 // A parent rule through a table the spec does not migrate: its org column is read as it is (the plan says so, and
 // which rows of the parent hold no org are counted by the gaps), never written, and left as it is by rollback.
 import { displayName } from '../db/sql';
-import { keyLabel } from '../parent-key';
+import { keyLabel } from '../key-columns';
 import type { ShapeDetector, ShapeFinding } from './finding';
 
 export const unmigratedParents: ShapeDetector = async (_session, model) => model.tables.flatMap((t): ShapeFinding[] => {

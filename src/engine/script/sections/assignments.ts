@@ -1,12 +1,12 @@
 // The org column, the (key, org) assignments of mapping and query rules, and the triggers that give new rows their org.
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
-import { pairColumn, type MigrationModel, type TableModel } from '../../model';
+import type { MigrationModel, TableModel } from '../../model';
 import { ASSIGN_TRIGGER, names } from '../../names';
 import { currentOrgExpression } from '../context';
 import { PROBLEM, doBlock, orgValue, revokeFromOthers } from './common';
 import { definerFunction, definerRole, type DefinerReads } from './definer';
 import { backfillOf } from './partitions';
-import { anyKeyNull, keyLabel, parentMatch } from '../../parent-key';
+import { anyKeyNull, keyLabel, pairKey, parentMatch } from '../../key-columns';
 
 export function addColumns(m: MigrationModel): string[] {
   return m.tables.map((t) => `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`);
@@ -15,7 +15,7 @@ export function addColumns(m: MigrationModel): string[] {
 /** The (key, org_id) pairs a mapping or query rule gives, and how errors name their source. */
 export function pairSource(m: MigrationModel, t: TableModel): { label: string; pairs: string } {
   return t.rule.kind === 'mapping'
-    ? { label: `mapping table ${qq(m.mapping!.name)}`, pairs: `SELECT ${qi(m.mapping!.keyColumn)} AS key, ${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)}` }
+    ? { label: `mapping table ${qq(m.mapping!.name)}`, pairs: `SELECT ${pairKey(m.mapping!.keyColumns, 'm')} AS key, m.${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)} AS m` }
     : { label: `query of ${qq(t.name)}`, pairs: (t.rule as { sql: string }).sql };
 }
 
@@ -125,16 +125,16 @@ function parentBody(m: MigrationModel, t: TableModel & { rule: { kind: 'parent' 
  * A mapping or query rule: the request's context first, then the rule, then the default. A request without a context
  * that writes an org the rule does not give is refused (the rule decides for it; a value it leaves out is filled).
  */
-function mappedBody(m: MigrationModel, t: TableModel): string {
+function mappedBody(m: MigrationModel, t: TableModel & { rule: { kind: 'mapping' | 'query' } }): string {
   const org = `NEW.${qi(m.orgColumn)}`;
-  const key = `NEW.${qi(pairColumn(t))}`;
+  const key = pairKey(t.rule.columns, 'NEW');
   const context = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
   // Rows that existed when the assignments were read get the assignment's answer, as their backfill would; only a
   // new row asks the live source (a mapping table without an index on its key costs a scan per call).
   const byRule = (into: string) => `SELECT a.org_id INTO ${into} FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = ${key};
     IF ${into} IS NULL AND TG_OP = 'INSERT' THEN
       ${t.rule.kind === 'mapping'
-    ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${into} FROM ${qq(m.mapping!.name)} AS q WHERE q.${qi(m.mapping!.keyColumn)} = ${key} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
+    ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${into} FROM ${qq(m.mapping!.name)} AS q WHERE ${parentMatch({ columns: t.rule.columns, references: m.mapping!.keyColumns }, 'q', 'NEW')} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
     : `SELECT q.org_id INTO ${into} FROM (${(t.rule as { sql: string }).sql}) AS q WHERE q.key = ${key} AND q.org_id IS NOT NULL LIMIT 1;`}
     END IF;`;
   return `  IF ${org} IS NOT NULL THEN
@@ -160,7 +160,7 @@ function assignReads(m: MigrationModel, t: TableModel): DefinerReads {
   const rule = t.rule;
   if (rule.kind === 'parent') return { columns: [{ table: rule.parent, columns: [...new Set([m.orgColumn, ...rule.references])] }] };
   const assigned = names.assignTable(t.name);
-  if (rule.kind === 'mapping') return { tables: [assigned], columns: [{ table: m.mapping!.name, columns: [...new Set([m.mapping!.keyColumn, m.mapping!.orgColumn])] }] };
+  if (rule.kind === 'mapping') return { tables: [assigned], columns: [{ table: m.mapping!.name, columns: [...new Set([...m.mapping!.keyColumns, m.mapping!.orgColumn])] }] };
   return { tables: [assigned, ...rule.relations] };
 }
 
@@ -170,7 +170,7 @@ export function assignTriggers(m: MigrationModel): string[] {
     const fn = names.assignFunction(t.name);
     const declare = `DECLARE\n  ${t.rule.kind === 'parent' ? 'parent_org' : 'rule_org'} ${m.orgType};\n`;
     return [
-      definerFunction(fn, `\n${declare}BEGIN\n${t.rule.kind === 'parent' ? parentBody(m, t as TableModel & { rule: { kind: 'parent' } }) : mappedBody(m, t)}\nEND\n`, assignReads(m, t)),
+      definerFunction(fn, `\n${declare}BEGIN\n${t.rule.kind === 'parent' ? parentBody(m, t as TableModel & { rule: { kind: 'parent' } }) : mappedBody(m, t as TableModel & { rule: { kind: 'mapping' | 'query' } })}\nEND\n`, assignReads(m, t)),
       `CREATE OR REPLACE TRIGGER ${qi(ASSIGN_TRIGGER)} BEFORE INSERT OR UPDATE ON ${qq(t.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`,
     ];
   })];
@@ -181,5 +181,5 @@ export function orgByRule(m: MigrationModel, t: TableModel): string {
   if (t.rule.kind === 'parent') {
     return `coalesce((SELECT p.${qi(m.orgColumn)} FROM ${qq(t.rule.parent)} AS p WHERE ${parentMatch(t.rule, 'p', 't')} LIMIT 1), ${orgValue(m)})`;
   }
-  return `coalesce((SELECT a.org_id FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = t.${qi(t.rule.column)}), ${orgValue(m)})`;
+  return `coalesce((SELECT a.org_id FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = ${pairKey(t.rule.columns, 't')}), ${orgValue(m)})`;
 }

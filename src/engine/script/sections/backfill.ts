@@ -5,7 +5,7 @@ import { PROGRESS_PREFIX, names, regclass } from '../../names';
 import { orgByRule } from './assignments';
 import { orgValue, patiently } from './common';
 import { heapTablesOf } from './partitions';
-import { parentMatch } from '../../parent-key';
+import { parentMatch } from '../../key-columns';
 
 /**
  * Backfill in batches of heap pages, each committed: short row locks, resumable where it stopped. Each batch is

@@ -4,6 +4,7 @@ import type { MigrationModel } from '../../model';
 import { LEDGER_TRIGGER, names, regclass } from '../../names';
 import { doBlock, patientLockTimeout, revokeFromOthers } from './common';
 import { definerFunction } from './definer';
+import { pairKey } from '../../key-columns';
 
 /** The tenant ledger: one row per credential, its org and where that came from; kept in sync by a trigger. */
 export function ledger(m: MigrationModel): string[] {
@@ -15,7 +16,7 @@ export function ledger(m: MigrationModel): string[] {
   const source = from.rule.kind === 'parent'
     ? `'parent'`
     : `CASE WHEN a.key IS NOT NULL THEN ${ql(from.rule.kind)} ELSE 'default' END`;
-  const join = from.rule.kind === 'parent' ? '' : ` LEFT JOIN ${qq(names.assignTable(from.name))} AS a ON a.key = c.${qi(from.rule.column)}`;
+  const join = from.rule.kind === 'parent' ? '' : ` LEFT JOIN ${qq(names.assignTable(from.name))} AS a ON a.key = ${pairKey(from.rule.columns, 'c')}`;
   const credFk = names.foreignKey(m.ledger.name, 'credential_id');
   const orgFk = names.foreignKey(m.ledger.name, 'org_id');
   const conExists = (name: string, extra = '') => `EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${regclass(m.ledger!.name)} AND conname = ${ql(name)}${extra})`;

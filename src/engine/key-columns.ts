@@ -1,5 +1,6 @@
-// A parent rule's key: one column or several (a composite key), paired in order with the parent's. SQL pieces every
-// user of the rule shares, so the backfill, the gaps, the triggers and validation join on exactly the same columns.
+// A rule's key: one column or several (a composite key), paired in order with the parent's or the mapping table's.
+// SQL pieces every user of a rule shares, so the backfill, the gaps, the triggers and validation match on exactly the
+// same columns.
 import { quoteIdent as qi } from './db/sql';
 
 export interface ParentKey {
@@ -32,3 +33,16 @@ export const keyLabel = (columns: readonly string[]) => (columns.length === 1 ? 
 export function nullColumnsText(key: ParentKey, child: string): string {
   return `'no ' || concat_ws(', ', ${key.columns.map((c) => `CASE WHEN ${child}.${qi(c)} IS NULL THEN ${`'${c.replace(/'/g, "''")}'`} END`).join(', ')})`;
 }
+
+/**
+ * A mapping rule's key as one SQL value, for the (key, org) pairs and the assignment table: the column itself, or for
+ * a composite key a jsonb array of its columns — NULL when any of them is NULL, so that it never matches.
+ */
+export function pairKey(columns: readonly string[], alias: string): string {
+  if (columns.length === 1) return `${alias}.${qi(columns[0]!)}`;
+  // Parenthesised: PL/pgSQL reads an IF's condition up to the first THEN outside parentheses.
+  return `(CASE WHEN ${columns.map((c) => `${alias}.${qi(c)} IS NULL`).join(' OR ')} THEN NULL ELSE jsonb_build_array(${columns.map((c) => `${alias}.${qi(c)}`).join(', ')}) END)`;
+}
+
+/** The assignment table's key type: the column's, or jsonb for a composite key (see pairKey). */
+export const pairKeyType = (types: readonly string[]) => (types.length === 1 ? types[0]! : 'jsonb');
