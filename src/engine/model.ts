@@ -119,7 +119,7 @@ function unmigratedParentFix(loaded: LoadedSpec, parentInfo: TableInfo): string 
   const entry = grandparent
     ? `{ "name": "${displayName(parentInfo.name)}", "orgFrom": { "parent": { "table": "${displayName(grandparent.referencedTable)}", "column": ${JSON.stringify(grandparent.columns.length === 1 ? grandparent.columns[0] : grandparent.columns)} } } }`
     : `{ "name": "${displayName(parentInfo.name)}", "orgFrom": { ... } }`;
-  return `Add it to "tables" so it gets its org first: ${entry}.`;
+  return `Add the parent table to "tables" so it gets its org first: ${entry}.`;
 }
 
 async function resolveParentRule(session: Session, loaded: LoadedSpec, table: ResolvedTable, info: TableInfo, orgType: string, orgColumn: string): Promise<TableModel> {

@@ -233,7 +233,7 @@ describe(`composite keys and unmigrated parents (PostgreSQL ${process.env.TEST_P
       const dropped = await databaseDigest(db.client);
       const error = await withMigration(db.url, ws, (m) => m.plan()).then(() => undefined, (e: Error) => e);
       assert.match(String(error?.message), /tables\[4\]\.orgFrom\.parent\.table public\.posts is not one of the spec's tables and has no org_id column of type uuid/);
-      assert.match(String((error as { next?: string }).next), /Add it to "tables" so it gets its org first: \{ "name": "public\.posts", "orgFrom": \{ "parent": \{ "table": "public\.shops", "column": "shop_id" \} \} \}/);
+      assert.match(String((error as { next?: string }).next), /Add the parent table to "tables" so it gets its org first: \{ "name": "public\.posts", "orgFrom": \{ "parent": \{ "table": "public\.shops", "column": "shop_id" \} \} \}/);
       await assert.rejects(withMigration(db.url, ws, (m) => m.runAll()), /public\.posts is not one of the spec's tables/);
       assertSameDigest(dropped, await databaseDigest(db.client));
     });
