@@ -8,7 +8,7 @@ import { anyKeyNull, keyLabel, pairKey, parentMatch } from './key-columns';
 import { ESTIMATE_ABOVE_ROWS, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
 import { parentTableGaps, type ParentTable } from './parent-gaps';
 import { pairSource } from './script/sections';
-import { plural } from '../shared/format';
+import { formatCount, plural } from '../shared/format';
 
 export interface GapSample { readonly key: string; readonly detail?: string }
 
@@ -214,7 +214,7 @@ export async function mappingStub(session: Session, model: MigrationModel, limit
   const lines = rows.map((r) => `  (${r.key.map((v, i) => quoteValue(v, types[i]!)).join(', ')}, NULL /* org ${model.orgType} */),`);
   if (lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/,$/, '');
   return [
-    `-- ${rows.length} ${displayName(mapped.name)} row(s) have no mapping and would get the default org ${model.defaultOrgId}.`,
+    `-- ${formatCount(rows.length)} ${displayName(mapped.name)} ${rows.length === 1 ? 'row has' : 'rows have'} no mapping and would get the default org ${model.defaultOrgId}.`,
     '-- Replace each NULL with the org the row belongs to (delete the lines that should keep the default), then run this.',
     `INSERT INTO ${qq(model.mapping.name)} (${[...model.mapping.keyColumns, model.mapping.orgColumn].map(qi).join(', ')}) VALUES`,
     ...lines,
