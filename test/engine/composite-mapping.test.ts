@@ -56,7 +56,7 @@ describe(`a mapping over a composite key (PostgreSQL ${process.env.TEST_PG_MAJOR
     assert.equal(plan.gaps.findings.find((f) => f.kind === 'stale-mapping')!.count, 1, 'the (11, 1) mapping names no customer; (1, NULL) is no key');
     assert.equal(plan.gaps.blocking, false);
     assert.match(stub, /INSERT INTO "public"\."customer_org_map" \("shop_id", "customer_no", "org_id"\) VALUES\n {2}\(1, 5, NULL \/\* org uuid \*\/\),\n {2}\(1, 11, NULL/);
-    assert.match(stub, /-- 33 public\.customers row\(s\) have no mapping/);
+    assert.match(stub, /-- 33 public\.customers rows have no mapping/);
     assertSameDigest(before, await databaseDigest(db.client), 'the plan writes nothing');
   });
 
