@@ -143,8 +143,8 @@ export interface MatrixRun extends IsolationResult {
   readonly plans: TablePlan[];
   readonly orgsTag: string;
   readonly roles: Roles;
-  /** The own org moving its row into another org (the WITH CHECK half), by table: the error it raised. */
-  readonly moves: Map<string, string | undefined>;
+  /** The own org moving its row into another org (the WITH CHECK half, or the org trigger's parent check), by table: the error it raised. */
+  readonly moves: Map<string, { error?: string; code?: string }>;
 }
 
 export async function verifyIsolation(session: Session, m: MigrationModel, mode: Mode = 'enforced'): Promise<IsolationResult> {
@@ -157,7 +157,7 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
   const context = m.loaded.spec.tenantContext;
   const targets = await isolationTargets(session, m);
   const probes: Probe[] = [];
-  const moves = new Map<string, string | undefined>();
+  const moves = new Map<string, { error?: string; code?: string }>();
   await session.query('BEGIN');
   try {
     // The tool's session reads with row_security off; its probe rows are written under the policies (see writerContext).
@@ -193,7 +193,8 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
           probes.push({ table: label, operation, actor: a.actor, role: a.role, expected, outcome, ok, detail, error: result.error });
         }
         if (a.actor === 'own org' && a.role === roles.tenants[0] && !problems.has(plan.tag) && actable.get(a.role)) {
-          moves.set(label, (await runCell(session, a.role, setup, moveSql(plan, orgsTag, m.orgs.idColumn, m.orgType, ref))).error);
+          const { error, code } = await runCell(session, a.role, setup, moveSql(plan, orgsTag, m.orgs.idColumn, m.orgType, ref));
+          moves.set(label, { error, code });
         }
       }
     }

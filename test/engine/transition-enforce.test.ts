@@ -193,13 +193,16 @@ for (const app of APPS) {
         const all = await count(db, 'SELECT count(*) AS n FROM reports');
         const noContext = await application.read(null);
         assert.equal(noContext.reports, app.role === 'tm_app_owner' ? all : all - 1, 'the owner is not held until enforce; any other role is');
-        await assert.rejects(async () => {
+        const move = (table: string) => async () => {
           await client.query('BEGIN');
           try {
             await client.query(`SET LOCAL ROLE ${app.role}`);
-            await client.query(`UPDATE reports SET org_id = '${org(3)}' WHERE id = (SELECT min(id) FROM reports WHERE org_id = '${org(2)}')`);
+            await client.query(`UPDATE ${table} SET org_id = '${org(3)}' WHERE id = (SELECT id FROM ${table} WHERE org_id = '${org(2)}' ORDER BY id LIMIT 1)`);
           } finally { await client.query('ROLLBACK'); }
-        }, /cannot move a row/);
+        };
+        await assert.rejects(move('dashboard_layouts'), /cannot move a row/);
+        // A report takes its credential's org: the org trigger refuses first, for any writer.
+        await assert.rejects(move('reports'), /the parent row belongs to another org/);
 
         // enforce: refused without the operator's confirmation, then no context, no rows; with one, its org only.
         await assert.rejects(withMigration(db.url, ws, (m) => m.enforce()), /application sends the tenant context/);

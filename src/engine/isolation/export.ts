@@ -129,10 +129,11 @@ function renderTable(m: MigrationModel, run: MatrixRun, p: TablePlan, options: E
         out.tests++;
         out.sql.push(asActor(m, a, p, cellAssertion(p, probe, operation, 'a', `${p.label}: ${actorLabel(a)} ${operation === 'INSERT' ? 'inserts a row of org a' : `${operation}s org a's row`}: ${probe.expected}`)));
         if (a.actor === 'own org' && a.role === run.roles.tenants[0] && operation === 'UPDATE' && probe.expected === 'allow') {
-          const error = run.moves.get(p.label) ?? rlsMessage(p);
+          const move = run.moves.get(p.label);
+          const error = move?.error ?? rlsMessage(p);
           out.sql.push(`-- ${p.label}: the own org cannot move its row into another org (WITH CHECK)`);
           out.tests++;
-          out.sql.push(asActor(m, a, p, `SELECT throws_ok(${q(moveSql(p, 'r0', m.orgs.idColumn, m.orgType, settingRef))}, '42501', ${ql(error)}, ${ql(`${p.label}: own org cannot move its row into another org`)});`));
+          out.sql.push(asActor(m, a, p, `SELECT throws_ok(${q(moveSql(p, 'r0', m.orgs.idColumn, m.orgType, settingRef))}, ${ql(move?.code ?? '42501')}, ${ql(error)}, ${ql(`${p.label}: own org cannot move its row into another org`)});`));
         }
       }
     }

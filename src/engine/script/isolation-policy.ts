@@ -2,7 +2,7 @@
 import { quoteIdent as qi, quoteLiteral as ql } from '../db/sql';
 import type { MigrationModel } from '../model';
 import { names } from '../names';
-import { currentOrgExpression } from './context';
+import { contextSentExpression, currentOrgExpression } from './context';
 import { doBlock, named, revokeFromOthers } from './sections/common';
 
 export type IsolationMode = 'transition' | 'enforced';
@@ -32,13 +32,15 @@ const exemption = (m: MigrationModel) => {
 
 /**
  * Transition: a request with a tenant context is held to its org; one without keeps its pre-migration access, limited
- * to the orgs that existed at migration time. Enforced: no context, no rows.
+ * to the orgs that existed at migration time. Enforced: no context, no rows. A context that is not a value of the org
+ * type (a claim of "", a setting of 'abc') is no org: no rows, in either mode, and no error.
  */
 export function isolationPredicate(m: MigrationModel, column: string, mode: IsolationMode): string {
   const current = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
   const org = qi(column);
   if (mode === 'enforced') return `(${exemption(m)}${org} = ${current})`;
-  return `(${exemption(m)}CASE WHEN ${current} IS NULL THEN EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE} AS known WHERE known.${KNOWN_ORG_COLUMN} = ${org}) ELSE ${org} = ${current} END)`;
+  const sent = contextSentExpression(m.loaded.spec.tenantContext);
+  return `(${exemption(m)}CASE WHEN NOT ${sent} THEN EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE} AS known WHERE known.${KNOWN_ORG_COLUMN} = ${org}) ELSE ${org} = ${current} END)`;
 }
 
 /** The statements behind the transition predicate: the orgs known at migration time, and the guard against moves. */

@@ -6,7 +6,7 @@ import { currentOrgExpression } from '../context';
 import { PROBLEM, doBlock, named, orgValue, revokeFromOthers } from './common';
 import { definerFunction, definerRole, type DefinerReads } from './definer';
 import { backfillOf } from './partitions';
-import { anyKeyNull, pairKey, parentMatch } from '../../key-columns';
+import { anyKeyNull, keyLabel, pairKey, parentMatch } from '../../key-columns';
 
 export function addColumns(m: MigrationModel): string[] {
   return m.tables.map((t) => named(`add the column ${m.orgColumn} ${m.orgType} (nullable: no rewrite)`, displayName(t.name), `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`));
@@ -86,38 +86,70 @@ export function addNewAssignments(m: MigrationModel): string[] {
   return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => named('add the mapping\'s keys written meanwhile (until the backfill starts)', displayName(t.name), beforeBackfill(t, loadNewPairs(m, t, qq(names.assignTable(t.name))))));
 }
 
-function assignBody(m: MigrationModel, t: TableModel): string {
+/** PL/pgSQL: true when an UPDATE leaves the org and every key column as they were (nothing for the rule to decide). */
+const unchangedByUpdate = (org: string, keys: readonly string[]) =>
+  `TG_OP = 'UPDATE' AND NEW.${org} IS NOT DISTINCT FROM OLD.${org}${keys.map((k) => ` AND NEW.${qi(k)} IS NOT DISTINCT FROM OLD.${qi(k)}`).join('')}`;
+
+/**
+ * A parent rule: the row takes its parent's org, and a row may never reference a parent of another org, whoever
+ * writes it (an UPDATE of the key, or an INSERT with an explicit org): its parent's org deleting the parent would
+ * cascade into it. SQLSTATE 23503, the class of the foreign key's own error for a parent that does not exist; the
+ * message never names the parent's org. One probe of the parent's key, and none for an UPDATE that changes neither.
+ */
+function parentBody(m: MigrationModel, t: TableModel & { rule: { kind: 'parent' } }): string {
   const org = `NEW.${qi(m.orgColumn)}`;
-  const context = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
-  if (t.rule.kind === 'parent') {
-    // A migrated parent without its org yet waits for its backfill (this row's comes after); one the spec does not
-    // migrate and that holds no org never gets one, so the row takes the request's or the default org.
-    const found = t.rule.parentMigrated ? 'FOUND' : 'parent_org IS NOT NULL';
-    return `  IF ${org} IS NOT NULL THEN RETURN NEW; END IF;
-  IF NOT (${anyKeyNull(t.rule, 'NEW')}) THEN
-    SELECT p.${qi(m.orgColumn)} INTO parent_org FROM ${qq(t.rule.parent)} AS p WHERE ${parentMatch(t.rule, 'p', 'NEW')} LIMIT 1;
+  const rule = t.rule;
+  // A migrated parent without its org yet waits for its backfill (this row's comes after); one the spec does not
+  // migrate and that holds no org never gets one, so the row takes the request's or the default org.
+  const found = rule.parentMigrated ? 'FOUND' : 'parent_org IS NOT NULL';
+  return `  IF ${unchangedByUpdate(qi(m.orgColumn), rule.columns)} THEN RETURN NEW; END IF;
+  IF NOT (${anyKeyNull(rule, 'NEW')}) THEN
+    SELECT p.${qi(m.orgColumn)} INTO parent_org FROM ${qq(rule.parent)} AS p WHERE ${parentMatch(rule, 'p', 'NEW')} LIMIT 1;
     IF ${found} THEN
-      ${org} := parent_org;
+      IF ${org} IS NULL THEN
+        ${org} := parent_org;
+      ELSIF parent_org <> ${org} THEN
+        RAISE EXCEPTION 'tenant-migration: a row of % cannot reference a row of % by %: the parent row belongs to another org', ${ql(displayName(t.name))}, ${ql(displayName(rule.parent))}, ${ql(keyLabel(rule.columns))}
+          USING ERRCODE = '23503', HINT = 'A row takes the org of its parent: reference a parent row of the row''s own org.';
+      END IF;
       RETURN NEW;
     END IF;
   END IF;
-  IF TG_OP = 'INSERT' THEN ${org} := ${context}; END IF;
+  IF ${org} IS NOT NULL THEN RETURN NEW; END IF;
+  IF TG_OP = 'INSERT' THEN ${org} := ${currentOrgExpression(m.loaded.spec.tenantContext, m.orgType)}; END IF;
   ${org} := coalesce(${org}, ${orgValue(m)});
   RETURN NEW;`;
-  }
+}
+
+/**
+ * A mapping or query rule: the request's context first, then the rule, then the default. A request without a context
+ * that writes an org the rule does not give is refused (the rule decides for it; a value it leaves out is filled).
+ */
+function mappedBody(m: MigrationModel, t: TableModel & { rule: { kind: 'mapping' | 'query' } }): string {
+  const org = `NEW.${qi(m.orgColumn)}`;
   const key = pairKey(t.rule.columns, 'NEW');
-  const live = t.rule.kind === 'mapping'
-    ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${org} FROM ${qq(m.mapping!.name)} AS q WHERE ${parentMatch({ columns: t.rule.columns, references: m.mapping!.keyColumns }, 'q', 'NEW')} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
-    : `SELECT q.org_id INTO ${org} FROM (${t.rule.sql}) AS q WHERE q.key = ${key} AND q.org_id IS NOT NULL LIMIT 1;`;
-  return `  IF ${org} IS NOT NULL THEN RETURN NEW; END IF;
+  const context = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
+  // Rows that existed when the assignments were read get the assignment's answer, as their backfill would; only a
+  // new row asks the live source (a mapping table without an index on its key costs a scan per call).
+  const byRule = (into: string) => `SELECT a.org_id INTO ${into} FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = ${key};
+    IF ${into} IS NULL AND TG_OP = 'INSERT' THEN
+      ${t.rule.kind === 'mapping'
+    ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${into} FROM ${qq(m.mapping!.name)} AS q WHERE ${parentMatch({ columns: t.rule.columns, references: m.mapping!.keyColumns }, 'q', 'NEW')} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
+    : `SELECT q.org_id INTO ${into} FROM (${(t.rule as { sql: string }).sql}) AS q WHERE q.key = ${key} AND q.org_id IS NOT NULL LIMIT 1;`}
+    END IF;`;
+  return `  IF ${org} IS NOT NULL THEN
+    IF TG_OP = 'INSERT' AND ${key} IS NOT NULL AND ${context} IS NULL THEN
+      ${byRule('rule_org')}
+      IF rule_org <> ${org} THEN
+        RAISE EXCEPTION 'tenant-migration: a request without a tenant context cannot insert a row of % with another % than its rule gives', ${ql(displayName(t.name))}, ${ql(m.orgColumn)}
+          USING ERRCODE = '42501', HINT = ${ql(`Leave ${m.orgColumn} out (the rule fills it in), or send the tenant context with the request.`)};
+      END IF;
+    END IF;
+    RETURN NEW;
+  END IF;
   IF TG_OP = 'INSERT' THEN ${org} := ${context}; END IF;
   IF ${org} IS NULL AND ${key} IS NOT NULL THEN
-    SELECT a.org_id INTO ${org} FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = ${key};
-    -- Rows that existed when the assignments were read get the assignment's answer, as their backfill would; only a
-    -- new row asks the live source (a mapping table without an index on its key costs a scan per call).
-    IF ${org} IS NULL AND TG_OP = 'INSERT' THEN
-      ${live}
-    END IF;
+    ${byRule(org)}
   END IF;
   ${org} := coalesce(${org}, ${orgValue(m)});
   RETURN NEW;`;
@@ -136,9 +168,9 @@ function assignReads(m: MigrationModel, t: TableModel): DefinerReads {
 export function assignTriggers(m: MigrationModel): string[] {
   return [...definerRole().map((sql) => named('create the role the triggers run as (no login, bypasses row-level security)', undefined, sql)), ...m.tables.flatMap((t) => {
     const fn = names.assignFunction(t.name);
-    const declare = t.rule.kind === 'parent' ? `DECLARE\n  parent_org ${m.orgType};\n` : '';
+    const declare = `DECLARE\n  ${t.rule.kind === 'parent' ? 'parent_org' : 'rule_org'} ${m.orgType};\n`;
     return [
-      named('create the function that gives a new row its org', displayName(t.name), definerFunction(fn, `\n${declare}BEGIN\n${assignBody(m, t)}\nEND\n`, assignReads(m, t))),
+      named('create the function that gives a new row its org', displayName(t.name), definerFunction(fn, `\n${declare}BEGIN\n${t.rule.kind === 'parent' ? parentBody(m, t as TableModel & { rule: { kind: 'parent' } }) : mappedBody(m, t as TableModel & { rule: { kind: 'mapping' | 'query' } })}\nEND\n`, assignReads(m, t))),
       named('create the trigger that gives new rows their org', displayName(t.name), `CREATE OR REPLACE TRIGGER ${qi(ASSIGN_TRIGGER)} BEFORE INSERT OR UPDATE ON ${qq(t.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`),
     ];
   })];
