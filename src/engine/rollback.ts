@@ -10,7 +10,7 @@ import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, KNOWN_ORGS_TABLE } from './script/
 import { undoEnforce } from './enforce';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
 import { undoPartitions } from './rollback-partitions';
-import { restoreExistingOrgColumn } from './rollback-org-column';
+import { restoreExistingOrgColumn, type OrgColumnSnapshot } from './rollback-org-column';
 import { releaseDefinerRole, revokeColumnGrants } from './definer-role';
 
 export interface RollbackOptions {
@@ -27,7 +27,7 @@ export interface RollbackResult {
   readonly definerRoleKept?: string;
 }
 
-interface Snapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean; org_not_null: boolean | null }
+interface Snapshot extends OrgColumnSnapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean }
 
 async function snapshotOf(session: Session, table: { schema: string; name: string }): Promise<Snapshot | undefined> {
   if (!(await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`])).rows[0]!.ok) return undefined;
@@ -60,7 +60,7 @@ async function undoSchema(session: Session, m: MigrationModel, backups: BackupRe
     }
     if (snap?.had_org_column) {
       const backup = backups.find((b) => b.table.schema === t.name.schema && b.table.name === t.name.name);
-      await restoreExistingOrgColumn(session, m, t, snap.org_not_null ?? null, backup, (sql) => exec(session, actions, sql));
+      await restoreExistingOrgColumn(session, m, t, snap, backup, (sql) => exec(session, actions, sql));
     }
     if (snap && !snap.had_org_column) {
       actions.push(...await revokeColumnGrants(session, t.name, m.orgColumn));

@@ -4,7 +4,7 @@ import type { MigrationModel, TableModel } from '../model';
 
 export type ShapeKind =
   | 'inheritance' | 'replica-identity' | 'publication' | 'org-column' | 'trigger-fires-in-replica'
-  | 'global-unique' | 'view' | 'materialized-view' | 'function' | 'shared-table' | 'unplaced-table';
+  | 'global-unique' | 'same-named-object' | 'view' | 'materialized-view' | 'function' | 'shared-table' | 'unplaced-table';
 
 export interface ShapeFinding {
   readonly kind: ShapeKind;

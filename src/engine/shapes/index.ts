@@ -9,12 +9,13 @@ import { existingOrgColumn } from './org-column';
 import { readers } from './readers';
 import { publications } from './replication';
 import { replicaTriggers } from './triggers';
+import { sameNamedObjects } from './same-named';
 import { sharedAndUnplaced } from './shared';
 import { globalUniques } from './unique';
 
 export type { ShapeFinding } from './finding';
 
-const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced];
+const DETECTORS: ShapeDetector[] = [inheritance, publications, existingOrgColumn, sameNamedObjects, replicaTriggers, globalUniques, readers, sharedAndUnplaced];
 
 export async function findShapes(session: Session, model: MigrationModel): Promise<ShapeFinding[]> {
   const findings: ShapeFinding[] = [];

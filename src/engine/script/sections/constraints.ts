@@ -5,6 +5,7 @@ import { names, regclass } from '../../names';
 import { orgByRule } from './assignments';
 import { doBlock, patientLockTimeout, patiently } from './common';
 import { partitionedConstraints, partitionedIndexes } from './partitions';
+import { keptByUser } from './state';
 
 type Resolved = Required<QualifiedName>;
 
@@ -29,7 +30,7 @@ export function notNullCheck(m: MigrationModel, t: TableModel, target: Resolved)
     // cancel an autovacuum. A row still without an org here was inserted by an application transaction that
     // committed after the backfill passed its page; ADD CONSTRAINT waited for every such transaction, and the
     // check holds for every row written since, so one sweep makes the check valid.
-    doBlock(`  IF ${conExists(target, check, ' AND NOT convalidated')} THEN
+    doBlock(`  IF ${conExists(target, check, ' AND NOT convalidated')} AND NOT ${keptByUser(target, check)} THEN
     SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     BEGIN
       ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
@@ -47,7 +48,7 @@ export function notNullCheck(m: MigrationModel, t: TableModel, target: Resolved)
 export function setNotNull(m: MigrationModel, table: Resolved, checked: readonly Resolved[]): string[] {
   const drops = checked.map((c) => {
     const check = names.notNullCheck(c, m.orgColumn);
-    return `  IF ${conExists(c, check)} THEN
+    return `  IF ${conExists(c, check)} AND NOT ${keptByUser(c, check)} THEN
     ALTER TABLE ${qq(c)} DROP CONSTRAINT ${qi(check)};
   END IF;`;
   });
@@ -64,7 +65,7 @@ export function orgForeignKey(m: MigrationModel, table: Resolved): string[] {
     doBlock(`  IF NOT ${conExists(table, fkey)} THEN
     ALTER TABLE ${qq(table)} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${qi(m.orgColumn)}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
   END IF;`),
-    doBlock(`  IF ${conExists(table, fkey, ' AND NOT convalidated')} THEN
+    doBlock(`  IF ${conExists(table, fkey, ' AND NOT convalidated')} AND NOT ${keptByUser(table, fkey)} THEN
     SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     ALTER TABLE ${qq(table)} VALIDATE CONSTRAINT ${qi(fkey)};
   END IF;`),
@@ -108,7 +109,7 @@ export function concurrentIndex(m: MigrationModel, table: Resolved): string[] {
   const index = names.index(table, m.orgColumn);
   const qualified = qq({ schema: table.schema, name: index });
   return [
-    doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
+    doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) AND NOT ${keptByUser(table, index)} THEN
     DROP INDEX ${qualified};
   END IF;`),
     ...patiently(m, `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(table)} (${qi(m.orgColumn)});`),

@@ -1,0 +1,89 @@
+// Objects of the user's that already have the names the migration gives its foreign key, NOT NULL check and index.
+// The script creates each only when its name is free, so such an object would be taken as the migration's own.
+// One that does the same job (the org key, validated; a whole valid btree index led by the org column) is used and
+// kept: the snapshot records it, the migration never validates or drops it, rollback leaves it exactly as it was.
+// Any other (NOT VALID, another definition, on another table) refuses the run, naming it.
+import { displayName, quoteIdent as qi, quoteQualified as qq, type QualifiedName } from '../db/sql';
+import { STATE_SCHEMA, names } from '../names';
+import type { MigrationModel, TableModel } from '../model';
+import { heapTablesOf } from '../script/sections/partitions';
+import type { ShapeDetector, ShapeFinding } from './finding';
+
+type Resolved = Required<QualifiedName>;
+type Session = Parameters<ShapeDetector>[0];
+
+async function startedTables(session: Session): Promise<Set<string>> {
+  const present = (await session.query<{ ok: boolean }>(
+    `SELECT CASE WHEN to_regnamespace($1) IS NULL THEN false WHEN NOT has_schema_privilege($1, 'USAGE') THEN false ELSE to_regclass($2) IS NOT NULL END AS ok`, [STATE_SCHEMA, `${STATE_SCHEMA}.snapshot`])).rows[0]!.ok;
+  if (!present) return new Set();
+  const { rows } = await session.query<{ key: string }>(`SELECT table_schema || '.' || table_name AS key FROM ${names.state('snapshot')}`);
+  return new Set(rows.map((r) => r.key));
+}
+
+interface SameNamedConstraint { conname: string; def: string; convalidated: boolean; org_key: boolean; org_not_null: boolean }
+
+async function sameNamedConstraints(session: Session, m: MigrationModel, table: Resolved): Promise<SameNamedConstraint[]> {
+  const { rows } = await session.query<SameNamedConstraint>(
+    `SELECT con.conname, pg_get_constraintdef(con.oid) AS def, con.convalidated,
+            coalesce(con.contype = 'f' AND con.conkey = ARRAY[org.attnum] AND con.confrelid = $3::regclass
+              AND con.confkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = $3::regclass AND attname = $4)], false) AS org_key,
+            coalesce(org.attnotnull, false) AS org_not_null
+       FROM pg_constraint con LEFT JOIN pg_attribute org ON org.attrelid = con.conrelid AND org.attname = $2 AND NOT org.attisdropped
+      WHERE con.conrelid = $1::regclass AND con.conname = ANY ($5::text[])`,
+    [qq(table), m.orgColumn, qq(m.orgs.name), m.orgs.idColumn, [names.foreignKey(table, m.orgColumn), names.notNullCheck(table, m.orgColumn)]]);
+  return rows;
+}
+
+interface SameNamedIndex { def: string | null; usable: boolean }
+
+async function sameNamedIndex(session: Session, m: MigrationModel, table: Resolved): Promise<SameNamedIndex | undefined> {
+  const { rows } = await session.query<SameNamedIndex>(
+    `SELECT pg_get_indexdef(r.oid) AS def,
+            coalesce(i.indrelid = $2::regclass AND i.indisvalid AND i.indpred IS NULL AND am.amname = 'btree'
+              AND i.indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = $2::regclass AND attname = $3 AND NOT attisdropped), false) AS usable
+       FROM pg_class r LEFT JOIN pg_index i ON i.indexrelid = r.oid LEFT JOIN pg_am am ON am.oid = r.relam
+      WHERE r.oid = to_regclass($1)`, [qq({ schema: table.schema, name: names.index(table, m.orgColumn) }), qq(table), m.orgColumn]);
+  return rows[0];
+}
+
+async function findingsOn(session: Session, m: MigrationModel, t: TableModel, table: Resolved): Promise<ShapeFinding[]> {
+  const findings: ShapeFinding[] = [];
+  const shown = displayName(table);
+  const at = (name: string) => `${shown}.${name}`;
+  for (const c of await sameNamedConstraints(session, m, table)) {
+    const isKey = c.conname === names.foreignKey(table, m.orgColumn);
+    if (isKey && c.org_key && c.convalidated) {
+      findings.push({ kind: 'same-named-object', table: displayName(t.name), object: at(c.conname), blocking: false,
+        message: `${shown} already has ${c.conname} (${c.def}): the migration uses it as the org foreign key and keeps it as it is; rollback leaves it` });
+    } else if (!isKey && c.org_not_null) {
+      findings.push({ kind: 'same-named-object', table: displayName(t.name), object: at(c.conname), blocking: false,
+        message: `${shown} already has ${c.conname} (${c.def}) and ${m.orgColumn} is NOT NULL: the migration leaves it as it is; rollback leaves it` });
+    } else {
+      findings.push({ kind: 'same-named-object', table: displayName(t.name), object: at(c.conname), blocking: true,
+        message: `${shown} already has a constraint named ${c.conname} (${c.def}${c.convalidated ? '' : ', NOT VALID'}) that is not the ${isKey ? `org foreign key the migration adds (FOREIGN KEY (${m.orgColumn}) REFERENCES ${displayName(m.orgs.name)} (${m.orgs.idColumn}), validated)` : 'NOT NULL check the migration adds'}: the migration would take it as its own${c.convalidated ? '' : ' and validate it'}`,
+        fix: `Rename it (ALTER TABLE ${qq(table)} RENAME CONSTRAINT ${qi(c.conname)} TO ${qi(`${c.conname}_own`)};)${isKey && c.org_key ? `, or validate it yourself (ALTER TABLE ${qq(table)} VALIDATE CONSTRAINT ${qi(c.conname)};)` : ''}.` });
+    }
+  }
+  const index = await sameNamedIndex(session, m, table);
+  const indexName = names.index(table, m.orgColumn);
+  if (index?.usable) {
+    findings.push({ kind: 'same-named-object', table: displayName(t.name), object: `${table.schema}.${indexName}`, blocking: false,
+      message: `${shown} already has the index ${indexName} (${index.def}): the migration uses it as the org index and keeps it; rollback leaves it` });
+  } else if (index) {
+    findings.push({ kind: 'same-named-object', table: displayName(t.name), object: `${table.schema}.${indexName}`, blocking: true,
+      message: `${table.schema}.${indexName} already exists (${index.def ?? 'not an index'}) and is not a valid whole btree index of ${shown} led by ${m.orgColumn}: the migration would take it as its org index`,
+      fix: `Rename it (ALTER ${index.def ? 'INDEX' : 'TABLE'} ${qq({ schema: table.schema, name: indexName })} RENAME TO ${qi(`${indexName}_own`)};).` });
+  }
+  return findings;
+}
+
+export const sameNamedObjects: ShapeDetector = async (session, model) => {
+  const started = await startedTables(session);
+  const findings: ShapeFinding[] = [];
+  for (const t of model.tables) {
+    if (started.has(`${t.name.schema}.${t.name.name}`)) continue;
+    const targets = t.info.partitionTree ? [t.name, ...heapTablesOf(t)] : [t.name];
+    for (const table of targets) findings.push(...await findingsOn(session, model, t, table));
+  }
+  return findings;
+};
