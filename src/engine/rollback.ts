@@ -12,6 +12,7 @@ import { checkBackup, currentBackups, digestOf, type BackupRecord } from './back
 import { undoPartitions } from './rollback-partitions';
 import { restoreExistingOrgColumn, type OrgColumnSnapshot } from './rollback-org-column';
 import { releaseDefinerRole, revokeColumnGrants } from './definer-role';
+import { undoAuthHook } from './rollback-auth-hook';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -25,6 +26,8 @@ export interface RollbackResult {
   readonly backupsKeptAs: string[];
   /** Why the role the triggers ran as was kept, when it was. */
   readonly definerRoleKept?: string;
+  /** What of the auth hook is kept on purpose, and how to drop it. */
+  readonly authHookKept?: string;
 }
 
 interface Snapshot extends OrgColumnSnapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean }
@@ -166,6 +169,7 @@ export async function rollback(session: Session, model: MigrationModel, options:
     // Enforcement's revoked view grants come back; its policies and FORCE go with the rest below.
     actions.push(...await undoEnforce(session, model, { policies: false }));
     await undoSchema(session, model, backups, actions);
+    const authHookKept = await undoAuthHook(session, model, (sql) => exec(session, actions, sql));
     const restored = options.restoreData ? await restoreData(session, model, backups, options, actions) : [];
     if (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`]).then((r) => r.rows[0]!.ok)) {
       await exec(session, actions, `DELETE FROM ${names.state('snapshot')}`);
@@ -178,6 +182,6 @@ export async function rollback(session: Session, model: MigrationModel, options:
     }
     const definer = await releaseDefinerRole(session);
     actions.push(...definer.actions);
-    return { actions, restored, backupsKeptAs, definerRoleKept: definer.kept };
+    return { actions, restored, backupsKeptAs, definerRoleKept: definer.kept, authHookKept };
   });
 }

@@ -5,5 +5,5 @@ import type { StepBody } from '../step-context';
 export const body: StepBody = async (context, options) => {
   const result = await rollback(context.session, await context.model(), { restoreData: options.restoreData ?? false, acceptDataLoss: options.acceptDataLoss });
   const restored = result.restored.map((r) => `${r.table} ${r.rows}`).join(', ');
-  return { summary: `${result.actions.length} changes undone${restored ? `; restored ${restored}` : ''}; backups kept as ${result.backupsKeptAs.join(', ') || 'none'}${result.definerRoleKept ? `; ${result.definerRoleKept}` : ''}`, checks: [], rollback: result };
+  return { summary: `${result.actions.length} changes undone${restored ? `; restored ${restored}` : ''}; backups kept as ${result.backupsKeptAs.join(', ') || 'none'}${result.definerRoleKept ? `; ${result.definerRoleKept}` : ''}${result.authHookKept ? `; ${result.authHookKept}` : ''}`, checks: [], rollback: result };
 };
