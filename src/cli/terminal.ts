@@ -1,6 +1,7 @@
 // The live checklist in a terminal: one line per step, a progress bar on backfills, failures with what to do next.
 import type { EngineEvent } from '../engine/events';
 import { STEP_TITLES } from '../engine/events';
+import { backfillRows } from '../shared/format';
 
 const isTty = () => process.stderr.isTTY === true;
 const color = (code: number, text: string) => (isTty() ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -55,7 +56,7 @@ export class TerminalChecklist {
         const p = event.progress;
         const fraction = p.total > 0 ? p.done / p.total : 1;
         const eta = p.etaMs !== undefined ? `, ${formatDuration(p.etaMs)} left` : '';
-        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${p.rowsEstimate > 0 ? `${p.rowsDone}/${Math.max(p.rowsEstimate, p.rowsDone)}` : p.rowsDone} rows${eta}`;
+        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${backfillRows(p)}${eta}`;
         if (isTty()) {
           this.out.write(`\r\x1b[2K${text}`);
           this.progressShown = true;

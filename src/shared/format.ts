@@ -19,6 +19,17 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
+/**
+ * The backfill's rows of a table: those it gave their org (all runs), against the table's estimated size while it
+ * runs ("1,200 of ~4,000 rows given their org"). The estimate is the planner's (or a count when never analysed) and
+ * includes rows that already had an org, so it is never shown as the total of a finished table.
+ */
+export function backfillRows(p: { rowsDone: number; rowsEstimate: number; done: number; total: number }): string {
+  const given = `${p.rowsDone === 1 ? 'row' : 'rows'} given their org`;
+  if (p.done >= p.total || p.rowsEstimate <= 0) return `${formatCount(p.rowsDone)} ${given}`;
+  return `${formatCount(p.rowsDone)} of ~${formatCount(p.rowsEstimate)} ${given}`;
+}
+
 /** How checks count everywhere (CLI, checklist, report): a warning is neither a pass nor a failure. */
 export function countChecks(checks: readonly { ok: boolean; severity?: string }[]): { total: number; passed: number; failed: number; warnings: number } {
   const failed = checks.filter((c) => !c.ok && c.severity !== 'warning').length;

@@ -1,7 +1,8 @@
 // Turns the script's progress notices into fractions and an estimate of the time left.
 import type { ProgressInfo } from '../events';
 
-interface RawProgress { table: string; pagesDone: number; pagesTotal: number; rowsDone: number; rowsEstimate: number }
+/** rowsBefore: the rows given their org by earlier runs (absent from notices of older scripts). */
+export interface RawProgress { table: string; pagesDone: number; pagesTotal: number; rowsDone: number; rowsBefore?: number; rowsEstimate: number }
 
 export class ProgressTracker {
   private started = new Map<string, { at: number; pages: number }>();

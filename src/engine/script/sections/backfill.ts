@@ -37,6 +37,7 @@ export function backfill(m: MigrationModel): string[] {
   page bigint;
   last_page bigint;
   done bigint;
+  done_before bigint;
   n bigint;
   estimate float8;
   pages_per_batch int;
@@ -49,6 +50,7 @@ BEGIN
   ON CONFLICT (table_schema, table_name) DO NOTHING;
   SELECT b.next_page, b.last_page, b.rows_done INTO page, last_page, done FROM ${names.state('backfill')} AS b WHERE ${where} AND b.completed_at IS NULL;
   IF NOT FOUND THEN RETURN; END IF;
+  done_before := done;
   SELECT reltuples INTO estimate FROM pg_class WHERE oid = ${regclass(heap)};
   IF estimate < 0 THEN  -- never analysed: counted, so that the batches are sized and the progress is true
     SELECT count(*) INTO estimate FROM ${table};
@@ -66,7 +68,7 @@ ${assign}
     page := page + pages_per_batch;
     UPDATE ${names.state('backfill')} SET next_page = page, rows_done = done WHERE ${where};
     COMMIT;
-    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('table', ${ql(displayName(heap))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsEstimate', estimate::bigint);
+    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('table', ${ql(displayName(heap))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsBefore', done_before, 'rowsEstimate', estimate::bigint);
     batch_ms := 1000 * extract(epoch FROM clock_timestamp() - batch_started);
     -- At most twice the last batch, and at most four first batches: cheap pages (deleted or already assigned rows) must
     -- not grow a batch that the next dense pages would make long.
