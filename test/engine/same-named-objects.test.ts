@@ -84,4 +84,30 @@ describe('objects of the user named as the migration names its own', function ()
       assert.deepEqual(await definitions(), definitionsBefore);
     });
   }
+  it('a table of the ledger\'s name before the migration: refused (rollback would drop it), nothing changed', async () => {
+    await db.client.query(`CREATE TABLE tenant_credentials (credential_id bigint PRIMARY KEY, org_id uuid NOT NULL, source text NOT NULL, assigned_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO tenant_credentials VALUES (1, '00000000-0000-0000-0000-000000000001', 'mine', now())`);
+    const before = await databaseDigest(db.client);
+    const error = await withMigration(db.url, ws, (m) => m.migrate()).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof MigrationError && error.kind === 'refused', String(error));
+    assert.match(error.message, /tenant_credentials \(tenantCredentials\.table\) exists before the migration.*rollback would drop it/);
+    assertSameDigest(before, await databaseDigest(db.client));
+  });
+
+  it('a function of the auth hook\'s name that is the user\'s own: refused (it would be replaced); the tool\'s own hook kept by a rollback is not', async () => {
+    await db.client.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_auth_admin') THEN CREATE ROLE supabase_auth_admin NOLOGIN NOINHERIT; END IF; END $$;
+      CREATE FUNCTION public.custom_access_token_hook(event jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT event'`);
+    const hookWs = makeWorkspace({ batchSize: 100, authHook: { function: 'public.custom_access_token_hook', membership: { table: 'org_members' } } });
+    const before = await databaseDigest(db.client);
+    const error = await withMigration(db.url, hookWs, (m) => m.migrate()).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof MigrationError && error.kind === 'refused', String(error));
+    assert.match(error.message, /custom_access_token_hook"\(jsonb\) \(authHook\.function\) exists and is not a hook this tool generated/);
+    assertSameDigest(before, await databaseDigest(db.client));
+    const ownWs = makeWorkspace({ batchSize: 100, authHook: { membership: { table: 'org_members' } } });
+    const first = await withMigration(db.url, ownWs, (m) => m.runAll());
+    assert.ok(first.ok, first.error?.oneLine);
+    await withMigration(db.url, ownWs, (m) => m.rollback({ restoreData: false }));
+    const again = await withMigration(db.url, ownWs, (m) => m.runAll());
+    assert.ok(again.ok, again.error?.oneLine);
+  });
 });

@@ -2,9 +2,10 @@
 // The script creates each only when its name is free, so such an object would be taken as the migration's own.
 // One that does the same job (the org key, validated; a whole valid btree index led by the org column) is used and
 // kept: the snapshot records it, the migration never validates or drops it, rollback leaves it exactly as it was.
-// Any other (NOT VALID, another definition, on another table) refuses the run, naming it.
+// Any other (NOT VALID, another definition, on another table) refuses the run, naming it. So do a ledger table and an
+// auth hook function of the user's under the spec's names (rollback would drop the one; the script would replace the other).
 import { displayName, quoteIdent as qi, quoteQualified as qq, type QualifiedName } from '../db/sql';
-import { STATE_SCHEMA, names } from '../names';
+import { HOOK_SCHEMA, STATE_SCHEMA, names } from '../names';
 import type { MigrationModel, TableModel } from '../model';
 import { heapTablesOf } from '../script/sections/partitions';
 import type { ShapeDetector, ShapeFinding } from './finding';
@@ -77,9 +78,33 @@ async function findingsOn(session: Session, m: MigrationModel, t: TableModel, ta
   return findings;
 }
 
+/**
+ * Before the migration starts: a ledger table of the spec's name is the user's (rollback would drop it), and a
+ * function of the auth hook's name that is not a hook this tool generated would be replaced by the generated one.
+ */
+async function sameNamedGlobals(session: Session, m: MigrationModel): Promise<ShapeFinding[]> {
+  const findings: ShapeFinding[] = [];
+  if (m.ledger?.exists) {
+    const ledger = displayName(m.ledger.name);
+    findings.push({ kind: 'same-named-object', table: displayName(m.ledger.from.name), object: ledger, blocking: true,
+      message: `${ledger} (tenantCredentials.table) exists before the migration: the migration would take it as its ledger, and rollback would drop it`,
+      fix: `Name another table in tenantCredentials.table, or rename ${ledger} (ALTER TABLE ${qq(m.ledger.name)} RENAME TO ${qi(`${m.ledger.name.name}_own`)};).` });
+  }
+  if (m.authHook) {
+    const fn = `${qq(m.authHook.function)}(jsonb)`;
+    const { rows } = await session.query<{ ours: boolean }>(`SELECT prosrc LIKE $2 AS ours FROM pg_proc WHERE oid = to_regprocedure($1)`, [fn, `%${HOOK_SCHEMA}%`]);
+    if (rows[0] && !rows[0].ours) {
+      findings.push({ kind: 'same-named-object', table: displayName(m.tables[0]!.name), object: fn, blocking: true,
+        message: `the function ${fn} (authHook.function) exists and is not a hook this tool generated: the migration would replace it`,
+        fix: `Name another function in authHook.function (and switch Supabase's hook to it), or rename yours (ALTER FUNCTION ${fn} RENAME TO ${qi(`${m.authHook.function.name}_own`)};).` });
+    }
+  }
+  return findings;
+}
+
 export const sameNamedObjects: ShapeDetector = async (session, model) => {
   const started = await startedTables(session);
-  const findings: ShapeFinding[] = [];
+  const findings: ShapeFinding[] = started.size === 0 ? await sameNamedGlobals(session, model) : [];
   for (const t of model.tables) {
     if (started.has(`${t.name.schema}.${t.name.name}`)) continue;
     const targets = t.info.partitionTree ? [t.name, ...heapTablesOf(t)] : [t.name];
