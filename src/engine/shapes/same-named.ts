@@ -5,21 +5,14 @@
 // Any other (NOT VALID, another definition, on another table) refuses the run, naming it. So do a ledger table and an
 // auth hook function of the user's under the spec's names (rollback would drop the one; the script would replace the other).
 import { displayName, quoteIdent as qi, quoteQualified as qq, type QualifiedName } from '../db/sql';
-import { HOOK_SCHEMA, STATE_SCHEMA, names } from '../names';
+import { HOOK_SCHEMA, names } from '../names';
 import type { MigrationModel, TableModel } from '../model';
 import { heapTablesOf } from '../script/sections/partitions';
 import type { ShapeDetector, ShapeFinding } from './finding';
+import { snapshotted } from './org-column';
 
 type Resolved = Required<QualifiedName>;
 type Session = Parameters<ShapeDetector>[0];
-
-async function startedTables(session: Session): Promise<Set<string>> {
-  const present = (await session.query<{ ok: boolean }>(
-    `SELECT CASE WHEN to_regnamespace($1) IS NULL THEN false WHEN NOT has_schema_privilege($1, 'USAGE') THEN false ELSE to_regclass($2) IS NOT NULL END AS ok`, [STATE_SCHEMA, `${STATE_SCHEMA}.snapshot`])).rows[0]!.ok;
-  if (!present) return new Set();
-  const { rows } = await session.query<{ key: string }>(`SELECT table_schema || '.' || table_name AS key FROM ${names.state('snapshot')}`);
-  return new Set(rows.map((r) => r.key));
-}
 
 interface SameNamedConstraint { conname: string; def: string; convalidated: boolean; org_key: boolean; org_not_null: boolean }
 
@@ -103,7 +96,7 @@ async function sameNamedGlobals(session: Session, m: MigrationModel): Promise<Sh
 }
 
 export const sameNamedObjects: ShapeDetector = async (session, model) => {
-  const started = await startedTables(session);
+  const started = await snapshotted(session);
   const findings: ShapeFinding[] = started.size === 0 ? await sameNamedGlobals(session, model) : [];
   for (const t of model.tables) {
     if (started.has(`${t.name.schema}.${t.name.name}`)) continue;
