@@ -22,11 +22,13 @@ export interface EngineOptions {
   readonly lockTimeoutMs?: number;
   /** Run this script file instead of generating one (a prototype of a changed script). */
   readonly scriptFile?: string;
-  /** migrate(): the CLI's path; script: the engine's runner on the script, without the refusal checks before it. */
-  readonly entry?: 'migrate' | 'script';
+  /** migrate(): the CLI's path; run: the whole `tenant-migrate run` (prerequisites … report); script: the engine's runner on the script, without the refusal checks before it. */
+  readonly entry?: EngineEntry;
   /** Cancel the engine when its script has not started after this long (the refusal checks never finishing). */
   readonly beforeScriptTimeoutMs?: number;
 }
+
+export type EngineEntry = 'migrate' | 'run' | 'script';
 
 export interface BatchStats {
   readonly table: string;
@@ -49,6 +51,8 @@ export interface EngineRun {
   readonly script: string;
   /** CPU time of the engine's server backend (read before the session closes). */
   readonly backendCpuMs?: number;
+  /** With entry run: each step's time, as the engine reports it. */
+  readonly steps: { step: string; ms: number; status: string }[];
 }
 
 const quantile = (sorted: number[], q: number) => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -74,7 +78,9 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
   const progressAt = new Map<string, number[]>();
   let firstStatementAt: number | undefined;
   let retries = 0;
+  const steps: EngineRun['steps'] = [];
   const onEvent = (e: EngineEvent) => {
+    if (e.type === 'step-finished') steps.push({ step: e.step, ms: e.durationMs, status: e.status });
     if (e.type === 'statement-started') {
       firstStatementAt ??= performance.now();
       open.set(e.index, { phase: e.phase ?? '(none)', sql: e.sql, startEpochMs: Date.now() });
@@ -102,11 +108,16 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
     cancelEngine(url).catch(() => undefined);
   }, options.beforeScriptTimeoutMs ?? 600_000);
   try {
-    if ((options.entry ?? 'migrate') === 'migrate') {
+    if ((options.entry ?? 'migrate') !== 'script') {
       const migration = await Migration.connect({ database: url, spec, onEvent, workFolder: path.join(folder, '.tenant-migration') });
       const cpuStart = backendCpuMs(migration.session.pid);
       try {
-        await migration.migrate();
+        if (options.entry === 'run') {
+          const result = await migration.runAll();
+          if (!result.ok) throw new Error(result.error?.oneLine ?? 'the run failed');
+        } else {
+          await migration.migrate();
+        }
       } finally {
         cpuOf(migration.session.pid, cpuStart);
         await migration.close();
@@ -138,7 +149,7 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
     const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
     return { table, batches: times.length, p50Ms: quantile(gaps, 0.5), p99Ms: quantile(gaps, 0.99), maxMs: gaps.at(-1) ?? 0, over250: gaps.filter((g) => g > 250).length };
   });
-  return { ok, error, statements, beforeScriptMs: (firstStatementAt ?? performance.now()) - started, batches, retries, script, backendCpuMs: cpuMs };
+  return { ok, error, statements, beforeScriptMs: (firstStatementAt ?? performance.now()) - started, batches, retries, script, backendCpuMs: cpuMs, steps };
 }
 
 /** Cancels the engine's running query (its sessions are named tenant-migration). */

@@ -9,6 +9,7 @@ import type { Machine } from './machine';
 import type { PreviewTiming } from './preview';
 import type { ScenarioResult } from './scenario';
 import { describeStatement } from './timeline';
+import { renderTargets } from './targets';
 
 export const TARGETS = { ratio: 1.3, writerWorstMs: 250, previewMs: 2000 };
 
@@ -52,14 +53,21 @@ function ratio(results: ScenarioResult[], variant?: string, metric: (r: Scenario
   return naive && engine ? engine / naive : undefined;
 }
 
+const loadRange = (rs: ScenarioResult[]) => {
+  const all = rs.flatMap((x) => x.load);
+  return all.length ? `${Math.min(...all).toFixed(1)}–${Math.max(...all).toFixed(1)}` : '—';
+};
+const sizeCell = (x: ScenarioResult) => x.sizes ? `${(x.sizes.after.total / x.sizes.before.total).toFixed(2)}× (${mbf(x.sizes.before.total)} → ${mbf(x.sizes.after.total)})` : '';
+
 export function renderRun(r: RunResults): string {
   const out: string[] = [];
   const { size } = r.template;
   const ratioValue = ratio(r.scenarios);
   out.push(`### ${r.label}: ${num(size.credentials)} credentials, ${num(size.reports)} reports, ${num(size.layouts)} dashboard_layouts (${mbf(r.template.bytes)} database)`, '');
-  out.push(...machineLines(r.machine), `- Run: \`${r.options}\``, '');
-  out.push('| scenario | outcome | total wall time | migration backend CPU | (b)/(a) no writer, wall (CPU) | writer p99 | writer worst | failed writes | longest lock wait | rows left without an org (writer\'s) | runner RSS start → peak | machine load (1-min avg, start → end) |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push(...machineLines(r.machine), `- Run: \`${r.options}\``, `- Machine load (1-min average) over the run: ${loadRange(r.scenarios)} on ${r.machine.cpus} CPUs`, '');
+  out.push(...renderTargets(r.scenarios, r.preview), '');
+  out.push('| scenario | outcome | total wall time | migration backend CPU | (b)/(a) no writer, wall (CPU) | writer p99 | writer worst | failed writes | longest lock wait | rows left without an org (writer\'s) | tables after / before (size) | lock-timeout retries | runner RSS start → peak | machine load (1-min avg, start → end) |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const x of r.scenarios) {
     const w = x.writerStats;
     const lock = x.lockWaits[0];
@@ -67,7 +75,7 @@ export function renderRun(r: RunResults): string {
     const first = x.kind === 'engine' && !x.writer && x === r.scenarios.find((y) => y.kind === 'engine' && !y.writer && y.variant === x.variant);
     const wallRatio = first ? ratio(r.scenarios, x.variant) : undefined;
     const cpuRatio = first ? ratio(r.scenarios, x.variant, (y) => y.backendCpuMs) : undefined;
-    out.push(`| ${x.kind === 'naive' ? '(a) naive bulk' : x.kind === 'idle' ? 'control: no migration' : `(b) engine${x.variant ? ` [${x.variant}]` : ''}`}${x.writer ? ' + writer' : ''}${x.round ? ` #${x.round}` : ''} | ${x.ok ? 'ok' : `**failed**: ${x.error?.slice(0, 140).replace(/\|/g, '/')}`} | ${s(x.wallMs)} | ${x.backendCpuMs !== undefined ? s(x.backendCpuMs) : ''} | ${wallRatio ? `**${wallRatio.toFixed(2)}×**${cpuRatio ? ` (${cpuRatio.toFixed(2)}×)` : ''}${x.round ? ' medians' : ''}` : ''} | ${w ? msf(w.p99Ms) : ''} | ${w ? msf(w.maxMs) : ''} | ${w ? `${w.failed} of ${num(w.ops)}` : ''} | ${lock ? `${msf(lock.waitMs)} (${lock.app})` : 'none seen'} | ${num(x.counts.withoutOrg)} (${num(x.counts.writerRowsWithoutOrg)} of ${num(x.counts.writerRows)}) | ${rss} | ${x.load.map((l) => l.toFixed(1)).join(' → ')} |`);
+    out.push(`| ${x.kind === 'naive' ? '(a) naive bulk' : x.kind === 'idle' ? 'control: no migration' : `(b) engine${x.variant ? ` [${x.variant}]` : ''}`}${x.writer ? ' + writer' : ''}${x.round ? ` #${x.round}` : ''} | ${x.ok ? 'ok' : `**failed**: ${x.error?.slice(0, 140).replace(/\|/g, '/')}`} | ${s(x.wallMs)} | ${x.backendCpuMs !== undefined ? s(x.backendCpuMs) : ''} | ${wallRatio ? `**${wallRatio.toFixed(2)}×**${cpuRatio ? ` (${cpuRatio.toFixed(2)}×)` : ''}${x.round ? ' medians' : ''}` : ''} | ${w ? msf(w.p99Ms) : ''} | ${w ? msf(w.maxMs) : ''} | ${w ? `${w.failed} of ${num(w.ops)}` : ''} | ${lock ? `${msf(lock.waitMs)} (${lock.app})` : 'none seen'} | ${num(x.counts.withoutOrg)} (${num(x.counts.writerRowsWithoutOrg)} of ${num(x.counts.writerRows)}) | ${sizeCell(x)} | ${x.retries ?? ''} | ${rss} | ${x.load.map((l) => l.toFixed(1)).join(' → ')} |`);
   }
   out.push('', `Targets (issue 5): (b)/(a) ≤ ${TARGETS.ratio}× without writer; writer worst ≤ ${TARGETS.writerWorstMs} ms; 0 failed writes; 0 rows without an org; runner memory flat.`);
   const verdict = (name: string, ok: boolean | undefined, detail: string) => `- ${ok === undefined ? '…' : ok ? 'met' : '**not met**'}: ${name} — ${detail}`;
@@ -88,6 +96,7 @@ export function renderRun(r: RunResults): string {
   for (const x of r.scenarios) {
     const total = x.phases.reduce((a, p) => a + p.ms, 0);
     out.push(`<details><summary>${x.name}: time by phase${x.kind === 'engine' ? ', backfill batches' : ''}, longest statements${x.writerStats ? ', the writer\'s worst ops' : ''}</summary>`, '');
+    if (x.steps?.length) out.push(`Steps of the run: ${x.steps.map((st) => `${st.step} ${s(st.ms)}${st.status === 'done' ? '' : ` (${st.status})`}`).join(', ')}.`, '');
     out.push('| phase | time | share | statements |', '|---|---|---|---|');
     if (x.beforeScriptMs !== undefined) out.push(`| (engine, before the script: model, mapping-gap refusal checks, run record) | ${s(x.beforeScriptMs)} | ${(100 * x.beforeScriptMs / x.wallMs).toFixed(0)}% | |`);
     for (const p of x.phases) out.push(`| ${p.phase} | ${s(p.ms)} | ${(100 * p.ms / x.wallMs).toFixed(0)}% | ${p.statements} |`);
@@ -175,8 +184,8 @@ export function renderGrowth(points: GrowthPoint[], machine: Machine, options: s
   const out = [`### How the time grows (no writer)`, '', ...machineLines(machine), `- Run: \`${options}\``, ''];
   const names = [...new Set(points.flatMap((p) => p.runs.map((r) => r.name)))];
   const naiveName = names.find((n) => n.startsWith('naive'));
-  out.push(`| credentials | reports | layouts | database | ${names.map((n) => `${n}: wall (backend CPU)`).join(' | ')} | ${names.filter((n) => n !== naiveName).map((n) => `${n} / naive, wall (CPU)`).join(' | ')} | runner RSS peak | load |`);
-  out.push(`|${'---|'.repeat(4 + names.length + names.filter((n) => n !== naiveName).length + 2)}`);
+  out.push(`| credentials | reports | layouts | database | ${names.map((n) => `${n}: wall (backend CPU)`).join(' | ')} | ${names.filter((n) => n !== naiveName).map((n) => `${n} / naive, wall (CPU)`).join(' | ')} | backfill rows/s (pgroll publishes 9–53k) | runner RSS peak | load |`);
+  out.push(`|${'---|'.repeat(4 + names.length + names.filter((n) => n !== naiveName).length + 3)}`);
   for (const p of points) {
     const { size } = p.template;
     const by = (n: string) => p.runs.find((r) => r.name === n);
@@ -186,7 +195,9 @@ export function renderGrowth(points: GrowthPoint[], machine: Machine, options: s
       const r = by(n);
       return r && naive && r.ok && naive.ok ? `${(r.wallMs / naive.wallMs).toFixed(2)}×${r.cpuMs && naive.cpuMs ? ` (${(r.cpuMs / naive.cpuMs).toFixed(2)}×)` : ''}` : '—';
     });
-    out.push(`| ${num(size.credentials)} | ${num(size.reports)} | ${num(size.layouts)} | ${mbf(p.template.bytes)} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${Math.max(...p.runs.map((r) => r.rssPeakMb))} MB | ${Math.max(...p.runs.flatMap((r) => r.load)).toFixed(1)} |`);
+    const backfilled = p.runs.find((r) => r.backfillMs);
+    const rate = backfilled ? `${num(Math.round((size.credentials + size.reports + size.layouts) / (backfilled.backfillMs! / 1000)))} (${backfilled.name})` : '—';
+    out.push(`| ${num(size.credentials)} | ${num(size.reports)} | ${num(size.layouts)} | ${mbf(p.template.bytes)} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${rate} | ${Math.max(...p.runs.map((r) => r.rssPeakMb))} MB | ${Math.max(...p.runs.flatMap((r) => r.load)).toFixed(1)} |`);
   }
   return out.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 // npm run bench — issue 5: the engine's migration against a naive bulk script on one dataset, each on a fresh copy,
 // with and without a concurrent writer; the preview time; the bundle sizes. Writes .bench/results.md (BENCHMARKS.md keeps the runs that show where things stand).
-// Usage: npm run bench -- [--scale 0.1] [--pg 15|17] [--scenarios naive,engine,naive+writer,engine+writer]
-//        [--repeat N] [--idle-seconds S] [--rate 50] [--batch-size N] [--lock-timeout MS] [--script file.sql] [--engine-entry migrate|script]
+// Usage: npm run bench -- [--scale 0.1] [--pg 15|17] [--scenarios naive,engine:run,engine,naive+writer,engine+writer,idle+writer]
+//        [--repeat N] [--idle-seconds S] [--rate 50] [--batch-size N] [--lock-timeout MS] [--script file.sql] [--engine-entry migrate|run|script]
 //        [--growth 1,2,3,4,5] [--preview-timeout S] [--before-script-timeout S] [--pg-setting name=value]...
 //        [--database-url URL] [--keep] [--no-preview] [--no-bundles] [--no-write] [--out FILE] [--label TEXT]
 //        [--activation-runs N] [--no-activation]
@@ -19,6 +19,7 @@ import { describeHost, describeMachine } from './machine';
 import { timePreview } from './preview';
 import { renderActivation, renderGrowth, renderRun, writeBlock, type GrowthPoint, type RunResults } from './report';
 import { runScenario, type Kind, type ScenarioResult } from './scenario';
+import type { EngineEntry } from './engine';
 import { parseSqlEditorArgs, runSqlEditorBench } from './sql-editor';
 import { runLintBench } from './lint';
 
@@ -33,7 +34,7 @@ interface Options {
   batchSize?: number;
   lockTimeoutMs?: number;
   script?: string;
-  entry: 'migrate' | 'script';
+  entry: EngineEntry;
   previewTimeoutMs: number;
   beforeScriptTimeoutMs: number;
   growth?: number[];
@@ -57,7 +58,7 @@ const WORK = path.join(ROOT, '.bench');
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     scale: Number(process.env.BENCH_SCALE ?? 1), pg: Number(process.env.BENCH_PG_MAJOR ?? 15) as PgMajor,
-    scenarios: ['naive', 'engine', 'naive+writer', 'engine+writer'].map(scenarioOf), scenariosGiven: false, rate: 50, settings: {}, repeat: 1, idleSeconds: 60,
+    scenarios: ['naive', 'engine:run', 'engine', 'naive+writer', 'engine+writer', 'idle+writer'].map(scenarioOf), scenariosGiven: false, rate: 50, settings: {}, repeat: 1, idleSeconds: 60,
     entry: 'migrate', previewTimeoutMs: 120_000, beforeScriptTimeoutMs: 600_000,
     databaseUrl: process.env.BENCH_DATABASE_URL, keep: false, preview: true, bundles: true, activationRuns: 10, write: true, out: path.join(WORK, 'results.md'),
   };
@@ -78,7 +79,7 @@ function parseArgs(argv: string[]): Options {
       case '--batch-size': o.batchSize = Number(value()); break;
       case '--lock-timeout': o.lockTimeoutMs = Number(value()); break;
       case '--script': o.script = path.resolve(value()); break;
-      case '--engine-entry': { const v = value(); if (v !== 'migrate' && v !== 'script') throw new Error('--engine-entry is migrate or script'); o.entry = v; break; }
+      case '--engine-entry': { const v = value(); if (v !== 'migrate' && v !== 'run' && v !== 'script') throw new Error('--engine-entry is migrate, run or script'); o.entry = v; break; }
       case '--preview-timeout': o.previewTimeoutMs = 1000 * Number(value()); break;
       case '--before-script-timeout': o.beforeScriptTimeoutMs = 1000 * Number(value()); break;
       case '--growth': o.growth = value().split(',').map(Number); break;
@@ -107,7 +108,7 @@ function parseArgs(argv: string[]): Options {
 
 /**
  * naive, engine, idle (each optionally +writer); engine:NAME runs the script .bench/NAME.sql (or the path NAME) through
- * the engine's runner; engine:migrate runs Migration.migrate() whatever --engine-entry says.
+ * the engine's runner; engine:migrate runs Migration.migrate() and engine:run the whole runAll() (tenant-migrate run), whatever --engine-entry says.
  */
 function scenarioOf(name: string): { kind: Kind; writer: boolean; variant?: string } {
   const [head, extra] = name.trim().split('+');
@@ -119,7 +120,7 @@ function scenarioOf(name: string): { kind: Kind; writer: boolean; variant?: stri
 }
 
 function variantScript(variant: string): string | undefined {
-  if (variant === 'migrate') return undefined;
+  if (variant === 'migrate' || variant === 'run') return undefined;
   const file = fs.existsSync(variant) ? path.resolve(variant) : path.join(WORK, `${variant}.sql`);
   if (!fs.existsSync(file)) throw new Error(`No script for the variant ${variant}: ${file}`);
   return file;
@@ -130,7 +131,7 @@ function engineOptions(o: Options) {
 }
 
 function engineFor(o: Options, variant?: string) {
-  if (variant === 'migrate') return { ...engineOptions(o), entry: 'migrate' as const, scriptFile: undefined };
+  if (variant === 'migrate' || variant === 'run') return { ...engineOptions(o), entry: variant as EngineEntry, scriptFile: undefined };
   return variant ? { ...engineOptions(o), entry: 'script' as const, scriptFile: variantScript(variant) } : engineOptions(o);
 }
 

@@ -5,12 +5,13 @@ import path from 'node:path';
 import pg from 'pg';
 import { startMonitor, startWriter } from './children';
 import { copyOf, dropDatabase, type Server, type Template } from './dataset';
-import { runEngine, type BatchStats, type EngineOptions } from './engine';
+import { runEngine, type BatchStats, type EngineOptions, type EngineRun } from './engine';
 import { sampleMemory, type MemoryStats } from './memory';
 import { runNaive } from './naive';
 import type { LockWait } from './protocol';
 import { describeStatement, phaseTotals, runningAt, type PhaseTotal, type StatementTiming } from './timeline';
 import { countWithoutOrg, type OrgCounts } from './verify';
+import { tableSizes, type TableSizes } from './sizes';
 
 /** idle: no migration at all, the writer alone for --idle-seconds: the machine's own latency, as a control. */
 export type Kind = 'naive' | 'engine' | 'idle';
@@ -42,6 +43,8 @@ export interface ScenarioResult {
   /** The lock monitor's own health: how often it looked, its slowest look, its errors. */
   readonly monitor: { samples: number; maxSampleMs: number; errors: number; lastError: string };
   readonly counts: OrgCounts;
+  /** The three migrated tables' total size (pg_total_relation_size) before and after. */
+  readonly sizes: { before: TableSizes; after: TableSizes };
   readonly memory: MemoryStats;
   /** The machine's 1-minute load average when the scenario started and ended (other work on it skews the times). */
   readonly load: [number, number];
@@ -51,6 +54,8 @@ export interface ScenarioResult {
   readonly batches?: BatchStats[];
   readonly retries?: number;
   readonly script?: string;
+  /** engine:run — each step's time. */
+  readonly steps?: EngineRun['steps'];
 }
 
 export interface ScenarioOptions {
@@ -75,6 +80,7 @@ export async function runScenario(server: Server, template: Template, options: S
   const name = `${options.kind}${options.variant ? `[${options.variant}]` : ''}${options.writer ? ' + writer' : ''}${options.round ? ` #${options.round}` : ''}`;
   const database = `bench_${options.kind}${options.variant ? `_${options.variant.replace(/\W+/g, '_').toLowerCase().slice(0, 30)}` : ''}${options.writer ? '_writer' : ''}`;
   const url = await copyOf(server, template, database);
+  const sizesBefore = await withClient(url, tableSizes);
   const monitor = await startMonitor(url);
   const writer = options.writer ? await startWriter(url, options.rate, template.size.credentials) : undefined;
   if (writer) await new Promise((r) => setTimeout(r, WARM_UP_MS));
@@ -83,7 +89,7 @@ export async function runScenario(server: Server, template: Template, options: S
   const memory = sampleMemory();
   const startedEpoch = Date.now();
   const started = performance.now();
-  let run: { ok: boolean; error?: string; statements: StatementTiming[]; backendCpuMs?: number; beforeScriptMs?: number; batches?: BatchStats[]; retries?: number; script?: string };
+  let run: { ok: boolean; error?: string; statements: StatementTiming[]; backendCpuMs?: number; beforeScriptMs?: number; batches?: BatchStats[]; retries?: number; script?: string; steps?: EngineRun['steps'] };
   if (options.kind === 'naive') {
     run = await runNaive(url);
   } else if (options.kind === 'idle') {
@@ -97,15 +103,7 @@ export async function runScenario(server: Server, template: Template, options: S
   const writerReport = await writer?.stop();
   const monitorReport = await monitor.stop();
 
-  const client = new pg.Client({ connectionString: url, application_name: 'bench-runner' });
-  client.on('error', () => { /* surfaces as the next query's error */ });
-  await client.connect();
-  let counts: OrgCounts;
-  try {
-    counts = await countWithoutOrg(client);
-  } finally {
-    await client.end();
-  }
+  const { counts, sizesAfter } = await withClient(url, async (c) => ({ counts: await countWithoutOrg(c), sizesAfter: await tableSizes(c) }));
   if (!options.keep) await dropDatabase(server, database);
 
   let writerStats: WriterStats | undefined;
@@ -124,11 +122,22 @@ export async function runScenario(server: Server, template: Template, options: S
   const result: ScenarioResult = {
     name, round: options.round, variant: options.variant, kind: options.kind, writer: options.writer, ok: run.ok, error: run.error, wallMs, backendCpuMs: run.backendCpuMs,
     writerStats, lockWaits: monitorReport.longest.sort((a, b) => b.waitMs - a.waitMs),
-    monitor: { samples: monitorReport.samples, maxSampleMs: monitorReport.maxSampleMs, errors: monitorReport.errors, lastError: monitorReport.lastError }, counts, memory: mem, load: [loadStart, os.loadavg()[0]!],
-    statements: run.statements, phases: phaseTotals(run.statements), beforeScriptMs: run.beforeScriptMs, batches: run.batches, retries: run.retries, script: run.script,
+    monitor: { samples: monitorReport.samples, maxSampleMs: monitorReport.maxSampleMs, errors: monitorReport.errors, lastError: monitorReport.lastError }, counts, sizes: { before: sizesBefore, after: sizesAfter }, memory: mem, load: [loadStart, os.loadavg()[0]!],
+    statements: run.statements, phases: phaseTotals(run.statements), beforeScriptMs: run.beforeScriptMs, batches: run.batches, retries: run.retries, script: run.script, steps: run.steps,
   };
   options.log(`  ${name}: ${result.ok ? 'ok' : `FAILED (${result.error})`} in ${(wallMs / 1000).toFixed(1)} s` +
     (writerStats ? `; writer p99 ${writerStats.p99Ms.toFixed(0)} ms, worst ${writerStats.maxMs.toFixed(0)} ms, ${writerStats.failed} failed` : '') +
-    `; rows without org ${counts.withoutOrg}`);
+    `; rows without org ${counts.withoutOrg}; tables ${(sizesAfter.total / sizesBefore.total).toFixed(2)}× their size before (${Object.keys(sizesAfter.bytes).map((t) => `${t} ${(sizesAfter.bytes[t]! / sizesBefore.bytes[t]!).toFixed(2)}×`).join(', ')}); load ${result.load.map((l) => l.toFixed(1)).join(' → ')}`);
   return result;
+}
+
+async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'bench-runner' });
+  client.on('error', () => { /* surfaces as the next query's error */ });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
 }

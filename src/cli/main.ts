@@ -88,7 +88,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
       const step = stepForCli(args.command);
       if (!step) throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
       const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss, undo: args.undo, appSendsContext: args.appSendsContext, exportTo: args.out })
-        .catch((e: unknown) => { if (e instanceof MigrationError) for (const line of e.details) say(`  ${line}`); throw e; });
+        .catch((e: unknown) => { if (e instanceof MigrationError) for (const detail of e.details) say(`  ${firstLine(detail)}`); throw e; });
       for (const file of result.exportedFiles ?? []) say(`Wrote ${file}`);
       if (result.nothingToDo) { say(result.summary); return { code: ExitCode.ok, result }; }
       if (step === 'rollback') return rolledBack(result, args.restoreData, say);
@@ -114,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     const checklist = args.json ? new TerminalChecklist(nullStream()) : checklistOut;
     const started = performance.now();
     const outcome = await execute(args, say, checklist, controller.signal);
+    checklist.finish();
     const code = controller.signal.aborted && outcome.code !== 0 ? INTERRUPTED : outcome.code;
     if (args.json) process.stdout.write(`${jsonDocument(args.command, code, outcome.result)}\n`);
     else if (code === INTERRUPTED) say(`Cancelled after ${formatDuration(Math.round(performance.now() - started))}: run again to continue, every step resumes where it stopped.`);
@@ -125,7 +126,10 @@ export async function main(argv: string[]): Promise<number> {
     // Interrupted (Ctrl-C, SIGTERM): 130, as shells report a command stopped by SIGINT.
     const code = controller.signal.aborted ? INTERRUPTED : e.exitCode;
     if (args?.json) process.stdout.write(`${jsonDocument(args.command, code, error instanceof RunFailure ? error.result : null, e)}\n`);
-    else process.stderr.write(`tenant-migrate: ${redact(e.oneLine)}\n`);
+    else {
+      checklistOut.finish(e);
+      process.stderr.write(`tenant-migrate: ${redact(e.oneLine)}\n`);
+    }
     return code;
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -134,6 +138,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const INTERRUPTED = 130;
+
+/** A detail's first line (a failed statement's whole text is in --json and the log). */
+function firstLine(detail: string): string {
+  const [first = '', ...rest] = detail.split('\n');
+  return rest.length ? `${first} …` : first;
+}
 
 function nullStream(): NodeJS.WritableStream {
   return { write: () => true } as unknown as NodeJS.WritableStream;

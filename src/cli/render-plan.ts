@@ -2,7 +2,7 @@
 // statement with --statements), and the mapping gaps last, where the eye lands.
 import type { Plan, PlannedStatement } from '../engine/plan';
 import { formatBytes } from '../engine/preflight';
-import { formatCount } from '../shared/format';
+import { formatCount, plural } from '../shared/format';
 
 /** What a statement is, from its first words: "CREATE TABLE", "ALTER TABLE", "DO block", "\set". */
 export function statementKind(sql: string): string {
@@ -14,10 +14,41 @@ export function statementKind(sql: string): string {
   return (two ? words.slice(0, 2) : words.slice(0, 1)).join(' ').toUpperCase().replace(/[;(].*$/, '');
 }
 
-function phaseSummary(statements: PlannedStatement[]): string {
-  const kinds = new Map<string, number>();
-  for (const s of statements) kinds.set(statementKind(s.sql), (kinds.get(statementKind(s.sql)) ?? 0) + 1);
-  return [...kinds].map(([kind, n]) => (n === 1 ? kind : `${kind} ×${n}`)).join(', ');
+/** A statement's name split into what it does and what it acts on; an unnamed one (a hand-written script's) is its kind. */
+function whatAndObject(s: PlannedStatement): { what: string; object?: string } {
+  if (!s.name) return { what: statementKind(s.sql) };
+  const at = s.name.lastIndexOf(' — ');
+  return at < 0 ? { what: s.name } : { what: s.name.slice(0, at), object: s.name.slice(at + 3) };
+}
+
+const MAX_OBJECTS = 4;
+
+/** Each key once, the keys that share a detail together: "1, 51, 101 (org 2)". */
+export function sampleText(samples: readonly { key: string; detail?: string }[]): string {
+  const byDetail = new Map<string, string[]>();
+  for (const { key, detail } of samples) {
+    const keys = byDetail.get(detail ?? '') ?? [];
+    if (!keys.includes(key)) keys.push(key);
+    byDetail.set(detail ?? '', keys);
+  }
+  return [...byDetail].map(([detail, keys]) => `${keys.join(', ')}${detail ? ` (${detail})` : ''}`).join('; ');
+}
+
+/** One line per kind of statement in the phase: what it does, how many, and on what ("…, and 7 more"). */
+function phaseLines(statements: PlannedStatement[]): string[] {
+  const groups = new Map<string, { count: number; objects: string[] }>();
+  for (const s of statements) {
+    const { what, object } = whatAndObject(s);
+    const group = groups.get(what) ?? { count: 0, objects: [] };
+    group.count++;
+    if (object && !group.objects.includes(object)) group.objects.push(object);
+    groups.set(what, group);
+  }
+  return [...groups].map(([what, { count, objects }]) => {
+    const shown = objects.slice(0, MAX_OBJECTS).join(', ');
+    const more = objects.length > MAX_OBJECTS ? `, and ${formatCount(objects.length - MAX_OBJECTS)} more` : '';
+    return `      ${what}${count > 1 ? ` ×${formatCount(count)}` : ''}${objects.length ? `: ${shown}${more}` : ''}`;
+  });
 }
 
 export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): string {
@@ -30,28 +61,16 @@ export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): 
   for (const s of plan.statements) phases.set(s.phase ?? 'script', [...(phases.get(s.phase ?? 'script') ?? []), s]);
   for (const [phase, statements] of phases) {
     const blocking = [...new Set(statements.flatMap((s) => s.locks.filter((l) => l.blocksWrites).map((l) => `${l.table}: ${l.mode}`)))];
-    lines.push(`  ${phase} (lines ${statements[0]!.line}–${statements.at(-1)!.line}): ${statements.length === 1 ? '1 statement' : `${statements.length} statements`} — ${phaseSummary(statements)}`);
+    lines.push(`  ${phase} (lines ${statements[0]!.line}–${statements.at(-1)!.line}): ${plural(statements.length, 'statement')}`);
+    if (!options.statements) lines.push(...phaseLines(statements));
     if (blocking.length) lines.push(`      blocks writes: ${blocking.join('; ')}`);
     if (!options.statements) continue;
     for (const s of statements) {
       const locks = s.locks.map((l) => `${l.table}: ${l.mode}${l.blocksWrites ? ' (blocks writes)' : ''}`).join('; ');
-      lines.push(`    line ${String(s.line).padStart(4)}  ${s.sql.split('\n')[0]!.slice(0, 100)}${locks ? `\n                ↳ ${locks}` : ''}`);
+      lines.push(`    line ${String(s.line).padStart(4)}  ${s.name ?? s.sql.split('\n')[0]!.slice(0, 100)}${locks ? `\n                ↳ ${locks}` : ''}`);
     }
   }
-  if (!options.statements) lines.push('  (every statement with its locks: tenant-migrate plan --statements)');
-  lines.push('', 'Org assignment:');
-  for (const t of plan.gaps.tables) {
-    const n = (count: number) => `${t.estimated ? '≈' : ''}${formatCount(count)}`;
-    lines.push(`  ${t.table} (${t.rule}): ${n(t.assigned)} by rule, ${n(t.toDefault)} to the default org, of ${n(t.rows)}${t.estimated ? ' (estimated from a sample; `tenant-migrate plan --exact` counts every row)' : ''}`);
-  }
-  if (plan.gaps.findings.length > 0) {
-    lines.push('', 'Mapping gaps:');
-    for (const f of plan.gaps.findings) {
-      lines.push(`  ${f.blocking ? '✘' : '•'} ${f.table}: ${f.message}`);
-      const samples = [...new Set(f.samples.map((s) => (s.detail ? `${s.key} (${s.detail})` : s.key)))];
-      if (samples.length) lines.push(`      e.g. ${samples.join(', ')}`);
-    }
-  }
+  if (!options.statements) lines.push('  (every statement with its line and locks: tenant-migrate plan --statements)');
   if (plan.accessRoles?.length) {
     lines.push('', 'Roles that reach these tables (crossTenantRoles in the spec read across orgs; the others are held to their org once enforced):');
     for (const r of plan.accessRoles) {
@@ -64,6 +83,18 @@ export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): 
     for (const s of plan.shapes) {
       lines.push(`  ${s.blocking ? '✘' : '•'} ${s.message}`);
       if (s.fix) lines.push(`      ${s.blocking ? 'Fix' : 'To do'}: ${s.fix}`);
+    }
+  }
+  lines.push('', 'Org assignment:');
+  for (const t of plan.gaps.tables) {
+    const n = (count: number) => `${t.estimated ? '≈' : ''}${formatCount(count)}`;
+    lines.push(`  ${t.table} (${t.rule}): ${n(t.assigned)} by rule, ${n(t.toDefault)} to the default org, of ${n(t.rows)}${t.estimated ? ' (estimated from a sample; `tenant-migrate plan --exact` counts every row)' : ''}`);
+  }
+  if (plan.gaps.findings.length > 0) {
+    lines.push('', 'Mapping gaps:');
+    for (const f of plan.gaps.findings) {
+      lines.push(`  ${f.blocking ? '✘' : '•'} ${f.table}: ${f.message}`);
+      if (f.samples.length) lines.push(`      e.g. ${sampleText(f.samples)}`);
     }
   }
   if (plan.gaps.blocking) lines.push('', 'The run will refuse until the conflicts above are resolved.');

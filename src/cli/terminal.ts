@@ -1,7 +1,7 @@
 // The live checklist in a terminal: one line per step, a progress bar on backfills, failures with what to do next.
 import type { EngineEvent } from '../engine/events';
 import { STEP_TITLES } from '../engine/events';
-import { backfillRows } from '../shared/format';
+import { plural, progressRows } from '../shared/format';
 
 const isTty = () => process.stderr.isTTY === true;
 const color = (code: number, text: string) => (isTty() ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -24,12 +24,24 @@ export function progressBar(fraction: number, width = 24): string {
 export class TerminalChecklist {
   private progressShown = false;
   private lastPlainPercent = new Map<string, number>();
+  private readonly failures: { summary: string; next?: string }[] = [];
 
   constructor(private readonly out: NodeJS.WritableStream = process.stderr) {}
 
   private clearProgress(): void {
     if (this.progressShown && isTty()) this.out.write('\r\x1b[2K');
     this.progressShown = false;
+  }
+
+  /**
+   * The failed steps' reasons and what to do next, except what the command's error line (printed after this) says
+   * already.
+   */
+  finish(error?: { message: string; next: string }): void {
+    for (const f of this.failures.splice(0)) {
+      if (!error?.message.includes(f.summary)) this.line(`  ${red('✘')} ${f.summary}`);
+      if (f.next && f.next !== error?.next) this.line(`  ${yellow('→')} ${f.next}`);
+    }
   }
 
   line(text: string): void {
@@ -44,9 +56,14 @@ export class TerminalChecklist {
         break;
       case 'step-finished': {
         const mark = event.status === 'done' ? green('✔') : event.status === 'skipped' ? dim('–') : red('✘');
-        const rows = event.rows !== undefined ? `, ${event.rows} rows` : '';
-        this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} ${event.summary}`);
-        if (event.status === 'failed' && event.next) this.line(`  ${yellow('→')} ${event.next}`);
+        const rows = event.rows !== undefined ? `, ${plural(event.rows, 'row')}` : '';
+        if (event.status === 'failed') {
+          // Why it failed and what to do are printed once, at the end (finish): most often they are the command's error.
+          this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} failed`);
+          this.failures.push({ summary: event.summary, next: event.next });
+        } else {
+          this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} ${event.summary}`);
+        }
         break;
       }
       case 'check':
@@ -55,14 +72,15 @@ export class TerminalChecklist {
       case 'progress': {
         const p = event.progress;
         const fraction = p.total > 0 ? p.done / p.total : 1;
-        const eta = p.etaMs !== undefined ? `, ${formatDuration(p.etaMs)} left` : '';
-        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${backfillRows(p)}${eta}`;
+        const eta = p.etaMs !== undefined && fraction < 1 ? `, ${formatDuration(p.etaMs)} left` : '';
+        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${progressRows(p)}${eta}`;
         if (isTty()) {
           this.out.write(`\r\x1b[2K${text}`);
           this.progressShown = true;
         } else {
           const percent = Math.floor(fraction * 4) * 25;
-          if (this.lastPlainPercent.get(p.table) !== percent) { this.lastPlainPercent.set(p.table, percent); this.line(text); }
+          const key = `${event.step}:${p.action}:${p.table}`;
+          if (this.lastPlainPercent.get(key) !== percent) { this.lastPlainPercent.set(key, percent); this.line(text); }
         }
         break;
       }

@@ -53,22 +53,39 @@ export interface BackupCheck {
   readonly present: boolean;
   readonly matches: boolean;
   readonly actualRows?: number;
+  /** Taken in this step: its digest is the one just computed from it, not read again. */
+  readonly justTaken?: boolean;
 }
 
 /** Whether the backup table is there and still has the rows and the digest recorded when it was taken. */
 export async function checkBackup(session: Session, record: BackupRecord): Promise<BackupCheck> {
   const backup = { schema: STATE_SCHEMA, name: record.backupTable };
-  const present = (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qq(backup)])).rows[0]!.ok as boolean;
+  const present = await backupPresent(session, record);
   if (!present) return { record, present, matches: false };
   const actual = await digestOf(session, backup, record.columns, record.digest);
   return { record, present, matches: actual.digest === record.digest && actual.rowCount === record.rowCount, actualRows: actual.rowCount };
 }
 
-export async function verifyBackups(session: Session): Promise<BackupCheck[]> {
+/**
+ * Each current backup against its recorded digest. `takenNow` (the backup step, right after its script) names backups
+ * whose digest was just computed from the backup table itself, in the transaction that wrote it: those are not read a
+ * second time, only looked up.
+ */
+export async function verifyBackups(session: Session, takenNow: (record: BackupRecord) => boolean = () => false): Promise<BackupCheck[]> {
   const checks: BackupCheck[] = [];
-  for (const record of await currentBackups(session)) checks.push(await checkBackup(session, record));
+  for (const record of await currentBackups(session)) {
+    if (takenNow(record)) {
+      const present = await backupPresent(session, record);
+      checks.push({ record, present, matches: present, actualRows: present ? record.rowCount : undefined, justTaken: true });
+    } else {
+      checks.push(await checkBackup(session, record));
+    }
+  }
   return checks;
 }
+
+const backupPresent = async (session: Session, record: BackupRecord) =>
+  (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qq({ schema: STATE_SCHEMA, name: record.backupTable })])).rows[0]!.ok as boolean;
 
 /** Roles other than the owner that can read a backup (through PUBLIC, a grant, or default privileges). */
 export async function backupReaders(session: Session, record: BackupRecord): Promise<string[]> {

@@ -5,6 +5,7 @@ import type { CheckResult } from './events';
 import type { MigrationModel } from './model';
 import { LEGACY_POLICY } from './names';
 import { crossTenantRoles } from './script/isolation-policy';
+import { formatCount, plural } from '../shared/format';
 
 /**
  * In one snapshot: where a table had no policies of its own, a cross-tenant role that may read it must see every row,
@@ -35,8 +36,8 @@ export async function crossTenantChecks(session: Session, m: MigrationModel): Pr
         }
         const name = `${displayName(t.name)} as cross-tenant role ${role}`;
         checks.push(legacy
-          ? { name, ok: seen.n === all.n, detail: `sees ${seen.n} of ${all.n} rows${seen.n === all.n ? ', as before the migration' : ': the isolation policy hides rows from it'}` }
-          : { name, ok: Number(seen.orgs) > 1 || Number(all.orgs) <= 1, detail: `sees ${seen.n} rows of ${seen.orgs} org(s) under the table's own policies` });
+          ? { name, ok: seen.n === all.n, detail: `sees ${formatCount(Number(seen.n))} of ${plural(Number(all.n), 'row')}${seen.n === all.n ? ', as before the migration' : ': the isolation policy hides rows from it'}` }
+          : { name, ok: Number(seen.orgs) > 1 || Number(all.orgs) <= 1, detail: `sees ${plural(Number(seen.n), 'row')} of ${plural(Number(seen.orgs), 'org')} under the table's own policies` });
       }
     }
   } finally {

@@ -13,6 +13,7 @@ import { ENFORCEMENT_TABLE, KNOWN_ORG_COLUMN, KNOWN_ORGS_TABLE } from './script/
 import { isolationStatements } from './script/sections/enforce';
 import { rlsTablesOf } from './script/sections/partitions';
 import { operatorName } from './state';
+import { plural } from '../shared/format';
 
 export interface EnforceOptions {
   /** The operator's confirmation that the application sends the tenant context with every request. */
@@ -76,7 +77,7 @@ export async function previewEnforce(session: Session, m: MigrationModel, option
   const held = tenantRoles(roles);
   for (const t of m.tables) {
     checks.push({ name: `${displayName(t.name)}: requests without a tenant context`, ok: true, severity: 'warning',
-      detail: `will see none of its ~${t.info.estimatedRows} rows and write none (roles ${held.map((r) => r.role).join(', ') || 'PUBLIC'}); with a context, only their org's`
+      detail: `will see none of its ~${plural(t.info.estimatedRows, 'row')} and write none (roles ${held.map((r) => r.role).join(', ') || 'PUBLIC'}); with a context, only their org's`
         + (t.info.owner && !roles.find((r) => r.role === t.info.owner)?.bypassesRls ? `; FORCE: its owner ${t.info.owner} is held the same way` : '') });
   }
   const cross = roles.filter((r) => r.crossTenant || r.bypassesRls).map((r) => r.role);
@@ -85,7 +86,7 @@ export async function previewEnforce(session: Session, m: MigrationModel, option
   if (await exists(session, 'tenant_migration.transition_orgs')) {
     const { rows } = await session.query<{ n: string }>(`SELECT count(*) AS n FROM ${qi(m.orgs.name.schema)}.${qi(m.orgs.name.name)} o WHERE NOT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE} k WHERE k.${KNOWN_ORG_COLUMN} = o.${qi(m.orgs.idColumn)})`);
     const n = Number(rows[0]!.n);
-    if (n > 0) checks.push({ name: 'Orgs created since the migration', ok: true, severity: 'warning', detail: `${n} org(s): their rows were already hidden from requests without a tenant context` });
+    if (n > 0) checks.push({ name: 'Orgs created since the migration', ok: true, severity: 'warning', detail: `${plural(n, 'org')}: their rows were already hidden from requests without a tenant context` });
   }
   for (const f of await definerFunctions(session, m)) {
     if (f.ownerReadsAcross && f.callableBy.length > 0) {

@@ -22,6 +22,8 @@ export interface CheckResult {
 }
 
 export interface ProgressInfo {
+  /** What the rows are going through: copied into the backup, or given their org. */
+  readonly action: 'backup' | 'backfill';
   readonly table: string;
   readonly done: number;
   readonly total: number;

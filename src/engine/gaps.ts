@@ -5,7 +5,7 @@ import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
 import type { MigrationModel, TableModel } from './model';
 import { pairSource } from './script/sections';
-import { plural } from '../shared/format';
+import { formatCount, plural } from '../shared/format';
 
 export interface GapSample { readonly key: string; readonly detail?: string }
 
@@ -282,7 +282,7 @@ export async function mappingStub(session: Session, model: MigrationModel, limit
   const lines = rows.map((r) => `  (${quoteValue(r.key, mapped.keyType)}, NULL /* org ${model.orgType} */),`);
   if (lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/,$/, '');
   return [
-    `-- ${rows.length} ${displayName(mapped.name)} row(s) have no mapping and would get the default org ${model.defaultOrgId}.`,
+    `-- ${formatCount(rows.length)} ${displayName(mapped.name)} ${rows.length === 1 ? 'row has' : 'rows have'} no mapping and would get the default org ${model.defaultOrgId}.`,
     '-- Replace each NULL with the org the row belongs to (delete the lines that should keep the default), then run this.',
     `INSERT INTO ${qq(model.mapping.name)} (${qi(model.mapping.keyColumn)}, ${qi(model.mapping.orgColumn)}) VALUES`,
     ...lines,

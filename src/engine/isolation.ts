@@ -16,6 +16,7 @@ import { actorsFor, cellSql, contextSql, contextValues, moveSql, OPERATIONS, typ
 import { runCell } from './isolation/probe';
 import { keyPredicate, literalRef, planProbeRows, writeProbeRows, type TablePlan } from './isolation/rows';
 import { waysAroundRls } from './isolation/views';
+import { plural } from '../shared/format';
 
 export type { Actor, Operation } from './isolation/matrix';
 export type { Outcome } from './isolation/causes';
@@ -147,7 +148,7 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
           const result = await runCell(session, a.role, setup, cellSql(plan, operation, ref));
           const outcome = classify(operation, result);
           const ok = judge(expected, outcome);
-          const seen = result.error ?? `${result.rows} row(s)`;
+          const seen = result.error ?? plural(result.rows, 'row');
           let detail = result.error ? `${seen} (${denialCause(result.error)})` : seen;
           if (outcome === 'unproven') detail = `unproven: ${result.error}`;
           else if (!ok && expected === 'deny') detail = `${seen}: ${leakCause(t.info, await roleFacts(session, a.role, t.info))}`;

@@ -120,10 +120,10 @@ export class Migration {
   async plan(options: { exact?: boolean } = {}): Promise<Plan> {
     const model = await this.model();
     // The gaps wait on the database while the script is parsed here.
-    const script = this.scriptText().then(async ({ text, exists }) => ({ units: await parseUnits(text), exists }));
-    const [gaps, { units, exists }] = await Promise.all([this.gaps({ quick: !options.exact }), script]);
+    const script = this.scriptText().then(async ({ text, exists }) => ({ text, units: await parseUnits(text), exists }));
+    const [gaps, { text, units, exists }] = await Promise.all([this.gaps({ quick: !options.exact }), script]);
     const { parseSync } = await loadParser();
-    return { ...buildPlan(parseSync as never, model, units, gaps, await findShapes(this.session, model), exists), accessRoles: await accessRoles(this.session, model) };
+    return { ...buildPlan(parseSync as never, model, { text, units }, gaps, await findShapes(this.session, model), exists), accessRoles: await accessRoles(this.session, model) };
   }
 
   async status(): Promise<StatusInfo> {

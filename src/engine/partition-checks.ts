@@ -7,6 +7,7 @@ import { findTable } from './introspect';
 import type { MigrationModel, TableModel } from './model';
 import { DEFINER_ROLE, ISOLATION_POLICY } from './names';
 import { currentEnforcement } from './enforce';
+import { formatCount, plural } from '../shared/format';
 
 interface Coverage { partition: string; rls: boolean; forced: boolean; policy: boolean; tenantGrantees: string[] }
 
@@ -43,7 +44,7 @@ export async function partitionCoverageChecks(session: Session, m: MigrationMode
     const name = `${displayName(t.name)}: every partition isolated`;
     const open = partitions.filter((c) => uncovered(c, enforced));
     if (open.length === 0) {
-      results.push({ name, ok: true, detail: `${partitions.length} partition(s): row-level security ${enforced ? 'forced' : 'enabled'}, the isolation policy, no tenant privilege` });
+      results.push({ name, ok: true, detail: `${plural(partitions.length, 'partition')}: row-level security ${enforced ? 'forced' : 'enabled'}, the isolation policy, no tenant privilege` });
       continue;
     }
     results.push({
@@ -81,7 +82,7 @@ export async function partitionPrerequisites(session: Session, m: MigrationModel
     }
     const leaves = tree.partitions.filter((p) => p.relkind === 'r').length;
     results.push({ name: `${displayName(t.name)}: partitions`, ok: true,
-      detail: `partitioned by ${tree.keyColumns.join(', ')}: ${tree.partitions.length} partition(s), ${leaves} holding rows; each is backfilled, checked, keyed and indexed on its own, `
+      detail: `partitioned by ${tree.keyColumns.join(', ')}: ${plural(tree.partitions.length, 'partition')}, ${formatCount(leaves)} holding rows; each is backfilled, checked, keyed and indexed on its own, `
         + 'and gets row-level security and the policies (tenant roles lose their privileges on the partitions: the application reads them through the parent)' });
   }
   return results;

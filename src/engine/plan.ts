@@ -6,9 +6,12 @@ import type { AccessRole } from './roles';
 import { displayName } from './db/sql';
 import { describeLocks, type LockInfo, type ParseSync } from './script/locks';
 import type { ShapeFinding } from './shapes';
+import { NAME_PREFIX } from './script/sections/common';
 
 export interface PlannedStatement {
   readonly line: number;
+  /** What it does, from the "-- does:" line above it in the script (what the script's generator named it). */
+  readonly name?: string;
   readonly phase?: string;
   readonly sql: string;
   readonly locks: LockInfo[];
@@ -28,11 +31,16 @@ export interface Plan {
   readonly shapes: ShapeFinding[];
 }
 
-export function buildPlan(parseSync: ParseSync, model: MigrationModel, units: ExecutionUnit[], gaps: GapReport, shapes: ShapeFinding[], scriptExists: boolean): Plan {
+export function buildPlan(parseSync: ParseSync, model: MigrationModel, script: { text: string; units: ExecutionUnit[] }, gaps: GapReport, shapes: ShapeFinding[], scriptExists: boolean): Plan {
   const statements: PlannedStatement[] = [];
-  for (const unit of units) {
+  const lines = script.text.split('\n');
+  const nameAbove = (line: number) => {
+    const above = lines[line - 2]?.trim();
+    return above?.startsWith(NAME_PREFIX) ? above.slice(NAME_PREFIX.length).trim() : undefined;
+  };
+  for (const unit of script.units) {
     if (unit.meta) { statements.push({ line: unit.meta.line, phase: unit.phase, sql: unit.meta.text, locks: [] }); continue; }
-    for (const s of unit.statements) statements.push({ line: s.line, phase: unit.phase, sql: s.text, locks: describeLocks(parseSync, s.text, model, unit.phase) });
+    for (const s of unit.statements) statements.push({ line: s.line, name: nameAbove(s.line), phase: unit.phase, sql: s.text, locks: describeLocks(parseSync, s.text, model, unit.phase) });
   }
   return {
     scriptPath: model.loaded.scriptPath,

@@ -7,6 +7,7 @@ import type { MigrationModel } from './model';
 import { failed } from './errors';
 import { partitionPrerequisites } from './partition-checks';
 import { findShapes, shapeChecks } from './shapes';
+import { plural } from '../shared/format';
 
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
 const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({ name, ok: false, detail, severity });
@@ -59,7 +60,7 @@ export async function preflight(session: Session, model: MigrationModel, findGap
   results.push(ok('Space needed', `about ${formatBytes(bytes * 2)} (backups ${formatBytes(bytes)} + rewritten rows ${formatBytes(bytes)})${free}`));
   const { rows } = await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name NOT LIKE 'tenant-migration%'`);
   const sessions = Number(rows[0]!.n);
-  results.push(sessions === 0 ? ok('Maintenance window', 'no other sessions on this database') : bad('Maintenance window', `${sessions} other session(s) are connected: the migration is safe under traffic, but check this is the window you announced`, 'warning'));
+  results.push(sessions === 0 ? ok('Maintenance window', 'no other sessions on this database') : bad('Maintenance window', `${plural(sessions, 'other session is', 'other sessions are')} connected: the migration is safe under traffic, but check this is the window you announced`, 'warning'));
   return results;
 }
 
@@ -105,6 +106,6 @@ async function mappingIndexCheck(session: Session, model: MigrationModel): Promi
     [quoteQualified(mapping.name), mapping.keyColumn]);
   const name = `Index on the mapping's ${mapping.keyColumn}`;
   if (rows[0]!.indexed) return ok(name, `${displayName(mapping.name)} is indexed on ${mapping.keyColumn}`);
-  return bad(name, `${displayName(mapping.name)}${rows[0]!.rows >= 0 ? ` (about ${Math.round(rows[0]!.rows)} rows)` : ''} has no index on ${mapping.keyColumn}: until finalize, every row the application inserts into ${mapped.join(', ')} scans it. `
+  return bad(name, `${displayName(mapping.name)}${rows[0]!.rows >= 0 ? ` (about ${plural(rows[0]!.rows, 'row')})` : ''} has no index on ${mapping.keyColumn}: until finalize, every row the application inserts into ${mapped.join(', ')} scans it. `
     + `Create one first: CREATE INDEX CONCURRENTLY ON ${quoteQualified(mapping.name)} (${quoteIdent(mapping.keyColumn)});`, 'warning');
 }

@@ -13,6 +13,7 @@ import { undoPartitions } from './rollback-partitions';
 import { restoreExistingOrgColumn, type OrgColumnSnapshot } from './rollback-org-column';
 import { releaseDefinerRole, revokeColumnGrants } from './definer-role';
 import { undoAuthHook } from './rollback-auth-hook';
+import { plural } from '../shared/format';
 
 export interface RollbackOptions {
   readonly restoreData: boolean;
@@ -142,7 +143,7 @@ async function assertNoDanglingReferences(session: Session, m: MigrationModel): 
     const notNull = fk.cols.map((c) => `c.${qi(c)} IS NOT NULL`).join(' AND ');
     const { rows: dangling } = await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${fk.child} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${fk.parent} p WHERE ${match})`);
     if (Number(dangling[0]!.n) > 0) {
-      throw refused(`Restoring would leave ${dangling[0]!.n} row(s) of ${fk.child} pointing at missing ${fk.parent} rows (${fk.conname})`,
+      throw refused(`Restoring would leave ${plural(Number(dangling[0]!.n), 'row')} of ${fk.child} pointing at missing ${fk.parent} rows (${fk.conname})`,
         'Nothing was changed. Roll back without --restore-data, or deal with those rows first.');
     }
   }

@@ -37,7 +37,7 @@ describe('resilience', () => {
   // Statement indexes spread over every phase of the script (67 statements), plus the middle of a backfill.
   const points: { at: string; kill: (e: EngineEvent) => boolean }[] = [
     ...[1, 8, 13, 16, 20, 27, 33, 40, 48, 55, 60, 64].map((index) => ({ at: `statement ${index}`, kill: (e: EngineEvent) => e.type === 'statement-started' && e.step === 'migrate' && e.index === index })),
-    { at: 'the middle of the reports backfill', kill: (e: EngineEvent) => e.type === 'progress' && e.progress.table === 'public.reports' && e.progress.done > 1 },
+    { at: 'the middle of the reports backfill', kill: (e: EngineEvent) => e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports' && e.progress.done > 1 },
   ];
   for (const point of points) {
     it(`killed at ${point.at}, a re-run converges to the same state`, async () => {

@@ -50,7 +50,7 @@ describe('rollback', () => {
     dataBefore = await dataFingerprint(db.client);
     const controller = new AbortController();
     // Cancel from inside the event stream, as the first reports batch is reported: mid-backfill.
-    const events = { push: (e: EngineEvent) => { if (e.type === 'progress' && e.progress.table === 'public.reports') controller.abort(); return 0; } } as unknown as EngineEvent[];
+    const events = { push: (e: EngineEvent) => { if (e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports') controller.abort(); return 0; } } as unknown as EngineEvent[];
     const m = await openMigration(db.url, ws, events, controller.signal);
     const error = await m.migrate().then(() => undefined, (e: MigrationError) => e);
     await m.close();

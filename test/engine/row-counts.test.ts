@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, openMigration, withMigration, type Workspace } from '../support/migration-helpers';
 import { MigrationError } from '../../src/engine/errors';
 import type { EngineEvent, ProgressInfo } from '../../src/engine/events';
-import { backfillRows, formatCount } from '../../src/shared/format';
+import { progressRows, formatCount } from '../../src/shared/format';
 
 const TABLES = ['credentials', 'reports', 'dashboard_layouts'];
 
@@ -37,7 +37,7 @@ describe('row counts of migrate', function () {
     assert.equal(step.rows, total);
     for (const [table, p] of lastProgress(events)) {
       assert.equal(p.rowsDone, counts[table.replace(/^public\./, '')], table);
-      assert.equal(backfillRows(p), `${formatCount(p.rowsDone)} rows given their org`, `${table}: a finished table shows an estimate`);
+      assert.equal(progressRows(p), `${formatCount(p.rowsDone)} rows given their org`, `${table}: a finished table shows an estimate`);
     }
     const again = await withMigration(db.url, ws, (m) => m.migrate());
     assert.match(again.summary ?? '', /; 0 rows given their org by the backfill$/);
@@ -56,9 +56,9 @@ describe('row counts of migrate', function () {
     assert.match(step.summary ?? '', new RegExp(`public\\.reports ${formatCount(empty)}\\b`));
     const reports = lastProgress(events).get('public.reports')!;
     assert.equal(reports.rowsDone, empty);
-    assert.equal(backfillRows(reports), `${formatCount(empty)} rows given their org`);
+    assert.equal(progressRows(reports), `${formatCount(empty)} rows given their org`);
     const midway = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress' && e.progress.table === 'public.reports' && e.progress.done < e.progress.total);
-    for (const e of midway) assert.match(backfillRows(e.progress), /^[\d,]+ of ~[\d,]+ rows given their org$/);
+    for (const e of midway) assert.match(progressRows(e.progress), /^[\d,]+ of ~[\d,]+ rows given their org$/);
   });
 
   it('a run resumed after a cancel counts only the rows it gave their org itself', async () => {

@@ -17,7 +17,7 @@ function samplePlan(): Plan {
     scriptExists: false,
     statements: [
       { line: 7, sql: '\\set ON_ERROR_STOP on', locks: [] },
-      { line: 8, sql: "SET lock_timeout = '1000ms'", locks: [] },
+      { line: 8, sql: "SET lock_timeout = '100ms'", locks: [] },
       { line: 14, phase: 'prepare', sql: 'CREATE SCHEMA IF NOT EXISTS "tenant_migration"', locks: [] },
       { line: 122, phase: 'backup', sql: 'DO $tm$\nBEGIN\n  PERFORM 1;\nEND\n$tm$',
         locks: [{ table: 'public.credentials', mode: 'ACCESS SHARE', blocksWrites: false, note: 'copies the table; writes continue' }] },
@@ -41,14 +41,14 @@ function samplePlan(): Plan {
       ],
       findings: [
         { kind: 'unmapped', table: 'public.credentials', count: 28, samples: [{ key: '7' }, { key: '14' }], blocking: false,
-          message: `28 row(s) have no mapping and get the default org ${DEFAULT_ORG}` },
+          message: `28 rows have no mapping and get the default org ${DEFAULT_ORG}` },
         { kind: 'conflict', table: 'public.credentials', count: 2, samples: [{ key: '2', detail: 'maps to a, b' }], blocking: true,
-          message: '2 key(s) map to more than one org in the mapping table: the run refuses until each maps to one org' },
+          message: '2 keys map to more than one org in the mapping table: the run refuses until each maps to one org' },
         // PostgreSQL reports a row without a key as NULL, whatever the engine's type says.
         { kind: 'orphan-child', table: 'public.reports', count: 54, samples: [{ key: null as unknown as string, detail: 'no credential_id' }], blocking: false,
-          message: '54 row(s) have no parent row and get the default org' },
+          message: '54 rows have no parent row and get the default org' },
         { kind: 'missing-org', table: 'public.dashboard_layouts', count: 1, samples: [{ key: 'u1', detail: 'org x does not exist' }], blocking: true,
-          message: '1 mapping row(s) point to an org that does not exist in public.orgs' },
+          message: '1 mapping row points to an org that does not exist in public.orgs' },
       ],
       blocking: true,
     },
@@ -147,7 +147,7 @@ describe('plan preview protocol', () => {
         gaps: {
           ...plan.gaps,
           tables: [...plan.gaps.tables, { table: 'public.layouts', rule: 'query by user_id', rows: 80, assigned: 72, toDefault: 8, estimated: false }],
-          findings: [...plan.gaps.findings, { kind: 'unmapped', table: 'public.layouts', count: 8, samples: [{ key: 'u9' }], blocking: false, message: '8 row(s) have no mapping' }],
+          findings: [...plan.gaps.findings, { kind: 'unmapped', table: 'public.layouts', count: 8, samples: [{ key: 'u9' }], blocking: false, message: '8 rows have no mapping' }],
         },
       };
       const view = toPlanView(withQuery);

@@ -39,7 +39,7 @@ function candidates(events: EngineEvent[]): Point[] {
   const points: Point[] = [];
   const progressCount = new Map<string, number>();
   const progressTotal = new Map<string, number>();
-  for (const e of events) if (e.type === 'progress') progressTotal.set(e.progress.table, (progressTotal.get(e.progress.table) ?? 0) + 1);
+  for (const e of events) if (e.type === 'progress' && e.progress.action === 'backfill') progressTotal.set(e.progress.table, (progressTotal.get(e.progress.table) ?? 0) + 1);
   events.forEach((e, ordinal) => {
     if (e.type === 'step-started' && e.step !== 'tests') {
       const step = e.step;
@@ -49,14 +49,14 @@ function candidates(events: EngineEvent[]): Point[] {
       const phase = e.phase ?? 'header';
       points.push({ id: `${step} statement ${index} (${phase}, line ${e.line})`, step, where: 'between statements', phase, ordinal,
         matches: (x) => x.type === 'statement-started' && x.step === step && x.index === index });
-    } else if (e.type === 'progress') {
+    } else if (e.type === 'progress' && e.progress.action === 'backfill') {
       const table = e.progress.table;
       const nth = (progressCount.get(table) ?? 0) + 1;
       progressCount.set(table, nth);
       if (nth >= progressTotal.get(table)!) return; // the last notice comes after the last batch: not "mid"
       points.push({ id: `${table} backfill after batch ${nth} of ${progressTotal.get(table)}`, step: e.step, where: 'mid-backfill', phase: 'backfill', ordinal,
         matches: (x, seen) => {
-          if (x.type !== 'progress' || x.progress.table !== table) return false;
+          if (x.type !== 'progress' || x.progress.action !== 'backfill' || x.progress.table !== table) return false;
           const n = (seen.get(table) ?? 0) + 1;
           seen.set(table, n);
           return n === nth;

@@ -129,7 +129,7 @@ describe('rollback exactness', function () {
   async function cutAt(cut: (typeof cuts)[number]): Promise<(e: EngineEvent, seen: { n: number }) => boolean> {
     const { events } = await referenceRun(template, SPEC);
     const isPlace = cut.phase === 'backfill'
-      ? (e: EngineEvent) => e.type === 'progress' && e.progress.table === 'public.reports'
+      ? (e: EngineEvent) => e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports'
       : (e: EngineEvent) => e.type === 'statement-started' && e.step === 'migrate' && e.phase === cut.phase;
     const total = events.filter(isPlace).length;
     assert.ok(total >= (cut.position === 'middle' ? 2 : 1), `the ${cut.phase} phase has ${total} event(s) in an uninterrupted run`);
@@ -176,7 +176,7 @@ describe('rollback exactness', function () {
       let pid = 0;
       let fired = false;
       const events = { push: (e: EngineEvent) => {
-        if (!fired && pid && e.type === 'progress' && e.progress.table === 'public.credentials' && e.progress.done > 2) { fired = true; void killer.query('SELECT pg_terminate_backend($1)', [pid]).catch(() => undefined); }
+        if (!fired && pid && e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.credentials' && e.progress.done > 2) { fired = true; void killer.query('SELECT pg_terminate_backend($1)', [pid]).catch(() => undefined); }
         return 0;
       } } as unknown as EngineEvent[];
       const m = await openMigration(db.url, { folder: ws.dir, specFile: ws.specPath }, events);

@@ -82,7 +82,7 @@ describe('a server of its own: restarted in the middle of a backfill, and restar
     const ws = makeWorkspace(SPEC);
     let restarting: Promise<void> | undefined;
     const events = { push: (e: EngineEvent) => {
-      if (!restarting && e.type === 'progress' && e.progress.table === 'public.reports' && e.progress.done > 1 && e.progress.done < e.progress.total / 2) {
+      if (!restarting && e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports' && e.progress.done > 1 && e.progress.done < e.progress.total / 2) {
         restarting = server.restart();
       }
       return 0;
@@ -106,7 +106,7 @@ describe('a server of its own: restarted in the middle of a backfill, and restar
       const resumed: EngineEvent[] = [];
       const rerun = await withMigration(url, ws, (mm) => mm.runAll(), resumed);
       assert.ok(rerun.ok, rerun.error?.oneLine);
-      const firstReports = resumed.find((e) => e.type === 'progress' && e.progress.table === 'public.reports');
+      const firstReports = resumed.find((e) => e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports');
       assert.ok(firstReports?.type === 'progress' && firstReports.progress.rowsDone > backfill.rows_done, 'the re-run resumed the backfill where it stopped');
       const diff = stateDiff(reference, await migratedState(client));
       const lost = await rowsLost(client, original);

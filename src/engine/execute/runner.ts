@@ -57,9 +57,20 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
   signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
 });
 
+/**
+ * A statement that timed out waiting for its lock is tried again after a wait that doubles (100 ms, 200 ms … 6.4 s:
+ * about 13 s in all with the default 100-ms lock timeout), each shortened by up to a quarter at random so that two
+ * runners, or a runner and an application retrying the same way, do not collide again in step.
+ */
+export const LOCK_RETRY = { attempts: 8, firstWaitMs: 100 };
+
+export function retryWaitMs(firstWaitMs: number, attempt: number, random = Math.random()): number {
+  return Math.round(firstWaitMs * 2 ** (attempt - 1) * (1 - 0.25 * random));
+}
+
 export async function runScript(text: string, options: RunScriptOptions): Promise<ScriptResult> {
   const { session, step, onEvent, signal } = options;
-  const retry = options.retry ?? { attempts: 6, firstWaitMs: 250 };
+  const retry = options.retry ?? LOCK_RETRY;
   const all = await parseUnits(text);
   const firstPhased = all.findIndex((u) => u.phase !== undefined);
   // Part of the script (the backup step's phases) still runs under the script's session settings: its header's SETs
@@ -69,11 +80,16 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   const total = units.reduce((n, u) => n + Math.max(u.statements.length, 1), 0);
   const tracker = new ProgressTracker();
   const backfilled = new Map<string, number>();
+  const runStart = new Map<string, number>();
   const stopNotices = session.onNotice((notice) => {
     if (notice.message.startsWith(PROGRESS_PREFIX)) {
       const raw = JSON.parse(notice.message.slice(PROGRESS_PREFIX.length)) as RawProgress;
       const progress = tracker.update(raw);
-      backfilled.set(progress.table, progress.rowsDone - (raw.rowsBefore ?? 0));
+      if (progress.action === 'backfill') {
+        // A table's backfill runs in groups; the first group's rowsBefore is what earlier runs did.
+        if (!runStart.has(progress.table)) runStart.set(progress.table, raw.rowsBefore ?? 0);
+        backfilled.set(progress.table, progress.rowsDone - runStart.get(progress.table)!);
+      }
       onEvent({ type: 'progress', step, progress });
     } else {
       onEvent({ type: 'notice', step, message: redact(notice.message) });
@@ -91,23 +107,25 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
         index++;
         continue;
       }
+      // The statement that fails, in a unit of several (BEGIN; DO …; COMMIT): the one its error is about.
+      const at = { statement: unit.statements[0]! };
       for (let attempt = 1; ; attempt++) {
         try {
-          await runUnit(unit, index, total, options);
+          await runUnit(unit, index, total, options, at);
           break;
         } catch (error) {
           if (signal?.aborted) {
-            throw failed(`Cancelled during the statement at line ${unit.statements[0]!.line}; the server stopped it`, 'Run again to continue: the script resumes where it stopped.');
+            throw failed(`Cancelled during the statement at line ${at.statement.line}; the server stopped it`, 'Run again to continue: the script resumes where it stopped.');
           }
           if (!isRetryable(error) || attempt >= retry.attempts) {
             if (isRetryable(error)) {
-              throw failed(`Could not get a lock for the statement at line ${unit.statements[0]!.line} after ${attempt} attempts: ${describePgError(error)}`,
+              throw failed(`Could not get a lock for the statement at line ${at.statement.line} after ${attempt} attempts: ${describePgError(error)}`,
                 'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.');
             }
-            throw error instanceof MigrationError ? error : failed(`The statement at line ${unit.statements[0]!.line} failed: ${describePgError(error)}`,
-              'Fix the cause, then run again: the script is idempotent and resumes where it stopped.', [redact(unit.statements[0]!.text)]);
+            throw error instanceof MigrationError ? error : failed(`The statement at line ${at.statement.line} failed: ${describePgError(error)}`,
+              'Fix the cause, then run again: the script is idempotent and resumes where it stopped.', [redact(at.statement.text)]);
           }
-          const waitMs = retry.firstWaitMs * 2 ** (attempt - 1);
+          const waitMs = retryWaitMs(retry.firstWaitMs, attempt);
           onEvent({ type: 'retry', step, attempt, waitMs, reason: describePgError(error) });
           await auditAfterFailure(options, { step, statement: unit.statements.map((s) => s.text).join('\n'), outcome: 'retried', error: describePgError(error) });
           await sleep(waitMs, signal);
@@ -122,13 +140,14 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   return { statements: index, backfilled: [...backfilled].map(([table, rows]) => ({ table, rows })) };
 }
 
-async function runUnit(unit: ExecutionUnit, firstIndex: number, total: number, options: RunScriptOptions): Promise<number> {
+async function runUnit(unit: ExecutionUnit, firstIndex: number, total: number, options: RunScriptOptions, at: { statement: ExecutionUnit['statements'][number] }): Promise<number> {
   const { session, step, run, onEvent } = options;
   const inTransaction = unit.statements.length > 1;
   let rows = 0;
   const done: { text: string; durationMs: number; rows: number | null }[] = [];
   for (const [offset, statement] of unit.statements.entries()) {
     const index = firstIndex + offset;
+    at.statement = statement;
     onEvent({ type: 'statement-started', step, index, total, line: statement.line, phase: unit.phase, sql: redact(statement.text) });
     const started = performance.now();
     try {

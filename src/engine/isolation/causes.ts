@@ -5,6 +5,7 @@ import type { TableInfo } from '../introspect';
 import { ISOLATION_POLICY } from '../names';
 import type { Expected } from './expectations';
 import type { Operation } from './matrix';
+import { plural } from '../../shared/format';
 
 export type Outcome = 'allowed' | 'denied (error)' | 'denied (no rows)' | 'unproven';
 
@@ -68,17 +69,17 @@ export function verdict(cells: { ok: boolean; expected: Expected; outcome: Outco
   const parts: string[] = [];
   const next: string[] = [];
   if (leaks.length || leakingViews.length) {
-    parts.push(`a tenant reached rows it must not: ${leaks.length} cell(s)${leaks.length ? ` on ${tables(leaks)}` : ''}${leakingViews.length ? `; through ${leakingViews.join(', ')}` : ''}`);
+    parts.push(`a tenant reached rows it must not: ${plural(leaks.length, 'cell')}${leaks.length ? ` on ${tables(leaks)}` : ''}${leakingViews.length ? `; through ${leakingViews.join(', ')}` : ''}`);
     next.push('Do not open the system: fix the causes named in the failed checks (or roll back), then verify again.');
   }
   if (ownDenied.length) {
-    parts.push(`members are kept from their own org's rows in ${ownDenied.length} cell(s) on ${tables(ownDenied)}`);
+    parts.push(`members are kept from their own org's rows in ${plural(ownDenied.length, 'cell')} on ${tables(ownDenied)}`);
     next.push('The application would fail there (no data is exposed): add the grant or policy named in the failed checks.');
   }
   if (unproven.length) {
-    parts.push(`${unproven.length} cell(s) on ${tables(unproven)} could not be proven`);
+    parts.push(`${plural(unproven.length, 'cell')} on ${tables(unproven)} could not be proven`);
     next.push(`Unproven is not a leak: ${unproven[0]!.cause ?? 'see the failed checks'}. Fix that, or prove those cells by hand.`);
   }
-  const summary = parts.length ? parts.join('; ') : `${cells.length} probes held`;
+  const summary = parts.length ? parts.join('; ') : `${plural(cells.length, 'probe')} held`;
   return { leaks: leaks.length + leakingViews.length, ownDenied: ownDenied.length, unproven: unproven.length, summary, next: next.length ? next.join(' ') : undefined };
 }

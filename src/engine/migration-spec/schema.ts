@@ -83,8 +83,8 @@ export const specSchema = z.strictObject({
   batchSize: z.number().int().min(100).max(1_000_000).default(5000).describe('Rows in the first backfill batch; each batch commits.'),
   batchTargetMs: z.number().int().min(10).max(60_000).default(100)
     .describe('How long each backfill batch should take (and so hold its row locks): after each batch the next is sized to it, at most twice the last.'),
-  lockTimeoutMs: z.number().int().min(10).max(600_000).default(1000)
-    .describe('How long a statement that blocks the application (ACCESS EXCLUSIVE) may wait for its lock before it gives up and is retried.'),
+  lockTimeoutMs: z.number().int().min(10).max(600_000).default(100)
+    .describe('How long a statement that blocks the application (ACCESS EXCLUSIVE) may wait for its lock before it gives up and is retried (every application query on the table queues behind it meanwhile).'),
   tests: z.array(z.strictObject({ name: z.string().min(1), command: z.string().min(1), cwd: z.string().optional() })).default([]),
   lint: lintSpecSchema.optional(),
 });

@@ -5,6 +5,7 @@ import { column } from '../introspect';
 import { STATE_SCHEMA, names } from '../names';
 import type { MigrationModel, TableModel } from '../model';
 import type { ShapeDetector, ShapeFinding } from './finding';
+import { plural } from '../../shared/format';
 
 /**
  * The org the migration will give a row of t (named by alias): the rule's org, or the default. Through a parent,
@@ -66,25 +67,25 @@ export const existingOrgColumn: ShapeDetector = async (session, model) => {
     const unknown = Number(rows[0]!.unknown);
     if (unknown > 0) {
       findings.push({ kind: 'org-column', table, object, blocking: true,
-        message: `${object} already exists and ${unknown} row(s) hold an org that is not in ${displayName(model.orgs.name)} (${(rows[0]!.samples ?? '').slice(0, 200)}): the foreign key would fail half-way`,
+        message: `${object} already exists and ${plural(Number(unknown), 'row holds', 'rows hold')} an org that is not in ${displayName(model.orgs.name)} (${(rows[0]!.samples ?? '').slice(0, 200)}): the foreign key would fail half-way`,
         fix: `Create those orgs, or empty the values (UPDATE ${qq(t.name)} SET ${org} = NULL WHERE ${org} NOT IN (SELECT ${qi(model.orgs.idColumn)} FROM ${qq(model.orgs.name)});) so the spec's rule decides them.` });
       continue;
     }
     const differ = Number(rows[0]!.differ);
     if (differ > 0) {
       findings.push({ kind: 'org-column', table, object, blocking: true,
-        message: `${object} already exists and ${differ} row(s) hold another org than the spec's rule gives them (${t.rule.kind === 'parent' ? 'their parent\'s org' : `the ${t.rule.kind}'s org, or the default`}): validation would fail after the migration`,
+        message: `${object} already exists and ${plural(Number(differ), 'row holds', 'rows hold')} another org than the spec's rule gives them (${t.rule.kind === 'parent' ? 'their parent\'s org' : `the ${t.rule.kind}'s org, or the default`}): validation would fail after the migration`,
         fix: `Correct those values, or empty them (SET ${org} = NULL) so the rule decides them, or change the rule in the spec.` });
       continue;
     }
     if (empty > 0 && t.info.primaryKey.length === 0) {
       findings.push({ kind: 'org-column', table, object, blocking: true,
-        message: `${object} already exists with ${empty} empty row(s), and ${table} has no primary key: rollback could not tell which rows to empty again`,
+        message: `${object} already exists with ${plural(Number(empty), 'empty row')}, and ${table} has no primary key: rollback could not tell which rows to empty again`,
         fix: `Add a primary key to ${table}, or fill ${object} yourself first.` });
       continue;
     }
     findings.push({ kind: 'org-column', table, object, blocking: false,
-      message: `${object} already exists (${existing.type}${existing.notNull ? ', NOT NULL' : ''}): its filled values are kept, ${empty} empty row(s) get their org by the spec's rule; `
+      message: `${object} already exists (${existing.type}${existing.notNull ? ', NOT NULL' : ''}): its filled values are kept, ${plural(Number(empty), 'empty row gets', 'empty rows get')} their org by the spec's rule; `
         + 'rollback keeps the column and puts back its nullability and the empty values, and drops only the constraint and index the migration added' });
   }
   return findings;

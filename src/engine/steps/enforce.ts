@@ -2,6 +2,7 @@
 import { contextAdvice, currentEnforcement, enforce, enforceRemaining, undoEnforce } from '../enforce';
 import { appendAudit } from '../state';
 import type { StepBody } from '../step-context';
+import { plural } from '../../shared/format';
 
 export const body: StepBody = async (context, options) => {
   const { session } = context;
@@ -21,7 +22,7 @@ export const body: StepBody = async (context, options) => {
     await audit(actions);
     return actions.length === 0
       ? { status: 'skipped', summary: 'isolation was not enforced: nothing to undo', checks: [] }
-      : { summary: `back to transition mode: requests without a tenant context keep their pre-migration access (${actions.length} statements)`, checks: [] };
+      : { summary: `back to transition mode: requests without a tenant context keep their pre-migration access (${plural(actions.length, 'statement')})`, checks: [] };
   }
   if (await currentEnforcement(session)) {
     const remaining = await enforceRemaining(session, m);
@@ -33,7 +34,7 @@ export const body: StepBody = async (context, options) => {
   const { actions, preview } = await enforce(session, m, { appSendsContext: options.appSendsContext, now: options.now });
   await audit(actions);
   return {
-    summary: `enforced on ${m.tables.length} table(s): requests without a tenant context see and write nothing; FORCE on${preview.viewGrants.length ? `; SELECT revoked on ${preview.viewGrants.length} view grant(s)` : ''}`,
+    summary: `enforced on ${plural(m.tables.length, 'table')}: requests without a tenant context see and write nothing; FORCE on${preview.viewGrants.length ? `; SELECT revoked on ${plural(preview.viewGrants.length, 'view grant')}` : ''}`,
     next: `The application must keep sending the tenant context (${contextAdvice(m)}). If it breaks: "tenant-migrate enforce --undo" goes back to transition mode.`,
     checks: preview.checks,
   };

@@ -7,6 +7,7 @@ import type { CheckResult } from '../events';
 import { runMatrix } from '../isolation';
 import { DEFAULT_EXPORT_DIR, renderPgtapFiles } from '../isolation/export';
 import type { StepBody } from '../step-context';
+import { plural } from '../../shared/format';
 
 export const body: StepBody = async (context, options) => {
   const model = await context.model();
@@ -21,12 +22,12 @@ export const body: StepBody = async (context, options) => {
     const file = path.join(dir, f.name);
     fs.writeFileSync(file, f.text);
     written.push(file);
-    checks.push({ name: `${f.table}: ${f.name}`, ok: true, detail: `${f.tests} tests` });
+    checks.push({ name: `${f.table}: ${f.name}`, ok: true, detail: plural(f.tests, 'test') });
   }
   const failing = run.probes.filter((p) => !p.ok);
   if (failing.length > 0 || run.leakingViews.length > 0) {
     checks.push({ name: 'The matrix now', ok: false, severity: 'warning',
-      detail: `${failing.length} cell(s) and ${run.leakingViews.length} view(s) fail on this database now: the exported tests fail until that is fixed ("tenant-migrate verify-isolation" names the causes)` });
+      detail: `${plural(failing.length, 'cell')} and ${plural(run.leakingViews.length, 'view')} fail on this database now: the exported tests fail until that is fixed ("tenant-migrate verify-isolation" names the causes)` });
   }
   if (!await currentEnforcement(context.session)) {
     checks.push({ name: 'Transition mode', ok: false, severity: 'warning',
@@ -34,7 +35,7 @@ export const body: StepBody = async (context, options) => {
   }
   const tests = files.reduce((n, f) => n + f.tests, 0);
   return {
-    summary: `${files.length} pgTAP file(s), ${tests} tests, written to ${dir}`, checks, exportedFiles: written,
+    summary: `${plural(files.length, 'pgTAP file')}, ${plural(tests, 'test')}, written to ${dir}`, checks, exportedFiles: written,
     next: `Commit them; run with "supabase test db" or "pg_prove -d \\"$DATABASE_URL\\" ${path.relative(context.specFolder, dir) || '.'}/*.sql".`,
   };
 };

@@ -1,6 +1,6 @@
 // Text for the checklist and the progress notification: durations, rows, progress. Pure.
 import type { ProgressInfo } from '../../engine/events';
-import { backfillRows, formatCount } from '../../shared/format';
+import { progressRows, formatCount } from '../../shared/format';
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
@@ -22,7 +22,7 @@ export function percent(p: ProgressInfo): number {
 
 /** "12,000 of ~40,000 rows given their org · 30% · 4 s left" */
 export function formatProgress(p: ProgressInfo): string {
-  const rows = backfillRows(p);
+  const rows = progressRows(p);
   const left = p.done >= p.total ? 'done' : p.etaMs === undefined ? 'estimating time left' : `${formatDuration(p.etaMs)} left`;
   return `${rows} · ${percent(p)}% · ${left}`;
 }

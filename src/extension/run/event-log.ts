@@ -3,6 +3,7 @@
 import { STEP_TITLES, type EngineEvent } from '../../engine/events';
 import { formatDuration, formatProgress } from '../checklist/format';
 import type { ExtensionLog } from '../log';
+import { plural } from '../../shared/format';
 
 export class EventLog {
   private readonly lastProgress = new Map<string, number>();
@@ -26,7 +27,7 @@ export class EventLog {
         return;
       }
       case 'statement-finished': {
-        const outcome = event.outcome === 'ok' ? `ok in ${formatDuration(event.durationMs)}${event.rows !== null ? `, ${event.rows} row(s)` : ''}`
+        const outcome = event.outcome === 'ok' ? `ok in ${formatDuration(event.durationMs)}${event.rows !== null ? `, ${plural(event.rows, 'row')}` : ''}`
           : event.outcome === 'skipped' ? 'skipped (a psql meta-command: psql runs it, the server never sees it)'
             : `FAILED after ${formatDuration(event.durationMs)}: ${event.error ?? 'unknown error'}`;
         if (event.outcome === 'error') this.log.error(`${step} statement ${event.index + 1}: ${outcome}`);
@@ -34,12 +35,13 @@ export class EventLog {
         return;
       }
       case 'progress': {
-        // Every 10% (and the end) per table, so a long backfill is visible without flooding the log.
+        // Every 10% (and the end) per table, so a long backup or backfill is visible without flooding the log.
         const p = event.progress;
         const tenth = p.total > 0 ? Math.floor((p.done / p.total) * 10) : 10;
-        if (this.lastProgress.get(p.table) === tenth) return;
-        this.lastProgress.set(p.table, tenth);
-        this.log.info(`${step} backfill ${p.table}: ${formatProgress(p)}`);
+        const key = `${event.step}:${p.action}:${p.table}`;
+        if (this.lastProgress.get(key) === tenth) return;
+        this.lastProgress.set(key, tenth);
+        this.log.info(`${step} ${p.action} ${p.table}: ${formatProgress(p)}`);
         return;
       }
       case 'check':
@@ -53,7 +55,7 @@ export class EventLog {
         this.log.info(`${step} ${event.message}`);
         return;
       case 'step-finished': {
-        const line = `${step} ${STEP_TITLES[event.step]}: ${event.status} in ${formatDuration(event.durationMs)}${event.rows !== undefined ? `, ${event.rows} row(s)` : ''} — ${event.summary}`;
+        const line = `${step} ${STEP_TITLES[event.step]}: ${event.status} in ${formatDuration(event.durationMs)}${event.rows !== undefined ? `, ${plural(event.rows, 'row')}` : ''} — ${event.summary}`;
         if (event.status === 'failed') this.log.error(`${line}${event.next ? `. Next: ${event.next}` : ''}`);
         else this.log.info(line);
         return;

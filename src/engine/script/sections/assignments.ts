@@ -1,14 +1,14 @@
 // The org column, the (key, org) assignments of mapping and query rules, and the triggers that give new rows their org.
-import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel, TableModel } from '../../model';
 import { ASSIGN_TRIGGER, names } from '../../names';
 import { currentOrgExpression } from '../context';
-import { PROBLEM, doBlock, orgValue, revokeFromOthers } from './common';
+import { PROBLEM, doBlock, named, orgValue, revokeFromOthers } from './common';
 import { definerFunction, definerRole, type DefinerReads } from './definer';
 import { backfillOf } from './partitions';
 
 export function addColumns(m: MigrationModel): string[] {
-  return m.tables.map((t) => `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`);
+  return m.tables.map((t) => named(`add the column ${m.orgColumn} ${m.orgType} (nullable: no rewrite)`, displayName(t.name), `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`));
 }
 
 /** The (key, org_id) pairs a mapping or query rule gives, and how errors name their source. */
@@ -54,11 +54,11 @@ const loadNewPairs = (m: MigrationModel, t: TableModel, table: string) => {
 export function assignments(m: MigrationModel): string[] {
   return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
     const table = qq(names.assignTable(t.name));
-    return doBlock(`  IF to_regclass(${ql(table)}) IS NULL THEN
+    return named('read the org assignments from the mapping, refusing a key with two orgs or a missing org', displayName(t.name), doBlock(`  IF to_regclass(${ql(table)}) IS NULL THEN
     CREATE TABLE ${table} (key ${t.keyType} PRIMARY KEY, org_id ${m.orgType} NOT NULL);
     ${revokeFromOthers('TABLE', ql(table))}
     ${loadNewPairs(m, t, table)}
-  END IF;`, [PROBLEM, 'grantee oid']);
+  END IF;`, [PROBLEM, 'grantee oid']));
   });
 }
 
@@ -76,13 +76,13 @@ const beforeBackfill = (t: TableModel, body: string) => doBlock(
 export function refreshAssignments(m: MigrationModel): string[] {
   return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
     const table = qq(names.assignTable(t.name));
-    return beforeBackfill(t, `DELETE FROM ${table} AS a WHERE NOT EXISTS (SELECT 1 FROM (${pairSource(m, t).pairs}) AS q WHERE q.key = a.key AND q.org_id = a.org_id);
-    ${loadNewPairs(m, t, table)}`);
+    return named('bring the org assignments up to the mapping (until the backfill starts)', displayName(t.name), beforeBackfill(t, `DELETE FROM ${table} AS a WHERE NOT EXISTS (SELECT 1 FROM (${pairSource(m, t).pairs}) AS q WHERE q.key = a.key AND q.org_id = a.org_id);
+    ${loadNewPairs(m, t, table)}`));
   });
 }
 
 export function addNewAssignments(m: MigrationModel): string[] {
-  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => beforeBackfill(t, loadNewPairs(m, t, qq(names.assignTable(t.name)))));
+  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => named('add the mapping\'s keys written meanwhile (until the backfill starts)', displayName(t.name), beforeBackfill(t, loadNewPairs(m, t, qq(names.assignTable(t.name))))));
 }
 
 function assignBody(m: MigrationModel, t: TableModel): string {
@@ -131,12 +131,12 @@ function assignReads(m: MigrationModel, t: TableModel): DefinerReads {
 
 /** Rows the application writes while (and after) the migration runs get their org by the same rules, until finalize. */
 export function assignTriggers(m: MigrationModel): string[] {
-  return [...definerRole(), ...m.tables.flatMap((t) => {
+  return [...definerRole().map((sql) => named('create the role the triggers run as (no login, bypasses row-level security)', undefined, sql)), ...m.tables.flatMap((t) => {
     const fn = names.assignFunction(t.name);
     const declare = t.rule.kind === 'parent' ? `DECLARE\n  parent_org ${m.orgType};\n` : '';
     return [
-      definerFunction(fn, `\n${declare}BEGIN\n${assignBody(m, t)}\nEND\n`, assignReads(m, t)),
-      `CREATE OR REPLACE TRIGGER ${qi(ASSIGN_TRIGGER)} BEFORE INSERT OR UPDATE ON ${qq(t.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`,
+      named('create the function that gives a new row its org', displayName(t.name), definerFunction(fn, `\n${declare}BEGIN\n${assignBody(m, t)}\nEND\n`, assignReads(m, t))),
+      named('create the trigger that gives new rows their org', displayName(t.name), `CREATE OR REPLACE TRIGGER ${qi(ASSIGN_TRIGGER)} BEFORE INSERT OR UPDATE ON ${qq(t.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`),
     ];
   })];
 }

@@ -1,24 +1,41 @@
 // The backfill in committed, time-sized batches.
 import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
-import type { MigrationModel } from '../../model';
+import type { MigrationModel, TableModel } from '../../model';
 import { PROGRESS_PREFIX, names, regclass } from '../../names';
 import { orgByRule } from './assignments';
-import { orgValue, patiently } from './common';
-import { heapTablesOf } from './partitions';
+import { doBlock, named, orgValue, patiently } from './common';
+import { heapTablesOf, partitionsOf } from './partitions';
+
+/**
+ * Vacuum between groups of batches so that the space of the row versions a group leaves dead is reused by the next
+ * group's (an UPDATE writes a new version of every row): without it every new version goes to the end of the table,
+ * which doubles. A table of B bytes gets min(MAX_GROUPS, ceil(B / MIN_GROUP_BYTES)) groups of equal page ranges, so it
+ * grows by about one group; the boundaries are fractions of the pages the backfill found, so a table that grew since
+ * the script was written is still covered (the last group goes to its end).
+ */
+export const BACKFILL_GROUPS = { minGroupBytes: 1024 * 1024, maxGroups: 10 };
+
+export function backfillGroups(bytes: number, limits = BACKFILL_GROUPS): number {
+  return Math.max(1, Math.min(limits.maxGroups, Math.ceil(bytes / limits.minGroupBytes)));
+}
 
 /**
  * Backfill in batches of heap pages, each committed: short row locks, resumable where it stopped. Each batch is
  * sized by time (batchTargetMs, at most twice the last), so it holds its row locks that long whatever a row costs.
- * Each table is vacuumed right after its backfill: otherwise autovacuum starts on its dead rows, and the ACCESS
- * EXCLUSIVE statements that follow would queue behind it (stalling the application queued behind them).
+ * The batches run in groups (backfillGroups), each one DO block, with a VACUUM between them that frees the dead
+ * versions' space for the next group (without index cleanup: a heap pass only); then the indexes are rebuilt and the
+ * last VACUUM cleans what is left.
+ * Each table is vacuumed (and analysed) right after its backfill: otherwise autovacuum starts on its dead rows, and
+ * the ACCESS EXCLUSIVE statements that follow would queue behind it (stalling the application queued behind them).
+ * VACUUM cannot run inside a DO block or a transaction: that is why the groups are separate statements.
  * A partitioned table has no pages of its own: each of its leaf partitions is backfilled (and vacuumed) in turn.
  */
-export function backfill(m: MigrationModel): string[] {
+export function backfill(m: MigrationModel, limits = BACKFILL_GROUPS): string[] {
   const spec = m.loaded.spec;
-  return m.tables.flatMap((t) => heapTablesOf(t).map((heap) => ({ t, heap }))).flatMap(({ t, heap }) => {
+  return m.tables.flatMap((t) => heapTablesOf(t).map((heap) => ({ t, heap, bytes: heapBytes(t, heap) }))).flatMap(({ t, heap, bytes }) => {
     const table = qq(heap);
     const org = qi(m.orgColumn);
-    const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', page + pages_per_batch)::tid AND t.${org} IS NULL`;
+    const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', batch_end)::tid AND t.${org} IS NULL`;
     let assign: string;
     if (t.rule.kind === 'parent') {
       // Two statements: a child whose parent still waits for its org must stay NULL, not get the default.
@@ -33,9 +50,12 @@ export function backfill(m: MigrationModel): string[] {
      WHERE ${range};`;
     }
     const where = `table_schema = ${ql(heap.schema)} AND table_name = ${ql(heap.name)}`;
-    const body = `DECLARE
+    const groups = backfillGroups(bytes, limits);
+    const body = (group: number) => `DECLARE
   page bigint;
   last_page bigint;
+  stop_page bigint;
+  batch_end bigint;
   done bigint;
   done_before bigint;
   n bigint;
@@ -51,6 +71,8 @@ BEGIN
   SELECT b.next_page, b.last_page, b.rows_done INTO page, last_page, done FROM ${names.state('backfill')} AS b WHERE ${where} AND b.completed_at IS NULL;
   IF NOT FOUND THEN RETURN; END IF;
   done_before := done;
+  stop_page := ${group === groups ? 'last_page' : `(last_page + 1) * ${group} / ${groups} - 1`};  -- group ${group} of ${groups}
+  IF page > stop_page THEN RETURN; END IF;
   SELECT reltuples INTO estimate FROM pg_class WHERE oid = ${regclass(heap)};
   IF estimate < 0 THEN  -- never analysed: counted, so that the batches are sized and the progress is true
     SELECT count(*) INTO estimate FROM ${table};
@@ -58,29 +80,60 @@ BEGIN
   pages_per_batch := greatest(1, ceil(${spec.batchSize} / greatest(estimate / greatest(last_page, 1), 1)))::int;
   max_pages := 4 * pages_per_batch;
   COMMIT;
-  WHILE page <= last_page LOOP
+  WHILE page <= stop_page LOOP
     batch_started := clock_timestamp();
+    batch_end := least(page + pages_per_batch, stop_page + 1);  -- a group ends where it says: the VACUUM after it frees its pages
     -- Replica mode for this batch's transaction: the table's own triggers (updated_at and the like) must not fire,
     -- so that the backfill changes nothing but the org column.
     PERFORM set_config('session_replication_role', 'replica', true);
 ${assign}
     GET DIAGNOSTICS n = ROW_COUNT; done := done + n;
-    page := page + pages_per_batch;
+    page := batch_end;
     UPDATE ${names.state('backfill')} SET next_page = page, rows_done = done WHERE ${where};
     COMMIT;
-    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('table', ${ql(displayName(heap))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsBefore', done_before, 'rowsEstimate', estimate::bigint);
+    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('action', 'backfill', 'table', ${ql(displayName(heap))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsBefore', done_before, 'rowsEstimate', estimate::bigint);
     batch_ms := 1000 * extract(epoch FROM clock_timestamp() - batch_started);
     -- At most twice the last batch, and at most four first batches: cheap pages (deleted or already assigned rows) must
     -- not grow a batch that the next dense pages would make long.
     pages_per_batch := greatest(1, least(max_pages, 2 * pages_per_batch, floor(pages_per_batch::float8 * ${spec.batchTargetMs} / greatest(batch_ms, 1))))::int;
   END LOOP;
-  UPDATE ${names.state('backfill')} SET completed_at = now() WHERE ${where};
+  IF page > last_page THEN
+    UPDATE ${names.state('backfill')} SET completed_at = now() WHERE ${where};
+  END IF;
 END
 `;
     return [
-      `DO ${dollarQuote(`\n${body}`)};`,
-      ...patiently(m, `VACUUM (ANALYZE) ${table};`),
+      ...Array.from({ length: groups }, (_, i) => i + 1).flatMap((group) => [
+        named(groups > 1 ? `backfill ${m.orgColumn} in batches (group ${group} of ${groups})` : `backfill ${m.orgColumn} in batches`, displayName(heap), `DO ${dollarQuote(`\n${body(group)}`)};`),
+        ...(group < groups ? patiently(m, named('VACUUM between groups of batches, so the next group reuses the space', displayName(heap), `VACUUM (INDEX_CLEANUP OFF) ${table};`)) : []),
+      ]),
+      ...rebuiltIndexes(m, heap),
+      ...patiently(m, named('VACUUM ANALYZE after the backfill', displayName(heap), `VACUUM (ANALYZE) ${table};`)),
     ];
   });
+}
+
+/**
+ * The table's indexes rebuilt CONCURRENTLY after its backfill: every updated row left a second entry in each index
+ * (the VACUUMs free the heap's space, not the index pages that split), which doubles them. An index that an
+ * interrupted REINDEX left invalid (named …_ccnew or …_ccold, still updated by every write) is dropped first; the
+ * exclusion-constraint indexes REINDEX cannot rebuild concurrently it skips with a warning.
+ */
+function rebuiltIndexes(m: MigrationModel, heap: { schema: string; name: string }): string[] {
+  const leftovers = `SELECT i.indexrelid::regclass FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+     WHERE i.indrelid = ${regclass(heap)} AND NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$'`;
+  return [
+    named('drop an index an interrupted REINDEX CONCURRENTLY left invalid', displayName(heap), doBlock(`  FOR leftover IN ${leftovers} LOOP
+    RAISE NOTICE 'tenant-migration: dropping %, left invalid by an interrupted REINDEX CONCURRENTLY', leftover;
+    EXECUTE format('DROP INDEX %s', leftover);
+  END LOOP;`, ['leftover regclass'])),
+    ...patiently(m, named('rebuild the indexes the backfill grew, without blocking writes', displayName(heap), `REINDEX TABLE CONCURRENTLY ${qq(heap)};`)),
+  ];
+}
+
+/** The bytes of one heap of `t` (the table itself, or one of its leaf partitions), as the model read them. */
+function heapBytes(t: TableModel, heap: { schema: string; name: string }): number {
+  if (!t.info.partitionTree) return t.info.totalBytes;
+  return partitionsOf(t).find((p) => p.name.schema === heap.schema && p.name.name === heap.name)?.totalBytes ?? 0;
 }
 

@@ -6,6 +6,12 @@ import { DEFINER_ROLE, regclass } from '../../names';
 /** A DO block; `declarations` are its variables (`name type`), one per entry. */
 export const doBlock = (body: string, declarations: readonly string[] = []) =>
   `DO ${dollarQuote(`\n${declarations.length ? `DECLARE\n${declarations.map((d) => `  ${d};\n`).join('')}` : ''}BEGIN\n${body}\nEND\n`)};`;
+/**
+ * What a statement does, on the line above it in the script: "-- does: backfill org_id in batches — public.reports".
+ * The plan lists the statements by these names (statementName reads them back).
+ */
+export const NAME_PREFIX = '-- does: ';
+export const named = (what: string, object: string | undefined, sql: string) => `${NAME_PREFIX}${what}${object ? ` — ${object}` : ''}\n${sql}`;
 export const orgValue = (m: MigrationModel) => `${ql(m.defaultOrgId)}::${m.orgType}`;
 export const tableLiteral = (t: TableModel) => `${ql(t.name.schema)}, ${ql(t.name.name)}`;
 export const hasColumn = (t: TableModel, column: string) =>

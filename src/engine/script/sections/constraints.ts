@@ -3,7 +3,8 @@ import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq, type Qualif
 import type { MigrationModel, TableModel } from '../../model';
 import { names, regclass } from '../../names';
 import { orgByRule } from './assignments';
-import { doBlock, patientLockTimeout, patiently } from './common';
+import { displayName } from '../../db/sql';
+import { doBlock, named, patientLockTimeout, patiently } from './common';
 import { partitionedConstraints, partitionedIndexes } from './partitions';
 import { keptByUser } from './state';
 
@@ -23,14 +24,14 @@ export function notNullCheck(m: MigrationModel, t: TableModel, target: Resolved)
   const org = qi(m.orgColumn);
   const check = names.notNullCheck(target, m.orgColumn);
   return [
-    doBlock(`  IF NOT ${orgNotNull(m, target)} AND NOT ${conExists(target, check)} THEN
+    named(`add CHECK (${m.orgColumn} IS NOT NULL) NOT VALID`, displayName(target), doBlock(`  IF NOT ${orgNotNull(m, target)} AND NOT ${conExists(target, check)} THEN
     ALTER TABLE ${table} ADD CONSTRAINT ${qi(check)} CHECK (${org} IS NOT NULL) NOT VALID;
-  END IF;`),
+  END IF;`)),
     // VALIDATE takes SHARE UPDATE EXCLUSIVE, which blocks no writer while it waits: it may wait long enough to
     // cancel an autovacuum. A row still without an org here was inserted by an application transaction that
     // committed after the backfill passed its page; ADD CONSTRAINT waited for every such transaction, and the
     // check holds for every row written since, so one sweep makes the check valid.
-    doBlock(`  IF ${conExists(target, check, ' AND NOT convalidated')} AND NOT ${keptByUser(target, check)} THEN
+    named(`validate the CHECK (${m.orgColumn} IS NOT NULL)`, displayName(target), doBlock(`  IF ${conExists(target, check, ' AND NOT convalidated')} AND NOT ${keptByUser(target, check)} THEN
     SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     BEGIN
       ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
@@ -40,7 +41,7 @@ export function notNullCheck(m: MigrationModel, t: TableModel, target: Resolved)
       PERFORM set_config('session_replication_role', 'origin', true);
       ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
     END;
-  END IF;`),
+  END IF;`)),
   ];
 }
 
@@ -52,23 +53,24 @@ export function setNotNull(m: MigrationModel, table: Resolved, checked: readonly
     ALTER TABLE ${qq(c)} DROP CONSTRAINT ${qi(check)};
   END IF;`;
   });
-  return [doBlock(`  IF NOT ${orgNotNull(m, table)} THEN
+  return [named(`SET NOT NULL on ${m.orgColumn} (proven by the CHECK), then drop the CHECK`, displayName(table), doBlock(`  IF NOT ${orgNotNull(m, table)} THEN
     ALTER TABLE ${qq(table)} ALTER COLUMN ${qi(m.orgColumn)} SET NOT NULL;
   END IF;
-${drops.join('\n')}`)];
+${drops.join('\n')}`))];
 }
 
 /** The foreign key to the orgs table on `table`: NOT VALID, then validated under a lock that blocks no writer. */
 export function orgForeignKey(m: MigrationModel, table: Resolved): string[] {
   const fkey = names.foreignKey(table, m.orgColumn);
+  const reference = `${m.orgColumn} → ${displayName(m.orgs.name)}`;
   return [
-    doBlock(`  IF NOT ${conExists(table, fkey)} THEN
+    named(`add foreign key ${reference} (NOT VALID)`, displayName(table), doBlock(`  IF NOT ${conExists(table, fkey)} THEN
     ALTER TABLE ${qq(table)} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${qi(m.orgColumn)}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
-  END IF;`),
-    doBlock(`  IF ${conExists(table, fkey, ' AND NOT convalidated')} AND NOT ${keptByUser(table, fkey)} THEN
+  END IF;`)),
+    named(`validate foreign key ${reference}`, displayName(table), doBlock(`  IF ${conExists(table, fkey, ' AND NOT convalidated')} AND NOT ${keptByUser(table, fkey)} THEN
     SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     ALTER TABLE ${qq(table)} VALIDATE CONSTRAINT ${qi(fkey)};
-  END IF;`),
+  END IF;`)),
   ];
 }
 
@@ -82,7 +84,7 @@ export function orgForeignKey(m: MigrationModel, table: Resolved): string[] {
  */
 export function attachedForeignKey(m: MigrationModel, table: Resolved): string[] {
   const fkey = names.foreignKey(table, m.orgColumn);
-  return [doBlock(`  IF NOT ${conExists(table, fkey)} THEN
+  return [named(`add foreign key ${m.orgColumn} → ${displayName(m.orgs.name)}, attaching the partitions' validated ones`, displayName(table), doBlock(`  IF NOT ${conExists(table, fkey)} THEN
     LOOP
       BEGIN
         LOCK TABLE ${qq(table)} IN SHARE ROW EXCLUSIVE MODE NOWAIT;
@@ -95,7 +97,7 @@ export function attachedForeignKey(m: MigrationModel, table: Resolved): string[]
       END;
     END LOOP;
     ALTER TABLE ${qq(table)} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${qi(m.orgColumn)}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)});
-  END IF;`, ['attempts int := 0'])];
+  END IF;`, ['attempts int := 0']))];
 }
 
 /** NOT NULL through a validated CHECK, the foreign key NOT VALID then validated: no long ACCESS EXCLUSIVE lock. */
@@ -109,15 +111,15 @@ export function concurrentIndex(m: MigrationModel, table: Resolved): string[] {
   const index = names.index(table, m.orgColumn);
   const qualified = qq({ schema: table.schema, name: index });
   return [
-    doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) AND NOT ${keptByUser(table, index)} THEN
+    named('drop the org index if an interrupted build left it invalid', displayName(table), doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) AND NOT ${keptByUser(table, index)} THEN
     DROP INDEX ${qualified};
-  END IF;`),
-    ...patiently(m, `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(table)} (${qi(m.orgColumn)});`),
+  END IF;`)),
+    ...patiently(m, named(`build the index on ${m.orgColumn} CONCURRENTLY`, displayName(table), `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(table)} (${qi(m.orgColumn)});`)),
     // A build that timed out leaves an INVALID index, which a retried IF NOT EXISTS would skip.
-    doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
+    named('refuse an org index left invalid', displayName(table), doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
     RAISE EXCEPTION 'tenant-migration: the index % was left invalid by an interrupted build', ${ql(qualified)}
       USING HINT = 'Run again: the invalid index is dropped and built again (a long transaction may have held it up: see pg_stat_activity).';
-  END IF;`),
+  END IF;`)),
   ];
 }
 

@@ -1,9 +1,9 @@
 // Partitioned tables: the work that a plain table gets in one statement, done partition by partition, then on the parent.
-import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq, type QualifiedName } from '../../db/sql';
+import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq, type QualifiedName } from '../../db/sql';
 import type { MigrationModel, TableModel } from '../../model';
 import { DEFINER_ROLE, MEMBER_POLICY, names, regclass } from '../../names';
 import { isLeaf, type PartitionInfo } from '../../partitions';
-import { doBlock } from './common';
+import { doBlock, named } from './common';
 import { keptObjects } from './state';
 import { attachedForeignKey, concurrentIndex, notNullCheck, orgForeignKey, setNotNull } from './constraints';
 
@@ -47,21 +47,21 @@ export function partitionPreflight(m: MigrationModel): string[] {
     const expected = partitionsOf(t).map((p) => ql(pairText(p.name)));
     const current = `(SELECT array_agg(x ORDER BY x) FROM (SELECT n.nspname || '.' || c.relname AS x FROM pg_partition_tree(${regclass(t.name)}) AS p
        JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.level > 0) AS x)`;
-    return doBlock(`  IF (SELECT array_agg(x ORDER BY x) FROM unnest(ARRAY[${expected.join(', ')}]::text[]) AS x) IS DISTINCT FROM ${current} THEN
+    return named('refuse when the partitions are not those the script was generated for', displayName(t.name), doBlock(`  IF (SELECT array_agg(x ORDER BY x) FROM unnest(ARRAY[${expected.join(', ')}]::text[]) AS x) IS DISTINCT FROM ${current} THEN
     RAISE EXCEPTION 'tenant-migration: the partitions of % are not those this script was generated for (now: %)', ${ql(qq(t.name))}, ${current}
       USING HINT = 'Generate the script again (tenant-migrate generate --force), review it and run it: every partition must be backfilled and get row-level security.';
-  END IF;`);
+  END IF;`));
   });
 }
 
 /** Each partition's row-level security before the migration, for rollback (the parent's is taken by the snapshot). */
 export function partitionSnapshot(m: MigrationModel): string[] {
-  return m.tables.flatMap((t) => partitionsOf(t)).map((p) => `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, kept_objects)
+  return m.tables.flatMap((t) => partitionsOf(t)).map((p) => named('record the partition\'s row-level security before the migration', displayName(p.name), `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, kept_objects)
 SELECT ${ql(p.name.schema)}, ${ql(p.name.name)}, false, c.relrowsecurity, c.relforcerowsecurity,
        EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive AND p.polname <> ${ql(MEMBER_POLICY)}),
        ${keptObjects(m, p.name)}
   FROM pg_class c WHERE c.oid = ${regclass(p.name)}
-ON CONFLICT (table_schema, table_name) DO NOTHING;`);
+ON CONFLICT (table_schema, table_name) DO NOTHING;`));
 }
 
 /**
@@ -98,13 +98,13 @@ export function partitionedIndexes(m: MigrationModel, t: TableModel): string[] {
   END IF;`));
   const root = indexOf(m, t.name);
   return [
-    ...onOnly,
+    ...onOnly.map((sql, i) => named(`create the index on ${m.orgColumn} ON ONLY the partitioned table (invalid until attached)`, displayName(partitioned[i]!), sql)),
     ...heapTablesOf(t).flatMap((leaf) => concurrentIndex(m, leaf)),
-    ...attach,
-    doBlock(`  IF NOT (SELECT indisvalid FROM pg_index WHERE indexrelid = ${ql(root)}::regclass) THEN
+    ...attach.map((sql, i) => named('attach the partition\'s index to its parent\'s', displayName(bottomUp[i]!.name), sql)),
+    named('refuse a partitioned index left invalid', displayName(t.name), doBlock(`  IF NOT (SELECT indisvalid FROM pg_index WHERE indexrelid = ${ql(root)}::regclass) THEN
     RAISE EXCEPTION 'tenant-migration: the index % is not valid: a partition''s index is missing or invalid', ${ql(root)}
       USING HINT = 'Run again: each partition''s index is built and attached again.';
-  END IF;`),
+  END IF;`)),
   ];
 }
 
@@ -118,7 +118,7 @@ export const rlsTablesOf = (t: TableModel): Resolved[] => [t.name, ...partitions
  * recorded for rollback.
  */
 export function revokePartitionPrivileges(m: MigrationModel): string[] {
-  return m.tables.flatMap((t) => partitionsOf(t)).map((p) => doBlock(`  FOR grant_row IN
+  return m.tables.flatMap((t) => partitionsOf(t)).map((p) => named('revoke the tenant roles\' privileges on the partition (recorded for rollback)', displayName(p.name), doBlock(`  FOR grant_row IN
     SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
       FROM pg_class c, aclexplode(c.relacl) a
      WHERE c.oid = ${regclass(p.name)} AND a.grantee <> c.relowner AND a.grantee IS DISTINCT FROM to_regrole(${DEFINER_ROLE})
@@ -128,5 +128,5 @@ export function revokePartitionPrivileges(m: MigrationModel): string[] {
     ON CONFLICT DO NOTHING;
     EXECUTE format('REVOKE %s ON %s FROM %s', grant_row.privilege_type, ${ql(qq(p.name))},
       CASE WHEN grant_row.grantee = 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(grant_row.grantee) END);
-  END LOOP;`, ['grant_row record']));
+  END LOOP;`, ['grant_row record'])));
 }

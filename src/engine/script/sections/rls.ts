@@ -1,9 +1,9 @@
 // Row-level security in transition mode, and the closing ANALYZE.
-import { quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel } from '../../model';
 import { ISOLATION_POLICY, LEGACY_POLICY, MEMBER_POLICY, names, regclass } from '../../names';
 import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, isolationPredicate, readEnforced, transitionSupport } from '../isolation-policy';
-import { doBlock, patiently } from './common';
+import { doBlock, named, patiently } from './common';
 import { rlsTablesOf } from './partitions';
 
 const policyExists = (name: { schema: string; name: string }, policy: string) =>
@@ -48,7 +48,8 @@ export function rowLevelSecurity(m: MigrationModel): string[] {
   const ledger = m.ledger ? [ledgerSecurity(m, m.ledger.name)] : [];
   // One table per transaction: holding a single ACCESS EXCLUSIVE lock at a time cannot deadlock with the
   // application, whose inserts lock a child table and then its parent (foreign-key checks).
-  return [...transitionSupport(m), ...tables, ...ledger];
+  const namedTables = tables.map((sql, i) => named('row-level security on, the isolation policy in transition mode', displayName(targets[i]!.name), sql));
+  return [...transitionSupport(m), ...namedTables, ...ledger.map((sql) => named('row-level security forced on the ledger, its policies', displayName(m.ledger!.name), sql))];
 }
 
 function ledgerSecurity(m: MigrationModel, name: { schema: string; name: string }): string {

@@ -1,8 +1,9 @@
 // The tool's state schema, the preflight refusal, the snapshot and the backups.
-import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq, type QualifiedName } from '../../db/sql';
+import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq, type QualifiedName } from '../../db/sql';
 import type { MigrationModel } from '../../model';
-import { MEMBER_POLICY, STATE_SCHEMA, names, regclass } from '../../names';
-import { PROBLEM, doBlock, hasColumn, orgValue, revokeFromOthers, tableLiteral } from './common';
+import { MEMBER_POLICY, PROGRESS_PREFIX, STATE_SCHEMA, names, regclass } from '../../names';
+import { heapTablesOf } from './partitions';
+import { PROBLEM, doBlock, hasColumn, named, orgValue, revokeFromOthers, tableLiteral } from './common';
 import { KNOWN_ORGS_TABLE } from '../isolation-policy';
 
 /**
@@ -11,7 +12,7 @@ import { KNOWN_ORGS_TABLE } from '../isolation-policy';
  */
 export function refuseForeignStateSchema(): string {
   const schema = ql(STATE_SCHEMA);
-  return doBlock(`  SELECT pg_get_userbyid(n.nspowner) INTO problem FROM pg_namespace n WHERE n.nspname = ${schema} AND n.nspowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user);
+  return named('refuse a state schema another role owns or may create objects in', STATE_SCHEMA, doBlock(`  SELECT pg_get_userbyid(n.nspowner) INTO problem FROM pg_namespace n WHERE n.nspname = ${schema} AND n.nspowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user);
   IF problem IS NOT NULL THEN
     RAISE EXCEPTION 'tenant-migration: the schema % is owned by %, not by %: that role could drop the backups and change the recorded state', ${schema}, problem, current_user
       USING HINT = format('If it is the migration''s: ALTER SCHEMA %I OWNER TO %I; otherwise rename it. Then run again.', ${schema}, current_user);
@@ -21,12 +22,12 @@ export function refuseForeignStateSchema(): string {
   IF problem IS NOT NULL THEN
     RAISE EXCEPTION 'tenant-migration: % may create objects in the schema %', problem, ${schema}
       USING HINT = format('REVOKE CREATE ON SCHEMA %I FROM %s; then run again.', ${schema}, problem);
-  END IF;`, [PROBLEM]);
+  END IF;`, [PROBLEM]));
 }
 
 /** Every table, sequence and function of the state schema: no privilege for any role but its owner (and the triggers' role). */
 export function lockDownStateSchema(): string {
-  return doBlock(`  EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', ${ql(STATE_SCHEMA)});
+  return named('revoke every privilege on the state schema\'s objects from other roles', STATE_SCHEMA, doBlock(`  EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', ${ql(STATE_SCHEMA)});
   FOR object IN SELECT c.oid::regclass::text AS name FROM pg_class c WHERE c.relnamespace = ${ql(STATE_SCHEMA)}::regnamespace AND c.relkind IN ('r', 'p', 'S', 'v', 'm') LOOP
     ${revokeFromOthers('TABLE', 'object.name')}
   END LOOP;
@@ -36,7 +37,7 @@ export function lockDownStateSchema(): string {
   -- The exception: the transition policy reads the orgs known at migration time as the requesting role.
   IF to_regclass(${ql(KNOWN_ORGS_TABLE)}) IS NOT NULL THEN
     GRANT SELECT ON ${KNOWN_ORGS_TABLE} TO PUBLIC;
-  END IF;`, ['object record', 'grantee oid']);
+  END IF;`, ['object record', 'grantee oid']));
 }
 
 export function stateSchema(): string[] {
@@ -111,16 +112,56 @@ BEGIN
     row_expr, relation);
 END
 `)};`,
+    copyForBackup(),
     lockDownStateSchema(),
   ];
 }
 
+/**
+ * Copies a table's rows into its backup in batches of heap pages, all in the caller's snapshot, and reports each batch
+ * as progress: a large table's backup shows how far it got and the time left.
+ */
+function copyForBackup(): string {
+  return named('create the function that copies a table into its backup in batches', STATE_SCHEMA, `CREATE OR REPLACE FUNCTION ${names.state('copy_for_backup')}(source regclass, target regclass, label text, rows_per_batch int)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`
+DECLARE
+  cols text;
+  pages bigint := pg_relation_size(source) / current_setting('block_size')::int;
+  estimate float8;
+  pages_per_batch bigint;
+  page bigint := 0;
+  done bigint := 0;
+  n bigint;
+BEGIN
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = target AND attnum > 0 AND NOT attisdropped;
+  SELECT reltuples INTO estimate FROM pg_class WHERE oid = source;
+  pages_per_batch := greatest(1, ceil(rows_per_batch / greatest(CASE WHEN estimate > 0 THEN estimate / greatest(pages, 1) ELSE 100 END, 1)));
+  LOOP
+    -- The last batch has no upper bound: whatever the table holds past the pages counted at the start is copied too.
+    IF page + pages_per_batch >= pages THEN
+      EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM ONLY %s AS t WHERE t.ctid >= $1', target, cols, cols, source) USING format('(%s,0)', page)::tid;
+    ELSE
+      EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM ONLY %s AS t WHERE t.ctid >= $1 AND t.ctid < $2', target, cols, cols, source)
+        USING format('(%s,0)', page)::tid, format('(%s,0)', page + pages_per_batch)::tid;
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    done := done + n;
+    page := least(page + pages_per_batch, pages);
+    IF page >= pages THEN estimate := done; END IF;  -- the last report has the count, not the estimate
+    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('action', 'backup', 'table', label, 'pagesDone', page, 'pagesTotal', pages, 'rowsDone', done, 'rowsEstimate', greatest(estimate, 0)::bigint);
+    EXIT WHEN page >= pages;
+  END LOOP;
+  RETURN done;
+END
+`)};`);
+}
+
 /** Refuses, before anything changes, when the default org is missing. */
 export function preflight(m: MigrationModel): string[] {
-  return [doBlock(`  IF NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} WHERE ${qi(m.orgs.idColumn)} = ${orgValue(m)}) THEN
+  return [named('refuse when the default org is missing', displayName(m.orgs.name), doBlock(`  IF NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} WHERE ${qi(m.orgs.idColumn)} = ${orgValue(m)}) THEN
     RAISE EXCEPTION 'tenant-migration: the default org % does not exist in %', ${ql(m.defaultOrgId)}, ${ql(qq(m.orgs.name))}
       USING HINT = 'Insert that org, or change defaultOrgId in tenant-migration.json.';
-  END IF;`)];
+  END IF;`))];
 }
 
 /** Which of the names the migration gives `table`'s key, check and index are taken before it starts (a SQL text[]). */
@@ -136,13 +177,13 @@ export const keptByUser = (table: Required<QualifiedName>, name: string) =>
   `EXISTS (SELECT 1 FROM ${names.state('snapshot')} WHERE table_schema = ${ql(table.schema)} AND table_name = ${ql(table.name)} AND ${ql(name)} = ANY (kept_objects))`;
 
 export function snapshot(m: MigrationModel): string[] {
-  return m.tables.map((t) => `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, org_not_null, kept_objects)
+  return m.tables.map((t) => named('record the table\'s row-level security and org column before the migration', displayName(t.name), `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, org_not_null, kept_objects)
 SELECT ${tableLiteral(t)}, ${hasColumn(t, m.orgColumn)}, c.relrowsecurity, c.relforcerowsecurity,
        EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive AND p.polname <> ${ql(MEMBER_POLICY)}),
        (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = ${ql(m.orgColumn)} AND NOT a.attisdropped),
        ${keptObjects(m, t.name)}
   FROM pg_class c WHERE c.oid = ${regclass(t.name)}
-ON CONFLICT (table_schema, table_name) DO NOTHING;`);
+ON CONFLICT (table_schema, table_name) DO NOTHING;`));
 }
 
 /** Backups of every table, in one snapshot, once per migration; no role but the owner can read them. */
@@ -156,8 +197,9 @@ export function backup(m: MigrationModel): string[] {
       RAISE EXCEPTION 'tenant-migration: % exists but is not recorded as a backup', ${ql(target)}
         USING HINT = 'Rename or drop that table (it is not one of ours), then run again.';
     END IF;
-    CREATE TABLE ${target} AS TABLE ${qq(t.name)};
+    CREATE TABLE ${target} AS TABLE ${qq(t.name)} WITH NO DATA;
     ${revokeFromOthers('TABLE', ql(target))}
+${heapTablesOf(t).map((heap) => `    PERFORM ${names.state('copy_for_backup')}(${regclass(heap)}, ${ql(target)}::regclass, ${ql(displayName(heap))}, ${m.loaded.spec.batchSize});`).join('\n')}
     -- The table's stored columns: a generated column is computed again on restore, never written.
     SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = ${regclass(t.name)} AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
     INSERT INTO ${names.state('backups')} (backup_table, table_schema, table_name, columns, row_count, digest)
@@ -165,7 +207,7 @@ export function backup(m: MigrationModel): string[] {
     RAISE NOTICE 'tenant-migration: backed up % into %', ${ql(qq(t.name))}, ${ql(target)};
   END IF;`;
   });
-  const body = doBlock(blocks.join('\n'), ['grantee oid', 'cols text[]']);
+  const body = named('back up every table once, in one snapshot, readable by the owner only', m.tables.map((t) => displayName(t.name)).join(', '), doBlock(blocks.join('\n'), ['grantee oid', 'cols text[]']));
   return ['BEGIN ISOLATION LEVEL REPEATABLE READ;', body, 'COMMIT;'];
 }
 

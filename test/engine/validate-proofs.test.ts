@@ -1,0 +1,56 @@
+// Validation reads a table for "no NULL org" and "every org exists" only when the catalog does not already prove it
+// (issue 17: no rescans a validated constraint answers). Without the proof it still counts the rows, and finds them.
+import assert from 'node:assert/strict';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
+import type { CheckResult } from '../../src/engine/events';
+
+const MISSING_ORG = '00000000-0000-0000-0009-000000000999';
+
+describe('validation: what the catalog proves is not read again', function () {
+  this.timeout(120_000);
+  let db: TestDatabase;
+  let ws: Workspace;
+  beforeEach(async () => { db = await createTestDatabase(); ws = makeWorkspace({}); await migrateFully(db.url, ws); });
+  afterEach(async () => { await db.drop(); });
+
+  const checks = async () => (await withMigration(db.url, ws, (m) => m.validate())).checks as CheckResult[];
+  const check = (all: CheckResult[], name: string) => {
+    const found = all.find((c) => c.name === name);
+    assert.ok(found, `no check named ${name}: ${all.map((c) => c.name).join(', ')}`);
+    return found;
+  };
+
+  it('after the migration: NOT NULL and the validated foreign key answer, and every check passes', async () => {
+    const all = await checks();
+    assert.deepEqual(all.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), []);
+    assert.match(check(all, 'public.reports: no NULL org_id').detail, /NOT NULL holds for every row/);
+    assert.match(check(all, 'public.reports: every org exists').detail, /validated foreign key reports_org_id_fkey/);
+    assert.match(check(all, 'public.tenant_credentials: one row per credential').detail, /per org/);
+  });
+
+  it('without the proofs (NOT NULL dropped, the foreign key NOT VALID) it counts, and finds a NULL and a missing org', async () => {
+    await db.client.query(`ALTER TABLE reports DROP CONSTRAINT reports_org_id_fkey`);
+    await db.client.query(`ALTER TABLE reports ALTER COLUMN org_id DROP NOT NULL`);
+    // Written around the org trigger, as a superuser in replica mode can: what the counts exist to catch.
+    await db.client.query(`BEGIN; SET LOCAL session_replication_role = replica;
+      INSERT INTO reports (credential_id, title, org_id) VALUES (1, 'no org', NULL), (1, 'missing org', '${MISSING_ORG}'); COMMIT`);
+    await db.client.query(`ALTER TABLE reports ADD CONSTRAINT reports_org_id_fkey FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID`);
+    const all = await checks();
+    const nulls = check(all, 'public.reports: no NULL org_id');
+    assert.equal(nulls.ok, false);
+    assert.match(nulls.detail, /^1 row\(s\) have no org/);
+    const orphans = check(all, 'public.reports: every org exists');
+    assert.equal(orphans.ok, false, 'a NOT VALID foreign key was taken as proof');
+    assert.match(orphans.detail, /^1 row\(s\) reference a missing org/);
+    assert.equal(check(all, 'public.credentials: every org exists').ok, true);
+  });
+
+  it('the ledger: a missing row and a row with another org are both found by its one join', async () => {
+    await db.client.query(`DELETE FROM tenant_credentials WHERE credential_id = 1`);
+    await db.client.query(`UPDATE tenant_credentials SET org_id = (SELECT id FROM orgs WHERE id <> tenant_credentials.org_id LIMIT 1) WHERE credential_id IN (2, 3)`);
+    const all = await checks();
+    assert.match(check(all, 'public.tenant_credentials: one row per credential').detail, /^1 credential\(s\) have no ledger row/);
+    assert.match(check(all, 'public.tenant_credentials: org matches the credential').detail, /^2 ledger row\(s\) disagree/);
+  });
+});
