@@ -19,7 +19,7 @@ describe('row counts of migrate', function () {
   const rowsOf = async (table: string, where = 'true') => (await db.client.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`)).rows[0].n as number;
   const lastProgress = (events: EngineEvent[]) => {
     const last = new Map<string, ProgressInfo>();
-    for (const e of events) if (e.type === 'progress') last.set(e.progress.table, e.progress);
+    for (const e of events) if (e.type === 'progress' && e.progress.action === 'backfill') last.set(e.progress.table, e.progress);
     return last;
   };
 
@@ -57,7 +57,7 @@ describe('row counts of migrate', function () {
     const reports = lastProgress(events).get('public.reports')!;
     assert.equal(reports.rowsDone, empty);
     assert.equal(progressRows(reports), `${formatCount(empty)} rows given their org`);
-    const midway = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress' && e.progress.table === 'public.reports' && e.progress.done < e.progress.total);
+    const midway = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports' && e.progress.done < e.progress.total);
     for (const e of midway) assert.match(progressRows(e.progress), /^[\d,]+ of ~[\d,]+ rows given their org$/);
   });
 
@@ -65,7 +65,7 @@ describe('row counts of migrate', function () {
     await db.drop();
     db = await createTestDatabase({ seed: { orgs: 5, users: 60, credentials: 2000, reports: 20_000, layouts: 80 } });
     const controller = new AbortController();
-    const cancelling = { push: (e: EngineEvent) => { if (e.type === 'progress' && e.progress.table === 'public.reports') controller.abort(); return 0; } } as unknown as EngineEvent[];
+    const cancelling = { push: (e: EngineEvent) => { if (e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports') controller.abort(); return 0; } } as unknown as EngineEvent[];
     const m = await openMigration(db.url, ws, cancelling, controller.signal);
     const error = await m.migrate().then(() => undefined, (e: unknown) => e);
     await m.close();
