@@ -1,7 +1,7 @@
 // The live checklist in a terminal: one line per step, a progress bar on backfills, failures with what to do next.
 import type { EngineEvent } from '../engine/events';
 import { STEP_TITLES } from '../engine/events';
-import { formatCount, plural } from '../shared/format';
+import { plural, progressRows } from '../shared/format';
 
 const isTty = () => process.stderr.isTTY === true;
 const color = (code: number, text: string) => (isTty() ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -73,8 +73,7 @@ export class TerminalChecklist {
         const p = event.progress;
         const fraction = p.total > 0 ? p.done / p.total : 1;
         const eta = p.etaMs !== undefined && fraction < 1 ? `, ${formatDuration(p.etaMs)} left` : '';
-        const rows = p.rowsEstimate > 0 ? `${formatCount(p.rowsDone)}/${formatCount(Math.max(p.rowsEstimate, p.rowsDone))} rows` : plural(p.rowsDone, 'row');
-        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${rows}${eta}`;
+        const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${progressRows(p)}${eta}`;
         if (isTty()) {
           this.out.write(`\r\x1b[2K${text}`);
           this.progressShown = true;

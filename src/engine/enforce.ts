@@ -10,8 +10,9 @@ import type { MigrationModel } from './model';
 import { HOOK_RUNS_TABLE, HOOK_SCHEMA, ISOLATION_POLICY, names } from './names';
 import { membershipBypasses } from './role-membership';
 import { accessRoles, definerFunctions, tenantRoles } from './roles';
-import { KNOWN_ORG_COLUMN, KNOWN_ORGS_TABLE } from './script/isolation-policy';
+import { ENFORCEMENT_TABLE, KNOWN_ORG_COLUMN, KNOWN_ORGS_TABLE } from './script/isolation-policy';
 import { isolationStatements } from './script/sections/enforce';
+import { rlsTablesOf } from './script/sections/partitions';
 import { operatorName } from './state';
 import { plural } from '../shared/format';
 
@@ -23,7 +24,7 @@ export interface EnforceOptions {
 
 interface ViewGrant { readonly view: string; readonly role: string }
 
-export const ENFORCEMENT_TABLE = names.state('enforcement');
+export { ENFORCEMENT_TABLE };
 
 
 /** Readable by its owner only, whatever the default privileges grant. */
@@ -138,6 +139,33 @@ export async function enforce(session: Session, m: MigrationModel, options: Enfo
     await session.query(`INSERT INTO ${ENFORCEMENT_TABLE} (enforced_by, revoked_view_grants) VALUES ($1, $2)`, [operatorName(), JSON.stringify(preview.viewGrants)]);
   });
   return { actions, preview };
+}
+
+/**
+ * On a database where isolation is enforced already: the tables and partitions that are not (a partition added and
+ * migrated by an older script, say) get the enforced policy and FORCE. Refuses, naming them, those not migrated yet.
+ */
+export async function enforceRemaining(session: Session, m: MigrationModel): Promise<{ actions: string[]; tables: string[] }> {
+  const targets = m.tables.flatMap(rlsTablesOf);
+  const { rows } = await session.query<{ name: string; schema: string; table: string; migrated: boolean }>(
+    `SELECT c.oid::regclass::text AS name, n.nspname AS schema, c.relname AS table,
+            EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = $3) AS migrated
+       FROM unnest($1::text[], $2::text[]) AS t(s, r) JOIN pg_namespace n ON n.nspname = t.s JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.r
+      WHERE NOT c.relforcerowsecurity OR NOT c.relrowsecurity
+      ORDER BY 1`, [targets.map((t) => t.schema), targets.map((t) => t.name), ISOLATION_POLICY]);
+  const unmigrated = rows.filter((r) => !r.migrated).map((r) => r.name);
+  if (unmigrated.length > 0) {
+    throw refused(`Isolation is enforced, but ${unmigrated.join(', ')} ${unmigrated.length === 1 ? 'is' : 'are'} not migrated yet (no isolation policy)`,
+      'Generate the script again (tenant-migrate generate --force), run "migrate": on an enforced database it enforces what it migrates. Nothing was changed.');
+  }
+  const pending = new Set(rows.map((r) => `${r.schema}.${r.table}`));
+  const actions: string[] = [];
+  if (pending.size === 0) return { actions, tables: [] };
+  await session.transaction(async () => {
+    await session.query(`SET LOCAL lock_timeout = '${m.loaded.spec.lockTimeoutMs * 5}ms'`);
+    for (const sql of isolationStatements(m, 'enforced', () => true, (t) => pending.has(`${t.schema}.${t.name}`))) { await session.query(sql); actions.push(sql); }
+  });
+  return { actions, tables: rows.map((r) => r.name) };
 }
 
 /** Back to transition mode; the grants enforce revoked are given back. Used by "enforce --undo" and by rollback. */

@@ -6,13 +6,21 @@ import type { BackupRecord } from './backups';
 import type { MigrationModel, TableModel } from './model';
 import { STATE_SCHEMA, names } from './names';
 
-export async function restoreExistingOrgColumn(session: Session, m: MigrationModel, t: TableModel, orgNotNull: boolean | null,
+/** The snapshot's record of `table`'s objects: those the user had under the migration's names are never dropped. */
+export interface OrgColumnSnapshot { readonly org_not_null: boolean | null; readonly kept_objects: string[] | null }
+
+export async function restoreExistingOrgColumn(session: Session, m: MigrationModel, t: TableModel, snap: OrgColumnSnapshot,
   backup: BackupRecord | undefined, exec: (sql: string) => Promise<void>): Promise<void> {
   const table = qq(t.name);
   const org = qi(m.orgColumn);
-  await exec(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${qi(names.foreignKey(t.name, m.orgColumn))}`);
-  await exec(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${qi(names.notNullCheck(t.name, m.orgColumn))}`);
-  await exec(`DROP INDEX IF EXISTS ${qq({ schema: t.name.schema, name: names.index(t.name, m.orgColumn) })}`);
+  const ours = (name: string) => !(snap.kept_objects ?? []).includes(name);
+  const foreignKey = names.foreignKey(t.name, m.orgColumn);
+  const check = names.notNullCheck(t.name, m.orgColumn);
+  const index = names.index(t.name, m.orgColumn);
+  if (ours(foreignKey)) await exec(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${qi(foreignKey)}`);
+  if (ours(check)) await exec(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${qi(check)}`);
+  if (ours(index)) await exec(`DROP INDEX IF EXISTS ${qq({ schema: t.name.schema, name: index })}`);
+  const orgNotNull = snap.org_not_null;
   if (orgNotNull === false) await exec(`ALTER TABLE ${table} ALTER COLUMN ${org} DROP NOT NULL`);
   if (!backup || !backup.columns.includes(m.orgColumn) || t.info.primaryKey.length === 0) return;
   // The rows the backfill filled: empty in the backup. Replica mode: the table's own triggers do not fire.

@@ -11,8 +11,9 @@ import { undoEnforce } from './enforce';
 import { checkBackup, currentBackups, digestOf, type BackupRecord } from './backups';
 import { undoPartitions } from './rollback-partitions';
 import { undoChoices } from './rollback-choices';
-import { restoreExistingOrgColumn } from './rollback-org-column';
+import { restoreExistingOrgColumn, type OrgColumnSnapshot } from './rollback-org-column';
 import { releaseDefinerRole, revokeColumnGrants } from './definer-role';
+import { undoAuthHook } from './rollback-auth-hook';
 import { plural } from '../shared/format';
 
 export interface RollbackOptions {
@@ -27,9 +28,11 @@ export interface RollbackResult {
   readonly backupsKeptAs: string[];
   /** Why the role the triggers ran as was kept, when it was. */
   readonly definerRoleKept?: string;
+  /** What of the auth hook is kept on purpose, and how to drop it. */
+  readonly authHookKept?: string;
 }
 
-interface Snapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean; org_not_null: boolean | null }
+interface Snapshot extends OrgColumnSnapshot { had_org_column: boolean; rls_enabled: boolean; rls_forced: boolean }
 
 async function snapshotOf(session: Session, table: { schema: string; name: string }): Promise<Snapshot | undefined> {
   if (!(await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`])).rows[0]!.ok) return undefined;
@@ -62,7 +65,7 @@ async function undoSchema(session: Session, m: MigrationModel, backups: BackupRe
     }
     if (snap?.had_org_column) {
       const backup = backups.find((b) => b.table.schema === t.name.schema && b.table.name === t.name.name);
-      await restoreExistingOrgColumn(session, m, t, snap.org_not_null ?? null, backup, (sql) => exec(session, actions, sql));
+      await restoreExistingOrgColumn(session, m, t, snap, backup, (sql) => exec(session, actions, sql));
     }
     if (snap && !snap.had_org_column) {
       actions.push(...await revokeColumnGrants(session, t.name, m.orgColumn));
@@ -169,6 +172,7 @@ export async function rollback(session: Session, model: MigrationModel, options:
     actions.push(...await undoEnforce(session, model, { policies: false }));
     await undoChoices(session, (sql) => exec(session, actions, sql));
     await undoSchema(session, model, backups, actions);
+    const authHookKept = await undoAuthHook(session, model, (sql) => exec(session, actions, sql));
     const restored = options.restoreData ? await restoreData(session, model, backups, options, actions) : [];
     if (await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.snapshot`]).then((r) => r.rows[0]!.ok)) {
       await exec(session, actions, `DELETE FROM ${names.state('snapshot')}`);
@@ -181,6 +185,6 @@ export async function rollback(session: Session, model: MigrationModel, options:
     }
     const definer = await releaseDefinerRole(session);
     actions.push(...definer.actions);
-    return { actions, restored, backupsKeptAs, definerRoleKept: definer.kept };
+    return { actions, restored, backupsKeptAs, definerRoleKept: definer.kept, authHookKept };
   });
 }

@@ -19,6 +19,19 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
+/**
+ * A table's rows in a backup's copy ("1,200/4,000 rows") or a backfill. A backfill's: those given their org (all runs),
+ * against the table's estimated size while it runs ("1,200 of ~4,000 rows given their org"). That estimate is the
+ * planner's (or a count when never analysed) and includes rows that already had an org, so it is never shown as a
+ * finished table's total.
+ */
+export function progressRows(p: { action?: 'backup' | 'backfill'; rowsDone: number; rowsEstimate: number; done: number; total: number }): string {
+  if (p.action === 'backup') return p.rowsEstimate > 0 ? `${formatCount(p.rowsDone)}/${formatCount(Math.max(p.rowsEstimate, p.rowsDone))} rows` : plural(p.rowsDone, 'row');
+  const what = `${p.rowsDone === 1 ? 'row' : 'rows'} given their org`;
+  if (p.done >= p.total || p.rowsEstimate <= 0) return `${formatCount(p.rowsDone)} ${what}`;
+  return `${formatCount(p.rowsDone)} of ~${formatCount(p.rowsEstimate)} ${what}`;
+}
+
 /** How checks count everywhere (CLI, checklist, report): a warning is neither a pass nor a failure. */
 export function countChecks(checks: readonly { ok: boolean; severity?: string }[]): { total: number; passed: number; failed: number; warnings: number } {
   const failed = checks.filter((c) => !c.ok && c.severity !== 'warning').length;

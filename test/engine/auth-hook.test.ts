@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, migrateFully, withMigration } from '../support/migration-helpers';
+import { schemaFingerprint } from '../support/fingerprint';
 import { ORG_PREFIX, USER_PREFIX, uuidOf, legacySpec } from '../fixtures/legacy-data';
 
 const org = (n: number) => uuidOf(ORG_PREFIX, n);
@@ -120,5 +121,37 @@ describe('Supabase Custom Access Token Hook', () => {
     const cross = verified.checks.filter((c) => c.name.includes('cross-tenant role supabase_auth_admin'));
     assert.ok(cross.length > 0 && cross.every((c) => c.ok), JSON.stringify(cross));
     assert.equal(verified.status, 'done', JSON.stringify(verified.checks.filter((c) => !c.ok).slice(0, 3)));
+  });
+  it('rollback takes back the hook\'s read policy and grants on the membership table; keeps only the hook function and what calling it needs, and says so', async () => {
+    // The membership table has RLS of its own, as on Supabase: the hook reads it through its policy.
+    await db.client.query(`ALTER TABLE org_members ENABLE ROW LEVEL SECURITY; CREATE POLICY members_read_own ON org_members FOR SELECT TO authenticated USING (true)`);
+    const ws = makeWorkspace({ authHook: { membership: { table: 'org_members' } } });
+    const before = await schemaFingerprint(db.client, ['public']);
+    await migrateFully(db.url, ws);
+    const admin = async () => (await db.client.query(`SELECT has_table_privilege('supabase_auth_admin', 'org_members', 'SELECT') AS read,
+      EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = 'org_members'::regclass AND polname = 'tenant_migration_auth_hook_read') AS policy`)).rows[0];
+    assert.deepEqual(await admin(), { read: true, policy: true });
+    assert.equal((await callHook(db, event(user(1))) as { claims: Record<string, unknown> }).claims.org_id, org(2));
+    const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
+    assert.equal(step.status, 'done', step.summary);
+    assert.deepEqual(await admin(), { read: false, policy: false });
+    assert.match(step.summary ?? '', /the auth hook "public"\."tenant_migration_access_token_hook"\(jsonb\) is kept.*EXECUTE and USAGE ON SCHEMA "public" for supabase_auth_admin.*switch the hook off.*DROP FUNCTION.*DROP SCHEMA "tenant_migration_auth" CASCADE; REVOKE USAGE ON SCHEMA "public" FROM supabase_auth_admin;/);
+    // Sign-ins keep working: the hook never raises; it adds no org claim, which nothing uses after rollback.
+    const after = await callHook(db, event(user(1))) as { claims: Record<string, unknown> };
+    assert.equal(after.claims.org_id, undefined);
+    assert.equal(after.claims.sub, user(1));
+    // Exactly what the summary names is left: the function with its EXECUTE grant, and USAGE on public for supabase_auth_admin.
+    const afterSchema = await schemaFingerprint(db.client, ['public']);
+    const publicUsage = (lines: string[]) => lines.find((l) => l.startsWith('grants on schema public: '))!;
+    assert.deepEqual(afterSchema.filter((l) => !before.includes(l)), [
+      'function public.tenant_migration_access_token_hook(jsonb)',
+      'grants on function tenant_migration_access_token_hook(jsonb): postgres=X/postgres,supabase_auth_admin=X/postgres',
+      `${publicUsage(before)},supabase_auth_admin=U/pg_database_owner`,
+    ].sort());
+    assert.deepEqual(before.filter((l) => !afterSchema.includes(l)), [publicUsage(before)]);
+    // A second migration and rollback give the same result.
+    await migrateFully(db.url, ws);
+    await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
+    assert.deepEqual(await schemaFingerprint(db.client, ['public']), afterSchema);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
-import { schemaFingerprint, tableDigest } from '../support/fingerprint';
+import { acl, schemaFingerprint, tableDigest } from '../support/fingerprint';
 import { GUIDE_SPEC } from '../../src/engine/migration-spec/template';
 import { DEFAULT_ORG_ID, ORG_PREFIX } from '../fixtures/legacy-data';
 
@@ -284,6 +284,57 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
     assert.ok(validation.checks.some((c) => c.name === 'public.usage_records: every partition isolated' && c.ok && /forced/.test(c.detail)), JSON.stringify(validation.checks.filter((c) => !c.ok)));
     const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
     assert.equal(step.status, 'done', step.summary);
+    assert.deepEqual(await schemaFingerprint(db.client), schema);
+  });
+  it('a partition added after enforce: generate --force then migrate enforces it (strict policy, FORCE); a tenant reads its own org only, directly and through the parent; rollback exact', async () => {
+    const schema = await schemaFingerprint(db.client);
+    await migrateFully(db.url, ws);
+    await withMigration(db.url, ws, (m) => m.enforce({ appSendsContext: true }));
+    await db.client.query(`CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')`);
+    const lateState = `SELECT relrowsecurity AS rls, relforcerowsecurity AS force, ${acl('relacl')} AS grants FROM pg_class WHERE oid = 'events_2027'::regclass`;
+    const lateBefore = (await db.client.query(lateState)).rows[0];
+    const { rows: credentials } = await db.client.query(`SELECT id, org_id FROM credentials WHERE org_id IN ($1, $2) ORDER BY id`, [org(1), org(2)]);
+    const of = (o: string) => credentials.find((c) => c.org_id === o)!.id as string;
+    await db.client.query(`INSERT INTO events (credential_id, happened_on, payload) SELECT $1, date '2027-02-01' + i, 'org 1' FROM generate_series(1, 5) i`, [of(org(1))]);
+    await db.client.query(`INSERT INTO events (credential_id, happened_on, payload) SELECT $1, date '2027-03-01' + i, 'org 2' FROM generate_series(1, 7) i`, [of(org(2))]);
+    await withMigration(db.url, ws, (m) => m.generate(true));
+    const migrated = await withMigration(db.url, ws, (m) => m.migrate());
+    assert.equal(migrated.status, 'done', migrated.summary);
+    const forced = (await db.client.query(`SELECT relrowsecurity AND relforcerowsecurity AS f FROM pg_class WHERE oid = 'events_2027'::regclass`)).rows[0].f;
+    assert.equal(forced, true, 'the new partition is not forced');
+    const policy = (await db.client.query(`SELECT qual FROM pg_policies WHERE tablename = 'events_2027' AND policyname = 'tenant_migration_isolation'`)).rows[0].qual as string;
+    assert.doesNotMatch(policy, /transition_orgs/, 'the new partition has the transition policy');
+    const validation = await withMigration(db.url, ws, (m) => m.validate());
+    assert.equal(validation.status, 'done', JSON.stringify(validation.checks.filter((c) => !c.ok)));
+    const enforceAgain = await withMigration(db.url, ws, (m) => m.enforce({ appSendsContext: true }));
+    assert.equal(enforceAgain.status, 'skipped');
+    assert.match(enforceAgain.summary ?? '', /already enforced on every table and partition/);
+    await db.client.query('GRANT SELECT ON events_2027 TO authenticated');
+    const asTenant = async (sql: string, claims: Record<string, string>) => {
+      await db.client.query('BEGIN');
+      try {
+        await db.client.query('SET LOCAL ROLE authenticated');
+        await db.client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims)]);
+        return (await db.client.query(sql)).rows[0];
+      } finally {
+        await db.client.query('ROLLBACK');
+      }
+    };
+    const count = `SELECT count(*)::int AS n, count(*) FILTER (WHERE payload <> 'org 1')::int AS others`;
+    assert.deepEqual(await asTenant(`${count} FROM events_2027`, { sub: 'x', org_id: org(1) }), { n: 5, others: 0 });
+    assert.deepEqual(await asTenant(`${count} FROM events WHERE happened_on >= '2027-01-01'`, { sub: 'x', org_id: org(1) }), { n: 5, others: 0 });
+    assert.deepEqual(await asTenant(`${count} FROM events_2027`, { sub: 'x' }), { n: 0, others: 0 }, 'enforced: no context, no rows');
+    // A partition an older script left in transition mode: enforce brings it to the enforced state instead of skipping.
+    await db.client.query('REVOKE SELECT ON events_2027 FROM authenticated');
+    await db.client.query('ALTER TABLE events_2027 NO FORCE ROW LEVEL SECURITY');
+    const reapplied = await withMigration(db.url, ws, (m) => m.enforce({ appSendsContext: true }));
+    assert.equal(reapplied.status, 'done', reapplied.summary);
+    assert.match(reapplied.summary ?? '', /now also on (public\.)?events_2027/);
+    assert.equal((await db.client.query(`SELECT relforcerowsecurity AS f FROM pg_class WHERE oid = 'events_2027'::regclass`)).rows[0].f, true);
+    const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
+    assert.equal(step.status, 'done', step.summary);
+    assert.deepEqual((await db.client.query(lateState)).rows[0], lateBefore, 'the late partition is not back to its state before the migration');
+    await db.client.query('DROP TABLE events_2027');
     assert.deepEqual(await schemaFingerprint(db.client), schema);
   });
 });

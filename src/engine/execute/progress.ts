@@ -1,7 +1,8 @@
 // Turns the script's progress notices (the backup's copy, the backfill) into fractions and an estimate of the time left.
 import type { ProgressInfo } from '../events';
 
-interface RawProgress { action?: 'backup' | 'backfill'; table: string; pagesDone: number; pagesTotal: number; rowsDone: number; rowsEstimate: number }
+/** rowsBefore: the rows a backfill gave their org in earlier runs (absent from notices of older scripts). */
+export interface RawProgress { action?: 'backup' | 'backfill'; table: string; pagesDone: number; pagesTotal: number; rowsDone: number; rowsBefore?: number; rowsEstimate: number }
 
 export class ProgressTracker {
   private started = new Map<string, { at: number; pages: number }>();

@@ -11,7 +11,7 @@ import { logFailure } from '../log-failure';
 import { statementClassifier } from '../script/classify';
 import { splitScript } from '../script/parse';
 import { executionUnits, type ExecutionUnit } from './units';
-import { ProgressTracker } from './progress';
+import { ProgressTracker, type RawProgress } from './progress';
 
 export interface RunScriptOptions {
   readonly session: Session;
@@ -29,8 +29,11 @@ export interface RunScriptOptions {
 
 export interface ScriptResult {
   readonly statements: number;
-  /** Rows changed: counted by the statements themselves and by the backfill's progress notices. */
-  readonly rows: number;
+  /**
+   * Rows the backfill gave their org in this run, per table (from its progress notices). Statements' own row counts
+   * are in the audit log, not here: they include the tool's state rows and rows a SELECT returned.
+   */
+  readonly backfilled: { readonly table: string; readonly rows: number }[];
 }
 
 
@@ -77,10 +80,16 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   const total = units.reduce((n, u) => n + Math.max(u.statements.length, 1), 0);
   const tracker = new ProgressTracker();
   const backfilled = new Map<string, number>();
+  const runStart = new Map<string, number>();
   const stopNotices = session.onNotice((notice) => {
     if (notice.message.startsWith(PROGRESS_PREFIX)) {
-      const progress = tracker.update(JSON.parse(notice.message.slice(PROGRESS_PREFIX.length)));
-      if (progress.action === 'backfill') backfilled.set(progress.table, progress.rowsDone);
+      const raw = JSON.parse(notice.message.slice(PROGRESS_PREFIX.length)) as RawProgress;
+      const progress = tracker.update(raw);
+      if (progress.action === 'backfill') {
+        // A table's backfill runs in groups; the first group's rowsBefore is what earlier runs did.
+        if (!runStart.has(progress.table)) runStart.set(progress.table, raw.rowsBefore ?? 0);
+        backfilled.set(progress.table, progress.rowsDone - runStart.get(progress.table)!);
+      }
       onEvent({ type: 'progress', step, progress });
     } else {
       onEvent({ type: 'notice', step, message: redact(notice.message) });
@@ -89,7 +98,6 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   const cancel = () => { session.cancel().catch(logFailure(options.logger ?? silentLogger, 'Could not cancel the running statement')); };
   signal?.addEventListener('abort', cancel);
   let index = 0;
-  let rows = 0;
   try {
     for (const unit of units) {
       if (signal?.aborted) throw failed('Cancelled before the next statement', 'Run again to continue: the script resumes where it stopped.');
@@ -103,7 +111,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
       const at = { statement: unit.statements[0]! };
       for (let attempt = 1; ; attempt++) {
         try {
-          rows += await runUnit(unit, index, total, options, at);
+          await runUnit(unit, index, total, options, at);
           break;
         } catch (error) {
           if (signal?.aborted) {
@@ -129,7 +137,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
     stopNotices();
     signal?.removeEventListener('abort', cancel);
   }
-  return { statements: index, rows: rows + [...backfilled.values()].reduce((a, b) => a + b, 0) };
+  return { statements: index, backfilled: [...backfilled].map(([table, rows]) => ({ table, rows })) };
 }
 
 async function runUnit(unit: ExecutionUnit, firstIndex: number, total: number, options: RunScriptOptions, at: { statement: ExecutionUnit['statements'][number] }): Promise<number> {

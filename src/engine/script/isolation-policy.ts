@@ -19,6 +19,14 @@ export const KNOWN_ORG_COLUMN = 'tenant_migration_known_org';
 export const KEEP_ORG_FUNCTION = names.state('keep_org');
 export const KEEP_ORG_TRIGGER = 'tenant_migration_keep_org';
 
+/** Each enforcement and its undo; a row not undone means isolation is enforced. */
+export const ENFORCEMENT_TABLE = names.state('enforcement');
+
+/** PL/pgSQL: sets `variable` true when isolation is enforced now (the table may not exist yet). */
+export const readEnforced = (variable: string) => `IF to_regclass(${ql(ENFORCEMENT_TABLE)}) IS NOT NULL THEN
+    ${variable} := EXISTS (SELECT 1 FROM ${ENFORCEMENT_TABLE} WHERE undone_at IS NULL);
+  END IF;`;
+
 /** Roles the isolation policy does not hold: the spec's crossTenantRoles, and supabase_auth_admin for the auth hook. */
 export function crossTenantRoles(m: MigrationModel): string[] {
   const spec = m.loaded.spec;

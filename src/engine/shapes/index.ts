@@ -12,13 +12,17 @@ import { unprovableTables } from './probe-rows';
 import { readers } from './readers';
 import { publications } from './replication';
 import { replicaTriggers } from './triggers';
+import { sameNamedObjects } from './same-named';
 import { sharedAndUnplaced } from './shared';
 import { globalUniques } from './unique';
 import { unmigratedParents } from './unmigrated-parents';
 
 export type { ShapeFinding } from './finding';
 
-const DETECTORS: ShapeDetector[] = [inheritance, partitionOwners, publications, existingOrgColumn, replicaTriggers, globalUniques, readers, sharedAndUnplaced, unmigratedParents, roleMemberships, unprovableTables];
+const DETECTORS: ShapeDetector[] = [
+  inheritance, partitionOwners, publications, existingOrgColumn, sameNamedObjects, replicaTriggers, globalUniques, readers,
+  sharedAndUnplaced, unmigratedParents, roleMemberships, unprovableTables,
+];
 
 export async function findShapes(session: Session, model: MigrationModel): Promise<ShapeFinding[]> {
   const findings: ShapeFinding[] = [];

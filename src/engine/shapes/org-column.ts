@@ -35,7 +35,7 @@ function ruleOrg(m: MigrationModel, t: TableModel, alias: string, preExisting: (
  * Tables the migration has started on (snapshot taken): their column was checked before that, and rows written
  * since may carry their writer's org; with had_org_column false, the column is the migration's own.
  */
-async function snapshotted(session: Parameters<ShapeDetector>[0]): Promise<Map<string, boolean>> {
+export async function snapshotted(session: Parameters<ShapeDetector>[0]): Promise<Map<string, boolean>> {
   // A state schema this user may not use is refused later, by name, when the run starts: not here, as a permission error.
   const present = (await session.query<{ ok: boolean }>(
     `SELECT CASE WHEN to_regnamespace($1) IS NULL THEN false WHEN NOT has_schema_privilege($1, 'USAGE') THEN false ELSE to_regclass($2) IS NOT NULL END AS ok`, [STATE_SCHEMA, `${STATE_SCHEMA}.snapshot`])).rows[0]!.ok;

@@ -1,5 +1,5 @@
 // Step 5b: enforce isolation (or, with undo, go back to transition mode): what it denies, what it changed, audited.
-import { contextAdvice, currentEnforcement, enforce, undoEnforce } from '../enforce';
+import { contextAdvice, currentEnforcement, enforce, enforceRemaining, undoEnforce } from '../enforce';
 import { appendAudit } from '../state';
 import type { StepBody } from '../step-context';
 import { plural } from '../../shared/format';
@@ -24,7 +24,13 @@ export const body: StepBody = async (context, options) => {
       ? { status: 'skipped', summary: 'isolation was not enforced: nothing to undo', checks: [] }
       : { summary: `back to transition mode: requests without a tenant context keep their pre-migration access (${plural(actions.length, 'statement')})`, checks: [] };
   }
-  if (await currentEnforcement(session)) return { status: 'skipped', summary: 'isolation is already enforced', checks: [] };
+  if (await currentEnforcement(session)) {
+    const remaining = await enforceRemaining(session, m);
+    await audit(remaining.actions);
+    return remaining.tables.length === 0
+      ? { status: 'skipped', summary: 'isolation is already enforced on every table and partition', checks: [] }
+      : { summary: `isolation was enforced already; now also on ${remaining.tables.join(', ')} (enforced policy, FORCE on)`, checks: [] };
+  }
   const { actions, preview } = await enforce(session, m, { appSendsContext: options.appSendsContext, now: options.now });
   await audit(actions);
   return {

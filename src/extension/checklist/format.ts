@@ -1,6 +1,6 @@
 // Text for the checklist and the progress notification: durations, rows, progress. Pure.
 import type { ProgressInfo } from '../../engine/events';
-import { formatCount } from '../../shared/format';
+import { progressRows, formatCount } from '../../shared/format';
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
@@ -20,9 +20,9 @@ export function percent(p: ProgressInfo): number {
   return p.total > 0 ? Math.min(100, Math.floor((p.done / p.total) * 100)) : 0;
 }
 
-/** "12,000 / 40,000 rows · 30% · 4 s left" */
+/** "12,000 of ~40,000 rows given their org · 30% · 4 s left" */
 export function formatProgress(p: ProgressInfo): string {
-  const rows = p.rowsEstimate > 0 ? `${formatCount(p.rowsDone)} / ${formatCount(Math.max(p.rowsEstimate, p.rowsDone))} rows` : formatRows(p.rowsDone);
+  const rows = progressRows(p);
   const left = p.done >= p.total ? 'done' : p.etaMs === undefined ? 'estimating time left' : `${formatDuration(p.etaMs)} left`;
   return `${rows} · ${percent(p)}% · ${left}`;
 }

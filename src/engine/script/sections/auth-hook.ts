@@ -3,9 +3,24 @@
 import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel } from '../../model';
 import { doBlock, revokeFromOthers } from './common';
-import { HOOK_RUNS_TABLE, HOOK_SCHEMA } from '../../names';
+import { HOOK_RUNS_TABLE, HOOK_SCHEMA, names, regclass } from '../../names';
 
 export const HOOK_POLICY = 'tenant_migration_auth_hook_read';
+/** The privileges the hook section gives supabase_auth_admin, and whether it held each before (rollback revokes the others). */
+export const HOOK_PRIVILEGES_TABLE = names.state('hook_privileges');
+
+/** Records, once, which of the privileges the hook needs supabase_auth_admin held directly before the migration. */
+function recordHookPrivileges(schemas: string[], membership: { schema: string; name: string }): string {
+  const admin = `(SELECT oid FROM pg_roles WHERE rolname = 'supabase_auth_admin')`;
+  const onSchema = (schema: string) => `(${ql(`USAGE ON SCHEMA ${qi(schema)}`)}, EXISTS (SELECT 1 FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = ${ql(schema)} AND a.grantee = ${admin} AND a.privilege_type = 'USAGE'))`;
+  const onTable = `(${ql(`SELECT ON ${qq(membership)}`)}, EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ${regclass(membership)} AND a.grantee = ${admin} AND a.privilege_type = 'SELECT'))`;
+  return doBlock(`  IF to_regclass(${ql(HOOK_PRIVILEGES_TABLE)}) IS NULL THEN
+    CREATE TABLE ${HOOK_PRIVILEGES_TABLE} (privilege text PRIMARY KEY, held_before boolean NOT NULL);
+    ${revokeFromOthers('TABLE', ql(HOOK_PRIVILEGES_TABLE))}
+  END IF;
+  INSERT INTO ${HOOK_PRIVILEGES_TABLE} (privilege, held_before) VALUES ${[...new Set(schemas)].map(onSchema).join(', ')}, ${onTable}
+  ON CONFLICT (privilege) DO NOTHING;`, ['grantee oid']);
+}
 
 export function authHook(m: MigrationModel): string[] {
   const hook = m.authHook;
@@ -54,6 +69,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 `;
   return [
+    recordHookPrivileges([hook.function.schema, hook.membership.schema], hook.membership),
     `CREATE SCHEMA IF NOT EXISTS ${qi(HOOK_SCHEMA)};`,
     `REVOKE ALL ON SCHEMA ${qi(HOOK_SCHEMA)} FROM PUBLIC;`,
     `CREATE TABLE IF NOT EXISTS ${HOOK_RUNS_TABLE} (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), first_run_at timestamptz NOT NULL DEFAULT now());`,

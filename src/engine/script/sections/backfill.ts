@@ -58,6 +58,7 @@ export function backfill(m: MigrationModel, limits = BACKFILL_GROUPS): string[] 
   stop_page bigint;
   batch_end bigint;
   done bigint;
+  done_before bigint;
   n bigint;
   estimate float8;
   pages_per_batch int;
@@ -70,6 +71,7 @@ BEGIN
   ON CONFLICT (table_schema, table_name) DO NOTHING;
   SELECT b.next_page, b.last_page, b.rows_done INTO page, last_page, done FROM ${names.state('backfill')} AS b WHERE ${where} AND b.completed_at IS NULL;
   IF NOT FOUND THEN RETURN; END IF;
+  done_before := done;
   stop_page := ${group === groups ? 'last_page' : `(last_page + 1) * ${group} / ${groups} - 1`};  -- group ${group} of ${groups}
   IF page > stop_page THEN RETURN; END IF;
   SELECT reltuples INTO estimate FROM pg_class WHERE oid = ${regclass(heap)};
@@ -90,7 +92,7 @@ ${assign}
     page := batch_end;
     UPDATE ${names.state('backfill')} SET next_page = page, rows_done = done WHERE ${where};
     COMMIT;
-    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('action', 'backfill', 'table', ${ql(displayName(heap))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsEstimate', estimate::bigint);
+    RAISE NOTICE '${PROGRESS_PREFIX}%', json_build_object('action', 'backfill', 'table', ${ql(displayName(heap))}, 'pagesDone', least(page, last_page + 1), 'pagesTotal', last_page + 1, 'rowsDone', done, 'rowsBefore', done_before, 'rowsEstimate', estimate::bigint);
     batch_ms := 1000 * extract(epoch FROM clock_timestamp() - batch_started);
     -- At most twice the last batch, and at most four first batches: cheap pages (deleted or already assigned rows) must
     -- not grow a batch that the next dense pages would make long.

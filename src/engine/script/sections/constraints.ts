@@ -6,6 +6,7 @@ import { orgByRule } from './assignments';
 import { displayName } from '../../db/sql';
 import { doBlock, named, patientLockTimeout, patiently } from './common';
 import { partitionedConstraints, partitionedIndexes } from './partitions';
+import { keptByUser } from './state';
 
 type Resolved = Required<QualifiedName>;
 
@@ -30,7 +31,7 @@ export function notNullCheck(m: MigrationModel, t: TableModel, target: Resolved)
     // cancel an autovacuum. A row still without an org here was inserted by an application transaction that
     // committed after the backfill passed its page; ADD CONSTRAINT waited for every such transaction, and the
     // check holds for every row written since, so one sweep makes the check valid.
-    named(`validate the CHECK (${m.orgColumn} IS NOT NULL)`, displayName(target), doBlock(`  IF ${conExists(target, check, ' AND NOT convalidated')} THEN
+    named(`validate the CHECK (${m.orgColumn} IS NOT NULL)`, displayName(target), doBlock(`  IF ${conExists(target, check, ' AND NOT convalidated')} AND NOT ${keptByUser(target, check)} THEN
     SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     BEGIN
       ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
@@ -48,7 +49,7 @@ export function notNullCheck(m: MigrationModel, t: TableModel, target: Resolved)
 export function setNotNull(m: MigrationModel, table: Resolved, checked: readonly Resolved[]): string[] {
   const drops = checked.map((c) => {
     const check = names.notNullCheck(c, m.orgColumn);
-    return `  IF ${conExists(c, check)} THEN
+    return `  IF ${conExists(c, check)} AND NOT ${keptByUser(c, check)} THEN
     ALTER TABLE ${qq(c)} DROP CONSTRAINT ${qi(check)};
   END IF;`;
   });
@@ -66,7 +67,7 @@ export function orgForeignKey(m: MigrationModel, table: Resolved): string[] {
     named(`add foreign key ${reference} (NOT VALID)`, displayName(table), doBlock(`  IF NOT ${conExists(table, fkey)} THEN
     ALTER TABLE ${qq(table)} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${qi(m.orgColumn)}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
   END IF;`)),
-    named(`validate foreign key ${reference}`, displayName(table), doBlock(`  IF ${conExists(table, fkey, ' AND NOT convalidated')} THEN
+    named(`validate foreign key ${reference}`, displayName(table), doBlock(`  IF ${conExists(table, fkey, ' AND NOT convalidated')} AND NOT ${keptByUser(table, fkey)} THEN
     SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     ALTER TABLE ${qq(table)} VALIDATE CONSTRAINT ${qi(fkey)};
   END IF;`)),
@@ -110,7 +111,7 @@ export function concurrentIndex(m: MigrationModel, table: Resolved): string[] {
   const index = names.index(table, m.orgColumn);
   const qualified = qq({ schema: table.schema, name: index });
   return [
-    named('drop the org index if an interrupted build left it invalid', displayName(table), doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
+    named('drop the org index if an interrupted build left it invalid', displayName(table), doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) AND NOT ${keptByUser(table, index)} THEN
     DROP INDEX ${qualified};
   END IF;`)),
     ...patiently(m, named(`build the index on ${m.orgColumn} CONCURRENTLY`, displayName(table), `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(table)} (${qi(m.orgColumn)});`)),

@@ -4,6 +4,7 @@ import type { MigrationModel, TableModel } from '../../model';
 import { DEFINER_ROLE, MEMBER_POLICY, names, regclass } from '../../names';
 import { isLeaf, type PartitionInfo } from '../../partitions';
 import { doBlock, named } from './common';
+import { keptObjects } from './state';
 import { attachedForeignKey, concurrentIndex, notNullCheck, orgForeignKey, setNotNull } from './constraints';
 
 type Resolved = Required<QualifiedName>;
@@ -58,9 +59,10 @@ export function partitionPreflight(m: MigrationModel): string[] {
 
 /** Each partition's row-level security before the migration, for rollback (the parent's is taken by the snapshot). */
 export function partitionSnapshot(m: MigrationModel): string[] {
-  return m.tables.flatMap((t) => partitionsOf(t)).map((p) => named('record the partition\'s row-level security before the migration', displayName(p.name), `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies)
+  return m.tables.flatMap((t) => partitionsOf(t)).map((p) => named('record the partition\'s row-level security before the migration', displayName(p.name), `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, kept_objects)
 SELECT ${ql(p.name.schema)}, ${ql(p.name.name)}, false, c.relrowsecurity, c.relforcerowsecurity,
-       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive AND p.polname <> ${ql(MEMBER_POLICY)})
+       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive AND p.polname <> ${ql(MEMBER_POLICY)}),
+       ${keptObjects(m, p.name)}
   FROM pg_class c WHERE c.oid = ${regclass(p.name)}
 ON CONFLICT (table_schema, table_name) DO NOTHING;`));
 }

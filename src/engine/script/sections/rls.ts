@@ -2,7 +2,7 @@
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel } from '../../model';
 import { ISOLATION_POLICY, LEGACY_POLICY, MEMBER_POLICY, names, regclass } from '../../names';
-import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, isolationPredicate, transitionSupport } from '../isolation-policy';
+import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, isolationPredicate, readEnforced, transitionSupport } from '../isolation-policy';
 import { doBlock, named, patiently } from './common';
 import { rlsTablesOf } from './partitions';
 
@@ -21,8 +21,10 @@ export function rowLevelSecurity(m: MigrationModel): string[] {
   const tables = targets.map(({ name, partition }) => {
     const table = qq(name);
     const predicate = isolationPredicate(m, m.orgColumn, 'transition');
+    const enforcedPredicate = isolationPredicate(m, m.orgColumn, 'enforced');
     const snap = `(SELECT s FROM ${names.state('snapshot')} AS s WHERE table_schema = ${ql(name.schema)} AND table_name = ${ql(name.name)})`;
-    return doBlock(`  ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
+    return doBlock(`  ${readEnforced('enforced')}
+  ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
   IF NOT ${policyExists(name, ISOLATION_POLICY)} THEN
     CREATE POLICY ${qi(ISOLATION_POLICY)} ON ${table} AS RESTRICTIVE FOR ALL TO PUBLIC
       USING ${predicate} WITH CHECK ${predicate};
@@ -34,9 +36,14 @@ export function rowLevelSecurity(m: MigrationModel): string[] {
       EXECUTE format('CREATE POLICY %I ON %s AS PERMISSIVE FOR ALL TO %I USING (true) WITH CHECK (true)', ${ql(LEGACY_POLICY)}, ${ql(table)},
         (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ${regclass(name)}));
     END IF;
+  END IF;
+  -- On a database where isolation is enforced already (a partition added since): enforced at once, as enforce does.
+  IF enforced THEN
+    ALTER POLICY ${qi(ISOLATION_POLICY)} ON ${table} USING ${enforcedPredicate} WITH CHECK ${enforcedPredicate};
+    ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;
   END IF;${partition ? '' : `
   CREATE OR REPLACE TRIGGER ${qi(KEEP_ORG_TRIGGER)} BEFORE UPDATE OF ${qi(m.orgColumn)} ON ${table}
-    FOR EACH ROW EXECUTE FUNCTION ${KEEP_ORG_FUNCTION}(${ql(m.orgColumn)});`}`);
+    FOR EACH ROW EXECUTE FUNCTION ${KEEP_ORG_FUNCTION}(${ql(m.orgColumn)});`}`, ['enforced boolean := false']);
   });
   const ledger = m.ledger ? [ledgerSecurity(m, m.ledger.name)] : [];
   // One table per transaction: holding a single ACCESS EXCLUSIVE lock at a time cannot deadlock with the

@@ -1,5 +1,5 @@
 // The tool's state schema, the preflight refusal, the snapshot and the backups.
-import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq, type QualifiedName } from '../../db/sql';
 import type { MigrationModel } from '../../model';
 import { MEMBER_POLICY, PROGRESS_PREFIX, STATE_SCHEMA, names, regclass } from '../../names';
 import { heapTablesOf } from './partitions';
@@ -58,6 +58,9 @@ export function stateSchema(): string[] {
 );`,
     // Whether an org column that was there before the migration was NOT NULL (NULL: there was none), for rollback.
     `ALTER TABLE ${s('snapshot')} ADD COLUMN IF NOT EXISTS org_not_null boolean;`,
+    // The user's own objects that had the names the migration gives its key, check and index: never validated,
+    // dropped or rolled back by the migration (NULL: recorded by a version that did not look).
+    `ALTER TABLE ${s('snapshot')} ADD COLUMN IF NOT EXISTS kept_objects text[];`,
     `CREATE TABLE IF NOT EXISTS ${s('backups')} (
   backup_table text PRIMARY KEY,
   table_schema text NOT NULL,
@@ -161,11 +164,24 @@ export function preflight(m: MigrationModel): string[] {
   END IF;`))];
 }
 
+/** Which of the names the migration gives `table`'s key, check and index are taken before it starts (a SQL text[]). */
+export function keptObjects(m: MigrationModel, table: Required<QualifiedName>): string {
+  const constraints = [names.foreignKey(table, m.orgColumn), names.notNullCheck(table, m.orgColumn)].map(ql).join(', ');
+  const index = qq({ schema: table.schema, name: names.index(table, m.orgColumn) });
+  return `ARRAY(SELECT conname::text FROM pg_constraint WHERE conrelid = ${regclass(table)} AND conname IN (${constraints})
+         UNION ALL SELECT ${ql(names.index(table, m.orgColumn))} WHERE to_regclass(${ql(index)}) IS NOT NULL)`;
+}
+
+/** True when `name` on `table` was the user's before the migration started: the migration leaves it alone. */
+export const keptByUser = (table: Required<QualifiedName>, name: string) =>
+  `EXISTS (SELECT 1 FROM ${names.state('snapshot')} WHERE table_schema = ${ql(table.schema)} AND table_name = ${ql(table.name)} AND ${ql(name)} = ANY (kept_objects))`;
+
 export function snapshot(m: MigrationModel): string[] {
-  return m.tables.map((t) => named('record the table\'s row-level security and org column before the migration', displayName(t.name), `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, org_not_null)
+  return m.tables.map((t) => named('record the table\'s row-level security and org column before the migration', displayName(t.name), `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, org_not_null, kept_objects)
 SELECT ${tableLiteral(t)}, ${hasColumn(t, m.orgColumn)}, c.relrowsecurity, c.relforcerowsecurity,
        EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive AND p.polname <> ${ql(MEMBER_POLICY)}),
-       (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = ${ql(m.orgColumn)} AND NOT a.attisdropped)
+       (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = ${ql(m.orgColumn)} AND NOT a.attisdropped),
+       ${keptObjects(m, t.name)}
   FROM pg_class c WHERE c.oid = ${regclass(t.name)}
 ON CONFLICT (table_schema, table_name) DO NOTHING;`));
 }
