@@ -197,6 +197,7 @@ export class Migration {
 
   /** With a `refuse` policy, refuses while items are unticked (before anything is written); returns the unticked items. */
   private async refuseUnticked(action: string, policy: UntickedPolicy): Promise<ManualItem[]> {
+    await this.model(); // a spec that does not match the database is the first thing to fix
     const unticked = await untickedManualItems(this.session);
     if (unticked.length && 'refuse' in policy) throw untickedRefusal(action, unticked, policy.refuse(unticked));
     return unticked;
