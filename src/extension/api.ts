@@ -22,6 +22,8 @@ export interface TenantMigrationApi {
   readonly globalStorageUri: vscode.Uri;
   /** The open plan preview, if any (its `posted` messages are what the webview received). */
   planPreview(): PlanPreviewPanel | undefined;
+  /** The message above the checklist's steps (the running operation's elapsed time and time left, locks, rollbacks). */
+  checklistMessage(): string | undefined;
   /** The running operation, if any. */
   activeRun(): { title: string; step?: string } | undefined;
   /** The SQL editor's results shown after the statements of a file (line, text, tone), as decorated. */
@@ -41,6 +43,7 @@ export function createApi(c: Container, activationMs: number): TenantMigrationAp
     logUri: c.context.logUri,
     globalStorageUri: c.context.globalStorageUri,
     planPreview: () => c.engines.peek()?.PlanPreviewPanel.active,
+    checklistMessage: () => c.tree.view.message,
     activeRun: () => (c.runner.active ? { title: c.runner.active.title, step: c.runner.active.step } : undefined),
     sqlInlineResults: (uri) => c.sqlEditor.inline.shownFor(uri),
   };

@@ -48,6 +48,7 @@ export class Container extends Disposable {
     this.tree = this.register(new ChecklistTree(this.model, {
       ready: () => vscode.workspace.isTrusted && !!this.specFile.uri && !!this.connections.selected(),
       connectionLabel: () => this.connections.selected()?.name,
+      runLine: () => this.runner.progressLine(),
       tick: async (item) => { await vscode.commands.executeCommand('tenantMigration.tickManualItem', item); },
     }, startup));
     this.refresher = this.register(new ChecklistRefresher(this.opener, this.model, this.tree, this.runner, this.specFile, this.connections, log));
@@ -58,7 +59,20 @@ export class Container extends Disposable {
     this.wireRefreshes();
   }
 
+  /** While an operation runs, the checklist's header shows its elapsed time and time left, once a second. */
+  private wireRunLine(): void {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const stop = () => { clearInterval(timer); timer = undefined; };
+    this.register({ dispose: stop });
+    this.register(this.runner.onDidChange((active) => {
+      if (active && !timer) timer = setInterval(() => this.tree.refreshHeader(), 1000);
+      if (!active) stop();
+      this.tree.refreshHeader();
+    }));
+  }
+
   private wireRefreshes(): void {
+    this.wireRunLine();
     const update = () => {
       this.contextKeys.set('hasConnection', !!this.connections.selected());
       this.tree.refresh();

@@ -46,7 +46,8 @@ describe('the checklist', () => {
       assert.match(prerequisites.description, /^failed/);
       const next = prerequisites.children[0]!;
       assert.equal(next.icon, 'lightbulb', 'the first child is what to do next');
-      assert.match(next.label, /Resolve the rows named/);
+      assert.equal(next.label, 'What to do next');
+      assert.match(next.description, /Resolve the rows named/);
       const [schema] = await query(database, `SELECT to_regnamespace('tenant_migration')::text AS s`);
       assert.equal(schema!.s, null, 'nothing was written, not even a run record');
     });
@@ -72,7 +73,7 @@ describe('the checklist', () => {
       const tests = (await checklistRows(api)).find((r) => r.label === 'Project tests')!;
       assert.equal(tests.icon, 'error');
       assert.equal(tests.children[0]!.icon, 'lightbulb');
-      assert.match(tests.children[0]!.label, /Read the failing command's output in the log/);
+      assert.match(tests.children[0]!.description, /Read the failing command's output in the log/);
       assert.ok(tests.children.some((c) => c.label === 'e2e suite' && c.icon === 'close' && /exit 2: 2 failed/.test(c.description)), JSON.stringify(tests.children));
     });
 
