@@ -4,6 +4,7 @@
 // to ask about again are recorded in this machine's globalState (never in settings).
 import * as vscode from 'vscode';
 import type { Connection } from './connections';
+import { askModal } from '../modal';
 
 const REHEARSALS = 'tenantMigration.rehearsals';
 const KEEP = 100;
@@ -63,9 +64,9 @@ export class ProductionGuard {
     if (!request.connection.production) return this.confirmNonProduction(request);
     if (request.checksum && !this.rehearsalOf(request.checksum)) {
       const proceed = 'Continue Without Rehearsal';
-      const answer = await vscode.window.showWarningMessage(
+      const answer = await askModal(
         `This script (sha256 ${request.checksum.slice(0, 12)}…) has no successful rehearsal on a non-production connection.`,
-        { modal: true, detail: 'Rehearse the same script on a staging copy of the database first: the run there is recorded on this machine, and this warning goes away for this script.' },
+        'Rehearse the same script on a staging copy of the database first: the run there is recorded on this machine, and this warning goes away for this script.',
         proceed);
       if (answer !== proceed) return false;
     }
@@ -85,10 +86,9 @@ export class ProductionGuard {
     const key = connectionKey(request.connection);
     const unasked = this.globalState.get<string[]>(UNCONFIRMED, []);
     if (request.targetNamed || unasked.includes(key)) return true;
-    const answer = await vscode.window.showWarningMessage(`${describeWrite(request)}?`, {
-      modal: true,
-      detail: 'This changes the database. "Don\'t ask again" applies to this connection on this machine (a production connection always asks); "Ask Again Before Writes on Every Connection" undoes it.',
-    }, CONTINUE, CONTINUE_ALWAYS);
+    const answer = await askModal(`${describeWrite(request)}?`,
+      'This changes the database. "Don\'t ask again" applies to this connection on this machine (a production connection always asks); "Ask Again Before Writes on Every Connection" undoes it.',
+      CONTINUE, CONTINUE_ALWAYS);
     if (answer === CONTINUE_ALWAYS) await this.globalState.update(UNCONFIRMED, [...unasked, key]);
     return answer === CONTINUE || answer === CONTINUE_ALWAYS;
   }

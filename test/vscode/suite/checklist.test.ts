@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { MANUAL_ITEMS } from '../../../src/engine/events';
 import type { TenantMigrationApi } from '../../../src/extension/api';
-import { addProfile, checklistRows, extension, freshDatabase, query } from './helpers';
+import { addProfile, checklistRows, extension, freshDatabase, mapCredentialToTwoOrgs, query } from './helpers';
 
 type Summary = { ok: boolean; message: string; next?: string; cancelled?: boolean };
 
@@ -30,9 +30,7 @@ describe('the checklist', () => {
     let database: string;
     before(async () => {
       database = await freshDatabase('conflict');
-      // A credential mapped to two different orgs: the run must refuse before it writes anything.
-      await query(database, `INSERT INTO legacy_credential_org_map (credential_id, org_id)
-        SELECT 3, id FROM orgs WHERE id <> (SELECT org_id FROM legacy_credential_org_map WHERE credential_id = 3 LIMIT 1) AND id <> '00000000-0000-0000-0000-000000000001' LIMIT 1`);
+      await mapCredentialToTwoOrgs(database);
       await addProfile('conflict', database);
     });
 

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { TenantMigrationApi } from '../../../src/extension/api';
-import { addProfile, checklistRows, extension, freshDatabase, query, waitFor } from './helpers';
-import { answerModals, asked } from './modals';
+import { addProfile, checklistRows, extension, freshDatabase, mapCredentialToTwoOrgs, query, waitFor } from './helpers';
+import { answerModals, asked, takeModals } from './modals';
 
 type Summary = { ok: boolean; message: string; next?: string; cancelled?: boolean };
 const ITEMS = 'Full database dump taken; Users notified of the maintenance window; Migration script reviewed';
@@ -15,7 +15,12 @@ const ITEMS = 'Full database dump taken; Users notified of the maintenance windo
 describe('guard rails before a write', () => {
   let api: TenantMigrationApi;
   let restore: (() => void) | undefined;
-  before(async () => { ({ api } = await extension()); });
+  let modals: { release(): void };
+  before(async () => {
+    ({ api } = await extension());
+    modals = takeModals(api);
+  });
+  after(() => modals.release());
   afterEach(() => { restore?.(); restore = undefined; });
 
   const untickedAudit = (database: string) => query<{ step: string; statement: string; outcome: string; run_id: string | null }>(database,
@@ -159,8 +164,7 @@ describe('guard rails before a write', () => {
     let database: string;
     before(async () => {
       database = await freshDatabase('guardfail');
-      await query(database, `INSERT INTO legacy_credential_org_map (credential_id, org_id)
-        SELECT 3, id FROM orgs WHERE id <> (SELECT org_id FROM legacy_credential_org_map WHERE credential_id = 3 LIMIT 1) AND id <> '00000000-0000-0000-0000-000000000001' LIMIT 1`);
+      await mapCredentialToTwoOrgs(database);
       await addProfile('guardfail', database);
     });
 

@@ -1,7 +1,6 @@
 // In-host test entry (extensionTestsPath): VS Code calls run() inside the extension host, in the real VS Code.
 // Mocha is the repository's (mocha 12 is ESM; require() returns its namespace on Node >= 20.19).
 import path from 'node:path';
-import { installModalAnswers } from './modals';
 
 type MochaCtor = new (options: object) => { addFile(file: string): void; run(done: (failures: number) => void): void };
 
@@ -9,7 +8,6 @@ type MochaCtor = new (options: object) => { addFile(file: string): void; run(don
 const SUITES = ['commands', 'connections', 'run', 'checklist', 'preview', 'cancel', 'production', 'sql-editor', 'guard'];
 
 export function run(): Promise<void> {
-  installModalAnswers();
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the repository's mocha, at run time in the host
   const mochaModule = require('mocha') as { default?: MochaCtor } & MochaCtor;
   const Mocha = mochaModule.default ?? mochaModule;
