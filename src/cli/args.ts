@@ -171,8 +171,9 @@ export function commandUsage(command: Command): string {
   const options = USAGE.split('\n').filter((line) => /^ {2}--/.test(line));
   const own = [...(COMMAND_OPTIONS[command] ?? []), ...(writes(command) ? ['--yes', '--unticked-ok'] : []), '--config', '--database-url', '--json'];
   const lines = options.filter((line) => own.some((o) => line.trimStart().startsWith(`${o} `)));
-  return [`Usage: tenant-migrate ${command} [options]`, '', `${help[0]!.toUpperCase()}${help.slice(1)}.`, '', 'Options:', ...lines, '',
-    writes(command) ? 'It changes the database: it asks for confirmation in a terminal, and needs --yes without one.' : 'It does not change the database.'].join('\n');
+  return [`Usage: tenant-migrate ${command}${command === 'tick' ? ' ITEM…' : ''} [options]`, '', `${help[0]!.toUpperCase()}${help.slice(1)}.`, '', 'Options:', ...lines, '',
+    writes(command) ? 'It changes the database: it asks for confirmation in a terminal, and needs --yes without one.'
+      : command === 'tick' ? 'It records the ticks in the tenant_migration schema (and its audit log), and changes nothing else.' : 'It does not change the database.'].join('\n');
 }
 
 function parseTicks(items: readonly string[]): ManualItem[] {

@@ -18,6 +18,7 @@ import { EventLog } from './event-log';
 import type { MigrationOpener, OpenedMigration } from './open-migration';
 import { ProgressReporter } from './progress-reporter';
 import { formatDuration } from '../checklist/format';
+import { inVsCode } from '../checklist/wording';
 
 export type Migration = OpenedMigration['migration'];
 
@@ -195,7 +196,7 @@ export class OperationRunner extends Disposable {
   private announce(summary: Summary, ms: number): void {
     const text = `${summary.message} (${formatDuration(ms)})`;
     const buttons = summary.reportPath ? ['Open Report', 'Show Log'] : ['Show Log'];
-    const show = summary.ok ? vscode.window.showInformationMessage(text, ...buttons) : vscode.window.showErrorMessage(`${text}${summary.next ? ` — ${summary.next}` : ''}`, ...buttons);
+    const show = summary.ok ? vscode.window.showInformationMessage(text, ...buttons) : vscode.window.showErrorMessage(`${text}${summary.next ? ` — ${inVsCode(summary.next)}` : ''}`, ...buttons);
     (summary.ok ? this.log.info : this.log.error).call(this.log, text);
     void show.then((b) => (b === 'Open Report' ? vscode.commands.executeCommand('tenantMigration.openReport') : b === 'Show Log' ? this.log.show() : undefined));
   }

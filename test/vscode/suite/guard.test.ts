@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { TenantMigrationApi } from '../../../src/extension/api';
 import { addProfile, checklistRows, extension, freshDatabase, mapCredentialToTwoOrgs, query, waitFor } from './helpers';
-import { answerModals, asked, takeModals } from './modals';
+import { answerModals, asked } from './modals';
 
 type Summary = { ok: boolean; message: string; next?: string; cancelled?: boolean };
 const ITEMS = 'Full database dump taken; Users notified of the maintenance window; Migration script reviewed';
@@ -15,12 +15,7 @@ const ITEMS = 'Full database dump taken; Users notified of the maintenance windo
 describe('guard rails before a write', () => {
   let api: TenantMigrationApi;
   let restore: (() => void) | undefined;
-  let modals: { release(): void };
-  before(async () => {
-    ({ api } = await extension());
-    modals = takeModals(api);
-  });
-  after(() => modals.release());
+  before(async () => { ({ api } = await extension()); });
   afterEach(() => { restore?.(); restore = undefined; });
 
   const untickedAudit = (database: string) => query<{ step: string; statement: string; outcome: string; run_id: string | null }>(database,

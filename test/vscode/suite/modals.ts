@@ -1,5 +1,5 @@
-// The extension's modal questions in the in-host suites: a modal waits for a click nobody makes here, so a suite
-// answers them through the extension's test hook (TenantMigrationApi.answerModals, test mode only). Every question is
+// The extension's modal questions in the in-host suites: VS Code refuses to show a dialog in tests, so the suites
+// answer them through the extension's test hook (TenantMigrationApi.answerModals, test mode only). Every question is
 // recorded, so a test asserts what the operator would have read. The UI end-to-end test (test/vscode/ui) clicks the
 // real dialogs.
 import type { TenantMigrationApi } from '../../../src/extension/api';
@@ -13,7 +13,7 @@ const goAhead: Answer = (q) => q.buttons.find((b) => b === 'Continue' || b === '
 let answer: Answer = goAhead;
 export const asked: ModalQuestion[] = [];
 
-/** From now on the suite answers the modals (recording them); `release` gives them back to VS Code. */
+/** From now on the suites answer the modals (recording them; index.ts calls this once); `release` gives them back to VS Code. */
 export function takeModals(api: TenantMigrationApi): { release(): void } {
   api.answerModals((q) => { asked.push(q); return answer(q); });
   return { release: () => api.answerModals(undefined) };
