@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { ChecklistModel } from './checklist/model';
 import { ChecklistRefresher } from './checklist/refresher';
 import { ChecklistTree } from './checklist/tree';
+import { DetailsDocuments } from './details';
 import { registerCommands } from './commands/table';
 import { COMMANDS } from './commands/definitions';
 import { ConnectionService } from './connections/connections';
@@ -32,6 +33,7 @@ export class Container extends Disposable {
   readonly opener: MigrationOpener;
   readonly runner: OperationRunner;
   readonly tree: ChecklistTree;
+  readonly details = new DetailsDocuments();
   readonly refresher: ChecklistRefresher;
   readonly sqlEditor: SqlEditor;
 
@@ -55,6 +57,7 @@ export class Container extends Disposable {
     this.register(new StatusBar(this.connections, this.runner, this.model, this.settings, this.specFile));
     this.sqlEditor = this.register(new SqlEditor({ engines: this.engines, settings: this.settings, specFile: this.specFile, connections: this.connections,
       opener: this.opener, guard: this.guard, contextKeys: this.contextKeys, log }));
+    this.register(this.details.register());
     for (const d of registerCommands(COMMANDS, this, startup.registerCommand)) this.register(d);
     this.wireRefreshes();
   }

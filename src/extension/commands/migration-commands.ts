@@ -65,14 +65,14 @@ export function previewPlan(c: Container): PlanPreviewPanel {
   });
 }
 
-/** A failed step's summary and what to do next, in full, in a Markdown preview (the tree's row is cut at its width). */
+/** A failed step's summary and what to do next, in full, in a read-only editor (the tree's row is cut at its width). */
 export async function showNextDetails(c: Container, node: unknown): Promise<{ ok: boolean; text: string }> {
   const step = stepOf(node);
   const view = c.model.step(step);
   const text = [`# ${STEP_TITLES[step]}: ${view.status}`, '', ...(view.summary ? [inVsCode(view.summary), ''] : []),
     '## What to do next', '', inVsCode(view.next ?? 'Nothing: the step has not failed.'), '',
     '_Preview Plan (Tenant Migration: Preview Plan) shows the plan and every mapping gap; Show Log has the run\'s whole output._', ''].join('\n');
-  const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: text });
+  const document = await vscode.workspace.openTextDocument(c.details.show(`${STEP_TITLES[step]} - what to do next.md`, text));
   await vscode.window.showTextDocument(document, { preview: true });
   return { ok: true, text };
 }

@@ -174,7 +174,9 @@ describe('guard rails before a write', () => {
       const details = await vscode.commands.executeCommand<{ ok: boolean; text: string }>('tenantMigration.showNextDetails', { kind: 'next', step: 'prerequisites' });
       assert.match(details.text, /^# Prerequisites: failed/);
       assert.match(details.text, /## What to do next\n\nResolve the rows named \(3 .*Preview Plan lists them all/);
-      assert.match(vscode.window.activeTextEditor?.document.getText() ?? '', /## What to do next/, 'opened in an editor');
+      const editor = vscode.window.activeTextEditor?.document;
+      assert.match(editor?.getText() ?? '', /## What to do next/, 'opened in an editor');
+      assert.equal(editor?.isUntitled, false, 'a read-only document, nothing to save');
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     });
   });

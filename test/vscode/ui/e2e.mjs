@@ -98,11 +98,9 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
     await page.locator('.monaco-hover', { hasText: 'What to do next' }).first().waitFor({ timeout: 15000 });
     shots.push(await shoot(page, screenshots, `checklist-failure-tooltip-${theme}`));
     await next.click();
-    await page.locator('.tab', { hasText: 'Untitled' }).first().waitFor({ timeout: 15000 });
+    await page.locator('.tab', { hasText: 'what to do next' }).first().waitFor({ timeout: 15000 });
     shots.push(await shoot(page, screenshots, `failure-details-${theme}`));
     await runCommand(page, 'View: Close All Editors');
-    const dontSave = page.locator('.monaco-dialog-box').getByRole('button', { name: "Don't Save" });
-    if (await dontSave.isVisible().catch(() => false)) await dontSave.click();
     await db.query(database, 'DELETE FROM legacy_credential_org_map WHERE credential_id = 3 AND org_id = $1', [conflict.org]);
 
     // The operator ticks the manual prerequisites in the tree: each tick is recorded with who and when.
