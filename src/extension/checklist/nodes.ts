@@ -122,7 +122,7 @@ export function stepDescription(model: ChecklistModel, view: StepView): string {
   if (view.status === 'running') {
     const active = view.backfilling ? view.progress.get(view.backfilling) : undefined;
     if (view.waiting) parts.push(view.waiting);
-    else if (active) parts.push(`${percent(active)}% ${shortName(active.table)}`, timeLeft(active));
+    else if (active) parts.push(`${percent(active)}% ${shortName(active.table)}`, timeLeft(active), formatProgress(active).split(' · ')[0]!);
     else if (view.statement) parts.push(`statement ${view.statement.index + 1} of ${view.statement.total}`);
     else parts.push('running');
     return parts.join(' · ');

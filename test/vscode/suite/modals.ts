@@ -10,17 +10,18 @@ type Answer = (question: ModalQuestion) => string | undefined;
 /** By default a write goes ahead: "Continue" on the target's confirmation, "Run Anyway" with unticked items. */
 const goAhead: Answer = (q) => q.buttons.find((b) => b === 'Continue' || b === 'Run Anyway');
 
-let answer: Answer = goAhead;
-export const asked: ModalQuestion[] = [];
+// Each suite is bundled on its own (build-tests.mjs): the answer and the record live on globalThis, shared by all.
+const shared = ((globalThis as { tenantMigrationModals?: { answer: Answer; asked: ModalQuestion[] } }).tenantMigrationModals ??= { answer: goAhead, asked: [] });
+export const asked = shared.asked;
 
 /** From now on the suites answer the modals (recording them; index.ts calls this once); `release` gives them back to VS Code. */
 export function takeModals(api: TenantMigrationApi): { release(): void } {
-  api.answerModals((q) => { asked.push(q); return answer(q); });
+  api.answerModals((q) => { asked.push(q); return shared.answer(q); });
   return { release: () => api.answerModals(undefined) };
 }
 
 /** Answers with `fn` (undefined: dismissed, as Escape does) until the returned function restores the default. */
 export function answerModals(fn: Answer): () => void {
-  answer = fn;
-  return () => { answer = goAhead; };
+  shared.answer = fn;
+  return () => { shared.answer = goAhead; };
 }
