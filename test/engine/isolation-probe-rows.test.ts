@@ -55,6 +55,19 @@ describe('isolation proven on any data: probe rows the tool writes', () => {
     assert.doesNotMatch(result.summary, /reach|leak/i);
   });
 
+  it('writes probe rows within the typmod of NOT NULL columns: numeric(5,2), numeric(3,3), varchar(4), char(1)', async () => {
+    await db.client.query(`CREATE TABLE prices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, credential_id bigint REFERENCES credentials (id),
+      amount numeric(5,2) NOT NULL, ratio numeric(3,3) NOT NULL, code varchar(4) NOT NULL UNIQUE, grade char(1) NOT NULL)`);
+    const ws = makeWorkspace({ tables: [...(legacySpec().tables as unknown[]), { name: 'prices', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } }] });
+    await migrateFully(db.url, ws);
+    const result = await withMigration(db.url, ws, (m) => m.verifyIsolation());
+    const prices = result.probes!.filter((p) => p.table === 'public.prices');
+    assert.equal(prices.length, 20);
+    assert.ok(prices.every((p) => p.ok && p.outcome !== 'unproven'), JSON.stringify(prices.filter((p) => !p.ok || p.outcome === 'unproven').slice(0, 2)));
+    assert.equal(result.status, 'done', result.summary);
+    assert.equal(Number((await db.client.query(`SELECT count(*) AS n FROM prices`)).rows[0].n), 0);
+  });
+
   it('reports a table the tenant role has no grant on truly: denied by the missing privilege, not a leak', async () => {
     const ws = makeWorkspace();
     await migrateFully(db.url, ws);

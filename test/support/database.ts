@@ -78,10 +78,8 @@ export type DatabaseSource =
  */
 export async function createDatabase(name: string, source: DatabaseSource): Promise<string> {
   const srv = await testServer();
-  await withAdmin(async (admin) => {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query('template' in source ? `CREATE DATABASE "${name}" TEMPLATE "${source.template}"` : `CREATE DATABASE "${name}"`);
-  });
+  await dropDatabase(name);
+  await adminQuery('template' in source ? `CREATE DATABASE "${name}" TEMPLATE "${source.template}"` : `CREATE DATABASE "${name}"`);
   const url = srv.urlFor(name);
   if ('seed' in source && (source.seed !== false || source.prepare)) {
     const client = new pg.Client(url);

@@ -64,9 +64,13 @@ function freshValue(c: ColumnMeta): string | undefined {
   const cast = (sql: string) => `${sql}::${c.type}`;
   if (c.typtype === 'e' && c.firstLabel !== null) return cast(ql(c.firstLabel));
   if (c.category === 'A') return cast(`'{}'`);
+  const length = /^(?:character varying|character|bpchar)\((\d+)\)$/.exec(c.type)?.[1];
+  if (length && Number(length) < 45) return cast(`right(gen_random_uuid()::text, ${Number(length)})`);
   if (/^(text|character varying|character|citext|name)\b/.test(c.type.replace(/^[^.]*\./, ''))) return cast(`('tm-probe-' || gen_random_uuid())`);
   if (c.type === 'uuid') return 'gen_random_uuid()';
   if (c.type === 'smallint') return cast('(10000 + floor(random() * 20000))');
+  const precision = /^numeric\((\d+),(\d+)\)$/.exec(c.type);
+  if (precision) return cast(`floor(random() * ${10 ** Math.min(Number(precision[1]) - Number(precision[2]), 15)})`);
   if (/^(integer|bigint|numeric|real|double precision)\b/.test(c.type)) return cast('(1000000000 + floor(random() * 1000000000))');
   if (c.type === 'boolean') return 'false';
   if (/^json/.test(c.type)) return cast(`'{}'`);
