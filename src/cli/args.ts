@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import { usageError } from '../engine/errors';
 import { didYouMean } from '../shared/did-you-mean';
+import { MANUAL_ITEM_IDS, isManualItem } from '../engine/manual-items';
+import type { ManualItem } from '../engine/events';
 import { OPT_IN_RUN_STEPS, STEP_IDS, runSequence, stepDefinition, stepForCli, type StepId } from '../engine/steps';
 
 /** The commands that are not a step, before and after the steps' own (steps.ts) in --help. */
@@ -9,6 +11,7 @@ const BEFORE_STEPS = [
   ['init', 'write tenant-migration.json and checks.sql for the guide\'s tables'],
   ['plan', 'show the plan and the mapping gaps (writes nothing; --exact to count every row)'],
   ['generate', 'write the migration script (--force to overwrite)'],
+  ['tick', `tick manual prerequisites once done (who and when are recorded): ${MANUAL_ITEM_IDS.join(', ')}`],
   ['lint', 'lint SQL files for lock, transaction and row-level security hazards (no database; lint --help)'],
 ] as const;
 const AFTER_STEPS = [
@@ -53,6 +56,10 @@ export interface CliArgs {
   readonly undo: boolean;
   /** enforce, run --enforce: the operator confirms the application sends the tenant context. */
   readonly appSendsContext: boolean;
+  /** A writing command: go on although manual prerequisites are not ticked (recorded in the audit log). */
+  readonly untickedOk: boolean;
+  /** tick: the manual items ticked. */
+  readonly ticks: readonly ManualItem[];
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -66,6 +73,7 @@ Options:
   --config FILE         the spec (default ./tenant-migration.json)
   --database-url URL    the database (default $DATABASE_URL; password from the URL or PGPASSWORD)
   --yes                 do not ask for confirmation (required without a terminal)
+  --unticked-ok         go on with manual prerequisites not ticked (recorded in the audit log; --yes does not imply it)
   --json                print one JSON document (schema version 1) on stdout
   --force               generate: overwrite the script
   --exact               plan: count every row of large tables (by default they are estimated from a sample)
@@ -88,6 +96,7 @@ export function parseCli(argv: string[]): CliArgs {
         config: { type: 'string', short: 'c' },
         'database-url': { type: 'string' },
         yes: { type: 'boolean', short: 'y', default: false },
+        'unticked-ok': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
         'restore-data': { type: 'boolean', default: false },
@@ -108,7 +117,7 @@ export function parseCli(argv: string[]): CliArgs {
   const [command, ...extra] = parsed.positionals;
   const help = parsed.values.help ?? false;
   const version = parsed.values.version ?? false;
-  const nothing = { command: '', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, statements: false, include: [], undo: false, appSendsContext: false, help, version };
+  const nothing = { command: '', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, statements: false, include: [], undo: false, appSendsContext: false, untickedOk: false, ticks: [], help, version };
   if (!command && (help || version)) return nothing;
   if (!command) throw usageError('No command given', `Run one of: ${COMMANDS.join(', ')}.`);
   if (!COMMANDS.includes(command)) {
@@ -116,7 +125,9 @@ export function parseCli(argv: string[]): CliArgs {
     throw usageError(`Unknown command "${command}"${guess ? ` (did you mean "${guess}"?)` : ''}`, `${guess ? `Run "tenant-migrate ${guess}", or one of` : 'Run one of'}: ${COMMANDS.join(', ')}.`);
   }
   if (help) return { ...nothing, command };
-  if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
+  const ticks = command === 'tick' ? parseTicks(extra) : [];
+  if (command !== 'tick' && extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
+  if (parsed.values['unticked-ok'] && !writes(command)) throw usageError(`--unticked-ok only applies to commands that change the database`, `Remove it: "${command}" does not change the database.`);
   if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
   if (parsed.values.statements && command !== 'plan') throw usageError('--statements only applies to plan', 'Remove it, or run "tenant-migrate plan --statements".');
   if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
@@ -140,6 +151,8 @@ export function parseCli(argv: string[]): CliArgs {
     include,
     undo: parsed.values.undo ?? false,
     appSendsContext: parsed.values['app-sends-context'] ?? false,
+    untickedOk: parsed.values['unticked-ok'] ?? false,
+    ticks,
     help,
     version,
   };
@@ -156,10 +169,21 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
 export function commandUsage(command: Command): string {
   const [, help] = HELP_LINES.find(([name]) => name === command)!;
   const options = USAGE.split('\n').filter((line) => /^ {2}--/.test(line));
-  const own = [...(COMMAND_OPTIONS[command] ?? []), ...(writes(command) ? ['--yes'] : []), '--config', '--database-url', '--json'];
+  const own = [...(COMMAND_OPTIONS[command] ?? []), ...(writes(command) ? ['--yes', '--unticked-ok'] : []), '--config', '--database-url', '--json'];
   const lines = options.filter((line) => own.some((o) => line.trimStart().startsWith(`${o} `)));
-  return [`Usage: tenant-migrate ${command} [options]`, '', `${help[0]!.toUpperCase()}${help.slice(1)}.`, '', 'Options:', ...lines, '',
-    writes(command) ? 'It changes the database: it asks for confirmation in a terminal, and needs --yes without one.' : 'It does not change the database.'].join('\n');
+  return [`Usage: tenant-migrate ${command}${command === 'tick' ? ' ITEM…' : ''} [options]`, '', `${help[0]!.toUpperCase()}${help.slice(1)}.`, '', 'Options:', ...lines, '',
+    writes(command) ? 'It changes the database: it asks for confirmation in a terminal, and needs --yes without one.'
+      : command === 'tick' ? 'It records the ticks in the tenant_migration schema (and its audit log), and changes nothing else.' : 'It does not change the database.'].join('\n');
+}
+
+function parseTicks(items: readonly string[]): ManualItem[] {
+  if (items.length === 0) throw usageError('No manual prerequisite given', `Run "tenant-migrate tick ITEM…" with one or more of: ${MANUAL_ITEM_IDS.join(', ')}.`);
+  for (const item of items) {
+    if (isManualItem(item)) continue;
+    const guess = didYouMean(item, MANUAL_ITEM_IDS);
+    throw usageError(`Unknown manual prerequisite "${item}"${guess ? ` (did you mean "${guess}"?)` : ''}`, `Name one or more of: ${MANUAL_ITEM_IDS.join(', ')}.`);
+  }
+  return [...new Set(items as ManualItem[])];
 }
 
 /** `run --<flag>` asks for an opt-in step: its CLI name, else its id. */

@@ -10,6 +10,8 @@ import { Migration, TOOL_VERSION, asMigrationError, type StepResult } from '../e
 import { describeTarget, parseConnectionUrl } from '../engine/db/connection-options';
 import { redact } from '../engine/redact';
 import { stepForCli } from '../engine/steps';
+import { MANUAL_ITEMS } from '../engine/events';
+import { describeManualItems, type UntickedPolicy } from '../engine/manual-items';
 import { renderPlan } from './render-plan';
 import { lintCommand } from './lint-command';
 import { renderStatus } from './render-status';
@@ -50,6 +52,12 @@ function rolledBack(step: StepResult, restoreData: boolean, say: (line: string) 
   return { code: step.status === 'failed' ? ExitCode.failed : ExitCode.ok, result: { ...fields, actions: result?.actions, restored: result?.restored, backupsKeptAs: result?.backupsKeptAs } };
 }
 
+/** Writing commands refuse while manual prerequisites are not ticked, unless --unticked-ok (which the audit log records). */
+function untickedPolicy(args: CliArgs): UntickedPolicy {
+  if (args.untickedOk) return { goOn: '--unticked-ok' };
+  return { refuse: (items) => `Tick them once done ("tenant-migrate tick ${items.join(' ')}"), or pass --unticked-ok to go on without them (recorded in the audit log).` };
+}
+
 async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void): Promise<{ code: number; result: unknown }> {
   switch (args.command) {
     case 'plan': {
@@ -63,12 +71,21 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
       say(`Wrote ${out.path}. Review it, then run "tenant-migrate run".`);
       return { code: 0, result: out };
     }
+    case 'tick': {
+      for (const item of args.ticks) {
+        await m.tickManualItem(item);
+        say(`☑ ${MANUAL_ITEMS[item]} (recorded with who and when)`);
+      }
+      const unticked = await m.untickedManualItems();
+      say(unticked.length ? `Not ticked yet: ${describeManualItems(unticked)}.` : 'Every manual prerequisite is ticked.');
+      return { code: 0, result: { ticked: args.ticks, unticked } };
+    }
     case 'run': {
       if (!(await import('node:fs')).existsSync(m.spec.scriptPath)) {
         const out = await m.generate();
         say(`Generated ${out.path} from the spec.`);
       }
-      const result = await m.runAll({ include: args.include, stepOptions: { appSendsContext: args.appSendsContext } });
+      const result = await m.runAll({ include: args.include, stepOptions: { appSendsContext: args.appSendsContext, untickedManualItems: untickedPolicy(args) } });
       say(`Report: ${result.reportPath}`);
       if (result.ok) say('If anything looks wrong: "tenant-migrate rollback" undoes the migration and keeps rows written since; "--restore-data" also restores the backups.');
       if (result.error) throw new RunFailure(result.error, { ...result, error: undefined });
@@ -87,7 +104,7 @@ async function dispatch(args: CliArgs, m: Migration, say: (line: string) => void
     default: {
       const step = stepForCli(args.command);
       if (!step) throw usageError(`Unknown command ${args.command}`, 'Run tenant-migrate --help.');
-      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss, undo: args.undo, appSendsContext: args.appSendsContext, exportTo: args.out })
+      const result = await m.runStep(step, { restoreData: args.restoreData, acceptDataLoss: args.acceptDataLoss, undo: args.undo, appSendsContext: args.appSendsContext, exportTo: args.out, untickedManualItems: untickedPolicy(args) })
         .catch((e: unknown) => { if (e instanceof MigrationError) for (const detail of e.details) say(`  ${firstLine(detail)}`); throw e; });
       for (const file of result.exportedFiles ?? []) say(`Wrote ${file}`);
       if (result.nothingToDo) { say(result.summary); return { code: ExitCode.ok, result }; }
@@ -118,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
     const code = controller.signal.aborted && outcome.code !== 0 ? INTERRUPTED : outcome.code;
     if (args.json) process.stdout.write(`${jsonDocument(args.command, code, outcome.result)}\n`);
     else if (code === INTERRUPTED) say(`Cancelled after ${formatDuration(Math.round(performance.now() - started))}: run again to continue, every step resumes where it stopped.`);
-    else if (args.command !== 'init' && args.command !== 'status' && args.command !== 'plan') say(`${code === 0 ? 'Done' : 'Finished with failures'} in ${formatDuration(Math.round(performance.now() - started))}.`);
+    else if (!['init', 'status', 'plan', 'tick'].includes(args.command)) say(`${code === 0 ? 'Done' : 'Finished with failures'} in ${formatDuration(Math.round(performance.now() - started))}.`);
     return code;
   } catch (error) {
     const cause = error instanceof RunFailure ? error.error : error;

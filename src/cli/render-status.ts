@@ -1,5 +1,6 @@
 // `tenant-migrate status`: the state the database records (readStatus, the same the checklist shows), as text.
-import { STEP_TITLES } from '../engine/events';
+import { MANUAL_ITEMS, STEP_TITLES } from '../engine/events';
+import { MANUAL_ITEM_IDS, describeManualItems } from '../engine/manual-items';
 import type { StatusInfo } from '../engine/status';
 import { formatCount } from '../shared/format';
 
@@ -19,6 +20,11 @@ export function renderStatus(status: StatusInfo): string[] {
       lines.push(!b ? `  ${table}: not started` : `  ${table}: ${b.completed ? 'complete' : `${pct}%`} · ${formatCount(b.rowsDone)} rows · pages ${formatCount(b.pagesDone)} of ${formatCount(b.pagesTotal)}`);
     }
   }
+  const ticked = new Set(status.manualItems.map((m) => m.item));
+  const unticked = MANUAL_ITEM_IDS.filter((id) => !ticked.has(MANUAL_ITEMS[id]));
+  lines.push(unticked.length
+    ? `Manual prerequisites not ticked: ${describeManualItems(unticked)} (once done: "tenant-migrate tick ${unticked.join(' ')}")`
+    : 'Manual prerequisites: all ticked.');
   if (status.lastRun) {
     const run = status.lastRun;
     lines.push(`Last run: "${run.command}" by ${run.operator}, started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}: ${run.status}`);

@@ -26,7 +26,8 @@ import { acquireRunLock, ensureStateSchema, releaseRunLock, tickManualItem } fro
 import { findTraces, NOTHING_TO_DO } from './traces';
 import { readStatus, type StatusInfo } from './status';
 import type { StepContext, StepOptions, StepResult } from './step-context';
-import { runsScript, stepDefinition } from './steps';
+import { runSequence, runsScript, stepDefinition } from './steps';
+import { auditUntickedAnswer, untickedManualItems, untickedRefusal, type UntickedPolicy } from './manual-items';
 import { accessRoles } from './roles';
 
 export { TOOL_VERSION, sha256 } from './version';
@@ -134,9 +135,14 @@ export class Migration {
   async runStep(step: StepId, options: StepOptions = {}): Promise<StepResult> {
     const idle = await this.nothingToDo(step, options);
     if (idle) return idle;
-    const body = await loadStepBody(step);
-    const record = () => this.recorder.record(step, () => body(this.context, options));
     const definition = stepDefinition(step);
+    const policy = definition.writes ? options.untickedManualItems : undefined;
+    const unticked = policy ? await this.refuseUnticked(definition.title, policy) : [];
+    const body = await loadStepBody(step);
+    const record = async () => {
+      if (policy && 'goOn' in policy && unticked.length) await auditUntickedAnswer(this.session, this.lifecycle.run, step, unticked, `went on (${policy.goOn})`);
+      return this.recorder.record(step, () => body(this.context, options));
+    };
     if (!definition.recorded) return record();
     return this.lifecycle.hold(definition.cli?.name ?? step, { runsScript: runsScript(step) }, record);
   }
@@ -184,6 +190,25 @@ export class Migration {
     return assertCanWrite(this.session, await this.model(), () => this.gaps({ quick: true }));
   }
 
+  /** The manual prerequisites nobody has ticked on this database (reads only). */
+  untickedManualItems(): Promise<ManualItem[]> {
+    return untickedManualItems(this.session);
+  }
+
+  /** With a `refuse` policy, refuses while items are unticked (before anything is written); returns the unticked items. */
+  private async refuseUnticked(action: string, policy: UntickedPolicy): Promise<ManualItem[]> {
+    await this.model(); // a spec that does not match the database is the first thing to fix
+    const unticked = await untickedManualItems(this.session);
+    if (unticked.length && 'refuse' in policy) throw untickedRefusal(action, unticked, policy.refuse(unticked));
+    return unticked;
+  }
+
+  /** Records in the audit log that the operator did not run `step` because of unticked manual items. */
+  async recordUntickedDecline(step: StepId, items: readonly ManualItem[], answer: string): Promise<void> {
+    await ensureStateSchema(this.session);
+    await auditUntickedAnswer(this.session, undefined, step, items, answer, 'cancelled');
+  }
+
   /** Records that the operator did a manual prerequisite (who and when come from this machine). */
   async tickManualItem(item: ManualItem): Promise<void> {
     await ensureStateSchema(this.session);
@@ -191,7 +216,10 @@ export class Migration {
   }
 
   /** The whole guide (or the part from one checklist step on): stops at the first failure; the report is written either way. */
-  runAll(options: RunAllOptions = {}): Promise<RunResult> {
+  async runAll(options: RunAllOptions = {}): Promise<RunResult> {
+    const policy = options.stepOptions?.untickedManualItems;
+    // Refused before the run starts (a run is recorded): the steps before the first writing one would be recorded.
+    if (policy && runSequence(options.from, options.include).some((s) => stepDefinition(s).writes)) await this.refuseUnticked('Run', policy);
     return runAll({ lifecycle: this.lifecycle, signal: this.options.signal, logger: this.logger, runStep: (step, o) => this.runStep(step, o),
       assertCanWrite: () => this.assertCanWrite(), writeReport: (at) => this.writeReport(at) }, options);
   }

@@ -8,6 +8,7 @@ import type { Plan } from './plan';
 import type { RollbackResult } from './rollback';
 import type { LoadedSpec } from './migration-spec/load';
 import type { RunScriptOptions } from './execute/runner';
+import type { UntickedPolicy } from './manual-items';
 
 export interface StepResult {
   readonly step: StepId;
@@ -48,6 +49,8 @@ export interface StepOptions {
   readonly now?: Date;
   /** Export tests: the folder to write to (relative to the spec's folder); default supabase/tests/database. */
   readonly exportTo?: string;
+  /** A writing step with unticked manual prerequisites: refuse, or go on and record it (manual-items.ts). */
+  readonly untickedManualItems?: UntickedPolicy;
 }
 
 export interface StepContext {

@@ -2,7 +2,8 @@
 import type { ChecklistStep } from '../engine/events';
 import type { Container } from './container';
 import type { Node } from './checklist/nodes';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { answerModalsWith, type ModalAnswerer } from './modal';
 import type { PlanPreviewPanel } from './plan-preview/panel';
 
 export interface TenantMigrationApi {
@@ -22,6 +23,13 @@ export interface TenantMigrationApi {
   readonly globalStorageUri: vscode.Uri;
   /** The open plan preview, if any (its `posted` messages are what the webview received). */
   planPreview(): PlanPreviewPanel | undefined;
+  /** The message above the checklist's steps (the running operation's elapsed time and time left, locks, rollbacks). */
+  checklistMessage(): string | undefined;
+  /**
+   * Tests: answers the extension's modal questions before a write (message, detail, buttons → the button, or
+   * undefined for dismissed) instead of VS Code; undefined gives them back. Refused outside ExtensionMode.Test.
+   */
+  answerModals(answer: ModalAnswerer | undefined): void;
   /** The running operation, if any. */
   activeRun(): { title: string; step?: string } | undefined;
   /** The SQL editor's results shown after the statements of a file (line, text, tone), as decorated. */
@@ -41,6 +49,11 @@ export function createApi(c: Container, activationMs: number): TenantMigrationAp
     logUri: c.context.logUri,
     globalStorageUri: c.context.globalStorageUri,
     planPreview: () => c.engines.peek()?.PlanPreviewPanel.active,
+    checklistMessage: () => c.tree.view.message,
+    answerModals: (answer) => {
+      if (c.context.extensionMode !== vscode.ExtensionMode.Test) throw new Error('answerModals is for the extension\'s tests only');
+      answerModalsWith(answer);
+    },
     activeRun: () => (c.runner.active ? { title: c.runner.active.title, step: c.runner.active.step } : undefined),
     sqlInlineResults: (uri) => c.sqlEditor.inline.shownFor(uri),
   };

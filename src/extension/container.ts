@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { ChecklistModel } from './checklist/model';
 import { ChecklistRefresher } from './checklist/refresher';
 import { ChecklistTree } from './checklist/tree';
+import { DetailsDocuments } from './details';
 import { registerCommands } from './commands/table';
 import { COMMANDS } from './commands/definitions';
 import { ConnectionService } from './connections/connections';
@@ -32,6 +33,7 @@ export class Container extends Disposable {
   readonly opener: MigrationOpener;
   readonly runner: OperationRunner;
   readonly tree: ChecklistTree;
+  readonly details = new DetailsDocuments();
   readonly refresher: ChecklistRefresher;
   readonly sqlEditor: SqlEditor;
 
@@ -48,17 +50,32 @@ export class Container extends Disposable {
     this.tree = this.register(new ChecklistTree(this.model, {
       ready: () => vscode.workspace.isTrusted && !!this.specFile.uri && !!this.connections.selected(),
       connectionLabel: () => this.connections.selected()?.name,
+      runLine: () => this.runner.progressLine(),
       tick: async (item) => { await vscode.commands.executeCommand('tenantMigration.tickManualItem', item); },
     }, startup));
     this.refresher = this.register(new ChecklistRefresher(this.opener, this.model, this.tree, this.runner, this.specFile, this.connections, log));
     this.register(new StatusBar(this.connections, this.runner, this.model, this.settings, this.specFile));
     this.sqlEditor = this.register(new SqlEditor({ engines: this.engines, settings: this.settings, specFile: this.specFile, connections: this.connections,
       opener: this.opener, guard: this.guard, contextKeys: this.contextKeys, log }));
+    this.register(this.details.register());
     for (const d of registerCommands(COMMANDS, this, startup.registerCommand)) this.register(d);
     this.wireRefreshes();
   }
 
+  /** While an operation runs, the checklist's header shows its elapsed time and time left, once a second. */
+  private wireRunLine(): void {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const stop = () => { clearInterval(timer); timer = undefined; };
+    this.register({ dispose: stop });
+    this.register(this.runner.onDidChange((active) => {
+      if (active && !timer) timer = setInterval(() => this.tree.refreshHeader(), 1000);
+      if (!active) stop();
+      this.tree.refreshHeader();
+    }));
+  }
+
   private wireRefreshes(): void {
+    this.wireRunLine();
     const update = () => {
       this.contextKeys.set('hasConnection', !!this.connections.selected());
       this.tree.refresh();

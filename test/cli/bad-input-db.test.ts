@@ -65,6 +65,7 @@ describe('bad input: names, users and commands', function () {
       tenantCredentials: { table: '"Tenant Data"."Tenant Creds"', from: '"Tenant Data"."Cred ""X"""' },
       tenantContext: { kind: 'supabase-jwt', claim: 'org_id' },
     });
+    await ws.tickAll({ DATABASE_URL: db.url });
     const r = await ws.run(['run', '--yes', '--json', '--enforce', '--app-sends-context'], { DATABASE_URL: db.url });
     const doc = JSON.parse(r.stdout);
     assert.equal(r.code, 0, JSON.stringify(doc.error ?? doc.result?.steps?.filter((s: { status: string }) => s.status === 'failed'), null, 1)?.slice(0, 3000));
@@ -91,6 +92,7 @@ describe('bad input: names, users and commands', function () {
     const claim = "org_id'); DROP TABLE orgs; --";
     const orgsBefore = ((await databaseDigest(db.client)).contents as Record<string, string>)['public.orgs'];
     ws.writeSpec(legacySpec({ orgColumn, tenantCredentials: { table: ledger, from: 'credentials' }, tenantContext: { kind: 'supabase-jwt', claim } }));
+    await ws.tickAll({ DATABASE_URL: db.url });
     const r = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
     assert.equal(r.code, 0, r.stderr.split('\n').slice(-12).join('\n'));
     assert.equal(((await databaseDigest(db.client)).contents as Record<string, string>)['public.orgs'], orgsBefore, 'orgs still exists, unchanged');
@@ -105,7 +107,7 @@ describe('bad input: names, users and commands', function () {
     const { url, password } = await loginRole('SUPERUSER');
     await adminQuery(`ALTER ROLE "${role}" IN DATABASE "${db.name}" SET default_transaction_read_only = on`);
     const before = await databaseDigest(db.client);
-    const r = await ws.run(['run', '--yes'], { DATABASE_URL: url });
+    const r = await ws.run(['run', '--yes', '--unticked-ok'], { DATABASE_URL: url });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.errorLines.length, 1, r.stderr);
     assert.match(r.stderr, /read-only|default_transaction_read_only/);
@@ -117,7 +119,7 @@ describe('bad input: names, users and commands', function () {
   it('a user without privileges on the tables: a clear error naming the table and the fix, nothing written', async () => {
     const { url, password } = await loginRole('');
     const before = await databaseDigest(db.client);
-    const r = await ws.run(['run', '--yes'], { DATABASE_URL: url });
+    const r = await ws.run(['run', '--yes', '--unticked-ok'], { DATABASE_URL: url });
     assert.equal(r.code, 1, `a failed prerequisite, not a spec error: ${r.stderr}`);
     assert.equal(r.errorLines.length, 1, r.stderr);
     assert.match(r.stderr, /permission denied for table \w+|lacks .*privilege|must own|Owner of/);
@@ -130,7 +132,7 @@ describe('bad input: names, users and commands', function () {
     const { url } = await loginRole('BYPASSRLS');
     await db.client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${role}"`);
     const before = await databaseDigest(db.client);
-    const r = await ws.run(['run', '--yes'], { DATABASE_URL: url });
+    const r = await ws.run(['run', '--yes', '--unticked-ok'], { DATABASE_URL: url });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.errorLines.length, 1, r.stderr);
     assert.match(r.stderr, /Owner of public\.credentials|must own|owner/, r.stderr);

@@ -54,6 +54,7 @@ describe('CLI basics', function () {
 
     it('Ctrl-C during a migration exits 130 and says how to continue', async () => {
       ws.writeSpec(legacySpec({ batchSize: 200 }));
+      await ws.tickAll({ DATABASE_URL: db.url });
       const child = spawn(process.execPath, [CLI, 'migrate', '--yes'], { cwd: ws.dir, env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (d: Buffer) => { output += d.toString(); });

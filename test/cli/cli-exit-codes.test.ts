@@ -157,7 +157,7 @@ describe('CLI exit codes', function () {
       // Credential 123 is mapped to org 4 by the dataset; a second row maps it to org 2.
       await db.client.query('INSERT INTO legacy_credential_org_map (credential_id, org_id) VALUES (123, $1)', [org(2)]);
       before_ = await databaseDigest(db.client);
-      const r = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
+      const r = await ws.run(['run', '--yes', '--unticked-ok'], { DATABASE_URL: db.url });
       assert.equal(r.code, 3, `exit code ${r.code}: ${r.errorLines.join(' ')}`);
       assert.equal(r.errorLines.length, 1);
       assert.match(r.errorLines[0]!, /\b123\b/, 'names the credential id');
@@ -171,7 +171,7 @@ describe('CLI exit codes', function () {
       const ghost = '00000000-0000-0000-0001-0000000000ff';
       await db.client.query('INSERT INTO legacy_credential_org_map (credential_id, org_id) VALUES (7, $1)', [ghost]);
       before_ = await databaseDigest(db.client);
-      const r = await ws.run(['migrate', '--yes'], { DATABASE_URL: db.url });
+      const r = await ws.run(['migrate', '--yes', '--unticked-ok'], { DATABASE_URL: db.url });
       assert.equal(r.code, 3, r.stderr);
       assert.equal(r.errorLines.length, 1);
       assert.match(r.errorLines[0]!, new RegExp(ghost));
@@ -182,7 +182,7 @@ describe('CLI exit codes', function () {
     it('the default org missing: refused, naming it', async () => {
       const missing = '00000000-0000-0000-0000-00000000dead';
       ws.writeSpec(legacySpec({ defaultOrgId: missing }));
-      const r = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
+      const r = await ws.run(['run', '--yes', '--unticked-ok'], { DATABASE_URL: db.url });
       assert.equal(r.code, 3, `exit code ${r.code}: ${r.errorLines.join(' ')}`);
       assert.match(r.errorLines.join('\n'), new RegExp(`${missing}.* — .*(defaultOrgId|Insert)`));
       await assertNothingMigrated();
@@ -204,7 +204,7 @@ describe('CLI exit codes', function () {
     });
 
     it('rollback --restore-data with no backups is refused and changes nothing', async () => {
-      const r = await ws.run(['rollback', '--restore-data', '--yes'], { DATABASE_URL: db.url });
+      const r = await ws.run(['rollback', '--restore-data', '--yes', '--unticked-ok'], { DATABASE_URL: db.url });
       assert.equal(r.code, 3, r.stderr);
       assert.equal(r.errorLines.length, 1);
       assert.match(r.errorLines[0]!, /No backup is recorded for public\.credentials, public\.reports, public\.dashboard_layouts — Roll back without --restore-data/);
@@ -221,7 +221,7 @@ describe('CLI exit codes', function () {
       try {
         const pid = (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
         await holder.query('SELECT pg_advisory_lock(7447313001)');
-        const r = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
+        const r = await ws.run(['run', '--yes', '--unticked-ok'], { DATABASE_URL: db.url });
         assert.equal(r.code, 3, r.stderr);
         assert.equal(r.errorLines.length, 1);
         assert.match(r.errorLines[0]!, new RegExp(`Another migration run holds the lock.*pid ${pid}\\b.*since \\d{4}-\\d\\d-\\d\\dT`));

@@ -104,6 +104,7 @@ describe('CLI results and output', function () {
   });
 
   it('run --yes --json prints one JSON document, runs the steps in order and writes the report', async () => {
+    await ws.tickAll({ DATABASE_URL: db.url });
     const r = await ws.run(['run', '--yes', '--json'], { DATABASE_URL: db.url });
     assert.equal(r.code, 0, r.stdout.slice(0, 4000));
     const doc = oneJsonDocument(r.stdout);
@@ -132,6 +133,7 @@ describe('CLI results and output', function () {
 
   it('a run whose project test command fails exits 1, and the report is still written', async () => {
     ws.writeSpec(legacySpec({ tests: [{ name: 'failing', command: 'exit 7' }] }));
+    await ws.tickAll({ DATABASE_URL: db.url });
     const r = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.errorLines.length, 1);
@@ -151,6 +153,7 @@ describe('CLI results and output', function () {
 
   it('run --json with a failing test command: exitCode 1, the partial result and the report path', async () => {
     ws.writeSpec(legacySpec({ tests: [{ name: 'passing', command: 'exit 0' }, { name: 'failing', command: 'echo boom >&2; exit 7' }] }));
+    await ws.tickAll({ DATABASE_URL: db.url });
     const r = await ws.run(['run', '--yes', '--json'], { DATABASE_URL: db.url });
     assert.equal(r.code, 1);
     const doc = oneJsonDocument(r.stdout);
@@ -172,6 +175,8 @@ describe('CLI results and output', function () {
     assert.equal(initial.migrated, false);
     assert.ok(initial.steps.every((s) => s.status === 'pending'));
     assertSameDigest(before, await databaseDigest(db.client), 'status writes nothing');
+
+    await ws.tickAll({ DATABASE_URL: db.url });
 
     const run = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
     assert.equal(run.code, 0, run.stderr);

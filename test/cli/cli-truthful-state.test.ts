@@ -46,6 +46,7 @@ describe('CLI: truthful state', function () {
     db = await createTestDatabase();
     ws = new Workspace(legacySpec());
     const env = { DATABASE_URL: db.url };
+    await ws.tickAll(env);
     assert.equal((await ws.run(['run', '--yes'], env)).code, 0);
     assert.equal((await ws.run(['cleanup', '--yes'], env)).code, 0);
     const again = await ws.run(['run', '--yes', '--json'], env);
@@ -91,6 +92,7 @@ describe('CLI: truthful state', function () {
   it('status after Ctrl-C during the backfill shows how far it got', async () => {
     db = await createTestDatabase({ seed: { orgs: 5, users: 200, credentials: 2_000, reports: 40_000, layouts: 200 } });
     ws = new Workspace(legacySpec({ batchSize: 200 }));
+    await ws.tickAll({ DATABASE_URL: db.url });
     const child = spawn(process.execPath, [CLI, 'migrate', '--yes'], { cwd: ws.dir, env: { ...process.env, DATABASE_URL: db.url }, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const deadline = Date.now() + 120_000;

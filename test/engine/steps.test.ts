@@ -31,10 +31,10 @@ describe('the step registry', () => {
 
   it('gives the CLI a command per step that has one, and the same "writes" as the extension', () => {
     const cliSteps = STEP_IDS.flatMap((id) => stepDefinition(id).cli?.name ?? []);
-    assert.deepEqual(COMMANDS, ['init', 'plan', 'generate', 'lint', ...cliSteps, 'run', 'status', 'report']);
+    assert.deepEqual(COMMANDS, ['init', 'plan', 'generate', 'tick', 'lint', ...cliSteps, 'run', 'status', 'report']);
     assert.equal(stepForCli('verify-isolation'), 'isolation');
     for (const name of ['backup', 'migrate', 'rollback', 'finalize', 'cleanup', 'run']) assert.ok(writes(name), `${name} asks for confirmation`);
-    for (const name of ['init', 'plan', 'generate', 'lint', 'validate', 'verify-isolation', 'status', 'report']) assert.ok(!writes(name), `${name} does not`);
+    for (const name of ['init', 'plan', 'generate', 'tick', 'lint', 'validate', 'verify-isolation', 'status', 'report']) assert.ok(!writes(name), `${name} does not`);
     for (const id of STEP_IDS) {
       assert.equal(stepOperation(id).writes, stepDefinition(id).writes, id);
       const cli = stepDefinition(id).cli;

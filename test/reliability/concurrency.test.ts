@@ -32,6 +32,7 @@ describe('concurrency: two CLI runners at once', function () {
       // The application holds what an open UPDATE transaction holds: the first runner's ALTER TABLE waits and retries.
       await app.query('BEGIN');
       await app.query('LOCK TABLE dashboard_layouts IN ROW EXCLUSIVE MODE');
+      await first.tickAll({ DATABASE_URL: db.url });
       const holder = startCli(first.dir, ['migrate', '--yes'], { DATABASE_URL: db.url });
       const holderPid = await until('the first runner to hold the run lock', async () =>
         (await db.client.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [LOCK_KEY])).rows[0]?.pid as number | undefined);

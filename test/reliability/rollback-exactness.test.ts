@@ -79,6 +79,7 @@ describe('rollback exactness', function () {
   it('after a full migration through the CLI (run, then rollback): exactly the legacy database', async () => {
     const ws = new Workspace(legacySpec(SPEC));
     try {
+      await ws.tickAll({ DATABASE_URL: db.url });
       const run = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
       assert.equal(run.code, 0, run.stderr);
       assert.notDeepEqual(stateDiff(pre, await legacyState(db.client)), [], 'the migration changed the schema');
@@ -188,6 +189,7 @@ describe('rollback exactness', function () {
       assert.ok(fired);
       const backups = await backupStates(db.client, original);
       assert.ok(backups.length === 3 && backups.every(backupIntact), 'the backups were taken and hold the legacy rows');
+      await ws.tickAll({ DATABASE_URL: db.url });
       const r = await ws.run(['rollback', '--restore-data', '--yes', '--json'], { DATABASE_URL: db.url });
       assert.equal(r.code, 0, r.stdout + r.stderr);
       const restored = JSON.parse(r.stdout).result.restored as { table: string; rows: number }[];
@@ -209,6 +211,7 @@ describe('rollback exactness', function () {
     it(`rollback --restore-data refuses (exit 3) and changes nothing when there is ${r.title}`, async () => {
       const ws = new Workspace(legacySpec(SPEC));
       try {
+        await ws.tickAll({ DATABASE_URL: db.url });
         assert.equal((await ws.run(['run', '--yes'], { DATABASE_URL: db.url })).code, 0);
         await r.spoil(db.client);
         const before = await databaseDigest(db.client);

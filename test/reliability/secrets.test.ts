@@ -73,6 +73,7 @@ describe('secrets: the password appears in no file, no database row and no outpu
         return result;
       };
       await run(['plan'], { DATABASE_URL: good }, 0);
+      await run(['tick', 'full-dump', 'users-notified', 'script-reviewed'], { DATABASE_URL: good }, 0);
       await run(['run', '--yes'], { DATABASE_URL: good }, 0);
       await run(['status', '--json'], { DATABASE_URL: good }, 0);
       await run(['validate', '--json'], { DATABASE_URL: good }, 0);

@@ -87,6 +87,12 @@ export class Workspace {
     return runCli(this.dir, args, env);
   }
 
+  /** Ticks every manual prerequisite, as the operator does once they are done (writing commands refuse until then). */
+  async tickAll(env: Record<string, string | undefined>): Promise<void> {
+    const r = await this.run(['tick', 'full-dump', 'users-notified', 'script-reviewed'], env);
+    if (r.code !== 0) throw new Error(`tenant-migrate tick failed: ${r.stderr}`);
+  }
+
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

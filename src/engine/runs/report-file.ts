@@ -4,11 +4,11 @@ import path from 'node:path';
 import type { Session } from '../db/session';
 import type { GapReport } from '../gaps';
 import type { Logger } from '../events';
-import { names } from '../names';
 import { scriptPathForReport } from '../paths';
 import { renderReport, type StepOutcome } from '../report';
 import type { LoadedSpec } from '../migration-spec/load';
-import { operatorName, stateSchemaExists } from '../state';
+import { operatorName } from '../state';
+import { manualTicks } from '../manual-items';
 import { sha256, TOOL_VERSION } from '../version';
 
 export interface ReportSources {
@@ -27,7 +27,7 @@ export interface ReportSources {
 
 export async function writeReportFile(sources: ReportSources, startedAt: string): Promise<string> {
   const { session, spec, logger } = sources;
-  const manual = await manualItems(session).catch((error: unknown) => {
+  const manual = await manualTicks(session).catch((error: unknown) => {
     logger.warn(`The report lists no manual items: they could not be read (${(error as Error).message})`);
     return [];
   });
@@ -47,9 +47,3 @@ export async function writeReportFile(sources: ReportSources, startedAt: string)
   return file;
 }
 
-async function manualItems(session: Session): Promise<{ item: string; tickedBy: string; tickedAt: string }[]> {
-  if (!(await stateSchemaExists(session))) return [];
-  const { rows } = await session.query<{ item: string; ticked_by: string; ticked_at: Date }>(
-    `SELECT item, ticked_by, ticked_at FROM ${names.state('manual_items')} ORDER BY ticked_at`);
-  return rows.map((m) => ({ item: m.item, tickedBy: m.ticked_by, tickedAt: m.ticked_at.toISOString() }));
-}

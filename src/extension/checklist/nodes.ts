@@ -5,6 +5,7 @@ import { stepDefinition } from '../../engine/steps';
 import type { ChecklistModel, StepView } from './model';
 import { formatDuration, formatProgress, formatRows, formatTime, percent } from './format';
 import { countChecks, formatCheckCount } from '../../shared/format';
+import { inVsCode } from './wording';
 
 export type Node =
   | { readonly kind: 'step'; readonly step: ChecklistStep }
@@ -83,11 +84,14 @@ export function treeItem(model: ChecklistModel, node: Node): vscode.TreeItem {
       return item;
     }
     case 'next': {
-      const next = model.step(node.step).next!;
-      const item = new vscode.TreeItem(next);
+      // Short in the label (a 300 px side bar cuts the rest); the whole text in the tooltip and in Show Details.
+      const next = inVsCode(model.step(node.step).next!);
+      const item = new vscode.TreeItem('What to do next');
       item.id = `next:${node.step}`;
+      item.description = next;
       item.iconPath = new vscode.ThemeIcon('lightbulb', new vscode.ThemeColor('list.warningForeground'));
-      item.tooltip = new vscode.MarkdownString(`**What to do next**\n\n${escape(next)}`);
+      item.tooltip = new vscode.MarkdownString(`**What to do next**\n\n${escape(next)}\n\n_Click for the details._`);
+      item.command = { command: 'tenantMigration.showNextDetails', title: 'Show Details', arguments: [node] };
       item.contextValue = 'next';
       return item;
     }
@@ -97,7 +101,9 @@ export function treeItem(model: ChecklistModel, node: Node): vscode.TreeItem {
 function stepItem(model: ChecklistModel, view: StepView, hasChildren: boolean): vscode.TreeItem {
   const item = new vscode.TreeItem(STEP_TITLES[view.step]);
   item.id = `step:${view.step}`;
-  item.iconPath = icon(STATUS_ICON[view.status]);
+  // Prerequisites that passed are not plain green while manual items are unticked.
+  const untickedAfterPass = view.step === 'prerequisites' && view.status === 'done' && model.openManualItems().length > 0;
+  item.iconPath = icon(untickedAfterPass ? ['pass', 'list.warningForeground'] : STATUS_ICON[view.status]);
   item.description = stepDescription(model, view);
   item.collapsibleState = !hasChildren ? vscode.TreeItemCollapsibleState.None
     : view.status === 'running' || view.status === 'failed' || view.step === 'prerequisites' ? vscode.TreeItemCollapsibleState.Expanded
@@ -109,23 +115,25 @@ function stepItem(model: ChecklistModel, view: StepView, hasChildren: boolean): 
   return item;
 }
 
+/** The state first and short (a 300 px side bar shows about 30 characters of it); the rest is in the tooltip. */
 export function stepDescription(model: ChecklistModel, view: StepView): string {
   const parts: string[] = [];
+  const unticked = view.step === 'prerequisites' ? model.openManualItems().length : 0;
   if (view.status === 'running') {
     const active = view.backfilling ? view.progress.get(view.backfilling) : undefined;
     if (view.waiting) parts.push(view.waiting);
-    else if (active) parts.push(`${shortName(active.table)} ${percent(active)}%`, formatProgress(active).split(' · ').filter((t) => !t.endsWith('%')).join(' · '));
+    else if (active) parts.push(`${percent(active)}% ${shortName(active.table)}`, timeLeft(active), formatProgress(active).split(' · ')[0]!);
     else if (view.statement) parts.push(`statement ${view.statement.index + 1} of ${view.statement.total}`);
     else parts.push('running');
     return parts.join(' · ');
   }
   if (view.status === 'failed') parts.push('failed');
+  if (unticked) parts.push(`${unticked} to tick`);
   if (view.status === 'skipped') parts.push(view.summary ?? 'skipped');
   if (view.durationMs !== undefined && view.status !== 'skipped') parts.push(formatDuration(view.durationMs));
   if (view.rows !== undefined && view.rows > 0) parts.push(formatRows(view.rows));
-  if (view.status === 'pending') {
-    if (view.step === 'prerequisites' && model.openManualItems().length) parts.push(`${model.openManualItems().length} manual item(s) to tick`);
-    else if (view.step === 'preview') parts.push('review the plan before you run');
+  if (view.status === 'pending' && !unticked) {
+    if (view.step === 'preview') parts.push('review the plan before you run');
     else if (view.summary) parts.push(view.summary);
   }
   if (view.status === 'done' && view.step === 'report' && view.finishedAt) return `written ${formatTime(view.finishedAt)}`;
@@ -136,12 +144,15 @@ function stepTooltip(model: ChecklistModel, view: StepView): vscode.MarkdownStri
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${STEP_TITLES[view.step]}** — ${view.status}\n\n`);
   if (view.summary) md.appendMarkdown(`${escape(view.summary)}\n\n`);
+  const unticked = view.step === 'prerequisites' ? model.openManualItems() : [];
+  if (unticked.length) md.appendMarkdown(`Manual items not ticked: ${escape(unticked.map((m) => MANUAL_ITEMS[m]).join('; '))}. A writing step asks before it goes on without them.\n\n`);
+  for (const p of view.status === 'running' ? view.progress.values() : []) md.appendMarkdown(`${escape(p.table)}: ${escape(formatProgress(p))}\n\n`);
   const facts: string[] = [];
   if (view.startedAt) facts.push(`started ${formatTime(view.startedAt)}`);
   if (view.durationMs !== undefined) facts.push(`took ${formatDuration(view.durationMs)}`);
   if (view.rows !== undefined) facts.push(formatRows(view.rows));
   if (facts.length) md.appendMarkdown(`${facts.join(' · ')}\n\n`);
-  if (view.next) md.appendMarkdown(`$(lightbulb) ${escape(view.next)}\n\n`);
+  if (view.next) md.appendMarkdown(`$(lightbulb) ${escape(inVsCode(view.next))}\n\n`);
   if (view.source === 'database' && model.facts) md.appendMarkdown(`_As recorded in ${escape(model.facts.database)} (read ${formatTime(model.facts.readAt)})._`);
   return md;
 }
@@ -179,6 +190,11 @@ function checkItem(check: CheckResult, node: Node): vscode.TreeItem {
       : new vscode.ThemeIcon('close', new vscode.ThemeColor('testing.iconFailed'));
   item.contextValue = check.ok ? 'check passed' : 'check failed';
   return item;
+}
+
+/** "2 min left", "estimating", "done". */
+function timeLeft(p: Parameters<typeof formatProgress>[0]): string {
+  return p.done >= p.total ? 'done' : p.etaMs === undefined ? 'estimating' : `${formatDuration(p.etaMs)} left`;
 }
 
 /** "public.credentials" → "credentials": the schema only when it is not the default one. */

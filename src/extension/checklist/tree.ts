@@ -24,6 +24,8 @@ export interface ChecklistHost {
   /** False when the welcome views should show instead (no spec, no connection, untrusted workspace). */
   ready(): boolean;
   connectionLabel(): string | undefined;
+  /** The running operation's elapsed time and time left, if one runs. */
+  runLine(): string | undefined;
   tick(item: ManualItem): Promise<void>;
 }
 
@@ -53,6 +55,11 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
   refresh(): void {
     this.updateHeader();
     this.changed.fire(undefined);
+  }
+
+  /** The header only (the run's elapsed time changes every second, the tree does not). */
+  refreshHeader(): void {
+    this.updateHeader();
   }
 
   setProblem(problem: string | undefined): void {
@@ -97,6 +104,8 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
     if (this.view.description !== description) this.view.description = description;
     const facts = this.model.facts;
     const lines: string[] = [];
+    const running = this.host.runLine();
+    if (ready && running) lines.push(running);
     if (ready && this.problem) lines.push(this.problem);
     if (ready && facts?.lockHeldBy) {
       const h = facts.lockHeldBy;

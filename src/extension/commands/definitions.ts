@@ -3,7 +3,7 @@
 import type { CommandSpec } from './table';
 import { addConnection, removeConnection, selectConnection, testConnection } from './connection-commands';
 import { createSpec, generateScript, openReport, showStepSql } from './file-commands';
-import { previewPlan, rollback, run, runStep, stepOf, tickManualItem } from './migration-commands';
+import { previewPlan, rollback, run, runStep, showNextDetails, stepOf, tickManualItem } from './migration-commands';
 import { stepOperation } from '../run/operations';
 import { enforce } from './enforce-command';
 import { STEP_IDS, stepDefinition, type StepId } from '../../engine/steps';
@@ -40,6 +40,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   { id: 'tenantMigration.runStep', handler: (c) => (node: unknown) => runStep(c, node) },
   { id: 'tenantMigration.runFromHere', handler: (c) => (node: unknown) => run(c, stepOf(node)) },
   { id: 'tenantMigration.showStepSql', handler: (c) => (node: unknown) => showStepSql(c, stepOf(node)) },
+  { id: 'tenantMigration.showNextDetails', handler: (c) => (node: unknown) => showNextDetails(c, node) },
+  { id: 'tenantMigration.forgetWriteConfirmations', handler: (c) => () => c.guard.forgetUnconfirmed() },
   { id: 'tenantMigration.tickManualItem', handler: (c) => (node?: unknown) => tickManualItem(c, node) },
   // The SQL editor (a CodeLens passes the file and the statement's start; the palette uses the cursor).
   { id: 'tenantMigration.runStatement', handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'read', uri, at) },

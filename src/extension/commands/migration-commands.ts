@@ -1,6 +1,7 @@
 // The migration's commands: run the guide, one step, from a step on, roll back, tick a manual item, preview.
 import * as vscode from 'vscode';
-import { MANUAL_ITEMS, STEPS, type ChecklistStep, type ManualItem } from '../../engine/events';
+import { inVsCode } from '../checklist/wording';
+import { MANUAL_ITEMS, STEPS, STEP_TITLES, type ChecklistStep, type ManualItem } from '../../engine/events';
 import type { Container } from '../container';
 import { chooseFlag } from './choice';
 import type { PlanPreviewPanel } from '../plan-preview/panel';
@@ -62,6 +63,18 @@ export function previewPlan(c: Container): PlanPreviewPanel {
     generateScript: () => generateScript(c),
     openScriptAt: (line) => openScriptAt(c, line),
   });
+}
+
+/** A failed step's summary and what to do next, in full, in a read-only editor (the tree's row is cut at its width). */
+export async function showNextDetails(c: Container, node: unknown): Promise<{ ok: boolean; text: string }> {
+  const step = stepOf(node);
+  const view = c.model.step(step);
+  const text = [`# ${STEP_TITLES[step]}: ${view.status}`, '', ...(view.summary ? [inVsCode(view.summary), ''] : []),
+    '## What to do next', '', inVsCode(view.next ?? 'Nothing: the step has not failed.'), '',
+    '_Preview Plan (Tenant Migration: Preview Plan) shows the plan and every mapping gap; Show Log has the run\'s whole output._', ''].join('\n');
+  const document = await vscode.workspace.openTextDocument(c.details.show(`${STEP_TITLES[step]} - what to do next.md`, text));
+  await vscode.window.showTextDocument(document, { preview: true });
+  return { ok: true, text };
 }
 
 export function stepOf(arg: unknown): ChecklistStep {

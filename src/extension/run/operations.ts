@@ -14,7 +14,8 @@ export function runOperation(from: ChecklistStep = 'prerequisites'): Operation<R
     steps,
     writes: sequence.some((s) => stepDefinition(s).writes),
     appliesScript: sequence.some(appliesScript),
-    execute: (m) => m.runAll({ from }),
+    writesAs: sequence.find((s) => stepDefinition(s).writes),
+    execute: (m, guard) => m.runAll({ from, stepOptions: guard }),
     summarize: (r) => {
       const done = r.steps.filter((s) => s.status === 'done').length;
       const skipped = r.steps.filter((s) => s.status === 'skipped').length;
@@ -32,7 +33,8 @@ export function stepOperation(step: StepId, title: string = STEP_TITLES[step], o
     steps: definition.checklist ? [step as ChecklistStep] : [],
     writes: definition.writes,
     appliesScript: appliesScript(step),
-    execute: (m) => m.runStep(step, options),
+    writesAs: definition.writes ? step : undefined,
+    execute: (m, guard) => m.runStep(step, { ...options, ...guard }),
     summarize: stepSummary(title),
   };
 }

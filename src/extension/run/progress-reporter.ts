@@ -58,6 +58,14 @@ export class ProgressReporter {
     }
   }
 
+  /** How much of the operation is done, 0 to 1 (by the steps' weights, the current step by its statements and batches). */
+  fraction(): number {
+    let weight = this.doneWeight;
+    const c = this.current;
+    if (c && c.total > 0) weight += weightOf(c.step, this.steps) * Math.min(1, (c.index + c.fraction) / c.total);
+    return Math.min(1, weight / this.total);
+  }
+
   /** The run is over: a report still waiting is dropped. */
   dispose(): void {
     clearTimeout(this.timer);
@@ -79,10 +87,7 @@ export class ProgressReporter {
     if (message === undefined) return;
     this.pending = undefined;
     this.lastReport = Date.now();
-    let weight = this.doneWeight;
-    const c = this.current;
-    if (c && c.total > 0) weight += weightOf(c.step, this.steps) * Math.min(1, (c.index + c.fraction) / c.total);
-    const percent = Math.min(100, (weight / this.total) * 100);
+    const percent = this.fraction() * 100;
     const increment = Math.max(0, percent - this.reported);
     this.reported += increment;
     this.progress.report({ message, increment });

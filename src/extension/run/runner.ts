@@ -4,6 +4,9 @@
 import fs from 'node:fs';
 import * as vscode from 'vscode';
 import { MANUAL_ITEMS, type ChecklistStep, type EngineEvent, type StepId } from '../../engine/events';
+import type { StepOptions } from '../../engine/step-context';
+import type { UntickedPolicy } from '../../engine/manual-items';
+import { askAboutUnticked } from './unticked-prompt';
 import type { ChecklistModel } from '../checklist/model';
 import type { ConnectionService } from '../connections/connections';
 import type { ProductionGuard } from '../connections/safety';
@@ -15,6 +18,7 @@ import { EventLog } from './event-log';
 import type { MigrationOpener, OpenedMigration } from './open-migration';
 import { ProgressReporter } from './progress-reporter';
 import { formatDuration } from '../checklist/format';
+import { inVsCode } from '../checklist/wording';
 
 export type Migration = OpenedMigration['migration'];
 
@@ -36,7 +40,10 @@ export interface Operation<T> {
   readonly writes: boolean;
   /** Applies the script: success on a non-production connection is recorded as a rehearsal of it. */
   readonly appliesScript: boolean;
-  execute(migration: Migration): Promise<T>;
+  /** Its first writing step (the audit log's step for the operator's answer about unticked manual items). */
+  readonly writesAs?: StepId;
+  /** `guard`: what the engine does about unticked manual items (the operator has answered). */
+  execute(migration: Migration, guard: Pick<StepOptions, 'untickedManualItems'>): Promise<T>;
   summarize(result: T): Summary;
 }
 
@@ -71,6 +78,17 @@ export class OperationRunner extends Disposable {
     return this.current;
   }
 
+  /** "Run: 1 min 20 s elapsed · about 2 min left (40%)" while an operation runs (the whole of it, not the step). */
+  progressLine(now = Date.now()): string | undefined {
+    const run = this.current;
+    if (!run) return undefined;
+    const elapsed = now - run.startedAt;
+    const fraction = run.reporter?.fraction() ?? 0;
+    // Before a twentieth is done the estimate says more about the connection than about the run.
+    const left = fraction >= 0.05 && fraction < 1 ? `about ${formatDuration((elapsed * (1 - fraction)) / fraction)} left (${Math.floor(fraction * 100)}%)` : 'estimating time left';
+    return `${run.title}: ${formatDuration(elapsed)} elapsed · ${left}`;
+  }
+
   /** Cancels the running operation; the engine stops the statement on the server. */
   cancel(): boolean {
     if (!this.current || this.current.controller.signal.aborted) return false;
@@ -98,9 +116,21 @@ export class OperationRunner extends Disposable {
         void vscode.window.showInformationMessage(`Generated ${vscode.workspace.asRelativePath(out.path)} from the spec: it is the script the team reviews.`);
       }
       const checksum = op.writes || op.appliesScript ? engine.sha256((await migration.scriptText()).text) : undefined;
+      const target = { connection: resolved.connection, action: op.title, database: resolved.target.database };
+      let untickedManualItems: UntickedPolicy | undefined;
+      const unticked = op.writes ? await migration.untickedManualItems() : [];
+      if (unticked.length) {
+        const answer = await askAboutUnticked(target, unticked);
+        if (answer !== 'go') {
+          await migration.recordUntickedDecline(op.writesAs ?? 'prerequisites', unticked, 'not run (the operator cancelled in VS Code)')
+            .catch((e: unknown) => this.log.warn(`The answer could not be recorded in the audit log: ${errorText(e).message}`));
+          this.log.info(`${op.title} on ${resolved.connection.name}: not run, manual prerequisites are not ticked; nothing was changed.`);
+          return { ok: false, message: 'Not run: manual prerequisites are not ticked (the answer is in the audit log).', cancelled: true };
+        }
+        untickedManualItems = { goOn: 'the operator answered "Run Anyway" in VS Code' };
+      }
       if (op.writes && checksum && !(await this.guard.confirm({
-        connection: resolved.connection, action: op.title, database: resolved.target.database, checksum,
-        openManualItems: this.model.openManualItems().map((m) => MANUAL_ITEMS[m]),
+        ...target, checksum, openManualItems: unticked.map((m) => MANUAL_ITEMS[m]), targetNamed: unticked.length > 0,
       }))) {
         this.log.info(`${op.title} on ${resolved.connection.name}: not confirmed; nothing was changed.`);
         return { ok: false, message: 'Not confirmed: nothing was changed.', cancelled: true };
@@ -114,7 +144,7 @@ export class OperationRunner extends Disposable {
           this.current!.reporter = reporter;
           token.onCancellationRequested(() => this.cancel());
           try {
-            return await op.execute(migration);
+            return await op.execute(migration, { untickedManualItems });
           } finally {
             reporter.dispose();
           }
@@ -166,7 +196,7 @@ export class OperationRunner extends Disposable {
   private announce(summary: Summary, ms: number): void {
     const text = `${summary.message} (${formatDuration(ms)})`;
     const buttons = summary.reportPath ? ['Open Report', 'Show Log'] : ['Show Log'];
-    const show = summary.ok ? vscode.window.showInformationMessage(text, ...buttons) : vscode.window.showErrorMessage(`${text}${summary.next ? ` — ${summary.next}` : ''}`, ...buttons);
+    const show = summary.ok ? vscode.window.showInformationMessage(text, ...buttons) : vscode.window.showErrorMessage(`${text}${summary.next ? ` — ${inVsCode(summary.next)}` : ''}`, ...buttons);
     (summary.ok ? this.log.info : this.log.error).call(this.log, text);
     void show.then((b) => (b === 'Open Report' ? vscode.commands.executeCommand('tenantMigration.openReport') : b === 'Show Log' ? this.log.show() : undefined));
   }

@@ -1,6 +1,8 @@
 // CodeLens above each statement (Run, Run as tenant…, Explain, and Run (write) for statements that change something;
 // Describe for psql's \d and \d+), "Running… Cancel" while one runs, and at the top the checks' tally with
-// "Run All Checks". The lenses come from the engine's SqlFileModel; this only maps them to VS Code.
+// "Run All Checks". The lenses come from the engine's SqlFileModel; this only maps them to VS Code. On the migration
+// script itself only Explain, with "Run migration" at the top: its statements run through the runner (the lock, the
+// audit log, the resume state), never one by one.
 import * as vscode from 'vscode';
 import type { LensKind } from '../../engine/sql-editor/file-model';
 import { Disposable } from '../lifecycle';
@@ -12,7 +14,7 @@ const LENS: Record<Exclude<LensKind, 'meta'>, { title: string; command: string; 
   run: { title: '$(play) Run', command: 'tenantMigration.runStatement', tooltip: 'Run read-only, in a transaction that is rolled back' },
   runAsTenant: { title: '$(person) Run as tenant…', command: 'tenantMigration.runStatementAsTenant', tooltip: 'Pick an org: run with its tenant context and role, rolled back' },
   explain: { title: '$(graph) Explain', command: 'tenantMigration.explainStatement', tooltip: 'EXPLAIN the statement (read-only)' },
-  runWrite: { title: '$(edit) Run (write)', command: 'tenantMigration.runStatementWrite', tooltip: 'Run and commit (a production connection asks you to type the database name)' },
+  runWrite: { title: '$(edit) Run (write)', command: 'tenantMigration.runStatementWrite', tooltip: 'Run and commit, after a confirmation naming the database (a production connection asks you to type its name)' },
   describe: { title: '$(info) Describe', command: 'tenantMigration.runStatement', tooltip: 'psql \\d answered from the catalog' },
 };
 
@@ -20,7 +22,7 @@ export class SqlCodeLens extends Disposable implements vscode.CodeLensProvider {
   private readonly changed = this.register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
 
-  constructor(private readonly models: SqlModels, private readonly results: ResultStore) {
+  constructor(private readonly models: SqlModels, private readonly results: ResultStore, private readonly isMigrationScript: (document: vscode.TextDocument) => boolean) {
     super();
     this.register(models.onDidChange(() => this.changed.fire()));
     this.register(results.onDidChange(() => this.changed.fire()));
@@ -31,6 +33,11 @@ export class SqlCodeLens extends Disposable implements vscode.CodeLensProvider {
     if (!model) return [];
     const lenses: vscode.CodeLens[] = [];
     const top = new vscode.Range(0, 0, 0, 0);
+    const script = this.isMigrationScript(document);
+    if (script) {
+      lenses.push(new vscode.CodeLens(top, { title: '$(play) Run migration', command: 'tenantMigration.run',
+        tooltip: 'Run the guide through the runner, as the checklist\'s Run does: the run lock, the audit log, resumable, with its confirmations' }));
+    }
     const tally = checkTally(model.statements, (text) => this.results.get(document.uri, text));
     if (model.complete && tally.total > 0) {
       lenses.push(new vscode.CodeLens(top, { title: tally.title, command: 'tenantMigration.runAllChecks', arguments: [document.uri], tooltip: 'Run every statement with an "-- expect:" comment (read-only, rolled back)' }));
@@ -55,6 +62,7 @@ export class SqlCodeLens extends Disposable implements vscode.CodeLensProvider {
         lenses.push(new vscode.CodeLens(range, { title: `psql \\${item.kind === 'meta' ? item.command : ''}: run by psql, not here`, command: '' }));
         continue;
       }
+      if (script && lens.kind !== 'explain' && lens.kind !== 'describe') continue;
       lenses.push(new StatementLens(range, document.uri, lens.kind, lens.offset));
     }
     return lenses;

@@ -41,6 +41,10 @@ async function target(c: Container, uriArg: unknown, offsetArg: unknown): Promis
 
 export async function runStatementCommand(c: Container, kind: Exclude<RunKind, 'describe' | 'tenant'>, uri: unknown, offset: unknown): Promise<RunSummary> {
   const { document, found } = await target(c, uri, offset);
+  if (kind === 'write' && c.sqlEditor.models.filter.isMigrationScript(document)) {
+    throw new ActionableError('The migration script\'s statements do not run one by one: that would bypass the run lock, the audit log and the resume state',
+      'Run the migration through the runner (the checklist\'s Run).', [{ title: 'Run Migration', command: 'tenantMigration.run' }]);
+  }
   const actual = found.statement.item.kind === 'meta' ? 'describe' : kind;
   return summaryOf(await c.sqlEditor.runner.run({ uri: document.uri, statement: found.statement, kind: actual }));
 }

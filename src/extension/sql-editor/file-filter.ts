@@ -16,8 +16,13 @@ export class SqlFileFilter {
     const folder = vscode.workspace.getWorkspaceFolder(document.uri);
     if (!folder) return false;
     if (this.settings.value.sqlEditor.files.some((glob) => vscode.languages.match({ pattern: new vscode.RelativePattern(folder, glob) }, document) > 0)) return true;
+    return this.isMigrationScript(document);
+  }
+
+  /** The script the spec names: its statements run through the runner (lock, audit, resume), not one by one. */
+  isMigrationScript(document: vscode.TextDocument): boolean {
     const script = this.scriptOfSpec();
-    return !!script && path.resolve(script) === path.resolve(document.uri.fsPath);
+    return document.uri.scheme === 'file' && !!script && path.resolve(script) === path.resolve(document.uri.fsPath);
   }
 
   /** The spec's "script" (read without the engine: a path is all that is needed, and a wrong spec just matches nothing). */

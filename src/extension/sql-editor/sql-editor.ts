@@ -60,7 +60,7 @@ export class SqlEditor extends Disposable {
     this.inline = this.register(new InlineResults(this.models, this.results));
     this.diagnostics = this.register(new SqlDiagnostics(this.models, this.results, this.session, settings, () => connections.selected()?.name, log, () => this.specLintOptions()));
     this.register(specFile.onDidChange(() => { this.specLint = undefined; this.diagnostics.relint(); }));
-    const lenses = this.register(new SqlCodeLens(this.models, this.results));
+    const lenses = this.register(new SqlCodeLens(this.models, this.results, (d) => filter.isMigrationScript(d)));
     this.register(vscode.languages.registerCodeLensProvider(SELECTOR, lenses));
     this.register(vscode.languages.registerHoverProvider(SELECTOR, new SqlHover(this.models, this.results, engines)));
     this.register(vscode.languages.registerCodeActionsProvider(SELECTOR, new SqlQuickFixes(this.diagnostics), SqlQuickFixes.metadata));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { MANUAL_ITEMS } from '../../../src/engine/events';
 import type { TenantMigrationApi } from '../../../src/extension/api';
-import { addProfile, checklistRows, extension, freshDatabase, query } from './helpers';
+import { addProfile, checklistRows, extension, freshDatabase, mapCredentialToTwoOrgs, query } from './helpers';
 
 type Summary = { ok: boolean; message: string; next?: string; cancelled?: boolean };
 
@@ -30,9 +30,7 @@ describe('the checklist', () => {
     let database: string;
     before(async () => {
       database = await freshDatabase('conflict');
-      // A credential mapped to two different orgs: the run must refuse before it writes anything.
-      await query(database, `INSERT INTO legacy_credential_org_map (credential_id, org_id)
-        SELECT 3, id FROM orgs WHERE id <> (SELECT org_id FROM legacy_credential_org_map WHERE credential_id = 3 LIMIT 1) AND id <> '00000000-0000-0000-0000-000000000001' LIMIT 1`);
+      await mapCredentialToTwoOrgs(database);
       await addProfile('conflict', database);
     });
 
@@ -46,7 +44,8 @@ describe('the checklist', () => {
       assert.match(prerequisites.description, /^failed/);
       const next = prerequisites.children[0]!;
       assert.equal(next.icon, 'lightbulb', 'the first child is what to do next');
-      assert.match(next.label, /Resolve the rows named/);
+      assert.equal(next.label, 'What to do next');
+      assert.match(next.description, /Resolve the rows named/);
       const [schema] = await query(database, `SELECT to_regnamespace('tenant_migration')::text AS s`);
       assert.equal(schema!.s, null, 'nothing was written, not even a run record');
     });
@@ -72,7 +71,7 @@ describe('the checklist', () => {
       const tests = (await checklistRows(api)).find((r) => r.label === 'Project tests')!;
       assert.equal(tests.icon, 'error');
       assert.equal(tests.children[0]!.icon, 'lightbulb');
-      assert.match(tests.children[0]!.label, /Read the failing command's output in the log/);
+      assert.match(tests.children[0]!.description, /Read the failing command's output in the log/);
       assert.ok(tests.children.some((c) => c.label === 'e2e suite' && c.icon === 'close' && /exit 2: 2 failed/.test(c.description)), JSON.stringify(tests.children));
     });
 

@@ -66,6 +66,12 @@ export async function freshDatabase(label: string, size: 'small' | 'medium' = 's
   return name;
 }
 
+/** A credential mapped to a second org: a run refuses at Prerequisites before it writes anything. */
+export async function mapCredentialToTwoOrgs(database: string): Promise<void> {
+  await query(database, `INSERT INTO legacy_credential_org_map (credential_id, org_id)
+    SELECT 3, id FROM orgs WHERE id <> (SELECT org_id FROM legacy_credential_org_map WHERE credential_id = 3 LIMIT 1) AND id <> '00000000-0000-0000-0000-000000000001' LIMIT 1`);
+}
+
 /** Adds a connection profile through the command (the password goes to SecretStorage) and selects it. */
 export async function addProfile(name: string, database: string, extra: { production?: boolean } = {}): Promise<void> {
   const a = account();

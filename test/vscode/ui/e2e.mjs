@@ -25,10 +25,10 @@ async function shoot(page, dir, name) {
   return file;
 }
 
-/** Widens the side bar (drags its sash) so the checklist's descriptions (durations, rows, time left) fit. */
-async function widenSideBar(page, width) {
+/** Sets the side bar's width (drags its sash): 300 px is VS Code's default, where the checklist's rows must still say their state. */
+async function sideBarWidth(page, width) {
   const box = await page.locator('.part.sidebar').boundingBox();
-  if (!box || box.width >= width) return;
+  if (!box || Math.abs(box.width - width) < 2) return;
   const edge = box.x + box.width;
   const sashes = await page.locator('.monaco-sash.vertical').evaluateAll((els) => els.map((e) => {
     const r = e.getBoundingClientRect();
@@ -76,8 +76,32 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
 
     await runCommand(page, 'Tenant Migration: Focus on Checklist View');
     await row(page, 'Prerequisites:').waitFor({ timeout: 60000 });
-    await widenSideBar(page, 470);
+    await sideBarWidth(page, 300);
     await page.locator('.statusbar-item', { hasText: 'DATABASE_URL' }).first().waitFor({ timeout: 15000 });
+
+    // A failure first, with nothing ticked: the write asks about the unticked items (named, with the target), and a
+    // credential mapped to two orgs stops the run at Prerequisites; what to do next is in the row, its tooltip and Show Details.
+    const [conflict] = await db.query(database, `INSERT INTO legacy_credential_org_map (credential_id, org_id)
+      SELECT 3, id FROM orgs WHERE id <> (SELECT org_id FROM legacy_credential_org_map WHERE credential_id = 3 LIMIT 1)
+        AND id <> '00000000-0000-0000-0000-000000000001' LIMIT 1 RETURNING org_id::text AS org`);
+    await runCommand(page, 'Tenant Migration: Run');
+    const unticked = page.locator('.monaco-dialog-box', { hasText: 'manual prerequisites are not ticked' });
+    await unticked.waitFor({ timeout: 30000 });
+    shots.push(await shoot(page, screenshots, `unticked-confirm-${theme}`));
+    await unticked.getByRole('button', { name: 'Run Anyway' }).click();
+    await row(page, 'Prerequisites: failed').waitFor({ timeout: 60000 });
+    const next = page.locator('.monaco-list-row', { hasText: 'What to do next' }).first();
+    await next.waitFor({ timeout: 15000 });
+    await page.mouse.move(900, 450);
+    shots.push(await shoot(page, screenshots, `checklist-after-failure-${theme}`));
+    await next.hover();
+    await page.locator('.monaco-hover', { hasText: 'What to do next' }).first().waitFor({ timeout: 15000 });
+    shots.push(await shoot(page, screenshots, `checklist-failure-tooltip-${theme}`));
+    await next.click();
+    await page.locator('.tab', { hasText: 'what to do next' }).first().waitFor({ timeout: 15000 });
+    shots.push(await shoot(page, screenshots, `failure-details-${theme}`));
+    await runCommand(page, 'View: Close All Editors');
+    await db.query(database, 'DELETE FROM legacy_credential_org_map WHERE credential_id = 3 AND org_id = $1', [conflict.org]);
 
     // The operator ticks the manual prerequisites in the tree: each tick is recorded with who and when.
     for (const item of ['Full database dump taken', 'Users notified of the maintenance window', 'Migration script reviewed']) {
@@ -106,10 +130,18 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
     await runCommand(page, 'View: Close All Editors');
 
     // The script the team reviews, left open (its statement CodeLens and lint) during the run with its log.
+    // The failed run above generated it already: open that one.
     await runCommand(page, 'Tenant Migration: Generate Script');
+    const regenerate = page.locator('.monaco-dialog-box', { hasText: 'Regenerate it from the spec?' });
+    if (await regenerate.waitFor({ timeout: 5000 }).then(() => true, () => false)) await regenerate.getByRole('button', { name: 'Open Existing' }).click();
     await page.locator('.tab', { hasText: 'migrate_to_multitenant.sql' }).waitFor({ timeout: 30000 });
     await runCommand(page, 'Tenant Migration: Show Log');
     await runCommand(page, 'Tenant Migration: Run');
+    // Every item ticked: the write names its target (a non-production connection offers "don't ask again").
+    const confirm = page.locator('.monaco-dialog-box', { hasText: 'Run on ' });
+    await confirm.waitFor({ timeout: 30000 });
+    shots.push(await shoot(page, screenshots, `confirm-write-${theme}`));
+    await confirm.getByRole('button', { name: 'Continue', exact: true }).click();
     // The row shows the backfill's percentage or the statement it is at; the backfill alone can pass between two
     // repaints of the headless workbench, so the screenshot waits for the running step, not for a percentage.
     await page.locator('.monaco-list-row[aria-label^="Migrate: running"]').first().waitFor({ timeout: 120000 });
@@ -209,6 +241,10 @@ async function productionBackup({ page, vsc, db, production, screenshots, theme 
   await page.locator('.statusbar-item', { hasText: 'production' }).first().waitFor({ timeout: 15000 });
 
   await runCommand(page, 'Tenant Migration: Back Up');
+  // Nothing is ticked on this database: asked first, then the production confirmation (typed) as before.
+  const unticked = page.locator('.monaco-dialog-box', { hasText: 'manual prerequisites are not ticked' });
+  await unticked.waitFor({ timeout: 30000 });
+  await unticked.getByRole('button', { name: 'Run Anyway' }).click();
   const input = page.locator('.quick-input-widget input');
   await page.locator('.quick-input-widget', { hasText: `Type the database name "${production}"` }).waitFor({ timeout: 30000 });
   await input.fill('postgres');
