@@ -31,6 +31,7 @@ describe('CLI: backup progress', function () {
         { name: 'events', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } },
         { name: 'usage_records', orgFrom: { mapping: { column: 'credential_id' } } }],
     }));
+    await ws.tickAll({ DATABASE_URL: db.url });
     const r = await ws.run(['backup', '--yes'], { DATABASE_URL: db.url });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stderr.split('\n').filter((l) => PROGRESS.test(l)).map((l) => {

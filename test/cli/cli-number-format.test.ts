@@ -27,7 +27,7 @@ describe('CLI: counts are formatted in every output', function () {
       tables: [...GUIDE_SPEC.tables, { name: 'Team Notes', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } }],
     }));
     const outputs: Record<string, string> = {};
-    for (const [name, args] of [['run', ['run', '--yes']], ['status', ['status']], ['rollback', ['rollback', '--yes']], ['status after rollback', ['status']]] as const) {
+    for (const [name, args] of [['tick', ['tick', 'full-dump', 'users-notified', 'script-reviewed']], ['run', ['run', '--yes']], ['status', ['status']], ['rollback', ['rollback', '--yes']], ['status after rollback', ['status']]] as const) {
       const r = await ws.run([...args], { DATABASE_URL: db.url });
       assert.equal(r.code, 0, `${name}:\n${r.stdout}${r.stderr}`);
       outputs[name] = r.stdout + r.stderr;
