@@ -6,9 +6,8 @@ import fs from 'node:fs';
 import pg from 'pg';
 import { figures } from './support/figures';
 import { until } from './support/cli-process';
-import {
-  FAULT_DATASET, backupIntact, backupStates, cloneDatabase, legacyRows, migratedState, referenceRun, rowsLost, stateDiff, templateDatabase,
-} from './support/databases';
+import { FAULT_DATASET, cloneDatabase, referenceRun, templateDatabase } from './support/databases';
+import { backupIntact, backupStates, legacyRows, migratedState, rowsLost, stateDiff } from './support/states';
 import { makeWorkspace, openMigration, withMigration } from '../support/migration-helpers';
 import { startEmbeddedServer, type EmbeddedServer, type PgMajor } from '../support/embedded-server';
 import { createLegacySchema, legacySpec, seedLegacyData } from '../fixtures/legacy-data';
