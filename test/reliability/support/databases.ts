@@ -96,3 +96,11 @@ export function referenceRun(template: string, spec: Record<string, unknown>): P
   }
   return r;
 }
+
+/** A client of its own to `url`, its connection errors ignored (a restart or a drop cuts it on purpose). */
+export async function connect(url: string): Promise<pg.Client> {
+  const client = new pg.Client(url);
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
