@@ -3,20 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Template } from './dataset';
-import { ACTIVATION_BUDGET_MS, type ActivationResult } from './activation';
+import type { ActivationResult } from './activation';
 import type { BundleSize } from './bundles';
 import type { Machine } from './machine';
 import type { PreviewTiming } from './preview';
 import type { ScenarioResult } from './scenario';
 import { describeStatement } from './timeline';
 import { renderTargets } from './targets';
+import { bundleTable } from './report-activation';
+import { machineLines, mbf, msf, num, s } from './report-format';
 
 export const TARGETS = { ratio: 1.3, writerWorstMs: 250, previewMs: 2000 };
-
-const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const msf = (ms: number) => `${Math.round(ms)} ms`;
-const mbf = (bytes?: number) => bytes === undefined ? '—' : bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(0)} KB`;
-const num = (n: number) => n.toLocaleString('en-US');
 
 export interface RunResults {
   readonly label: string;
@@ -29,15 +26,6 @@ export interface RunResults {
   /** Extension activation in the real VS Code (issue 5 item 4); absent with --no-activation. */
   readonly activation?: ActivationResult;
   readonly options: string;
-}
-
-export function machineLines(m: Machine): string[] {
-  return [
-    `- Date: ${m.date}`,
-    `- Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb} GB memory, ${m.os}; Node ${m.node}`,
-    `- Server: ${m.postgres}; ${m.settings}`,
-    `- Code: ${m.revision}`,
-  ];
 }
 
 const median = (xs: number[]) => {
@@ -131,75 +119,6 @@ export function renderRun(r: RunResults): string {
   }
   if (r.bundles) out.push(...bundleTable(r.bundles, r.activation));
   return out.join('\n');
-}
-
-const msd = (ms?: number) => (ms === undefined ? '—' : `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`);
-
-function activationRow(a?: ActivationResult): string {
-  if (!a) return '| activation time in the real VS Code | — | 50 ms | not measured in this run (`--no-activation`) | | |';
-  const verdict = a.medianMs === undefined ? '**not measured**' : a.medianMs <= ACTIVATION_BUDGET_MS ? 'met' : '**not met**';
-  return `| activation time in the real VS Code (median, worst of ${a.runs.length} launches; load ${a.load.map((l) => l.toFixed(1)).join(' → ')}) | \`dist/extension.js\` | ${ACTIVATION_BUDGET_MS} ms | ${msd(a.medianMs)}, worst ${msd(a.worstMs)} (${verdict}) | | ${mbf(a.bundleBytes)} loaded |`;
-}
-
-function bundleTable(bundles: NonNullable<RunResults['bundles']>, activation?: ActivationResult): string[] {
-  const out = [`Extension budgets (issue 5 item 4)${bundles.built ? '' : ` — \`node scripts/build.mjs\` failed: ${bundles.buildError}`}:`, ''];
-  out.push('| what | file | budget | as built | gzip | minified (release) |', '|---|---|---|---|---|---|');
-  out.push(activationRow(activation));
-  for (const b of bundles.sizes) {
-    const status = b.bytes === undefined ? 'not built yet' : mbf(b.bytes);
-    const over = b.budgetBytes !== undefined && b.bytes !== undefined ? ((b.minifiedBytes ?? b.bytes) <= b.budgetBytes ? ' (met)' : ' (**over**)') : '';
-    out.push(`| ${b.what} | \`${b.file}\` | ${b.budgetBytes ? mbf(b.budgetBytes) : '—'} | ${status} | ${mbf(b.gzipBytes)} | ${b.minifiedBytes !== undefined ? mbf(b.minifiedBytes) : '—'}${over} |`);
-  }
-  out.push('');
-  return out;
-}
-
-/** The extension's budgets on their own (`npm run bench -- --only activation`): activation per launch, and the bundles. */
-export function renderActivation(a: ActivationResult, host: Omit<Machine, 'postgres' | 'settings'>, options: string, bundles?: RunResults['bundles']): string {
-  const out = ['### Extension activation in the real VS Code', ''];
-  out.push(`- Date: ${host.date}`, `- Machine: ${host.cpus} CPUs (${host.cpuModel}), ${host.memoryGb} GB memory, ${host.os}; Node ${host.node}`);
-  out.push(`- Host: ${a.vscode} (its Node 24 extension host), headless Chromium, through test/vscode/harness.js; a fresh profile and workspace per launch`);
-  out.push(`- Extension: the release build (minified, as \`npm run package\` builds it) of \`dist/extension.js\` (${mbf(a.bundleBytes)}), loaded as a development extension`);
-  out.push(`- Code: ${host.revision}`, `- Run: \`${options}\``, '');
-  const verdict = a.medianMs === undefined ? '**not measured**' : a.medianMs <= ACTIVATION_BUDGET_MS ? 'met' : '**not met**';
-  const column = (f: (x: ActivationResult['runs'][number]) => number | undefined) => a.runs.map(f).filter((x): x is number => x !== undefined);
-  const worst = (xs: number[]) => (xs.length ? Math.max(...xs) : undefined);
-  out.push('| measured | budget | median | worst | best | launches | machine load (1-min avg, start → end) |', '|---|---|---|---|---|---|---|');
-  out.push(`| **activation** as VS Code records it (Show Running Extensions: code loading + the activate() call) | ${ACTIVATION_BUDGET_MS} ms | **${msd(a.medianMs)}** (${verdict}) | ${msd(a.worstMs)} | ${msd(a.bestMs)} | ${a.runs.length}${a.failures.length ? ` (+${a.failures.length} failed)` : ''} | ${a.load.map((l) => l.toFixed(1)).join(' → ')} |`);
-  out.push(`| of which the body of activate() (its own performance.now()) | | ${msd(a.medianActivateMs)} | ${msd(worst(column((x) => x.activateMs)))} | | | |`);
-  out.push(`| not in activation: the services, built in the next task (startup.ts phase 2) | — | ${msd(a.medianServicesMs)} | ${msd(worst(column((x) => x.servicesMs)))} | | | |`, '');
-  out.push(`Per launch (activation / activate() / services, load at start): ${a.runs.map((x) => `${x.ms} / ${msd(x.activateMs)} / ${msd(x.servicesMs)} (${x.load.toFixed(1)})`).join('; ')}.`, '');
-  if (a.failures.length) out.push(`Failed launches: ${a.failures.map((f) => f.replace(/\|/g, '/').slice(0, 200)).join('; ')}`, '');
-  if (bundles) out.push(...bundleTable(bundles, a));
-  return out.join('\n');
-}
-
-export interface GrowthPoint {
-  readonly scale: number;
-  readonly template: Template;
-  readonly runs: { name: string; ok: boolean; wallMs: number; cpuMs?: number; backfillMs?: number; rssPeakMb: number; load: [number, number] }[];
-}
-
-export function renderGrowth(points: GrowthPoint[], machine: Machine, options: string): string {
-  const out = [`### How the time grows (no writer)`, '', ...machineLines(machine), `- Run: \`${options}\``, ''];
-  const names = [...new Set(points.flatMap((p) => p.runs.map((r) => r.name)))];
-  const naiveName = names.find((n) => n.startsWith('naive'));
-  out.push(`| credentials | reports | layouts | database | ${names.map((n) => `${n}: wall (backend CPU)`).join(' | ')} | ${names.filter((n) => n !== naiveName).map((n) => `${n} / naive, wall (CPU)`).join(' | ')} | backfill rows/s (pgroll publishes 9–53k) | runner RSS peak | load |`);
-  out.push(`|${'---|'.repeat(4 + names.length + names.filter((n) => n !== naiveName).length + 3)}`);
-  for (const p of points) {
-    const { size } = p.template;
-    const by = (n: string) => p.runs.find((r) => r.name === n);
-    const naive = naiveName ? by(naiveName) : undefined;
-    const cells = names.map((n) => { const r = by(n); return r ? `${s(r.wallMs)}${r.cpuMs !== undefined ? ` (${s(r.cpuMs)})` : ''}${r.ok ? '' : ' **failed**'}` : '—'; });
-    const ratios = names.filter((n) => n !== naiveName).map((n) => {
-      const r = by(n);
-      return r && naive && r.ok && naive.ok ? `${(r.wallMs / naive.wallMs).toFixed(2)}×${r.cpuMs && naive.cpuMs ? ` (${(r.cpuMs / naive.cpuMs).toFixed(2)}×)` : ''}` : '—';
-    });
-    const backfilled = p.runs.find((r) => r.backfillMs);
-    const rate = backfilled ? `${num(Math.round((size.credentials + size.reports + size.layouts) / (backfilled.backfillMs! / 1000)))} (${backfilled.name})` : '—';
-    out.push(`| ${num(size.credentials)} | ${num(size.reports)} | ${num(size.layouts)} | ${mbf(p.template.bytes)} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${rate} | ${Math.max(...p.runs.map((r) => r.rssPeakMb))} MB | ${Math.max(...p.runs.flatMap((r) => r.load)).toFixed(1)} |`);
-  }
-  return out.join('\n') + '\n';
 }
 
 /** Replaces the block between `<!-- key -->` and `<!-- /key -->` in the results file, or appends it. */

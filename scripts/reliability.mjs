@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FILES = ['faults', 'server-faults', 'rollback-exactness', 'bad-input', 'isolation-matrix', 'secrets', 'concurrency', 'lock-timeout']
+const FILES = ['faults', 'server-restart', 'statement-timeouts', 'rollback-exactness', 'bad-input', 'isolation-matrix', 'secrets', 'concurrency', 'lock-timeout']
   .map((f) => `test/reliability/${f}.test.ts`);
 const timings = [];
 let failed = false;

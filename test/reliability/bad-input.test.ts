@@ -3,7 +3,7 @@
 // script with a syntax error), a user that owns the tables but may not create the state schema, an orgs id of another
 // type. Each must end in one line naming the field or object and the fix, with the right exit code, and a digest
 // proves the database unchanged. (test/cli/bad-input*.test.ts and cli-exit-codes.test.ts hold the first ~70 cases;
-// a standby in recovery is in server-faults.test.ts, which has a server of its own.)
+// a standby in recovery is in server-restart.test.ts, which has a server of its own.)
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';

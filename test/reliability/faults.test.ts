@@ -9,10 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { figures, prng, suiteSeed } from './support/figures';
-import {
-  FAULT_DATASET, backupIntact, backupStates, cloneDatabase, migratedState, referenceRun, rowsLost, stateDiff, templateDatabase, waitForBackendGone,
-  type BackupState, type Reference,
-} from './support/databases';
+import { FAULT_DATASET, cloneDatabase, referenceRun, templateDatabase, waitForBackendGone, type Reference } from './support/databases';
+import { backupIntact, backupStates, migratedState, rowsLost, stateDiff, type BackupState } from './support/states';
 import { makeWorkspace, openMigration, withMigration } from '../support/migration-helpers';
 import type { EngineEvent } from '../../src/engine/events';
 import type { Migration } from '../../src/engine/migration';

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { figures } from './support/figures';
-import { FAULT_DATASET, backupIntact, backupStates, cloneDatabase, migratedState, referenceRun, rowsLost, stateDiff, templateDatabase } from './support/databases';
+import { FAULT_DATASET, cloneDatabase, referenceRun, templateDatabase } from './support/databases';
+import { backupIntact, backupStates, migratedState, rowsLost, stateDiff } from './support/states';
 import { makeWorkspace, withMigration } from '../support/migration-helpers';
 import type { EngineEvent } from '../../src/engine/events';
 

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { figures } from './support/figures';
-import { FAULT_DATASET, backupIntact, backupStates, cloneDatabase, legacyRows, legacyState, referenceRun, rowsLost, stateDiff, templateDatabase, waitForBackendGone } from './support/databases';
+import { FAULT_DATASET, cloneDatabase, referenceRun, templateDatabase, waitForBackendGone } from './support/databases';
+import { backupIntact, backupStates, legacyRows, legacyState, rowsLost, stateDiff } from './support/states';
 import { makeWorkspace, openMigration, withMigration } from '../support/migration-helpers';
 import { assertSameDigest, buildCli, databaseDigest, Workspace } from '../support/cli';
 import { legacySpec, USER_PREFIX } from '../fixtures/legacy-data';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The reliability suite's extension parts in a real VS Code (npm run test:reliability runs this after the mocha files):
 // build, provision the host (cached in .vscode-test/), start PostgreSQL and seed a template, then the in-host suite
-// test/vscode/suite/reliability.test.ts (secrets, webview CSP, extension + CLI), whose figures go to
+// test/vscode/suite/reliability-{secrets,csp,concurrency}.test.ts (secrets, webview CSP, extension + CLI), whose figures go to
 // test-results/reliability/figures.json like the rest of the suite's. Exits non-zero on a failure.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -21,7 +21,7 @@ try {
   await provision({ quiet: true });
   const template = await db.seeded('tm_vscode_reliability_template');
   const workspace = specWorkspace('tm-vscode-reliability-', db.legacySpec({ batchSize: 100 }));
-  await runInHostSuites(workspace, { TM_TEST_ADMIN_URL: await db.adminUrl(), TM_TEST_TEMPLATE: template, TM_TEST_TEMPLATE_MEDIUM: template, TM_SUITES: 'reliability' });
+  await runInHostSuites(workspace, { TM_TEST_ADMIN_URL: await db.adminUrl(), TM_TEST_TEMPLATE: template, TM_TEST_TEMPLATE_MEDIUM: template, TM_SUITES: 'reliability-secrets,reliability-csp,reliability-concurrency' });
 } catch (error) {
   failed = true;
   console.error(`\n✗ the reliability suite in VS Code: ${error.message}`);

@@ -8,6 +8,9 @@ import type { TenantMigrationApi } from '../../../src/extension/api';
 
 export const EXTENSION_ID = 'tenant-migration.tenant-migration';
 
+/** What a Tenant Migration command returns to its caller. */
+export type Summary = { ok: boolean; message: string; next?: string; cancelled?: boolean };
+
 export async function extension(): Promise<{ ext: vscode.Extension<TenantMigrationApi>; api: TenantMigrationApi }> {
   const ext = vscode.extensions.getExtension<TenantMigrationApi>(EXTENSION_ID);
   assert.ok(ext, `${EXTENSION_ID} is loaded as the development extension`);

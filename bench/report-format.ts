@@ -1,0 +1,16 @@
+// The units the benchmark reports are written in, and the machine a run was measured on.
+import type { Machine } from './machine';
+
+export const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+export const msf = (ms: number) => `${Math.round(ms)} ms`;
+export const mbf = (bytes?: number) => bytes === undefined ? '—' : bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(0)} KB`;
+export const num = (n: number) => n.toLocaleString('en-US');
+
+export function machineLines(m: Machine): string[] {
+  return [
+    `- Date: ${m.date}`,
+    `- Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb} GB memory, ${m.os}; Node ${m.node}`,
+    `- Server: ${m.postgres}; ${m.settings}`,
+    `- Code: ${m.revision}`,
+  ];
+}
