@@ -37,7 +37,9 @@ export class Session {
       client.on('error', () => { /* a dead connection surfaces as the next query's error */ });
       try {
         await client.connect();
-        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        // node-postgres sends statement_timeout only when it is not 0: set it here, or the role's or database's own
+        // statement_timeout would cancel the tool's reads while they wait for a lock the application holds.
+        const { rows } = await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid, set_config('statement_timeout', $1, false)`, [String(options.statementTimeoutMs ?? 0)]);
         return new Session(client, target, rows[0]!.pid, options);
       } catch (error) {
         lastError = error;
