@@ -5,7 +5,7 @@ import path from 'node:path';
 type MochaCtor = new (options: object) => { addFile(file: string): void; run(done: (failures: number) => void): void };
 
 /** The suites, in order; TM_SUITES (comma-separated names) picks some, e.g. for the untrusted-workspace run. */
-const SUITES = ['commands', 'connections', 'run', 'checklist', 'preview', 'cancel', 'production', 'sql-editor'];
+const SUITES = ['commands', 'connections', 'run', 'checklist', 'preview', 'cancel', 'production', 'sql-editor', 'sql-editor-lint-and-cancel'];
 
 export function run(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the repository's mocha, at run time in the host
