@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
 import { schemaFingerprint, tableDigest } from '../support/fingerprint';
 import { DEFAULT_ORG_ID } from '../fixtures/legacy-data';
-import { addPartitionedTables, org, PARTITIONED, partitionedData, rowVersions, spec } from './support/partitions';
+import { addPartitionedTables, ALL_PARTITIONS, LEAVES, org, PARTITIONED, partitionedData, rowVersions, spec } from './support/partitions';
 
 describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, () => {
   let db: TestDatabase;

@@ -1,7 +1,7 @@
 // The plan preview's ready handshake (PreviewChannel), without VS Code: what is sent before and after ready, while
 // hidden and on return.
 import assert from 'node:assert/strict';
-import type { HostMessage } from '../../src/shared/protocol';
+import { toPlanView, type HostMessage } from '../../src/shared/protocol';
 import { PreviewChannel } from '../../src/extension/plan-preview/channel';
 import { samplePlan } from './support/sample-plan';
 

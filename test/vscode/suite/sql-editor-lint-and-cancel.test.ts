@@ -17,7 +17,7 @@ describe('SQL editor', () => {
 
   before(async function () {
     this.timeout(120_000);
-    ({ api, database, uri, document } = await openChecks('sqllint', 'sql-lint', 'lint.checks.sql'));
+    ({ database, uri, document } = await openChecks('sqllint', 'sql-lint', 'lint.checks.sql'));
   });
 
   after(async () => {
