@@ -7,7 +7,7 @@ import { takeModals } from './modals';
 type MochaCtor = new (options: object) => { addFile(file: string): void; run(done: (failures: number) => void): void };
 
 /** The suites, in order; TM_SUITES (comma-separated names) picks some, e.g. for the untrusted-workspace run. */
-const SUITES = ['commands', 'connections', 'run', 'checklist', 'preview', 'cancel', 'production', 'sql-editor', 'guard'];
+const SUITES = ['commands', 'connections', 'run', 'checklist', 'preview', 'cancel', 'production', 'sql-editor', 'sql-editor-lint-and-cancel', 'guard'];
 
 export async function run(): Promise<void> {
   // VS Code refuses dialogs in tests: every suite answers the extension's modals (a write goes ahead unless a test says otherwise).
