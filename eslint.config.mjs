@@ -1,9 +1,17 @@
 import tseslint from 'typescript-eslint';
 
 const noVscode = {
-  'no-restricted-imports': ['error', {
-    paths: [{ name: 'vscode', message: 'Only src/extension may import vscode: the engine, CLI, shared code and webview stay editor-free.' }],
-  }],
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: [
+        {
+          name: 'vscode',
+          message: 'Only src/extension may import vscode: the engine, CLI, shared code and webview stay editor-free.',
+        },
+      ],
+    },
+  ],
 };
 
 export default tseslint.config(
@@ -15,15 +23,36 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
   },
-  { files: ['**/*.js', '**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   { files: ['src/engine/**', 'src/shared/**', 'src/cli/**', 'webview/**'], rules: noVscode },
   {
     files: ['src/engine/**', 'src/shared/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'The engine and shared code never import vscode.' }],
-        patterns: [{ group: ['**/extension/**', '**/cli/**', '**/webview/**'], message: 'The engine depends on nothing above it.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'The engine and shared code never import vscode.' }],
+          patterns: [
+            {
+              group: ['**/extension/**', '**/cli/**', '**/webview/**'],
+              message: 'The engine depends on nothing above it.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

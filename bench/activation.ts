@@ -48,14 +48,22 @@ const EXTENSION_ID = 'tenant-migration.tenant-migration';
 
 interface Harness {
   startVSCode(o: { extensionDevelopmentPath?: string; workspace?: string }): Promise<{
-    page: import('playwright-core').Page; url: string; workspace: string; close(): Promise<void>; serverLog(): string;
+    page: import('playwright-core').Page;
+    url: string;
+    workspace: string;
+    close(): Promise<void>;
+    serverLog(): string;
   }>;
   runCommand(page: import('playwright-core').Page, title: string, timeoutMs?: number): Promise<void>;
 }
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? undefined : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length === 0
+    ? undefined
+    : s.length % 2
+      ? s[(s.length - 1) / 2]!
+      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
 /** The release build of what activation loads, in a folder of its own (package.json, media, schemas, dist). */
@@ -63,14 +71,38 @@ async function stage(): Promise<number> {
   const esbuild = await import('esbuild');
   fs.rmSync(STAGE, { recursive: true, force: true });
   fs.mkdirSync(path.join(STAGE, 'dist'), { recursive: true });
-  for (const item of ['package.json', 'media', 'schemas']) fs.cpSync(path.join(ROOT, item), path.join(STAGE, item), { recursive: true });
-  const node = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'] } as const;
+  for (const item of ['package.json', 'media', 'schemas'])
+    fs.cpSync(path.join(ROOT, item), path.join(STAGE, item), { recursive: true });
+  const node = {
+    bundle: true,
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+  } as const;
   // The entry points of scripts/build.mjs's extension bundles: activation loads the first; the others are required later.
-  for (const [entry, out] of [['extension', 'extension'], ['services', 'services'], ['engine-api', 'engine']]) {
+  for (const [entry, out] of [
+    ['extension', 'extension'],
+    ['services', 'services'],
+    ['engine-api', 'engine'],
+  ]) {
     const file = path.join(SOURCE, `src/extension/${entry}.ts`);
-    if (fs.existsSync(file)) await esbuild.build({ ...node, mainFields: [...node.mainFields], external: ['vscode'], entryPoints: [file], outfile: path.join(STAGE, `dist/${out}.js`) });
+    if (fs.existsSync(file))
+      await esbuild.build({
+        ...node,
+        mainFields: [...node.mainFields],
+        external: ['vscode'],
+        entryPoints: [file],
+        outfile: path.join(STAGE, `dist/${out}.js`),
+      });
   }
-  fs.copyFileSync(path.join(ROOT, 'node_modules/libpg-query/wasm/libpg-query.wasm'), path.join(STAGE, 'dist/libpg-query.wasm'));
+  fs.copyFileSync(
+    path.join(ROOT, 'node_modules/libpg-query/wasm/libpg-query.wasm'),
+    path.join(STAGE, 'dist/libpg-query.wasm'),
+  );
   return fs.statSync(path.join(STAGE, 'dist/extension.js')).size;
 }
 
@@ -102,15 +134,18 @@ async function once(h: Harness, timeoutMs: number): Promise<ActivationRun> {
   try {
     const { page } = vsc;
     fs.writeFileSync(path.join(vsc.workspace, 'tenant-migration.json'), JSON.stringify(legacySpec(), null, 2));
-    await page.setViewportSize({ width: 1400, height: 3000 });   // every running extension's row in view
+    await page.setViewportSize({ width: 1400, height: 3000 }); // every running extension's row in view
     await page.goto(vsc.url);
     await page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
     await h.runCommand(page, 'Developer: Show Running Extensions', timeoutMs);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const rows = await page.locator('.runtime-extensions-editor .extension').evaluateAll((els) => els.map((e) => ({
-        name: e.querySelector('.name')?.textContent ?? '', time: e.querySelector('.activation-time')?.textContent ?? '',
-      })));
+      const rows = await page.locator('.runtime-extensions-editor .extension').evaluateAll((els) =>
+        els.map((e) => ({
+          name: e.querySelector('.name')?.textContent ?? '',
+          time: e.querySelector('.activation-time')?.textContent ?? '',
+        })),
+      );
       const row = rows.find((r) => r.name === 'Tenant Migration' || r.name === EXTENSION_ID);
       const m = row && /^(.*?):\s*(\d+)\s*ms$/.exec(row.time.trim());
       if (m) {
@@ -122,7 +157,10 @@ async function once(h: Harness, timeoutMs: number): Promise<ActivationRun> {
         }
         return { ms: Number(m[2]), kind: m[1]!, ...own, load };
       }
-      if (Date.now() > deadline) throw new Error(`the extension did not show as activated in Running Extensions within ${timeoutMs / 1000} s (rows: ${rows.map((r) => `${r.name} ${r.time}`).join('; ') || 'none'})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the extension did not show as activated in Running Extensions within ${timeoutMs / 1000} s (rows: ${rows.map((r) => `${r.name} ${r.time}`).join('; ') || 'none'})`,
+        );
       await page.waitForTimeout(250);
     }
   } finally {
@@ -130,11 +168,17 @@ async function once(h: Harness, timeoutMs: number): Promise<ActivationRun> {
   }
 }
 
-export async function measureActivation({ runs = 10, timeoutMs = 90_000, log = console.log }: { runs?: number; timeoutMs?: number; log?: (line: string) => void } = {}): Promise<ActivationResult> {
+export async function measureActivation({
+  runs = 10,
+  timeoutMs = 90_000,
+  log = console.log,
+}: { runs?: number; timeoutMs?: number; log?: (line: string) => void } = {}): Promise<ActivationResult> {
   const bundleBytes = await stage();
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS test harness, shared with the in-host tests
   const h = require('../test/vscode/harness.js') as Harness;
-  const { CODE_SERVER_VERSION } = await import('../scripts/vscode-host/provision.mjs') as { CODE_SERVER_VERSION: string };
+  const { CODE_SERVER_VERSION } = (await import('../scripts/vscode-host/provision.mjs')) as {
+    CODE_SERVER_VERSION: string;
+  };
   const loadStart = os.loadavg()[0]!;
   const results: ActivationRun[] = [];
   const failures: string[] = [];
@@ -142,7 +186,9 @@ export async function measureActivation({ runs = 10, timeoutMs = 90_000, log = c
     try {
       const r = await once(h, timeoutMs);
       results.push(r);
-      log(`activation ${i}/${runs}: ${r.ms} ms (${r.kind}${r.activateMs !== undefined ? `; activate() ${r.activateMs.toFixed(1)} ms` : ''}${r.servicesMs !== undefined ? `; services after it ${r.servicesMs.toFixed(1)} ms` : ''}; load ${r.load.toFixed(2)})`);
+      log(
+        `activation ${i}/${runs}: ${r.ms} ms (${r.kind}${r.activateMs !== undefined ? `; activate() ${r.activateMs.toFixed(1)} ms` : ''}${r.servicesMs !== undefined ? `; services after it ${r.servicesMs.toFixed(1)} ms` : ''}; load ${r.load.toFixed(2)})`,
+      );
     } catch (error) {
       failures.push((error as Error).message);
       log(`activation ${i}/${runs}: failed: ${(error as Error).message}`);
@@ -152,7 +198,15 @@ export async function measureActivation({ runs = 10, timeoutMs = 90_000, log = c
   const own = results.map((r) => r.activateMs).filter((x): x is number => x !== undefined);
   const services = results.map((r) => r.servicesMs).filter((x): x is number => x !== undefined);
   return {
-    runs: results, failures, medianMs: median(ms), worstMs: ms.length ? Math.max(...ms) : undefined, bestMs: ms.length ? Math.min(...ms) : undefined,
-    medianActivateMs: median(own), medianServicesMs: median(services), load: [loadStart, os.loadavg()[0]!], vscode: `code-server ${CODE_SERVER_VERSION}`, bundleBytes,
+    runs: results,
+    failures,
+    medianMs: median(ms),
+    worstMs: ms.length ? Math.max(...ms) : undefined,
+    bestMs: ms.length ? Math.min(...ms) : undefined,
+    medianActivateMs: median(own),
+    medianServicesMs: median(services),
+    load: [loadStart, os.loadavg()[0]!],
+    vscode: `code-server ${CODE_SERVER_VERSION}`,
+    bundleBytes,
   };
 }

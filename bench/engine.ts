@@ -55,7 +55,8 @@ export interface EngineRun {
   readonly steps: { step: string; ms: number; status: string }[];
 }
 
-const quantile = (sorted: number[], q: number) => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const quantile = (sorted: number[], q: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 export function specFor(folder: string, options: EngineOptions): string {
   fs.mkdirSync(path.join(folder, 'scripts'), { recursive: true });
@@ -101,7 +102,10 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
   let error: string | undefined;
   let timedOut = false;
   let cpuMs: number | undefined;
-  const cpuOf = (pid: number, start: number | undefined) => { const end = backendCpuMs(pid); cpuMs = end === undefined || start === undefined ? undefined : end - start; };
+  const cpuOf = (pid: number, start: number | undefined) => {
+    const end = backendCpuMs(pid);
+    cpuMs = end === undefined || start === undefined ? undefined : end - start;
+  };
   const guard = setTimeout(() => {
     if (firstStatementAt !== undefined) return;
     timedOut = true;
@@ -109,7 +113,12 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
   }, options.beforeScriptTimeoutMs ?? 600_000);
   try {
     if ((options.entry ?? 'migrate') !== 'script') {
-      const migration = await Migration.connect({ database: url, spec, onEvent, workFolder: path.join(folder, '.tenant-migration') });
+      const migration = await Migration.connect({
+        database: url,
+        spec,
+        onEvent,
+        workFolder: path.join(folder, '.tenant-migration'),
+      });
       const cpuStart = backendCpuMs(migration.session.pid);
       try {
         if (options.entry === 'run') {
@@ -128,7 +137,9 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
       try {
         await session.query('SET row_security = off');
         await ensureStateSchema(session);
-        const text = options.scriptFile ? fs.readFileSync(options.scriptFile, 'utf8') : generateScript(await resolveModel(session, spec));
+        const text = options.scriptFile
+          ? fs.readFileSync(options.scriptFile, 'utf8')
+          : generateScript(await resolveModel(session, spec));
         fs.writeFileSync(spec.scriptPath, text);
         await runScript(text, { session, step: 'migrate', onEvent });
       } finally {
@@ -146,19 +157,43 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
   }
   const script = fs.existsSync(spec.scriptPath) ? fs.readFileSync(spec.scriptPath, 'utf8') : '';
   const batches: BatchStats[] = [...progressAt].map(([table, times]) => {
-    const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
-    return { table, batches: times.length, p50Ms: quantile(gaps, 0.5), p99Ms: quantile(gaps, 0.99), maxMs: gaps.at(-1) ?? 0, over250: gaps.filter((g) => g > 250).length };
+    const gaps = times
+      .slice(1)
+      .map((t, i) => t - times[i]!)
+      .sort((a, b) => a - b);
+    return {
+      table,
+      batches: times.length,
+      p50Ms: quantile(gaps, 0.5),
+      p99Ms: quantile(gaps, 0.99),
+      maxMs: gaps.at(-1) ?? 0,
+      over250: gaps.filter((g) => g > 250).length,
+    };
   });
-  return { ok, error, statements, beforeScriptMs: (firstStatementAt ?? performance.now()) - started, batches, retries, script, backendCpuMs: cpuMs, steps };
+  return {
+    ok,
+    error,
+    statements,
+    beforeScriptMs: (firstStatementAt ?? performance.now()) - started,
+    batches,
+    retries,
+    script,
+    backendCpuMs: cpuMs,
+    steps,
+  };
 }
 
 /** Cancels the engine's running query (its sessions are named tenant-migration). */
 async function cancelEngine(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'bench-runner' });
-  client.on('error', () => { /* best effort */ });
+  client.on('error', () => {
+    /* best effort */
+  });
   await client.connect();
   try {
-    await client.query(`SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'tenant-migration%'`);
+    await client.query(
+      `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'tenant-migration%'`,
+    );
   } finally {
     await client.end();
   }

@@ -23,7 +23,10 @@ async function main(): Promise<void> {
     const model = await resolveModel(session, spec);
     for (const maxGroups of counts.split(',').map(Number)) {
       const file = path.join(work, `groups-${maxGroups}.sql`);
-      fs.writeFileSync(file, generateScript(model, { backfillGroups: { maxGroups, minGroupBytes: Number(minMb) * 1024 * 1024 } }));
+      fs.writeFileSync(
+        file,
+        generateScript(model, { backfillGroups: { maxGroups, minGroupBytes: Number(minMb) * 1024 * 1024 } }),
+      );
       console.log(file);
     }
   } finally {

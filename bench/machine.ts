@@ -36,8 +36,10 @@ export async function describeMachine(client: pg.Client): Promise<Machine> {
   const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
   const version = (await client.query('SELECT version() AS v')).rows[0].v as string;
-  const settings = (await client.query(`SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) AS s FROM pg_settings
-     WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size', 'fsync', 'synchronous_commit', 'full_page_writes', 'autovacuum', 'max_parallel_workers_per_gather', 'max_parallel_maintenance_workers')`)).rows[0].s as string;
+  const settings = (
+    await client.query(`SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) AS s FROM pg_settings
+     WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size', 'fsync', 'synchronous_commit', 'full_page_writes', 'autovacuum', 'max_parallel_workers_per_gather', 'max_parallel_maintenance_workers')`)
+  ).rows[0].s as string;
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     cpus: os.availableParallelism?.() ?? os.cpus().length,

@@ -26,7 +26,9 @@ export function sampleMemory(): { stop(): MemoryStats } {
   }
   const start = process.memoryUsage.rss();
   let peak = start;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 100);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 100);
   return {
     stop: () => {
       clearInterval(timer);

@@ -16,7 +16,9 @@ SELECT a.application_name AS app,
 
 async function main(config: Extract<MonitorCommand, { type: 'start' }>): Promise<void> {
   const client = new pg.Client({ connectionString: config.url, application_name: 'bench-monitor' });
-  client.on('error', () => { /* the server stopping: the report says what was seen until then */ });
+  client.on('error', () => {
+    /* the server stopping: the report says what was seen until then */
+  });
   await client.connect();
   const longest = new Map<string, LockWait>();
   let samples = 0;
@@ -24,16 +26,32 @@ async function main(config: Extract<MonitorCommand, { type: 'start' }>): Promise
   let lastError = '';
   let maxSampleMs = 0;
   let stopping = false;
-  process.on('message', (m: MonitorCommand) => { if (m.type === 'stop') stopping = true; });
+  process.on('message', (m: MonitorCommand) => {
+    if (m.type === 'stop') stopping = true;
+  });
   process.send?.({ type: 'started' });
   while (!stopping) {
     const started = performance.now();
     try {
-      const { rows } = await client.query<{ app: string; wait_ms: number; lock: string; query: string; blockers: string }>(SAMPLE);
+      const { rows } = await client.query<{
+        app: string;
+        wait_ms: number;
+        lock: string;
+        query: string;
+        blockers: string;
+      }>(SAMPLE);
       for (const r of rows) {
         const app = r.app || '(no application_name)';
         const seen = longest.get(app);
-        if (!seen || r.wait_ms > seen.waitMs) longest.set(app, { app, waitMs: Math.round(r.wait_ms), atEpochMs: Date.now(), lock: r.lock, query: r.query, blockers: r.blockers });
+        if (!seen || r.wait_ms > seen.waitMs)
+          longest.set(app, {
+            app,
+            waitMs: Math.round(r.wait_ms),
+            atEpochMs: Date.now(),
+            lock: r.lock,
+            query: r.query,
+            blockers: r.blockers,
+          });
       }
     } catch (error) {
       // A relation dropped between pg_locks and the cast, say: count it and go on (a closed connection ends the loop).
@@ -47,14 +65,25 @@ async function main(config: Extract<MonitorCommand, { type: 'start' }>): Promise
     await new Promise((r) => setTimeout(r, Math.max(0, config.intervalMs - took)));
   }
   await client.end().catch(() => undefined);
-  const report: MonitorReport = { type: 'report', samples, errors, lastError, maxSampleMs: Math.round(maxSampleMs), longest: [...longest.values()] };
-  await new Promise<void>((resolve) => (process.send ? process.send(report, undefined, {}, () => resolve()) : resolve()));
+  const report: MonitorReport = {
+    type: 'report',
+    samples,
+    errors,
+    lastError,
+    maxSampleMs: Math.round(maxSampleMs),
+    longest: [...longest.values()],
+  };
+  await new Promise<void>((resolve) =>
+    process.send ? process.send(report, undefined, {}, () => resolve()) : resolve(),
+  );
 }
 
 process.once('message', (m: MonitorCommand) => {
   if (m.type !== 'start') return;
-  main(m).catch((error) => {
-    process.send?.({ type: 'crashed', message: String((error as Error).stack ?? error) });
-    process.exitCode = 1;
-  }).finally(() => process.disconnect?.());
+  main(m)
+    .catch((error) => {
+      process.send?.({ type: 'crashed', message: String((error as Error).stack ?? error) });
+      process.exitCode = 1;
+    })
+    .finally(() => process.disconnect?.());
 });

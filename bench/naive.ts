@@ -55,11 +55,16 @@ export interface NaiveRun {
 
 export async function runNaive(url: string): Promise<NaiveRun> {
   const client = new pg.Client({ connectionString: url, application_name: 'bench-naive' });
-  client.on('error', () => { /* surfaces as the next query's error */ });
+  client.on('error', () => {
+    /* surfaces as the next query's error */
+  });
   await client.connect();
   const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
   const cpuAtStart = backendCpuMs(pid);
-  const cpu = () => { const now = backendCpuMs(pid); return now === undefined || cpuAtStart === undefined ? undefined : now - cpuAtStart; };
+  const cpu = () => {
+    const now = backendCpuMs(pid);
+    return now === undefined || cpuAtStart === undefined ? undefined : now - cpuAtStart;
+  };
   const statements: StatementTiming[] = [];
   try {
     for (const sql of NAIVE_SCRIPT) {
@@ -69,7 +74,12 @@ export async function runNaive(url: string): Promise<NaiveRun> {
         await client.query(sql);
       } catch (error) {
         statements.push({ phase: 'naive', sql, startEpochMs, durationMs: performance.now() - started, ok: false });
-        return { ok: false, error: `${(error as Error).message} — at: ${sql.split('\n')[0]}`, statements, backendCpuMs: cpu() };
+        return {
+          ok: false,
+          error: `${(error as Error).message} — at: ${sql.split('\n')[0]}`,
+          statements,
+          backendCpuMs: cpu(),
+        };
       }
       statements.push({ phase: 'naive', sql, startEpochMs, durationMs: performance.now() - started, ok: true });
     }

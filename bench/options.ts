@@ -40,10 +40,24 @@ export const WORK = path.join(ROOT, '.bench');
 
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
-    scale: Number(process.env.BENCH_SCALE ?? 1), pg: Number(process.env.BENCH_PG_MAJOR ?? 15) as PgMajor,
-    scenarios: ['naive', 'engine:run', 'engine', 'naive+writer', 'engine+writer', 'idle+writer'].map(scenarioOf), scenariosGiven: false, rate: 50, settings: {}, repeat: 1, idleSeconds: 60,
-    entry: 'migrate', previewTimeoutMs: 120_000, beforeScriptTimeoutMs: 600_000,
-    databaseUrl: process.env.BENCH_DATABASE_URL, keep: false, preview: true, bundles: true, activationRuns: 10, write: true, out: path.join(WORK, 'results.md'),
+    scale: Number(process.env.BENCH_SCALE ?? 1),
+    pg: Number(process.env.BENCH_PG_MAJOR ?? 15) as PgMajor,
+    scenarios: ['naive', 'engine:run', 'engine', 'naive+writer', 'engine+writer', 'idle+writer'].map(scenarioOf),
+    scenariosGiven: false,
+    rate: 50,
+    settings: {},
+    repeat: 1,
+    idleSeconds: 60,
+    entry: 'migrate',
+    previewTimeoutMs: 120_000,
+    beforeScriptTimeoutMs: 600_000,
+    databaseUrl: process.env.BENCH_DATABASE_URL,
+    keep: false,
+    preview: true,
+    bundles: true,
+    activationRuns: 10,
+    write: true,
+    out: path.join(WORK, 'results.md'),
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -53,35 +67,102 @@ export function parseArgs(argv: string[]): Options {
       return v;
     };
     switch (flag) {
-      case '--scale': o.scale = Number(value()); break;
-      case '--pg': o.pg = Number(value()) as PgMajor; break;
-      case '--scenarios': o.scenarios = value().split(',').map(scenarioOf); o.scenariosGiven = true; break;
-      case '--repeat': o.repeat = Math.max(1, Number(value())); break;
-      case '--idle-seconds': o.idleSeconds = Number(value()); break;
-      case '--rate': o.rate = Number(value()); break;
-      case '--batch-size': o.batchSize = Number(value()); break;
-      case '--lock-timeout': o.lockTimeoutMs = Number(value()); break;
-      case '--script': o.script = path.resolve(value()); break;
-      case '--engine-entry': { const v = value(); if (v !== 'migrate' && v !== 'run' && v !== 'script') throw new Error('--engine-entry is migrate, run or script'); o.entry = v; break; }
-      case '--preview-timeout': o.previewTimeoutMs = 1000 * Number(value()); break;
-      case '--before-script-timeout': o.beforeScriptTimeoutMs = 1000 * Number(value()); break;
-      case '--growth': o.growth = value().split(',').map(Number); break;
-      case '--pg-setting': { const [k, ...v] = value().split('='); o.settings[k!] = v.join('='); break; }
-      case '--database-url': o.databaseUrl = value(); break;
-      case '--keep': o.keep = true; break;
-      case '--no-preview': o.preview = false; break;
-      case '--no-bundles': o.bundles = false; break;
-      case '--activation-runs': o.activationRuns = Math.max(1, Number(value())); break;
-      case '--no-activation': o.activationRuns = 0; break;
-      case '--only': { const v = value(); if (v !== 'activation') throw new Error('--only takes activation, sql-editor or lint'); o.only = v; break; }
-      case '--no-write': o.write = false; break;
-      case '--out': o.out = path.resolve(value()); break;
-      case '--label': o.label = value(); break;
-      case '--help': case '-h':
-        console.log(fs.readFileSync(path.join(__dirname, 'run.ts'), 'utf8').split('\n').slice(2, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      case '--scale':
+        o.scale = Number(value());
+        break;
+      case '--pg':
+        o.pg = Number(value()) as PgMajor;
+        break;
+      case '--scenarios':
+        o.scenarios = value().split(',').map(scenarioOf);
+        o.scenariosGiven = true;
+        break;
+      case '--repeat':
+        o.repeat = Math.max(1, Number(value()));
+        break;
+      case '--idle-seconds':
+        o.idleSeconds = Number(value());
+        break;
+      case '--rate':
+        o.rate = Number(value());
+        break;
+      case '--batch-size':
+        o.batchSize = Number(value());
+        break;
+      case '--lock-timeout':
+        o.lockTimeoutMs = Number(value());
+        break;
+      case '--script':
+        o.script = path.resolve(value());
+        break;
+      case '--engine-entry': {
+        const v = value();
+        if (v !== 'migrate' && v !== 'run' && v !== 'script')
+          throw new Error('--engine-entry is migrate, run or script');
+        o.entry = v;
+        break;
+      }
+      case '--preview-timeout':
+        o.previewTimeoutMs = 1000 * Number(value());
+        break;
+      case '--before-script-timeout':
+        o.beforeScriptTimeoutMs = 1000 * Number(value());
+        break;
+      case '--growth':
+        o.growth = value().split(',').map(Number);
+        break;
+      case '--pg-setting': {
+        const [k, ...v] = value().split('=');
+        o.settings[k!] = v.join('=');
+        break;
+      }
+      case '--database-url':
+        o.databaseUrl = value();
+        break;
+      case '--keep':
+        o.keep = true;
+        break;
+      case '--no-preview':
+        o.preview = false;
+        break;
+      case '--no-bundles':
+        o.bundles = false;
+        break;
+      case '--activation-runs':
+        o.activationRuns = Math.max(1, Number(value()));
+        break;
+      case '--no-activation':
+        o.activationRuns = 0;
+        break;
+      case '--only': {
+        const v = value();
+        if (v !== 'activation') throw new Error('--only takes activation, sql-editor or lint');
+        o.only = v;
+        break;
+      }
+      case '--no-write':
+        o.write = false;
+        break;
+      case '--out':
+        o.out = path.resolve(value());
+        break;
+      case '--label':
+        o.label = value();
+        break;
+      case '--help':
+      case '-h':
+        console.log(
+          fs
+            .readFileSync(path.join(__dirname, 'run.ts'), 'utf8')
+            .split('\n')
+            .slice(2, 9)
+            .map((l) => l.replace(/^\/\/ ?/, ''))
+            .join('\n'),
+        );
         process.exit(0);
         break;
-      default: throw new Error(`Unknown option ${flag} (see --help)`);
+      default:
+        throw new Error(`Unknown option ${flag} (see --help)`);
     }
   }
   if (!(o.scale > 0)) throw new Error('--scale must be a positive number');
@@ -96,8 +177,14 @@ export function parseArgs(argv: string[]): Options {
 export function scenarioOf(name: string): { kind: Kind; writer: boolean; variant?: string } {
   const [head, extra] = name.trim().split('+');
   const [kind, variant] = head!.split(':');
-  if ((kind !== 'naive' && kind !== 'engine' && kind !== 'idle') || (extra !== undefined && extra !== 'writer') || (variant && kind !== 'engine')) {
-    throw new Error(`Unknown scenario ${name}: naive, engine, engine:NAME (the script .bench/NAME.sql), idle (the writer alone, a control), each optionally +writer`);
+  if (
+    (kind !== 'naive' && kind !== 'engine' && kind !== 'idle') ||
+    (extra !== undefined && extra !== 'writer') ||
+    (variant && kind !== 'engine')
+  ) {
+    throw new Error(
+      `Unknown scenario ${name}: naive, engine, engine:NAME (the script .bench/NAME.sql), idle (the writer alone, a control), each optionally +writer`,
+    );
   }
   return { kind, writer: extra === 'writer', variant };
 }
@@ -110,17 +197,36 @@ export function variantScript(variant: string): string | undefined {
 }
 
 function engineOptions(o: Options) {
-  return { batchSize: o.batchSize, lockTimeoutMs: o.lockTimeoutMs, scriptFile: o.script, entry: o.entry, beforeScriptTimeoutMs: o.beforeScriptTimeoutMs };
+  return {
+    batchSize: o.batchSize,
+    lockTimeoutMs: o.lockTimeoutMs,
+    scriptFile: o.script,
+    entry: o.entry,
+    beforeScriptTimeoutMs: o.beforeScriptTimeoutMs,
+  };
 }
 
 export function engineFor(o: Options, variant?: string) {
-  if (variant === 'migrate' || variant === 'run') return { ...engineOptions(o), entry: variant as EngineEntry, scriptFile: undefined };
-  return variant ? { ...engineOptions(o), entry: 'script' as const, scriptFile: variantScript(variant) } : engineOptions(o);
+  if (variant === 'migrate' || variant === 'run')
+    return { ...engineOptions(o), entry: variant as EngineEntry, scriptFile: undefined };
+  return variant
+    ? { ...engineOptions(o), entry: 'script' as const, scriptFile: variantScript(variant) }
+    : engineOptions(o);
 }
 
 export function optionsLine(o: Options, scale: number): string {
-  return ['npm run bench --', `--scale ${scale}`, `--pg ${o.pg}`, `--rate ${o.rate}`, o.repeat > 1 ? `--repeat ${o.repeat}` : '',
-    o.batchSize ? `--batch-size ${o.batchSize}` : '', o.lockTimeoutMs ? `--lock-timeout ${o.lockTimeoutMs}` : '',
-    o.script ? `--script ${path.relative(ROOT, o.script)}` : '', o.entry !== 'migrate' ? `--engine-entry ${o.entry}` : '',
-    ...Object.entries(o.settings).map(([k, v]) => `--pg-setting ${k}=${v}`)].filter(Boolean).join(' ');
+  return [
+    'npm run bench --',
+    `--scale ${scale}`,
+    `--pg ${o.pg}`,
+    `--rate ${o.rate}`,
+    o.repeat > 1 ? `--repeat ${o.repeat}` : '',
+    o.batchSize ? `--batch-size ${o.batchSize}` : '',
+    o.lockTimeoutMs ? `--lock-timeout ${o.lockTimeoutMs}` : '',
+    o.script ? `--script ${path.relative(ROOT, o.script)}` : '',
+    o.entry !== 'migrate' ? `--engine-entry ${o.entry}` : '',
+    ...Object.entries(o.settings).map(([k, v]) => `--pg-setting ${k}=${v}`),
+  ]
+    .filter(Boolean)
+    .join(' ');
 }

@@ -40,12 +40,16 @@ async function measure(url: string, partitioned: boolean): Promise<{ migrateMs: 
   await client.query('VACUUM ANALYZE');
   await client.end();
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-bench-part-'));
-  const spec = resolveSpec({
-    orgs: { table: 'orgs', idColumn: 'id' }, defaultOrgId: 0,
-    mapping: { table: 'device_orgs', keyColumn: 'device_id', orgColumn: 'org_id' },
-    tables: [{ name: 'readings', orgFrom: { mapping: { column: 'device_id' } } }],
-    tenantContext: { kind: 'setting', name: 'app.current_org_id' },
-  }, path.join(folder, 'tenant-migration.json'));
+  const spec = resolveSpec(
+    {
+      orgs: { table: 'orgs', idColumn: 'id' },
+      defaultOrgId: 0,
+      mapping: { table: 'device_orgs', keyColumn: 'device_id', orgColumn: 'org_id' },
+      tables: [{ name: 'readings', orgFrom: { mapping: { column: 'device_id' } } }],
+      tenantContext: { kind: 'setting', name: 'app.current_org_id' },
+    },
+    path.join(folder, 'tenant-migration.json'),
+  );
   const m = await Migration.connect({ database: url, spec });
   try {
     const started = performance.now();
@@ -55,7 +59,8 @@ async function measure(url: string, partitioned: boolean): Promise<{ migrateMs: 
     const migrateMs = performance.now() - migrateStarted;
     if (migrated.status !== 'done') throw new Error(`migrate: ${migrated.summary}`);
     const validated = await m.validate();
-    if (validated.status === 'failed') throw new Error(`validate: ${JSON.stringify(validated.checks.filter((c) => !c.ok))}`);
+    if (validated.status === 'failed')
+      throw new Error(`validate: ${JSON.stringify(validated.checks.filter((c) => !c.ok))}`);
     return { migrateMs, runMs: performance.now() - started };
   } finally {
     await m.close();
@@ -67,7 +72,10 @@ async function measure(url: string, partitioned: boolean): Promise<{ migrateMs: 
   const server = await startEmbeddedServer(MAJOR, (line) => log.write(line));
   try {
     const results: Record<string, { migrateMs: number; runMs: number }> = {};
-    for (const [label, partitioned] of [['unpartitioned', false], [`${PARTITIONS} partitions`, true]] as const) {
+    for (const [label, partitioned] of [
+      ['unpartitioned', false],
+      [`${PARTITIONS} partitions`, true],
+    ] as const) {
       const database = `bench_part_${partitioned ? 'p' : 'u'}`;
       const admin = new pg.Client(server.adminUrl);
       await admin.connect();
@@ -75,9 +83,16 @@ async function measure(url: string, partitioned: boolean): Promise<{ migrateMs: 
       await admin.query(`CREATE DATABASE ${database}`);
       await admin.end();
       results[label] = await measure(server.urlFor(database), partitioned);
-      console.log(`${label}: migrate ${(results[label].migrateMs / 1000).toFixed(1)} s; prerequisites + backup + migrate + validate ${(results[label].runMs / 1000).toFixed(1)} s`);
+      console.log(
+        `${label}: migrate ${(results[label].migrateMs / 1000).toFixed(1)} s; prerequisites + backup + migrate + validate ${(results[label].runMs / 1000).toFixed(1)} s`,
+      );
     }
-    console.log(`PostgreSQL ${MAJOR}, ${ROWS} rows, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `PostgreSQL ${MAJOR}, ${ROWS} rows, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await server.stop();
   }

@@ -23,8 +23,7 @@ export interface WriterReport {
 }
 
 export type MonitorCommand =
-  | { readonly type: 'start'; readonly url: string; readonly intervalMs: number }
-  | { readonly type: 'stop' };
+  { readonly type: 'start'; readonly url: string; readonly intervalMs: number } | { readonly type: 'stop' };
 
 /** The longest lock wait seen for one application_name. */
 export interface LockWait {

@@ -3,7 +3,12 @@ import type { Machine } from './machine';
 
 export const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export const msf = (ms: number) => `${Math.round(ms)} ms`;
-export const mbf = (bytes?: number) => bytes === undefined ? '—' : bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(0)} KB`;
+export const mbf = (bytes?: number) =>
+  bytes === undefined
+    ? '—'
+    : bytes >= 1024 * 1024
+      ? `${(bytes / 1024 / 1024).toFixed(2)} MB`
+      : `${(bytes / 1024).toFixed(0)} KB`;
 export const num = (n: number) => n.toLocaleString('en-US');
 
 export function machineLines(m: Machine): string[] {

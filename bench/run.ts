@@ -32,18 +32,29 @@ function log(line: string): void {
 async function openServer(o: Options): Promise<Server> {
   if (o.databaseUrl) {
     const base = new URL(o.databaseUrl);
-    return { adminUrl: o.databaseUrl, urlFor: (db) => { const u = new URL(base.toString()); u.pathname = `/${db}`; return u.toString(); }, stop: async () => {} };
+    return {
+      adminUrl: o.databaseUrl,
+      urlFor: (db) => {
+        const u = new URL(base.toString());
+        u.pathname = `/${db}`;
+        return u.toString();
+      },
+      stop: async () => {},
+    };
   }
-  log(`starting an embedded PostgreSQL ${o.pg}${Object.keys(o.settings).length ? ` with ${JSON.stringify(o.settings)}` : ''}`);
+  log(
+    `starting an embedded PostgreSQL ${o.pg}${Object.keys(o.settings).length ? ` with ${JSON.stringify(o.settings)}` : ''}`,
+  );
   return startEmbeddedServer(o.pg, () => {}, o.settings);
 }
-
 
 /** The extension's budgets (issue 5 item 4): activation in the real VS Code, N launches. */
 async function activation(runs: number): Promise<ActivationResult> {
   log(`activation: ${runs} launches of the real VS Code (code-server + Chromium)…`);
   const result = await measureActivation({ runs, log });
-  log(`activation: median ${result.medianMs ?? '—'} ms, worst ${result.worstMs ?? '—'} ms (load ${result.load.map((l) => l.toFixed(1)).join(' → ')})`);
+  log(
+    `activation: median ${result.medianMs ?? '—'} ms, worst ${result.worstMs ?? '—'} ms (load ${result.load.map((l) => l.toFixed(1)).join(' → ')})`,
+  );
   return result;
 }
 
@@ -87,40 +98,75 @@ async function main(): Promise<void> {
       return;
     }
     const size = scaledSize(o.scale);
-    log(`dataset: ${size.credentials} credentials, ${size.reports} reports, ${size.layouts} layouts — building the template…`);
+    log(
+      `dataset: ${size.credentials} credentials, ${size.reports} reports, ${size.layouts} layouts — building the template…`,
+    );
     const template = await buildTemplate(server, size);
-    log(`template ${template.name}: ${(template.bytes / 1048576).toFixed(0)} MB, ${template.reused ? 'reused' : `built in ${(template.buildMs / 1000).toFixed(1)} s`}`);
+    log(
+      `template ${template.name}: ${(template.bytes / 1048576).toFixed(0)} MB, ${template.reused ? 'reused' : `built in ${(template.buildMs / 1000).toFixed(1)} s`}`,
+    );
 
     let preview;
     if (o.preview) {
       const url = await copyOf(server, template, 'bench_preview');
       preview = await timePreview(url, path.join(WORK, 'bench_preview'), o.previewTimeoutMs);
       await dropDatabase(server, 'bench_preview');
-      log(`preview: ${preview.timedOut ?? `${(preview.totalMs / 1000).toFixed(2)} s (mapping gaps ${(preview.gapsMs / 1000).toFixed(2)} s)`}`);
+      log(
+        `preview: ${preview.timedOut ?? `${(preview.totalMs / 1000).toFixed(2)} s (mapping gaps ${(preview.gapsMs / 1000).toFixed(2)} s)`}`,
+      );
     }
     const scenarios: ScenarioResult[] = [];
     const partial = path.join(WORK, 'results-partial.json');
     const list = Array.from({ length: o.repeat }, () => o.scenarios).flat();
     const keyOf = (x: { kind: Kind; writer: boolean; variant?: string }) => `${x.kind}:${x.variant ?? ''}:${x.writer}`;
     const seen = new Map<string, number>();
-    const rounds = list.map((x) => { const n = (seen.get(keyOf(x)) ?? 0) + 1; seen.set(keyOf(x), n); return n; });
+    const rounds = list.map((x) => {
+      const n = (seen.get(keyOf(x)) ?? 0) + 1;
+      seen.set(keyOf(x), n);
+      return n;
+    });
     for (const [i, sc] of list.entries()) {
       const round = list.filter((x) => keyOf(x) === keyOf(sc)).length > 1 ? rounds[i] : undefined;
       const engine = engineFor(o, sc.variant);
-      scenarios.push(await runScenario(server, template, {
-        ...sc, round, idleSeconds: o.idleSeconds, rate: o.rate, engine, workFolder: WORK, keep: o.keep, log,
-      }));
-      fs.writeFileSync(partial, JSON.stringify({ template, preview, scenarios: scenarios.map((x) => ({ ...x, script: undefined })) }, null, 1));
+      scenarios.push(
+        await runScenario(server, template, {
+          ...sc,
+          round,
+          idleSeconds: o.idleSeconds,
+          rate: o.rate,
+          engine,
+          workFolder: WORK,
+          keep: o.keep,
+          log,
+        }),
+      );
+      fs.writeFileSync(
+        partial,
+        JSON.stringify({ template, preview, scenarios: scenarios.map((x) => ({ ...x, script: undefined })) }, null, 1),
+      );
     }
     const bundles = o.bundles ? await measureBundles() : undefined;
     const activationResult = o.activationRuns ? await activation(o.activationRuns) : undefined;
     if (activationResult) writeActivation(o, activationResult, bundles);
-    const label = `${o.label ? `${o.label}: ` : ''}Scale ${o.scale}, PostgreSQL ${o.pg}${o.entry === 'script' ? ', engine runner without migrate()\'s refusal checks' : ''}${o.batchSize ? `, batch ${o.batchSize}` : ''}${o.script ? `, script ${path.basename(o.script)}` : ''}`;
-    const results: RunResults = { label, scale: o.scale, machine, template, scenarios, preview, bundles, activation: activationResult, options: optionsLine(o, o.scale) };
+    const label = `${o.label ? `${o.label}: ` : ''}Scale ${o.scale}, PostgreSQL ${o.pg}${o.entry === 'script' ? ", engine runner without migrate()'s refusal checks" : ''}${o.batchSize ? `, batch ${o.batchSize}` : ''}${o.script ? `, script ${path.basename(o.script)}` : ''}`;
+    const results: RunResults = {
+      label,
+      scale: o.scale,
+      machine,
+      template,
+      scenarios,
+      preview,
+      bundles,
+      activation: activationResult,
+      options: optionsLine(o, o.scale),
+    };
     const markdown = renderRun(results);
     console.log(`\n${markdown}`);
     const stamp = machine.date.replace(/[:]/g, '-');
-    fs.writeFileSync(path.join(WORK, `results-${stamp}.json`), JSON.stringify({ ...results, scenarios: scenarios.map((x) => ({ ...x, script: undefined })) }, null, 1));
+    fs.writeFileSync(
+      path.join(WORK, `results-${stamp}.json`),
+      JSON.stringify({ ...results, scenarios: scenarios.map((x) => ({ ...x, script: undefined })) }, null, 1),
+    );
     const engineScript = scenarios.find((x) => x.script)?.script;
     if (engineScript) fs.writeFileSync(path.join(WORK, `engine-script-scale-${o.scale}.sql`), engineScript);
     if (o.write) {
@@ -136,21 +182,44 @@ async function main(): Promise<void> {
 
 async function growth(o: Options, server: Server, machine: Awaited<ReturnType<typeof describeMachine>>): Promise<void> {
   const points: GrowthPoint[] = [];
-  const list = o.scenariosGiven ? o.scenarios.filter((x) => !x.writer && x.kind !== 'idle') : [scenarioOf('naive'), scenarioOf('engine')];
+  const list = o.scenariosGiven
+    ? o.scenarios.filter((x) => !x.writer && x.kind !== 'idle')
+    : [scenarioOf('naive'), scenarioOf('engine')];
   for (const scale of o.growth!) {
     const size = scaledSize(scale);
     log(`growth: ${size.credentials} credentials — building the template…`);
     const template = await buildTemplate(server, size);
-    log(`template ${template.name}: ${(template.bytes / 1048576).toFixed(0)} MB, ${template.reused ? 'reused' : `built in ${(template.buildMs / 1000).toFixed(0)} s`}`);
+    log(
+      `template ${template.name}: ${(template.bytes / 1048576).toFixed(0)} MB, ${template.reused ? 'reused' : `built in ${(template.buildMs / 1000).toFixed(0)} s`}`,
+    );
     const runs: GrowthPoint['runs'] = [];
     for (const sc of list) {
-      const r = await runScenario(server, template, { ...sc, rate: o.rate, engine: engineFor(o, sc.variant), workFolder: WORK, keep: false, log });
-      runs.push({ name: r.name, ok: r.ok, wallMs: r.wallMs, cpuMs: r.backendCpuMs, backfillMs: r.phases.find((p) => p.phase === 'backfill')?.ms, rssPeakMb: r.memory.peakMb, load: r.load });
+      const r = await runScenario(server, template, {
+        ...sc,
+        rate: o.rate,
+        engine: engineFor(o, sc.variant),
+        workFolder: WORK,
+        keep: false,
+        log,
+      });
+      runs.push({
+        name: r.name,
+        ok: r.ok,
+        wallMs: r.wallMs,
+        cpuMs: r.backendCpuMs,
+        backfillMs: r.phases.find((p) => p.phase === 'backfill')?.ms,
+        rssPeakMb: r.memory.peakMb,
+        load: r.load,
+      });
     }
     points.push({ scale, template, runs });
     // On a server of one's own the templates stay for the next run; the embedded server goes away anyway.
     if (!o.keep && !o.databaseUrl) await dropDatabase(server, template.name);
-    const markdown = renderGrowth(points, machine, `npm run bench -- --growth ${o.growth!.join(',')} --pg ${o.pg}${o.entry !== 'migrate' ? ` --engine-entry ${o.entry}` : ''}${o.scenariosGiven ? ` --scenarios ${list.map((x) => `${x.kind}${x.variant ? `:${x.variant}` : ''}`).join(',')}` : ''}${o.batchSize ? ` --batch-size ${o.batchSize}` : ''}`);
+    const markdown = renderGrowth(
+      points,
+      machine,
+      `npm run bench -- --growth ${o.growth!.join(',')} --pg ${o.pg}${o.entry !== 'migrate' ? ` --engine-entry ${o.entry}` : ''}${o.scenariosGiven ? ` --scenarios ${list.map((x) => `${x.kind}${x.variant ? `:${x.variant}` : ''}`).join(',')}` : ''}${o.batchSize ? ` --batch-size ${o.batchSize}` : ''}`,
+    );
     console.log(`\n${markdown}`);
     fs.writeFileSync(path.join(WORK, 'growth.json'), JSON.stringify(points, null, 1));
     if (o.write) writeBlock(o.out, `bench:growth PostgreSQL ${o.pg}${o.label ? ` ${o.label}` : ''}`, markdown);

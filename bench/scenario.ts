@@ -74,9 +74,14 @@ export interface ScenarioOptions {
 }
 
 const WARM_UP_MS = 1000;
-const quantile = (sorted: number[], q: number) => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+const quantile = (sorted: number[], q: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 
-export async function runScenario(server: Server, template: Template, options: ScenarioOptions): Promise<ScenarioResult> {
+export async function runScenario(
+  server: Server,
+  template: Template,
+  options: ScenarioOptions,
+): Promise<ScenarioResult> {
   const name = `${options.kind}${options.variant ? `[${options.variant}]` : ''}${options.writer ? ' + writer' : ''}${options.round ? ` #${options.round}` : ''}`;
   const database = `bench_${options.kind}${options.variant ? `_${options.variant.replace(/\W+/g, '_').toLowerCase().slice(0, 30)}` : ''}${options.writer ? '_writer' : ''}`;
   const url = await copyOf(server, template, database);
@@ -89,7 +94,17 @@ export async function runScenario(server: Server, template: Template, options: S
   const memory = sampleMemory();
   const startedEpoch = Date.now();
   const started = performance.now();
-  let run: { ok: boolean; error?: string; statements: StatementTiming[]; backendCpuMs?: number; beforeScriptMs?: number; batches?: BatchStats[]; retries?: number; script?: string; steps?: EngineRun['steps'] };
+  let run: {
+    ok: boolean;
+    error?: string;
+    statements: StatementTiming[];
+    backendCpuMs?: number;
+    beforeScriptMs?: number;
+    batches?: BatchStats[];
+    retries?: number;
+    script?: string;
+    steps?: EngineRun['steps'];
+  };
   if (options.kind === 'naive') {
     run = await runNaive(url);
   } else if (options.kind === 'idle') {
@@ -103,37 +118,87 @@ export async function runScenario(server: Server, template: Template, options: S
   const writerReport = await writer?.stop();
   const monitorReport = await monitor.stop();
 
-  const { counts, sizesAfter } = await withClient(url, async (c) => ({ counts: await countWithoutOrg(c), sizesAfter: await tableSizes(c) }));
+  const { counts, sizesAfter } = await withClient(url, async (c) => ({
+    counts: await countWithoutOrg(c),
+    sizesAfter: await tableSizes(c),
+  }));
   if (!options.keep) await dropDatabase(server, database);
 
   let writerStats: WriterStats | undefined;
   if (writerReport) {
     const during = writerReport.ops.filter((o) => o.dueEpochMs >= startedEpoch);
     const latencies = during.map((o) => o.latencyMs).sort((a, b) => a - b);
-    const worst = [...during].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 5).map((o) => {
-      const s = runningAt(run.statements, o.dueEpochMs);
-      return { latencyMs: Math.round(o.latencyMs), queuedMs: Math.round(o.queuedMs ?? 0), atS: Math.round((o.dueEpochMs - startedEpoch) / 100) / 10, during: s ? `${s.phase}: ${describeStatement(s.sql)}` : '(between statements)' };
-    });
+    const worst = [...during]
+      .sort((a, b) => b.latencyMs - a.latencyMs)
+      .slice(0, 5)
+      .map((o) => {
+        const s = runningAt(run.statements, o.dueEpochMs);
+        return {
+          latencyMs: Math.round(o.latencyMs),
+          queuedMs: Math.round(o.queuedMs ?? 0),
+          atS: Math.round((o.dueEpochMs - startedEpoch) / 100) / 10,
+          during: s ? `${s.phase}: ${describeStatement(s.sql)}` : '(between statements)',
+        };
+      });
     writerStats = {
-      ops: writerReport.ops.length, failed: writerReport.ops.filter((o) => !o.ok).length,
-      p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), maxMs: latencies.at(-1) ?? 0, worst, errors: writerReport.errors,
+      ops: writerReport.ops.length,
+      failed: writerReport.ops.filter((o) => !o.ok).length,
+      p50Ms: quantile(latencies, 0.5),
+      p99Ms: quantile(latencies, 0.99),
+      maxMs: latencies.at(-1) ?? 0,
+      worst,
+      errors: writerReport.errors,
     };
   }
   const result: ScenarioResult = {
-    name, round: options.round, variant: options.variant, kind: options.kind, writer: options.writer, ok: run.ok, error: run.error, wallMs, backendCpuMs: run.backendCpuMs,
-    writerStats, lockWaits: monitorReport.longest.sort((a, b) => b.waitMs - a.waitMs),
-    monitor: { samples: monitorReport.samples, maxSampleMs: monitorReport.maxSampleMs, errors: monitorReport.errors, lastError: monitorReport.lastError }, counts, sizes: { before: sizesBefore, after: sizesAfter }, memory: mem, load: [loadStart, os.loadavg()[0]!],
-    statements: run.statements, phases: phaseTotals(run.statements), beforeScriptMs: run.beforeScriptMs, batches: run.batches, retries: run.retries, script: run.script, steps: run.steps,
+    name,
+    round: options.round,
+    variant: options.variant,
+    kind: options.kind,
+    writer: options.writer,
+    ok: run.ok,
+    error: run.error,
+    wallMs,
+    backendCpuMs: run.backendCpuMs,
+    writerStats,
+    lockWaits: monitorReport.longest.sort((a, b) => b.waitMs - a.waitMs),
+    monitor: {
+      samples: monitorReport.samples,
+      maxSampleMs: monitorReport.maxSampleMs,
+      errors: monitorReport.errors,
+      lastError: monitorReport.lastError,
+    },
+    counts,
+    sizes: { before: sizesBefore, after: sizesAfter },
+    memory: mem,
+    load: [loadStart, os.loadavg()[0]!],
+    statements: run.statements,
+    phases: phaseTotals(run.statements),
+    beforeScriptMs: run.beforeScriptMs,
+    batches: run.batches,
+    retries: run.retries,
+    script: run.script,
+    steps: run.steps,
   };
-  options.log(`  ${name}: ${result.ok ? 'ok' : `FAILED (${result.error})`} in ${(wallMs / 1000).toFixed(1)} s` +
-    (writerStats ? `; writer p99 ${writerStats.p99Ms.toFixed(0)} ms, worst ${writerStats.maxMs.toFixed(0)} ms, ${writerStats.failed} failed` : '') +
-    `; rows without org ${counts.withoutOrg}; tables ${(sizesAfter.total / sizesBefore.total).toFixed(2)}× their size before (${Object.keys(sizesAfter.bytes).map((t) => `${t} ${(sizesAfter.bytes[t]! / sizesBefore.bytes[t]!).toFixed(2)}×`).join(', ')}); load ${result.load.map((l) => l.toFixed(1)).join(' → ')}`);
+  options.log(
+    `  ${name}: ${result.ok ? 'ok' : `FAILED (${result.error})`} in ${(wallMs / 1000).toFixed(1)} s` +
+      (writerStats
+        ? `; writer p99 ${writerStats.p99Ms.toFixed(0)} ms, worst ${writerStats.maxMs.toFixed(0)} ms, ${writerStats.failed} failed`
+        : '') +
+      `; rows without org ${counts.withoutOrg}; tables ${(sizesAfter.total / sizesBefore.total).toFixed(2)}× their size before (${Object.keys(
+        sizesAfter.bytes,
+      )
+        .map((t) => `${t} ${(sizesAfter.bytes[t]! / sizesBefore.bytes[t]!).toFixed(2)}×`)
+        .join(', ')}); load ${result.load.map((l) => l.toFixed(1)).join(' → ')}`,
+  );
   return result;
 }
 
 async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'bench-runner' });
-  client.on('error', () => { /* surfaces as the next query's error */ });
+  client.on('error', () => {
+    /* surfaces as the next query's error */
+  });
   await client.connect();
   try {
     return await body(client);

@@ -5,9 +5,18 @@ import { startEmbeddedServer, type PgMajor } from '../test/support/embedded-serv
 
 async function main(): Promise<void> {
   const [major = '15', ...settings] = process.argv.slice(2);
-  const server = await startEmbeddedServer(Number(major) as PgMajor, () => {}, Object.fromEntries(settings.map((s) => s.split('=') as [string, string])));
+  const server = await startEmbeddedServer(
+    Number(major) as PgMajor,
+    () => {},
+    Object.fromEntries(settings.map((s) => s.split('=') as [string, string])),
+  );
   console.log(server.adminUrl);
-  const stop = () => { server.stop().then(() => process.exit(0), () => process.exit(1)); };
+  const stop = () => {
+    server.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   setInterval(() => {}, 1 << 30);

@@ -11,7 +11,9 @@ export interface TableSizes {
 
 export async function tableSizes(client: pg.Client): Promise<TableSizes> {
   const { rows } = await client.query<{ t: string; b: string }>(
-    `SELECT t, pg_total_relation_size(t::regclass)::text AS b FROM unnest($1::text[]) AS t`, [TABLES]);
+    `SELECT t, pg_total_relation_size(t::regclass)::text AS b FROM unnest($1::text[]) AS t`,
+    [TABLES],
+  );
   const bytes = Object.fromEntries(rows.map((r) => [r.t, Number(r.b)]));
   return { bytes, total: Object.values(bytes).reduce((a, b) => a + b, 0) };
 }

@@ -4,19 +4,31 @@
 import type { PreviewTiming } from './preview';
 import type { ScenarioResult } from './scenario';
 
-export const ISSUE_17 = { runRatio: 1.05, migrateRatio: 1.0, writerWorstMs: 100, p99VsControl: 2, sizeRatio: 1.3, previewMs: 500 };
+export const ISSUE_17 = {
+  runRatio: 1.05,
+  migrateRatio: 1.0,
+  writerWorstMs: 100,
+  p99VsControl: 2,
+  sizeRatio: 1.3,
+  previewMs: 500,
+};
 
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length === 0 ? undefined : sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  return sorted.length === 0
+    ? undefined
+    : sorted.length % 2
+      ? sorted[(sorted.length - 1) / 2]!
+      : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
 };
-const s = (ms?: number) => ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`;
-const ms = (v?: number) => v === undefined ? '—' : `${Math.round(v)} ms`;
-const x = (v?: number) => v === undefined ? '—' : `${v.toFixed(2)}×`;
-const loads = (rs: ScenarioResult[]) => rs.length ? rs.map((r) => r.load.map((l) => l.toFixed(1)).join('→')).join(', ') : '—';
-const verdict = (ok?: boolean) => ok === undefined ? 'not measured' : ok ? 'met' : '**not met**';
+const s = (ms?: number) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
+const ms = (v?: number) => (v === undefined ? '—' : `${Math.round(v)} ms`);
+const x = (v?: number) => (v === undefined ? '—' : `${v.toFixed(2)}×`);
+const loads = (rs: ScenarioResult[]) =>
+  rs.length ? rs.map((r) => r.load.map((l) => l.toFixed(1)).join('→')).join(', ') : '—';
+const verdict = (ok?: boolean) => (ok === undefined ? 'not measured' : ok ? 'met' : '**not met**');
 
-const lockWaitText = (v?: number) => v === 0 ? 'none seen (pg_locks sampled every 50 ms)' : ms(v);
+const lockWaitText = (v?: number) => (v === 0 ? 'none seen (pg_locks sampled every 50 ms)' : ms(v));
 
 type Pick = (r: ScenarioResult) => boolean;
 const isNaive: Pick = (r) => r.kind === 'naive';
@@ -28,7 +40,12 @@ function of(rs: ScenarioResult[], pick: Pick, writer: boolean): ScenarioResult[]
 }
 
 function medianOf(rs: ScenarioResult[], metric: (r: ScenarioResult) => number | undefined): number | undefined {
-  return median(rs.filter((r) => r.ok).map(metric).filter((v): v is number => v !== undefined));
+  return median(
+    rs
+      .filter((r) => r.ok)
+      .map(metric)
+      .filter((v): v is number => v !== undefined),
+  );
 }
 
 const sizeRatio = (r: ScenarioResult) => r.sizes.after.total / r.sizes.before.total;
@@ -43,11 +60,16 @@ export function renderTargets(scenarios: ScenarioResult[], preview?: PreviewTimi
     const v = medianOf(rs, metric);
     return v !== undefined && base ? v / base : undefined;
   };
-  const out = ['| target (issue 17) | measured (ours) | naive script | verdict | machine load (1-min, start→end of each run) |', '|---|---|---|---|---|'];
+  const out = [
+    '| target (issue 17) | measured (ours) | naive script | verdict | machine load (1-min, start→end of each run) |',
+    '|---|---|---|---|---|',
+  ];
   const timeRow = (label: string, rs: ScenarioResult[], target: number) => {
     const wall = ratio(rs, (r) => r.wallMs, naiveWall);
     const cpu = ratio(rs, (r) => r.backendCpuMs, naiveCpu);
-    out.push(`| ${label} ≤ ${target.toFixed(2)}× the naive script | ${rs.length ? `**${x(wall)}** wall (${s(medianOf(rs, (r) => r.wallMs))}), ${x(cpu)} server CPU${rs.some((r) => !r.ok) ? '; **failed**' : ''}` : 'not run'} | ${s(naiveWall)} | ${verdict(wall === undefined ? undefined : wall <= target)} | ${loads([...rs, ...naive])} |`);
+    out.push(
+      `| ${label} ≤ ${target.toFixed(2)}× the naive script | ${rs.length ? `**${x(wall)}** wall (${s(medianOf(rs, (r) => r.wallMs))}), ${x(cpu)} server CPU${rs.some((r) => !r.ok) ? '; **failed**' : ''}` : 'not run'} | ${s(naiveWall)} | ${verdict(wall === undefined ? undefined : wall <= target)} | ${loads([...rs, ...naive])} |`,
+    );
   };
   timeRow('whole `tenant-migrate run`', run, ISSUE_17.runRatio);
   timeRow('`migrate` alone', migrate, ISSUE_17.migrateRatio);
@@ -55,28 +77,54 @@ export function renderTargets(scenarios: ScenarioResult[], preview?: PreviewTimi
   const ours = [...of(scenarios, isMigrate, true), ...of(scenarios, isRun, true)];
   const naiveW = of(scenarios, isNaive, true);
   const control = scenarios.filter((r) => r.kind === 'idle' && r.writer);
-  const worst = (rs: ScenarioResult[]) => rs.length ? Math.max(...rs.map((r) => r.writerStats?.maxMs ?? 0)) : undefined;
-  const p99 = (rs: ScenarioResult[]) => rs.length ? Math.max(...rs.map((r) => r.writerStats?.p99Ms ?? 0)) : undefined;
+  const worst = (rs: ScenarioResult[]) =>
+    rs.length ? Math.max(...rs.map((r) => r.writerStats?.maxMs ?? 0)) : undefined;
+  const p99 = (rs: ScenarioResult[]) => (rs.length ? Math.max(...rs.map((r) => r.writerStats?.p99Ms ?? 0)) : undefined);
   const failed = (rs: ScenarioResult[]) => rs.reduce((n, r) => n + (r.writerStats?.failed ?? 0), 0);
   const ops = (rs: ScenarioResult[]) => rs.reduce((n, r) => n + (r.writerStats?.ops ?? 0), 0);
   const orphans = (rs: ScenarioResult[]) => rs.reduce((n, r) => n + r.counts.withoutOrg, 0);
   const controlP99 = p99(control);
   const ourWorst = worst(ours);
   const ourP99 = p99(ours);
-  out.push(`| the live writer's worst wait ≤ ${ISSUE_17.writerWorstMs} ms | **${ms(ourWorst)}**${ours.some((r) => !r.ok) ? '; **the run failed**' : ''} | ${ms(worst(naiveW))}${naiveW.some((r) => !r.ok) ? ` (it **failed**: ${naiveW.find((r) => !r.ok)!.error?.slice(0, 60).replace(/\|/g, '/')}…)` : ''} | ${verdict(ourWorst === undefined ? undefined : ourWorst <= ISSUE_17.writerWorstMs)} | ${loads([...ours, ...naiveW])} |`);
-  const writerLockWait = (rs: ScenarioResult[]) => rs.length ? Math.max(0, ...rs.flatMap((r) => r.lockWaits.filter((w) => w.app === 'bench-writer').map((w) => w.waitMs))) : undefined;
-  out.push(`| of it, the writer's longest wait for a lock (the lock monitor: what the migration's locks cost, not the machine) | **${lockWaitText(writerLockWait(ours))}** | ${lockWaitText(writerLockWait(naiveW))} | ${verdict(ours.length ? (writerLockWait(ours) ?? 0) <= ISSUE_17.writerWorstMs : undefined)} | |`);
-  out.push(`| the writer's p99 ≤ ${ISSUE_17.p99VsControl}× the control (writer alone: ${ms(controlP99)} p99, ${ms(worst(control))} worst) | **${ms(ourP99)}** (${ourP99 !== undefined && controlP99 ? x(ourP99 / controlP99) : '—'}) | ${ms(p99(naiveW))} | ${verdict(ourP99 === undefined || !controlP99 ? undefined : ourP99 <= ISSUE_17.p99VsControl * controlP99)} | ${loads(control)} |`);
-  out.push(`| 0 failed writes, 0 rows without an org | **${failed(ours)}** of ${ops(ours).toLocaleString('en-US')} failed, **${orphans(ours)}** without an org | ${failed(naiveW)} failed, ${orphans(naiveW).toLocaleString('en-US')} without an org | ${verdict(ours.length ? failed(ours) === 0 && orphans(ours) === 0 : undefined)} | |`);
-  out.push(`| lock-timeout retries, shown (with the writer) | **${ours.reduce((n, r) => n + (r.retries ?? 0), 0)}** retries | — | shown | |`);
+  out.push(
+    `| the live writer's worst wait ≤ ${ISSUE_17.writerWorstMs} ms | **${ms(ourWorst)}**${ours.some((r) => !r.ok) ? '; **the run failed**' : ''} | ${ms(worst(naiveW))}${
+      naiveW.some((r) => !r.ok)
+        ? ` (it **failed**: ${naiveW
+            .find((r) => !r.ok)!
+            .error?.slice(0, 60)
+            .replace(/\|/g, '/')}…)`
+        : ''
+    } | ${verdict(ourWorst === undefined ? undefined : ourWorst <= ISSUE_17.writerWorstMs)} | ${loads([...ours, ...naiveW])} |`,
+  );
+  const writerLockWait = (rs: ScenarioResult[]) =>
+    rs.length
+      ? Math.max(0, ...rs.flatMap((r) => r.lockWaits.filter((w) => w.app === 'bench-writer').map((w) => w.waitMs)))
+      : undefined;
+  out.push(
+    `| of it, the writer's longest wait for a lock (the lock monitor: what the migration's locks cost, not the machine) | **${lockWaitText(writerLockWait(ours))}** | ${lockWaitText(writerLockWait(naiveW))} | ${verdict(ours.length ? (writerLockWait(ours) ?? 0) <= ISSUE_17.writerWorstMs : undefined)} | |`,
+  );
+  out.push(
+    `| the writer's p99 ≤ ${ISSUE_17.p99VsControl}× the control (writer alone: ${ms(controlP99)} p99, ${ms(worst(control))} worst) | **${ms(ourP99)}** (${ourP99 !== undefined && controlP99 ? x(ourP99 / controlP99) : '—'}) | ${ms(p99(naiveW))} | ${verdict(ourP99 === undefined || !controlP99 ? undefined : ourP99 <= ISSUE_17.p99VsControl * controlP99)} | ${loads(control)} |`,
+  );
+  out.push(
+    `| 0 failed writes, 0 rows without an org | **${failed(ours)}** of ${ops(ours).toLocaleString('en-US')} failed, **${orphans(ours)}** without an org | ${failed(naiveW)} failed, ${orphans(naiveW).toLocaleString('en-US')} without an org | ${verdict(ours.length ? failed(ours) === 0 && orphans(ours) === 0 : undefined)} | |`,
+  );
+  out.push(
+    `| lock-timeout retries, shown (with the writer) | **${ours.reduce((n, r) => n + (r.retries ?? 0), 0)}** retries | — | shown | |`,
+  );
   // Without the writer: its new rows would count as growth.
   const oursAll = [...run, ...migrate].filter((r) => r.ok);
   const naiveAll = naive.filter((r) => r.ok);
   const ourSize = oursAll.length ? Math.max(...oursAll.map(sizeRatio)) : undefined;
-  const sized = (rs: ScenarioResult[]) => `${(rs[0]!.sizes.before.total / 1048576).toFixed(1)} → ${(Math.max(...rs.map((r) => r.sizes.after.total)) / 1048576).toFixed(1)} MB`;
-  out.push(`| migrated tables ≤ ${ISSUE_17.sizeRatio}× their size before (new column and index included; runs without the writer) | **${ourSize === undefined ? '—' : ourSize.toFixed(3)}×** (${oursAll.length ? sized(oursAll) : '—'}) | ${naiveAll.length ? `${Math.max(...naiveAll.map(sizeRatio)).toFixed(3)}× (${sized(naiveAll)})` : '—'} | ${verdict(ourSize === undefined ? undefined : ourSize <= ISSUE_17.sizeRatio)} | |`);
+  const sized = (rs: ScenarioResult[]) =>
+    `${(rs[0]!.sizes.before.total / 1048576).toFixed(1)} → ${(Math.max(...rs.map((r) => r.sizes.after.total)) / 1048576).toFixed(1)} MB`;
+  out.push(
+    `| migrated tables ≤ ${ISSUE_17.sizeRatio}× their size before (new column and index included; runs without the writer) | **${ourSize === undefined ? '—' : ourSize.toFixed(3)}×** (${oursAll.length ? sized(oursAll) : '—'}) | ${naiveAll.length ? `${Math.max(...naiveAll.map(sizeRatio)).toFixed(3)}× (${sized(naiveAll)})` : '—'} | ${verdict(ourSize === undefined ? undefined : ourSize <= ISSUE_17.sizeRatio)} | |`,
+  );
   if (preview) {
-    out.push(`| preview: first answer ≤ ${ISSUE_17.previewMs} ms | ${preview.timedOut ? `**did not finish**` : `**${ms(preview.totalMs)}** (\`Migration.plan()\`, quick gaps)`} | — | ${verdict(preview.timedOut ? false : preview.totalMs <= ISSUE_17.previewMs)} | |`);
+    out.push(
+      `| preview: first answer ≤ ${ISSUE_17.previewMs} ms | ${preview.timedOut ? `**did not finish**` : `**${ms(preview.totalMs)}** (\`Migration.plan()\`, quick gaps)`} | — | ${verdict(preview.timedOut ? false : preview.totalMs <= ISSUE_17.previewMs)} | |`,
+    );
   }
   return out;
 }

@@ -9,7 +9,8 @@ export interface StatementTiming {
   readonly ok: boolean;
 }
 
-const ACTIONS = /\b(CREATE (?:UNIQUE )?INDEX(?: CONCURRENTLY)?(?: IF NOT EXISTS)? \S+ ON \S+|CREATE TABLE(?: IF NOT EXISTS)? \S+(?: AS TABLE \S+)?|CREATE (?:OR REPLACE )?(?:FUNCTION|TRIGGER) \S+|CREATE POLICY \S+ ON \S+|ALTER TABLE \S+ (?:ADD COLUMN(?: IF NOT EXISTS)? \S+|ADD CONSTRAINT \S+ \w+(?: \w+)?|VALIDATE CONSTRAINT \S+|ALTER COLUMN \S+ SET NOT NULL|DROP CONSTRAINT \S+|ENABLE ROW LEVEL SECURITY|FORCE ROW LEVEL SECURITY)|UPDATE \S+|INSERT INTO \S+|DELETE FROM \S+|VACUUM \(ANALYZE\) \S+|ANALYZE \S+|^\s*SET \w+|REVOKE \w+ ON (?:SCHEMA |FUNCTION )?\S+|DROP INDEX \S+|CREATE SCHEMA(?: IF NOT EXISTS)? \S+|LOCK TABLE \S+)/gm;
+const ACTIONS =
+  /\b(CREATE (?:UNIQUE )?INDEX(?: CONCURRENTLY)?(?: IF NOT EXISTS)? \S+ ON \S+|CREATE TABLE(?: IF NOT EXISTS)? \S+(?: AS TABLE \S+)?|CREATE (?:OR REPLACE )?(?:FUNCTION|TRIGGER) \S+|CREATE POLICY \S+ ON \S+|ALTER TABLE \S+ (?:ADD COLUMN(?: IF NOT EXISTS)? \S+|ADD CONSTRAINT \S+ \w+(?: \w+)?|VALIDATE CONSTRAINT \S+|ALTER COLUMN \S+ SET NOT NULL|DROP CONSTRAINT \S+|ENABLE ROW LEVEL SECURITY|FORCE ROW LEVEL SECURITY)|UPDATE \S+|INSERT INTO \S+|DELETE FROM \S+|VACUUM \(ANALYZE\) \S+|ANALYZE \S+|^\s*SET \w+|REVOKE \w+ ON (?:SCHEMA |FUNCTION )?\S+|DROP INDEX \S+|CREATE SCHEMA(?: IF NOT EXISTS)? \S+|LOCK TABLE \S+)/gm;
 // The engine's own bookkeeping inside a DO block says less about it than the action around it.
 const BOOKKEEPING = /tenant_migration\.(?:backfill|snapshot|backups|runs|steps|audit)\b/;
 
@@ -21,7 +22,9 @@ export function describeStatement(sql: string): string {
     const m = text.match(ACTIONS);
     return (m?.[0] ?? text.trim().split('\n')[0]!.slice(0, 80)).trim().replace(/\s+/g, ' ').replace(/;$/, '');
   }
-  const actions = [...new Set((text.match(ACTIONS) ?? []).map((a) => a.trim().replace(/\s+/g, ' ').replace(/;$/, '')))].filter((a) => !BOOKKEEPING.test(a) && !a.startsWith('REVOKE'));
+  const actions = [
+    ...new Set((text.match(ACTIONS) ?? []).map((a) => a.trim().replace(/\s+/g, ' ').replace(/;$/, ''))),
+  ].filter((a) => !BOOKKEEPING.test(a) && !a.startsWith('REVOKE'));
   if (actions.length === 0) return /RAISE EXCEPTION/.test(text) ? 'DO: preflight checks' : 'DO: (checks only)';
   return `DO: ${actions[0]}${actions.length > 1 ? `; ${actions[1]}` : ''}${actions.length > 2 ? ` (+${actions.length - 2})` : ''}`;
 }

@@ -18,7 +18,9 @@ function send(message: unknown): Promise<void> {
 
 async function main(config: Extract<WriterCommand, { type: 'start' }>): Promise<void> {
   const pool = new pg.Pool({ connectionString: config.url, max: POOL_SIZE, application_name: 'bench-writer' });
-  pool.on('error', () => { /* a dead idle client: the next op reports the error */ });
+  pool.on('error', () => {
+    /* a dead idle client: the next op reports the error */
+  });
   // Open the connections before the clock starts: connecting is not the application's steady state.
   const warm = await Promise.all(Array.from({ length: POOL_SIZE }, () => pool.connect()));
   warm.forEach((c) => c.release());
@@ -42,7 +44,10 @@ async function main(config: Extract<WriterCommand, { type: 'start' }>): Promise<
       queuedMs = performance.now() - t0 - due;
       await client.query('BEGIN');
       await client.query('UPDATE credentials SET updated_at = now() WHERE id = $1', [credentialId]);
-      await client.query(`INSERT INTO reports (credential_id, title, body) VALUES ($1, '${WRITER_TITLE}', '{"live": true}')`, [credentialId]);
+      await client.query(
+        `INSERT INTO reports (credential_id, title, body) VALUES ($1, '${WRITER_TITLE}', '{"live": true}')`,
+        [credentialId],
+      );
       await client.query('COMMIT');
     } catch (error) {
       ok = false;
@@ -70,18 +75,29 @@ async function main(config: Extract<WriterCommand, { type: 'start' }>): Promise<
   tick();
   await send({ type: 'started' });
 
-  await new Promise<void>((resolve) => process.on('message', (m: WriterCommand) => { if (m.type === 'stop') resolve(); }));
+  await new Promise<void>((resolve) =>
+    process.on('message', (m: WriterCommand) => {
+      if (m.type === 'stop') resolve();
+    }),
+  );
   stopping = true;
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
   await pool.end();
-  const report: WriterReport = { type: 'report', issued: k, ops, errors: [...errors].map(([message, count]) => ({ message, count })) };
+  const report: WriterReport = {
+    type: 'report',
+    issued: k,
+    ops,
+    errors: [...errors].map(([message, count]) => ({ message, count })),
+  };
   await send(report);
 }
 
 process.once('message', (m: WriterCommand) => {
   if (m.type !== 'start') return;
-  main(m).catch(async (error) => {
-    process.exitCode = 1;
-    await send({ type: 'crashed', message: String((error as Error).stack ?? error) });
-  }).finally(() => process.disconnect?.());
+  main(m)
+    .catch(async (error) => {
+      process.exitCode = 1;
+      await send({ type: 'crashed', message: String((error as Error).stack ?? error) });
+    })
+    .finally(() => process.disconnect?.());
 });

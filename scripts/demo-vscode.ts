@@ -11,12 +11,19 @@ import { createLegacySchema, seedLegacyData, legacySpec, type DatasetSize } from
 interface VsCodeHost {
   readonly url: string;
   readonly workspace: string;
-  readonly page: { goto(url: string): Promise<unknown>; locator(selector: string): { waitFor(o: { timeout: number }): Promise<void> } };
+  readonly page: {
+    goto(url: string): Promise<unknown>;
+    locator(selector: string): { waitFor(o: { timeout: number }): Promise<void> };
+  };
   readonly browser: { close(): Promise<void> };
   close(): Promise<void>;
 }
 type Harness = {
-  startVSCode(options: { vsix: string[]; env: Record<string, string>; settings: Record<string, unknown> }): Promise<VsCodeHost>;
+  startVSCode(options: {
+    vsix: string[];
+    env: Record<string, string>;
+    settings: Record<string, unknown>;
+  }): Promise<VsCodeHost>;
   runCommand(page: VsCodeHost['page'], title: string): Promise<void>;
 };
 
@@ -44,14 +51,25 @@ export async function demoInVsCode(): Promise<void> {
     await client.end();
 
     say('Packaging the extension (npm run package)…');
-    const { packageVsix } = await import(pathToFileURL(path.join(root, 'scripts/package.mjs')).href) as { packageVsix(o: { out: string; build: boolean }): { file: string } };
+    const { packageVsix } = (await import(pathToFileURL(path.join(root, 'scripts/package.mjs')).href)) as {
+      packageVsix(o: { out: string; build: boolean }): { file: string };
+    };
     const vsix = packageVsix({ out: path.join(root, '.demo/tenant-migration-demo.vsix'), build: true });
 
     say('Starting VS Code (code-server, provisioned into .vscode-test/ on first use)…');
-    const harness = (await import(pathToFileURL(path.join(root, 'test/vscode/harness.js')).href) as { default: Harness }).default;
+    const harness = (
+      (await import(pathToFileURL(path.join(root, 'test/vscode/harness.js')).href)) as { default: Harness }
+    ).default;
     // The password reaches VS Code through its environment (DATABASE_URL), never a settings file or the screen.
-    host = await harness.startVSCode({ vsix: [vsix.file], env: { DATABASE_URL: server.urlFor('demo') }, settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
-    fs.writeFileSync(path.join(host.workspace, 'tenant-migration.json'), `${JSON.stringify(legacySpec({ batchSize: 4000 }), null, 2)}\n`);
+    host = await harness.startVSCode({
+      vsix: [vsix.file],
+      env: { DATABASE_URL: server.urlFor('demo') },
+      settings: { 'workbench.colorTheme': 'Default Dark Modern' },
+    });
+    fs.writeFileSync(
+      path.join(host.workspace, 'tenant-migration.json'),
+      `${JSON.stringify(legacySpec({ batchSize: 4000 }), null, 2)}\n`,
+    );
     // A headless browser checks that the workbench loads and the extension answers, then steps aside.
     await host.page.goto(host.url);
     await host.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -62,9 +80,15 @@ export async function demoInVsCode(): Promise<void> {
     say('');
     say(`  VS Code with Tenant Migration is ready:  ${host.url}`);
     say('');
-    say('  Open the address in a browser on this machine (it listens on 127.0.0.1 only, without a password: forward the');
-    say('  port with ssh -L to reach it from elsewhere). The database "demo" is the connection (DATABASE_URL, status bar).');
-    say('  Try: the Tenant Migration view in the activity bar; F1 → "Tenant Migration: Preview Plan", then "Tenant Migration: Run".');
+    say(
+      '  Open the address in a browser on this machine (it listens on 127.0.0.1 only, without a password: forward the',
+    );
+    say(
+      '  port with ssh -L to reach it from elsewhere). The database "demo" is the connection (DATABASE_URL, status bar).',
+    );
+    say(
+      '  Try: the Tenant Migration view in the activity bar; F1 → "Tenant Migration: Preview Plan", then "Tenant Migration: Run".',
+    );
     say('  Press Ctrl+C to stop VS Code and the database.');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());

@@ -17,7 +17,11 @@ function banner(title: string, text: string): void {
 
 function cli(args: string[], env: NodeJS.ProcessEnv): number {
   process.stdout.write(`$ tenant-migrate ${args.join(' ')}\n`);
-  const result = spawnSync(process.execPath, [path.join(root, 'dist/cli.js'), ...args], { cwd: workspace, stdio: 'inherit', env });
+  const result = spawnSync(process.execPath, [path.join(root, 'dist/cli.js'), ...args], {
+    cwd: workspace,
+    stdio: 'inherit',
+    env,
+  });
   return result.status ?? 1;
 }
 
@@ -28,7 +32,7 @@ function nextSteps(): string[] {
     'The same walk-through in VS Code (code-server in your browser, set up on first use):',
     '  npm run demo -- --vscode',
     `What the demo wrote: the report ${path.relative(process.cwd(), path.join(workspace, '.tenant-migration/reports/latest.md'))} and the script in ${path.relative(process.cwd(), path.join(workspace, 'scripts'))}/.`,
-    'On your own database, in your project\'s folder (init writes tenant-migration.json and checks.sql; plan writes nothing):',
+    "On your own database, in your project's folder (init writes tenant-migration.json and checks.sql; plan writes nothing):",
     `  node ${cliPath} init`,
     `  DATABASE_URL=postgres://user@host:5432/db node ${cliPath} plan`,
     '  (npm link puts tenant-migrate on your PATH.)',
@@ -38,9 +42,12 @@ function nextSteps(): string[] {
 async function main(): Promise<void> {
   // npm run demo -- --vscode: the same demo in a real VS Code in the browser (scripts/demo-vscode.ts).
   if (process.argv.includes('--vscode')) return (await import('./demo-vscode')).demoInVsCode();
-  banner('Tenant Migration demo', 'Starting an embedded PostgreSQL 17 and seeding a legacy single-tenant database:\n' +
-    `${DEMO_SIZE.orgs} orgs, ${DEMO_SIZE.users} users and memberships, ${DEMO_SIZE.credentials} credentials, ${DEMO_SIZE.reports} reports,\n` +
-    `${DEMO_SIZE.layouts} dashboard layouts, and a mapping table with gaps, stale and duplicate rows.`);
+  banner(
+    'Tenant Migration demo',
+    'Starting an embedded PostgreSQL 17 and seeding a legacy single-tenant database:\n' +
+      `${DEMO_SIZE.orgs} orgs, ${DEMO_SIZE.users} users and memberships, ${DEMO_SIZE.credentials} credentials, ${DEMO_SIZE.reports} reports,\n` +
+      `${DEMO_SIZE.layouts} dashboard layouts, and a mapping table with gaps, stale and duplicate rows.`,
+  );
   const server = await startEmbeddedServer(17);
   try {
     const admin = new pg.Client(server.adminUrl);
@@ -55,19 +62,34 @@ async function main(): Promise<void> {
 
     fs.rmSync(workspace, { recursive: true, force: true });
     fs.mkdirSync(workspace, { recursive: true });
-    fs.writeFileSync(path.join(workspace, 'tenant-migration.json'), JSON.stringify(legacySpec({ batchSize: 4000 }), null, 2) + '\n');
+    fs.writeFileSync(
+      path.join(workspace, 'tenant-migration.json'),
+      JSON.stringify(legacySpec({ batchSize: 4000 }), null, 2) + '\n',
+    );
     // The password reaches the CLI through the environment, never on a command line or the screen.
     const env = { ...process.env, DATABASE_URL: server.urlFor('demo'), FORCE_COLOR: '1' };
 
-    banner('1. Preview', 'The plan: every statement of the script, the locks it takes, and the mapping gaps. Nothing is written.');
+    banner(
+      '1. Preview',
+      'The plan: every statement of the script, the locks it takes, and the mapping gaps. Nothing is written.',
+    );
     cli(['plan'], env);
-    banner('2. Generate the script', 'The one artifact the team reviews and versions: scripts/migrate_to_multitenant.sql.');
+    banner(
+      '2. Generate the script',
+      'The one artifact the team reviews and versions: scripts/migrate_to_multitenant.sql.',
+    );
     cli(['generate'], env);
-    banner('3. Run', 'Preflight, backup, migrate (batched backfill with live progress), validate, verify isolation, report.');
+    banner(
+      '3. Run',
+      'Preflight, backup, migrate (batched backfill with live progress), validate, verify isolation, report.',
+    );
     const code = cli(['run', '--yes'], env);
-    banner('4. Status', 'What the database records, visible from any operator\'s machine.');
+    banner('4. Status', "What the database records, visible from any operator's machine.");
     cli(['status'], env);
-    banner('5. Roll back', 'Undo the migration, keeping every row written since (--restore-data would also restore the backups).');
+    banner(
+      '5. Roll back',
+      'Undo the migration, keeping every row written since (--restore-data would also restore the backups).',
+    );
     const undone = cli(['rollback', '--yes'], env);
     cli(['status'], env);
     banner('Next steps', nextSteps().join('\n'));

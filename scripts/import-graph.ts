@@ -21,7 +21,9 @@ function resolve(from: string, spec: string): string | undefined {
 
 const rel = (f: string) => path.relative(ROOT, f);
 const graph = new Map<string, { to: string; typeOnly: boolean }[]>();
-for (const file of ['src', 'webview'].flatMap((d) => (fs.existsSync(path.join(ROOT, d)) ? sources(path.join(ROOT, d)) : []))) {
+for (const file of ['src', 'webview'].flatMap((d) =>
+  fs.existsSync(path.join(ROOT, d)) ? sources(path.join(ROOT, d)) : [],
+)) {
   const edges = [...fs.readFileSync(file, 'utf8').matchAll(IMPORT)].flatMap((m) => {
     const to = resolve(file, m[3]!);
     return to ? [{ to: rel(to), typeOnly: !!m[2] }] : [];
@@ -34,7 +36,11 @@ const args = process.argv.slice(2);
 const from = args.indexOf('--from');
 if (from >= 0) {
   const seen = new Set<string>();
-  const visit = (f: string) => { if (seen.has(f)) return; seen.add(f); runtime(f).forEach(visit); };
+  const visit = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    runtime(f).forEach(visit);
+  };
   visit(args[from + 1]!);
   console.log([...seen].sort().join('\n'));
 } else if (args.includes('--cycles')) {
@@ -42,10 +48,15 @@ if (from >= 0) {
   const stack: string[] = [];
   const visit = (f: string) => {
     if (state.get(f) === 'done') return;
-    if (state.get(f) === 'open') { console.log(`cycle: ${[...stack.slice(stack.indexOf(f)), f].join(' → ')}`); return; }
-    state.set(f, 'open'); stack.push(f);
+    if (state.get(f) === 'open') {
+      console.log(`cycle: ${[...stack.slice(stack.indexOf(f)), f].join(' → ')}`);
+      return;
+    }
+    state.set(f, 'open');
+    stack.push(f);
     runtime(f).forEach(visit);
-    stack.pop(); state.set(f, 'done');
+    stack.pop();
+    state.set(f, 'done');
   };
   [...graph.keys()].forEach(visit);
 } else {

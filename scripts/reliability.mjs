@@ -13,8 +13,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FILES = ['faults', 'server-restart', 'statement-timeouts', 'rollback-exactness', 'bad-input', 'isolation-matrix', 'secrets', 'concurrency', 'lock-timeout']
-  .map((f) => `test/reliability/${f}.test.ts`);
+const FILES = [
+  'faults',
+  'server-restart',
+  'statement-timeouts',
+  'rollback-exactness',
+  'bad-input',
+  'isolation-matrix',
+  'secrets',
+  'concurrency',
+  'lock-timeout',
+].map((f) => `test/reliability/${f}.test.ts`);
 const timings = [];
 let failed = false;
 
@@ -30,9 +39,20 @@ function step(title, command, args) {
 
 const started = Date.now();
 // A full run starts a fresh store: no figure of an earlier run (or of a file that no longer exists) survives.
-if (process.env.TM_SKIP_VSCODE !== '1') fs.rmSync(path.join(ROOT, 'test-results', 'reliability', 'figures.json'), { force: true });
-step('reliability suite: real PostgreSQL', process.execPath, [path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...FILES]);
-if (process.env.TM_SKIP_VSCODE !== '1') step('reliability suite: the extension in a real VS Code', process.execPath, ['test/vscode/run-reliability.mjs']);
-step('test-results/reliability/RELIABILITY.md', process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/reliability-report.ts', `--seconds=${Math.round((Date.now() - started) / 1000)}`]);
-console.log(`\nReliability suite ${failed ? 'FAILED' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(0)} s:\n${timings.map(([t, s]) => `  ${s.padStart(6)} s  ${t}`).join('\n')}`);
+if (process.env.TM_SKIP_VSCODE !== '1')
+  fs.rmSync(path.join(ROOT, 'test-results', 'reliability', 'figures.json'), { force: true });
+step('reliability suite: real PostgreSQL', process.execPath, [
+  path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'),
+  ...FILES,
+]);
+if (process.env.TM_SKIP_VSCODE !== '1')
+  step('reliability suite: the extension in a real VS Code', process.execPath, ['test/vscode/run-reliability.mjs']);
+step('test-results/reliability/RELIABILITY.md', process.execPath, [
+  path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+  'scripts/reliability-report.ts',
+  `--seconds=${Math.round((Date.now() - started) / 1000)}`,
+]);
+console.log(
+  `\nReliability suite ${failed ? 'FAILED' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(0)} s:\n${timings.map(([t, s]) => `  ${s.padStart(6)} s  ${t}`).join('\n')}`,
+);
 process.exit(failed ? 1 : 0);

@@ -12,7 +12,9 @@ const run = (title, command, args, env = {}) => {
   console.log(`\n▶ ${title}`);
   const started = Date.now();
   const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
-  console.log(`◀ ${title}: ${result.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `◀ ${title}: ${result.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 
@@ -22,8 +24,20 @@ run('type check (webview)', 'npx', ['tsc', '-p', 'tsconfig.webview.json']);
 run('build', 'node', ['scripts/build.mjs']);
 run('VS Code test host (cached in .vscode-test/)', 'node', ['scripts/vscode-host/provision.mjs']);
 for (const major of majors) {
-  run(`engine, CLI, SQL editor and protocol tests on PostgreSQL ${process.env.TEST_DATABASE_URL ? '(TEST_DATABASE_URL)' : major}`, 'npx', ['mocha', 'test/{engine,cli,sql-editor,protocol}/**/*.test.ts'], { TEST_PG_MAJOR: major });
-  if (major === '17') run('reliability suite (faults, rollback exactness, bad input, isolation, secrets, concurrency) → test-results/reliability/RELIABILITY.md', 'npm', ['run', 'test:reliability'], { TEST_PG_MAJOR: major });
+  run(
+    `engine, CLI, SQL editor and protocol tests on PostgreSQL ${process.env.TEST_DATABASE_URL ? '(TEST_DATABASE_URL)' : major}`,
+    'npx',
+    ['mocha', 'test/{engine,cli,sql-editor,protocol}/**/*.test.ts'],
+    { TEST_PG_MAJOR: major },
+  );
+  if (major === '17')
+    run(
+      'reliability suite (faults, rollback exactness, bad input, isolation, secrets, concurrency) → test-results/reliability/RELIABILITY.md',
+      'npm',
+      ['run', 'test:reliability'],
+      { TEST_PG_MAJOR: major },
+    );
   if (process.env.TEST_DATABASE_URL) break;
 }
-if (fs.existsSync('test/vscode/run-all.mjs')) run('extension tests in a real VS Code', 'node', ['test/vscode/run-all.mjs']);
+if (fs.existsSync('test/vscode/run-all.mjs'))
+  run('extension tests in a real VS Code', 'node', ['test/vscode/run-all.mjs']);

@@ -24,8 +24,12 @@ export class ViewStateStore {
     };
   }
 
-  isOpen(phaseId: string): boolean { return this.value.openPhases.includes(phaseId); }
-  isExpanded(statement: number): boolean { return this.value.expandedSql.includes(statement); }
+  isOpen(phaseId: string): boolean {
+    return this.value.openPhases.includes(phaseId);
+  }
+  isExpanded(statement: number): boolean {
+    return this.value.expandedSql.includes(statement);
+  }
 
   setOpen(phaseId: string, open: boolean): void {
     const rest = this.value.openPhases.filter((id) => id !== phaseId);

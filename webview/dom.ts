@@ -5,11 +5,18 @@ export type Attrs = Readonly<Record<string, string | number | boolean | null | u
 
 function append(parent: Node, child: Child): void {
   if (child === null || child === undefined || child === false) return;
-  if (Array.isArray(child)) { for (const c of child as readonly Child[]) append(parent, c); return; }
+  if (Array.isArray(child)) {
+    for (const c of child as readonly Child[]) append(parent, c);
+    return;
+  }
   parent.appendChild(typeof child === 'object' ? (child as Node) : document.createTextNode(String(child)));
 }
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs | null, ...children: Child[]): HTMLElementTagNameMap[K];
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Attrs | null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K];
 export function h(tag: string, attrs?: Attrs | null, ...children: Child[]): HTMLElement;
 export function h(tag: string, attrs?: Attrs | null, ...children: Child[]): HTMLElement {
   const el = document.createElement(tag);
@@ -29,16 +36,33 @@ export function codicon(name: string, extraClass = ''): HTMLElement {
 }
 
 /** A vscode-elements button; `onPress` runs on click and on Enter/Space (the component turns keys into clicks). */
-export function button(label: string, options: { icon?: string; secondary?: boolean; disabled?: boolean; title?: string; id?: string; describedBy?: string; onPress: () => void }): HTMLElement {
-  const el = h('vscode-button', {
-    id: options.id,
-    icon: options.icon,
-    secondary: options.secondary === true,
-    disabled: options.disabled === true,
-    'aria-disabled': options.disabled === true ? 'true' : undefined,
-    title: options.title,
-    'aria-describedby': options.describedBy,
-  }, label);
-  el.addEventListener('click', () => { if (!el.hasAttribute('disabled')) options.onPress(); });
+export function button(
+  label: string,
+  options: {
+    icon?: string;
+    secondary?: boolean;
+    disabled?: boolean;
+    title?: string;
+    id?: string;
+    describedBy?: string;
+    onPress: () => void;
+  },
+): HTMLElement {
+  const el = h(
+    'vscode-button',
+    {
+      id: options.id,
+      icon: options.icon,
+      secondary: options.secondary === true,
+      disabled: options.disabled === true,
+      'aria-disabled': options.disabled === true ? 'true' : undefined,
+      title: options.title,
+      'aria-describedby': options.describedBy,
+    },
+    label,
+  );
+  el.addEventListener('click', () => {
+    if (!el.hasAttribute('disabled')) options.onPress();
+  });
   return el;
 }

@@ -31,10 +31,14 @@ function isHostMessage(data: unknown): data is HostMessage {
   if (typeof data !== 'object' || data === null) return false;
   const m = data as Record<string, unknown>;
   switch (m.type) {
-    case 'plan': return typeof m.plan === 'object' && m.plan !== null && Array.isArray((m.plan as PlanView).phases);
-    case 'busy': return typeof m.message === 'string';
-    case 'error': return typeof m.message === 'string' && (m.next === undefined || typeof m.next === 'string');
-    default: return false;
+    case 'plan':
+      return typeof m.plan === 'object' && m.plan !== null && Array.isArray((m.plan as PlanView).phases);
+    case 'busy':
+      return typeof m.message === 'string';
+    case 'error':
+      return typeof m.message === 'string' && (m.next === undefined || typeof m.next === 'string');
+    default:
+      return false;
   }
 }
 
@@ -56,9 +60,16 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const message = event.data;
   if (!isHostMessage(message)) return;
   switch (message.type) {
-    case 'plan': plan = message.plan; status = undefined; break;
-    case 'busy': status = { kind: 'busy', message: message.message }; break;
-    case 'error': status = { kind: 'error', message: message.message, next: message.next }; break;
+    case 'plan':
+      plan = message.plan;
+      status = undefined;
+      break;
+    case 'busy':
+      status = { kind: 'busy', message: message.message };
+      break;
+    case 'error':
+      status = { kind: 'error', message: message.message, next: message.next };
+      break;
   }
   update(message.type === 'plan');
 });

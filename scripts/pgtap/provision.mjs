@@ -12,7 +12,12 @@ const BIN = '/usr/lib/postgresql/15/bin';
 const APT_COMMAND = `apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 ${PGTAP_PACKAGES.join(' ')}`;
 
 export function pgtapPaths() {
-  return { bin: BIN, psql: `${BIN}/psql`, pgProve: '/usr/bin/pg_prove', control: '/usr/share/postgresql/15/extension/pgtap.control' };
+  return {
+    bin: BIN,
+    psql: `${BIN}/psql`,
+    pgProve: '/usr/bin/pg_prove',
+    control: '/usr/share/postgresql/15/extension/pgtap.control',
+  };
 }
 
 function installed(paths) {
@@ -23,11 +28,16 @@ function installed(paths) {
 export function provisionPgtap({ log = (m) => console.error(`[pgtap] ${m}`) } = {}) {
   const paths = pgtapPaths();
   if (installed(paths)) return paths;
-  if (process.getuid?.() !== 0) throw new Error(`pgTAP, pg_prove or PostgreSQL 15 is missing; run as root:\n  ${APT_COMMAND}`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`pgTAP, pg_prove or PostgreSQL 15 is missing; run as root:\n  ${APT_COMMAND}`);
   log(`installing ${PGTAP_PACKAGES.join(', ')}: ${APT_COMMAND}`);
   const started = Date.now();
-  const r = spawnSync('sh', ['-c', APT_COMMAND], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (r.status !== 0 || !installed(paths)) throw new Error(`apt-get did not install ${PGTAP_PACKAGES.join(', ')} (exit ${r.status ?? r.signal})`);
+  const r = spawnSync('sh', ['-c', APT_COMMAND], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (r.status !== 0 || !installed(paths))
+    throw new Error(`apt-get did not install ${PGTAP_PACKAGES.join(', ')} (exit ${r.status ?? r.signal})`);
   log(`installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return paths;
 }

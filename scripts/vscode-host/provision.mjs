@@ -37,7 +37,7 @@ export function hostPaths() {
 
 /** Makes sure everything is in place (installing what is missing) and returns hostPaths(). */
 export async function provision({ quiet = false, force = false } = {}) {
-  const log = msg => console.log(`[vscode-host] ${msg}`);
+  const log = (msg) => console.log(`[vscode-host] ${msg}`);
   const t0 = Date.now();
   let didWork = false;
 
@@ -50,8 +50,11 @@ export async function provision({ quiet = false, force = false } = {}) {
       throw new Error(`missing Debian packages (${missing.join(', ')}); run as root:\n  ${APT_COMMAND}`);
     }
     log(`missing ${missing.join(', ')}: ${APT_COMMAND}`);
-    const secs = timed(() => run('sh', ['-c', APT_COMMAND], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }));
-    if (!fs.existsSync(CHROMIUM) || !debInstalled('libkrb5-dev')) throw new Error('apt-get did not install chromium and libkrb5-dev');
+    const secs = timed(() =>
+      run('sh', ['-c', APT_COMMAND], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }),
+    );
+    if (!fs.existsSync(CHROMIUM) || !debInstalled('libkrb5-dev'))
+      throw new Error('apt-get did not install chromium and libkrb5-dev');
     log(`apt packages installed in ${secs}s`);
     didWork = true;
   }
@@ -80,22 +83,40 @@ export async function provision({ quiet = false, force = false } = {}) {
     //    to download Node's headers (no network here). Its kerberos module needs libkrb5-dev.
     const csKey = `code-server@${CODE_SERVER_VERSION} ${nodeKey}`;
     if (force || readMarker(CODE_SERVER_PREFIX) !== csKey || !fs.existsSync(codeServerEntry)) {
-      log(`installing code-server@${CODE_SERVER_VERSION} into ${path.relative(process.cwd(), CODE_SERVER_PREFIX)} (a few minutes) ...`);
+      log(
+        `installing code-server@${CODE_SERVER_VERSION} into ${path.relative(process.cwd(), CODE_SERVER_PREFIX)} (a few minutes) ...`,
+      );
       const secs = timed(() => {
         fs.rmSync(CODE_SERVER_PREFIX, { recursive: true, force: true });
         fs.mkdirSync(CODE_SERVER_PREFIX, { recursive: true });
         // The install scripts it needs, reviewed (npm 11 runs unreviewed ones with a warning; strict mode would refuse them).
-        fs.writeFileSync(path.join(CODE_SERVER_PREFIX, 'package.json'), JSON.stringify({
-          private: true, description: 'VS Code test host (scripts/vscode-host/provision.mjs)',
-          allowScripts: { 'code-server': true, argon2: true } }, null, 2));
-        const env = npmEnv({ PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH}`, npm_config_nodedir: NODE_HOME });
-        run('npm', ['install', '--prefix', CODE_SERVER_PREFIX, '--no-save', `code-server@${CODE_SERVER_VERSION}`], { cwd: CODE_SERVER_PREFIX, env });
+        fs.writeFileSync(
+          path.join(CODE_SERVER_PREFIX, 'package.json'),
+          JSON.stringify(
+            {
+              private: true,
+              description: 'VS Code test host (scripts/vscode-host/provision.mjs)',
+              allowScripts: { 'code-server': true, argon2: true },
+            },
+            null,
+            2,
+          ),
+        );
+        const env = npmEnv({
+          PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH}`,
+          npm_config_nodedir: NODE_HOME,
+        });
+        run('npm', ['install', '--prefix', CODE_SERVER_PREFIX, '--no-save', `code-server@${CODE_SERVER_VERSION}`], {
+          cwd: CODE_SERVER_PREFIX,
+          env,
+        });
         // Smoke check; its XDG dirs point into a temp dir, or code-server writes a config into $HOME.
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vsc-provision-'));
         const xdg = { XDG_CONFIG_HOME: tmp, XDG_DATA_HOME: tmp, XDG_CACHE_HOME: tmp };
-        const out = spawnSync(node24, [codeServerEntry, '--version'], { encoding: 'utf8', env: { ...env, ...xdg } }).stdout ?? '';
+        const out =
+          spawnSync(node24, [codeServerEntry, '--version'], { encoding: 'utf8', env: { ...env, ...xdg } }).stdout ?? '';
         fs.rmSync(tmp, { recursive: true, force: true });
-        if (!out.split('\n').some(l => l.startsWith(`${CODE_SERVER_VERSION} `))) {
+        if (!out.split('\n').some((l) => l.startsWith(`${CODE_SERVER_VERSION} `))) {
           throw new Error(`code-server --version printed '${out.trim()}', expected ${CODE_SERVER_VERSION}`);
         }
         fs.writeFileSync(path.join(CODE_SERVER_PREFIX, MARKER), csKey);
@@ -106,8 +127,10 @@ export async function provision({ quiet = false, force = false } = {}) {
   });
 
   if (didWork || !quiet) {
-    log(`${didWork ? 'provisioned' : 'already provisioned (cached)'}: node ${NODE_VERSION}, code-server ${CODE_SERVER_VERSION}, ` +
-      `${CHROMIUM}; ${((Date.now() - t0) / 1000).toFixed(2)}s`);
+    log(
+      `${didWork ? 'provisioned' : 'already provisioned (cached)'}: node ${NODE_VERSION}, code-server ${CODE_SERVER_VERSION}, ` +
+        `${CHROMIUM}; ${((Date.now() - t0) / 1000).toFixed(2)}s`,
+    );
   }
   return hostPaths();
 }
@@ -124,7 +147,8 @@ function npmEnv(extra = {}) {
 
 function run(cmd, args, opts) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
 }
 
 function timed(fn) {
@@ -139,7 +163,11 @@ function debInstalled(pkg) {
 }
 
 function readMarker(dir) {
-  try { return fs.readFileSync(path.join(dir, MARKER), 'utf8').trim(); } catch { return null; }
+  try {
+    return fs.readFileSync(path.join(dir, MARKER), 'utf8').trim();
+  } catch {
+    return null;
+  }
 }
 
 // One provisioner at a time (parallel test runs would otherwise install over each other).
@@ -151,21 +179,41 @@ async function withLock(file, fn) {
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
       const pid = Number(fs.readFileSync(file, 'utf8'));
-      if (!pidAlive(pid)) { fs.rmSync(file, { force: true }); continue; }   // stale lock
-      if (!announced) { console.log(`[vscode-host] waiting for provisioning by pid ${pid} ...`); announced = true; }
-      await new Promise(r => setTimeout(r, 1000));
+      if (!pidAlive(pid)) {
+        fs.rmSync(file, { force: true });
+        continue;
+      } // stale lock
+      if (!announced) {
+        console.log(`[vscode-host] waiting for provisioning by pid ${pid} ...`);
+        announced = true;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
     }
   }
-  try { fn(); } finally { fs.rmSync(file, { force: true }); }
+  try {
+    fn();
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 function pidAlive(pid) {
   if (!pid) return false;
-  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   provision({ force: process.argv.includes('--force') })
-    .then(p => { for (const [k, v] of Object.entries(p)) console.log(`  ${k}: ${v}`); })
-    .catch(e => { console.error(`[vscode-host] ${e.message}`); process.exit(1); });
+    .then((p) => {
+      for (const [k, v] of Object.entries(p)) console.log(`  ${k}: ${v}`);
+    })
+    .catch((e) => {
+      console.error(`[vscode-host] ${e.message}`);
+      process.exit(1);
+    });
 }

@@ -8,14 +8,17 @@ import { OPT_IN_RUN_STEPS, STEP_IDS, runSequence, stepDefinition, stepForCli, ty
 
 /** The commands that are not a step, before and after the steps' own (steps.ts) in --help. */
 const BEFORE_STEPS = [
-  ['init', 'write tenant-migration.json and checks.sql for the guide\'s tables'],
+  ['init', "write tenant-migration.json and checks.sql for the guide's tables"],
   ['plan', 'show the plan and the mapping gaps (writes nothing; --exact to count every row)'],
   ['generate', 'write the migration script (--force to overwrite)'],
   ['tick', `tick manual prerequisites once done (who and when are recorded): ${MANUAL_ITEM_IDS.join(', ')}`],
   ['lint', 'lint SQL files for lock, transaction and row-level security hazards (no database; lint --help)'],
 ] as const;
 const AFTER_STEPS = [
-  ['run', 'preflight, backup, migrate, validate, verify isolation, tests; writes the report (enforce only with --enforce)'],
+  [
+    'run',
+    'preflight, backup, migrate, validate, verify isolation, tests; writes the report (enforce only with --enforce)',
+  ],
   ['status', 'show the state recorded in the database'],
   ['report', 'write the report for the recorded state'],
 ] as const;
@@ -108,7 +111,9 @@ export function parseCli(argv: string[]): CliArgs {
         statements: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'V', default: false },
-        ...Object.fromEntries(OPT_IN_RUN_STEPS.map((id) => [optInFlag(id), { type: 'boolean', default: false } as const])),
+        ...Object.fromEntries(
+          OPT_IN_RUN_STEPS.map((id) => [optInFlag(id), { type: 'boolean', default: false } as const]),
+        ),
       },
     });
   } catch (e) {
@@ -117,25 +122,65 @@ export function parseCli(argv: string[]): CliArgs {
   const [command, ...extra] = parsed.positionals;
   const help = parsed.values.help ?? false;
   const version = parsed.values.version ?? false;
-  const nothing = { command: '', config: '', yes: false, json: false, force: false, restoreData: false, acceptDataLoss: false, exact: false, statements: false, include: [], undo: false, appSendsContext: false, untickedOk: false, ticks: [], help, version };
+  const nothing = {
+    command: '',
+    config: '',
+    yes: false,
+    json: false,
+    force: false,
+    restoreData: false,
+    acceptDataLoss: false,
+    exact: false,
+    statements: false,
+    include: [],
+    undo: false,
+    appSendsContext: false,
+    untickedOk: false,
+    ticks: [],
+    help,
+    version,
+  };
   if (!command && (help || version)) return nothing;
   if (!command) throw usageError('No command given', `Run one of: ${COMMANDS.join(', ')}.`);
   if (!COMMANDS.includes(command)) {
     const guess = didYouMean(command, COMMANDS);
-    throw usageError(`Unknown command "${command}"${guess ? ` (did you mean "${guess}"?)` : ''}`, `${guess ? `Run "tenant-migrate ${guess}", or one of` : 'Run one of'}: ${COMMANDS.join(', ')}.`);
+    throw usageError(
+      `Unknown command "${command}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
+      `${guess ? `Run "tenant-migrate ${guess}", or one of` : 'Run one of'}: ${COMMANDS.join(', ')}.`,
+    );
   }
   if (help) return { ...nothing, command };
   const ticks = command === 'tick' ? parseTicks(extra) : [];
-  if (command !== 'tick' && extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
-  if (parsed.values['unticked-ok'] && !writes(command)) throw usageError(`--unticked-ok only applies to commands that change the database`, `Remove it: "${command}" does not change the database.`);
-  if (parsed.values['restore-data'] && command !== 'rollback') throw usageError('--restore-data only applies to rollback', 'Remove it, or run "tenant-migrate rollback --restore-data".');
-  if (parsed.values.statements && command !== 'plan') throw usageError('--statements only applies to plan', 'Remove it, or run "tenant-migrate plan --statements".');
-  if (parsed.values.exact && command !== 'plan') throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
-  if (parsed.values.undo && command !== 'enforce') throw usageError('--undo only applies to enforce', 'Run "tenant-migrate enforce --undo".');
-  if (parsed.values.out !== undefined && command !== 'export-tests') throw usageError('--out only applies to export-tests', 'Remove it, or run "tenant-migrate export-tests --out DIR".');
+  if (command !== 'tick' && extra.length > 0)
+    throw usageError(`Unexpected argument "${extra[0]}"`, 'Options start with --; run "tenant-migrate --help".');
+  if (parsed.values['unticked-ok'] && !writes(command))
+    throw usageError(
+      `--unticked-ok only applies to commands that change the database`,
+      `Remove it: "${command}" does not change the database.`,
+    );
+  if (parsed.values['restore-data'] && command !== 'rollback')
+    throw usageError(
+      '--restore-data only applies to rollback',
+      'Remove it, or run "tenant-migrate rollback --restore-data".',
+    );
+  if (parsed.values.statements && command !== 'plan')
+    throw usageError('--statements only applies to plan', 'Remove it, or run "tenant-migrate plan --statements".');
+  if (parsed.values.exact && command !== 'plan')
+    throw usageError('--exact only applies to plan', 'Remove it, or run "tenant-migrate plan --exact".');
+  if (parsed.values.undo && command !== 'enforce')
+    throw usageError('--undo only applies to enforce', 'Run "tenant-migrate enforce --undo".');
+  if (parsed.values.out !== undefined && command !== 'export-tests')
+    throw usageError(
+      '--out only applies to export-tests',
+      'Remove it, or run "tenant-migrate export-tests --out DIR".',
+    );
   const values = parsed.values as Record<string, unknown>;
   const include = OPT_IN_RUN_STEPS.filter((id) => values[optInFlag(id)] === true);
-  if (include.length > 0 && command !== 'run') throw usageError(`--${optInFlag(include[0]!)} only applies to run`, `Remove it, or run "tenant-migrate run --${optInFlag(include[0]!)}".`);
+  if (include.length > 0 && command !== 'run')
+    throw usageError(
+      `--${optInFlag(include[0]!)} only applies to run`,
+      `Remove it, or run "tenant-migrate run --${optInFlag(include[0]!)}".`,
+    );
   return {
     command,
     config: parsed.values.config ?? 'tenant-migration.json',
@@ -160,28 +205,56 @@ export function parseCli(argv: string[]): CliArgs {
 
 /** The options each command takes besides --config, --database-url and --json. */
 const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  init: ['--force'], plan: ['--exact', '--statements'], generate: ['--force'], rollback: ['--restore-data', '--accept-data-loss'],
+  init: ['--force'],
+  plan: ['--exact', '--statements'],
+  generate: ['--force'],
+  rollback: ['--restore-data', '--accept-data-loss'],
   run: [...OPT_IN_RUN_STEPS.map((id) => `--${optInFlag(id)}`), '--app-sends-context'],
-  enforce: ['--undo', '--app-sends-context'], 'export-tests': ['--out'],
+  enforce: ['--undo', '--app-sends-context'],
+  'export-tests': ['--out'],
 };
 
 /** `tenant-migrate <command> --help`: what the command does and the options it takes. */
 export function commandUsage(command: Command): string {
   const [, help] = HELP_LINES.find(([name]) => name === command)!;
   const options = USAGE.split('\n').filter((line) => /^ {2}--/.test(line));
-  const own = [...(COMMAND_OPTIONS[command] ?? []), ...(writes(command) ? ['--yes', '--unticked-ok'] : []), '--config', '--database-url', '--json'];
+  const own = [
+    ...(COMMAND_OPTIONS[command] ?? []),
+    ...(writes(command) ? ['--yes', '--unticked-ok'] : []),
+    '--config',
+    '--database-url',
+    '--json',
+  ];
   const lines = options.filter((line) => own.some((o) => line.trimStart().startsWith(`${o} `)));
-  return [`Usage: tenant-migrate ${command}${command === 'tick' ? ' ITEM…' : ''} [options]`, '', `${help[0]!.toUpperCase()}${help.slice(1)}.`, '', 'Options:', ...lines, '',
-    writes(command) ? 'It changes the database: it asks for confirmation in a terminal, and needs --yes without one.'
-      : command === 'tick' ? 'It records the ticks in the tenant_migration schema (and its audit log), and changes nothing else.' : 'It does not change the database.'].join('\n');
+  return [
+    `Usage: tenant-migrate ${command}${command === 'tick' ? ' ITEM…' : ''} [options]`,
+    '',
+    `${help[0]!.toUpperCase()}${help.slice(1)}.`,
+    '',
+    'Options:',
+    ...lines,
+    '',
+    writes(command)
+      ? 'It changes the database: it asks for confirmation in a terminal, and needs --yes without one.'
+      : command === 'tick'
+        ? 'It records the ticks in the tenant_migration schema (and its audit log), and changes nothing else.'
+        : 'It does not change the database.',
+  ].join('\n');
 }
 
 function parseTicks(items: readonly string[]): ManualItem[] {
-  if (items.length === 0) throw usageError('No manual prerequisite given', `Run "tenant-migrate tick ITEM…" with one or more of: ${MANUAL_ITEM_IDS.join(', ')}.`);
+  if (items.length === 0)
+    throw usageError(
+      'No manual prerequisite given',
+      `Run "tenant-migrate tick ITEM…" with one or more of: ${MANUAL_ITEM_IDS.join(', ')}.`,
+    );
   for (const item of items) {
     if (isManualItem(item)) continue;
     const guess = didYouMean(item, MANUAL_ITEM_IDS);
-    throw usageError(`Unknown manual prerequisite "${item}"${guess ? ` (did you mean "${guess}"?)` : ''}`, `Name one or more of: ${MANUAL_ITEM_IDS.join(', ')}.`);
+    throw usageError(
+      `Unknown manual prerequisite "${item}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
+      `Name one or more of: ${MANUAL_ITEM_IDS.join(', ')}.`,
+    );
   }
   return [...new Set(items as ManualItem[])];
 }

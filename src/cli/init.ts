@@ -10,7 +10,10 @@ export function writeInitFiles(specPath: string, force: boolean): string[] {
   const folder = path.dirname(path.resolve(specPath));
   const checks = path.join(folder, 'checks.sql');
   const written: string[] = [];
-  for (const [file, text] of [[path.resolve(specPath), JSON.stringify(GUIDE_SPEC, null, 2) + '\n'], [checks, GUIDE_CHECKS]] as const) {
+  for (const [file, text] of [
+    [path.resolve(specPath), JSON.stringify(GUIDE_SPEC, null, 2) + '\n'],
+    [checks, GUIDE_CHECKS],
+  ] as const) {
     if (fs.existsSync(file) && !force) throw usageError(`${file} exists`, 'Keep it, or pass --force to overwrite it.');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, text);

@@ -15,7 +15,10 @@ export interface JsonOutput {
 
 export function jsonDocument(command: string, exitCode: number, result: unknown, error?: MigrationError): string {
   const doc: JsonOutput = {
-    schemaVersion: JSON_SCHEMA_VERSION, command, ok: exitCode === 0, exitCode,
+    schemaVersion: JSON_SCHEMA_VERSION,
+    command,
+    ok: exitCode === 0,
+    exitCode,
     error: error ? { message: error.message, next: error.next, details: error.details } : null,
     result: result ?? null,
   };

@@ -6,12 +6,19 @@ import { formatCount, plural } from '../shared/format';
 
 /** What a statement is, from its first words: "CREATE TABLE", "ALTER TABLE", "DO block", "\set". */
 export function statementKind(sql: string): string {
-  const code = sql.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--')).join(' ');
+  const code = sql
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('--'))
+    .join(' ');
   if (/^DO\b/i.test(code)) return 'DO block';
   if (code.startsWith('\\')) return code.split(/\s+/)[0]!;
   const words = code.replace(/\b(OR REPLACE|IF (NOT )?EXISTS|UNIQUE|CONCURRENTLY)\b\s*/gi, '').split(/\s+/);
   const two = ['CREATE', 'ALTER', 'DROP', 'COMMENT', 'GRANT', 'REVOKE'].includes(words[0]!.toUpperCase());
-  return (two ? words.slice(0, 2) : words.slice(0, 1)).join(' ').toUpperCase().replace(/[;(].*$/, '');
+  return (two ? words.slice(0, 2) : words.slice(0, 1))
+    .join(' ')
+    .toUpperCase()
+    .replace(/[;(].*$/, '');
 }
 
 /** A statement's name split into what it does and what it acts on; an unnamed one (a hand-written script's) is its kind. */
@@ -55,27 +62,45 @@ export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): 
   const lines: string[] = [];
   lines.push(`Script: ${plan.scriptPath}${plan.scriptExists ? '' : ' (not written yet: generated from the spec)'}`, '');
   lines.push('Tables:');
-  for (const t of plan.tables) lines.push(`  ${t.table}: ~${formatCount(t.estimatedRows)} rows, ${formatBytes(t.totalBytes)}`);
+  for (const t of plan.tables)
+    lines.push(`  ${t.table}: ~${formatCount(t.estimatedRows)} rows, ${formatBytes(t.totalBytes)}`);
   lines.push('', `Statements (${plan.statements.length}):`);
   const phases = new Map<string, PlannedStatement[]>();
   for (const s of plan.statements) phases.set(s.phase ?? 'script', [...(phases.get(s.phase ?? 'script') ?? []), s]);
   for (const [phase, statements] of phases) {
-    const blocking = [...new Set(statements.flatMap((s) => s.locks.filter((l) => l.blocksWrites).map((l) => `${l.table}: ${l.mode}`)))];
-    lines.push(`  ${phase} (lines ${statements[0]!.line}–${statements.at(-1)!.line}): ${plural(statements.length, 'statement')}`);
+    const blocking = [
+      ...new Set(statements.flatMap((s) => s.locks.filter((l) => l.blocksWrites).map((l) => `${l.table}: ${l.mode}`))),
+    ];
+    lines.push(
+      `  ${phase} (lines ${statements[0]!.line}–${statements.at(-1)!.line}): ${plural(statements.length, 'statement')}`,
+    );
     if (!options.statements) lines.push(...phaseLines(statements));
     if (blocking.length) lines.push(`      blocks writes: ${blocking.join('; ')}`);
     if (!options.statements) continue;
     for (const s of statements) {
       const locks = s.locks.map((l) => `${l.table}: ${l.mode}${l.blocksWrites ? ' (blocks writes)' : ''}`).join('; ');
-      lines.push(`    line ${String(s.line).padStart(4)}  ${s.name ?? s.sql.split('\n')[0]!.slice(0, 100)}${locks ? `\n                ↳ ${locks}` : ''}`);
+      lines.push(
+        `    line ${String(s.line).padStart(4)}  ${s.name ?? s.sql.split('\n')[0]!.slice(0, 100)}${locks ? `\n                ↳ ${locks}` : ''}`,
+      );
     }
   }
   if (!options.statements) lines.push('  (every statement with its line and locks: tenant-migrate plan --statements)');
   if (plan.accessRoles?.length) {
-    lines.push('', 'Roles that reach these tables (crossTenantRoles in the spec read across orgs; the others are held to their org once enforced):');
+    lines.push(
+      '',
+      'Roles that reach these tables (crossTenantRoles in the spec read across orgs; the others are held to their org once enforced):',
+    );
     for (const r of plan.accessRoles) {
-      const kind = r.crossTenant ? 'cross-tenant (spec)' : r.bypassesRls ? 'bypasses row-level security' : r.ownsTables ? 'owner: held once enforced (FORCE)' : 'tenant role';
-      lines.push(`  ${r.role}: ${kind}${r.via.length ? `; via ${r.via.join(', ')}` : ''}${r.tables.length ? ` on ${r.tables.join(', ')}` : ''}`);
+      const kind = r.crossTenant
+        ? 'cross-tenant (spec)'
+        : r.bypassesRls
+          ? 'bypasses row-level security'
+          : r.ownsTables
+            ? 'owner: held once enforced (FORCE)'
+            : 'tenant role';
+      lines.push(
+        `  ${r.role}: ${kind}${r.via.length ? `; via ${r.via.join(', ')}` : ''}${r.tables.length ? ` on ${r.tables.join(', ')}` : ''}`,
+      );
     }
   }
   if (plan.shapes.length > 0) {
@@ -88,7 +113,9 @@ export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): 
   lines.push('', 'Org assignment:');
   for (const t of plan.gaps.tables) {
     const n = (count: number) => `${t.estimated ? '≈' : ''}${formatCount(count)}`;
-    lines.push(`  ${t.table} (${t.rule}): ${n(t.assigned)} by rule, ${n(t.toDefault)} to the default org, of ${n(t.rows)}${t.estimated ? ' (estimated from a sample; `tenant-migrate plan --exact` counts every row)' : ''}`);
+    lines.push(
+      `  ${t.table} (${t.rule}): ${n(t.assigned)} by rule, ${n(t.toDefault)} to the default org, of ${n(t.rows)}${t.estimated ? ' (estimated from a sample; `tenant-migrate plan --exact` counts every row)' : ''}`,
+    );
   }
   if (plan.gaps.findings.length > 0) {
     lines.push('', 'Mapping gaps:');
@@ -98,6 +125,7 @@ export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): 
     }
   }
   if (plan.gaps.blocking) lines.push('', 'The run will refuse until the conflicts above are resolved.');
-  if (plan.shapes.some((s) => s.blocking)) lines.push('', 'The run will refuse until the shapes marked ✘ are fixed: nothing is written before then.');
+  if (plan.shapes.some((s) => s.blocking))
+    lines.push('', 'The run will refuse until the shapes marked ✘ are fixed: nothing is written before then.');
   return lines.join('\n');
 }

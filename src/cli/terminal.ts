@@ -62,12 +62,17 @@ export class TerminalChecklist {
           this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} failed`);
           this.failures.push({ summary: event.summary, next: event.next });
         } else {
-          this.line(`${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} ${event.summary}`);
+          this.line(
+            `${mark} ${STEP_TITLES[event.step]} ${dim(`(${formatDuration(event.durationMs)}${rows})`)} ${event.summary}`,
+          );
         }
         break;
       }
       case 'check':
-        if (!event.check.ok) this.line(`  ${event.check.severity === 'warning' ? yellow('!') : red('✘')} ${event.check.name}: ${event.check.detail}`);
+        if (!event.check.ok)
+          this.line(
+            `  ${event.check.severity === 'warning' ? yellow('!') : red('✘')} ${event.check.name}: ${event.check.detail}`,
+          );
         break;
       case 'progress': {
         const p = event.progress;
@@ -80,12 +85,17 @@ export class TerminalChecklist {
         } else {
           const percent = Math.floor(fraction * 4) * 25;
           const key = `${event.step}:${p.action}:${p.table}`;
-          if (this.lastPlainPercent.get(key) !== percent) { this.lastPlainPercent.set(key, percent); this.line(text); }
+          if (this.lastPlainPercent.get(key) !== percent) {
+            this.lastPlainPercent.set(key, percent);
+            this.line(text);
+          }
         }
         break;
       }
       case 'retry':
-        this.line(`  ${yellow('↻')} waiting ${formatDuration(event.waitMs)} for a lock (attempt ${event.attempt}): ${event.reason}`);
+        this.line(
+          `  ${yellow('↻')} waiting ${formatDuration(event.waitMs)} for a lock (attempt ${event.attempt}): ${event.reason}`,
+        );
         break;
       default:
         break;

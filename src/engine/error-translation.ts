@@ -5,6 +5,11 @@ import { redact } from './redact';
 
 export function asMigrationError(error: unknown): MigrationError {
   if (error instanceof MigrationError) return error;
-  return translatePgError(error)
-    ?? failed(redact(error instanceof Error ? error.message : String(error)), 'See the log for details; run again once the cause is fixed.');
+  return (
+    translatePgError(error) ??
+    failed(
+      redact(error instanceof Error ? error.message : String(error)),
+      'See the log for details; run again once the cause is fixed.',
+    )
+  );
 }

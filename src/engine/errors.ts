@@ -31,7 +31,10 @@ export class MigrationError extends Error {
   }
 }
 
-export const usageError = (message: string, next: string, details?: string[]) => new MigrationError('usage', message, next, details);
-export const refused = (message: string, next: string, details?: string[]) => new MigrationError('refused', message, next, details);
-export const failed = (message: string, next: string, details?: string[]) => new MigrationError('failed', message, next, details);
+export const usageError = (message: string, next: string, details?: string[]) =>
+  new MigrationError('usage', message, next, details);
+export const refused = (message: string, next: string, details?: string[]) =>
+  new MigrationError('refused', message, next, details);
+export const failed = (message: string, next: string, details?: string[]) =>
+  new MigrationError('failed', message, next, details);
 export const connectionError = (message: string, next: string) => new MigrationError('connection', message, next);

@@ -34,12 +34,42 @@ export interface ProgressInfo {
 
 export type EngineEvent =
   | { readonly type: 'step-started'; readonly step: StepId; readonly title: string; readonly at: string }
-  | { readonly type: 'step-finished'; readonly step: StepId; readonly status: 'done' | 'failed' | 'skipped'; readonly durationMs: number; readonly rows?: number; readonly summary: string; readonly next?: string }
-  | { readonly type: 'statement-started'; readonly step: StepId; readonly index: number; readonly total: number; readonly line: number; readonly phase?: string; readonly sql: string }
-  | { readonly type: 'statement-finished'; readonly step: StepId; readonly index: number; readonly durationMs: number; readonly rows: number | null; readonly outcome: 'ok' | 'error' | 'skipped'; readonly error?: string }
+  | {
+      readonly type: 'step-finished';
+      readonly step: StepId;
+      readonly status: 'done' | 'failed' | 'skipped';
+      readonly durationMs: number;
+      readonly rows?: number;
+      readonly summary: string;
+      readonly next?: string;
+    }
+  | {
+      readonly type: 'statement-started';
+      readonly step: StepId;
+      readonly index: number;
+      readonly total: number;
+      readonly line: number;
+      readonly phase?: string;
+      readonly sql: string;
+    }
+  | {
+      readonly type: 'statement-finished';
+      readonly step: StepId;
+      readonly index: number;
+      readonly durationMs: number;
+      readonly rows: number | null;
+      readonly outcome: 'ok' | 'error' | 'skipped';
+      readonly error?: string;
+    }
   | { readonly type: 'progress'; readonly step: StepId; readonly progress: ProgressInfo }
   | { readonly type: 'check'; readonly step: StepId; readonly check: CheckResult }
-  | { readonly type: 'retry'; readonly step: StepId; readonly attempt: number; readonly waitMs: number; readonly reason: string }
+  | {
+      readonly type: 'retry';
+      readonly step: StepId;
+      readonly attempt: number;
+      readonly waitMs: number;
+      readonly reason: string;
+    }
   | { readonly type: 'notice'; readonly step: StepId; readonly message: string };
 
 export type EventListener = (event: EngineEvent) => void;

@@ -11,8 +11,15 @@ export const ESTIMATE_ABOVE_ROWS = 200_000;
 export const SAMPLE_ROWS = 20_000;
 
 /** The first few keys (in key order) of a set that may be large: a top-N sort, never the whole set in memory. */
-export async function firstRows(session: Session, from: string, keyExpr: string, detailExpr = 'NULL'): Promise<GapSample[]> {
-  const { rows } = await session.query<GapSample>(`SELECT ${keyExpr}::text AS key, ${detailExpr}::text AS detail ${from} ORDER BY ${keyExpr} LIMIT ${SAMPLE}`);
+export async function firstRows(
+  session: Session,
+  from: string,
+  keyExpr: string,
+  detailExpr = 'NULL',
+): Promise<GapSample[]> {
+  const { rows } = await session.query<GapSample>(
+    `SELECT ${keyExpr}::text AS key, ${detailExpr}::text AS detail ${from} ORDER BY ${keyExpr} LIMIT ${SAMPLE}`,
+  );
   return rows.map((r) => (r.detail == null ? { key: r.key } : r));
 }
 
@@ -20,7 +27,8 @@ export async function firstRows(session: Session, from: string, keyExpr: string,
 export async function estimatedRows(session: Session, t: TableModel): Promise<number> {
   const { rows } = await session.query<{ n: number }>(
     `SELECT CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) p JOIN pg_class l ON l.oid = p.relid WHERE p.isleaf)
-                 ELSE c.reltuples END::float8 AS n FROM pg_class c WHERE c.oid = $1::regclass`, [qq(t.name)]);
+                 ELSE c.reltuples END::float8 AS n FROM pg_class c WHERE c.oid = $1::regclass`,
+    [qq(t.name)],
+  );
   return rows[0]!.n;
 }
-

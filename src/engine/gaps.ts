@@ -9,10 +9,14 @@ import { parentTableGaps, type ParentTable } from './parent-gaps';
 import { pairTableLanes } from './pair-gaps';
 import { formatCount } from '../shared/format';
 
-export interface GapSample { readonly key: string; readonly detail?: string }
+export interface GapSample {
+  readonly key: string;
+  readonly detail?: string;
+}
 
 export interface GapFinding {
-  readonly kind: 'unmapped' | 'missing-org' | 'stale-mapping' | 'conflict' | 'duplicate-mapping' | 'orphan-child' | 'null-key';
+  readonly kind:
+    'unmapped' | 'missing-org' | 'stale-mapping' | 'conflict' | 'duplicate-mapping' | 'orphan-child' | 'null-key';
   readonly table: string;
   readonly count: number;
   readonly samples: GapSample[];
@@ -65,18 +69,27 @@ async function runLanes(main: Session, lanes: Lane[]): Promise<void> {
   const sessions = [main];
   try {
     const width = Math.min(GAPS_SESSIONS, lanes.length);
-    const opened = await Promise.allSettled(Array.from({ length: width - 1 }, () => main.sibling('tenant-migration gaps')));
+    const opened = await Promise.allSettled(
+      Array.from({ length: width - 1 }, () => main.sibling('tenant-migration gaps')),
+    );
     for (const o of opened) if (o.status === 'fulfilled') sessions.push(o.value);
     const failure = opened.find((o) => o.status === 'rejected');
     if (failure) throw failure.reason; // the ones that opened are closed below
     let next = 0;
     // Each session reads in a read-only transaction: the spec's query may call any function, and none may write here.
-    await Promise.all(sessions.map((session) => session.reading(async () => {
-      // Sorting a million keys is faster than hashing them into a million groups (1.3–1.4 s against 1.6–1.8 s for
-      // the conflict check on the benchmark's 870,000-row mapping). Local settings: the transaction's end undoes them.
-      await session.query(`SELECT set_config('work_mem', $1, true), set_config('enable_hashagg', 'off', true), set_config('row_security', 'off', true)`, [GAPS_WORK_MEM]);
-      while (next < lanes.length) await lanes[next++]!(session);
-    })));
+    await Promise.all(
+      sessions.map((session) =>
+        session.reading(async () => {
+          // Sorting a million keys is faster than hashing them into a million groups (1.3–1.4 s against 1.6–1.8 s for
+          // the conflict check on the benchmark's 870,000-row mapping). Local settings: the transaction's end undoes them.
+          await session.query(
+            `SELECT set_config('work_mem', $1, true), set_config('enable_hashagg', 'off', true), set_config('row_security', 'off', true)`,
+            [GAPS_WORK_MEM],
+          );
+          while (next < lanes.length) await lanes[next++]!(session);
+        }),
+      ),
+    );
   } finally {
     await Promise.all(sessions.slice(1).map((s) => s.close()));
   }
@@ -84,9 +97,17 @@ async function runLanes(main: Session, lanes: Lane[]): Promise<void> {
 
 export async function findGaps(session: Session, model: MigrationModel, options: GapOptions = {}): Promise<GapReport> {
   const results: TableGaps[] = [];
-  const lanes = model.tables.flatMap((t, i) => tableLanes(model, t, options, (result) => { results[i] = result; }));
+  const lanes = model.tables.flatMap((t, i) =>
+    tableLanes(model, t, options, (result) => {
+      results[i] = result;
+    }),
+  );
   await runLanes(session, lanes);
-  return { tables: results.map((r) => r.assignment), findings: results.flatMap((r) => r.findings), blocking: results.some((r) => r.findings.some((f) => f.blocking)) };
+  return {
+    tables: results.map((r) => r.assignment),
+    findings: results.flatMap((r) => r.findings),
+    blocking: results.some((r) => r.findings.some((f) => f.blocking)),
+  };
 }
 
 /** SQL the operator fills in: one mapping row per unmapped key, org left for them to choose. */
@@ -96,12 +117,18 @@ export async function mappingStub(session: Session, model: MigrationModel, limit
   if (!mapped || !mapping) return '-- No table takes its org from the mapping table.\n';
   const columns = mapped.rule.columns;
   const types = columns.map((c) => mapped.info.columns.find((x) => x.name === c)!.type);
-  const { rows } = await session.reading(() => session.query<{ key: string[] }>(
-    `SELECT ARRAY[${columns.map((c) => `r.${qi(c)}::text`).join(', ')}] AS key FROM ${qq(mapped.name)} r
+  const { rows } = await session.reading(() =>
+    session.query<{ key: string[] }>(
+      `SELECT ARRAY[${columns.map((c) => `r.${qi(c)}::text`).join(', ')}] AS key FROM ${qq(mapped.name)} r
       WHERE NOT (${anyKeyNull({ columns, references: mapping.keyColumns }, 'r')})
         AND NOT EXISTS (SELECT 1 FROM ${qq(mapping.name)} q WHERE ${parentMatch({ columns, references: mapping.keyColumns }, 'q', 'r')} AND q.${qi(mapping.orgColumn)} IS NOT NULL)
-      ORDER BY ${columns.map((c) => `r.${qi(c)}`).join(', ')} LIMIT $1`, [limit]));
-  const lines = rows.map((r) => `  (${r.key.map((v, i) => quoteValue(v, types[i]!)).join(', ')}, NULL /* org ${model.orgType} */),`);
+      ORDER BY ${columns.map((c) => `r.${qi(c)}`).join(', ')} LIMIT $1`,
+      [limit],
+    ),
+  );
+  const lines = rows.map(
+    (r) => `  (${r.key.map((v, i) => quoteValue(v, types[i]!)).join(', ')}, NULL /* org ${model.orgType} */),`,
+  );
   if (lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/,$/, '');
   return [
     `-- ${formatCount(rows.length)} ${displayName(mapped.name)} ${rows.length === 1 ? 'row has' : 'rows have'} no mapping and would get the default org ${model.defaultOrgId}.`,

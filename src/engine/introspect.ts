@@ -48,7 +48,17 @@ export function column(table: TableInfo, name: string): ColumnInfo | undefined {
 
 /** Resolves a spec name the way PostgreSQL would (search_path for unqualified names); undefined when missing. */
 export async function findTable(session: Session, name: QualifiedName): Promise<TableInfo | undefined> {
-  const { rows } = await session.query<{ oid: number; schema: string; name: string; relkind: string; rls: boolean; force: boolean; reltuples: number; bytes: string; owner: string }>(
+  const { rows } = await session.query<{
+    oid: number;
+    schema: string;
+    name: string;
+    relkind: string;
+    rls: boolean;
+    force: boolean;
+    reltuples: number;
+    bytes: string;
+    owner: string;
+  }>(
     `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
             c.relrowsecurity AS rls, c.relforcerowsecurity AS force, c.reltuples::float8 AS reltuples,
             pg_total_relation_size(c.oid)::text AS bytes, pg_get_userbyid(c.relowner) AS owner
@@ -59,24 +69,38 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
   const row = rows[0];
   if (!row || !['r', 'p'].includes(row.relkind)) return undefined;
   const columns = await session.query<ColumnInfo>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull",
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull",
               a.attidentity::text AS identity, a.attgenerated <> '' AS generated
-         FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [row.oid]);
+         FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+    [row.oid],
+  );
   const primaryKey = await session.query<{ name: string }>(
-      `SELECT a.attname AS name FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+    `SELECT a.attname AS name FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-        WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`, [row.oid]);
+        WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`,
+    [row.oid],
+  );
   const policies = await session.query<PolicyInfo>(
-      `SELECT polname AS name, polpermissive AS permissive, polcmd::text AS command,
+    `SELECT polname AS name, polpermissive AS permissive, polcmd::text AS command,
               ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END FROM unnest(polroles) r)::text[] AS roles
-         FROM pg_policy WHERE polrelid = $1 ORDER BY polname`, [row.oid]);
-  const foreignKeys = await session.query<{ name: string; columns: string[]; schema: string; table: string; refcolumns: string[] }>(
-      `SELECT con.conname AS name,
+         FROM pg_policy WHERE polrelid = $1 ORDER BY polname`,
+    [row.oid],
+  );
+  const foreignKeys = await session.query<{
+    name: string;
+    columns: string[];
+    schema: string;
+    table: string;
+    refcolumns: string[];
+  }>(
+    `SELECT con.conname AS name,
               ARRAY(SELECT attname FROM unnest(con.conkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = con.conrelid AND attnum = k.n ORDER BY o)::text[] AS columns,
               rn.nspname AS schema, rc.relname AS table,
               ARRAY(SELECT attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute ON attrelid = con.confrelid AND attnum = k.n ORDER BY o)::text[] AS refcolumns
          FROM pg_constraint con JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-        WHERE con.conrelid = $1 AND con.contype = 'f' ORDER BY con.conname`, [row.oid]);
+        WHERE con.conrelid = $1 AND con.contype = 'f' ORDER BY con.conname`,
+    [row.oid],
+  );
   const partitionTree = row.relkind === 'p' ? await readPartitionTree(session, row.oid) : undefined;
   const summed = (own: number, of: (p: PartitionTree['partitions'][number]) => number) =>
     partitionTree ? partitionTree.partitions.filter(isLeaf).reduce((n, p) => n + of(p), 0) : own;
@@ -88,8 +112,14 @@ export async function findTable(session: Session, name: QualifiedName): Promise<
     rlsEnabled: row.rls,
     rlsForced: row.force,
     policies: policies.rows,
-    foreignKeys: foreignKeys.rows.map((fk) => ({ name: fk.name, columns: fk.columns, referencedTable: { schema: fk.schema, name: fk.table }, referencedColumns: fk.refcolumns })),
-    estimatedRows: partitionTree ? summed(0, (p) => p.estimatedRows)
+    foreignKeys: foreignKeys.rows.map((fk) => ({
+      name: fk.name,
+      columns: fk.columns,
+      referencedTable: { schema: fk.schema, name: fk.table },
+      referencedColumns: fk.refcolumns,
+    })),
+    estimatedRows: partitionTree
+      ? summed(0, (p) => p.estimatedRows)
       : await rowEstimate(session, { schema: row.schema, name: row.name }, row.reltuples, Number(row.bytes), row.rls),
     totalBytes: summed(Number(row.bytes), (p) => p.totalBytes),
     owner: row.owner,

@@ -14,7 +14,17 @@ import { crossTenantRoles } from './script/isolation-policy';
 import { LEGACY_POLICY, MEMBER_POLICY, PROBE_ROLE } from './names';
 import { classify, denialCause, judge, leakCause, ownDenialCause, type Outcome } from './isolation/causes';
 import { expectedOutcome, type Expected, type Mode } from './isolation/expectations';
-import { actorsFor, cellSql, contextSql, contextValues, moveSql, OPERATIONS, type Actor, type Operation, type Roles } from './isolation/matrix';
+import {
+  actorsFor,
+  cellSql,
+  contextSql,
+  contextValues,
+  moveSql,
+  OPERATIONS,
+  type Actor,
+  type Operation,
+  type Roles,
+} from './isolation/matrix';
 import { runCell } from './isolation/probe';
 import { keyPredicate, literalRef, planProbeRows, writeProbeRows, type TablePlan } from './isolation/rows';
 import { waysAroundRls } from './isolation/views';
@@ -51,8 +61,11 @@ export interface IsolationResult {
   readonly escapingRoles: string[];
 }
 
-
-export interface Target { name: { schema: string; name: string }; info: TableInfo; orgColumn: string }
+export interface Target {
+  name: { schema: string; name: string };
+  info: TableInfo;
+  orgColumn: string;
+}
 
 async function roleExists(session: Session, role: string): Promise<boolean> {
   return (await session.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [role])).rows.length > 0;
@@ -65,10 +78,11 @@ async function roleExists(session: Session, role: string): Promise<boolean> {
  */
 async function tenantRolesToProbe(session: Session, m: MigrationModel, targets: Target[]): Promise<string[]> {
   const context = m.loaded.spec.tenantContext;
-  if (context.kind === 'supabase-jwt' && await roleExists(session, 'authenticated')) return ['authenticated'];
+  if (context.kind === 'supabase-jwt' && (await roleExists(session, 'authenticated'))) return ['authenticated'];
   const real = await tenantRoleNames(session, m);
   if (real.length > 0) return real;
-  if (!await roleExists(session, PROBE_ROLE)) await session.query(`CREATE ROLE ${qi(PROBE_ROLE)} NOLOGIN NOBYPASSRLS`);
+  if (!(await roleExists(session, PROBE_ROLE)))
+    await session.query(`CREATE ROLE ${qi(PROBE_ROLE)} NOLOGIN NOBYPASSRLS`);
   for (const t of targets) {
     await session.query(`GRANT USAGE ON SCHEMA ${qi(t.name.schema)} TO ${qi(PROBE_ROLE)}`);
     await session.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${qq(t.name)} TO ${qi(PROBE_ROLE)}`);
@@ -78,14 +92,21 @@ async function tenantRolesToProbe(session: Session, m: MigrationModel, targets: 
 
 /** The spec's cross-tenant roles that exist; Supabase's service_role only for a Supabase spec (roles are cluster-wide). */
 async function crossTenantRolesToProbe(session: Session, m: MigrationModel): Promise<string[]> {
-  const named = [...crossTenantRoles(m), ...(m.loaded.spec.tenantContext.kind === 'supabase-jwt' ? ['service_role'] : [])];
-  const { rows } = await session.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[]) ORDER BY 1`, [[...new Set(named)]]);
+  const named = [
+    ...crossTenantRoles(m),
+    ...(m.loaded.spec.tenantContext.kind === 'supabase-jwt' ? ['service_role'] : []),
+  ];
+  const { rows } = await session.query<{ rolname: string }>(
+    `SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[]) ORDER BY 1`,
+    [[...new Set(named)]],
+  );
   return rows.map((r) => r.rolname);
 }
 
 export async function probeRoles(session: Session, m: MigrationModel, targets: Target[]): Promise<Roles> {
   const tenants = await tenantRolesToProbe(session, m, targets);
-  const anon = m.loaded.spec.tenantContext.kind === 'supabase-jwt' && await roleExists(session, 'anon') ? 'anon' : undefined;
+  const anon =
+    m.loaded.spec.tenantContext.kind === 'supabase-jwt' && (await roleExists(session, 'anon')) ? 'anon' : undefined;
   return { tenants, anon, crossTenant: await crossTenantRolesToProbe(session, m) };
 }
 
@@ -104,7 +125,8 @@ async function mayActAs(session: Session, role: string): Promise<boolean> {
 
 /** The tenant context of an org for the tool's own writes (the probe rows), so FORCE RLS lets an owner write them. */
 function writerContext(context: TenantContext, org: string | null): string {
-  if (context.kind === 'supabase-jwt') return `SELECT set_config('request.jwt.claims', ${ql(JSON.stringify(org === null ? {} : { [context.claim]: org }))}, true)`;
+  if (context.kind === 'supabase-jwt')
+    return `SELECT set_config('request.jwt.claims', ${ql(JSON.stringify(org === null ? {} : { [context.claim]: org }))}, true)`;
   return `SELECT set_config(${ql(context.name)}, ${ql(org ?? '')}, true)`;
 }
 
@@ -121,20 +143,44 @@ export async function isolationTargets(session: Session, m: MigrationModel): Pro
   return targets;
 }
 
-export async function planFor(session: Session, m: MigrationModel, targets: Target[]): Promise<{ plans: TablePlan[]; orgsTag: string }> {
-  return planProbeRows(session, { orgs: m.orgs, tenants: targets.map((t) => ({ name: t.name, orgColumn: t.orgColumn })) });
+export async function planFor(
+  session: Session,
+  m: MigrationModel,
+  targets: Target[],
+): Promise<{ plans: TablePlan[]; orgsTag: string }> {
+  return planProbeRows(session, {
+    orgs: m.orgs,
+    tenants: targets.map((t) => ({ name: t.name, orgColumn: t.orgColumn })),
+  });
 }
 
 async function granted(session: Session, role: string, table: TableInfo, operation: Operation): Promise<boolean> {
-  return (await session.query<{ ok: boolean }>(`SELECT has_table_privilege($1, $2::oid, $3) AS ok`, [role, table.oid, operation])).rows[0]!.ok;
+  return (
+    await session.query<{ ok: boolean }>(`SELECT has_table_privilege($1, $2::oid, $3) AS ok`, [
+      role,
+      table.oid,
+      operation,
+    ])
+  ).rows[0]!.ok;
 }
 
-async function roleFacts(session: Session, role: string, table: TableInfo): Promise<{ role: string; bypassesRls: boolean; ownsTable: boolean }> {
+async function roleFacts(
+  session: Session,
+  role: string,
+  table: TableInfo,
+): Promise<{ role: string; bypassesRls: boolean; ownsTable: boolean }> {
   return { role, bypassesRls: await bypassesRls(session, role), ownsTable: table.owner === role };
 }
 
 async function bypassesRls(session: Session, role: string): Promise<boolean> {
-  return (await session.query<{ bypass: boolean }>(`SELECT rolsuper OR rolbypassrls AS bypass FROM pg_roles WHERE rolname = $1`, [role])).rows[0]?.bypass ?? false;
+  return (
+    (
+      await session.query<{ bypass: boolean }>(
+        `SELECT rolsuper OR rolbypassrls AS bypass FROM pg_roles WHERE rolname = $1`,
+        [role],
+      )
+    ).rows[0]?.bypass ?? false
+  );
 }
 
 /** What the exported tests are made of besides the probes: the plans, the roles and how each move cell failed. */
@@ -147,7 +193,11 @@ export interface MatrixRun extends IsolationResult {
   readonly moves: Map<string, { error?: string; code?: string }>;
 }
 
-export async function verifyIsolation(session: Session, m: MigrationModel, mode: Mode = 'enforced'): Promise<IsolationResult> {
+export async function verifyIsolation(
+  session: Session,
+  m: MigrationModel,
+  mode: Mode = 'enforced',
+): Promise<IsolationResult> {
   const { probes, bypasses, leakingViews, probeTables, escapingRoles } = await runMatrix(session, m, mode);
   return { probes, bypasses, leakingViews, probeTables, escapingRoles };
 }
@@ -165,11 +215,14 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
     const roles = await probeRoles(session, m, targets);
     const { plans, orgsTag } = await planFor(session, m, targets);
     await session.query('SAVEPOINT probe_rows');
-    const { rows, problems } = await writeProbeRows(session, plans, m.orgs.idColumn, (org) => writerContext(context, org));
+    const { rows, problems } = await writeProbeRows(session, plans, m.orgs.idColumn, (org) =>
+      writerContext(context, org),
+    );
     const ref = literalRef(rows);
     const actable = new Map<string, boolean>();
     for (const a of actorsFor(roles)) if (!actable.has(a.role)) actable.set(a.role, await mayActAs(session, a.role));
-    const planOf = (t: Target) => plans.find((p) => p.orgColumn && p.table.schema === t.info.name.schema && p.table.name === t.info.name.name)!;
+    const planOf = (t: Target) =>
+      plans.find((p) => p.orgColumn && p.table.schema === t.info.name.schema && p.table.name === t.info.name.name)!;
     for (const t of targets) {
       const plan = planOf(t);
       const label = displayName(t.name);
@@ -179,42 +232,112 @@ export async function runMatrix(session: Session, m: MigrationModel, mode: Mode 
         const setup = contextSql(context, a, contextValues(a, plan, orgsTag, m.orgs.idColumn, ref));
         const bypass = await bypassesRls(session, a.role);
         for (const operation of OPERATIONS) {
-          const { expected } = expectedOutcome(a.actor, operation, { memberPolicy, legacyAccess, bypassesRls: bypass, granted: await granted(session, a.role, t.info, operation) }, mode);
-          const problem = problems.get(plan.tag) ?? (actable.get(a.role) ? undefined : `the tool's role ${session.target.user} may not SET ROLE ${a.role} (GRANT ${qi(a.role)} TO it, or verify as a superuser)`);
-          if (problem) { probes.push({ table: label, operation, actor: a.actor, role: a.role, expected, outcome: 'unproven', ok: false, detail: `unproven: ${problem}` }); continue; }
+          const { expected } = expectedOutcome(
+            a.actor,
+            operation,
+            {
+              memberPolicy,
+              legacyAccess,
+              bypassesRls: bypass,
+              granted: await granted(session, a.role, t.info, operation),
+            },
+            mode,
+          );
+          const problem =
+            problems.get(plan.tag) ??
+            (actable.get(a.role)
+              ? undefined
+              : `the tool's role ${session.target.user} may not SET ROLE ${a.role} (GRANT ${qi(a.role)} TO it, or verify as a superuser)`);
+          if (problem) {
+            probes.push({
+              table: label,
+              operation,
+              actor: a.actor,
+              role: a.role,
+              expected,
+              outcome: 'unproven',
+              ok: false,
+              detail: `unproven: ${problem}`,
+            });
+            continue;
+          }
           const result = await runCell(session, a.role, setup, cellSql(plan, operation, ref));
           const outcome = classify(operation, result);
           const ok = judge(expected, outcome);
           const seen = result.error ?? plural(result.rows, 'row');
           let detail = result.error ? `${seen} (${denialCause(result.error)})` : seen;
           if (outcome === 'unproven') detail = `unproven: ${result.error}`;
-          else if (!ok && expected === 'deny') detail = `${seen}: ${leakCause(t.info, await roleFacts(session, a.role, t.info))}`;
+          else if (!ok && expected === 'deny')
+            detail = `${seen}: ${leakCause(t.info, await roleFacts(session, a.role, t.info))}`;
           else if (!ok) detail = `${seen}: ${ownDenialCause(t.info, operation, result.error)}`;
-          probes.push({ table: label, operation, actor: a.actor, role: a.role, expected, outcome, ok, detail, error: result.error });
+          probes.push({
+            table: label,
+            operation,
+            actor: a.actor,
+            role: a.role,
+            expected,
+            outcome,
+            ok,
+            detail,
+            error: result.error,
+          });
         }
         if (a.actor === 'own org' && a.role === roles.tenants[0] && !problems.has(plan.tag) && actable.get(a.role)) {
-          const { error, code } = await runCell(session, a.role, setup, moveSql(plan, orgsTag, m.orgs.idColumn, m.orgType, ref));
+          const { error, code } = await runCell(
+            session,
+            a.role,
+            setup,
+            moveSql(plan, orgsTag, m.orgs.idColumn, m.orgType, ref),
+          );
           moves.set(label, { error, code });
         }
       }
     }
     const other = actorsFor(roles).find((a) => a.actor === 'another org')!;
-    const allTenants = [...new Set([...roles.tenants, ...(roles.anon ? [roles.anon] : []), ...await tenantRoleNames(session, m)])].sort();
-    const { checks, leakingViews } = await waysAroundRls(session, targets.map((t) => ({ oid: t.info.oid, schema: t.info.name.schema, name: t.info.name.name, label: displayName(t.name) })), {
-      roles: allTenants,
-      otherOrgContext: contextSql(context, other, { org: ref(orgsTag, 'b', m.orgs.idColumn, 'text'), sub: null }),
-      deleteOwnRow: (oid) => {
-        const plan = plans.find((p) => targets.some((t) => t.info.oid === oid && p.table.name === t.info.name.name && p.table.schema === t.info.name.schema));
-        return plan && !problems.has(plan.tag) ? `DELETE FROM ${qq(plan.table)} WHERE ${keyPredicate(plan, 'a', ref)}` : undefined;
+    const allTenants = [
+      ...new Set([...roles.tenants, ...(roles.anon ? [roles.anon] : []), ...(await tenantRoleNames(session, m))]),
+    ].sort();
+    const { checks, leakingViews } = await waysAroundRls(
+      session,
+      targets.map((t) => ({
+        oid: t.info.oid,
+        schema: t.info.name.schema,
+        name: t.info.name.name,
+        label: displayName(t.name),
+      })),
+      {
+        roles: allTenants,
+        otherOrgContext: contextSql(context, other, { org: ref(orgsTag, 'b', m.orgs.idColumn, 'text'), sub: null }),
+        deleteOwnRow: (oid) => {
+          const plan = plans.find((p) =>
+            targets.some(
+              (t) => t.info.oid === oid && p.table.name === t.info.name.name && p.table.schema === t.info.name.schema,
+            ),
+          );
+          return plan && !problems.has(plan.tag)
+            ? `DELETE FROM ${qq(plan.table)} WHERE ${keyPredicate(plan, 'a', ref)}`
+            : undefined;
+        },
       },
-    });
+    );
     const escapes = await membershipBypasses(session, m, allTenants);
     const escapingRoles = [...new Set(escapes.map((b) => b.tenant))];
     for (const b of escapes) {
       checks.push({ name: `Role ${b.tenant}`, ok: false, severity: 'error', detail: `${b.message}. Fix: ${b.fix}` });
     }
     const probeTables = plans.filter((p) => !problems.has(p.tag)).map((p) => p.label);
-    return { probes, bypasses: checks, leakingViews, probeTables, escapingRoles, targets, plans, orgsTag, roles, moves };
+    return {
+      probes,
+      bypasses: checks,
+      leakingViews,
+      probeTables,
+      escapingRoles,
+      targets,
+      plans,
+      orgsTag,
+      roles,
+      moves,
+    };
   } finally {
     await session.query('ROLLBACK');
   }

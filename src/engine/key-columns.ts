@@ -27,7 +27,8 @@ export function keyText(key: ParentKey, child: string): string {
 }
 
 /** How the key reads in a rule's description: `credential_id`, or `(order_id, shop_id)`. */
-export const keyLabel = (columns: readonly string[]) => (columns.length === 1 ? columns[0]! : `(${columns.join(', ')})`);
+export const keyLabel = (columns: readonly string[]) =>
+  columns.length === 1 ? columns[0]! : `(${columns.join(', ')})`;
 
 /** `no order_id, shop_id`: the key columns a row leaves NULL (for a row that has no parent because of them). */
 export function nullColumnsText(key: ParentKey, child: string): string {

@@ -18,7 +18,8 @@ export interface ManualTick {
  * what to do next as the caller words it. `goOn`: go on, and record in the audit log who said so and how (e.g. "--unticked-ok").
  * Absent: the caller has already asked (or the step is not the operator's), nothing is checked.
  */
-export type UntickedPolicy = { readonly refuse: (unticked: readonly ManualItem[]) => string } | { readonly goOn: string };
+export type UntickedPolicy =
+  { readonly refuse: (unticked: readonly ManualItem[]) => string } | { readonly goOn: string };
 
 export const MANUAL_ITEM_IDS = Object.keys(MANUAL_ITEMS) as ManualItem[];
 
@@ -29,7 +30,8 @@ export function isManualItem(value: string): value is ManualItem {
 export async function manualTicks(session: Session): Promise<ManualTick[]> {
   if (!(await stateSchemaExists(session))) return [];
   const { rows } = await session.query<{ item: string; ticked_by: string; ticked_at: Date }>(
-    `SELECT item, ticked_by, ticked_at FROM ${names.state('manual_items')} ORDER BY ticked_at`);
+    `SELECT item, ticked_by, ticked_at FROM ${names.state('manual_items')} ORDER BY ticked_at`,
+  );
   return rows.map((m) => ({ item: m.item, tickedBy: m.ticked_by, tickedAt: m.ticked_at.toISOString() }));
 }
 
@@ -46,10 +48,24 @@ export function describeManualItems(items: readonly ManualItem[]): string {
 
 /** The refusal of a writing step: it names the items; `next` is the caller's way to tick them or go on. */
 export function untickedRefusal(action: string, items: readonly ManualItem[], next: string): Error {
-  return refused(`${action} refused: ${items.length} manual prerequisite${items.length === 1 ? ' is' : 's are'} not ticked (${describeManualItems(items)})`, next);
+  return refused(
+    `${action} refused: ${items.length} manual prerequisite${items.length === 1 ? ' is' : 's are'} not ticked (${describeManualItems(items)})`,
+    next,
+  );
 }
 
 /** The operator's answer about unticked items, in the audit log (it is append-only). */
-export async function auditUntickedAnswer(session: Session, run: RunRecord | undefined, step: string, items: readonly ManualItem[], answer: string, outcome: 'ok' | 'cancelled' = 'ok'): Promise<void> {
-  await appendAudit(session, run, { step, statement: `unticked manual prerequisites (${describeManualItems(items)}): ${answer}`, outcome });
+export async function auditUntickedAnswer(
+  session: Session,
+  run: RunRecord | undefined,
+  step: string,
+  items: readonly ManualItem[],
+  answer: string,
+  outcome: 'ok' | 'cancelled' = 'ok',
+): Promise<void> {
+  await appendAudit(session, run, {
+    step,
+    statement: `unticked manual prerequisites (${describeManualItems(items)}): ${answer}`,
+    outcome,
+  });
 }

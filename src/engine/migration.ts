@@ -3,7 +3,15 @@
 // a step's events and record (step-recorder.ts), `run` (run-all.ts), the report file and the test commands.
 import { Session } from './db/session';
 import type { ConnectionTarget } from './db/connection-options';
-import { MANUAL_ITEMS, silentLogger, type EngineEvent, type EventListener, type Logger, type ManualItem, type StepId } from './events';
+import {
+  MANUAL_ITEMS,
+  silentLogger,
+  type EngineEvent,
+  type EventListener,
+  type Logger,
+  type ManualItem,
+  type StepId,
+} from './events';
 import { findGaps, mappingStub, type GapOptions, type GapReport } from './gaps';
 import { logFailure } from './log-failure';
 import { resolveModel, type MigrationModel } from './model';
@@ -56,17 +64,47 @@ export class Migration {
   private readonly context: StepContext;
   readonly workFolder: string;
 
-  private constructor(readonly session: Session, private readonly options: MigrationOptions) {
+  private constructor(
+    readonly session: Session,
+    private readonly options: MigrationOptions,
+  ) {
     this.workFolder = workFolder(options.spec, options.workFolder);
     const { signal, spec } = options;
-    const host = { session, signal, logger: this.logger, model: () => this.model(), scriptText: () => this.scriptText() };
-    this.lifecycle = new RunLifecycle({ ...host, workFolder: this.workFolder, scriptPath: spec.scriptPath, assertCanWrite: () => this.assertCanWrite() });
+    const host = {
+      session,
+      signal,
+      logger: this.logger,
+      model: () => this.model(),
+      scriptText: () => this.scriptText(),
+    };
+    this.lifecycle = new RunLifecycle({
+      ...host,
+      workFolder: this.workFolder,
+      scriptPath: spec.scriptPath,
+      assertCanWrite: () => this.assertCanWrite(),
+    });
     this.recorder = new StepRecorder({ ...host, run: () => this.lifecycle.run, emit: this.emit });
     this.context = {
-      ...host, spec, specFolder: specFolder(spec), databaseUrlForTests: options.databaseUrlForTests, emit: this.emit,
-      gaps: (o) => this.gaps(o), plan: () => this.plan(), generate: () => this.generate(), assertCanWrite: () => this.assertCanWrite(),
-      writeReport: (at) => this.writeReport(at), warn: (check) => this.recorder.warn(check),
-      scriptRun: (step) => ({ session, step, run: this.lifecycle.run, onEvent: this.emit, signal, logger: this.logger, onAuditFailure: (detail) => this.recorder.warn({ name: 'Audit log', detail }) }),
+      ...host,
+      spec,
+      specFolder: specFolder(spec),
+      databaseUrlForTests: options.databaseUrlForTests,
+      emit: this.emit,
+      gaps: (o) => this.gaps(o),
+      plan: () => this.plan(),
+      generate: () => this.generate(),
+      assertCanWrite: () => this.assertCanWrite(),
+      writeReport: (at) => this.writeReport(at),
+      warn: (check) => this.recorder.warn(check),
+      scriptRun: (step) => ({
+        session,
+        step,
+        run: this.lifecycle.run,
+        onEvent: this.emit,
+        signal,
+        logger: this.logger,
+        onAuditFailure: (detail) => this.recorder.warn({ name: 'Audit log', detail }),
+      }),
     };
   }
 
@@ -121,10 +159,17 @@ export class Migration {
   async plan(options: { exact?: boolean } = {}): Promise<Plan> {
     const model = await this.model();
     // The gaps wait on the database while the script is parsed here.
-    const script = this.scriptText().then(async ({ text, exists }) => ({ text, units: await parseUnits(text), exists }));
+    const script = this.scriptText().then(async ({ text, exists }) => ({
+      text,
+      units: await parseUnits(text),
+      exists,
+    }));
     const [gaps, { text, units, exists }] = await Promise.all([this.gaps({ quick: !options.exact }), script]);
     const { parseSync } = await loadParser();
-    return { ...buildPlan(parseSync as never, model, { text, units }, gaps, await findShapes(this.session, model), exists), accessRoles: await accessRoles(this.session, model) };
+    return {
+      ...buildPlan(parseSync as never, model, { text, units }, gaps, await findShapes(this.session, model), exists),
+      accessRoles: await accessRoles(this.session, model),
+    };
   }
 
   async status(): Promise<StatusInfo> {
@@ -140,7 +185,8 @@ export class Migration {
     const unticked = policy ? await this.refuseUnticked(definition.title, policy) : [];
     const body = await loadStepBody(step);
     const record = async () => {
-      if (policy && 'goOn' in policy && unticked.length) await auditUntickedAnswer(this.session, this.lifecycle.run, step, unticked, `went on (${policy.goOn})`);
+      if (policy && 'goOn' in policy && unticked.length)
+        await auditUntickedAnswer(this.session, this.lifecycle.run, step, unticked, `went on (${policy.goOn})`);
       return this.recorder.record(step, () => body(this.context, options));
     };
     if (!definition.recorded) return record();
@@ -219,19 +265,43 @@ export class Migration {
   async runAll(options: RunAllOptions = {}): Promise<RunResult> {
     const policy = options.stepOptions?.untickedManualItems;
     // Refused before the run starts (a run is recorded): the steps before the first writing one would be recorded.
-    if (policy && runSequence(options.from, options.include).some((s) => stepDefinition(s).writes)) await this.refuseUnticked('Run', policy);
-    return runAll({ lifecycle: this.lifecycle, signal: this.options.signal, logger: this.logger, runStep: (step, o) => this.runStep(step, o),
-      assertCanWrite: () => this.assertCanWrite(), writeReport: (at) => this.writeReport(at) }, options);
+    if (policy && runSequence(options.from, options.include).some((s) => stepDefinition(s).writes))
+      await this.refuseUnticked('Run', policy);
+    return runAll(
+      {
+        lifecycle: this.lifecycle,
+        signal: this.options.signal,
+        logger: this.logger,
+        runStep: (step, o) => this.runStep(step, o),
+        assertCanWrite: () => this.assertCanWrite(),
+        writeReport: (at) => this.writeReport(at),
+      },
+      options,
+    );
   }
 
   async writeReport(startedAt = new Date().toISOString()): Promise<string> {
     const { text } = await this.scriptText();
-    return writeReportFile({
-      session: this.session, spec: this.spec, workFolder: this.workFolder, scriptText: text, outcomes: this.recorder.outcomes,
-      recordedOutcomes: async () => (await this.status()).steps.map((st) => ({ step: st.step, status: st.status === 'done' || st.status === 'failed' || st.status === 'skipped' ? st.status : 'pending', rows: st.rows, summary: st.summary })),
-      gaps: this.gapsCache, logger: this.logger,
-      sharedTables: (await this.model().catch(() => undefined))?.sharedTables.map((t) => displayName(t.name)),
-    }, startedAt);
+    return writeReportFile(
+      {
+        session: this.session,
+        spec: this.spec,
+        workFolder: this.workFolder,
+        scriptText: text,
+        outcomes: this.recorder.outcomes,
+        recordedOutcomes: async () =>
+          (await this.status()).steps.map((st) => ({
+            step: st.step,
+            status: st.status === 'done' || st.status === 'failed' || st.status === 'skipped' ? st.status : 'pending',
+            rows: st.rows,
+            summary: st.summary,
+          })),
+        gaps: this.gapsCache,
+        logger: this.logger,
+        sharedTables: (await this.model().catch(() => undefined))?.sharedTables.map((t) => displayName(t.name)),
+      },
+      startedAt,
+    );
   }
 
   async close(): Promise<void> {

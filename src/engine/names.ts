@@ -1,5 +1,13 @@
 // Names of everything the migration creates. One place, so the script, validation and rollback agree.
-import { derivedName, hashTag, quoteIdent, quoteLiteral, quoteQualified, truncateBytes, type QualifiedName } from './db/sql';
+import {
+  derivedName,
+  hashTag,
+  quoteIdent,
+  quoteLiteral,
+  quoteQualified,
+  truncateBytes,
+  type QualifiedName,
+} from './db/sql';
 
 export const STATE_SCHEMA = 'tenant_migration';
 /** The role the isolation matrix probes as when no application role reaches the tables yet. */
@@ -36,7 +44,9 @@ const stateObject = (name: string): Resolved => ({ schema: STATE_SCHEMA, name })
  */
 const tableTag = (table: Resolved) => {
   const tag = table.schema === 'public' ? table.name : `${table.schema}__${table.name}`;
-  return table.schema.includes('__') || table.name.includes('__') ? `${tag}${hashTag(`${table.schema}\0${table.name}`)}` : tag;
+  return table.schema.includes('__') || table.name.includes('__')
+    ? `${tag}${hashTag(`${table.schema}\0${table.name}`)}`
+    : tag;
 };
 
 /** A backup retired by a rollback: its name with the time, the name cut with a hash of it when it would not fit. */

@@ -17,7 +17,11 @@ export interface PlannedStatement {
   readonly locks: LockInfo[];
 }
 
-export interface TableEstimate { readonly table: string; readonly estimatedRows: number; readonly totalBytes: number }
+export interface TableEstimate {
+  readonly table: string;
+  readonly estimatedRows: number;
+  readonly totalBytes: number;
+}
 
 export interface Plan {
   readonly scriptPath: string;
@@ -31,7 +35,14 @@ export interface Plan {
   readonly shapes: ShapeFinding[];
 }
 
-export function buildPlan(parseSync: ParseSync, model: MigrationModel, script: { text: string; units: ExecutionUnit[] }, gaps: GapReport, shapes: ShapeFinding[], scriptExists: boolean): Plan {
+export function buildPlan(
+  parseSync: ParseSync,
+  model: MigrationModel,
+  script: { text: string; units: ExecutionUnit[] },
+  gaps: GapReport,
+  shapes: ShapeFinding[],
+  scriptExists: boolean,
+): Plan {
   const statements: PlannedStatement[] = [];
   const lines = script.text.split('\n');
   const nameAbove = (line: number) => {
@@ -39,14 +50,28 @@ export function buildPlan(parseSync: ParseSync, model: MigrationModel, script: {
     return above?.startsWith(NAME_PREFIX) ? above.slice(NAME_PREFIX.length).trim() : undefined;
   };
   for (const unit of script.units) {
-    if (unit.meta) { statements.push({ line: unit.meta.line, phase: unit.phase, sql: unit.meta.text, locks: [] }); continue; }
-    for (const s of unit.statements) statements.push({ line: s.line, name: nameAbove(s.line), phase: unit.phase, sql: s.text, locks: describeLocks(parseSync, s.text, model, unit.phase) });
+    if (unit.meta) {
+      statements.push({ line: unit.meta.line, phase: unit.phase, sql: unit.meta.text, locks: [] });
+      continue;
+    }
+    for (const s of unit.statements)
+      statements.push({
+        line: s.line,
+        name: nameAbove(s.line),
+        phase: unit.phase,
+        sql: s.text,
+        locks: describeLocks(parseSync, s.text, model, unit.phase),
+      });
   }
   return {
     scriptPath: model.loaded.scriptPath,
     scriptExists,
     statements,
-    tables: model.tables.map((t) => ({ table: displayName(t.name), estimatedRows: t.info.estimatedRows, totalBytes: t.info.totalBytes })),
+    tables: model.tables.map((t) => ({
+      table: displayName(t.name),
+      estimatedRows: t.info.estimatedRows,
+      totalBytes: t.info.totalBytes,
+    })),
     gaps,
     shapes,
   };

@@ -6,7 +6,9 @@ export function registerSecret(secret: string): void {
 }
 
 export function redact(text: string): string {
-  let out = text.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*):[^@\s]*@/gi, '$1:****@').replace(/(password=)[^&\s]*/gi, '$1****');
+  let out = text
+    .replace(/(postgres(?:ql)?:\/\/[^:@/\s]*):[^@\s]*@/gi, '$1:****@')
+    .replace(/(password=)[^&\s]*/gi, '$1****');
   for (const secret of secrets) {
     out = out.split(secret).join('****');
     const encoded = encodeURIComponent(secret);

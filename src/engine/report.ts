@@ -31,7 +31,8 @@ export interface ReportInput {
 }
 
 // Plain marks, not emoji: they render in every font a reader or a PDF converter has.
-const icon = (status: string) => ({ done: '✓ done', failed: '✗ failed', skipped: '– skipped', pending: '○ pending' }[status] ?? status);
+const icon = (status: string) =>
+  ({ done: '✓ done', failed: '✗ failed', skipped: '– skipped', pending: '○ pending' })[status] ?? status;
 const seconds = (ms?: number) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`);
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -62,7 +63,10 @@ export function renderReport(input: ReportInput): string {
     '',
     '| Status | Step | Duration | Rows | Summary |',
     '|---|---|---|---|---|',
-    ...input.steps.map((s) => `| ${icon(s.status)} | ${STEP_TITLES[s.step]} | ${seconds(s.durationMs)} | ${s.rows ?? ''} | ${cell(s.summary ?? '')} |`),
+    ...input.steps.map(
+      (s) =>
+        `| ${icon(s.status)} | ${STEP_TITLES[s.step]} | ${seconds(s.durationMs)} | ${s.rows ?? ''} | ${cell(s.summary ?? '')} |`,
+    ),
     '',
   ];
   if (failedStep?.next) lines.push(`**What to do next:** ${failedStep.next}`, '');
@@ -73,24 +77,47 @@ export function renderReport(input: ReportInput): string {
       lines.push(`| ${cell(t.table)} | ${cell(t.rule)} | ${n(t.rows)} | ${n(t.assigned)} | ${n(t.toDefault)} |`);
     }
     lines.push('');
-    if (input.gaps.tables.some((t) => t.estimated)) lines.push('≈: estimated from a sample of the table before the run (conflicts and missing orgs are always counted exactly).', '');
-    for (const f of input.gaps.findings) lines.push(`- ${f.blocking ? '✗ blocking:' : '•'} ${cell(f.table)}: ${f.message}${f.samples.length ? ` (e.g. ${f.samples.map((s) => s.key).join(', ')})` : ''}`);
+    if (input.gaps.tables.some((t) => t.estimated))
+      lines.push(
+        '≈: estimated from a sample of the table before the run (conflicts and missing orgs are always counted exactly).',
+        '',
+      );
+    for (const f of input.gaps.findings)
+      lines.push(
+        `- ${f.blocking ? '✗ blocking:' : '•'} ${cell(f.table)}: ${f.message}${f.samples.length ? ` (e.g. ${f.samples.map((s) => s.key).join(', ')})` : ''}`,
+      );
     lines.push('');
   }
   if (input.sharedTables && input.sharedTables.length > 0) {
-    lines.push('## Shared tables', '', 'Not migrated: every org reads all their rows; left out of the isolation probes.', '');
+    lines.push(
+      '## Shared tables',
+      '',
+      'Not migrated: every org reads all their rows; left out of the isolation probes.',
+      '',
+    );
     for (const t of input.sharedTables) lines.push(`- ${cell(t)}`);
     lines.push('');
   }
   for (const s of input.steps.filter((x) => x.checks && x.checks.length > 0)) {
     lines.push(`## ${STEP_TITLES[s.step]} — checks`, '', '| Result | Check | Detail |', '|---|---|---|');
-    for (const c of s.checks!) lines.push(`| ${c.ok ? '✓ pass' : c.severity === 'warning' ? '! warning' : '✗ fail'} | ${cell(c.name)} | ${cell(c.detail)} |`);
+    for (const c of s.checks!)
+      lines.push(
+        `| ${c.ok ? '✓ pass' : c.severity === 'warning' ? '! warning' : '✗ fail'} | ${cell(c.name)} | ${cell(c.detail)} |`,
+      );
     lines.push('');
   }
   lines.push('## Manual items', '');
   if (input.manualItems.length === 0) lines.push('None ticked.');
   for (const m of input.manualItems) lines.push(`- ☑ ${m.item} — ${m.tickedBy}, ${m.tickedAt}`);
   const texts = statusTexts(input);
-  lines.push('', '## Communication', '', `- **Before:** ${texts.before}`, `- **During:** ${texts.during}`, `- **After:** ${texts.after}`, '');
+  lines.push(
+    '',
+    '## Communication',
+    '',
+    `- **Before:** ${texts.before}`,
+    `- **During:** ${texts.during}`,
+    `- **After:** ${texts.after}`,
+    '',
+  );
   return redact(lines.join('\n'));
 }

@@ -15,7 +15,12 @@ export interface AccessRole {
   readonly crossTenant: boolean;
 }
 
-export interface DefinerFunction { readonly fn: string; readonly owner: string; readonly callableBy: string[]; readonly ownerReadsAcross: boolean }
+export interface DefinerFunction {
+  readonly fn: string;
+  readonly owner: string;
+  readonly callableBy: string[];
+  readonly ownerReadsAcross: boolean;
+}
 
 const tableOids = (m: MigrationModel) => m.tables.map((t) => t.info.oid);
 const tableNames = (m: MigrationModel) => m.tables.map((t) => t.name.name);
@@ -31,8 +36,15 @@ export async function definerFunctions(session: Session, m: MigrationModel): Pro
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_roles r ON r.oid = p.proowner
       WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenant_migration') AND p.prorettype <> 'trigger'::regtype
         AND EXISTS (SELECT 1 FROM unnest($1::text[]) t WHERE p.prosrc ~* ('\\m' || t || '\\M'))
-      ORDER BY 1`, [tableNames(m), tableOids(m)]);
-  return rows.map((r) => ({ fn: r.fn, owner: r.owner, callableBy: r.callable, ownerReadsAcross: r.bypass || cross.includes(r.owner) }));
+      ORDER BY 1`,
+    [tableNames(m), tableOids(m)],
+  );
+  return rows.map((r) => ({
+    fn: r.fn,
+    owner: r.owner,
+    callableBy: r.callable,
+    ownerReadsAcross: r.bypass || cross.includes(r.owner),
+  }));
 }
 
 /** Every role that reaches a migrated table by a grant, a policy or a definer function it owns. */
@@ -44,13 +56,31 @@ export async function accessRoles(session: Session, m: MigrationModel): Promise<
        UNION SELECT c.relowner, 'owner', c.oid::regclass::text FROM pg_class c WHERE c.oid = ANY($1::oid[]))
      SELECT r.rolname AS role, string_agg(DISTINCT reach.via, ',') AS via, array_agg(DISTINCT reach.tbl ORDER BY reach.tbl) AS tables,
             r.rolsuper OR r.rolbypassrls AS bypass, bool_or(reach.via = 'owner') AS owns
-       FROM reach JOIN pg_roles r ON r.oid = reach.role_oid GROUP BY r.rolname, r.rolsuper, r.rolbypassrls ORDER BY 1`, [tableOids(m)]);
+       FROM reach JOIN pg_roles r ON r.oid = reach.role_oid GROUP BY r.rolname, r.rolsuper, r.rolbypassrls ORDER BY 1`,
+    [tableOids(m)],
+  );
   const cross = crossTenantRoles(m);
-  const roles = rows.map((r) => ({ role: r.role, via: r.via.split(',').filter((v) => v !== 'owner'), tables: r.tables, bypassesRls: r.bypass, ownsTables: r.owns, crossTenant: cross.includes(r.role) }));
+  const roles = rows.map((r) => ({
+    role: r.role,
+    via: r.via.split(',').filter((v) => v !== 'owner'),
+    tables: r.tables,
+    bypassesRls: r.bypass,
+    ownsTables: r.owns,
+    crossTenant: cross.includes(r.role),
+  }));
   for (const f of await definerFunctions(session, m)) {
     const known = roles.find((r) => r.role === f.owner);
-    if (known) { if (!known.via.includes('definer function')) known.via.push('definer function'); } else {
-      roles.push({ role: f.owner, via: ['definer function'], tables: [], bypassesRls: f.ownerReadsAcross && !cross.includes(f.owner), ownsTables: false, crossTenant: cross.includes(f.owner) });
+    if (known) {
+      if (!known.via.includes('definer function')) known.via.push('definer function');
+    } else {
+      roles.push({
+        role: f.owner,
+        via: ['definer function'],
+        tables: [],
+        bypassesRls: f.ownerReadsAcross && !cross.includes(f.owner),
+        ownsTables: false,
+        crossTenant: cross.includes(f.owner),
+      });
     }
   }
   return roles;

@@ -12,23 +12,40 @@ type Exec = (sql: string) => Promise<void>;
 
 /** Undoes the hook's policy and read privileges; returns what is kept and how to drop it, or undefined when there is no hook. */
 export async function undoAuthHook(session: Session, m: MigrationModel, exec: Exec): Promise<string | undefined> {
-  const policies = await session.query<{ relation: string }>(`SELECT polrelid::regclass::text AS relation FROM pg_policy WHERE polname = $1 ORDER BY 1`, [HOOK_POLICY]);
+  const policies = await session.query<{ relation: string }>(
+    `SELECT polrelid::regclass::text AS relation FROM pg_policy WHERE polname = $1 ORDER BY 1`,
+    [HOOK_POLICY],
+  );
   for (const p of policies.rows) await exec(`DROP POLICY ${qi(HOOK_POLICY)} ON ${p.relation}`);
-  const recorded = (await session.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [HOOK_PRIVILEGES_TABLE])).rows[0]!.ok;
+  const recorded = (
+    await session.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [HOOK_PRIVILEGES_TABLE])
+  ).rows[0]!.ok;
   if (!recorded) return undefined;
   const hook = m.authHook;
   const callSchema = hook ? `USAGE ON SCHEMA ${qi(hook.function.schema)}` : undefined;
-  const given = (await session.query<{ privilege: string }>(`SELECT privilege FROM ${HOOK_PRIVILEGES_TABLE} WHERE NOT held_before ORDER BY 1`)).rows.map((r) => r.privilege);
+  const given = (
+    await session.query<{ privilege: string }>(
+      `SELECT privilege FROM ${HOOK_PRIVILEGES_TABLE} WHERE NOT held_before ORDER BY 1`,
+    )
+  ).rows.map((r) => r.privilege);
   const keptGrants: string[] = [];
   for (const privilege of given) {
-    if (privilege === callSchema) { keptGrants.push(privilege); continue; }
+    if (privilege === callSchema) {
+      keptGrants.push(privilege);
+      continue;
+    }
     await exec(`REVOKE ${privilege} FROM supabase_auth_admin`);
     await session.query(`DELETE FROM ${HOOK_PRIVILEGES_TABLE} WHERE privilege = $1`, [privilege]);
   }
   if (!hook) return undefined;
   const fn = `${qq(hook.function)}(jsonb)`;
-  const exists = (await session.query<{ ok: boolean }>(`SELECT to_regprocedure($1) IS NOT NULL AS ok`, [fn])).rows[0]!.ok;
+  const exists = (await session.query<{ ok: boolean }>(`SELECT to_regprocedure($1) IS NOT NULL AS ok`, [fn])).rows[0]!
+    .ok;
   if (!exists) return undefined;
-  const drops = [`DROP FUNCTION ${fn};`, `DROP SCHEMA ${qi(HOOK_SCHEMA)} CASCADE;`, ...keptGrants.map((g) => `REVOKE ${g} FROM supabase_auth_admin;`)];
+  const drops = [
+    `DROP FUNCTION ${fn};`,
+    `DROP SCHEMA ${qi(HOOK_SCHEMA)} CASCADE;`,
+    ...keptGrants.map((g) => `REVOKE ${g} FROM supabase_auth_admin;`),
+  ];
   return `the auth hook ${fn} is kept (Auth may still call it; without the membership read it adds no org claim), with EXECUTE${keptGrants.length ? ` and ${keptGrants.join(', ')}` : ''} for supabase_auth_admin and the schema ${HOOK_SCHEMA}: switch the hook off in Authentication → Hooks, then ${drops.join(' ')}`;
 }

@@ -9,20 +9,31 @@ import { STATE_SCHEMA, names } from './names';
 type Exec = (sql: string) => Promise<void>;
 
 const stateTableExists = async (session: Session, name: string) =>
-  (await session.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.${name}`])).rows[0]!.ok;
+  (await session.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.${name}`]))
+    .rows[0]!.ok;
 
 /** `key=value` reloptions as the list ALTER … SET takes. */
-const optionList = (options: readonly string[]) => options.map((o) => {
-  const at = o.indexOf('=');
-  return `${qi(o.slice(0, at))} = ${ql(o.slice(at + 1))}`;
-}).join(', ');
+const optionList = (options: readonly string[]) =>
+  options
+    .map((o) => {
+      const at = o.indexOf('=');
+      return `${qi(o.slice(0, at))} = ${ql(o.slice(at + 1))}`;
+    })
+    .join(', ');
 const optionKeys = (options: readonly string[]) => options.map((o) => qi(o.slice(0, o.indexOf('=')))).join(', ');
 
 async function undoViews(session: Session, exec: Exec): Promise<void> {
-  const { rows } = await session.query<{ view_schema: string; view_name: string; before: string[] | null; now: string[] | null; present: boolean }>(
+  const { rows } = await session.query<{
+    view_schema: string;
+    view_name: string;
+    before: string[] | null;
+    now: string[] | null;
+    present: boolean;
+  }>(
     `SELECT s.view_schema, s.view_name, s.reloptions AS before, c.reloptions AS now, c.oid IS NOT NULL AS present
        FROM ${names.state('view_options')} s LEFT JOIN pg_class c ON c.oid = to_regclass(format('%I.%I', s.view_schema, s.view_name)) AND c.relkind = 'v'
-      ORDER BY 1, 2`);
+      ORDER BY 1, 2`,
+  );
   for (const r of rows) {
     const before = r.before ?? [];
     const now = r.now ?? [];
@@ -36,13 +47,22 @@ async function undoViews(session: Session, exec: Exec): Promise<void> {
 }
 
 interface UniqueRecord {
-  index_schema: string; index_name: string; table_schema: string; table_name: string; per_org_name: string;
-  is_constraint: boolean; constraint_def: string | null; index_def: string; index_options: string[] | null; original_present: boolean;
+  index_schema: string;
+  index_name: string;
+  table_schema: string;
+  table_name: string;
+  per_org_name: string;
+  is_constraint: boolean;
+  constraint_def: string | null;
+  index_def: string;
+  index_options: string[] | null;
+  original_present: boolean;
 }
 
 async function undoUniques(session: Session, exec: Exec): Promise<void> {
   const { rows } = await session.query<UniqueRecord>(
-    `SELECT s.*, to_regclass(format('%I.%I', s.index_schema, s.index_name)) IS NOT NULL AS original_present FROM ${names.state('unique_choices')} s ORDER BY 1, 2`);
+    `SELECT s.*, to_regclass(format('%I.%I', s.index_schema, s.index_name)) IS NOT NULL AS original_present FROM ${names.state('unique_choices')} s ORDER BY 1, 2`,
+  );
   for (const r of rows) {
     const table = qq({ schema: r.table_schema, name: r.table_name });
     const perOrg = { schema: r.index_schema, name: r.per_org_name };
@@ -54,7 +74,10 @@ async function undoUniques(session: Session, exec: Exec): Promise<void> {
     try {
       if (r.is_constraint) {
         await exec(`ALTER TABLE ${table} ADD CONSTRAINT ${qi(r.index_name)} ${r.constraint_def}`);
-        if (r.index_options?.length) await exec(`ALTER INDEX ${qq({ schema: r.index_schema, name: r.index_name })} SET (${optionList(r.index_options)})`);
+        if (r.index_options?.length)
+          await exec(
+            `ALTER INDEX ${qq({ schema: r.index_schema, name: r.index_name })} SET (${optionList(r.index_options)})`,
+          );
       } else {
         await exec(r.index_def);
       }
@@ -62,8 +85,10 @@ async function undoUniques(session: Session, exec: Exec): Promise<void> {
     } catch (e) {
       await session.query('ROLLBACK TO SAVEPOINT restore_unique');
       if (!hasSqlState(e, SQLSTATE.uniqueViolation)) throw e;
-      throw refused(`Cannot put back ${r.is_constraint ? 'the UNIQUE constraint' : 'the unique index'} ${original} on ${displayName({ schema: r.table_schema, name: r.table_name })}: rows of different orgs now share a value it forbids (${(e as { detail?: string }).detail ?? (e as Error).message})`,
-        'Nothing was changed. Change or delete the rows that share the value (only one org may keep it), then roll back again.');
+      throw refused(
+        `Cannot put back ${r.is_constraint ? 'the UNIQUE constraint' : 'the unique index'} ${original} on ${displayName({ schema: r.table_schema, name: r.table_name })}: rows of different orgs now share a value it forbids (${(e as { detail?: string }).detail ?? (e as Error).message})`,
+        'Nothing was changed. Change or delete the rows that share the value (only one org may keep it), then roll back again.',
+      );
     }
   }
   await session.query(`DELETE FROM ${names.state('unique_choices')}`);

@@ -7,10 +7,19 @@ import type { MigrationModel, TableModel } from './model';
 import { STATE_SCHEMA, names } from './names';
 
 /** The snapshot's record of `table`'s objects: those the user had under the migration's names are never dropped. */
-export interface OrgColumnSnapshot { readonly org_not_null: boolean | null; readonly kept_objects: string[] | null }
+export interface OrgColumnSnapshot {
+  readonly org_not_null: boolean | null;
+  readonly kept_objects: string[] | null;
+}
 
-export async function restoreExistingOrgColumn(session: Session, m: MigrationModel, t: TableModel, snap: OrgColumnSnapshot,
-  backup: BackupRecord | undefined, exec: (sql: string) => Promise<void>): Promise<void> {
+export async function restoreExistingOrgColumn(
+  session: Session,
+  m: MigrationModel,
+  t: TableModel,
+  snap: OrgColumnSnapshot,
+  backup: BackupRecord | undefined,
+  exec: (sql: string) => Promise<void>,
+): Promise<void> {
   const table = qq(t.name);
   const org = qi(m.orgColumn);
   const ours = (name: string) => !(snap.kept_objects ?? []).includes(name);
@@ -26,6 +35,8 @@ export async function restoreExistingOrgColumn(session: Session, m: MigrationMod
   // The rows the backfill filled: empty in the backup. Replica mode: the table's own triggers do not fire.
   const match = t.info.primaryKey.map((c) => `b.${qi(c)} = t.${qi(c)}`).join(' AND ');
   await exec(`SET LOCAL session_replication_role = replica`);
-  await exec(`UPDATE ${table} AS t SET ${org} = NULL FROM ${qq({ schema: STATE_SCHEMA, name: backup.backupTable })} AS b WHERE ${match} AND b.${org} IS NULL AND t.${org} IS NOT NULL`);
+  await exec(
+    `UPDATE ${table} AS t SET ${org} = NULL FROM ${qq({ schema: STATE_SCHEMA, name: backup.backupTable })} AS b WHERE ${match} AND b.${org} IS NULL AND t.${org} IS NOT NULL`,
+  );
   await exec(`SET LOCAL session_replication_role = origin`);
 }

@@ -12,7 +12,9 @@ const LOCK_KEY = 7_447_313_001; // one key for every Tenant Migration run on a d
 
 export async function ensureStateSchema(session: Session): Promise<void> {
   await session.query(refuseForeignStateSchema()).catch((e: Error & { hint?: string }) => {
-    throw e.message.startsWith('tenant-migration:') ? refused(e.message.replace(/^tenant-migration: /, ''), e.hint ?? 'See the message.') : e;
+    throw e.message.startsWith('tenant-migration:')
+      ? refused(e.message.replace(/^tenant-migration: /, ''), e.hint ?? 'See the message.')
+      : e;
   });
   if (await stateSchemaExists(session)) return;
   const s = names.state;
@@ -89,57 +91,114 @@ export interface LockHolder {
  * transaction (one statement written from the SQL editor; it conflicts with a run's lock all the same).
  */
 export async function acquireRunLock(session: Session, scope: 'session' | 'transaction' = 'session'): Promise<void> {
-  const { rows } = await session.query(`SELECT ${scope === 'session' ? 'pg_try_advisory_lock' : 'pg_try_advisory_xact_lock'}($1::bigint) AS ok`, [LOCK_KEY]);
+  const { rows } = await session.query(
+    `SELECT ${scope === 'session' ? 'pg_try_advisory_lock' : 'pg_try_advisory_xact_lock'}($1::bigint) AS ok`,
+    [LOCK_KEY],
+  );
   if (rows[0]!.ok) return;
   const holder = await lockHolder(session);
   const who = holder
     ? `${holder.operator ?? holder.user} (${holder.application || 'unknown application'}, pid ${holder.pid}${holder.clientAddress ? `, from ${holder.clientAddress}` : ''}${holder.command ? `, running "${holder.command}"` : ''}) since ${holder.since.toISOString()}`
     : 'another session';
-  throw refused(`Another migration run holds the lock on ${session.target.database}: ${who}`,
-    'Wait for it to finish, or stop it (pg_terminate_backend on its pid releases the lock), then run again.');
+  throw refused(
+    `Another migration run holds the lock on ${session.target.database}: ${who}`,
+    'Wait for it to finish, or stop it (pg_terminate_backend on its pid releases the lock), then run again.',
+  );
 }
 
 export async function lockHolder(session: Session): Promise<LockHolder | undefined> {
-  const { rows } = await session.query<{ pid: number; user: string; application: string; client: string | null; since: Date }>(
+  const { rows } = await session.query<{
+    pid: number;
+    user: string;
+    application: string;
+    client: string | null;
+    since: Date;
+  }>(
     `SELECT a.pid, a.usename AS user, a.application_name AS application, a.client_addr::text AS client, a.backend_start AS since
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint AND l.pid <> pg_backend_pid()
-      LIMIT 1`, [LOCK_KEY]);
+      LIMIT 1`,
+    [LOCK_KEY],
+  );
   const row = rows[0];
   if (!row) return undefined;
   let run: { operator: string; command: string; started_at: Date } | undefined;
   if (await stateSchemaExists(session)) {
-    run = (await session.query<{ operator: string; command: string; started_at: Date }>(`SELECT operator, command, started_at FROM ${names.state('runs')} WHERE status = 'running' ORDER BY id DESC LIMIT 1`)).rows[0];
+    run = (
+      await session.query<{ operator: string; command: string; started_at: Date }>(
+        `SELECT operator, command, started_at FROM ${names.state('runs')} WHERE status = 'running' ORDER BY id DESC LIMIT 1`,
+      )
+    ).rows[0];
   }
-  return { pid: row.pid, user: row.user, application: row.application, clientAddress: row.client, since: run?.started_at ?? row.since, operator: run?.operator, command: run?.command };
+  return {
+    pid: row.pid,
+    user: row.user,
+    application: row.application,
+    clientAddress: row.client,
+    since: run?.started_at ?? row.since,
+    operator: run?.operator,
+    command: run?.command,
+  };
 }
 
 export async function releaseRunLock(session: Session): Promise<void> {
   await session.query(`SELECT pg_advisory_unlock($1::bigint)`, [LOCK_KEY]);
 }
 
-export interface RunRecord { readonly id: number }
+export interface RunRecord {
+  readonly id: number;
+}
 
-export async function startRun(session: Session, command: string, toolVersion: string, scriptChecksum?: string): Promise<RunRecord> {
+export async function startRun(
+  session: Session,
+  command: string,
+  toolVersion: string,
+  scriptChecksum?: string,
+): Promise<RunRecord> {
   // Runs left "running" by a runner that died are closed: the lock proves nobody else is running.
-  await session.query(`UPDATE ${names.state('runs')} SET status = 'interrupted', finished_at = now() WHERE status = 'running'`);
+  await session.query(
+    `UPDATE ${names.state('runs')} SET status = 'interrupted', finished_at = now() WHERE status = 'running'`,
+  );
   const { rows } = await session.query<{ id: string }>(
     `INSERT INTO ${names.state('runs')} (command, operator, host, tool_version, script_checksum) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-    [command, operatorName(), os.hostname(), toolVersion, scriptChecksum ?? null]);
+    [command, operatorName(), os.hostname(), toolVersion, scriptChecksum ?? null],
+  );
   return { id: Number(rows[0]!.id) };
 }
 
-export async function finishRun(session: Session, run: RunRecord, status: 'succeeded' | 'failed' | 'cancelled'): Promise<void> {
-  await session.query(`UPDATE ${names.state('runs')} SET status = $2, finished_at = now() WHERE id = $1`, [run.id, status]);
+export async function finishRun(
+  session: Session,
+  run: RunRecord,
+  status: 'succeeded' | 'failed' | 'cancelled',
+): Promise<void> {
+  await session.query(`UPDATE ${names.state('runs')} SET status = $2, finished_at = now() WHERE id = $1`, [
+    run.id,
+    status,
+  ]);
 }
 
-export async function recordStep(session: Session, run: RunRecord, step: string, status: string, fields: { rows?: number; summary?: string; detail?: unknown; finished?: boolean } = {}): Promise<void> {
+export async function recordStep(
+  session: Session,
+  run: RunRecord,
+  step: string,
+  status: string,
+  fields: { rows?: number; summary?: string; detail?: unknown; finished?: boolean } = {},
+): Promise<void> {
   await session.query(
     `INSERT INTO ${names.state('steps')} (run_id, step, status, rows, summary, detail, finished_at)
      VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END)
      ON CONFLICT (run_id, step) DO UPDATE SET status = EXCLUDED.status, rows = EXCLUDED.rows, summary = EXCLUDED.summary,
        detail = EXCLUDED.detail, finished_at = EXCLUDED.finished_at`,
-    [run.id, step, status, fields.rows ?? null, fields.summary ? redact(fields.summary) : null, fields.detail === undefined ? null : JSON.stringify(fields.detail), fields.finished ?? false]);
+    [
+      run.id,
+      step,
+      status,
+      fields.rows ?? null,
+      fields.summary ? redact(fields.summary) : null,
+      fields.detail === undefined ? null : JSON.stringify(fields.detail),
+      fields.finished ?? false,
+    ],
+  );
 }
 
 export interface AuditEntry {
@@ -154,11 +213,28 @@ export interface AuditEntry {
 export async function appendAudit(session: Session, run: RunRecord | undefined, entry: AuditEntry): Promise<void> {
   await session.query(
     `INSERT INTO ${names.state('audit')} (run_id, actor, step, statement, duration_ms, rows, outcome, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [run?.id ?? null, operatorName(), entry.step ?? null, redact(entry.statement), entry.durationMs ?? null, entry.rows ?? null, entry.outcome, entry.error ? redact(entry.error) : null]);
+    [
+      run?.id ?? null,
+      operatorName(),
+      entry.step ?? null,
+      redact(entry.statement),
+      entry.durationMs ?? null,
+      entry.rows ?? null,
+      entry.outcome,
+      entry.error ? redact(entry.error) : null,
+    ],
+  );
 }
 
 export async function tickManualItem(session: Session, item: string): Promise<void> {
-  await session.query(`INSERT INTO ${names.state('manual_items')} (item, ticked_by) VALUES ($1, $2)
-    ON CONFLICT (item) DO UPDATE SET ticked_by = EXCLUDED.ticked_by, ticked_at = now()`, [item, operatorName()]);
-  await appendAudit(session, undefined, { step: 'prerequisites', statement: `manual item ticked: ${item}`, outcome: 'ok' });
+  await session.query(
+    `INSERT INTO ${names.state('manual_items')} (item, ticked_by) VALUES ($1, $2)
+    ON CONFLICT (item) DO UPDATE SET ticked_by = EXCLUDED.ticked_by, ticked_at = now()`,
+    [item, operatorName()],
+  );
+  await appendAudit(session, undefined, {
+    step: 'prerequisites',
+    statement: `manual item ticked: ${item}`,
+    outcome: 'ok',
+  });
 }

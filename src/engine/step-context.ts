@@ -31,7 +31,9 @@ export interface StepResult {
 }
 
 /** A body's result; the status defaults to failed when a check that is not a warning failed, else done. */
-export type StepOutput = Omit<StepResult, 'step' | 'durationMs' | 'status'> & { readonly status?: StepResult['status'] };
+export type StepOutput = Omit<StepResult, 'step' | 'durationMs' | 'status'> & {
+  readonly status?: StepResult['status'];
+};
 
 /** What the caller asks of a step beyond running it (the CLI's flags, the extension's choices). */
 export interface StepOptions {

@@ -28,16 +28,20 @@ export async function findTraces(session: Session, m: MigrationModel): Promise<M
     const { rows } = await session.query<{ name: string }>(
       `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname IN ($2, $3)
         UNION ALL SELECT polname FROM pg_policy WHERE polrelid = $1::regclass AND polname IN ($4, $5)`,
-      [qq(t.name), ASSIGN_TRIGGER, LEDGER_TRIGGER, ISOLATION_POLICY, MEMBER_POLICY]);
+      [qq(t.name), ASSIGN_TRIGGER, LEDGER_TRIGGER, ISOLATION_POLICY, MEMBER_POLICY],
+    );
     for (const r of rows) objects.push(`${qq(t.name)}: ${r.name}`);
     if (rows.some((r) => r.name === ASSIGN_TRIGGER)) assignTriggers++;
   }
-  if (m.ledger && await findTable(session, m.ledger.name)) objects.push(`${qq(m.ledger.name)}: ledger`);
+  if (m.ledger && (await findTable(session, m.ledger.name))) objects.push(`${qq(m.ledger.name)}: ledger`);
   let stateRows = 0;
   if (stateSchema) {
     for (const table of ['snapshot', 'backfill']) {
-      if (!(await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.${table}`])).rows[0]!.ok) continue;
-      stateRows += Number((await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${names.state(table)}`)).rows[0]!.n);
+      if (!(await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${STATE_SCHEMA}.${table}`])).rows[0]!.ok)
+        continue;
+      stateRows += Number(
+        (await session.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${names.state(table)}`)).rows[0]!.n,
+      );
     }
   }
   return { stateSchema, objects, assignTriggers, currentBackups: (await currentBackups(session)).length, stateRows };
@@ -67,5 +71,7 @@ export function nothingToCleanUp(t: MigrationTraces): string | undefined {
 
 /** The steps that first ask whether there is anything for them to do. */
 export const NOTHING_TO_DO: Partial<Record<StepId, (t: MigrationTraces) => string | undefined>> = {
-  rollback: nothingToUndo, finalize: nothingToFinalize, cleanup: nothingToCleanUp,
+  rollback: nothingToUndo,
+  finalize: nothingToFinalize,
+  cleanup: nothingToCleanUp,
 };

@@ -12,34 +12,97 @@ import { pairKey, parentMatch } from './key-columns';
 import { pairSource } from './script/sections';
 import { plural } from '../shared/format';
 
-const count = async (session: Session, sql: string, values?: unknown[]) => Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
+const count = async (session: Session, sql: string, values?: unknown[]) =>
+  Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
-const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({ name, ok: false, detail, severity });
+const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({
+  name,
+  ok: false,
+  detail,
+  severity,
+});
 
-async function tableChecks(session: Session, m: MigrationModel, t: TableModel, enforced: boolean): Promise<CheckResult[]> {
+async function tableChecks(
+  session: Session,
+  m: MigrationModel,
+  t: TableModel,
+  enforced: boolean,
+): Promise<CheckResult[]> {
   const label = displayName(t.name);
   const org = qi(m.orgColumn);
   const info = await findTable(session, t.name);
   const column = info?.columns.find((c) => c.name === m.orgColumn);
-  if (!info || !column) return [bad(`${label}: ${m.orgColumn} column`, `${label} has no ${m.orgColumn} column: the migration has not run (or was rolled back)`)];
-  const results: CheckResult[] = [ok(`${label}: ${m.orgColumn} column`, `${m.orgColumn} ${column.type}${column.notNull ? ' NOT NULL' : ''}`)];
+  if (!info || !column)
+    return [
+      bad(
+        `${label}: ${m.orgColumn} column`,
+        `${label} has no ${m.orgColumn} column: the migration has not run (or was rolled back)`,
+      ),
+    ];
+  const results: CheckResult[] = [
+    ok(`${label}: ${m.orgColumn} column`, `${m.orgColumn} ${column.type}${column.notNull ? ' NOT NULL' : ''}`),
+  ];
   const proof = await catalogProof(session, m, t);
   // A validated NOT NULL or foreign key is PostgreSQL's own proof over every row: the table is not read again for it.
-  const nulls = proof.notNull ? 0 : await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} WHERE ${org} IS NULL`);
-  results.push(nulls === 0 ? ok(`${label}: no NULL ${m.orgColumn}`, proof.notNull ? '0 rows (NOT NULL holds for every row)' : '0 rows') : bad(`${label}: no NULL ${m.orgColumn}`, `${plural(nulls, 'row has', 'rows have')} no org`));
-  results.push(column.notNull ? ok(`${label}: NOT NULL`, 'set') : bad(`${label}: NOT NULL`, `${m.orgColumn} is still nullable`));
-  const orphans = proof.foreignKey ? 0 : await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} r WHERE r.${org} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = r.${org})`);
-  results.push(orphans === 0 ? ok(`${label}: every org exists`, proof.foreignKey ? `every org_id references an org (validated foreign key ${proof.foreignKey})` : 'every org_id references an org') : bad(`${label}: every org exists`, `${plural(orphans, 'row references', 'rows reference')} a missing org`));
+  const nulls = proof.notNull
+    ? 0
+    : await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} WHERE ${org} IS NULL`);
+  results.push(
+    nulls === 0
+      ? ok(`${label}: no NULL ${m.orgColumn}`, proof.notNull ? '0 rows (NOT NULL holds for every row)' : '0 rows')
+      : bad(`${label}: no NULL ${m.orgColumn}`, `${plural(nulls, 'row has', 'rows have')} no org`),
+  );
+  results.push(
+    column.notNull ? ok(`${label}: NOT NULL`, 'set') : bad(`${label}: NOT NULL`, `${m.orgColumn} is still nullable`),
+  );
+  const orphans = proof.foreignKey
+    ? 0
+    : await count(
+        session,
+        `SELECT count(*)::text AS n FROM ${qq(t.name)} r WHERE r.${org} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = r.${org})`,
+      );
+  results.push(
+    orphans === 0
+      ? ok(
+          `${label}: every org exists`,
+          proof.foreignKey
+            ? `every org_id references an org (validated foreign key ${proof.foreignKey})`
+            : 'every org_id references an org',
+        )
+      : bad(`${label}: every org exists`, `${plural(orphans, 'row references', 'rows reference')} a missing org`),
+  );
   if (t.rule.kind === 'parent') {
     const parent = t.rule.parent;
-    const mismatched = await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} c JOIN ${qq(parent)} p ON ${parentMatch(t.rule, 'p', 'c')} WHERE p.${org} IS NOT NULL AND c.${org} IS DISTINCT FROM p.${org}`);
-    results.push(mismatched === 0 ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent)} row's org`) : bad(`${label}: same org as parent`, `${plural(mismatched, 'row differs', 'rows differ')} from their parent's org`));
+    const mismatched = await count(
+      session,
+      `SELECT count(*)::text AS n FROM ${qq(t.name)} c JOIN ${qq(parent)} p ON ${parentMatch(t.rule, 'p', 'c')} WHERE p.${org} IS NOT NULL AND c.${org} IS DISTINCT FROM p.${org}`,
+    );
+    results.push(
+      mismatched === 0
+        ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent)} row's org`)
+        : bad(
+            `${label}: same org as parent`,
+            `${plural(mismatched, 'row differs', 'rows differ')} from their parent's org`,
+          ),
+    );
   }
   // FORCE waits for the enforce step: until then the owner keeps its access (many applications connect as the owner).
-  results.push(info.rlsEnabled && (info.rlsForced || !enforced)
-    ? ok(`${label}: row-level security`, info.rlsForced ? 'enabled and forced' : 'enabled; not forced until "enforce" (transition mode)')
-    : bad(`${label}: row-level security`, `enabled: ${info.rlsEnabled}, forced: ${info.rlsForced}${enforced ? ' (isolation is enforced: it must be forced)' : ''}`));
-  results.push(info.policies.some((p) => p.name === ISOLATION_POLICY) ? ok(`${label}: isolation policy`, ISOLATION_POLICY) : bad(`${label}: isolation policy`, `policy ${ISOLATION_POLICY} is missing`));
+  results.push(
+    info.rlsEnabled && (info.rlsForced || !enforced)
+      ? ok(
+          `${label}: row-level security`,
+          info.rlsForced ? 'enabled and forced' : 'enabled; not forced until "enforce" (transition mode)',
+        )
+      : bad(
+          `${label}: row-level security`,
+          `enabled: ${info.rlsEnabled}, forced: ${info.rlsForced}${enforced ? ' (isolation is enforced: it must be forced)' : ''}`,
+        ),
+  );
+  results.push(
+    info.policies.some((p) => p.name === ISOLATION_POLICY)
+      ? ok(`${label}: isolation policy`, ISOLATION_POLICY)
+      : bad(`${label}: isolation policy`, `policy ${ISOLATION_POLICY} is missing`),
+  );
   return results;
 }
 
@@ -47,52 +110,84 @@ async function tableChecks(session: Session, m: MigrationModel, t: TableModel, e
  * What the catalog proves about the org column without reading the table: NOT NULL set and valid (PostgreSQL 18 can
  * hold a NOT VALID one), and the name of a validated foreign key from it to the orgs' id (none: the rows are counted).
  */
-async function catalogProof(session: Session, m: MigrationModel, t: TableModel): Promise<{ notNull: boolean; foreignKey?: string }> {
+async function catalogProof(
+  session: Session,
+  m: MigrationModel,
+  t: TableModel,
+): Promise<{ notNull: boolean; foreignKey?: string }> {
   const { rows } = await session.query<{ not_null: boolean; fk: string | null }>(
     `SELECT a.attnotnull AND NOT EXISTS (SELECT 1 FROM pg_constraint n WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND NOT n.convalidated AND n.conkey = ARRAY[a.attnum]) AS not_null,
             (SELECT f.conname::text FROM pg_constraint f
               WHERE f.conrelid = a.attrelid AND f.contype = 'f' AND f.convalidated AND f.conkey = ARRAY[a.attnum] AND f.confrelid = $3::regclass
                 AND f.confkey = ARRAY[(SELECT o.attnum FROM pg_attribute o WHERE o.attrelid = $3::regclass AND o.attname = $4)] LIMIT 1) AS fk
        FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attname = $2 AND NOT a.attisdropped`,
-    [qq(t.name), m.orgColumn, qq(m.orgs.name), m.orgs.idColumn]);
+    [qq(t.name), m.orgColumn, qq(m.orgs.name), m.orgs.idColumn],
+  );
   return { notNull: rows[0]?.not_null === true, foreignKey: rows[0]?.fk ?? undefined };
 }
 
 /** Pre-migration rows keep the org the rules give them (rows written since may carry their writer's org). */
-async function assignmentCheck(session: Session, m: MigrationModel, t: TableModel, backup: { schema: string; name: string } | undefined): Promise<CheckResult | undefined> {
+async function assignmentCheck(
+  session: Session,
+  m: MigrationModel,
+  t: TableModel,
+  backup: { schema: string; name: string } | undefined,
+): Promise<CheckResult | undefined> {
   if (t.rule.kind === 'parent' || !backup || t.info.primaryKey.length === 0) return undefined;
   const { pairs } = pairSource(m, t);
   const samePk = t.info.primaryKey.map((c) => `b.${qi(c)} = r.${qi(c)}`).join(' AND ');
-  const wrong = await count(session,
+  const wrong = await count(
+    session,
     `SELECT count(*)::text AS n FROM ${qq(t.name)} r JOIN ${qq(backup)} b ON ${samePk}
        LEFT JOIN (SELECT DISTINCT q.key, q.org_id FROM (${pairs}) q WHERE q.org_id IS NOT NULL) a ON a.key = ${pairKey(t.rule.columns, 'r')}
-      WHERE r.${qi(m.orgColumn)} IS DISTINCT FROM coalesce(a.org_id, $1::text::${m.orgType})`, [m.defaultOrgId]);
+      WHERE r.${qi(m.orgColumn)} IS DISTINCT FROM coalesce(a.org_id, $1::text::${m.orgType})`,
+    [m.defaultOrgId],
+  );
   const label = displayName(t.name);
-  return wrong === 0 ? ok(`${label}: expected org assignments`, 'every pre-migration row has the org its mapping gives (or the default)')
-    : bad(`${label}: expected org assignments`, `${plural(wrong, 'pre-migration row carries', 'pre-migration rows carry')} another org than the mapping gives`);
+  return wrong === 0
+    ? ok(`${label}: expected org assignments`, 'every pre-migration row has the org its mapping gives (or the default)')
+    : bad(
+        `${label}: expected org assignments`,
+        `${plural(wrong, 'pre-migration row carries', 'pre-migration rows carry')} another org than the mapping gives`,
+      );
 }
 
 async function ledgerChecks(session: Session, m: MigrationModel): Promise<CheckResult[]> {
   if (!m.ledger) return [];
   const ledger = qq(m.ledger.name);
   const label = displayName(m.ledger.name);
-  if (!await findTable(session, m.ledger.name)) return [bad(`${label}: exists`, `${label} does not exist`)];
+  if (!(await findTable(session, m.ledger.name))) return [bad(`${label}: exists`, `${label} does not exist`)];
   const from = m.ledger.from;
   const key = qi(m.ledger.keyColumn);
   // One join answers both: credentials without a ledger row, and ledger rows whose org is not their credential's.
   const { rows: counted } = await session.query<{ missing: string; differing: string }>(
     `SELECT count(*) FILTER (WHERE l.credential_id IS NULL)::text AS missing,
             count(*) FILTER (WHERE l.credential_id IS NOT NULL AND l.org_id IS DISTINCT FROM c.${qi(m.orgColumn)})::text AS differing
-       FROM ${qq(from.name)} c LEFT JOIN ${ledger} l ON l.credential_id = c.${key}`);
+       FROM ${qq(from.name)} c LEFT JOIN ${ledger} l ON l.credential_id = c.${key}`,
+  );
   const missing = Number(counted[0]!.missing);
   const differing = Number(counted[0]!.differing);
-  const { rows } = await session.query<{ org_id: string; n: string }>(`SELECT org_id::text, count(*)::text AS n FROM ${ledger} GROUP BY org_id ORDER BY count(*) DESC`);
+  const { rows } = await session.query<{ org_id: string; n: string }>(
+    `SELECT org_id::text, count(*)::text AS n FROM ${ledger} GROUP BY org_id ORDER BY count(*) DESC`,
+  );
   const perOrg = rows.map((r) => `${r.org_id}: ${r.n}`).join(', ');
   const info = await findTable(session, m.ledger.name);
   return [
-    missing === 0 ? ok(`${label}: one row per credential`, `per org: ${perOrg}`) : bad(`${label}: one row per credential`, `${plural(missing, 'credential has', 'credentials have')} no ledger row`),
-    differing === 0 ? ok(`${label}: org matches the credential`, 'ledger and credentials agree') : bad(`${label}: org matches the credential`, `${plural(differing, 'ledger row disagrees', 'ledger rows disagree')} with their credential's org`),
-    info?.rlsEnabled && info.rlsForced ? ok(`${label}: row-level security`, 'enabled and forced') : bad(`${label}: row-level security`, 'not enabled and forced'),
+    missing === 0
+      ? ok(`${label}: one row per credential`, `per org: ${perOrg}`)
+      : bad(
+          `${label}: one row per credential`,
+          `${plural(missing, 'credential has', 'credentials have')} no ledger row`,
+        ),
+    differing === 0
+      ? ok(`${label}: org matches the credential`, 'ledger and credentials agree')
+      : bad(
+          `${label}: org matches the credential`,
+          `${plural(differing, 'ledger row disagrees', 'ledger rows disagree')} with their credential's org`,
+        ),
+    info?.rlsEnabled && info.rlsForced
+      ? ok(`${label}: row-level security`, 'enabled and forced')
+      : bad(`${label}: row-level security`, 'not enabled and forced'),
   ];
 }
 
@@ -102,19 +197,47 @@ async function backupChecks(session: Session, m: MigrationModel, checks: BackupC
   for (const t of m.tables) {
     const label = displayName(t.name);
     const check = checks.find((c) => c.record.table.schema === t.name.schema && c.record.table.name === t.name.name);
-    if (!check && dropped.has(`${t.name.schema}.${t.name.name}`)) { results.push(ok(`${label}: backup`, 'dropped by cleanup after sign-off')); continue; }
-    if (!check) { results.push(bad(`${label}: backup`, 'no backup is recorded')); continue; }
+    if (!check && dropped.has(`${t.name.schema}.${t.name.name}`)) {
+      results.push(ok(`${label}: backup`, 'dropped by cleanup after sign-off'));
+      continue;
+    }
+    if (!check) {
+      results.push(bad(`${label}: backup`, 'no backup is recorded'));
+      continue;
+    }
     const backupLabel = `${STATE_SCHEMA}.${check.record.backupTable}`;
-    results.push(check.matches ? ok(`${label}: backup intact`, `${backupLabel}: ${plural(check.record.rowCount, 'row')}, digest matches`)
-      : bad(`${label}: backup intact`, check.present ? `${backupLabel} has ${plural(check.actualRows ?? 0, 'row')} / a different digest than recorded` : `${backupLabel} is missing`));
+    results.push(
+      check.matches
+        ? ok(`${label}: backup intact`, `${backupLabel}: ${plural(check.record.rowCount, 'row')}, digest matches`)
+        : bad(
+            `${label}: backup intact`,
+            check.present
+              ? `${backupLabel} has ${plural(check.actualRows ?? 0, 'row')} / a different digest than recorded`
+              : `${backupLabel} is missing`,
+          ),
+    );
     if (check.present) {
       const readers = await backupReaders(session, check.record);
-      results.push(readers.length === 0 ? ok(`${label}: backup private`, 'no application role can read it') : bad(`${label}: backup private`, `readable by ${readers.join(', ')}`));
+      results.push(
+        readers.length === 0
+          ? ok(`${label}: backup private`, 'no application role can read it')
+          : bad(`${label}: backup private`, `readable by ${readers.join(', ')}`),
+      );
       if (t.info.primaryKey.length > 0) {
         const pk = t.info.primaryKey.map(qi);
-        const lost = await count(session, `SELECT count(*)::text AS n FROM ${qq({ schema: STATE_SCHEMA, name: check.record.backupTable })} b WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE ${pk.map((c) => `r.${c} = b.${c}`).join(' AND ')})`);
-        results.push(lost === 0 ? ok(`${label}: no row lost`, `every one of the ${check.record.rowCount} backed-up rows is still there`)
-          : bad(`${label}: no row lost`, `${plural(lost, 'backed-up row is', 'backed-up rows are')} no longer in the table (deleted since the backup?)`, 'warning'));
+        const lost = await count(
+          session,
+          `SELECT count(*)::text AS n FROM ${qq({ schema: STATE_SCHEMA, name: check.record.backupTable })} b WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE ${pk.map((c) => `r.${c} = b.${c}`).join(' AND ')})`,
+        );
+        results.push(
+          lost === 0
+            ? ok(`${label}: no row lost`, `every one of the ${check.record.rowCount} backed-up rows is still there`)
+            : bad(
+                `${label}: no row lost`,
+                `${plural(lost, 'backed-up row is', 'backed-up rows are')} no longer in the table (deleted since the backup?)`,
+                'warning',
+              ),
+        );
       }
     }
   }
@@ -134,10 +257,16 @@ async function stateSchemaPrivate(session: Session): Promise<CheckResult> {
         -- the orgs known at migration time, which the transition policy reads as every requesting role (ids only; no
         -- role has USAGE on the schema to name it in a query of its own)
         AND NOT (o.name = 'transition_orgs' AND a.grantee = 0 AND a.privilege_type = 'SELECT')
-      ORDER BY 1 LIMIT 10`, [STATE_SCHEMA]);
+      ORDER BY 1 LIMIT 10`,
+    [STATE_SCHEMA],
+  );
   const name = `No other role can read or write ${STATE_SCHEMA}`;
-  return rows.length === 0 ? ok(name, 'only its owner has privileges on the schema and its objects')
-    : bad(name, `granted: ${rows.map((r) => r.who).join(', ')}: REVOKE them (they can read the backups or change the assignments)`);
+  return rows.length === 0
+    ? ok(name, 'only its owner has privileges on the schema and its objects')
+    : bad(
+        name,
+        `granted: ${rows.map((r) => r.who).join(', ')}: REVOKE them (they can read the backups or change the assignments)`,
+      );
 }
 
 /** Every check reads in one read-only transaction: the spec's query it re-runs cannot write. */
@@ -148,17 +277,23 @@ export async function validate(session: Session, model: MigrationModel): Promise
 async function validateReading(session: Session, model: MigrationModel): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const backups = await verifyBackups(session);
-  const enforced = !!await currentEnforcement(session);
+  const enforced = !!(await currentEnforcement(session));
   for (const t of model.tables) {
-    results.push(...await tableChecks(session, model, t, enforced));
-    const record = backups.find((c) => c.record.table.schema === t.name.schema && c.record.table.name === t.name.name && c.present);
-    const check = await assignmentCheck(session, model, t, record ? { schema: STATE_SCHEMA, name: record.record.backupTable } : undefined);
+    results.push(...(await tableChecks(session, model, t, enforced)));
+    const record = backups.find(
+      (c) => c.record.table.schema === t.name.schema && c.record.table.name === t.name.name && c.present,
+    );
+    const check = await assignmentCheck(
+      session,
+      model,
+      t,
+      record ? { schema: STATE_SCHEMA, name: record.record.backupTable } : undefined,
+    );
     if (check) results.push(check);
   }
-  results.push(...await partitionCoverageChecks(session, model, enforced));
-  results.push(...await ledgerChecks(session, model));
-  results.push(...await backupChecks(session, model, backups));
+  results.push(...(await partitionCoverageChecks(session, model, enforced)));
+  results.push(...(await ledgerChecks(session, model)));
+  results.push(...(await backupChecks(session, model, backups)));
   results.push(await stateSchemaPrivate(session));
   return results;
 }
-

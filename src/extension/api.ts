@@ -14,7 +14,14 @@ export interface TenantMigrationApi {
   /** Resolves when the checklist shows the database's record. */
   refreshChecklist(): Promise<void>;
   /** The checklist's state of a step (status, duration, rows, summary, what next). */
-  stepState(step: ChecklistStep): { status: string; durationMs?: number; rows?: number; summary?: string; next?: string; source: string };
+  stepState(step: ChecklistStep): {
+    status: string;
+    durationMs?: number;
+    rows?: number;
+    summary?: string;
+    next?: string;
+    source: string;
+  };
   /** Fires whenever the checklist changes. */
   readonly onDidChangeChecklist: vscode.Event<ChecklistStep | undefined>;
   /** The folder the log file of the Tenant Migration output channel is in. */
@@ -43,7 +50,14 @@ export function createApi(c: Container, activationMs: number): TenantMigrationAp
     refreshChecklist: () => c.refresher.refresh(),
     stepState: (step) => {
       const v = c.model.step(step);
-      return { status: v.status, durationMs: v.durationMs, rows: v.rows, summary: v.summary, next: v.next, source: v.source };
+      return {
+        status: v.status,
+        durationMs: v.durationMs,
+        rows: v.rows,
+        summary: v.summary,
+        next: v.next,
+        source: v.source,
+      };
     },
     onDidChangeChecklist: c.model.onDidChange,
     logUri: c.context.logUri,
@@ -51,7 +65,8 @@ export function createApi(c: Container, activationMs: number): TenantMigrationAp
     planPreview: () => c.engines.peek()?.PlanPreviewPanel.active,
     checklistMessage: () => c.tree.view.message,
     answerModals: (answer) => {
-      if (c.context.extensionMode !== vscode.ExtensionMode.Test) throw new Error('answerModals is for the extension\'s tests only');
+      if (c.context.extensionMode !== vscode.ExtensionMode.Test)
+        throw new Error("answerModals is for the extension's tests only");
       answerModalsWith(answer);
     },
     activeRun: () => (c.runner.active ? { title: c.runner.active.title, step: c.runner.active.step } : undefined),

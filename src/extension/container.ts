@@ -37,26 +37,54 @@ export class Container extends Disposable {
   readonly refresher: ChecklistRefresher;
   readonly sqlEditor: SqlEditor;
 
-  constructor(readonly context: vscode.ExtensionContext, readonly log: ExtensionLog, startup: StartupRegistrations) {
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    readonly log: ExtensionLog,
+    startup: StartupRegistrations,
+  ) {
     super();
     this.settings = this.register(new SettingsAdapter(log));
     this.engines = new EngineLoader(log);
     this.specFile = this.register(new SpecFile(this.settings, this.contextKeys));
-    this.connections = this.register(new ConnectionService(this.settings, new PasswordStore(context.secrets), context.workspaceState));
+    this.connections = this.register(
+      new ConnectionService(this.settings, new PasswordStore(context.secrets), context.workspaceState),
+    );
     this.guard = new ProductionGuard(context.globalState);
     this.model = this.register(new ChecklistModel());
     this.opener = new MigrationOpener(this.engines, this.specFile, this.connections, log);
-    this.runner = this.register(new OperationRunner(this.opener, this.connections, this.guard, this.model, this.contextKeys, log));
-    this.tree = this.register(new ChecklistTree(this.model, {
-      ready: () => vscode.workspace.isTrusted && !!this.specFile.uri && !!this.connections.selected(),
-      connectionLabel: () => this.connections.selected()?.name,
-      runLine: () => this.runner.progressLine(),
-      tick: async (item) => { await vscode.commands.executeCommand('tenantMigration.tickManualItem', item); },
-    }, startup));
-    this.refresher = this.register(new ChecklistRefresher(this.opener, this.model, this.tree, this.runner, this.specFile, this.connections, log));
+    this.runner = this.register(
+      new OperationRunner(this.opener, this.connections, this.guard, this.model, this.contextKeys, log),
+    );
+    this.tree = this.register(
+      new ChecklistTree(
+        this.model,
+        {
+          ready: () => vscode.workspace.isTrusted && !!this.specFile.uri && !!this.connections.selected(),
+          connectionLabel: () => this.connections.selected()?.name,
+          runLine: () => this.runner.progressLine(),
+          tick: async (item) => {
+            await vscode.commands.executeCommand('tenantMigration.tickManualItem', item);
+          },
+        },
+        startup,
+      ),
+    );
+    this.refresher = this.register(
+      new ChecklistRefresher(this.opener, this.model, this.tree, this.runner, this.specFile, this.connections, log),
+    );
     this.register(new StatusBar(this.connections, this.runner, this.model, this.settings, this.specFile));
-    this.sqlEditor = this.register(new SqlEditor({ engines: this.engines, settings: this.settings, specFile: this.specFile, connections: this.connections,
-      opener: this.opener, guard: this.guard, contextKeys: this.contextKeys, log }));
+    this.sqlEditor = this.register(
+      new SqlEditor({
+        engines: this.engines,
+        settings: this.settings,
+        specFile: this.specFile,
+        connections: this.connections,
+        opener: this.opener,
+        guard: this.guard,
+        contextKeys: this.contextKeys,
+        log,
+      }),
+    );
     this.register(this.details.register());
     for (const d of registerCommands(COMMANDS, this, startup.registerCommand)) this.register(d);
     this.wireRefreshes();
@@ -65,13 +93,18 @@ export class Container extends Disposable {
   /** While an operation runs, the checklist's header shows its elapsed time and time left, once a second. */
   private wireRunLine(): void {
     let timer: ReturnType<typeof setInterval> | undefined;
-    const stop = () => { clearInterval(timer); timer = undefined; };
+    const stop = () => {
+      clearInterval(timer);
+      timer = undefined;
+    };
     this.register({ dispose: stop });
-    this.register(this.runner.onDidChange((active) => {
-      if (active && !timer) timer = setInterval(() => this.tree.refreshHeader(), 1000);
-      if (!active) stop();
-      this.tree.refreshHeader();
-    }));
+    this.register(
+      this.runner.onDidChange((active) => {
+        if (active && !timer) timer = setInterval(() => this.tree.refreshHeader(), 1000);
+        if (!active) stop();
+        this.tree.refreshHeader();
+      }),
+    );
   }
 
   private wireRefreshes(): void {
@@ -82,20 +115,24 @@ export class Container extends Disposable {
       if (this.tree.view.visible) void this.refresher.refresh();
     };
     let selected = this.connections.selected()?.name;
-    this.register(this.connections.onDidChange((c) => {
-      if (c?.name !== selected) this.model.reset();
-      selected = c?.name;
-      update();
-    }));
+    this.register(
+      this.connections.onDidChange((c) => {
+        if (c?.name !== selected) this.model.reset();
+        selected = c?.name;
+        update();
+      }),
+    );
     this.register(this.specFile.onDidChange(update));
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(update));
     let shown = false;
-    this.register(this.tree.view.onDidChangeVisibility((e) => {
-      if (e.visible && !shown) {
-        shown = true;
-        void this.refresher.refresh();
-      }
-    }));
+    this.register(
+      this.tree.view.onDidChangeVisibility((e) => {
+        if (e.visible && !shown) {
+          shown = true;
+          void this.refresher.refresh();
+        }
+      }),
+    );
     this.contextKeys.set('hasConnection', !!this.connections.selected());
     if (this.tree.view.visible) {
       shown = true;

@@ -22,6 +22,9 @@ export class DetailsDocuments implements vscode.TextDocumentContentProvider {
   }
 
   register(): vscode.Disposable {
-    return vscode.Disposable.from(vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, this), this.changed);
+    return vscode.Disposable.from(
+      vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, this),
+      this.changed,
+    );
   }
 }

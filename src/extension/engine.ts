@@ -8,7 +8,10 @@ export type Engine = typeof EngineApi;
 export class EngineLoader {
   private engine?: Engine;
 
-  constructor(private readonly log: ExtensionLog, private readonly bundle = path.join(__dirname, 'engine.js')) {}
+  constructor(
+    private readonly log: ExtensionLog,
+    private readonly bundle = path.join(__dirname, 'engine.js'),
+  ) {}
 
   /** The engine if something has loaded it already (never loads it). */
   peek(): Engine | undefined {

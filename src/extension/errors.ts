@@ -5,7 +5,11 @@ import { UntrustedWorkspaceError } from './trust';
 
 /** A failure the user can act on, with buttons that run commands. */
 export class ActionableError extends Error {
-  constructor(message: string, readonly next: string, readonly actions: readonly { title: string; command: string; args?: unknown[] }[] = []) {
+  constructor(
+    message: string,
+    readonly next: string,
+    readonly actions: readonly { title: string; command: string; args?: unknown[] }[] = [],
+  ) {
     super(message);
   }
 }
@@ -21,11 +25,15 @@ export function showError(log: ExtensionLog, error: unknown, context?: string): 
   const text = log.scrub(`${context ? `${context}: ` : ''}${message}${next ? ` — ${next}` : ''}`);
   log.error(text);
   const actions = error instanceof ActionableError ? [...error.actions] : [];
-  if (error instanceof UntrustedWorkspaceError) actions.push({ title: 'Manage Workspace Trust', command: 'workbench.trust.manage' });
+  if (error instanceof UntrustedWorkspaceError)
+    actions.push({ title: 'Manage Workspace Trust', command: 'workbench.trust.manage' });
   actions.push({ title: 'Show Log', command: 'tenantMigration.showLog' });
-  void vscode.window.showErrorMessage(text, ...actions.map((a) => a.title)).then((picked) => {
-    const action = actions.find((a) => a.title === picked);
-    if (action) return vscode.commands.executeCommand(action.command, ...(action.args ?? []));
-    return undefined;
-  }).then(undefined, (e: unknown) => log.error(`The action failed: ${errorText(e).message}`));
+  void vscode.window
+    .showErrorMessage(text, ...actions.map((a) => a.title))
+    .then((picked) => {
+      const action = actions.find((a) => a.title === picked);
+      if (action) return vscode.commands.executeCommand(action.command, ...(action.args ?? []));
+      return undefined;
+    })
+    .then(undefined, (e: unknown) => log.error(`The action failed: ${errorText(e).message}`));
 }

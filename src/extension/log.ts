@@ -26,11 +26,21 @@ export class ExtensionLog extends Disposable implements Logger {
     return this.redactor(text.replace(URL_PASSWORD, '$1:****@').replace(KEYWORD_PASSWORD, '$1****'));
   }
 
-  info(message: string): void { this.channel.info(this.scrub(message)); }
-  warn(message: string): void { this.channel.warn(this.scrub(message)); }
-  error(message: string): void { this.channel.error(this.scrub(message)); }
-  debug(message: string): void { this.channel.debug(this.scrub(message)); }
-  trace(message: string): void { this.channel.trace(this.scrub(message)); }
+  info(message: string): void {
+    this.channel.info(this.scrub(message));
+  }
+  warn(message: string): void {
+    this.channel.warn(this.scrub(message));
+  }
+  error(message: string): void {
+    this.channel.error(this.scrub(message));
+  }
+  debug(message: string): void {
+    this.channel.debug(this.scrub(message));
+  }
+  trace(message: string): void {
+    this.channel.trace(this.scrub(message));
+  }
 
   show(): void {
     this.channel.show(true);

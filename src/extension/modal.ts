@@ -3,13 +3,21 @@
 // (TenantMigrationApi.answerModals): a modal waits for a click nobody makes there.
 import * as vscode from 'vscode';
 
-export interface ModalQuestion { readonly message: string; readonly detail?: string; readonly buttons: readonly string[] }
+export interface ModalQuestion {
+  readonly message: string;
+  readonly detail?: string;
+  readonly buttons: readonly string[];
+}
 export type ModalAnswerer = (question: ModalQuestion) => string | undefined;
 
 let answerer: ModalAnswerer | undefined;
 
 /** The button clicked, or undefined when dismissed (Escape, Cancel). */
-export async function askModal(message: string, detail: string | undefined, ...buttons: string[]): Promise<string | undefined> {
+export async function askModal(
+  message: string,
+  detail: string | undefined,
+  ...buttons: string[]
+): Promise<string | undefined> {
   if (answerer) return answerer({ message, detail, buttons });
   return vscode.window.showWarningMessage(message, { modal: true, detail }, ...buttons);
 }

@@ -51,11 +51,13 @@ export class SettingsAdapter extends Disposable {
   constructor(private readonly log: ExtensionLog) {
     super();
     this.current = this.read();
-    this.register(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (!e.affectsConfiguration(SECTION)) return;
-      this.current = this.read();
-      this.changed.fire(this.current);
-    }));
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration(SECTION)) return;
+        this.current = this.read();
+        this.changed.fire(this.current);
+      }),
+    );
   }
 
   get value(): Settings {
@@ -64,7 +66,9 @@ export class SettingsAdapter extends Disposable {
 
   /** Writes the profiles to the user settings (the only place they are read from). */
   async saveConnections(profiles: readonly Profile[]): Promise<void> {
-    await vscode.workspace.getConfiguration(SECTION).update('connections', profiles.map(withoutDefaults), vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration(SECTION)
+      .update('connections', profiles.map(withoutDefaults), vscode.ConfigurationTarget.Global);
     this.current = this.read();
   }
 
@@ -73,23 +77,65 @@ export class SettingsAdapter extends Disposable {
     const userValue = <T>(key: string) => config.inspect<T>(key)?.globalValue;
     const ignored = config.inspect('connections');
     if (ignored?.workspaceValue !== undefined || ignored?.workspaceFolderValue !== undefined) {
-      this.log.warn('tenantMigration.connections in workspace settings is ignored: connection profiles are read from user settings only.');
+      this.log.warn(
+        'tenantMigration.connections in workspace settings is ignored: connection profiles are read from user settings only.',
+      );
     }
     return Object.freeze({
       connections: this.profiles(userValue<unknown>('connections')),
       specFile: this.valid('specFile', specFileSchema, config.get('specFile'), 'tenant-migration.json'),
-      databaseUrlIsProduction: this.valid('databaseUrlIsProduction', flag(false), userValue('databaseUrlIsProduction'), false),
+      databaseUrlIsProduction: this.valid(
+        'databaseUrlIsProduction',
+        flag(false),
+        userValue('databaseUrlIsProduction'),
+        false,
+      ),
       showStatusBar: this.valid('showStatusBar', flag(true), config.get('showStatusBar'), true),
       sqlEditor: Object.freeze({
-        files: this.valid('sqlEditor.files', z._default(z.array(z.string().check(z.minLength(1))), SQL_FILES_DEFAULT), config.get('sqlEditor.files'), SQL_FILES_DEFAULT),
-        statementTimeoutMs: this.valid('sqlEditor.statementTimeoutMs', z._default(z.int().check(z.gte(100), z.lte(3_600_000)), 30_000), config.get('sqlEditor.statementTimeoutMs'), 30_000),
-        tenantRole: this.valid('sqlEditor.tenantRole', z._default(z.string(), ''), config.get('sqlEditor.tenantRole'), ''),
-        largeTableRows: this.valid('sqlEditor.largeTableRows', z._default(z.int().check(z.gte(0)), 10_000), config.get('sqlEditor.largeTableRows'), 10_000),
+        files: this.valid(
+          'sqlEditor.files',
+          z._default(z.array(z.string().check(z.minLength(1))), SQL_FILES_DEFAULT),
+          config.get('sqlEditor.files'),
+          SQL_FILES_DEFAULT,
+        ),
+        statementTimeoutMs: this.valid(
+          'sqlEditor.statementTimeoutMs',
+          z._default(z.int().check(z.gte(100), z.lte(3_600_000)), 30_000),
+          config.get('sqlEditor.statementTimeoutMs'),
+          30_000,
+        ),
+        tenantRole: this.valid(
+          'sqlEditor.tenantRole',
+          z._default(z.string(), ''),
+          config.get('sqlEditor.tenantRole'),
+          '',
+        ),
+        largeTableRows: this.valid(
+          'sqlEditor.largeTableRows',
+          z._default(z.int().check(z.gte(0)), 10_000),
+          config.get('sqlEditor.largeTableRows'),
+          10_000,
+        ),
       }),
       lint: Object.freeze({
-        postgresVersion: this.valid('lint.postgresVersion', z._default(z.int().check(z.gte(10), z.lte(18)), 15), config.get('lint.postgresVersion'), 15),
-        assumeInTransaction: this.valid('lint.assumeInTransaction', flag(false), config.get('lint.assumeInTransaction'), false),
-        rules: this.valid('lint.rules', z._default(z.record(z.string(), z.boolean()), {}), config.get('lint.rules'), {}),
+        postgresVersion: this.valid(
+          'lint.postgresVersion',
+          z._default(z.int().check(z.gte(10), z.lte(18)), 15),
+          config.get('lint.postgresVersion'),
+          15,
+        ),
+        assumeInTransaction: this.valid(
+          'lint.assumeInTransaction',
+          flag(false),
+          config.get('lint.assumeInTransaction'),
+          false,
+        ),
+        rules: this.valid(
+          'lint.rules',
+          z._default(z.record(z.string(), z.boolean()), {}),
+          config.get('lint.rules'),
+          {},
+        ),
       }),
     });
   }
@@ -117,7 +163,9 @@ export class SettingsAdapter extends Disposable {
   private valid<T>(key: string, schema: z.ZodMiniType<T>, raw: unknown, fallback: T): T {
     const parsed = schema.safeParse(raw);
     if (parsed.success) return parsed.data;
-    this.log.warn(`tenantMigration.${key} is invalid (${describeIssues(parsed.error)}); using ${JSON.stringify(fallback)}.`);
+    this.log.warn(
+      `tenantMigration.${key} is invalid (${describeIssues(parsed.error)}); using ${JSON.stringify(fallback)}.`,
+    );
     return fallback;
   }
 }
@@ -129,8 +177,13 @@ function describeIssues(error: { issues: readonly { path: readonly PropertyKey[]
 /** Keeps user settings tidy: defaults are not written out. */
 function withoutDefaults(p: Profile): Record<string, unknown> {
   return {
-    name: p.name, host: p.host, ...(p.port === 5432 ? {} : { port: p.port }), database: p.database, user: p.user,
-    ...(p.sslMode === 'prefer' ? {} : { sslMode: p.sslMode }), ...(p.sslRootCert ? { sslRootCert: p.sslRootCert } : {}),
+    name: p.name,
+    host: p.host,
+    ...(p.port === 5432 ? {} : { port: p.port }),
+    database: p.database,
+    user: p.user,
+    ...(p.sslMode === 'prefer' ? {} : { sslMode: p.sslMode }),
+    ...(p.sslRootCert ? { sslRootCert: p.sslRootCert } : {}),
     ...(p.production ? { production: true } : {}),
   };
 }

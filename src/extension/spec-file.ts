@@ -13,7 +13,10 @@ export class SpecFile extends Disposable {
   /** The spec appeared, changed, or disappeared. */
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly settings: SettingsAdapter, private readonly contextKeys: ContextKeys) {
+  constructor(
+    private readonly settings: SettingsAdapter,
+    private readonly contextKeys: ContextKeys,
+  ) {
     super();
     this.watch();
     this.register(settings.onDidChange(() => this.watch()));
@@ -34,7 +37,9 @@ export class SpecFile extends Disposable {
 
   private candidates(): vscode.Uri[] {
     const file = this.settings.value.specFile;
-    return (vscode.workspace.workspaceFolders ?? []).map((f) => (path.isAbsolute(file) ? vscode.Uri.file(file) : vscode.Uri.joinPath(f.uri, file)));
+    return (vscode.workspace.workspaceFolders ?? []).map((f) =>
+      path.isAbsolute(file) ? vscode.Uri.file(file) : vscode.Uri.joinPath(f.uri, file),
+    );
   }
 
   private watch(): void {
@@ -42,10 +47,17 @@ export class SpecFile extends Disposable {
     this.watchers = [];
     const file = this.settings.value.specFile;
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
-      const pattern = path.isAbsolute(file) ? new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)) : new vscode.RelativePattern(folder, file);
+      const pattern = path.isAbsolute(file)
+        ? new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file))
+        : new vscode.RelativePattern(folder, file);
       const watcher = vscode.workspace.createFileSystemWatcher(pattern);
       const update = () => this.update();
-      this.watchers.push(watcher, watcher.onDidCreate(update), watcher.onDidChange(update), watcher.onDidDelete(update));
+      this.watchers.push(
+        watcher,
+        watcher.onDidCreate(update),
+        watcher.onDidChange(update),
+        watcher.onDidDelete(update),
+      );
     }
     this.update();
   }

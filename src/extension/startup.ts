@@ -41,23 +41,36 @@ class ForwardingTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Di
   attach(provider: vscode.TreeDataProvider<Node>): vscode.Disposable {
     this.target = provider;
     const forwarding = provider.onDidChangeTreeData?.((e) => this.changed.fire(e));
-    return { dispose: () => { forwarding?.dispose(); if (this.target === provider) this.target = undefined; } };
+    return {
+      dispose: () => {
+        forwarding?.dispose();
+        if (this.target === provider) this.target = undefined;
+      },
+    };
   }
 
   private provider(): vscode.TreeDataProvider<Node> | undefined {
     try {
       this.ensure();
     } catch {
-      return undefined;   // shown to the user once, by Startup.services()
+      return undefined; // shown to the user once, by Startup.services()
     }
     return this.target;
   }
 
-  getChildren(node?: Node): vscode.ProviderResult<Node[]> { return this.provider()?.getChildren(node) ?? []; }
-  getTreeItem(node: Node): vscode.TreeItem | Thenable<vscode.TreeItem> { return this.provider()!.getTreeItem(node); }
-  getParent(node: Node): vscode.ProviderResult<Node> { return this.provider()?.getParent?.(node); }
+  getChildren(node?: Node): vscode.ProviderResult<Node[]> {
+    return this.provider()?.getChildren(node) ?? [];
+  }
+  getTreeItem(node: Node): vscode.TreeItem | Thenable<vscode.TreeItem> {
+    return this.provider()!.getTreeItem(node);
+  }
+  getParent(node: Node): vscode.ProviderResult<Node> {
+    return this.provider()?.getParent?.(node);
+  }
 
-  dispose(): void { this.changed.dispose(); }
+  dispose(): void {
+    this.changed.dispose();
+  }
 }
 
 export class Startup implements StartupRegistrations, vscode.Disposable {
@@ -71,19 +84,40 @@ export class Startup implements StartupRegistrations, vscode.Disposable {
   private failure?: Error;
   private readonly timer: ReturnType<typeof setTimeout>;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly log: ExtensionLog, private readonly bundle = path.join(__dirname, 'services.js')) {
-    this.checklistView = vscode.window.createTreeView(CHECKLIST_VIEW, { treeDataProvider: this.forwarder, showCollapseAll: true, manageCheckboxStateManually: true });
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: ExtensionLog,
+    private readonly bundle = path.join(__dirname, 'services.js'),
+  ) {
+    this.checklistView = vscode.window.createTreeView(CHECKLIST_VIEW, {
+      treeDataProvider: this.forwarder,
+      showCollapseAll: true,
+      manageCheckboxStateManually: true,
+    });
     this.disposables.push(this.forwarder, this.checklistView);
-    const contributed = (context.extension.packageJSON as { contributes?: { commands?: { command: string }[] } }).contributes?.commands ?? [];
+    const contributed =
+      (context.extension.packageJSON as { contributes?: { commands?: { command: string }[] } }).contributes?.commands ??
+      [];
     this.commandIds = new Set(contributed.map((c) => c.command));
-    for (const id of this.commandIds) this.disposables.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.execute(id, args)));
-    this.timer = setTimeout(() => { try { this.services(); } catch { /* shown by services() */ } }, 0);
+    for (const id of this.commandIds)
+      this.disposables.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.execute(id, args)));
+    this.timer = setTimeout(() => {
+      try {
+        this.services();
+      } catch {
+        /* shown by services() */
+      }
+    }, 0);
   }
 
   readonly registerCommand = (id: string, handler: Handler): vscode.Disposable => {
     if (!this.commandIds.has(id)) throw new Error(`The command ${id} is not contributed in package.json.`);
     this.handlers.set(id, handler);
-    return { dispose: () => { if (this.handlers.get(id) === handler) this.handlers.delete(id); } };
+    return {
+      dispose: () => {
+        if (this.handlers.get(id) === handler) this.handlers.delete(id);
+      },
+    };
   };
 
   attachChecklist(provider: vscode.TreeDataProvider<Node>): vscode.Disposable {
@@ -105,7 +139,9 @@ export class Startup implements StartupRegistrations, vscode.Disposable {
       this.context.subscriptions.push(this.container);
       const missing = [...this.commandIds].filter((id) => !this.handlers.has(id));
       if (missing.length) this.log.error(`No handler for the contributed command(s) ${missing.join(', ')}.`);
-      this.log.info(`services ready in ${(performance.now() - started).toFixed(1)} ms (loading ${(loaded - started).toFixed(1)} ms)`);
+      this.log.info(
+        `services ready in ${(performance.now() - started).toFixed(1)} ms (loading ${(loaded - started).toFixed(1)} ms)`,
+      );
       return this.container;
     } catch (error) {
       this.failure = error as Error;
@@ -122,7 +158,12 @@ export class Startup implements StartupRegistrations, vscode.Disposable {
     const real = () => (api ??= this.module!.createApi(this.services(), activationMs));
     // 'then' stays undefined: VS Code resolves the exports as a promise would, and that must not build anything.
     return new Proxy({ activationMs } as TenantMigrationApi, {
-      get: (target, key) => (key === 'activationMs' ? activationMs : typeof key === 'string' && key !== 'then' ? Reflect.get(real(), key) : Reflect.get(target, key)),
+      get: (target, key) =>
+        key === 'activationMs'
+          ? activationMs
+          : typeof key === 'string' && key !== 'then'
+            ? Reflect.get(real(), key)
+            : Reflect.get(target, key),
     });
   }
 

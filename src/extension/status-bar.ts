@@ -10,7 +10,9 @@ import type { SettingsAdapter } from './settings';
 import type { SpecFile } from './spec-file';
 
 export class StatusBar extends Disposable {
-  private readonly item = this.register(vscode.window.createStatusBarItem('tenantMigration.status', vscode.StatusBarAlignment.Left, 50));
+  private readonly item = this.register(
+    vscode.window.createStatusBarItem('tenantMigration.status', vscode.StatusBarAlignment.Left, 50),
+  );
 
   constructor(
     private readonly connections: ConnectionService,
@@ -21,12 +23,24 @@ export class StatusBar extends Disposable {
   ) {
     super();
     this.item.name = 'Tenant Migration';
-    for (const event of [connections.onDidChange, runner.onDidChange, settings.onDidChange, specFile.onDidChange] as vscode.Event<unknown>[]) {
+    for (const event of [
+      connections.onDidChange,
+      runner.onDidChange,
+      settings.onDidChange,
+      specFile.onDidChange,
+    ] as vscode.Event<unknown>[]) {
       this.register(event(() => this.update()));
     }
     // The checklist changes many times a second during a backfill: a few updates a second are plenty here.
     let timer: ReturnType<typeof setTimeout> | undefined;
-    this.register(model.onDidChange(() => { timer ??= setTimeout(() => { timer = undefined; this.update(); }, 250); }));
+    this.register(
+      model.onDidChange(() => {
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          this.update();
+        }, 250);
+      }),
+    );
     this.register({ dispose: () => clearTimeout(timer) });
     this.update();
   }
@@ -53,7 +67,9 @@ export class StatusBar extends Disposable {
         : 'Tenant Migration: no connection selected. Click to select or add one.';
       this.item.command = 'tenantMigration.selectConnection';
     }
-    this.item.backgroundColor = connection?.production ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.backgroundColor = connection?.production
+      ? new vscode.ThemeColor('statusBarItem.warningBackground')
+      : undefined;
     this.item.accessibilityInformation = { label: typeof this.item.tooltip === 'string' ? this.item.tooltip : name };
     this.item.show();
   }

@@ -5,7 +5,9 @@ import * as vscode from 'vscode';
 export class UntrustedWorkspaceError extends Error {
   readonly next = 'Trust this workspace (Workspaces: Manage Workspace Trust) to connect and run the migration.';
   constructor(action: string) {
-    super(`${action} is not available in an untrusted workspace: Tenant Migration connects to databases and runs the workspace's script and test commands.`);
+    super(
+      `${action} is not available in an untrusted workspace: Tenant Migration connects to databases and runs the workspace's script and test commands.`,
+    );
   }
 }
 

@@ -10,7 +10,10 @@ export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let value = Math.max(0, bytes);
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
@@ -25,15 +28,29 @@ export function plural(n: number, one: string, many = `${one}s`): string {
  * planner's (or a count when never analysed) and includes rows that already had an org, so it is never shown as a
  * finished table's total.
  */
-export function progressRows(p: { action?: 'backup' | 'backfill'; rowsDone: number; rowsEstimate: number; done: number; total: number }): string {
-  if (p.action === 'backup') return p.rowsEstimate > 0 ? `${formatCount(p.rowsDone)}/${formatCount(Math.max(p.rowsEstimate, p.rowsDone))} rows` : plural(p.rowsDone, 'row');
+export function progressRows(p: {
+  action?: 'backup' | 'backfill';
+  rowsDone: number;
+  rowsEstimate: number;
+  done: number;
+  total: number;
+}): string {
+  if (p.action === 'backup')
+    return p.rowsEstimate > 0
+      ? `${formatCount(p.rowsDone)}/${formatCount(Math.max(p.rowsEstimate, p.rowsDone))} rows`
+      : plural(p.rowsDone, 'row');
   const what = `${p.rowsDone === 1 ? 'row' : 'rows'} given their org`;
   if (p.done >= p.total || p.rowsEstimate <= 0) return `${formatCount(p.rowsDone)} ${what}`;
   return `${formatCount(p.rowsDone)} of ~${formatCount(p.rowsEstimate)} ${what}`;
 }
 
 /** How checks count everywhere (CLI, checklist, report): a warning is neither a pass nor a failure. */
-export function countChecks(checks: readonly { ok: boolean; severity?: string }[]): { total: number; passed: number; failed: number; warnings: number } {
+export function countChecks(checks: readonly { ok: boolean; severity?: string }[]): {
+  total: number;
+  passed: number;
+  failed: number;
+  warnings: number;
+} {
   const failed = checks.filter((c) => !c.ok && c.severity !== 'warning').length;
   const warnings = checks.filter((c) => !c.ok && c.severity === 'warning').length;
   return { total: checks.length, passed: checks.length - failed - warnings, failed, warnings };
@@ -44,5 +61,7 @@ export function formatCheckCount(checks: readonly { ok: boolean; severity?: stri
   const { total, passed, failed, warnings } = countChecks(checks);
   const warned = warnings ? `, ${plural(warnings, 'warning')}` : '';
   if (failed) return `${formatCount(failed)} of ${plural(total, 'check')} failed${warned}`;
-  return passed === total ? `${plural(total, 'check')} passed` : `${formatCount(passed)} of ${plural(total, 'check')} passed${warned}`;
+  return passed === total
+    ? `${plural(total, 'check')} passed`
+    : `${formatCount(passed)} of ${plural(total, 'check')} passed${warned}`;
 }

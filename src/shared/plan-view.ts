@@ -12,11 +12,23 @@ export interface PlanSource {
     readonly line: number;
     readonly phase?: string;
     readonly sql: string;
-    readonly locks: readonly { readonly table: string; readonly mode: LockView['mode']; readonly blocksWrites: boolean; readonly note?: string }[];
+    readonly locks: readonly {
+      readonly table: string;
+      readonly mode: LockView['mode'];
+      readonly blocksWrites: boolean;
+      readonly note?: string;
+    }[];
   }[];
   readonly tables: readonly { readonly table: string; readonly estimatedRows: number; readonly totalBytes: number }[];
   readonly gaps: {
-    readonly tables: readonly { readonly table: string; readonly rule: string; readonly rows: number; readonly assigned: number; readonly toDefault: number; readonly estimated: boolean }[];
+    readonly tables: readonly {
+      readonly table: string;
+      readonly rule: string;
+      readonly rows: number;
+      readonly assigned: number;
+      readonly toDefault: number;
+      readonly estimated: boolean;
+    }[];
     readonly findings: readonly {
       readonly kind: FindingKind;
       readonly table: string;
@@ -29,7 +41,13 @@ export interface PlanSource {
     readonly blocking: boolean;
   };
   /** The schema's shapes: refused ones block the run like a conflict does. */
-  readonly shapes?: readonly { readonly table: string; readonly object: string; readonly blocking: boolean; readonly message: string; readonly fix?: string }[];
+  readonly shapes?: readonly {
+    readonly table: string;
+    readonly object: string;
+    readonly blocking: boolean;
+    readonly message: string;
+    readonly fix?: string;
+  }[];
 }
 
 const PHASE_TITLES: Readonly<Record<string, string>> = {
@@ -53,7 +71,8 @@ const FINDINGS: Readonly<Record<FindingKind, { title: string; severity: 'warning
   conflict: {
     title: 'Key mapped to two orgs',
     severity: 'warning',
-    advice: 'Keep one mapping row per key (delete the wrong ones), then refresh. The run refuses until every key maps to one org.',
+    advice:
+      'Keep one mapping row per key (delete the wrong ones), then refresh. The run refuses until every key maps to one org.',
   },
   'missing-org': {
     title: 'Mapping to an org that does not exist',
@@ -63,7 +82,8 @@ const FINDINGS: Readonly<Record<FindingKind, { title: string; severity: 'warning
   unmapped: {
     title: 'Rows without a mapping',
     severity: 'warning',
-    advice: 'They will belong to the default org. To assign them, write a mapping stub, fill in each org and run it, then refresh.',
+    advice:
+      'They will belong to the default org. To assign them, write a mapping stub, fill in each org and run it, then refresh.',
   },
   'orphan-child': {
     title: 'Rows without a parent row',
@@ -95,8 +115,14 @@ const FINDINGS: Readonly<Record<FindingKind, { title: string; severity: 'warning
 /** A shape of the schema as a finding of its table: refused ones are errors that block the run. */
 function shapeView(s: NonNullable<PlanSource['shapes']>[number]): FindingView {
   return {
-    kind: 'schema-shape', title: `${FINDINGS['schema-shape'].title}: ${s.object}`, severity: s.blocking ? 'error' : s.fix ? 'warning' : 'info',
-    count: 1, samples: [], blocking: s.blocking, message: s.message, advice: s.fix ?? FINDINGS['schema-shape'].advice,
+    kind: 'schema-shape',
+    title: `${FINDINGS['schema-shape'].title}: ${s.object}`,
+    severity: s.blocking ? 'error' : s.fix ? 'warning' : 'info',
+    count: 1,
+    samples: [],
+    blocking: s.blocking,
+    message: s.message,
+    advice: s.fix ?? FINDINGS['schema-shape'].advice,
   };
 }
 
@@ -112,7 +138,14 @@ function phasesOf(plan: PlanSource): PhaseView[] {
   plan.statements.forEach((s, index) => {
     const phase = s.phase ?? null;
     if (!current || current.phase !== phase) {
-      current = { id: `${index}-${phase ?? 'session'}`, phase, title: phaseTitle(phase), statements: [], blockingStatements: 0, tables: [] };
+      current = {
+        id: `${index}-${phase ?? 'session'}`,
+        phase,
+        title: phaseTitle(phase),
+        statements: [],
+        blockingStatements: 0,
+        tables: [],
+      };
       phases.push(current);
     }
     const statement: StatementView = {
@@ -138,7 +171,8 @@ function ruleKindOf(rule: string): RuleKind {
 }
 
 /** Rows a query places nowhere cannot be fixed with a mapping stub: the query itself must return them. */
-const UNMAPPED_BY_QUERY = 'They will belong to the default org. To assign them, make the spec’s query return an org for each of these keys, then refresh.';
+const UNMAPPED_BY_QUERY =
+  'They will belong to the default org. To assign them, make the spec’s query return an org for each of these keys, then refresh.';
 
 function findingView(f: PlanSource['gaps']['findings'][number], ruleKind: RuleKind): FindingView {
   const known = FINDINGS[f.kind];
@@ -147,7 +181,9 @@ function findingView(f: PlanSource['gaps']['findings'][number], ruleKind: RuleKi
     title: known.title,
     severity: f.blocking ? 'error' : known.severity,
     count: f.count,
-    samples: f.samples.map((s) => (typeof s.detail === 'string' ? { key: s.key ?? null, detail: s.detail } : { key: s.key ?? null })),
+    samples: f.samples.map((s) =>
+      typeof s.detail === 'string' ? { key: s.key ?? null, detail: s.detail } : { key: s.key ?? null },
+    ),
     blocking: f.blocking,
     message: f.message,
     advice: f.kind === 'unmapped' && ruleKind === 'query' ? UNMAPPED_BY_QUERY : known.advice,
@@ -159,8 +195,10 @@ function gapTables(gaps: PlanSource['gaps'], shapes: NonNullable<PlanSource['sha
   const groups = new Map<string, TableGapsView>();
   for (const t of gaps.tables) {
     groups.set(t.table, {
-      table: t.table, ruleKind: ruleKindOf(t.rule),
-      assignment: { rule: t.rule, rows: t.rows, assigned: t.assigned, toDefault: t.toDefault, estimated: t.estimated }, findings: [],
+      table: t.table,
+      ruleKind: ruleKindOf(t.rule),
+      assignment: { rule: t.rule, rows: t.rows, assigned: t.assigned, toDefault: t.toDefault, estimated: t.estimated },
+      findings: [],
     });
   }
   for (const f of gaps.findings) {
@@ -185,7 +223,15 @@ export function toPlanView(plan: PlanSource): PlanView {
     scriptPath: plan.scriptPath,
     scriptExists: plan.scriptExists,
     phases: phasesOf(plan),
-    tables: plan.tables.map((t) => ({ table: t.table, estimatedRows: Math.max(0, t.estimatedRows), totalBytes: Math.max(0, t.totalBytes) })),
-    gaps: { tables: gapTables(plan.gaps, plan.shapes), blocking: plan.gaps.blocking || plan.gaps.findings.some((f) => f.blocking) || (plan.shapes ?? []).some((s) => s.blocking) },
+    tables: plan.tables.map((t) => ({
+      table: t.table,
+      estimatedRows: Math.max(0, t.estimatedRows),
+      totalBytes: Math.max(0, t.totalBytes),
+    })),
+    gaps: {
+      tables: gapTables(plan.gaps, plan.shapes),
+      blocking:
+        plan.gaps.blocking || plan.gaps.findings.some((f) => f.blocking) || (plan.shapes ?? []).some((s) => s.blocking),
+    },
   };
 }

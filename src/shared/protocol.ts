@@ -3,8 +3,24 @@
 // its bundle; the host validates every message that comes from the webview with parseWebviewMessage.
 import { z } from 'zod';
 
-export const LOCK_MODES = ['ACCESS SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE', 'SHARE', 'SHARE ROW EXCLUSIVE', 'ACCESS EXCLUSIVE'] as const;
-export const FINDING_KINDS = ['unmapped', 'missing-org', 'stale-mapping', 'conflict', 'duplicate-mapping', 'orphan-child', 'null-key', 'schema-shape'] as const;
+export const LOCK_MODES = [
+  'ACCESS SHARE',
+  'ROW EXCLUSIVE',
+  'SHARE UPDATE EXCLUSIVE',
+  'SHARE',
+  'SHARE ROW EXCLUSIVE',
+  'ACCESS EXCLUSIVE',
+] as const;
+export const FINDING_KINDS = [
+  'unmapped',
+  'missing-org',
+  'stale-mapping',
+  'conflict',
+  'duplicate-mapping',
+  'orphan-child',
+  'null-key',
+  'schema-shape',
+] as const;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The plan as the webview sees it: a serialisable view model derived from the engine's Plan (see plan-view.ts).
@@ -133,25 +149,37 @@ export type WebviewMessage = z.infer<typeof WebviewMessageSchema>;
 /** Every message that crosses between the extension and the plan preview, in either direction. */
 export type ProtocolMessage = HostMessage | WebviewMessage;
 
-export type ParseResult<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly error: string };
+export type ParseResult<T> =
+  { readonly ok: true; readonly message: T } | { readonly ok: false; readonly error: string };
 
 function describeFailure(data: unknown, error: z.ZodError): string {
-  const type = typeof data === 'object' && data !== null && 'type' in data ? (data as { type: unknown }).type : undefined;
-  const what = typeof type === 'string' ? `message of type "${type.slice(0, 40)}"` : `message (${data === null ? 'null' : typeof data})`;
-  const issues = error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join('.') : '(message)'}: ${i.message}`).join('; ');
+  const type =
+    typeof data === 'object' && data !== null && 'type' in data ? (data as { type: unknown }).type : undefined;
+  const what =
+    typeof type === 'string'
+      ? `message of type "${type.slice(0, 40)}"`
+      : `message (${data === null ? 'null' : typeof data})`;
+  const issues = error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(message)'}: ${i.message}`)
+    .join('; ');
   return `rejected ${what}: ${issues}`;
 }
 
 /** Validates a message from the webview. Anything not exactly one of the known actions is rejected with a reason. */
 export function parseWebviewMessage(data: unknown): ParseResult<WebviewMessage> {
   const result = WebviewMessageSchema.safeParse(data);
-  return result.success ? { ok: true, message: result.data } : { ok: false, error: describeFailure(data, result.error) };
+  return result.success
+    ? { ok: true, message: result.data }
+    : { ok: false, error: describeFailure(data, result.error) };
 }
 
 /** Validates a message for the webview (used by tests and by the host before posting in development). */
 export function parseHostMessage(data: unknown): ParseResult<HostMessage> {
   const result = HostMessageSchema.safeParse(data);
-  return result.success ? { ok: true, message: result.data } : { ok: false, error: describeFailure(data, result.error) };
+  return result.success
+    ? { ok: true, message: result.data }
+    : { ok: false, error: describeFailure(data, result.error) };
 }
 
 export { toPlanView, type PlanSource } from './plan-view';

@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { adminQuery, createTestDatabase, type TestDatabase } from '../support/database';
-import { assertSameDigest, buildCli, databaseDigest, passwordOf, showsPassword, withPassword, Workspace } from '../support/cli';
+import {
+  assertSameDigest,
+  buildCli,
+  databaseDigest,
+  passwordOf,
+  showsPassword,
+  withPassword,
+  Workspace,
+} from '../support/cli';
 import { legacySpec } from '../fixtures/legacy-data';
 
 const ORG_A = '00000000-0000-0000-0000-00000000000a';
@@ -59,7 +67,10 @@ describe('bad input: names, users and commands', function () {
       mapping: { table: '"Tenant Data"."Map ""M"""', keyColumn: 'Cred Key', orgColumn: 'Org Ref' },
       orgColumn: 'Tenant ID',
       tables: [
-        { name: '"Tenant Data"."Report.Items"', orgFrom: { parent: { table: '"Tenant Data"."Cred ""X"""', column: 'Cred Ref' } } },
+        {
+          name: '"Tenant Data"."Report.Items"',
+          orgFrom: { parent: { table: '"Tenant Data"."Cred ""X"""', column: 'Cred Ref' } },
+        },
         { name: '"Tenant Data"."Cred ""X"""', orgFrom: { mapping: { column: 'Cred Id' } } },
       ],
       tenantCredentials: { table: '"Tenant Data"."Tenant Creds"', from: '"Tenant Data"."Cred ""X"""' },
@@ -68,19 +79,58 @@ describe('bad input: names, users and commands', function () {
     await ws.tickAll({ DATABASE_URL: db.url });
     const r = await ws.run(['run', '--yes', '--json', '--enforce', '--app-sends-context'], { DATABASE_URL: db.url });
     const doc = JSON.parse(r.stdout);
-    assert.equal(r.code, 0, JSON.stringify(doc.error ?? doc.result?.steps?.filter((s: { status: string }) => s.status === 'failed'), null, 1)?.slice(0, 3000));
-    assert.deepEqual(doc.result.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`),
-      ['prerequisites:done', 'preview:done', 'backup:done', 'migrate:done', 'validate:done', 'isolation:done', 'tests:skipped', 'enforce:done']);
+    assert.equal(
+      r.code,
+      0,
+      JSON.stringify(
+        doc.error ?? doc.result?.steps?.filter((s: { status: string }) => s.status === 'failed'),
+        null,
+        1,
+      )?.slice(0, 3000),
+    );
+    assert.deepEqual(
+      doc.result.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`),
+      [
+        'prerequisites:done',
+        'preview:done',
+        'backup:done',
+        'migrate:done',
+        'validate:done',
+        'isolation:done',
+        'tests:skipped',
+        'enforce:done',
+      ],
+    );
 
-    const byOrg = await db.client.query(`SELECT "Tenant ID"::text AS org, count(*)::int AS n FROM "Tenant Data"."Cred ""X""" GROUP BY 1 ORDER BY 1`);
-    assert.deepEqual(byOrg.rows, [{ org: DEFAULT_ORG, n: 5 }, { org: ORG_A, n: 12 }, { org: ORG_B, n: 13 }], 'mapped by the quoted mapping table, the rest to the default org');
-    const children = await db.client.query(`SELECT count(*)::int AS n FROM "Tenant Data"."Report.Items" r JOIN "Tenant Data"."Cred ""X""" c ON c."Cred Id" = r."Cred Ref" WHERE r."Tenant ID" IS DISTINCT FROM c."Tenant ID"`);
-    assert.equal(children.rows[0].n, 0, 'every child row has its parent\'s org');
-    const rls = await db.client.query(`SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity AS forced, a.attnotnull AS not_null
+    const byOrg = await db.client.query(
+      `SELECT "Tenant ID"::text AS org, count(*)::int AS n FROM "Tenant Data"."Cred ""X""" GROUP BY 1 ORDER BY 1`,
+    );
+    assert.deepEqual(
+      byOrg.rows,
+      [
+        { org: DEFAULT_ORG, n: 5 },
+        { org: ORG_A, n: 12 },
+        { org: ORG_B, n: 13 },
+      ],
+      'mapped by the quoted mapping table, the rest to the default org',
+    );
+    const children = await db.client.query(
+      `SELECT count(*)::int AS n FROM "Tenant Data"."Report.Items" r JOIN "Tenant Data"."Cred ""X""" c ON c."Cred Id" = r."Cred Ref" WHERE r."Tenant ID" IS DISTINCT FROM c."Tenant ID"`,
+    );
+    assert.equal(children.rows[0].n, 0, "every child row has its parent's org");
+    const rls = await db.client
+      .query(`SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity AS forced, a.attnotnull AS not_null
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'Tenant ID'
        WHERE n.nspname = 'Tenant Data' AND c.relkind = 'r' ORDER BY 1`);
-    assert.deepEqual(rls.rows, [{ relname: 'Cred "X"', forced: true, not_null: true }, { relname: 'Report.Items', forced: true, not_null: true }]);
-    assert.equal((await db.client.query(`SELECT count(*)::int AS n FROM "Tenant Data"."Tenant Creds"`)).rows[0].n, 30, 'the ledger has one row per credential');
+    assert.deepEqual(rls.rows, [
+      { relname: 'Cred "X"', forced: true, not_null: true },
+      { relname: 'Report.Items', forced: true, not_null: true },
+    ]);
+    assert.equal(
+      (await db.client.query(`SELECT count(*)::int AS n FROM "Tenant Data"."Tenant Creds"`)).rows[0].n,
+      30,
+      'the ledger has one row per credential',
+    );
     const publicAfter = (await databaseDigest(db.client)).contents as Record<string, string>;
     const inPublic = (c: Record<string, string>) => Object.entries(c).filter(([t]) => t.startsWith('public.'));
     assert.deepEqual(inPublic(publicAfter), inPublic(publicBefore), 'the public schema is untouched');
@@ -91,16 +141,39 @@ describe('bad input: names, users and commands', function () {
     const ledger = 'tenant_credentials"; DROP TABLE orgs; --';
     const claim = "org_id'); DROP TABLE orgs; --";
     const orgsBefore = ((await databaseDigest(db.client)).contents as Record<string, string>)['public.orgs'];
-    ws.writeSpec(legacySpec({ orgColumn, tenantCredentials: { table: ledger, from: 'credentials' }, tenantContext: { kind: 'supabase-jwt', claim } }));
+    ws.writeSpec(
+      legacySpec({
+        orgColumn,
+        tenantCredentials: { table: ledger, from: 'credentials' },
+        tenantContext: { kind: 'supabase-jwt', claim },
+      }),
+    );
     await ws.tickAll({ DATABASE_URL: db.url });
     const r = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
     assert.equal(r.code, 0, r.stderr.split('\n').slice(-12).join('\n'));
-    assert.equal(((await databaseDigest(db.client)).contents as Record<string, string>)['public.orgs'], orgsBefore, 'orgs still exists, unchanged');
-    const column = await db.client.query(`SELECT attnotnull FROM pg_attribute WHERE attrelid = 'credentials'::regclass AND attname = $1`, [orgColumn]);
+    assert.equal(
+      ((await databaseDigest(db.client)).contents as Record<string, string>)['public.orgs'],
+      orgsBefore,
+      'orgs still exists, unchanged',
+    );
+    const column = await db.client.query(
+      `SELECT attnotnull FROM pg_attribute WHERE attrelid = 'credentials'::regclass AND attname = $1`,
+      [orgColumn],
+    );
     assert.deepEqual(column.rows, [{ attnotnull: true }], 'the org column has exactly the name given');
-    assert.equal((await db.client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`"${ledger.replace(/"/g, '""')}"`])).rows[0].ok, true, 'the ledger has exactly the name given');
-    const policy = await db.client.query(`SELECT qual FROM pg_policies WHERE tablename = 'credentials' AND policyname = 'tenant_migration_isolation'`);
-    assert.ok(policy.rows[0]?.qual.includes(`'org_id''); DROP TABLE orgs; --'::text`), `the claim is a string literal in the policy: ${policy.rows[0]?.qual}`);
+    assert.equal(
+      (await db.client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`"${ledger.replace(/"/g, '""')}"`])).rows[0]
+        .ok,
+      true,
+      'the ledger has exactly the name given',
+    );
+    const policy = await db.client.query(
+      `SELECT qual FROM pg_policies WHERE tablename = 'credentials' AND policyname = 'tenant_migration_isolation'`,
+    );
+    assert.ok(
+      policy.rows[0]?.qual.includes(`'org_id''); DROP TABLE orgs; --'::text`),
+      `the claim is a string literal in the policy: ${policy.rows[0]?.qual}`,
+    );
   });
 
   it('a read-only user: the prerequisites fail with a clear error, nothing written', async () => {
@@ -141,16 +214,37 @@ describe('bad input: names, users and commands', function () {
   });
 
   describe('a spec naming a missing column, through every command: exit 2, nothing written', () => {
-    const commands = [['plan'], ['generate'], ['status'], ['report'], ['backup', '--yes'], ['migrate', '--yes'], ['validate'], ['verify-isolation'],
-      ['rollback', '--yes'], ['rollback', '--restore-data', '--yes'], ['finalize', '--yes'], ['cleanup', '--yes'], ['run', '--yes']];
+    const commands = [
+      ['plan'],
+      ['generate'],
+      ['status'],
+      ['report'],
+      ['backup', '--yes'],
+      ['migrate', '--yes'],
+      ['validate'],
+      ['verify-isolation'],
+      ['rollback', '--yes'],
+      ['rollback', '--restore-data', '--yes'],
+      ['finalize', '--yes'],
+      ['cleanup', '--yes'],
+      ['run', '--yes'],
+    ];
     for (const args of commands) {
       it(args.join(' '), async () => {
-        ws.writeSpec(legacySpec({ tables: [{ name: 'credentials', orgFrom: { mapping: { column: 'idd' } } }], tenantCredentials: undefined }));
+        ws.writeSpec(
+          legacySpec({
+            tables: [{ name: 'credentials', orgFrom: { mapping: { column: 'idd' } } }],
+            tenantCredentials: undefined,
+          }),
+        );
         const before = await databaseDigest(db.client);
         const r = await ws.run(args, { DATABASE_URL: db.url });
         assert.equal(r.code, 2, r.stderr);
         assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
-        assert.match(r.errorLines[0]!, /Column "idd" \(spec field tables\[0\]\.orgFrom\.mapping\.column\) does not exist in public\.credentials — Use one of its columns/);
+        assert.match(
+          r.errorLines[0]!,
+          /Column "idd" \(spec field tables\[0\]\.orgFrom\.mapping\.column\) does not exist in public\.credentials — Use one of its columns/,
+        );
         assert.ok(!showsPassword(r.stderr, passwordOf(db.url)));
         assertSameDigest(before, await databaseDigest(db.client), 'nothing was written');
         assert.deepEqual(ws.files(), ['tenant-migration.json']);

@@ -11,11 +11,15 @@ describe('CLI basics', function () {
   this.timeout(180_000);
   let ws: Workspace;
   before(() => buildCli());
-  beforeEach(() => { ws = new Workspace(); });
+  beforeEach(() => {
+    ws = new Workspace();
+  });
   afterEach(() => ws.remove());
 
   it('--version prints the version of package.json and exits 0', async () => {
-    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
     for (const flag of ['--version', '-V']) {
       const r = await ws.run([flag]);
       assert.equal(r.code, 0, r.stderr);
@@ -42,26 +46,47 @@ describe('CLI basics', function () {
     const r = await ws.run(['rollbak']);
     assert.equal(r.code, 2);
     assert.deepEqual(r.errorLines, [r.stderr.trimEnd()], 'the error is printed once');
-    assert.match(r.stderr, /Unknown command "rollbak" \(did you mean "rollback"\?\) — Run "tenant-migrate rollback", or one of: init, plan/);
+    assert.match(
+      r.stderr,
+      /Unknown command "rollbak" \(did you mean "rollback"\?\) — Run "tenant-migrate rollback", or one of: init, plan/,
+    );
     const far = await ws.run(['frobnicate']);
     assert.doesNotMatch(far.stderr, /did you mean/);
   });
 
   describe('with a database', () => {
     let db: TestDatabase;
-    before(async () => { db = await createTestDatabase({ seed: { orgs: 5, users: 200, credentials: 2_000, reports: 40_000, layouts: 200 } }); });
+    before(async () => {
+      db = await createTestDatabase({
+        seed: { orgs: 5, users: 200, credentials: 2_000, reports: 40_000, layouts: 200 },
+      });
+    });
     after(async () => db?.drop());
 
     it('Ctrl-C during a migration exits 130 and says how to continue', async () => {
       ws.writeSpec(legacySpec({ batchSize: 200 }));
       await ws.tickAll({ DATABASE_URL: db.url });
-      const child = spawn(process.execPath, [CLI, 'migrate', '--yes'], { cwd: ws.dir, env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'migrate', '--yes'], {
+        cwd: ws.dir,
+        env: { ...process.env, DATABASE_URL: db.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
-      child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
       const deadline = Date.now() + 120_000;
-      while (!(await db.client.query(`SELECT to_regclass('tenant_migration.backfill') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_stat_activity WHERE query LIKE '%backfill%' AND pid <> pg_backend_pid()) AS going`)).rows[0].going) {
+      while (
+        !(
+          await db.client.query(
+            `SELECT to_regclass('tenant_migration.backfill') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_stat_activity WHERE query LIKE '%backfill%' AND pid <> pg_backend_pid()) AS going`,
+          )
+        ).rows[0].going
+      ) {
         if (Date.now() > deadline) throw new Error(`the migration did not reach the backfill:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

@@ -33,15 +33,21 @@ describe('CLI: an error is printed once', function () {
   this.timeout(240_000);
   let db: TestDatabase;
   let ws: Workspace;
-  const spec = (overrides: Record<string, unknown> = {}) => legacySpec({
-    tables: [...GUIDE_SPEC.tables, { name: 'Team Notes', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } }],
-    ...overrides,
-  });
+  const spec = (overrides: Record<string, unknown> = {}) =>
+    legacySpec({
+      tables: [
+        ...GUIDE_SPEC.tables,
+        { name: 'Team Notes', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } },
+      ],
+      ...overrides,
+    });
   before(async () => {
     await buildCli();
     db = await createTestDatabase();
     await db.client.query(NOTES);
-    await db.client.query(`INSERT INTO "Team Notes" (credential_id, n, title, kind) SELECT id, 1, 'note ' || id, 'plain' FROM credentials WHERE id <= 40`);
+    await db.client.query(
+      `INSERT INTO "Team Notes" (credential_id, n, title, kind) SELECT id, 1, 'note ' || id, 'plain' FROM credentials WHERE id <= 40`,
+    );
     // The operator has ticked the manual prerequisites (the ticks live in the database): writing commands go on.
     const ticking = new Workspace(spec());
     await ticking.tickAll({ DATABASE_URL: db.url });
@@ -56,7 +62,11 @@ describe('CLI: an error is printed once', function () {
     const r = await ws.run(['backup', '--yes'], { DATABASE_URL: url });
     assert.equal(r.code, 4);
     printedOnce(r, 'Nothing accepts connections at 127.0.0.1:1', 'Check the host and port');
-    jsonOnce(await ws.run(['backup', '--yes', '--json'], { DATABASE_URL: url }), 'Nothing accepts connections at 127.0.0.1:1', 'Check the host and port');
+    jsonOnce(
+      await ws.run(['backup', '--yes', '--json'], { DATABASE_URL: url }),
+      'Nothing accepts connections at 127.0.0.1:1',
+      'Check the host and port',
+    );
   });
 
   it('a refusal from the preflight (the default org is missing)', async () => {
@@ -64,11 +74,17 @@ describe('CLI: an error is printed once', function () {
     const r = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
     assert.equal(r.code, 3);
     printedOnce(r, 'The default org 00000000-0000-0000-0000-00000000abcd does not exist', 'change defaultOrgId');
-    jsonOnce(await ws.run(['run', '--yes', '--json'], { DATABASE_URL: db.url }), 'The default org 00000000-0000-0000-0000-00000000abcd does not exist', 'change defaultOrgId');
+    jsonOnce(
+      await ws.run(['run', '--yes', '--json'], { DATABASE_URL: db.url }),
+      'The default org 00000000-0000-0000-0000-00000000abcd does not exist',
+      'change defaultOrgId',
+    );
   });
 
   it('a statement of the script that fails on the database, in a run: the failed step is marked, the reason is the last line', async () => {
-    await db.client.query(`CREATE SCHEMA IF NOT EXISTS tenant_migration; CREATE TABLE tenant_migration."backup_Team Notes" (x int)`);
+    await db.client.query(
+      `CREATE SCHEMA IF NOT EXISTS tenant_migration; CREATE TABLE tenant_migration."backup_Team Notes" (x int)`,
+    );
     try {
       ws = new Workspace(spec());
       const r = await ws.run(['run', '--yes'], { DATABASE_URL: db.url });
@@ -79,7 +95,11 @@ describe('CLI: an error is printed once', function () {
       const line = Number(/The statement at line (\d+) failed/.exec(r.errorLines[0]!)![1]);
       const script = (await import('node:fs')).readFileSync(ws.scriptPath, 'utf8').split('\n');
       assert.match(script[line - 1]!, /^DO \$tm\$/);
-      jsonOnce(await ws.run(['run', '--yes', '--json'], { DATABASE_URL: db.url }), 'exists but is not recorded as a backup', 'resumes where it stopped');
+      jsonOnce(
+        await ws.run(['run', '--yes', '--json'], { DATABASE_URL: db.url }),
+        'exists but is not recorded as a backup',
+        'resumes where it stopped',
+      );
     } finally {
       await db.client.query(`DROP TABLE tenant_migration."backup_Team Notes"`);
     }
@@ -96,7 +116,11 @@ describe('CLI: an error is printed once', function () {
       const r = await ws.run(['migrate', '--yes'], { DATABASE_URL: db.url });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^✘ Migrate \([^)]*\) failed$/m);
-      printedOnce(r, `after ${LOCK_RETRY.attempts} attempts: canceling statement due to lock timeout`, 'find it in pg_stat_activity / pg_locks');
+      printedOnce(
+        r,
+        `after ${LOCK_RETRY.attempts} attempts: canceling statement due to lock timeout`,
+        'find it in pg_stat_activity / pg_locks',
+      );
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();

@@ -6,7 +6,19 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { assertSameDigest, buildCli, databaseDigest, migrationTraces, passwordOf, showsPassword, withDatabase, withPassword, withPort, Workspace, type CliResult } from '../support/cli';
+import {
+  assertSameDigest,
+  buildCli,
+  databaseDigest,
+  migrationTraces,
+  passwordOf,
+  showsPassword,
+  withDatabase,
+  withPassword,
+  withPort,
+  Workspace,
+  type CliResult,
+} from '../support/cli';
 import { legacySpec, ORG_PREFIX } from '../fixtures/legacy-data';
 
 const org = (n: number) => `${ORG_PREFIX}${n.toString(16).padStart(12, '0')}`;
@@ -53,37 +65,78 @@ describe('CLI exit codes', function () {
 
   async function assertUntouched(): Promise<void> {
     const traces = await migrationTraces(db.client);
-    assert.deepEqual(traces, { stateSchema: false, orgColumns: [], backups: [] }, 'no tenant_migration schema, no org_id column, no backup');
+    assert.deepEqual(
+      traces,
+      { stateSchema: false, orgColumns: [], backups: [] },
+      'no tenant_migration schema, no org_id column, no backup',
+    );
     assertSameDigest(before_, await databaseDigest(db.client));
-    assert.ok(!ws.files().some((f) => f.startsWith('scripts/') || f.startsWith('.tenant-migration/')), `no script or run log written: ${ws.files().join(', ')}`);
+    assert.ok(
+      !ws.files().some((f) => f.startsWith('scripts/') || f.startsWith('.tenant-migration/')),
+      `no script or run log written: ${ws.files().join(', ')}`,
+    );
   }
 
   describe('exit 2: usage and spec errors, nothing written', () => {
     const cases: { title: string; args: string[]; setup?: () => void; noUrl?: boolean; expect: RegExp }[] = [
       { title: 'no command', args: [], expect: /No command given — Run one of: init, plan, generate/ },
-      { title: 'an unknown command', args: ['migrat', '--yes'], expect: /Unknown command "migrat" \(did you mean "migrate"\?\) — Run "tenant-migrate migrate", or one of: .*migrate/ },
-      { title: 'an unknown option', args: ['run', '--yes', '--frobnicate'], expect: /--frobnicate.* — Run "tenant-migrate --help"/ },
-      { title: 'an extra argument', args: ['run', 'now', '--yes'], expect: /Unexpected argument "now"/ },
-      { title: '--restore-data on another command', args: ['migrate', '--restore-data', '--yes'], expect: /--restore-data only applies to rollback/ },
       {
-        title: 'malformed spec JSON (names line and column)', args: ['run', '--yes'],
+        title: 'an unknown command',
+        args: ['migrat', '--yes'],
+        expect:
+          /Unknown command "migrat" \(did you mean "migrate"\?\) — Run "tenant-migrate migrate", or one of: .*migrate/,
+      },
+      {
+        title: 'an unknown option',
+        args: ['run', '--yes', '--frobnicate'],
+        expect: /--frobnicate.* — Run "tenant-migrate --help"/,
+      },
+      { title: 'an extra argument', args: ['run', 'now', '--yes'], expect: /Unexpected argument "now"/ },
+      {
+        title: '--restore-data on another command',
+        args: ['migrate', '--restore-data', '--yes'],
+        expect: /--restore-data only applies to rollback/,
+      },
+      {
+        title: 'malformed spec JSON (names line and column)',
+        args: ['run', '--yes'],
         setup: () => ws.writeSpec('{\n  "orgs": { "table": "orgs" },\n  "tables": [ }\n}'),
         expect: /tenant-migration\.json is not valid JSON: \w+ at line 3, column \d+ — Fix the syntax/,
       },
       {
-        title: 'an unknown spec field (names it)', args: ['run', '--yes'],
+        title: 'an unknown spec field (names it)',
+        args: ['run', '--yes'],
         setup: () => ws.writeSpec(legacySpec({ defualtOrgId: 'x' })),
         expect: /unknown field "defualtOrgId"/,
       },
       {
-        title: 'a missing spec file (suggests init)', args: ['run', '--yes'],
+        title: 'a missing spec file (suggests init)',
+        args: ['run', '--yes'],
         setup: () => fs.rmSync(ws.specPath),
         expect: /Cannot read the spec .*tenant-migration\.json: no such file — Run "tenant-migrate init"/,
       },
-      { title: 'no database URL', args: ['run', '--yes'], noUrl: true, expect: /No database given — Pass --database-url URL or set DATABASE_URL/ },
-      { title: 'a database URL that is not postgresql://', args: ['run', '--yes', '--database-url', 'mysql://root@localhost/x'], noUrl: true, expect: /must start with postgresql:\/\// },
-      { title: 'a writing command without --yes and without a terminal', args: ['migrate'], expect: /no terminal to confirm it — Pass --yes/ },
-      { title: 'run without --yes and without a terminal', args: ['run'], expect: /no terminal to confirm it — Pass --yes/ },
+      {
+        title: 'no database URL',
+        args: ['run', '--yes'],
+        noUrl: true,
+        expect: /No database given — Pass --database-url URL or set DATABASE_URL/,
+      },
+      {
+        title: 'a database URL that is not postgresql://',
+        args: ['run', '--yes', '--database-url', 'mysql://root@localhost/x'],
+        noUrl: true,
+        expect: /must start with postgresql:\/\//,
+      },
+      {
+        title: 'a writing command without --yes and without a terminal',
+        args: ['migrate'],
+        expect: /no terminal to confirm it — Pass --yes/,
+      },
+      {
+        title: 'run without --yes and without a terminal',
+        args: ['run'],
+        expect: /no terminal to confirm it — Pass --yes/,
+      },
     ];
     for (const c of cases) {
       it(c.title, async () => {
@@ -100,7 +153,11 @@ describe('CLI exit codes', function () {
     it('a wrong password: says so, shows neither password', async () => {
       const wrong = `Wr0ng-${crypto.randomBytes(6).toString('hex')}`;
       const r = await ws.run(['plan', '--database-url', withPassword(db.url, wrong)]);
-      const line = assertOneLineError(r, 4, /Password authentication failed for postgres@127\.0\.0\.1:\d+\/tm_test_\w+ — Check the user and password/);
+      const line = assertOneLineError(
+        r,
+        4,
+        /Password authentication failed for postgres@127\.0\.0\.1:\d+\/tm_test_\w+ — Check the user and password/,
+      );
       assert.ok(!showsPassword(line, wrong) && !showsPassword(line, passwordOf(db.url)));
       await assertUntouched();
     });
@@ -110,7 +167,10 @@ describe('CLI exit codes', function () {
       const r = await ws.run(['run', '--yes', '--json'], { DATABASE_URL: withPassword(db.url, wrong) });
       assert.equal(r.code, 4);
       const doc = JSON.parse(r.stdout);
-      assert.deepEqual({ schemaVersion: doc.schemaVersion, ok: doc.ok, exitCode: doc.exitCode, command: doc.command }, { schemaVersion: 1, ok: false, exitCode: 4, command: 'run' });
+      assert.deepEqual(
+        { schemaVersion: doc.schemaVersion, ok: doc.ok, exitCode: doc.exitCode, command: doc.command },
+        { schemaVersion: 1, ok: false, exitCode: 4, command: 'run' },
+      );
       assert.match(doc.error.message, /Password authentication failed/);
       assert.match(doc.error.next, /password/);
       assert.ok(!showsPassword(r.stdout + r.stderr, wrong));
@@ -120,7 +180,11 @@ describe('CLI exit codes', function () {
     it('an unreachable host/port (a closed local port)', async () => {
       const port = await closedPort();
       const r = await ws.run(['run', '--yes'], { DATABASE_URL: withPort(db.url, port) });
-      assertOneLineError(r, 4, new RegExp(`Nothing accepts connections at 127\\.0\\.0\\.1:${port} — Check the host and port`));
+      assertOneLineError(
+        r,
+        4,
+        new RegExp(`Nothing accepts connections at 127\\.0\\.0\\.1:${port} — Check the host and port`),
+      );
       assert.ok(!showsPassword(r.stderr, passwordOf(db.url)), 'the real password is not shown');
       await assertUntouched();
     });
@@ -128,7 +192,11 @@ describe('CLI exit codes', function () {
     it('a database that does not exist', async () => {
       const missing = `tm_missing_${crypto.randomBytes(4).toString('hex')}`;
       const r = await ws.run(['status', '--database-url', withDatabase(db.url, missing)]);
-      assertOneLineError(r, 4, new RegExp(`Database "${missing}" does not exist on 127\\.0\\.0\\.1:\\d+ — Check the database name`));
+      assertOneLineError(
+        r,
+        4,
+        new RegExp(`Database "${missing}" does not exist on 127\\.0\\.0\\.1:\\d+ — Check the database name`),
+      );
       assert.ok(!showsPassword(r.stderr, passwordOf(db.url)));
     });
 
@@ -145,11 +213,23 @@ describe('CLI exit codes', function () {
   describe('exit 3: refused', () => {
     async function assertNothingMigrated(): Promise<void> {
       const traces = await migrationTraces(db.client);
-      assert.deepEqual({ orgColumns: traces.orgColumns, backups: traces.backups }, { orgColumns: [], backups: [] }, 'no org_id column and no backup');
+      assert.deepEqual(
+        { orgColumns: traces.orgColumns, backups: traces.backups },
+        { orgColumns: [], backups: [] },
+        'no org_id column and no backup',
+      );
       const after = await databaseDigest(db.client);
-      const publicContents = (d: Record<string, unknown>) => Object.entries(d.contents as Record<string, string>).filter(([t]) => t.startsWith('public.'));
-      assert.deepEqual(publicContents(after), publicContents(before_), 'every public table holds the same rows, and no table was added');
-      assert.deepEqual((after.columns as { schema: string }[]).filter((c) => c.schema === 'public'), (before_.columns as { schema: string }[]).filter((c) => c.schema === 'public'));
+      const publicContents = (d: Record<string, unknown>) =>
+        Object.entries(d.contents as Record<string, string>).filter(([t]) => t.startsWith('public.'));
+      assert.deepEqual(
+        publicContents(after),
+        publicContents(before_),
+        'every public table holds the same rows, and no table was added',
+      );
+      assert.deepEqual(
+        (after.columns as { schema: string }[]).filter((c) => c.schema === 'public'),
+        (before_.columns as { schema: string }[]).filter((c) => c.schema === 'public'),
+      );
       assert.deepEqual(after.policies, before_.policies, 'no policy added');
     }
 
@@ -163,8 +243,13 @@ describe('CLI exit codes', function () {
       assert.match(r.errorLines[0]!, /\b123\b/, 'names the credential id');
       assert.match(r.errorLines[0]!, /more than one org|[Cc]onflict/);
       await assertNothingMigrated();
-      const runs = await db.client.query(`SELECT status FROM tenant_migration.runs`).catch(() => ({ rows: [] as { status: string }[] }));
-      assert.ok(runs.rows.every((r) => r.status !== 'succeeded'), 'no run is recorded as succeeded');
+      const runs = await db.client
+        .query(`SELECT status FROM tenant_migration.runs`)
+        .catch(() => ({ rows: [] as { status: string }[] }));
+      assert.ok(
+        runs.rows.every((r) => r.status !== 'succeeded'),
+        'no run is recorded as succeeded',
+      );
     });
 
     it('a mapping row pointing to an org that does not exist: refused, naming it', async () => {
@@ -189,12 +274,22 @@ describe('CLI exit codes', function () {
     });
 
     it('a transaction pooler URL (port 6543) is refused without connecting', async function () {
-      const server = net.createServer((socket) => { connections++; socket.destroy(); });
+      const server = net.createServer((socket) => {
+        connections++;
+        socket.destroy();
+      });
       let connections = 0;
-      const bound = await new Promise<boolean>((resolve) => { server.once('error', () => resolve(false)); server.listen(6543, '127.0.0.1', () => resolve(true)); });
+      const bound = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(6543, '127.0.0.1', () => resolve(true));
+      });
       try {
         const r = await ws.run(['run', '--yes'], { DATABASE_URL: withPort(db.url, 6543) });
-        assertOneLineError(r, 3, /127\.0\.0\.1:6543 is a transaction-mode pooler.* — Use the direct connection \(port 5432\) or the session-mode pooler/);
+        assertOneLineError(
+          r,
+          3,
+          /127\.0\.0\.1:6543 is a transaction-mode pooler.* — Use the direct connection \(port 5432\) or the session-mode pooler/,
+        );
         assert.ok(!showsPassword(r.stderr, passwordOf(db.url)));
         if (bound) assert.equal(connections, 0, 'nothing connected to port 6543');
       } finally {
@@ -207,10 +302,18 @@ describe('CLI exit codes', function () {
       const r = await ws.run(['rollback', '--restore-data', '--yes', '--unticked-ok'], { DATABASE_URL: db.url });
       assert.equal(r.code, 3, r.stderr);
       assert.equal(r.errorLines.length, 1);
-      assert.match(r.errorLines[0]!, /No backup is recorded for public\.credentials, public\.reports, public\.dashboard_layouts — Roll back without --restore-data/);
+      assert.match(
+        r.errorLines[0]!,
+        /No backup is recorded for public\.credentials, public\.reports, public\.dashboard_layouts — Roll back without --restore-data/,
+      );
       await assertNothingMigrated();
-      const publicTriggers = (d: Record<string, unknown>) => (d.triggers as { rel: string }[]).filter((t) => !t.rel.startsWith('tenant_migration.'));
-      assert.deepEqual(publicTriggers(await databaseDigest(db.client)), publicTriggers(before_), 'the legacy trigger is still there, nothing added');
+      const publicTriggers = (d: Record<string, unknown>) =>
+        (d.triggers as { rel: string }[]).filter((t) => !t.rel.startsWith('tenant_migration.'));
+      assert.deepEqual(
+        publicTriggers(await databaseDigest(db.client)),
+        publicTriggers(before_),
+        'the legacy trigger is still there, nothing added',
+      );
       assert.equal(publicTriggers(before_).length, 1);
     });
 
@@ -224,10 +327,16 @@ describe('CLI exit codes', function () {
         const r = await ws.run(['run', '--yes', '--unticked-ok'], { DATABASE_URL: db.url });
         assert.equal(r.code, 3, r.stderr);
         assert.equal(r.errorLines.length, 1);
-        assert.match(r.errorLines[0]!, new RegExp(`Another migration run holds the lock.*pid ${pid}\\b.*since \\d{4}-\\d\\d-\\d\\dT`));
+        assert.match(
+          r.errorLines[0]!,
+          new RegExp(`Another migration run holds the lock.*pid ${pid}\\b.*since \\d{4}-\\d\\d-\\d\\dT`),
+        );
         assert.match(r.errorLines[0]!, / — .*pg_terminate_backend/);
         await assertNothingMigrated();
-        const stillHeld = await db.client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted`, [pid]);
+        const stillHeld = await db.client.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = $1 AND granted`,
+          [pid],
+        );
         assert.equal(stillHeld.rows[0].n, 1, 'the holder keeps its lock');
       } finally {
         await holder.end();

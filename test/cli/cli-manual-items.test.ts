@@ -5,7 +5,13 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { assertSameDigest, buildCli, databaseDigest, migrationTraces, Workspace } from '../support/cli';
 import { legacySpec } from '../fixtures/legacy-data';
 
-interface AuditRow { run_id: string | null; actor: string; step: string; statement: string; outcome: string }
+interface AuditRow {
+  run_id: string | null;
+  actor: string;
+  step: string;
+  statement: string;
+  outcome: string;
+}
 
 describe('CLI: manual prerequisites before a write', function () {
   this.timeout(240_000);
@@ -25,18 +31,36 @@ describe('CLI: manual prerequisites before a write', function () {
   });
 
   const audit = async (): Promise<AuditRow[]> =>
-    (await db.client.query<AuditRow>(`SELECT run_id::text, actor, step, statement, outcome FROM tenant_migration.audit WHERE statement LIKE 'unticked%' ORDER BY id`)).rows;
+    (
+      await db.client.query<AuditRow>(
+        `SELECT run_id::text, actor, step, statement, outcome FROM tenant_migration.audit WHERE statement LIKE 'unticked%' ORDER BY id`,
+      )
+    ).rows;
 
   it('nothing ticked: migrate, backup and run --yes are refused in one line naming the items and the fix; nothing is written', async () => {
     const before = await databaseDigest(db.client);
-    for (const args of [['migrate', '--yes'], ['backup', '--yes'], ['run', '--yes']]) {
+    for (const args of [
+      ['migrate', '--yes'],
+      ['backup', '--yes'],
+      ['run', '--yes'],
+    ]) {
       const r = await ws.run(args, env);
       assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
       assert.deepEqual(r.errorLines, [r.stderr.trimEnd()], 'one line');
-      assert.match(r.stderr, /refused: 3 manual prerequisites are not ticked \(Full database dump taken; Users notified of the maintenance window; Migration script reviewed\)/);
-      assert.match(r.stderr, / — Tick them once done \("tenant-migrate tick full-dump users-notified script-reviewed"\), or pass --unticked-ok/);
+      assert.match(
+        r.stderr,
+        /refused: 3 manual prerequisites are not ticked \(Full database dump taken; Users notified of the maintenance window; Migration script reviewed\)/,
+      );
+      assert.match(
+        r.stderr,
+        / — Tick them once done \("tenant-migrate tick full-dump users-notified script-reviewed"\), or pass --unticked-ok/,
+      );
     }
-    assertSameDigest(before, await databaseDigest(db.client), '--yes answers the confirmation, not the checklist: nothing written');
+    assertSameDigest(
+      before,
+      await databaseDigest(db.client),
+      '--yes answers the confirmation, not the checklist: nothing written',
+    );
     assert.equal((await migrationTraces(db.client)).stateSchema, false, 'not even the state schema');
     const j = await ws.run(['run', '--yes', '--json'], env);
     const doc = JSON.parse(j.stdout) as { exitCode: number; error: { message: string; next: string } };
@@ -44,7 +68,7 @@ describe('CLI: manual prerequisites before a write', function () {
     assert.match(doc.error.message, /Run refused: 3 manual prerequisites/);
   });
 
-  it('some ticked: the refusal names only the others, and the ticks leave the user\'s schema alone', async () => {
+  it("some ticked: the refusal names only the others, and the ticks leave the user's schema alone", async () => {
     const ticked = await ws.run(['tick', 'full-dump', 'script-reviewed'], env);
     assert.equal(ticked.code, 0, ticked.stderr);
     assert.match(ticked.stdout, /☑ Full database dump taken/);
@@ -52,27 +76,49 @@ describe('CLI: manual prerequisites before a write', function () {
     const before = await databaseDigest(db.client);
     const r = await ws.run(['migrate', '--yes'], env);
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, /1 manual prerequisite is not ticked \(Users notified of the maintenance window\) — Tick them once done \("tenant-migrate tick users-notified"\)/);
+    assert.match(
+      r.stderr,
+      /1 manual prerequisite is not ticked \(Users notified of the maintenance window\) — Tick them once done \("tenant-migrate tick users-notified"\)/,
+    );
     assertSameDigest(before, await databaseDigest(db.client), 'the refusal writes nothing');
     assert.equal((await migrationTraces(db.client)).orgColumns.length, 0);
     const status = await ws.run(['status'], env);
-    assert.match(status.stdout, /Manual prerequisites not ticked: Users notified of the maintenance window \(once done: "tenant-migrate tick users-notified"\)/);
+    assert.match(
+      status.stdout,
+      /Manual prerequisites not ticked: Users notified of the maintenance window \(once done: "tenant-migrate tick users-notified"\)/,
+    );
   });
 
   it('--unticked-ok goes on, and the audit log records it for each writing step of the run, with who and which run', async () => {
     const r = await ws.run(['run', '--yes', '--unticked-ok'], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal((await migrationTraces(db.client)).orgColumns.length, 4, 'migrated: the three tables and the ledger have their org column');
+    assert.equal(
+      (await migrationTraces(db.client)).orgColumns.length,
+      4,
+      'migrated: the three tables and the ledger have their org column',
+    );
     const rows = await audit();
-    assert.deepEqual(rows.map((a) => [a.step, a.outcome]), [['backup', 'ok'], ['migrate', 'ok']]);
+    assert.deepEqual(
+      rows.map((a) => [a.step, a.outcome]),
+      [
+        ['backup', 'ok'],
+        ['migrate', 'ok'],
+      ],
+    );
     for (const a of rows) {
-      assert.equal(a.statement, 'unticked manual prerequisites (Full database dump taken; Users notified of the maintenance window; Migration script reviewed): went on (--unticked-ok)');
+      assert.equal(
+        a.statement,
+        'unticked manual prerequisites (Full database dump taken; Users notified of the maintenance window; Migration script reviewed): went on (--unticked-ok)',
+      );
       assert.ok(a.run_id, 'recorded with the run');
       assert.ok(a.actor.length > 0, 'recorded with who');
     }
     const rollback = await ws.run(['rollback', '--yes', '--unticked-ok'], env);
     assert.equal(rollback.code, 0, rollback.stderr);
-    assert.deepEqual((await audit()).map((a) => a.step), ['backup', 'migrate', 'rollback']);
+    assert.deepEqual(
+      (await audit()).map((a) => a.step),
+      ['backup', 'migrate', 'rollback'],
+    );
   });
 
   it('every item ticked: run goes on without the flag and the audit log has the ticks, not a go-ahead', async () => {
@@ -81,8 +127,17 @@ describe('CLI: manual prerequisites before a write', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await migrationTraces(db.client)).orgColumns.length, 4, 'migrated');
     assert.deepEqual(await audit(), []);
-    const ticks = await db.client.query(`SELECT statement FROM tenant_migration.audit WHERE statement LIKE 'manual item ticked:%' ORDER BY id`);
-    assert.deepEqual(ticks.rows.map((t) => t.statement), ['manual item ticked: Full database dump taken', 'manual item ticked: Users notified of the maintenance window', 'manual item ticked: Migration script reviewed']);
+    const ticks = await db.client.query(
+      `SELECT statement FROM tenant_migration.audit WHERE statement LIKE 'manual item ticked:%' ORDER BY id`,
+    );
+    assert.deepEqual(
+      ticks.rows.map((t) => t.statement),
+      [
+        'manual item ticked: Full database dump taken',
+        'manual item ticked: Users notified of the maintenance window',
+        'manual item ticked: Migration script reviewed',
+      ],
+    );
     assert.match((await ws.run(['status'], env)).stdout, /Manual prerequisites: all ticked\./);
   });
 

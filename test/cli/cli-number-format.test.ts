@@ -15,19 +15,37 @@ describe('CLI: counts are formatted in every output', function () {
   let ws: Workspace;
   before(async () => {
     await buildCli();
-    db = await createTestDatabase({ seed: { orgs: 5, users: 300, credentials: 3_000, reports: 12_000, layouts: 1_200 } });
+    db = await createTestDatabase({
+      seed: { orgs: 5, users: 300, credentials: 3_000, reports: 12_000, layouts: 1_200 },
+    });
     await db.client.query(NOTES);
-    await db.client.query(`INSERT INTO "Team Notes" (credential_id, n, title, kind) SELECT id, 1, 'note ' || id, 'plain' FROM credentials WHERE id <= 1500`);
+    await db.client.query(
+      `INSERT INTO "Team Notes" (credential_id, n, title, kind) SELECT id, 1, 'note ' || id, 'plain' FROM credentials WHERE id <= 1500`,
+    );
   });
-  after(async () => { ws?.remove(); await db?.drop(); });
+  after(async () => {
+    ws?.remove();
+    await db?.drop();
+  });
 
   it('run, status and rollback: no "(s)", every count of 1,000 or more with separators', async () => {
-    ws = new Workspace(legacySpec({
-      batchSize: 1_000,
-      tables: [...GUIDE_SPEC.tables, { name: 'Team Notes', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } }],
-    }));
+    ws = new Workspace(
+      legacySpec({
+        batchSize: 1_000,
+        tables: [
+          ...GUIDE_SPEC.tables,
+          { name: 'Team Notes', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } },
+        ],
+      }),
+    );
     const outputs: Record<string, string> = {};
-    for (const [name, args] of [['tick', ['tick', 'full-dump', 'users-notified', 'script-reviewed']], ['run', ['run', '--yes']], ['status', ['status']], ['rollback', ['rollback', '--yes']], ['status after rollback', ['status']]] as const) {
+    for (const [name, args] of [
+      ['tick', ['tick', 'full-dump', 'users-notified', 'script-reviewed']],
+      ['run', ['run', '--yes']],
+      ['status', ['status']],
+      ['rollback', ['rollback', '--yes']],
+      ['status after rollback', ['status']],
+    ] as const) {
       const r = await ws.run([...args], { DATABASE_URL: db.url });
       assert.equal(r.code, 0, `${name}:\n${r.stdout}${r.stderr}`);
       outputs[name] = r.stdout + r.stderr;

@@ -3,22 +3,50 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { assertSameDigest, buildCli, databaseDigest, migrationTraces, passwordOf, showsPassword, Workspace } from '../support/cli';
+import {
+  assertSameDigest,
+  buildCli,
+  databaseDigest,
+  migrationTraces,
+  passwordOf,
+  showsPassword,
+  Workspace,
+} from '../support/cli';
 import { legacySpec } from '../fixtures/legacy-data';
 
 const TABLES = ['credentials', 'dashboard_layouts', 'reports'];
 const RUN_STEPS = ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests'];
 
-interface Check { name: string; ok: boolean; detail: string }
-interface Step { step: string; status: string; durationMs?: number; checks?: Check[]; probes?: unknown[]; next?: string }
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+interface Step {
+  step: string;
+  status: string;
+  durationMs?: number;
+  checks?: Check[];
+  probes?: unknown[];
+  next?: string;
+}
 /** The --json document (README, schema version 1), with the result fields these tests read. */
 interface JsonDocument {
-  schemaVersion: number; command: string; ok: boolean; exitCode: number;
+  schemaVersion: number;
+  command: string;
+  ok: boolean;
+  exitCode: number;
   error: { message: string; next: string; details: string[] } | null;
   result: {
-    ok?: boolean; steps: Step[]; reportPath: string; migrated?: boolean; enforced?: boolean;
+    ok?: boolean;
+    steps: Step[];
+    reportPath: string;
+    migrated?: boolean;
+    enforced?: boolean;
     gaps: { blocking: boolean; tables: { table: string; rows: number }[] };
-    lastRun?: { command: string; status: string }; lockHeldBy?: unknown; tables: { hasOrgColumn: boolean; rlsEnabled: boolean; rlsForced: boolean }[];
+    lastRun?: { command: string; status: string };
+    lockHeldBy?: unknown;
+    tables: { hasOrgColumn: boolean; rlsEnabled: boolean; rlsForced: boolean }[];
   };
 }
 
@@ -46,8 +74,13 @@ describe('CLI results and output', function () {
   async function orgColumnState(): Promise<{ table: string; notNull: boolean; nulls: number }[]> {
     const out = [];
     for (const table of TABLES) {
-      const col = await db.client.query(`SELECT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'org_id' AND NOT attisdropped`, [table]);
-      const nulls = col.rows.length ? (await db.client.query(`SELECT count(*)::int AS n FROM ${table} WHERE org_id IS NULL`)).rows[0].n : -1;
+      const col = await db.client.query(
+        `SELECT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'org_id' AND NOT attisdropped`,
+        [table],
+      );
+      const nulls = col.rows.length
+        ? (await db.client.query(`SELECT count(*)::int AS n FROM ${table} WHERE org_id IS NULL`)).rows[0].n
+        : -1;
       out.push({ table, notNull: col.rows[0]?.attnotnull === true, nulls });
     }
     return out;
@@ -58,15 +91,32 @@ describe('CLI results and output', function () {
     const r = await ws.run(['plan'], { DATABASE_URL: db.url });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /not written yet: generated from the spec/);
-    assert.match(r.stdout, /public\.credentials \(mapping public\.legacy_credential_org_map by id\): 172 by rule, 28 to the default org, of 200/);
+    assert.match(
+      r.stdout,
+      /public\.credentials \(mapping public\.legacy_credential_org_map by id\): 172 by rule, 28 to the default org, of 200/,
+    );
     assert.match(r.stdout, /Statements \(\d+\):/);
     const json = await ws.run(['plan', '--json'], { DATABASE_URL: db.url });
     assert.equal(json.code, 0, json.stderr);
     const doc = oneJsonDocument(json.stdout);
-    assert.deepEqual({ command: doc.command, ok: doc.ok, exitCode: doc.exitCode, error: doc.error }, { command: 'plan', ok: true, exitCode: 0, error: null });
+    assert.deepEqual(
+      { command: doc.command, ok: doc.ok, exitCode: doc.exitCode, error: doc.error },
+      { command: 'plan', ok: true, exitCode: 0, error: null },
+    );
     assert.equal(doc.result.gaps.blocking, false);
-    assert.deepEqual(doc.result.gaps.tables.map((t) => [t.table, t.rows]), [['public.credentials', 200], ['public.reports', 600], ['public.dashboard_layouts', 80]]);
-    assertSameDigest(before, await databaseDigest(db.client), 'schemas, tables, columns, policies, triggers and every row are unchanged');
+    assert.deepEqual(
+      doc.result.gaps.tables.map((t) => [t.table, t.rows]),
+      [
+        ['public.credentials', 200],
+        ['public.reports', 600],
+        ['public.dashboard_layouts', 80],
+      ],
+    );
+    assertSameDigest(
+      before,
+      await databaseDigest(db.client),
+      'schemas, tables, columns, policies, triggers and every row are unchanged',
+    );
     assert.deepEqual(ws.files(), ['tenant-migration.json'], 'no script, no log, no report');
     assert.equal((await migrationTraces(db.client)).stateSchema, false);
   });
@@ -108,25 +158,46 @@ describe('CLI results and output', function () {
     const r = await ws.run(['run', '--yes', '--json'], { DATABASE_URL: db.url });
     assert.equal(r.code, 0, r.stdout.slice(0, 4000));
     const doc = oneJsonDocument(r.stdout);
-    assert.deepEqual({ schemaVersion: doc.schemaVersion, command: doc.command, ok: doc.ok, exitCode: doc.exitCode, error: doc.error },
-      { schemaVersion: 1, command: 'run', ok: true, exitCode: 0, error: null });
+    assert.deepEqual(
+      { schemaVersion: doc.schemaVersion, command: doc.command, ok: doc.ok, exitCode: doc.exitCode, error: doc.error },
+      { schemaVersion: 1, command: 'run', ok: true, exitCode: 0, error: null },
+    );
     assert.equal(doc.result.ok, true);
-    assert.deepEqual(doc.result.steps.map((s) => s.step), RUN_STEPS);
-    assert.deepEqual(doc.result.steps.map((s) => s.status), ['done', 'done', 'done', 'done', 'done', 'done', 'skipped']);
-    const transition = doc.result.steps.find((s) => s.step === 'isolation')!.checks!.find((c) => c.name === 'Transition mode');
+    assert.deepEqual(
+      doc.result.steps.map((s) => s.step),
+      RUN_STEPS,
+    );
+    assert.deepEqual(
+      doc.result.steps.map((s) => s.status),
+      ['done', 'done', 'done', 'done', 'done', 'done', 'skipped'],
+    );
+    const transition = doc.result.steps
+      .find((s) => s.step === 'isolation')!
+      .checks!.find((c) => c.name === 'Transition mode');
     assert.match(transition?.detail ?? '', /enforce --app-sends-context/, 'the run says what comes before enforcing');
     for (const s of doc.result.steps) assert.equal(typeof s.durationMs, 'number');
-    assert.ok(doc.result.steps.find((s) => s.step === 'isolation')!.probes!.length > 0, 'the isolation probes are in the result');
+    assert.ok(
+      doc.result.steps.find((s) => s.step === 'isolation')!.probes!.length > 0,
+      'the isolation probes are in the result',
+    );
 
     const report = doc.result.reportPath as string;
     assert.ok(report.startsWith(path.join(ws.dir, '.tenant-migration', 'reports')), report);
     const markdown = fs.readFileSync(report, 'utf8');
     assert.match(markdown, /Validate/);
-    assert.ok(!showsPassword(markdown + r.stdout + r.stderr, passwordOf(db.url)), 'no password in the report or the output');
+    assert.ok(
+      !showsPassword(markdown + r.stdout + r.stderr, passwordOf(db.url)),
+      'no password in the report or the output',
+    );
     assert.ok(fs.existsSync(ws.scriptPath), 'the script was generated into the workspace');
 
-    assert.deepEqual(await orgColumnState(), TABLES.map((table) => ({ table, notNull: true, nulls: 0 })));
-    const ledger = await db.client.query(`SELECT (SELECT count(*)::int FROM tenant_credentials) AS ledger, (SELECT count(*)::int FROM credentials) AS creds`);
+    assert.deepEqual(
+      await orgColumnState(),
+      TABLES.map((table) => ({ table, notNull: true, nulls: 0 })),
+    );
+    const ledger = await db.client.query(
+      `SELECT (SELECT count(*)::int FROM tenant_credentials) AS ledger, (SELECT count(*)::int FROM credentials) AS creds`,
+    );
     assert.equal(ledger.rows[0].ledger, ledger.rows[0].creds);
     assert.equal((await migrationTraces(db.client)).backups.length, 3);
   });
@@ -146,13 +217,23 @@ describe('CLI results and output', function () {
     assert.match(fs.readFileSync(report, 'utf8'), /failing/);
     assert.ok(fs.existsSync(ws.file('.tenant-migration/reports/latest.md')));
     // The tests run last: the migration itself is complete.
-    assert.deepEqual(await orgColumnState(), TABLES.map((table) => ({ table, notNull: true, nulls: 0 })));
+    assert.deepEqual(
+      await orgColumnState(),
+      TABLES.map((table) => ({ table, notNull: true, nulls: 0 })),
+    );
     const run = await db.client.query(`SELECT status FROM tenant_migration.runs ORDER BY id DESC LIMIT 1`);
     assert.equal(run.rows[0].status, 'failed');
   });
 
   it('run --json with a failing test command: exitCode 1, the partial result and the report path', async () => {
-    ws.writeSpec(legacySpec({ tests: [{ name: 'passing', command: 'exit 0' }, { name: 'failing', command: 'echo boom >&2; exit 7' }] }));
+    ws.writeSpec(
+      legacySpec({
+        tests: [
+          { name: 'passing', command: 'exit 0' },
+          { name: 'failing', command: 'echo boom >&2; exit 7' },
+        ],
+      }),
+    );
     await ws.tickAll({ DATABASE_URL: db.url });
     const r = await ws.run(['run', '--yes', '--json'], { DATABASE_URL: db.url });
     assert.equal(r.code, 1);
@@ -162,7 +243,13 @@ describe('CLI results and output', function () {
     const tests = doc.result.steps.at(-1)!;
     assert.equal(tests.step, 'tests');
     assert.equal(tests.status, 'failed');
-    assert.deepEqual(tests.checks!.map((c) => [c.name, c.ok]), [['passing', true], ['failing', false]]);
+    assert.deepEqual(
+      tests.checks!.map((c) => [c.name, c.ok]),
+      [
+        ['passing', true],
+        ['failing', false],
+      ],
+    );
     assert.match(tests.checks![1]!.detail, /exit 7.*boom/);
     assert.ok(fs.existsSync(doc.result.reportPath));
   });
@@ -183,18 +270,25 @@ describe('CLI results and output', function () {
     const r = await ws.run(['status', '--json'], { DATABASE_URL: db.url });
     assert.equal(r.code, 0, r.stderr);
     const doc = oneJsonDocument(r.stdout);
-    assert.deepEqual({ schemaVersion: doc.schemaVersion, command: doc.command, ok: doc.ok }, { schemaVersion: 1, command: 'status', ok: true });
+    assert.deepEqual(
+      { schemaVersion: doc.schemaVersion, command: doc.command, ok: doc.ok },
+      { schemaVersion: 1, command: 'status', ok: true },
+    );
     const status = doc.result;
     assert.equal(status.migrated, true);
     const byStep = Object.fromEntries(status.steps.map((s) => [s.step, s.status]));
-    for (const step of ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'report']) assert.equal(byStep[step], 'done', `${step}: ${byStep[step]}`);
+    for (const step of ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'report'])
+      assert.equal(byStep[step], 'done', `${step}: ${byStep[step]}`);
     assert.equal(byStep.tests, 'skipped');
     assert.equal(byStep.enforce, 'pending', 'run stops before enforce');
     assert.equal(status.enforced, false);
     assert.equal(status.lastRun?.command, 'run');
     assert.equal(status.lastRun?.status, 'succeeded');
     assert.equal(status.lockHeldBy, undefined, 'nobody holds the lock after the run');
-    assert.ok(status.tables.every((t) => t.hasOrgColumn && t.rlsEnabled && !t.rlsForced), 'transition mode: enabled, FORCE waits for enforce');
+    assert.ok(
+      status.tables.every((t) => t.hasOrgColumn && t.rlsEnabled && !t.rlsForced),
+      'transition mode: enabled, FORCE waits for enforce',
+    );
   });
 
   it('init writes tenant-migration.json and checks.sql in an empty folder; a second init exits 2', async () => {
@@ -204,9 +298,15 @@ describe('CLI results and output', function () {
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(empty.files(), ['checks.sql', 'tenant-migration.json']);
       const spec = JSON.parse(fs.readFileSync(empty.specPath, 'utf8'));
-      assert.deepEqual(spec.tables.map((t: { name: string }) => t.name), ['credentials', 'reports', 'dashboard_layouts']);
+      assert.deepEqual(
+        spec.tables.map((t: { name: string }) => t.name),
+        ['credentials', 'reports', 'dashboard_layouts'],
+      );
       assert.equal(spec.defaultOrgId, '00000000-0000-0000-0000-000000000001');
-      assert.match(fs.readFileSync(empty.file('checks.sql'), 'utf8'), /SELECT COUNT\(\*\) FROM credentials WHERE org_id IS NULL;/);
+      assert.match(
+        fs.readFileSync(empty.file('checks.sql'), 'utf8'),
+        /SELECT COUNT\(\*\) FROM credentials WHERE org_id IS NULL;/,
+      );
       // The spec it writes is valid for the guide's tables.
       const plan = await empty.run(['plan', '--json'], { DATABASE_URL: db.url });
       assert.equal(plan.code, 0, plan.stdout.slice(0, 2000));

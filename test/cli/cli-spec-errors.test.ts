@@ -21,7 +21,10 @@ describe('CLI: spec errors a newcomer can act on', function () {
     ws = new Workspace({ ...rest, tabels: tables });
     const r = await ws.run(['plan'], { DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /field \(top level\): unknown field "tabels" \(did you mean "tables"\?\) — the fields here are .*"tables"/);
+    assert.match(
+      r.stderr,
+      /field \(top level\): unknown field "tabels" \(did you mean "tables"\?\) — the fields here are .*"tables"/,
+    );
     once(r.stderr, /unknown field "tabels"/);
     assert.doesNotMatch(r.stderr, /Nothing accepts connections/, 'the spec is checked before connecting');
 
@@ -40,7 +43,9 @@ describe('CLI: spec errors a newcomer can act on', function () {
 
   describe('with a database', () => {
     let db: TestDatabase;
-    before(async () => { db = await createTestDatabase(); });
+    before(async () => {
+      db = await createTestDatabase();
+    });
     after(async () => db?.drop());
 
     it('a spec saved with a UTF-8 BOM is read like any other', async () => {

@@ -6,9 +6,17 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { assertSameDigest, buildCli, CLI, databaseDigest, migrationTraces, Workspace } from '../support/cli';
 import { legacySpec } from '../fixtures/legacy-data';
 
-interface StepJson { step: string; status: string; summary: string; nothingToDo?: boolean; undone?: boolean }
+interface StepJson {
+  step: string;
+  status: string;
+  summary: string;
+  nothingToDo?: boolean;
+  undone?: boolean;
+}
 interface StatusJson {
-  migrated: boolean; steps: StepJson[]; lastRun?: { command: string; status: string };
+  migrated: boolean;
+  steps: StepJson[];
+  lastRun?: { command: string; status: string };
   backfill: { table: string; rowsDone: number; pagesDone: number; pagesTotal: number; completed: boolean }[];
 }
 
@@ -29,14 +37,22 @@ describe('CLI: truthful state', function () {
     db = await createTestDatabase();
     ws = new Workspace(legacySpec());
     const before = await databaseDigest(db.client);
-    for (const [command, said] of [['rollback', /Nothing to undo: this database was never migrated/], ['finalize', /Nothing to finalize/], ['cleanup', /Nothing to clean up: this database was never migrated/]] as const) {
+    for (const [command, said] of [
+      ['rollback', /Nothing to undo: this database was never migrated/],
+      ['finalize', /Nothing to finalize/],
+      ['cleanup', /Nothing to clean up: this database was never migrated/],
+    ] as const) {
       const r = await ws.run([command, '--yes'], { DATABASE_URL: db.url });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, said);
       assert.doesNotMatch(r.stdout, /changes undone|legacy schema is back|dropped:/);
       const j = await ws.run([command, '--yes', '--json'], { DATABASE_URL: db.url });
       const doc = json<StepJson>(j.stdout);
-      assert.deepEqual({ ok: doc.ok, exitCode: doc.exitCode, status: doc.result.status, nothingToDo: doc.result.nothingToDo }, { ok: true, exitCode: 0, status: 'skipped', nothingToDo: true }, command);
+      assert.deepEqual(
+        { ok: doc.ok, exitCode: doc.exitCode, status: doc.result.status, nothingToDo: doc.result.nothingToDo },
+        { ok: true, exitCode: 0, status: 'skipped', nothingToDo: true },
+        command,
+      );
     }
     assertSameDigest(before, await databaseDigest(db.client), 'nothing changed');
     assert.equal((await migrationTraces(db.client)).stateSchema, false, 'not even the state schema was created');
@@ -86,19 +102,32 @@ describe('CLI: truthful state', function () {
     assert.equal(r.code, 1, r.stdout);
     const status = json<StatusJson>((await ws.run(['status', '--json'], { DATABASE_URL: db.url })).stdout).result;
     assert.equal(status.steps.find((s) => s.step === 'validate')!.status, 'failed');
-    assert.deepEqual(status.lastRun && { command: status.lastRun.command, status: status.lastRun.status }, { command: 'validate', status: 'failed' });
+    assert.deepEqual(status.lastRun && { command: status.lastRun.command, status: status.lastRun.status }, {
+      command: 'validate',
+      status: 'failed',
+    });
   });
 
   it('status after Ctrl-C during the backfill shows how far it got', async () => {
     db = await createTestDatabase({ seed: { orgs: 5, users: 200, credentials: 2_000, reports: 40_000, layouts: 200 } });
     ws = new Workspace(legacySpec({ batchSize: 200 }));
     await ws.tickAll({ DATABASE_URL: db.url });
-    const child = spawn(process.execPath, [CLI, 'migrate', '--yes'], { cwd: ws.dir, env: { ...process.env, DATABASE_URL: db.url }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'migrate', '--yes'], {
+      cwd: ws.dir,
+      env: { ...process.env, DATABASE_URL: db.url },
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const deadline = Date.now() + 120_000;
     for (;;) {
       const { rows } = await db.client.query(`SELECT to_regclass('tenant_migration.backfill') IS NOT NULL AS ok`);
-      const started = rows[0].ok && (await db.client.query(`SELECT 1 FROM tenant_migration.backfill WHERE table_name = 'reports' AND rows_done > 0 AND completed_at IS NULL`)).rows.length > 0;
+      const started =
+        rows[0].ok &&
+        (
+          await db.client.query(
+            `SELECT 1 FROM tenant_migration.backfill WHERE table_name = 'reports' AND rows_done > 0 AND completed_at IS NULL`,
+          )
+        ).rows.length > 0;
       if (started) break;
       if (Date.now() > deadline) throw new Error('the backfill did not start');
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -19,7 +19,11 @@ import { ORG_PREFIX, type DatasetSize } from '../fixtures/legacy-data';
 const SIZE: DatasetSize = { orgs: 5, users: 300, credentials: 4000, reports: 24_000, layouts: 1500 };
 const GROUPS = { minGroupBytes: 64 * 1024, maxGroups: 8 };
 
-async function scriptFor(url: string, ws: Workspace, groups: { minGroupBytes: number; maxGroups: number }): Promise<string> {
+async function scriptFor(
+  url: string,
+  ws: Workspace,
+  groups: { minGroupBytes: number; maxGroups: number },
+): Promise<string> {
   const spec = resolveSpec(JSON.parse(fs.readFileSync(ws.specFile, 'utf8')), ws.specFile);
   const session = await Session.open(url, {});
   try {
@@ -29,18 +33,30 @@ async function scriptFor(url: string, ws: Workspace, groups: { minGroupBytes: nu
   }
 }
 
-async function run(url: string, text: string, onEvent: (e: EngineEvent) => void = () => {}): Promise<{ pid: number; done: Promise<void> }> {
+async function run(
+  url: string,
+  text: string,
+  onEvent: (e: EngineEvent) => void = () => {},
+): Promise<{ pid: number; done: Promise<void> }> {
   const session = await Session.open(url, {});
   await session.query('SET row_security = off');
   await ensureStateSchema(session);
-  const done = runScript(text, { session, step: 'migrate', onEvent }).then(() => undefined).finally(() => session.close().catch(() => undefined));
+  const done = runScript(text, { session, step: 'migrate', onEvent })
+    .then(() => undefined)
+    .finally(() => session.close().catch(() => undefined));
   return { pid: session.pid, done };
 }
 
-const heapBytes = async (c: pg.ClientBase, table: string) => Number((await c.query(`SELECT pg_relation_size($1::regclass) AS b`, [table])).rows[0].b);
-const totalBytes = async (c: pg.ClientBase, table: string) => Number((await c.query(`SELECT pg_total_relation_size($1::regclass) AS b`, [table])).rows[0].b);
-const withoutOrg = async (c: pg.ClientBase) => (await c.query(
-  `SELECT (SELECT count(*) FROM credentials WHERE org_id IS NULL) + (SELECT count(*) FROM reports WHERE org_id IS NULL) + (SELECT count(*) FROM dashboard_layouts WHERE org_id IS NULL) AS n`)).rows[0].n;
+const heapBytes = async (c: pg.ClientBase, table: string) =>
+  Number((await c.query(`SELECT pg_relation_size($1::regclass) AS b`, [table])).rows[0].b);
+const totalBytes = async (c: pg.ClientBase, table: string) =>
+  Number((await c.query(`SELECT pg_total_relation_size($1::regclass) AS b`, [table])).rows[0].b);
+const withoutOrg = async (c: pg.ClientBase) =>
+  (
+    await c.query(
+      `SELECT (SELECT count(*) FROM credentials WHERE org_id IS NULL) + (SELECT count(*) FROM reports WHERE org_id IS NULL) + (SELECT count(*) FROM dashboard_layouts WHERE org_id IS NULL) AS n`,
+    )
+  ).rows[0].n;
 
 describe('backfill in groups with a VACUUM between them', function () {
   this.timeout(120_000);
@@ -51,20 +67,35 @@ describe('backfill in groups with a VACUUM between them', function () {
     await db.client.query('VACUUM (ANALYZE)');
     ws = makeWorkspace({});
   });
-  afterEach(async () => { await db.drop(); });
+  afterEach(async () => {
+    await db.drop();
+  });
 
   it('writes one DO block per group and a top-level VACUUM after each, the last one with ANALYZE', async () => {
     const text = await scriptFor(db.url, ws, GROUPS);
-    const backfill = text.slice(text.indexOf('-- @tenant-migration step=backfill'), text.indexOf('-- @tenant-migration step=constraints'));
-    assert.equal((backfill.match(/^VACUUM \(INDEX_CLEANUP OFF\) "public"\."reports";$/gm) ?? []).length, GROUPS.maxGroups - 1);
+    const backfill = text.slice(
+      text.indexOf('-- @tenant-migration step=backfill'),
+      text.indexOf('-- @tenant-migration step=constraints'),
+    );
+    assert.equal(
+      (backfill.match(/^VACUUM \(INDEX_CLEANUP OFF\) "public"\."reports";$/gm) ?? []).length,
+      GROUPS.maxGroups - 1,
+    );
     assert.equal((backfill.match(/^VACUUM \(ANALYZE\) "public"\."reports";$/gm) ?? []).length, 1);
     assert.match(backfill, /group 8 of 8/);
     const reindex = backfill.indexOf('REINDEX TABLE CONCURRENTLY "public"."reports";');
-    assert.ok(reindex > backfill.indexOf('group 8 of 8') && reindex < backfill.indexOf('VACUUM (ANALYZE) "public"."reports"'), 'the indexes are not rebuilt between the last group and the last VACUUM');
-    assert.equal((await scriptFor(db.url, ws, { minGroupBytes: 1024 ** 3, maxGroups: 8 })).match(/INDEX_CLEANUP OFF/g), null, 'a small table got more than one group');
+    assert.ok(
+      reindex > backfill.indexOf('group 8 of 8') && reindex < backfill.indexOf('VACUUM (ANALYZE) "public"."reports"'),
+      'the indexes are not rebuilt between the last group and the last VACUUM',
+    );
+    assert.equal(
+      (await scriptFor(db.url, ws, { minGroupBytes: 1024 ** 3, maxGroups: 8 })).match(/INDEX_CLEANUP OFF/g),
+      null,
+      'a small table got more than one group',
+    );
   });
 
-  it('the table grows by about a group, where one group doubles it; every row gets its org, an app role\'s rows too', async () => {
+  it("the table grows by about a group, where one group doubles it; every row gets its org, an app role's rows too", async () => {
     const twin = await createTestDatabase({ seed: SIZE });
     try {
       await twin.client.query('VACUUM (ANALYZE)');
@@ -77,30 +108,61 @@ describe('backfill in groups with a VACUUM between them', function () {
       const app = new pg.Client(db.url);
       await app.connect();
       const tenant = `${ORG_PREFIX}${(2).toString(16).padStart(12, '0')}`;
-      await db.client.query(`INSERT INTO legacy_credential_org_map (credential_id, org_id) SELECT 2, $1 WHERE NOT EXISTS (SELECT 1 FROM legacy_credential_org_map WHERE credential_id = 2)`, [tenant]);
+      await db.client.query(
+        `INSERT INTO legacy_credential_org_map (credential_id, org_id) SELECT 2, $1 WHERE NOT EXISTS (SELECT 1 FROM legacy_credential_org_map WHERE credential_id = 2)`,
+        [tenant],
+      );
       await db.client.query(`UPDATE legacy_credential_org_map SET org_id = $1 WHERE credential_id = 2`, [tenant]);
       const inserts: Promise<unknown>[] = [];
       const grouped = await run(db.url, await scriptFor(db.url, ws, GROUPS), (e) => {
         if (e.type === 'statement-started' && /^VACUUM \(INDEX_CLEANUP OFF\) "public"\."reports"/.test(e.sql)) {
-          inserts.push(app.query(`BEGIN; SET LOCAL ROLE authenticated; SELECT set_config('request.jwt.claims', '{"org_id":"${tenant}"}', true);
-            INSERT INTO reports (credential_id, title) VALUES (2, 'written between groups'); COMMIT;`));
+          inserts.push(
+            app.query(`BEGIN; SET LOCAL ROLE authenticated; SELECT set_config('request.jwt.claims', '{"org_id":"${tenant}"}', true);
+            INSERT INTO reports (credential_id, title) VALUES (2, 'written between groups'); COMMIT;`),
+          );
         }
       });
       await grouped.done;
       await Promise.all(inserts);
       await app.end();
-      const [grown, doubled] = [await heapBytes(db.client, 'reports') / before, await heapBytes(twin.client, 'reports') / before];
-      assert.ok(doubled >= 1.8, `one group grew reports ${doubled.toFixed(2)}× (the baseline this change is measured against)`);
+      const [grown, doubled] = [
+        (await heapBytes(db.client, 'reports')) / before,
+        (await heapBytes(twin.client, 'reports')) / before,
+      ];
+      assert.ok(
+        doubled >= 1.8,
+        `one group grew reports ${doubled.toFixed(2)}× (the baseline this change is measured against)`,
+      );
       assert.ok(grown <= 1.45, `reports grew ${grown.toFixed(2)}× with ${GROUPS.maxGroups} groups`);
-      const totalGrown = await totalBytes(db.client, 'reports') / totalBefore;
+      const totalGrown = (await totalBytes(db.client, 'reports')) / totalBefore;
       assert.ok(totalGrown <= 1.45, `reports with its indexes (the new one included) grew ${totalGrown.toFixed(2)}×`);
       assert.equal(Number(await withoutOrg(db.client)), 0);
-      const written = (await db.client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE org_id = $1)::int AS org FROM reports WHERE title = 'written between groups'`, [tenant])).rows[0];
+      const written = (
+        await db.client.query(
+          `SELECT count(*)::int AS n, count(*) FILTER (WHERE org_id = $1)::int AS org FROM reports WHERE title = 'written between groups'`,
+          [tenant],
+        )
+      ).rows[0];
       assert.equal(written.n, GROUPS.maxGroups - 1);
       assert.equal(written.org, written.n, 'a row written between groups lost its org');
-      const state = (await db.client.query(`SELECT table_name, rows_done::int AS rows, completed_at IS NOT NULL AS completed FROM tenant_migration.backfill ORDER BY 1`)).rows;
-      assert.deepEqual(state.map((s) => [s.table_name, s.completed]), [['credentials', true], ['dashboard_layouts', true], ['reports', true]]);
-      assert.equal(state.find((s) => s.table_name === 'reports')!.rows, SIZE.reports, 'the groups together updated every seeded report once');
+      const state = (
+        await db.client.query(
+          `SELECT table_name, rows_done::int AS rows, completed_at IS NOT NULL AS completed FROM tenant_migration.backfill ORDER BY 1`,
+        )
+      ).rows;
+      assert.deepEqual(
+        state.map((s) => [s.table_name, s.completed]),
+        [
+          ['credentials', true],
+          ['dashboard_layouts', true],
+          ['reports', true],
+        ],
+      );
+      assert.equal(
+        state.find((s) => s.table_name === 'reports')!.rows,
+        SIZE.reports,
+        'the groups together updated every seeded report once',
+      );
     } finally {
       await twin.drop();
     }
@@ -113,7 +175,12 @@ describe('backfill in groups with a VACUUM between them', function () {
     let killed = false;
     let pid = 0;
     const first = await run(db.url, text, (e) => {
-      if (!killed && e.type === 'statement-started' && /group 4 of 8/.test(e.sql) && e.sql.includes('"public"."reports"')) {
+      if (
+        !killed &&
+        e.type === 'statement-started' &&
+        /group 4 of 8/.test(e.sql) &&
+        e.sql.includes('"public"."reports"')
+      ) {
         killed = true;
         void killer.query('SELECT pg_terminate_backend($1)', [pid]);
       }
@@ -122,22 +189,53 @@ describe('backfill in groups with a VACUUM between them', function () {
     await assert.rejects(first.done);
     await killer.end();
     assert.ok(killed, 'the kill point was never reached');
-    const stopped = (await db.client.query(`SELECT next_page::int AS next, last_page::int AS last, completed_at FROM tenant_migration.backfill WHERE table_name = 'reports'`)).rows[0];
-    assert.ok(stopped.next > 0 && stopped.next <= stopped.last && stopped.completed_at === null, `stopped part-way: ${JSON.stringify(stopped)}`);
-    await (await run(db.url, text)).done;
+    const stopped = (
+      await db.client.query(
+        `SELECT next_page::int AS next, last_page::int AS last, completed_at FROM tenant_migration.backfill WHERE table_name = 'reports'`,
+      )
+    ).rows[0];
+    assert.ok(
+      stopped.next > 0 && stopped.next <= stopped.last && stopped.completed_at === null,
+      `stopped part-way: ${JSON.stringify(stopped)}`,
+    );
+    await (
+      await run(db.url, text)
+    ).done;
     assert.equal(Number(await withoutOrg(db.client)), 0);
-    assert.equal((await db.client.query(`SELECT rows_done::int AS n FROM tenant_migration.backfill WHERE table_name = 'reports'`)).rows[0].n, SIZE.reports);
+    assert.equal(
+      (await db.client.query(`SELECT rows_done::int AS n FROM tenant_migration.backfill WHERE table_name = 'reports'`))
+        .rows[0].n,
+      SIZE.reports,
+    );
   });
 
   it('runs unchanged under psql -v ON_ERROR_STOP=1 -f, and drops an index an interrupted REINDEX CONCURRENTLY left invalid', async () => {
-    await assert.rejects(db.client.query('CREATE UNIQUE INDEX CONCURRENTLY reports_title_ccnew ON reports (credential_id)'), /could not create unique index/);
+    await assert.rejects(
+      db.client.query('CREATE UNIQUE INDEX CONCURRENTLY reports_title_ccnew ON reports (credential_id)'),
+      /could not create unique index/,
+    );
     const file = `${ws.folder}/grouped.sql`;
     fs.writeFileSync(file, await scriptFor(db.url, ws, GROUPS));
     const r = spawnSync('psql', [db.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr.split('\n').filter((l) => !l.includes('NOTICE')).join('\n'));
+    assert.equal(
+      r.status,
+      0,
+      r.stderr
+        .split('\n')
+        .filter((l) => !l.includes('NOTICE'))
+        .join('\n'),
+    );
     assert.equal(Number(await withoutOrg(db.client)), 0);
-    assert.equal((await db.client.query(`SELECT count(*)::int AS n FROM tenant_migration.backfill WHERE completed_at IS NOT NULL`)).rows[0].n, 3);
-    assert.equal((await db.client.query(`SELECT to_regclass('reports_title_ccnew') AS i`)).rows[0].i, null, 'the invalid leftover is still there');
+    assert.equal(
+      (await db.client.query(`SELECT count(*)::int AS n FROM tenant_migration.backfill WHERE completed_at IS NOT NULL`))
+        .rows[0].n,
+      3,
+    );
+    assert.equal(
+      (await db.client.query(`SELECT to_regclass('reports_title_ccnew') AS i`)).rows[0].i,
+      null,
+      'the invalid leftover is still there',
+    );
     assert.match(r.stderr, /dropping reports_title_ccnew, left invalid by an interrupted REINDEX CONCURRENTLY/);
     const invalid = (await db.client.query(`SELECT count(*)::int AS n FROM pg_index WHERE NOT indisvalid`)).rows[0].n;
     assert.equal(invalid, 0);

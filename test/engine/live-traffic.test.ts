@@ -19,9 +19,13 @@ function legacyWriter(url: string) {
     await client.connect();
     while (!stop) {
       try {
-        await client.query(`INSERT INTO reports (credential_id, title) VALUES (1 + floor(random() * 200)::int, 'live')`);
+        await client.query(
+          `INSERT INTO reports (credential_id, title) VALUES (1 + floor(random() * 200)::int, 'live')`,
+        );
         await client.query(`INSERT INTO reports (credential_id, title) VALUES (NULL, 'live, no credential')`);
-        await client.query(`INSERT INTO credentials (user_id, provider, secret) SELECT user_id, 'live', 'sk' FROM credentials WHERE id = 3`);
+        await client.query(
+          `INSERT INTO credentials (user_id, provider, secret) SELECT user_id, 'live', 'sk' FROM credentials WHERE id = 3`,
+        );
         await client.query(`UPDATE credentials SET provider = provider WHERE id = 1 + floor(random() * 200)::int`);
         writes++;
       } catch (e) {
@@ -30,14 +34,25 @@ function legacyWriter(url: string) {
     }
     await client.end();
   })();
-  return { stop: async () => { stop = true; await done; return { failures, writes }; } };
+  return {
+    stop: async () => {
+      stop = true;
+      await done;
+      return { failures, writes };
+    },
+  };
 }
 
 describe('live traffic', () => {
   let db: TestDatabase;
   let ws: Workspace;
-  beforeEach(async () => { db = await createTestDatabase(); ws = makeWorkspace({ batchSize: 100 }); });
-  afterEach(async () => { await db.drop(); });
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    ws = makeWorkspace({ batchSize: 100 });
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
 
   it('rows written during the migration get their org, and NOT NULL never fails because of them', async () => {
     const writer = legacyWriter(db.url);
@@ -56,9 +71,15 @@ describe('live traffic', () => {
       (SELECT count(*)::int FROM reports r JOIN credentials c ON c.id = r.credential_id WHERE r.org_id <> c.org_id) AS wrong_parent,
       (SELECT count(*)::int FROM reports WHERE title = 'live, no credential' AND org_id <> '${DEFAULT_ORG_ID}') AS wrong_default,
       (SELECT count(*)::int FROM reports WHERE title LIKE 'live%') AS live_rows`);
-    assert.deepEqual({ ...rows[0], live_rows: undefined }, { null_reports: 0, null_credentials: 0, wrong_parent: 0, wrong_default: 0, live_rows: undefined });
+    assert.deepEqual(
+      { ...rows[0], live_rows: undefined },
+      { null_reports: 0, null_credentials: 0, wrong_parent: 0, wrong_default: 0, live_rows: undefined },
+    );
     assert.ok(rows[0].live_rows > 0);
-    assert.ok(events.some((e) => e.type === 'progress' && e.progress.action === 'backfill'), 'no progress was reported');
+    assert.ok(
+      events.some((e) => e.type === 'progress' && e.progress.action === 'backfill'),
+      'no progress was reported',
+    );
   });
 
   it('a row an application transaction committed behind the backfill is swept up before NOT NULL is validated', async () => {
@@ -67,13 +88,21 @@ describe('live traffic', () => {
     await killer.connect();
     let pid = 0;
     let killed = false;
-    const events = { push: (e: EngineEvent) => {
-      if (!killed && e.type === 'statement-started' && e.phase === 'constraints') { killed = true; void killer.query('SELECT pg_terminate_backend($1)', [pid]); }
-      return 0;
-    } } as unknown as EngineEvent[];
+    const events = {
+      push: (e: EngineEvent) => {
+        if (!killed && e.type === 'statement-started' && e.phase === 'constraints') {
+          killed = true;
+          void killer.query('SELECT pg_terminate_backend($1)', [pid]);
+        }
+        return 0;
+      },
+    } as unknown as EngineEvent[];
     const m = await openMigration(db.url, ws, events);
     pid = m.session.pid;
-    await m.migrate().then(() => undefined, () => undefined);
+    await m.migrate().then(
+      () => undefined,
+      () => undefined,
+    );
     await m.close();
     await killer.end();
     assert.ok(killed, 'the constraints step was never reached');
@@ -81,8 +110,12 @@ describe('live traffic', () => {
     // stands in for "inserted before the trigger could see its parent's org").
     await db.client.query('BEGIN');
     await db.client.query('SET LOCAL session_replication_role = replica');
-    await db.client.query(`INSERT INTO reports (credential_id, title) VALUES (5, 'behind the backfill'), (NULL, 'behind the backfill, no credential')`);
-    await db.client.query(`INSERT INTO dashboard_layouts (id, user_id, layout) VALUES (gen_random_uuid(), '00000000-0000-0000-0002-000000000002', '{"behind": true}')`);
+    await db.client.query(
+      `INSERT INTO reports (credential_id, title) VALUES (5, 'behind the backfill'), (NULL, 'behind the backfill, no credential')`,
+    );
+    await db.client.query(
+      `INSERT INTO dashboard_layouts (id, user_id, layout) VALUES (gen_random_uuid(), '00000000-0000-0000-0002-000000000002', '{"behind": true}')`,
+    );
     await db.client.query('COMMIT');
     const resumed = await withMigration(db.url, ws, (mm) => mm.runAll());
     assert.ok(resumed.ok, resumed.error?.oneLine);
@@ -97,21 +130,35 @@ describe('live traffic', () => {
   it('an application that does not set org_id keeps working after the migration, until finalize', async () => {
     await withMigration(db.url, ws, (m) => m.runAll());
     await db.client.query(`INSERT INTO reports (credential_id, title) VALUES (1, 'after')`);
-    const inserted = await db.client.query(`SELECT r.org_id = c.org_id AS same FROM reports r JOIN credentials c ON c.id = r.credential_id WHERE r.title = 'after'`);
+    const inserted = await db.client.query(
+      `SELECT r.org_id = c.org_id AS same FROM reports r JOIN credentials c ON c.id = r.credential_id WHERE r.title = 'after'`,
+    );
     assert.equal(inserted.rows[0].same, true);
     // a tenant session inserting without org_id gets its own org
     await db.client.query('BEGIN');
     await db.client.query(`SET LOCAL ROLE authenticated`);
-    await db.client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ org_id: org(3), role: 'authenticated' })]);
-    await db.client.query(`INSERT INTO dashboard_layouts (id, user_id, layout) VALUES (gen_random_uuid(), '00000000-0000-0000-0002-000000000002', '{}')`);
+    await db.client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [
+      JSON.stringify({ org_id: org(3), role: 'authenticated' }),
+    ]);
+    await db.client.query(
+      `INSERT INTO dashboard_layouts (id, user_id, layout) VALUES (gen_random_uuid(), '00000000-0000-0000-0002-000000000002', '{}')`,
+    );
     const mine = await db.client.query(`SELECT count(*)::int AS n FROM dashboard_layouts WHERE layout = '{}'::jsonb`);
     await db.client.query('COMMIT');
     assert.equal(mine.rows[0].n, 1, 'the tenant cannot see the row it just inserted');
-    assert.equal((await db.client.query(`SELECT org_id::text FROM dashboard_layouts WHERE layout = '{}'::jsonb`)).rows[0].org_id, org(3));
+    assert.equal(
+      (await db.client.query(`SELECT org_id::text FROM dashboard_layouts WHERE layout = '{}'::jsonb`)).rows[0].org_id,
+      org(3),
+    );
     const finalized = await withMigration(db.url, ws, (m) => m.finalize());
     assert.equal(finalized.status, 'done');
-    await assert.rejects(db.client.query(`INSERT INTO reports (credential_id, title) VALUES (1, 'after finalize')`), /null value in column "org_id"/);
-    await db.client.query(`INSERT INTO reports (credential_id, title, org_id) SELECT 1, 'sets org', org_id FROM credentials WHERE id = 1`);
+    await assert.rejects(
+      db.client.query(`INSERT INTO reports (credential_id, title) VALUES (1, 'after finalize')`),
+      /null value in column "org_id"/,
+    );
+    await db.client.query(
+      `INSERT INTO reports (credential_id, title, org_id) SELECT 1, 'sets org', org_id FROM credentials WHERE id = 1`,
+    );
   });
 
   it('a lock held by the application makes a statement wait and retry, then fail clearly naming what to do', async () => {
@@ -122,7 +169,10 @@ describe('live traffic', () => {
       await holder.query('LOCK TABLE dashboard_layouts IN ROW EXCLUSIVE MODE'); // what an open UPDATE transaction holds
       const events: EngineEvent[] = [];
       const m = await openMigration(db.url, makeWorkspace({ lockTimeoutMs: 50 }), events);
-      const error = await m.migrate().then(() => undefined, (e: Error & { next?: string }) => e);
+      const error = await m.migrate().then(
+        () => undefined,
+        (e: Error & { next?: string }) => e,
+      );
       await m.close();
       assert.ok(error, 'the migration did not wait for the lock');
       assert.match(error.message, new RegExp(`Could not get a lock .* after ${LOCK_RETRY.attempts} attempts`));

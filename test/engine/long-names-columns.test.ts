@@ -3,7 +3,14 @@
 // then rollback --restore-data, back exactly.
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { makeWorkspace, migrateFully, scriptUnderPsql, withMigration, writeInLoop, type Workspace } from '../support/migration-helpers';
+import {
+  makeWorkspace,
+  migrateFully,
+  scriptUnderPsql,
+  withMigration,
+  writeInLoop,
+  type Workspace,
+} from '../support/migration-helpers';
 import { schemaFingerprint, tableDigest } from '../support/fingerprint';
 
 const A = `${'t'.repeat(62)}a`;
@@ -31,33 +38,66 @@ describe('long names and special columns', function () {
       mapping: undefined,
       tenantCredentials: undefined,
       tables: [
-        { name: A, orgFrom: { query: { column: 'user_id', sql: 'SELECT DISTINCT ON (user_id) user_id AS key, org_id FROM org_members ORDER BY user_id, org_id' } } },
+        {
+          name: A,
+          orgFrom: {
+            query: {
+              column: 'user_id',
+              sql: 'SELECT DISTINCT ON (user_id) user_id AS key, org_id FROM org_members ORDER BY user_id, org_id',
+            },
+          },
+        },
         { name: B, orgFrom: { parent: { table: A, column: 'a_id' } } },
       ],
     });
   });
-  afterEach(async () => { await db.drop(); });
+  afterEach(async () => {
+    await db.drop();
+  });
 
   it('migrates, and rollback --restore-data puts both tables back exactly (generated, identity, defaults, dropped columns)', async () => {
     const schemaBefore = await schemaFingerprint(db.client, ['public']);
     const dataBefore = [await tableDigest(db.client, q(A)), await tableDigest(db.client, q(B))];
     await migrateFully(db.url, ws);
-    const backups = (await db.client.query(`SELECT backup_table, columns FROM tenant_migration.backups ORDER BY 1`)).rows as { backup_table: string; columns: string[] }[];
+    const backups = (await db.client.query(`SELECT backup_table, columns FROM tenant_migration.backups ORDER BY 1`))
+      .rows as { backup_table: string; columns: string[] }[];
     assert.equal(new Set(backups.map((b) => b.backup_table)).size, 2);
-    assert.ok(backups.every((b) => Buffer.byteLength(b.backup_table) <= 63 && !b.columns.includes('total') && !b.columns.includes('label_length')), JSON.stringify(backups));
+    assert.ok(
+      backups.every(
+        (b) =>
+          Buffer.byteLength(b.backup_table) <= 63 &&
+          !b.columns.includes('total') &&
+          !b.columns.includes('label_length'),
+      ),
+      JSON.stringify(backups),
+    );
     // Rows written and changed since: the restore takes the table back to the backup.
     await db.client.query(`INSERT INTO ${q(A)} (user_id, price) SELECT id, 99 FROM users LIMIT 1`);
     await db.client.query(`UPDATE ${q(B)} SET label = 'changed' WHERE id = 1`);
-    const { step, result } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: true, acceptDataLoss: true }));
+    const { step, result } = await withMigration(db.url, ws, (m) =>
+      m.rollback({ restoreData: true, acceptDataLoss: true }),
+    );
     assert.equal(step.status, 'done', step.summary);
-    assert.deepEqual(result?.restored.map((r) => r.rows), [dataBefore[0]!.rows, dataBefore[1]!.rows]);
+    assert.deepEqual(
+      result?.restored.map((r) => r.rows),
+      [dataBefore[0]!.rows, dataBefore[1]!.rows],
+    );
     assert.deepEqual(await schemaFingerprint(db.client, ['public']), schemaBefore);
     assert.deepEqual([await tableDigest(db.client, q(A)), await tableDigest(db.client, q(B))], dataBefore);
-    const retired = (await db.client.query(`SELECT backup_table FROM tenant_migration.backups WHERE status = 'superseded'`)).rows.map((r) => r.backup_table as string);
+    const retired = (
+      await db.client.query(`SELECT backup_table FROM tenant_migration.backups WHERE status = 'superseded'`)
+    ).rows.map((r) => r.backup_table as string);
     assert.equal(new Set(retired).size, 2);
-    assert.ok(retired.every((n) => Buffer.byteLength(n) <= 63 && /_\d{14}$/.test(n)), retired.join());
+    assert.ok(
+      retired.every((n) => Buffer.byteLength(n) <= 63 && /_\d{14}$/.test(n)),
+      retired.join(),
+    );
     // The identity never hands out a restored row's id again, and the generated column is computed.
-    const inserted = (await db.client.query(`INSERT INTO ${q(A)} (user_id, price, qty) SELECT id, 3, 3 FROM users LIMIT 1 RETURNING total`)).rows[0];
+    const inserted = (
+      await db.client.query(
+        `INSERT INTO ${q(A)} (user_id, price, qty) SELECT id, 3, 3 FROM users LIMIT 1 RETURNING total`,
+      )
+    ).rows[0];
     assert.equal(Number(inserted.total), 9);
   });
 
@@ -69,7 +109,12 @@ describe('long names and special columns', function () {
     url.username = app;
     url.password = 'app-pw';
     const writer = writeInLoop(url.toString(), async (client, round) => {
-      const { rows: [a] } = await client.query(`INSERT INTO ${q(A)} (user_id, price) SELECT id, $1::numeric FROM users ORDER BY id LIMIT 1 OFFSET $2 RETURNING id`, [round, round % 5]);
+      const {
+        rows: [a],
+      } = await client.query(
+        `INSERT INTO ${q(A)} (user_id, price) SELECT id, $1::numeric FROM users ORDER BY id LIMIT 1 OFFSET $2 RETURNING id`,
+        [round, round % 5],
+      );
       await client.query(`INSERT INTO ${q(B)} (a_id) VALUES ($1)`, [a.id]);
       await client.query(`UPDATE ${q(B)} SET label = label || '.' WHERE a_id = $1`, [a.id]);
     });
@@ -80,19 +125,30 @@ describe('long names and special columns', function () {
       assert.deepEqual(failures, [], 'the legacy application saw errors');
       assert.ok(writes > 0, 'the application wrote nothing while the migration ran');
     }
-    const orphans = await db.client.query(`SELECT (SELECT count(*)::int FROM ${q(A)} WHERE org_id IS NULL) AS a, (SELECT count(*)::int FROM ${q(B)} b WHERE b.org_id IS DISTINCT FROM (SELECT org_id FROM ${q(A)} WHERE id = b.a_id)) AS b`);
-    assert.deepEqual(orphans.rows[0], { a: 0, b: 0 }, 'a row without its org, or a child without its parent\'s');
+    const orphans = await db.client.query(
+      `SELECT (SELECT count(*)::int FROM ${q(A)} WHERE org_id IS NULL) AS a, (SELECT count(*)::int FROM ${q(B)} b WHERE b.org_id IS DISTINCT FROM (SELECT org_id FROM ${q(A)} WHERE id = b.a_id)) AS b`,
+    );
+    assert.deepEqual(orphans.rows[0], { a: 0, b: 0 }, "a row without its org, or a child without its parent's");
     const schema = await schemaFingerprint(db.client, ['public']);
     const data = [await tableDigest(db.client, q(A)), await tableDigest(db.client, q(B))];
     const rerun = await withMigration(db.url, ws, (m) => m.migrate());
     assert.equal(rerun.status, 'done', rerun.summary);
     assert.deepEqual(await schemaFingerprint(db.client, ['public']), schema, 'a re-run changed the schema');
-    assert.deepEqual([await tableDigest(db.client, q(A)), await tableDigest(db.client, q(B))], data, 'a re-run changed a row');
+    assert.deepEqual(
+      [await tableDigest(db.client, q(A)), await tableDigest(db.client, q(B))],
+      data,
+      'a re-run changed a row',
+    );
     const twin = await scriptUnderPsql(ws, SETUP, async (t) => ({
-      columns: (await schemaFingerprint(t.client, ['public'])).filter((l) => /^(column|constraint|index|trigger|policy|table) .*t{62}[ab]/.test(l)),
+      columns: (await schemaFingerprint(t.client, ['public'])).filter((l) =>
+        /^(column|constraint|index|trigger|policy|table) .*t{62}[ab]/.test(l),
+      ),
       orgs: (await t.client.query(`SELECT count(*)::int AS n FROM ${q(A)} WHERE org_id IS NULL`)).rows[0].n,
     }));
-    assert.deepEqual(twin.columns, schema.filter((l) => /^(column|constraint|index|trigger|policy|table) .*t{62}[ab]/.test(l)));
+    assert.deepEqual(
+      twin.columns,
+      schema.filter((l) => /^(column|constraint|index|trigger|policy|table) .*t{62}[ab]/.test(l)),
+    );
     assert.equal(twin.orgs, 0);
     await db.client.query(`DROP OWNED BY ${app}; DROP ROLE ${app}`);
   });

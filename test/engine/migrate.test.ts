@@ -7,8 +7,13 @@ import { dataFingerprint, legacyColumns, schemaFingerprint, tableDigest, LEGACY_
 describe('migrate', () => {
   let db: TestDatabase;
   let ws: Workspace;
-  beforeEach(async () => { db = await createTestDatabase(); ws = makeWorkspace(); });
-  afterEach(async () => { await db.drop(); });
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    ws = makeWorkspace();
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
 
   it('adds org_id and changes nothing else in any existing row (triggers such as updated_at do not fire)', async () => {
     const before = await dataFingerprint(db.client);
@@ -24,15 +29,33 @@ describe('migrate', () => {
     const pre: Record<string, { rows: number; digest: string }> = {};
     for (const t of LEGACY_TABLES) pre[t] = await tableDigest(db.client, t);
     await migrateFully(db.url, ws);
-    for (const t of LEGACY_TABLES) assert.deepEqual(await tableDigest(db.client, `tenant_migration.backup_${t}`, await legacyColumns(db.client, t)), pre[t]);
-    const takenAt = (await db.client.query(`SELECT backup_table, taken_at FROM tenant_migration.backups ORDER BY 1`)).rows;
+    for (const t of LEGACY_TABLES)
+      assert.deepEqual(
+        await tableDigest(db.client, `tenant_migration.backup_${t}`, await legacyColumns(db.client, t)),
+        pre[t],
+      );
+    const takenAt = (await db.client.query(`SELECT backup_table, taken_at FROM tenant_migration.backups ORDER BY 1`))
+      .rows;
     await db.client.query(`UPDATE credentials SET provider = 'changed' WHERE id = 1`);
     await withMigration(db.url, ws, (m) => m.backup());
     await migrateFully(db.url, ws);
-    assert.deepEqual((await db.client.query(`SELECT backup_table, taken_at FROM tenant_migration.backups ORDER BY 1`)).rows, takenAt);
-    assert.deepEqual(await tableDigest(db.client, 'tenant_migration.backup_credentials', await legacyColumns(db.client, 'credentials')), pre.credentials);
+    assert.deepEqual(
+      (await db.client.query(`SELECT backup_table, taken_at FROM tenant_migration.backups ORDER BY 1`)).rows,
+      takenAt,
+    );
+    assert.deepEqual(
+      await tableDigest(
+        db.client,
+        'tenant_migration.backup_credentials',
+        await legacyColumns(db.client, 'credentials'),
+      ),
+      pre.credentials,
+    );
     for (const role of ['anon', 'authenticated', 'service_role']) {
-      const { rows } = await db.client.query(`SELECT has_table_privilege($1, 'tenant_migration.backup_credentials', 'SELECT') AS t, has_schema_privilege($1, 'tenant_migration', 'USAGE') AS s`, [role]);
+      const { rows } = await db.client.query(
+        `SELECT has_table_privilege($1, 'tenant_migration.backup_credentials', 'SELECT') AS t, has_schema_privilege($1, 'tenant_migration', 'USAGE') AS s`,
+        [role],
+      );
       assert.deepEqual(rows[0], { t: false, s: false }, `${role} can reach the backups`);
     }
     await db.client.query('BEGIN');
@@ -44,7 +67,12 @@ describe('migrate', () => {
   it('is idempotent: a second run changes no row and no schema object', async () => {
     await migrateFully(db.url, ws);
     const schema = await schemaFingerprint(db.client, ['public']);
-    const versions = async () => (await db.client.query(`SELECT (SELECT string_agg(xmin::text, ',' ORDER BY id) FROM credentials) AS c, (SELECT string_agg(xmin::text, ',' ORDER BY id) FROM reports) AS r, (SELECT string_agg(xmin::text, ',' ORDER BY id) FROM dashboard_layouts) AS d`)).rows[0];
+    const versions = async () =>
+      (
+        await db.client.query(
+          `SELECT (SELECT string_agg(xmin::text, ',' ORDER BY id) FROM credentials) AS c, (SELECT string_agg(xmin::text, ',' ORDER BY id) FROM reports) AS r, (SELECT string_agg(xmin::text, ',' ORDER BY id) FROM dashboard_layouts) AS d`,
+        )
+      ).rows[0];
     const rowVersions = await versions();
     await migrateFully(db.url, ws);
     assert.deepEqual(await schemaFingerprint(db.client, ['public']), schema);
@@ -61,8 +89,17 @@ describe('migrate', () => {
       (SELECT count(*)::int FROM tenant_credentials WHERE source = 'mapping') AS mapped,
       (SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid = 'tenant_credentials'::regclass) AS rls`);
     assert.deepEqual(rows[0], { credentials: 200, ledger: 200, agreeing: 200, defaults: 28, mapped: 172, rls: true });
-    await db.client.query(`INSERT INTO credentials (user_id, provider, secret, org_id) SELECT user_id, 'new', 'x', org_id FROM credentials WHERE id = 1`);
-    assert.equal((await db.client.query(`SELECT count(*)::int AS n FROM tenant_credentials t JOIN credentials c ON c.id = t.credential_id WHERE c.provider = 'new' AND t.source = 'live'`)).rows[0].n, 1);
+    await db.client.query(
+      `INSERT INTO credentials (user_id, provider, secret, org_id) SELECT user_id, 'new', 'x', org_id FROM credentials WHERE id = 1`,
+    );
+    assert.equal(
+      (
+        await db.client.query(
+          `SELECT count(*)::int AS n FROM tenant_credentials t JOIN credentials c ON c.id = t.credential_id WHERE c.provider = 'new' AND t.source = 'live'`,
+        )
+      ).rows[0].n,
+      1,
+    );
   });
 
   it('the generated script runs unchanged under psql -v ON_ERROR_STOP=1 -f with the same result', async () => {
@@ -70,12 +107,23 @@ describe('migrate', () => {
     try {
       await withMigration(db.url, ws, (m) => m.generate());
       await migrateFully(db.url, ws);
-      const r = spawnSync('psql', [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', `${ws.folder}/scripts/migrate_to_multitenant.sql`], { encoding: 'utf8' });
+      const r = spawnSync(
+        'psql',
+        [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', `${ws.folder}/scripts/migrate_to_multitenant.sql`],
+        { encoding: 'utf8' },
+      );
       assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(await schemaFingerprint(twin.client, ['public']), await schemaFingerprint(db.client, ['public']));
+      assert.deepEqual(
+        await schemaFingerprint(twin.client, ['public']),
+        await schemaFingerprint(db.client, ['public']),
+      );
       for (const t of [...LEGACY_TABLES, 'tenant_credentials']) {
         const cols = (await legacyColumns(db.client, t)).filter((c) => !c.endsWith('_at')); // timestamps differ between two seedings
-        assert.deepEqual(await tableDigest(twin.client, t, [...cols, 'org_id']), await tableDigest(db.client, t, [...cols, 'org_id']), t);
+        assert.deepEqual(
+          await tableDigest(twin.client, t, [...cols, 'org_id']),
+          await tableDigest(db.client, t, [...cols, 'org_id']),
+          t,
+        );
       }
     } finally {
       await twin.drop();
@@ -83,11 +131,17 @@ describe('migrate', () => {
   });
 
   it('warns when the mapping has no index on its key (the org trigger looks up every new row there), and names the fix', async () => {
-    const check = async () => (await withMigration(db.url, ws, (m) => m.prerequisites())).checks.find((c) => c.name === "Index on the mapping's credential_id")!;
+    const check = async () =>
+      (await withMigration(db.url, ws, (m) => m.prerequisites())).checks.find(
+        (c) => c.name === "Index on the mapping's credential_id",
+      )!;
     const before = await check();
     assert.equal(before.ok, false);
     assert.equal(before.severity, 'warning');
-    assert.match(before.detail, /CREATE INDEX CONCURRENTLY ON "public"\."legacy_credential_org_map" \("credential_id"\)/);
+    assert.match(
+      before.detail,
+      /CREATE INDEX CONCURRENTLY ON "public"\."legacy_credential_org_map" \("credential_id"\)/,
+    );
     await db.client.query('CREATE INDEX ON legacy_credential_org_map (credential_id)');
     assert.equal((await check()).ok, true);
   });
@@ -96,8 +150,11 @@ describe('migrate', () => {
     await migrateFully(db.url, ws);
     // An owner without BYPASSRLS, with RLS forced, would see 0 rows: the tool must fail loudly instead.
     await db.client.query(`CREATE ROLE tm_owner LOGIN PASSWORD 'tm-owner-pw' NOBYPASSRLS`);
-    await db.client.query(`GRANT ALL ON ALL TABLES IN SCHEMA public, tenant_migration TO tm_owner; GRANT USAGE ON SCHEMA tenant_migration TO tm_owner; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tenant_migration TO tm_owner`);
-    for (const t of ['credentials', 'reports', 'dashboard_layouts', 'tenant_credentials']) await db.client.query(`ALTER TABLE ${t} OWNER TO tm_owner`);
+    await db.client.query(
+      `GRANT ALL ON ALL TABLES IN SCHEMA public, tenant_migration TO tm_owner; GRANT USAGE ON SCHEMA tenant_migration TO tm_owner; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tenant_migration TO tm_owner`,
+    );
+    for (const t of ['credentials', 'reports', 'dashboard_layouts', 'tenant_credentials'])
+      await db.client.query(`ALTER TABLE ${t} OWNER TO tm_owner`);
     await db.client.query('ALTER SCHEMA tenant_migration OWNER TO tm_owner'); // a state schema of another owner is refused
     const url = new URL(db.url);
     url.username = 'tm_owner';

@@ -6,13 +6,26 @@ describe('script parsing', () => {
   it('splits statements with locations, keeping strings and dollar quotes whole', async () => {
     const text = "SELECT 'a;b';\n-- a comment; with a semicolon\nDO $$ BEGIN RAISE NOTICE 'x;y'; END $$;\nSELECT 2";
     const items = await splitScript(text);
-    assert.deepEqual(items.map((i) => i.text), ["SELECT 'a;b'", "DO $$ BEGIN RAISE NOTICE 'x;y'; END $$", 'SELECT 2']);
-    assert.deepEqual(items.map((i) => i.line), [1, 3, 4]);
+    assert.deepEqual(
+      items.map((i) => i.text),
+      ["SELECT 'a;b'", "DO $$ BEGIN RAISE NOTICE 'x;y'; END $$", 'SELECT 2'],
+    );
+    assert.deepEqual(
+      items.map((i) => i.line),
+      [1, 3, 4],
+    );
   });
 
   it('recognises psql meta-commands at the start of a statement', async () => {
     const items = await splitScript('\\set ON_ERROR_STOP on\n\\d+ credentials\nSELECT 1;');
-    assert.deepEqual(items.map((i) => [i.kind, i.text]), [['meta', '\\set ON_ERROR_STOP on'], ['meta', '\\d+ credentials'], ['sql', 'SELECT 1']]);
+    assert.deepEqual(
+      items.map((i) => [i.kind, i.text]),
+      [
+        ['meta', '\\set ON_ERROR_STOP on'],
+        ['meta', '\\d+ credentials'],
+        ['sql', 'SELECT 1'],
+      ],
+    );
     assert.deepEqual(items[1]!.kind === 'meta' ? [items[1]!.command, items[1]!.args] : [], ['d+', ['credentials']]);
   });
 
@@ -23,10 +36,14 @@ describe('script parsing', () => {
   });
 
   it('groups BEGIN … COMMIT into one unit and reads phase markers', async () => {
-    const text = '-- @tenant-migration step=backup\nBEGIN;\nSELECT 1;\nCOMMIT;\n-- @tenant-migration step=rls\nSELECT 2;';
+    const text =
+      '-- @tenant-migration step=backup\nBEGIN;\nSELECT 1;\nCOMMIT;\n-- @tenant-migration step=rls\nSELECT 2;';
     const units = await parseUnits(text);
     assert.equal(units.length, 2);
     assert.equal(units[0]!.statements.length, 3);
-    assert.deepEqual(units.map((u) => u.phase), ['backup', 'rls']);
+    assert.deepEqual(
+      units.map((u) => u.phase),
+      ['backup', 'rls'],
+    );
   });
 });

@@ -8,20 +8,37 @@ import { addPartitionedTables, spec } from './support/partitions';
 
 describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, () => {
   let db: TestDatabase;
-  beforeEach(async () => { db = await createTestDatabase(); await addPartitionedTables(db.client); });
-  afterEach(async () => { await db.drop(); });
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    await addPartitionedTables(db.client);
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
 
   it('refuses in the plan, before any write, a ledger whose credentials table is partitioned by something other than its key', async () => {
-    await db.client.query(`CREATE TABLE pcredentials (id bigint NOT NULL, provider text NOT NULL, secret text, PRIMARY KEY (id, provider)) PARTITION BY LIST (provider);
+    await db.client
+      .query(`CREATE TABLE pcredentials (id bigint NOT NULL, provider text NOT NULL, secret text, PRIMARY KEY (id, provider)) PARTITION BY LIST (provider);
       CREATE TABLE pcredentials_github PARTITION OF pcredentials FOR VALUES IN ('github'); CREATE TABLE pcredentials_rest PARTITION OF pcredentials DEFAULT;
       INSERT INTO pcredentials SELECT i, (ARRAY['github', 'aws'])[1 + i % 2], 's' FROM generate_series(1, 50) i`);
-    const refusing = makeWorkspace(spec({ tables: [{ name: 'pcredentials', orgFrom: { mapping: { column: 'id' } } }], tenantCredentials: { table: 'tenant_credentials', from: 'pcredentials' } }));
+    const refusing = makeWorkspace(
+      spec({
+        tables: [{ name: 'pcredentials', orgFrom: { mapping: { column: 'id' } } }],
+        tenantCredentials: { table: 'tenant_credentials', from: 'pcredentials' },
+      }),
+    );
     const schema = await schemaFingerprint(db.client, ['public', 'tenant_migration']);
     const digest = await tableDigest(db.client, 'pcredentials');
     const error = await withMigration(db.url, refusing, (m) => m.plan()).catch((e: Error) => e);
     assert.ok(error instanceof Error);
-    assert.match(error.message, /pcredentials \(tenantCredentials\.from\) is partitioned by provider, not by its key id alone/);
-    await assert.rejects(withMigration(db.url, refusing, (m) => m.runAll()), /partitioned by provider/);
+    assert.match(
+      error.message,
+      /pcredentials \(tenantCredentials\.from\) is partitioned by provider, not by its key id alone/,
+    );
+    await assert.rejects(
+      withMigration(db.url, refusing, (m) => m.runAll()),
+      /partitioned by provider/,
+    );
     assert.deepEqual(await schemaFingerprint(db.client, ['public', 'tenant_migration']), schema);
     assert.deepEqual(await tableDigest(db.client, 'pcredentials'), digest);
   });
@@ -35,10 +52,15 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
       INSERT INTO account_notes (account_id, note) SELECT 1 + i % 300, 'n' || i FROM generate_series(1, 900) i;
       ANALYZE accounts, account_notes`);
     const schema = await schemaFingerprint(db.client);
-    const keyed = makeWorkspace(spec({
-      tables: [{ name: 'accounts', orgFrom: { mapping: { column: 'id' } } }, { name: 'account_notes', orgFrom: { parent: { table: 'accounts', column: 'account_id' } } }],
-      tenantCredentials: { table: 'tenant_credentials', from: 'accounts' },
-    }));
+    const keyed = makeWorkspace(
+      spec({
+        tables: [
+          { name: 'accounts', orgFrom: { mapping: { column: 'id' } } },
+          { name: 'account_notes', orgFrom: { parent: { table: 'accounts', column: 'account_id' } } },
+        ],
+        tenantCredentials: { table: 'tenant_credentials', from: 'accounts' },
+      }),
+    );
     await migrateFully(db.url, keyed);
     const { rows } = await db.client.query(`SELECT
       (SELECT count(*)::int FROM tenant_credentials) AS ledger,

@@ -17,16 +17,27 @@ const withTable = (table: Record<string, unknown>) => ({ batchSize: 100, tables:
 describe(`partitioned shapes refused before any write (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, function () {
   this.timeout(120_000);
   let db: TestDatabase;
-  beforeEach(async () => { db = await createTestDatabase(); });
-  afterEach(async () => { await db.drop(); });
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
 
-  const stateSchema = async () => (await db.client.query(`SELECT to_regnamespace('tenant_migration')::text AS s`)).rows[0].s as string | null;
-  const fingerprints = async () => ({ schema: await schemaFingerprint(db.client, ['public']), digest: await databaseDigest(db.client) });
+  const stateSchema = async () =>
+    (await db.client.query(`SELECT to_regnamespace('tenant_migration')::text AS s`)).rows[0].s as string | null;
+  const fingerprints = async () => ({
+    schema: await schemaFingerprint(db.client, ['public']),
+    digest: await databaseDigest(db.client),
+  });
 
   /** plan, prerequisites, backup, migrate and run each refuse with `problem` and `fix`; nothing changed. */
   async function assertRefusedEverywhere(ws: Workspace, problem: RegExp, fix: RegExp): Promise<void> {
     const before = await fingerprints();
-    const plan = await withMigration(db.url, ws, (m) => m.plan()).then((p) => ({ p }), (e: unknown) => ({ e }));
+    const plan = await withMigration(db.url, ws, (m) => m.plan()).then(
+      (p) => ({ p }),
+      (e: unknown) => ({ e }),
+    );
     if ('e' in plan) {
       assert.ok(plan.e instanceof MigrationError, String(plan.e));
       assert.match(plan.e.message, problem);
@@ -37,15 +48,24 @@ describe(`partitioned shapes refused before any write (PostgreSQL ${process.env.
       assert.match(finding.fix ?? '', fix);
       const pre = await withMigration(db.url, ws, (m) => m.prerequisites());
       assert.equal(pre.status, 'failed');
-      assert.ok(pre.checks.some((c) => !c.ok && c.severity === 'error' && problem.test(c.detail)), JSON.stringify(pre.checks));
+      assert.ok(
+        pre.checks.some((c) => !c.ok && c.severity === 'error' && problem.test(c.detail)),
+        JSON.stringify(pre.checks),
+      );
     }
     for (const command of ['backup', 'migrate'] as const) {
-      const error = await withMigration(db.url, ws, (m) => m[command]()).then(() => undefined, (e: unknown) => e);
+      const error = await withMigration(db.url, ws, (m) => m[command]()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof MigrationError, `${command}: ${String(error)}`);
       assert.match(`${error.message} ${error.next}`, problem);
       assert.match(`${error.message} ${error.next}`, fix);
     }
-    const all = await withMigration(db.url, ws, (m) => m.runAll()).then((r) => r.ok, () => false);
+    const all = await withMigration(db.url, ws, (m) => m.runAll()).then(
+      (r) => r.ok,
+      () => false,
+    );
     assert.equal(all, false);
     const after = await fingerprints();
     assert.deepEqual(after.schema, before.schema, 'the schema changed');
@@ -63,25 +83,37 @@ describe(`partitioned shapes refused before any write (PostgreSQL ${process.env.
       CREATE FOREIGN TABLE logins_archive PARTITION OF logins FOR VALUES FROM (MINVALUE) TO ('2024-01-01')
         SERVER archive_files OPTIONS (filename '${csv}', format 'csv');
       INSERT INTO logins_recent SELECT i, 1 + i % 50, date '2024-02-01' + i FROM generate_series(1, 200) i;`);
-    assert.equal((await db.client.query(`SELECT count(*)::int AS n FROM logins`)).rows[0].n, 202, 'the foreign partition is readable');
+    assert.equal(
+      (await db.client.query(`SELECT count(*)::int AS n FROM logins`)).rows[0].n,
+      202,
+      'the foreign partition is readable',
+    );
     const ws = makeWorkspace(withTable({ name: 'logins', orgFrom: { mapping: { column: 'credential_id' } } }));
-    await assertRefusedEverywhere(ws, /public\.logins_archive is a foreign-table partition of public\.logins/,
-      /DETACH PARTITION public\.logins_archive/);
+    await assertRefusedEverywhere(
+      ws,
+      /public\.logins_archive is a foreign-table partition of public\.logins/,
+      /DETACH PARTITION public\.logins_archive/,
+    );
   });
 
   it('a table partitioned by the org column: refused, naming the table and the key', async () => {
-    await db.client.query(`CREATE TABLE org_notes (id bigint NOT NULL, credential_id bigint, org_id uuid, note text) PARTITION BY LIST (org_id);
+    await db.client
+      .query(`CREATE TABLE org_notes (id bigint NOT NULL, credential_id bigint, org_id uuid, note text) PARTITION BY LIST (org_id);
       CREATE TABLE org_notes_any PARTITION OF org_notes DEFAULT;
       INSERT INTO org_notes SELECT i, 1 + i % 50, NULL, 'n' FROM generate_series(1, 100) i;`);
     const ws = makeWorkspace(withTable({ name: 'org_notes', orgFrom: { mapping: { column: 'credential_id' } } }));
-    await assertRefusedEverywhere(ws, /public\.org_notes is partitioned by org_id, the column the migration fills in/,
-      /Set "orgColumn" in the spec to another name, or repartition public\.org_notes/);
+    await assertRefusedEverywhere(
+      ws,
+      /public\.org_notes is partitioned by org_id, the column the migration fills in/,
+      /Set "orgColumn" in the spec to another name, or repartition public\.org_notes/,
+    );
   });
 
   it('a partition the migrating role does not own: refused naming the partition and its owner', async () => {
     const migrator = `tm_migrator_${db.name.slice(-10)}`;
     const stranger = `tm_stranger_${db.name.slice(-10)}`;
-    await db.client.query(`CREATE ROLE ${migrator} LOGIN PASSWORD 'migrator-pw' BYPASSRLS; CREATE ROLE ${stranger} NOLOGIN;
+    await db.client
+      .query(`CREATE ROLE ${migrator} LOGIN PASSWORD 'migrator-pw' BYPASSRLS; CREATE ROLE ${stranger} NOLOGIN;
       GRANT CREATE ON DATABASE ${db.name} TO ${migrator}; GRANT CREATE, USAGE ON SCHEMA public TO ${migrator};
       CREATE TABLE visits (id bigint NOT NULL, credential_id bigint, day date NOT NULL) PARTITION BY RANGE (day);
       CREATE TABLE visits_2025 PARTITION OF visits FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
@@ -100,11 +132,16 @@ describe(`partitioned shapes refused before any write (PostgreSQL ${process.env.
     const original = db.url;
     try {
       (db as { url: string }).url = asMigrator;
-      await assertRefusedEverywhere(ws, new RegExp(`public\\.visits_rest, a partition of public\\.visits, is owned by ${stranger}`),
-        new RegExp(`ALTER TABLE "public"\\."visits_rest" OWNER TO "${migrator}";`));
+      await assertRefusedEverywhere(
+        ws,
+        new RegExp(`public\\.visits_rest, a partition of public\\.visits, is owned by ${stranger}`),
+        new RegExp(`ALTER TABLE "public"\\."visits_rest" OWNER TO "${migrator}";`),
+      );
     } finally {
       (db as { url: string }).url = original;
-      await db.client.query(`REASSIGN OWNED BY ${migrator}, ${stranger} TO CURRENT_USER; DROP OWNED BY ${migrator}; DROP OWNED BY ${stranger}; DROP ROLE ${migrator}; DROP ROLE ${stranger}`);
+      await db.client.query(
+        `REASSIGN OWNED BY ${migrator}, ${stranger} TO CURRENT_USER; DROP OWNED BY ${migrator}; DROP OWNED BY ${stranger}; DROP ROLE ${migrator}; DROP ROLE ${stranger}`,
+      );
     }
   });
 });

@@ -6,21 +6,45 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
 import { schemaFingerprint, tableDigest } from '../support/fingerprint';
 import { DEFAULT_ORG_ID } from '../fixtures/legacy-data';
-import { addPartitionedTables, ALL_PARTITIONS, LEAVES, org, PARTITIONED, partitionedData, rowVersions, spec } from './support/partitions';
+import {
+  addPartitionedTables,
+  ALL_PARTITIONS,
+  LEAVES,
+  org,
+  PARTITIONED,
+  partitionedData,
+  rowVersions,
+  spec,
+} from './support/partitions';
 
 describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, () => {
   let db: TestDatabase;
   let ws: Workspace;
-  beforeEach(async () => { db = await createTestDatabase(); await addPartitionedTables(db.client); ws = makeWorkspace(spec()); });
-  afterEach(async () => { await db.drop(); });
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    await addPartitionedTables(db.client);
+    ws = makeWorkspace(spec());
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
 
   it('the plan sums rows and bytes over the partitions and says what happens to them', async () => {
-    const { plan, checks } = await withMigration(db.url, ws, async (m) => ({ plan: await m.plan(), checks: (await m.prerequisites()).checks }));
+    const { plan, checks } = await withMigration(db.url, ws, async (m) => ({
+      plan: await m.plan(),
+      checks: (await m.prerequisites()).checks,
+    }));
     const events = plan.tables.find((t) => t.table === 'public.events')!;
     const usage = plan.tables.find((t) => t.table === 'public.usage_records')!;
     assert.equal(events.estimatedRows, 3000);
     assert.equal(usage.estimatedRows, 2400);
-    const leafBytes = Number((await db.client.query(`SELECT sum(pg_total_relation_size(relid))::text AS b FROM pg_partition_tree('usage_records')`)).rows[0].b);
+    const leafBytes = Number(
+      (
+        await db.client.query(
+          `SELECT sum(pg_total_relation_size(relid))::text AS b FROM pg_partition_tree('usage_records')`,
+        )
+      ).rows[0].b,
+    );
     assert.equal(usage.totalBytes, leafBytes);
     assert.ok(leafBytes > 0);
     const partitions = checks.find((c) => c.name === 'public.usage_records: partitions')!;
@@ -42,7 +66,10 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
       (SELECT count(*)::int FROM events WHERE credential_id IS NULL AND org_id <> '${DEFAULT_ORG_ID}') AS wrong_default`);
     assert.deepEqual(rows[0], { nulls: 0, wrong_parent: 0, wrong_mapping: 0, wrong_default: 0 });
     for (const t of [...PARTITIONED, ...ALL_PARTITIONS]) {
-      const { rows: [r] } = await db.client.query(`SELECT
+      const {
+        rows: [r],
+      } = await db.client.query(
+        `SELECT
           (SELECT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'org_id') AS not_null,
           (SELECT bool_and(convalidated) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' AND confrelid = 'orgs'::regclass) AS fk,
           (SELECT count(*)::int FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' AND confrelid = 'orgs'::regclass) AS fks,
@@ -50,17 +77,43 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
           (SELECT bool_and(i.indisvalid) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = $1::regclass AND a.attname = 'org_id') AS index_valid,
           (SELECT relrowsecurity FROM pg_class WHERE oid = $1::regclass) AS rls,
           (SELECT count(*)::int FROM pg_policy WHERE polrelid = $1::regclass AND polname LIKE 'tenant_migration_%') AS policies,
-          has_table_privilege('authenticated', $1::regclass, 'SELECT') OR has_table_privilege('anon', $1::regclass, 'SELECT') AS tenant_can_read`, [t]);
+          has_table_privilege('authenticated', $1::regclass, 'SELECT') OR has_table_privilege('anon', $1::regclass, 'SELECT') AS tenant_can_read`,
+        [t],
+      );
       const partition = t !== 'events' && t !== 'usage_records';
-      assert.deepEqual(r, { not_null: true, fk: true, fks: 1, checks_left: 0, index_valid: true, rls: true, policies: 2, tenant_can_read: !partition }, t);
+      assert.deepEqual(
+        r,
+        {
+          not_null: true,
+          fk: true,
+          fks: 1,
+          checks_left: 0,
+          index_valid: true,
+          rls: true,
+          policies: 2,
+          tenant_can_read: !partition,
+        },
+        t,
+      );
     }
     // Each leaf's index is attached to its level's, up to the parent's (sub-partitions: two levels).
-    const attached = (await db.client.query(`SELECT count(*)::int AS n FROM pg_partition_tree('usage_records_org_id_idx') WHERE level > 0`)).rows[0].n;
+    const attached = (
+      await db.client.query(
+        `SELECT count(*)::int AS n FROM pg_partition_tree('usage_records_org_id_idx') WHERE level > 0`,
+      )
+    ).rows[0].n;
     assert.equal(attached, 7);
-    const backfilled = (await db.client.query(`SELECT array_agg(table_name::text ORDER BY table_name) AS t FROM tenant_migration.backfill WHERE completed_at IS NOT NULL AND (table_name LIKE 'events%' OR table_name LIKE 'usage%')`)).rows[0].t;
+    const backfilled = (
+      await db.client.query(
+        `SELECT array_agg(table_name::text ORDER BY table_name) AS t FROM tenant_migration.backfill WHERE completed_at IS NOT NULL AND (table_name LIKE 'events%' OR table_name LIKE 'usage%')`,
+      )
+    ).rows[0].t;
     assert.deepEqual(backfilled, [...LEAVES].sort());
     const validation = await withMigration(db.url, ws, (m) => m.validate());
-    assert.ok(validation.checks.some((c) => c.name === 'public.usage_records: every partition isolated' && c.ok), JSON.stringify(validation.checks.filter((c) => !c.ok)));
+    assert.ok(
+      validation.checks.some((c) => c.name === 'public.usage_records: every partition isolated' && c.ok),
+      JSON.stringify(validation.checks.filter((c) => !c.ok)),
+    );
   });
 
   it('a second run changes nothing; the script under psql -f gives the same database', async () => {
@@ -72,18 +125,32 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
       const schema = await schemaFingerprint(db.client);
       const versions = await rowVersions(db.client);
       // Once the leaves' backfill started, the assignments stay as they were read (a mapping fixed later changes no row).
-      const assignments = async () => (await db.client.query(`SELECT md5(string_agg(key || ':' || org_id, ',' ORDER BY key)) AS d FROM tenant_migration.assign_usage_records`)).rows[0].d;
+      const assignments = async () =>
+        (
+          await db.client.query(
+            `SELECT md5(string_agg(key || ':' || org_id, ',' ORDER BY key)) AS d FROM tenant_migration.assign_usage_records`,
+          )
+        ).rows[0].d;
       const assigned = await assignments();
-      await db.client.query(`UPDATE legacy_credential_org_map SET org_id = '${org(4)}' WHERE credential_id = 2 AND org_id <> '${org(4)}'`);
+      await db.client.query(
+        `UPDATE legacy_credential_org_map SET org_id = '${org(4)}' WHERE credential_id = 2 AND org_id <> '${org(4)}'`,
+      );
       assert.equal((await withMigration(db.url, ws, (m) => m.migrate())).status, 'done');
       assert.equal(await assignments(), assigned);
       assert.deepEqual(await schemaFingerprint(db.client), schema);
       assert.deepEqual(await rowVersions(db.client), versions, 'a row was rewritten by the second run');
-      const r = spawnSync('psql', [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', `${ws.folder}/scripts/migrate_to_multitenant.sql`], { encoding: 'utf8' });
+      const r = spawnSync(
+        'psql',
+        [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', `${ws.folder}/scripts/migrate_to_multitenant.sql`],
+        { encoding: 'utf8' },
+      );
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(await schemaFingerprint(twin.client), schema);
       for (const t of PARTITIONED) {
-        const cols = t === 'events' ? ['id', 'credential_id', 'happened_on', 'payload', 'org_id'] : ['id', 'region', 'credential_id', 'units', 'org_id'];
+        const cols =
+          t === 'events'
+            ? ['id', 'credential_id', 'happened_on', 'payload', 'org_id']
+            : ['id', 'region', 'credential_id', 'units', 'org_id'];
         assert.deepEqual(await tableDigest(twin.client, t, cols), await tableDigest(db.client, t, cols), t);
       }
     } finally {
@@ -91,7 +158,7 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
     }
   });
 
-  it('rollback is exact: schema (with every partition\'s privileges) and data; --restore-data restores through the parents', async () => {
+  it("rollback is exact: schema (with every partition's privileges) and data; --restore-data restores through the parents", async () => {
     const schema = await schemaFingerprint(db.client);
     const data = await partitionedData(db.client);
     await migrateFully(db.url, ws);

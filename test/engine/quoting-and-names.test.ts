@@ -36,15 +36,25 @@ describe('SQL quoting', () => {
     const inputs = [`${prefix}a`, `${prefix}b`, `${prefix}ab`, 'x'.repeat(63)];
     const all = new Set<string>();
     for (const name of inputs) {
-      for (const [p, suffix] of [['backup_', ''], ['', '_org_id_fkey'], ['', `_${'c'.repeat(63)}_not_null`]] as const) {
+      for (const [p, suffix] of [
+        ['backup_', ''],
+        ['', '_org_id_fkey'],
+        ['', `_${'c'.repeat(63)}_not_null`],
+      ] as const) {
         const derived = derivedName(p, { schema: 'public', name }, suffix);
         assert.ok(Buffer.byteLength(derived) <= 63, derived);
-        assert.ok(!derived.includes('\uFFFD') && Buffer.from(derived).toString() === derived, 'a character was cut in half');
+        assert.ok(
+          !derived.includes('\uFFFD') && Buffer.from(derived).toString() === derived,
+          'a character was cut in half',
+        );
         all.add(derived);
       }
     }
     assert.equal(all.size, inputs.length * 3);
-    assert.notEqual(derivedName('', { schema: 'a', name: 't' }, '_idx'.padEnd(70, 'x')), derivedName('', { schema: 'b', name: 't' }, '_idx'.padEnd(70, 'x')));
+    assert.notEqual(
+      derivedName('', { schema: 'a', name: 't' }, '_idx'.padEnd(70, 'x')),
+      derivedName('', { schema: 'b', name: 't' }, '_idx'.padEnd(70, 'x')),
+    );
   });
 
   it('retired backups of two long tables that share a prefix get distinct names within 63 bytes', () => {
@@ -55,12 +65,18 @@ describe('SQL quoting', () => {
     const rb = retiredBackupName(b, '20260101120000');
     assert.notEqual(ra, rb);
     assert.ok(Buffer.byteLength(ra) <= 63 && ra.endsWith('_20260101120000'));
-    assert.notEqual(names.backupTable({ schema: 'public', name: 's__t' }).name, names.backupTable({ schema: 's', name: 't' }).name);
+    assert.notEqual(
+      names.backupTable({ schema: 'public', name: 's__t' }).name,
+      names.backupTable({ schema: 's', name: 't' }).name,
+    );
   });
 
   it('redacts URL passwords and registered secrets', () => {
     registerSecret('s3cr3t-pässword');
     assert.equal(redact('postgresql://bob:hunter2@db:5432/x'), 'postgresql://bob:****@db:5432/x');
-    assert.equal(redact(`failed for s3cr3t-pässword and ${encodeURIComponent('s3cr3t-pässword')}`), 'failed for **** and ****');
+    assert.equal(
+      redact(`failed for s3cr3t-pässword and ${encodeURIComponent('s3cr3t-pässword')}`),
+      'failed for **** and ****',
+    );
   });
 });

@@ -13,13 +13,20 @@ describe('row counts of migrate', function () {
   this.timeout(180_000);
   let db: TestDatabase;
   let ws: Workspace;
-  beforeEach(async () => { db = await createTestDatabase(); ws = makeWorkspace({ batchSize: 100 }); });
-  afterEach(async () => { await db.drop(); });
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    ws = makeWorkspace({ batchSize: 100 });
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
 
-  const rowsOf = async (table: string, where = 'true') => (await db.client.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`)).rows[0].n as number;
+  const rowsOf = async (table: string, where = 'true') =>
+    (await db.client.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`)).rows[0].n as number;
   const lastProgress = (events: EngineEvent[]) => {
     const last = new Map<string, ProgressInfo>();
-    for (const e of events) if (e.type === 'progress' && e.progress.action === 'backfill') last.set(e.progress.table, e.progress);
+    for (const e of events)
+      if (e.type === 'progress' && e.progress.action === 'backfill') last.set(e.progress.table, e.progress);
     return last;
   };
 
@@ -27,7 +34,9 @@ describe('row counts of migrate', function () {
     const counts = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await rowsOf(t)] as const)));
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     await withMigration(db.url, ws, (m) => m.backup());
-    const backedUp = (await db.client.query(`SELECT sum(row_count)::int AS n FROM tenant_migration.backups WHERE status = 'current'`)).rows[0].n;
+    const backedUp = (
+      await db.client.query(`SELECT sum(row_count)::int AS n FROM tenant_migration.backups WHERE status = 'current'`)
+    ).rows[0].n;
     assert.equal(backedUp, total);
     const events: EngineEvent[] = [];
     const step = await withMigration(db.url, ws, (m) => m.migrate(), events);
@@ -37,7 +46,11 @@ describe('row counts of migrate', function () {
     assert.equal(step.rows, total);
     for (const [table, p] of lastProgress(events)) {
       assert.equal(p.rowsDone, counts[table.replace(/^public\./, '')], table);
-      assert.equal(progressRows(p), `${formatCount(p.rowsDone)} rows given their org`, `${table}: a finished table shows an estimate`);
+      assert.equal(
+        progressRows(p),
+        `${formatCount(p.rowsDone)} rows given their org`,
+        `${table}: a finished table shows an estimate`,
+      );
     }
     const again = await withMigration(db.url, ws, (m) => m.migrate());
     assert.match(again.summary ?? '', /; 0 rows given their org by the backfill$/);
@@ -51,13 +64,24 @@ describe('row counts of migrate', function () {
     const all = await rowsOf('reports');
     assert.ok(empty > 0 && empty < all);
     const events: EngineEvent[] = [];
-    const step = await withMigration(db.url, ws, (m) => m.runAll().then((r) => r.steps.find((s) => s.step === 'migrate')!), events);
+    const step = await withMigration(
+      db.url,
+      ws,
+      (m) => m.runAll().then((r) => r.steps.find((s) => s.step === 'migrate')!),
+      events,
+    );
     assert.equal(step.status, 'done', step.summary);
     assert.match(step.summary ?? '', new RegExp(`public\\.reports ${formatCount(empty)}\\b`));
     const reports = lastProgress(events).get('public.reports')!;
     assert.equal(reports.rowsDone, empty);
     assert.equal(progressRows(reports), `${formatCount(empty)} rows given their org`);
-    const midway = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports' && e.progress.done < e.progress.total);
+    const midway = events.filter(
+      (e): e is Extract<EngineEvent, { type: 'progress' }> =>
+        e.type === 'progress' &&
+        e.progress.action === 'backfill' &&
+        e.progress.table === 'public.reports' &&
+        e.progress.done < e.progress.total,
+    );
     for (const e of midway) assert.match(progressRows(e.progress), /^[\d,]+ of ~[\d,]+ rows given their org$/);
   });
 
@@ -65,9 +89,18 @@ describe('row counts of migrate', function () {
     await db.drop();
     db = await createTestDatabase({ seed: { orgs: 5, users: 60, credentials: 2000, reports: 20_000, layouts: 80 } });
     const controller = new AbortController();
-    const cancelling = { push: (e: EngineEvent) => { if (e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports') controller.abort(); return 0; } } as unknown as EngineEvent[];
+    const cancelling = {
+      push: (e: EngineEvent) => {
+        if (e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports')
+          controller.abort();
+        return 0;
+      },
+    } as unknown as EngineEvent[];
     const m = await openMigration(db.url, ws, cancelling, controller.signal);
-    const error = await m.migrate().then(() => undefined, (e: unknown) => e);
+    const error = await m.migrate().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await m.close();
     assert.ok(error instanceof MigrationError, String(error));
     const left = await rowsOf('reports', 'org_id IS NULL');
@@ -77,6 +110,11 @@ describe('row counts of migrate', function () {
     assert.equal(await rowsOf('credentials', 'org_id IS NULL'), 0);
     const step = await withMigration(db.url, ws, (mm) => mm.migrate());
     assert.equal(step.status, 'done', step.summary);
-    assert.match(step.summary ?? '', new RegExp(`; ${formatCount(left + layouts)} rows given their org by the backfill \\(public\\.reports ${formatCount(left)}, public\\.dashboard_layouts ${formatCount(layouts)}\\)$`));
+    assert.match(
+      step.summary ?? '',
+      new RegExp(
+        `; ${formatCount(left + layouts)} rows given their org by the backfill \\(public\\.reports ${formatCount(left)}, public\\.dashboard_layouts ${formatCount(layouts)}\\)$`,
+      ),
+    );
   });
 });

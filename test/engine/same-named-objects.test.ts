@@ -19,12 +19,18 @@ describe('objects of the user named as the migration names its own', function ()
     db = await createTestDatabase();
     ws = makeWorkspace({ batchSize: 100 });
   });
-  afterEach(async () => { await db.drop(); });
+  afterEach(async () => {
+    await db.drop();
+  });
 
-  const definitions = async () => (await db.client.query(
-    `SELECT conname, pg_get_constraintdef(oid) AS def, convalidated FROM pg_constraint WHERE conrelid = 'reports'::regclass AND conname LIKE 'reports_org_id%'
+  const definitions = async () =>
+    (
+      await db.client.query(
+        `SELECT conname, pg_get_constraintdef(oid) AS def, convalidated FROM pg_constraint WHERE conrelid = 'reports'::regclass AND conname LIKE 'reports_org_id%'
      UNION ALL SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid), indisvalid FROM pg_index WHERE indrelid = 'reports'::regclass AND indexrelid::regclass::text LIKE 'reports_org_id%'
-     ORDER BY 1`)).rows;
+     ORDER BY 1`,
+      )
+    ).rows;
 
   it('a foreign key ON DELETE CASCADE and an index of its own: used, kept through migrate, and exactly as before after rollback', async () => {
     await db.client.query(`${FILL_ORG}
@@ -36,37 +42,65 @@ describe('objects of the user named as the migration names its own', function ()
     const plan = await withMigration(db.url, ws, (m) => m.plan());
     const notes = plan.shapes.filter((s) => s.kind === 'same-named-object');
     assert.ok(notes.length === 2 && notes.every((s) => !s.blocking), JSON.stringify(plan.shapes));
-    assert.match(notes.map((s) => s.message).join('\n'), /reports_org_id_fkey \(FOREIGN KEY \(org_id\) REFERENCES orgs\(id\) ON DELETE CASCADE\): the migration uses it.*rollback leaves it/);
+    assert.match(
+      notes.map((s) => s.message).join('\n'),
+      /reports_org_id_fkey \(FOREIGN KEY \(org_id\) REFERENCES orgs\(id\) ON DELETE CASCADE\): the migration uses it.*rollback leaves it/,
+    );
     const result = await withMigration(db.url, ws, (m) => m.runAll());
     assert.ok(result.ok, result.error?.oneLine);
-    assert.deepEqual(await definitions(), before, 'the migration changed the user\'s key or index');
+    assert.deepEqual(await definitions(), before, "the migration changed the user's key or index");
     const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
     assert.equal(step.status, 'done', step.summary);
-    assert.deepEqual(await definitions(), before, 'rollback dropped or changed the user\'s key or index');
+    assert.deepEqual(await definitions(), before, "rollback dropped or changed the user's key or index");
     assert.deepEqual(await schemaFingerprint(db.client, ['public']), schemaBefore, 'the schema is as before');
   });
 
-  it('with --restore-data too: the user\'s key and index survive', async () => {
+  it("with --restore-data too: the user's key and index survive", async () => {
     await db.client.query(`${FILL_ORG}
       ALTER TABLE reports ADD CONSTRAINT reports_org_id_fkey FOREIGN KEY (org_id) REFERENCES orgs (id) ON DELETE CASCADE;
       CREATE INDEX reports_org_id_idx ON reports (org_id);`);
     const schemaBefore = await schemaFingerprint(db.client, ['public']);
-    const dataBefore = await databaseDigest(db.client) as { contents: Record<string, string> };
+    const dataBefore = (await databaseDigest(db.client)) as { contents: Record<string, string> };
     const result = await withMigration(db.url, ws, (m) => m.runAll());
     assert.ok(result.ok, result.error?.oneLine);
     const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: true }));
     assert.equal(step.status, 'done', step.summary);
     assert.deepEqual(await schemaFingerprint(db.client, ['public']), schemaBefore);
-    const after = await databaseDigest(db.client) as { contents: Record<string, string> };
+    const after = (await databaseDigest(db.client)) as { contents: Record<string, string> };
     assert.equal(after.contents['public.reports'], dataBefore.contents['public.reports']);
   });
 
   for (const variant of [
-    { name: 'NOT VALID', sql: `ALTER TABLE reports ADD CONSTRAINT reports_org_id_fkey FOREIGN KEY (org_id) REFERENCES orgs (id) ON DELETE CASCADE NOT VALID;`, object: /reports_org_id_fkey/, fix: /VALIDATE CONSTRAINT "reports_org_id_fkey"|RENAME CONSTRAINT "reports_org_id_fkey"/ },
-    { name: 'a CHECK, not a foreign key', sql: `ALTER TABLE reports ADD CONSTRAINT reports_org_id_fkey CHECK (org_id IS DISTINCT FROM '00000000-0000-0000-0000-0000000000ff');`, object: /reports_org_id_fkey/, fix: /RENAME CONSTRAINT "reports_org_id_fkey"/ },
-    { name: 'an index of another column', sql: `CREATE INDEX reports_org_id_idx ON reports (title);`, object: /reports_org_id_idx/, fix: /ALTER INDEX "public"\."reports_org_id_idx" RENAME/ },
-    { name: 'a partial index', sql: `CREATE INDEX reports_org_id_idx ON reports (org_id) WHERE org_id IS NOT NULL;`, object: /reports_org_id_idx/, fix: /RENAME/ },
-    { name: 'a NOT NULL check of its own on a nullable column', sql: `ALTER TABLE reports ADD CONSTRAINT reports_org_id_not_null CHECK (org_id IS NOT NULL) NOT VALID;`, object: /reports_org_id_not_null/, fix: /RENAME CONSTRAINT/ },
+    {
+      name: 'NOT VALID',
+      sql: `ALTER TABLE reports ADD CONSTRAINT reports_org_id_fkey FOREIGN KEY (org_id) REFERENCES orgs (id) ON DELETE CASCADE NOT VALID;`,
+      object: /reports_org_id_fkey/,
+      fix: /VALIDATE CONSTRAINT "reports_org_id_fkey"|RENAME CONSTRAINT "reports_org_id_fkey"/,
+    },
+    {
+      name: 'a CHECK, not a foreign key',
+      sql: `ALTER TABLE reports ADD CONSTRAINT reports_org_id_fkey CHECK (org_id IS DISTINCT FROM '00000000-0000-0000-0000-0000000000ff');`,
+      object: /reports_org_id_fkey/,
+      fix: /RENAME CONSTRAINT "reports_org_id_fkey"/,
+    },
+    {
+      name: 'an index of another column',
+      sql: `CREATE INDEX reports_org_id_idx ON reports (title);`,
+      object: /reports_org_id_idx/,
+      fix: /ALTER INDEX "public"\."reports_org_id_idx" RENAME/,
+    },
+    {
+      name: 'a partial index',
+      sql: `CREATE INDEX reports_org_id_idx ON reports (org_id) WHERE org_id IS NOT NULL;`,
+      object: /reports_org_id_idx/,
+      fix: /RENAME/,
+    },
+    {
+      name: 'a NOT NULL check of its own on a nullable column',
+      sql: `ALTER TABLE reports ADD CONSTRAINT reports_org_id_not_null CHECK (org_id IS NOT NULL) NOT VALID;`,
+      object: /reports_org_id_not_null/,
+      fix: /RENAME CONSTRAINT/,
+    },
   ]) {
     it(`same name, not the migration's (${variant.name}): refused naming it, nothing changed, nothing validated`, async () => {
       await db.client.query(`${FILL_ORG} ${variant.sql}`);
@@ -77,31 +111,51 @@ describe('objects of the user named as the migration names its own', function ()
       assert.ok(finding, JSON.stringify(plan.shapes));
       assert.match(finding.object, variant.object);
       assert.match(finding.fix ?? '', variant.fix);
-      const error = await withMigration(db.url, ws, (m) => m.migrate()).then(() => undefined, (e: unknown) => e);
+      const error = await withMigration(db.url, ws, (m) => m.migrate()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof MigrationError && error.kind === 'refused', String(error));
       assert.match(error.message, variant.object);
       assertSameDigest(before, await databaseDigest(db.client), 'a refused run changed something');
       assert.deepEqual(await definitions(), definitionsBefore);
     });
   }
-  it('a table of the ledger\'s name before the migration: refused (rollback would drop it), nothing changed', async () => {
-    await db.client.query(`CREATE TABLE tenant_credentials (credential_id bigint PRIMARY KEY, org_id uuid NOT NULL, source text NOT NULL, assigned_at timestamptz NOT NULL DEFAULT now());
+  it("a table of the ledger's name before the migration: refused (rollback would drop it), nothing changed", async () => {
+    await db.client
+      .query(`CREATE TABLE tenant_credentials (credential_id bigint PRIMARY KEY, org_id uuid NOT NULL, source text NOT NULL, assigned_at timestamptz NOT NULL DEFAULT now());
       INSERT INTO tenant_credentials VALUES (1, '00000000-0000-0000-0000-000000000001', 'mine', now())`);
     const before = await databaseDigest(db.client);
-    const error = await withMigration(db.url, ws, (m) => m.migrate()).then(() => undefined, (e: unknown) => e);
+    const error = await withMigration(db.url, ws, (m) => m.migrate()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof MigrationError && error.kind === 'refused', String(error));
-    assert.match(error.message, /tenant_credentials \(tenantCredentials\.table\) exists before the migration.*rollback would drop it/);
+    assert.match(
+      error.message,
+      /tenant_credentials \(tenantCredentials\.table\) exists before the migration.*rollback would drop it/,
+    );
     assertSameDigest(before, await databaseDigest(db.client));
   });
 
-  it('a function of the auth hook\'s name that is the user\'s own: refused (it would be replaced); the tool\'s own hook kept by a rollback is not', async () => {
-    await db.client.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_auth_admin') THEN CREATE ROLE supabase_auth_admin NOLOGIN NOINHERIT; END IF; END $$;
+  it("a function of the auth hook's name that is the user's own: refused (it would be replaced); the tool's own hook kept by a rollback is not", async () => {
+    await db.client
+      .query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_auth_admin') THEN CREATE ROLE supabase_auth_admin NOLOGIN NOINHERIT; END IF; END $$;
       CREATE FUNCTION public.custom_access_token_hook(event jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT event'`);
-    const hookWs = makeWorkspace({ batchSize: 100, authHook: { function: 'public.custom_access_token_hook', membership: { table: 'org_members' } } });
+    const hookWs = makeWorkspace({
+      batchSize: 100,
+      authHook: { function: 'public.custom_access_token_hook', membership: { table: 'org_members' } },
+    });
     const before = await databaseDigest(db.client);
-    const error = await withMigration(db.url, hookWs, (m) => m.migrate()).then(() => undefined, (e: unknown) => e);
+    const error = await withMigration(db.url, hookWs, (m) => m.migrate()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof MigrationError && error.kind === 'refused', String(error));
-    assert.match(error.message, /custom_access_token_hook"\(jsonb\) \(authHook\.function\) exists and is not a hook this tool generated/);
+    assert.match(
+      error.message,
+      /custom_access_token_hook"\(jsonb\) \(authHook\.function\) exists and is not a hook this tool generated/,
+    );
     assertSameDigest(before, await databaseDigest(db.client));
     const ownWs = makeWorkspace({ batchSize: 100, authHook: { membership: { table: 'org_members' } } });
     const first = await withMigration(db.url, ownWs, (m) => m.runAll());

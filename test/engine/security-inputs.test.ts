@@ -22,29 +22,57 @@ function parseDeep(p: Parser, sql: string, where: string): void {
   const stmts = (p.parseSync(sql) as { stmts: { stmt: Tree }[] }).stmts;
   assert.equal(stmts.length, 1, `${where}: one statement, not ${stmts.length}: ${sql.slice(0, 200)}`);
   const stmt = stmts[0]!.stmt;
-  assert.ok(!('DropStmt' in stmt && stmt.DropStmt.removeType === 'OBJECT_TABLE'), `${where}: drops a table: ${sql.slice(0, 200)}`);
-  const options = (stmt.DoStmt?.args ?? stmt.CreateFunctionStmt?.options ?? []) as { DefElem: { defname: string; arg: Tree } }[];
+  assert.ok(
+    !('DropStmt' in stmt && stmt.DropStmt.removeType === 'OBJECT_TABLE'),
+    `${where}: drops a table: ${sql.slice(0, 200)}`,
+  );
+  const options = (stmt.DoStmt?.args ?? stmt.CreateFunctionStmt?.options ?? []) as {
+    DefElem: { defname: string; arg: Tree };
+  }[];
   const body = options.find((o) => o.DefElem.defname === 'as')?.DefElem.arg;
-  const language = options.find((o) => o.DefElem.defname === 'language')?.DefElem.arg?.String?.sval ?? (stmt.DoStmt ? 'plpgsql' : 'sql');
+  const language =
+    options.find((o) => o.DefElem.defname === 'language')?.DefElem.arg?.String?.sval ??
+    (stmt.DoStmt ? 'plpgsql' : 'sql');
   if (!body || language !== 'plpgsql') return;
   const text = body.String?.sval ?? body.List?.items?.[0]?.String?.sval;
-  const tree = p.parsePlPgSQLSync(stmt.DoStmt ? `CREATE FUNCTION pg_temp.body_check() RETURNS void LANGUAGE plpgsql AS ${dollarQuote(text)}` : sql);
+  const tree = p.parsePlPgSQLSync(
+    stmt.DoStmt ? `CREATE FUNCTION pg_temp.body_check() RETURNS void LANGUAGE plpgsql AS ${dollarQuote(text)}` : sql,
+  );
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) { node.forEach(walk); return; }
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
     if (typeof node !== 'object' || node === null) return;
-    const exec = (node as { PLpgSQL_stmt_execsql?: { sqlstmt: { PLpgSQL_expr: { query: string } } } }).PLpgSQL_stmt_execsql;
+    const exec = (node as { PLpgSQL_stmt_execsql?: { sqlstmt: { PLpgSQL_expr: { query: string } } } })
+      .PLpgSQL_stmt_execsql;
     if (exec) parseDeep(p, exec.sqlstmt.PLpgSQL_expr.query, `${where} (inside a body)`);
     Object.values(node).forEach(walk);
   };
   walk(tree);
 }
 
-const HOSTILE = [`t'; DROP TABLE victim; --`, `q"uote`, `per%cent`, `dol$lar`, `tag$tm$x`, `semi;colon`, `dash--dash`, `do.t`, `ünï ☃`, 'l'.repeat(63)];
+const HOSTILE = [
+  `t'; DROP TABLE victim; --`,
+  `q"uote`,
+  `per%cent`,
+  `dol$lar`,
+  `tag$tm$x`,
+  `semi;colon`,
+  `dash--dash`,
+  `do.t`,
+  `ünï ☃`,
+  'l'.repeat(63),
+];
 
 describe('security: untrusted spec values and workspace files', () => {
   let db: TestDatabase;
-  beforeEach(async () => { db = await createTestDatabase(); });
-  afterEach(async () => { await db.drop(); });
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
 
   it('hostile names: every generated statement and PL/pgSQL body parses as the one statement it should be, and the script runs', async () => {
     const p = await loadParser();
@@ -67,27 +95,44 @@ describe('security: untrusted spec values and workspace files', () => {
       GRANT ALL ON ALL TABLES IN SCHEMA ${quoteIdent(schema)} TO authenticated, service_role`);
     const dotted = (name: string) => `"${schema.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`;
     const spec = {
-      orgs: { table: dotted(orgs!), idColumn: 'id' }, defaultOrgId: '00000000-0000-0000-0000-000000000001',
+      orgs: { table: dotted(orgs!), idColumn: 'id' },
+      defaultOrgId: '00000000-0000-0000-0000-000000000001',
       mapping: { table: dotted(HOSTILE[6]!), keyColumn: mapCol, orgColumn: 'org' },
       orgColumn: HOSTILE[2],
       tables: [
         { name: dotted(creds!), orgFrom: { mapping: { column: HOSTILE[8] } } },
         { name: dotted(child!), orgFrom: { parent: { table: dotted(creds!), column: HOSTILE[4] } } },
-        { name: dotted(query!), orgFrom: { query: { column: HOSTILE[9], sql: `SELECT ${quoteIdent(mapCol!)} AS key, org AS org_id FROM ${q(HOSTILE[6]!)}` } } },
+        {
+          name: dotted(query!),
+          orgFrom: {
+            query: {
+              column: HOSTILE[9],
+              sql: `SELECT ${quoteIdent(mapCol!)} AS key, org AS org_id FROM ${q(HOSTILE[6]!)}`,
+            },
+          },
+        },
       ],
       tenantCredentials: { table: dotted(ledger!), from: dotted(creds!) },
       tenantContext: { kind: 'setting', name: 'app.current_org_id' },
     };
     const ws = makeWorkspace();
     fs.writeFileSync(ws.specFile, JSON.stringify(spec));
-    const text = await withMigration(db.url, ws, async (m) => (await m.generate()).path).then((file) => fs.readFileSync(file, 'utf8'));
+    const text = await withMigration(db.url, ws, async (m) => (await m.generate()).path).then((file) =>
+      fs.readFileSync(file, 'utf8'),
+    );
     const items = await splitScript(text);
     let parsed = 0;
-    for (const item of items) if (item.kind === 'sql') { parseDeep(p, item.text, `line ${item.line}`); parsed++; }
+    for (const item of items)
+      if (item.kind === 'sql') {
+        parseDeep(p, item.text, `line ${item.line}`);
+        parsed++;
+      }
     assert.ok(parsed > 40, `${parsed} statements parsed`);
     await migrateFully(db.url, ws);
     assert.equal((await db.client.query('SELECT count(*)::int AS n FROM victim')).rows[0].n, 1);
-    const { rows } = await db.client.query(`SELECT count(*)::int AS n FROM ${q(creds!)} WHERE ${quoteIdent(HOSTILE[2]!)} = '00000000-0000-0000-0000-000000000002'`);
+    const { rows } = await db.client.query(
+      `SELECT count(*)::int AS n FROM ${q(creds!)} WHERE ${quoteIdent(HOSTILE[2]!)} = '00000000-0000-0000-0000-000000000002'`,
+    );
     assert.equal(rows[0].n, 10);
   });
 
@@ -100,14 +145,37 @@ describe('security: untrusted spec values and workspace files', () => {
   it('plan reads in read-only transactions: a spec query calling a function that deletes rows fails and deletes nothing', async () => {
     await db.client.query(`CREATE TABLE victim AS SELECT i FROM generate_series(1, 50) i;
       CREATE FUNCTION wipe() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN DELETE FROM victim; RETURN true; END $$`);
-    const sql = 'SELECT DISTINCT ON (user_id) user_id AS key, org_id FROM org_members WHERE wipe() ORDER BY user_id, org_id';
-    const ws = makeWorkspace({ tables: [{ name: 'dashboard_layouts', orgFrom: { query: { column: 'user_id', sql } } }], tenantCredentials: undefined, mapping: undefined });
-    await assert.rejects(withMigration(db.url, ws, (m) => m.plan({ exact: true })), /read-only transaction/);
-    await assert.rejects(withMigration(db.url, ws, (m) => m.plan()), /read-only transaction/);
+    const sql =
+      'SELECT DISTINCT ON (user_id) user_id AS key, org_id FROM org_members WHERE wipe() ORDER BY user_id, org_id';
+    const ws = makeWorkspace({
+      tables: [{ name: 'dashboard_layouts', orgFrom: { query: { column: 'user_id', sql } } }],
+      tenantCredentials: undefined,
+      mapping: undefined,
+    });
+    await assert.rejects(
+      withMigration(db.url, ws, (m) => m.plan({ exact: true })),
+      /read-only transaction/,
+    );
+    await assert.rejects(
+      withMigration(db.url, ws, (m) => m.plan()),
+      /read-only transaction/,
+    );
     assert.equal((await db.client.query('SELECT count(*)::int AS n FROM victim')).rows[0].n, 50);
     // More than one statement is refused by the parser, before anything runs.
-    const two = makeWorkspace({ tables: [{ name: 'dashboard_layouts', orgFrom: { query: { column: 'user_id', sql: `${sql.replace(' WHERE wipe()', '')}; DELETE FROM victim` } } }], tenantCredentials: undefined, mapping: undefined });
-    await assert.rejects(withMigration(db.url, two, (m) => m.plan()), /exactly one SELECT \(found 2 statements\)/);
+    const two = makeWorkspace({
+      tables: [
+        {
+          name: 'dashboard_layouts',
+          orgFrom: { query: { column: 'user_id', sql: `${sql.replace(' WHERE wipe()', '')}; DELETE FROM victim` } },
+        },
+      ],
+      tenantCredentials: undefined,
+      mapping: undefined,
+    });
+    await assert.rejects(
+      withMigration(db.url, two, (m) => m.plan()),
+      /exactly one SELECT \(found 2 statements\)/,
+    );
     assert.equal((await db.client.query('SELECT count(*)::int AS n FROM victim')).rows[0].n, 50);
   });
 
@@ -120,7 +188,8 @@ describe('security: untrusted spec values and workspace files', () => {
       const send = m.session.query.bind(m.session);
       m.session.query = (async (text: string, values?: unknown[]) => {
         const result = await send(text, values);
-        const readOnly = (await send<{ ro: string }>(`SELECT current_setting('transaction_read_only') AS ro`)).rows[0]!.ro;
+        const readOnly = (await send<{ ro: string }>(`SELECT current_setting('transaction_read_only') AS ro`)).rows[0]!
+          .ro;
         seen.push({ sql: text.trim().split(/\s+/).slice(0, 3).join(' '), readOnly });
         return result;
       }) as typeof m.session.query;
@@ -128,18 +197,31 @@ describe('security: untrusted spec values and workspace files', () => {
     });
     assert.equal(status.migrated, true);
     assert.ok(seen.length > 5, `${seen.length} queries`);
-    assert.deepEqual(seen.filter((q) => q.readOnly !== 'on' && q.sql !== 'COMMIT'), [], 'queries of status outside a read-only transaction');
+    assert.deepEqual(
+      seen.filter((q) => q.readOnly !== 'on' && q.sql !== 'COMMIT'),
+      [],
+      'queries of status outside a read-only transaction',
+    );
   });
 
-  it('paths that leave the spec\'s folder are refused: .., absolute, and through a symlink', () => {
+  it("paths that leave the spec's folder are refused: .., absolute, and through a symlink", () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-paths-'));
     const file = path.join(folder, 'tenant-migration.json');
-    assert.throws(() => resolveSpec(legacySpec({ script: '../../../x.sql' }), file), /Spec field script: "\.\.\/\.\.\/\.\.\/x\.sql" leaves the spec's folder/);
+    assert.throws(
+      () => resolveSpec(legacySpec({ script: '../../../x.sql' }), file),
+      /Spec field script: "\.\.\/\.\.\/\.\.\/x\.sql" leaves the spec's folder/,
+    );
     assert.throws(() => resolveSpec(legacySpec({ script: '/tmp/x.sql' }), file), /leaves the spec's folder/);
     fs.symlinkSync(os.tmpdir(), path.join(folder, 'scripts'));
     assert.throws(() => resolveSpec(legacySpec(), file), /leaves the spec's folder/);
-    assert.throws(() => resolveSpec(legacySpec({ script: 'ok.sql', tests: [{ name: 'x', command: 'true', cwd: '..' }] }), file), /tests\[0\]\.cwd/);
-    assert.equal(resolveSpec(legacySpec({ script: 'sub/ok.sql' }), file).scriptPath, path.join(folder, 'sub', 'ok.sql'));
+    assert.throws(
+      () => resolveSpec(legacySpec({ script: 'ok.sql', tests: [{ name: 'x', command: 'true', cwd: '..' }] }), file),
+      /tests\[0\]\.cwd/,
+    );
+    assert.equal(
+      resolveSpec(legacySpec({ script: 'sub/ok.sql' }), file).scriptPath,
+      path.join(folder, 'sub', 'ok.sql'),
+    );
   });
 
   it('?password= in the URL is honoured and never shown', async () => {

@@ -17,14 +17,38 @@ describe('the step registry', () => {
 
   it('orders run as the checklist does, from any step on, with the report last and the after-steps never', () => {
     // The guide's steps; a step added later may sit between them.
-    const guide = (ids: readonly string[]) => ids.filter((id) => ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report'].includes(id));
-    assert.deepEqual(guide(STEPS), ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report']);
-    assert.deepEqual(guide(runSequence()), ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests']);
+    const guide = (ids: readonly string[]) =>
+      ids.filter((id) =>
+        ['prerequisites', 'preview', 'backup', 'migrate', 'validate', 'isolation', 'tests', 'report'].includes(id),
+      );
+    assert.deepEqual(guide(STEPS), [
+      'prerequisites',
+      'preview',
+      'backup',
+      'migrate',
+      'validate',
+      'isolation',
+      'tests',
+      'report',
+    ]);
+    assert.deepEqual(guide(runSequence()), [
+      'prerequisites',
+      'preview',
+      'backup',
+      'migrate',
+      'validate',
+      'isolation',
+      'tests',
+    ]);
     assert.deepEqual(guide(runSequence('validate')), ['validate', 'isolation', 'tests']);
     assert.deepEqual(guide(runOperation('validate').steps), ['validate', 'isolation', 'tests', 'report']);
     for (const id of runSequence()) assert.equal(stepDefinition(id).inRun, 'yes', `${id} runs in run`);
     const opted = STEP_IDS.filter((id) => stepDefinition(id).inRun === 'opt-in');
-    for (const id of opted) assert.ok(!runSequence().includes(id) && runSequence('prerequisites', [id]).includes(id), `${id} only when asked for`);
+    for (const id of opted)
+      assert.ok(
+        !runSequence().includes(id) && runSequence('prerequisites', [id]).includes(id),
+        `${id} only when asked for`,
+      );
     assert.equal(runOperation('validate').writes, false);
     assert.equal(runOperation().writes, true);
   });
@@ -33,8 +57,10 @@ describe('the step registry', () => {
     const cliSteps = STEP_IDS.flatMap((id) => stepDefinition(id).cli?.name ?? []);
     assert.deepEqual(COMMANDS, ['init', 'plan', 'generate', 'tick', 'lint', ...cliSteps, 'run', 'status', 'report']);
     assert.equal(stepForCli('verify-isolation'), 'isolation');
-    for (const name of ['backup', 'migrate', 'rollback', 'finalize', 'cleanup', 'run']) assert.ok(writes(name), `${name} asks for confirmation`);
-    for (const name of ['init', 'plan', 'generate', 'tick', 'lint', 'validate', 'verify-isolation', 'status', 'report']) assert.ok(!writes(name), `${name} does not`);
+    for (const name of ['backup', 'migrate', 'rollback', 'finalize', 'cleanup', 'run'])
+      assert.ok(writes(name), `${name} asks for confirmation`);
+    for (const name of ['init', 'plan', 'generate', 'tick', 'lint', 'validate', 'verify-isolation', 'status', 'report'])
+      assert.ok(!writes(name), `${name} does not`);
     for (const id of STEP_IDS) {
       assert.equal(stepOperation(id).writes, stepDefinition(id).writes, id);
       const cli = stepDefinition(id).cli;

@@ -11,8 +11,14 @@ describe('validation: what the catalog proves is not read again', function () {
   this.timeout(120_000);
   let db: TestDatabase;
   let ws: Workspace;
-  beforeEach(async () => { db = await createTestDatabase(); ws = makeWorkspace({}); await migrateFully(db.url, ws); });
-  afterEach(async () => { await db.drop(); });
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    ws = makeWorkspace({});
+    await migrateFully(db.url, ws);
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
 
   const checks = async () => (await withMigration(db.url, ws, (m) => m.validate())).checks as CheckResult[];
   const check = (all: CheckResult[], name: string) => {
@@ -23,7 +29,10 @@ describe('validation: what the catalog proves is not read again', function () {
 
   it('after the migration: NOT NULL and the validated foreign key answer, and every check passes', async () => {
     const all = await checks();
-    assert.deepEqual(all.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), []);
+    assert.deepEqual(
+      all.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`),
+      [],
+    );
     assert.match(check(all, 'public.reports: no NULL org_id').detail, /NOT NULL holds for every row/);
     assert.match(check(all, 'public.reports: every org exists').detail, /validated foreign key reports_org_id_fkey/);
     assert.match(check(all, 'public.tenant_credentials: one row per credential').detail, /per org/);
@@ -35,7 +44,9 @@ describe('validation: what the catalog proves is not read again', function () {
     // Written around the org trigger, as a superuser in replica mode can: what the counts exist to catch.
     await db.client.query(`BEGIN; SET LOCAL session_replication_role = replica;
       INSERT INTO reports (credential_id, title, org_id) VALUES (1, 'no org', NULL), (1, 'missing org', '${MISSING_ORG}'); COMMIT`);
-    await db.client.query(`ALTER TABLE reports ADD CONSTRAINT reports_org_id_fkey FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID`);
+    await db.client.query(
+      `ALTER TABLE reports ADD CONSTRAINT reports_org_id_fkey FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID`,
+    );
     const all = await checks();
     const nulls = check(all, 'public.reports: no NULL org_id');
     assert.equal(nulls.ok, false);
@@ -48,9 +59,14 @@ describe('validation: what the catalog proves is not read again', function () {
 
   it('the ledger: a missing row and a row with another org are both found by its one join', async () => {
     await db.client.query(`DELETE FROM tenant_credentials WHERE credential_id = 1`);
-    await db.client.query(`UPDATE tenant_credentials SET org_id = (SELECT id FROM orgs WHERE id <> tenant_credentials.org_id LIMIT 1) WHERE credential_id IN (2, 3)`);
+    await db.client.query(
+      `UPDATE tenant_credentials SET org_id = (SELECT id FROM orgs WHERE id <> tenant_credentials.org_id LIMIT 1) WHERE credential_id IN (2, 3)`,
+    );
     const all = await checks();
-    assert.match(check(all, 'public.tenant_credentials: one row per credential').detail, /^1 credential has no ledger row/);
+    assert.match(
+      check(all, 'public.tenant_credentials: one row per credential').detail,
+      /^1 credential has no ledger row/,
+    );
     assert.match(check(all, 'public.tenant_credentials: org matches the credential').detail, /^2 ledger rows disagree/);
   });
 });

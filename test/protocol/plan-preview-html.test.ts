@@ -7,7 +7,8 @@ describe('plan preview protocol', () => {
     const cspSource = 'https://*.vscode-cdn.net';
     const nonce = 'c2VjcmV0LW5vbmNlLXZhbHVlLTEy';
     const options = {
-      cspSource, nonce,
+      cspSource,
+      nonce,
       scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/main.js',
       styleUris: {
         codicons: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/codicons/codicon.css',
@@ -15,15 +16,25 @@ describe('plan preview protocol', () => {
       },
     };
     const html = planPreviewHtml(options);
-    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1]?.replace(/&#39;|&apos;/g, "'") ?? '';
+    const csp =
+      /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1]?.replace(/&#39;|&apos;/g, "'") ??
+      '';
 
     it('has a CSP meta tag, first in the head', () => {
       assert.ok(csp.length > 0, 'no CSP meta tag');
-      assert.ok(html.indexOf('Content-Security-Policy') < html.indexOf('<link'), 'the CSP must come before any resource');
+      assert.ok(
+        html.indexOf('Content-Security-Policy') < html.indexOf('<link'),
+        'the CSP must come before any resource',
+      );
     });
 
     it('allows nothing by default and scripts only by nonce', () => {
-      const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name!, sources]));
+      const directives = new Map(
+        csp
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([name, ...sources]) => [name!, sources]),
+      );
       assert.deepEqual(directives.get('default-src'), ["'none'"]);
       assert.deepEqual(directives.get('script-src'), [`'nonce-${nonce}'`]);
       assert.deepEqual(directives.get('style-src'), [cspSource]);
@@ -35,8 +46,10 @@ describe('plan preview protocol', () => {
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|unsafe-hashes|strict-dynamic/);
       const sources = csp.split(';').flatMap((d) => d.trim().split(/\s+/).slice(1));
       for (const source of sources) {
-        assert.ok(source === cspSource || source === "'none'" || source === `'nonce-${nonce}'` || source === 'data:',
-          `unexpected source ${source} in ${csp}`);
+        assert.ok(
+          source === cspSource || source === "'none'" || source === `'nonce-${nonce}'` || source === 'data:',
+          `unexpected source ${source} in ${csp}`,
+        );
       }
       assert.equal(contentSecurityPolicy(cspSource, nonce), csp);
     });
@@ -54,7 +67,8 @@ describe('plan preview protocol', () => {
 
     it('loads codicons with the id vscode-elements looks for, and only local resources', () => {
       assert.match(html, /<link rel="stylesheet" id="vscode-codicon-stylesheet" href="[^"]+codicon\.css">/);
-      for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) assert.ok(url!.startsWith('https://file+.vscode-resource.vscode-cdn.net/'), url);
+      for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g))
+        assert.ok(url!.startsWith('https://file+.vscode-resource.vscode-cdn.net/'), url);
     });
 
     it('escapes what it puts in attributes and refuses a weak nonce', () => {

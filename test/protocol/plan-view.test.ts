@@ -15,11 +15,24 @@ describe('plan preview protocol', () => {
     it('shows the schema shapes as findings of their table; a refused shape blocks the run', () => {
       const plan = { ...samplePlan(), gaps: { ...samplePlan().gaps, findings: [], blocking: false } };
       assert.equal(toPlanView(plan).gaps.blocking, false);
-      const shaped = { ...plan, shapes: [{ kind: 'inheritance' as const, table: 'public.reports', object: 'public.reports_archive', blocking: true,
-        message: 'public.reports_archive inherits from public.reports', fix: 'ALTER TABLE "public"."reports_archive" NO INHERIT "public"."reports";' }] };
+      const shaped = {
+        ...plan,
+        shapes: [
+          {
+            kind: 'inheritance' as const,
+            table: 'public.reports',
+            object: 'public.reports_archive',
+            blocking: true,
+            message: 'public.reports_archive inherits from public.reports',
+            fix: 'ALTER TABLE "public"."reports_archive" NO INHERIT "public"."reports";',
+          },
+        ],
+      };
       const view = PlanViewSchema.parse(toPlanView(shaped));
       assert.equal(view.gaps.blocking, true);
-      const finding = view.gaps.tables.find((t) => t.table === 'public.reports')!.findings.find((f) => f.kind === 'schema-shape')!;
+      const finding = view.gaps.tables
+        .find((t) => t.table === 'public.reports')!
+        .findings.find((f) => f.kind === 'schema-shape')!;
       assert.equal(finding.severity, 'error');
       assert.match(finding.advice, /NO INHERIT/);
     });
@@ -34,14 +47,26 @@ describe('plan preview protocol', () => {
         assert.equal(s.index, i);
         assert.equal(s.line, original.line);
         assert.equal(s.sql, original.sql);
-        assert.deepEqual(s.locks, original.locks.map((l) => ({ ...l })));
+        assert.deepEqual(
+          s.locks,
+          original.locks.map((l) => ({ ...l })),
+        );
       });
     });
 
     it('groups consecutive statements by phase, with unique ids and titles', () => {
       const view = toPlanView(samplePlan());
-      assert.deepEqual(view.phases.map((p) => [p.phase, p.statements.length]),
-        [[null, 2], ['prepare', 1], ['backup', 1], ['columns', 2], ['indexes', 1], ['columns', 1]]);
+      assert.deepEqual(
+        view.phases.map((p) => [p.phase, p.statements.length]),
+        [
+          [null, 2],
+          ['prepare', 1],
+          ['backup', 1],
+          ['columns', 2],
+          ['indexes', 1],
+          ['columns', 1],
+        ],
+      );
       assert.equal(new Set(view.phases.map((p) => p.id)).size, view.phases.length);
       assert.equal(view.phases[0]!.title, 'Session settings');
       assert.ok(view.phases.every((p) => p.title.length > 0));
@@ -74,8 +99,17 @@ describe('plan preview protocol', () => {
         assert.equal(found.severity === 'error', f.blocking);
       }
       const credentials = view.gaps.tables[0]!;
-      assert.deepEqual(credentials.findings.map((f) => f.kind), ['conflict', 'unmapped']);
-      assert.deepEqual(credentials.assignment, { rule: 'mapping public.legacy_credential_org_map by id', rows: 200, assigned: 172, toDefault: 28, estimated: false });
+      assert.deepEqual(
+        credentials.findings.map((f) => f.kind),
+        ['conflict', 'unmapped'],
+      );
+      assert.deepEqual(credentials.assignment, {
+        rule: 'mapping public.legacy_credential_org_map by id',
+        rows: 200,
+        assigned: 172,
+        toDefault: 28,
+        estimated: false,
+      });
       assert.equal(view.gaps.blocking, true);
     });
 
@@ -95,14 +129,40 @@ describe('plan preview protocol', () => {
         ...plan,
         gaps: {
           ...plan.gaps,
-          tables: [...plan.gaps.tables, { table: 'public.layouts', rule: 'query by user_id', rows: 80, assigned: 72, toDefault: 8, estimated: false }],
-          findings: [...plan.gaps.findings, { kind: 'unmapped', table: 'public.layouts', count: 8, samples: [{ key: 'u9' }], blocking: false, message: '8 rows have no mapping' }],
+          tables: [
+            ...plan.gaps.tables,
+            {
+              table: 'public.layouts',
+              rule: 'query by user_id',
+              rows: 80,
+              assigned: 72,
+              toDefault: 8,
+              estimated: false,
+            },
+          ],
+          findings: [
+            ...plan.gaps.findings,
+            {
+              kind: 'unmapped',
+              table: 'public.layouts',
+              count: 8,
+              samples: [{ key: 'u9' }],
+              blocking: false,
+              message: '8 rows have no mapping',
+            },
+          ],
         },
       };
       const view = toPlanView(withQuery);
       const kinds = Object.fromEntries(view.gaps.tables.map((t) => [t.table, t.ruleKind]));
-      assert.deepEqual(kinds, { 'public.credentials': 'mapping', 'public.reports': 'parent', 'public.layouts': 'query', 'public.dashboard_layouts': 'unknown' });
-      const advice = (table: string) => view.gaps.tables.find((t) => t.table === table)!.findings.find((f) => f.kind === 'unmapped')!.advice;
+      assert.deepEqual(kinds, {
+        'public.credentials': 'mapping',
+        'public.reports': 'parent',
+        'public.layouts': 'query',
+        'public.dashboard_layouts': 'unknown',
+      });
+      const advice = (table: string) =>
+        view.gaps.tables.find((t) => t.table === table)!.findings.find((f) => f.kind === 'unmapped')!.advice;
       assert.match(advice('public.credentials'), /mapping stub/);
       assert.doesNotMatch(advice('public.layouts'), /mapping stub/);
       assert.match(advice('public.layouts'), /query/);
@@ -122,7 +182,13 @@ describe('plan preview protocol', () => {
     });
 
     it('handles an empty plan', () => {
-      const view = toPlanView({ scriptPath: 's.sql', scriptExists: true, statements: [], tables: [], gaps: { tables: [], findings: [], blocking: false } });
+      const view = toPlanView({
+        scriptPath: 's.sql',
+        scriptExists: true,
+        statements: [],
+        tables: [],
+        gaps: { tables: [], findings: [], blocking: false },
+      });
       assert.deepEqual(view.phases, []);
       assert.deepEqual(view.gaps, { tables: [], blocking: false });
     });

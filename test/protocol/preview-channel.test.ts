@@ -7,10 +7,14 @@ import { samplePlan } from './support/sample-plan';
 
 describe('plan preview protocol', () => {
   describe('the ready handshake (PreviewChannel)', () => {
-    const plan = (scriptPath: string): HostMessage => ({ type: 'plan', plan: { ...toPlanView(samplePlan()), scriptPath } });
+    const plan = (scriptPath: string): HostMessage => ({
+      type: 'plan',
+      plan: { ...toPlanView(samplePlan()), scriptPath },
+    });
     const busy: HostMessage = { type: 'busy', message: 'Reading the plan…' };
     const error: HostMessage = { type: 'error', message: 'boom', next: 'fix it' };
-    const kinds = (messages: HostMessage[]) => messages.map((m) => (m.type === 'plan' ? `plan:${m.plan.scriptPath}` : m.type));
+    const kinds = (messages: HostMessage[]) =>
+      messages.map((m) => (m.type === 'plan' ? `plan:${m.plan.scriptPath}` : m.type));
     it('sends nothing before ready, then the state: the last plan and what followed it', () => {
       const delivered: HostMessage[] = [];
       const channel = new PreviewChannel((m) => delivered.push(m));

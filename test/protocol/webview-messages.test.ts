@@ -6,8 +6,14 @@ import { MAX_SCRIPT_LINE, parseHostMessage, parseWebviewMessage, type WebviewMes
 describe('plan preview protocol', () => {
   describe('parseWebviewMessage', () => {
     const valid: WebviewMessage[] = [
-      { type: 'ready' }, { type: 'writeMappingStub' }, { type: 'run' }, { type: 'generateScript' }, { type: 'refresh' },
-      { type: 'openScriptAt', line: 1 }, { type: 'openScriptAt', line: 182 }, { type: 'openScriptAt', line: MAX_SCRIPT_LINE },
+      { type: 'ready' },
+      { type: 'writeMappingStub' },
+      { type: 'run' },
+      { type: 'generateScript' },
+      { type: 'refresh' },
+      { type: 'openScriptAt', line: 1 },
+      { type: 'openScriptAt', line: 182 },
+      { type: 'openScriptAt', line: MAX_SCRIPT_LINE },
     ];
     for (const message of valid) {
       it(`accepts ${JSON.stringify(message)}`, () => {

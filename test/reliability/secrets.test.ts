@@ -17,7 +17,14 @@ const fig = figures(__filename);
 
 /** Every form the password could take in a file, a log line, a URL or an SQL literal. */
 function needles(password: string): string[] {
-  return [...new Set([password, encodeURIComponent(password), password.replace(/'/g, "''"), JSON.stringify(password).slice(1, -1)])];
+  return [
+    ...new Set([
+      password,
+      encodeURIComponent(password),
+      password.replace(/'/g, "''"),
+      JSON.stringify(password).slice(1, -1),
+    ]),
+  ];
 }
 
 function hits(text: string, forms: string[]): string[] {
@@ -47,11 +54,18 @@ describe('secrets: the password appears in no file, no database row and no outpu
     const password = `Tm'S3cr3t p@ss:w/rd?#%&=+${suffix}`;
     const forms = needles(password);
     const db = await cloneDatabase(template);
-    const ws = new Workspace(legacySpec({
-      batchSize: 100,
-      // A project test that prints the connection it is given (the engine passes DATABASE_URL through to it).
-      tests: [{ name: 'prints its connection', command: `node -e "const u = new URL(process.env.DATABASE_URL); console.log('DATABASE_URL=' + u.href); console.error('password=' + decodeURIComponent(u.password))"` }],
-    }));
+    const ws = new Workspace(
+      legacySpec({
+        batchSize: 100,
+        // A project test that prints the connection it is given (the engine passes DATABASE_URL through to it).
+        tests: [
+          {
+            name: 'prints its connection',
+            command: `node -e "const u = new URL(process.env.DATABASE_URL); console.log('DATABASE_URL=' + u.href); console.error('password=' + decodeURIComponent(u.password))"`,
+          },
+        ],
+      }),
+    );
     const outputs: { args: string; result: CliResult }[] = [];
     try {
       await adminQuery(`CREATE ROLE "${role}" LOGIN SUPERUSER PASSWORD '${password.replace(/'/g, "''")}'`);
@@ -85,11 +99,22 @@ describe('secrets: the password appears in no file, no database row and no outpu
       await run(['plan'], { DATABASE_URL: noPassword.toString(), PGPASSWORD: password }, 4);
       await run(['validate'], { DATABASE_URL: closedPort.toString() }, 4);
       await run(['rollback', '--yes', '--json'], { DATABASE_URL: good }, 0);
-      assert.match(outputs.find((o) => o.args === 'migrate --yes')!.result.stderr, /Database "tm_no_such_db_\w+" does not exist/, 'the failing command failed for the wrong database name');
+      assert.match(
+        outputs.find((o) => o.args === 'migrate --yes')!.result.stderr,
+        /Database "tm_no_such_db_\w+" does not exist/,
+        'the failing command failed for the wrong database name',
+      );
 
       // The project test really received the password (so the engine had it to leak), and its output was captured.
-      const log = fs.readdirSync(ws.file('.tenant-migration/runs')).map((f) => fs.readFileSync(ws.file(`.tenant-migration/runs/${f}`), 'utf8')).join('\n');
-      assert.match(log, /DATABASE_URL=postgresql:\/\/tm_secret_owner_\w+:/, 'the test command\'s output reached the run log');
+      const log = fs
+        .readdirSync(ws.file('.tenant-migration/runs'))
+        .map((f) => fs.readFileSync(ws.file(`.tenant-migration/runs/${f}`), 'utf8'))
+        .join('\n');
+      assert.match(
+        log,
+        /DATABASE_URL=postgresql:\/\/tm_secret_owner_\w+:/,
+        "the test command's output reached the run log",
+      );
 
       const found: string[] = [];
       let fileBytes = 0;
@@ -104,9 +129,13 @@ describe('secrets: the password appears in no file, no database row and no outpu
         outputBytes += Buffer.byteLength(o.result.stdout) + Buffer.byteLength(o.result.stderr);
         found.push(...hits(o.result.stdout + o.result.stderr, forms).map((h) => `output of ${o.args}: ${h}`));
       }
-      const tables = (await db.client.query(`SELECT format('%I.%I', n.nspname, c.relname) AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = 'tenant_migration' AND c.relkind = 'r' ORDER BY 1`)).rows.map((r) => r.rel as string);
-      for (const must of ['audit', 'runs', 'steps']) assert.ok(tables.includes(`tenant_migration.${must}`), `tenant_migration.${must} exists`);
+      const tables = (
+        await db.client
+          .query(`SELECT format('%I.%I', n.nspname, c.relname) AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'tenant_migration' AND c.relkind = 'r' ORDER BY 1`)
+      ).rows.map((r) => r.rel as string);
+      for (const must of ['audit', 'runs', 'steps'])
+        assert.ok(tables.includes(`tenant_migration.${must}`), `tenant_migration.${must} exists`);
       let databaseRows = 0;
       let databaseBytes = 0;
       for (const rel of [...tables, 'pg_catalog.pg_db_role_setting']) {
@@ -118,8 +147,21 @@ describe('secrets: the password appears in no file, no database row and no outpu
         }
       }
       const auditRows = Number((await db.client.query(`SELECT count(*) AS n FROM tenant_migration.audit`)).rows[0].n);
-      fig.record({ kind: 'secrets', via: 'CLI', commands: outputs.length, files: files.length, fileBytes, databaseRows, databaseBytes, outputBytes, hits: found.length });
-      assert.ok(files.some((f) => f.endsWith('.jsonl')) && files.some((f) => f.startsWith('.tenant-migration/reports/report-')), `logs and reports were searched: ${files.join(', ')}`);
+      fig.record({
+        kind: 'secrets',
+        via: 'CLI',
+        commands: outputs.length,
+        files: files.length,
+        fileBytes,
+        databaseRows,
+        databaseBytes,
+        outputBytes,
+        hits: found.length,
+      });
+      assert.ok(
+        files.some((f) => f.endsWith('.jsonl')) && files.some((f) => f.startsWith('.tenant-migration/reports/report-')),
+        `logs and reports were searched: ${files.join(', ')}`,
+      );
       assert.ok(auditRows > 50, `the audit log was searched (${auditRows} rows)`);
       assert.deepEqual(found, [], 'the password was found');
     } finally {

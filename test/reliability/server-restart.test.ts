@@ -34,7 +34,9 @@ describe('a server of its own: restarted in the middle of a backfill, and restar
       await admin.end();
     }
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   it('the run fails saying to run again; the committed batches survive; the re-run resumes and converges', async () => {
     const admin = await connect(server.adminUrl);
@@ -48,7 +50,11 @@ describe('a server of its own: restarted in the middle of a backfill, and restar
       const r = await withMigration(server.urlFor('restart_reference'), makeWorkspace(SPEC), (m) => m.runAll());
       assert.ok(r.ok, r.error?.oneLine);
       const c = await connect(server.urlFor('restart_reference'));
-      try { return await migratedState(c); } finally { await c.end(); }
+      try {
+        return await migratedState(c);
+      } finally {
+        await c.end();
+      }
     })();
 
     const url = server.urlFor('restart_victim');
@@ -57,12 +63,21 @@ describe('a server of its own: restarted in the middle of a backfill, and restar
     await client.end();
     const ws = makeWorkspace(SPEC);
     let restarting: Promise<void> | undefined;
-    const events = { push: (e: EngineEvent) => {
-      if (!restarting && e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports' && e.progress.done > 1 && e.progress.done < e.progress.total / 2) {
-        restarting = server.restart();
-      }
-      return 0;
-    } } as unknown as EngineEvent[];
+    const events = {
+      push: (e: EngineEvent) => {
+        if (
+          !restarting &&
+          e.type === 'progress' &&
+          e.progress.action === 'backfill' &&
+          e.progress.table === 'public.reports' &&
+          e.progress.done > 1 &&
+          e.progress.done < e.progress.total / 2
+        ) {
+          restarting = server.restart();
+        }
+        return 0;
+      },
+    } as unknown as EngineEvent[];
     const m = await openMigration(url, ws, events);
     const first = await m.runAll();
     await m.close();
@@ -73,28 +88,52 @@ describe('a server of its own: restarted in the middle of a backfill, and restar
 
     client = await connect(url);
     try {
-      const backfill = (await client.query(`SELECT next_page::int, rows_done::int, completed_at FROM tenant_migration.backfill WHERE table_name = 'reports'`)).rows[0];
-      assert.ok(backfill && backfill.next_page > 0 && backfill.rows_done > 0 && backfill.completed_at === null,
-        `the batches committed before the restart are kept, the backfill is not finished: ${JSON.stringify(backfill)}`);
-      const pending = Number((await client.query(`SELECT count(*) FILTER (WHERE org_id IS NULL) AS n FROM reports`)).rows[0].n);
+      const backfill = (
+        await client.query(
+          `SELECT next_page::int, rows_done::int, completed_at FROM tenant_migration.backfill WHERE table_name = 'reports'`,
+        )
+      ).rows[0];
+      assert.ok(
+        backfill && backfill.next_page > 0 && backfill.rows_done > 0 && backfill.completed_at === null,
+        `the batches committed before the restart are kept, the backfill is not finished: ${JSON.stringify(backfill)}`,
+      );
+      const pending = Number(
+        (await client.query(`SELECT count(*) FILTER (WHERE org_id IS NULL) AS n FROM reports`)).rows[0].n,
+      );
       assert.ok(pending > 0, 'the restart came too late to interrupt the backfill');
 
       const resumed: EngineEvent[] = [];
       const rerun = await withMigration(url, ws, (mm) => mm.runAll(), resumed);
       assert.ok(rerun.ok, rerun.error?.oneLine);
-      const firstReports = resumed.find((e) => e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports');
-      assert.ok(firstReports?.type === 'progress' && firstReports.progress.rowsDone > backfill.rows_done, 'the re-run resumed the backfill where it stopped');
+      const firstReports = resumed.find(
+        (e) => e.type === 'progress' && e.progress.action === 'backfill' && e.progress.table === 'public.reports',
+      );
+      assert.ok(
+        firstReports?.type === 'progress' && firstReports.progress.rowsDone > backfill.rows_done,
+        'the re-run resumed the backfill where it stopped',
+      );
       const diff = stateDiff(reference, await migratedState(client));
       const lost = await rowsLost(client, original);
       const backups = await backupStates(client, original);
       const intact = backups.length === 3 && backups.every(backupIntact);
       const rowsLostTotal = Object.values(lost).reduce((a, b) => a + b, 0);
-      fig.record({ kind: 'fault', point: 'server restart during the reports backfill', step: 'migrate', where: 'server restart', fault: 'server restart',
-        interrupted: true, converged: diff.length === 0, rowsLost: rowsLostTotal, backupsIntact: intact });
+      fig.record({
+        kind: 'fault',
+        point: 'server restart during the reports backfill',
+        step: 'migrate',
+        where: 'server restart',
+        fault: 'server restart',
+        interrupted: true,
+        converged: diff.length === 0,
+        rowsLost: rowsLostTotal,
+        backupsIntact: intact,
+      });
       assert.deepEqual(diff, [], 'the re-run converges to the state of an uninterrupted run');
       assert.equal(rowsLostTotal, 0, JSON.stringify(lost));
       assert.ok(intact, JSON.stringify(backups));
-      const runs = (await client.query(`SELECT status FROM tenant_migration.runs ORDER BY id`)).rows.map((r) => r.status);
+      const runs = (await client.query(`SELECT status FROM tenant_migration.runs ORDER BY id`)).rows.map(
+        (r) => r.status,
+      );
       assert.deepEqual(runs, ['interrupted', 'succeeded'], 'the run cut by the restart is recorded as interrupted');
     } finally {
       await client.end();
@@ -112,17 +151,41 @@ describe('a server of its own: restarted in the middle of a backfill, and restar
     await server.restart({ standby: true });
     try {
       client = await connect(url);
-      assert.equal((await client.query('SELECT pg_is_in_recovery() AS r')).rows[0].r, true, 'the server came back as a standby');
+      assert.equal(
+        (await client.query('SELECT pg_is_in_recovery() AS r')).rows[0].r,
+        true,
+        'the server came back as a standby',
+      );
       const r = await ws.run(['run', '--yes', '--unticked-ok'], { DATABASE_URL: url });
       const lines = r.stderr.trimEnd().split('\n');
       const changes = digestChanges(before, await databaseDigest(client));
       await client.end();
-      const clear = r.code === 1 && lines.length === 1 && /^tenant-migrate: 127\.0\.0\.1:\d+ is a standby in recovery: it cannot be migrated — Connect to the primary server\.$/.test(lines[0]!);
-      const files = ws.files().filter((f) => f !== 'tenant-migration.json' && f !== 'scripts/migrate_to_multitenant.sql' && !f.startsWith('.tenant-migration/reports/'));
-      fig.record({ kind: 'bad-input', case: 'a standby in recovery', clearError: clear, nothingChanged: changes.length === 0 && files.length === 0 });
+      const clear =
+        r.code === 1 &&
+        lines.length === 1 &&
+        /^tenant-migrate: 127\.0\.0\.1:\d+ is a standby in recovery: it cannot be migrated — Connect to the primary server\.$/.test(
+          lines[0]!,
+        );
+      const files = ws
+        .files()
+        .filter(
+          (f) =>
+            f !== 'tenant-migration.json' &&
+            f !== 'scripts/migrate_to_multitenant.sql' &&
+            !f.startsWith('.tenant-migration/reports/'),
+        );
+      fig.record({
+        kind: 'bad-input',
+        case: 'a standby in recovery',
+        clearError: clear,
+        nothingChanged: changes.length === 0 && files.length === 0,
+      });
       assert.equal(r.code, 1, r.stderr);
       assert.deepEqual(lines.length, 1, r.stderr);
-      assert.match(lines[0]!, /^tenant-migrate: 127\.0\.0\.1:\d+ is a standby in recovery: it cannot be migrated — Connect to the primary server\.$/);
+      assert.match(
+        lines[0]!,
+        /^tenant-migrate: 127\.0\.0\.1:\d+ is a standby in recovery: it cannot be migrated — Connect to the primary server\.$/,
+      );
       assert.deepEqual(changes, []);
       assert.deepEqual(files, [], 'no run log');
     } finally {

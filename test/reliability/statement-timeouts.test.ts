@@ -20,7 +20,9 @@ const SPEC = { batchSize: 100 };
  * engine's own splitter, wherever it is and however it is written) is replaced; without one, one is put first.
  */
 async function withStatementTimeout(script: string, value: string): Promise<string> {
-  const statement = (await splitScript(script)).find((s) => s.kind === 'sql' && /^\s*SET\s+(SESSION\s+)?statement_timeout\b/i.test(s.text));
+  const statement = (await splitScript(script)).find(
+    (s) => s.kind === 'sql' && /^\s*SET\s+(SESSION\s+)?statement_timeout\b/i.test(s.text),
+  );
   const setting = `SET statement_timeout = '${value}'`;
   if (!statement) return `${setting};\n${script}`;
   const at = script.indexOf(statement.text, statement.start);
@@ -31,7 +33,9 @@ async function withStatementTimeout(script: string, value: string): Promise<stri
 describe('statement timeouts', function () {
   this.timeout(180_000);
   let template: string;
-  before(async () => { template = await templateDatabase(FAULT_DATASET); });
+  before(async () => {
+    template = await templateDatabase(FAULT_DATASET);
+  });
 
   /** An ALWAYS trigger (it fires in replica mode too) that makes every UPDATE statement on reports take 50 ms. */
   // Every updated row of reports costs 0.3 ms, in the backfill's replica mode too: a CHECK is checked on every
@@ -42,7 +46,7 @@ describe('statement timeouts', function () {
       ALTER TABLE reports ADD CONSTRAINT slow_row CHECK (slow_row()) NOT VALID;`);
   }
 
-  it('a backfill that outlives the script\'s statement_timeout fails naming the timeout and the statement; raised, the re-run resumes and converges', async () => {
+  it("a backfill that outlives the script's statement_timeout fails naming the timeout and the statement; raised, the re-run resumes and converges", async () => {
     const reference = await referenceRun(template, SPEC);
     const db = await cloneDatabase(template);
     try {
@@ -55,17 +59,44 @@ describe('statement timeouts', function () {
 
       const events: EngineEvent[] = [];
       const first = await withMigration(db.url, ws, (m) => m.runAll(), events);
-      assert.equal(first.ok, false, 'the backfill of reports (21 batches of ≥ 100 ms) finished within a 300 ms statement_timeout');
+      assert.equal(
+        first.ok,
+        false,
+        'the backfill of reports (21 batches of ≥ 100 ms) finished within a 300 ms statement_timeout',
+      );
       const failedAt = events.find((e) => e.type === 'statement-finished' && e.outcome === 'error');
-      const statement = events.find((e) => e.type === 'statement-started' && failedAt?.type === 'statement-finished' && e.index === failedAt.index && e.step === failedAt.step);
-      assert.ok(statement?.type === 'statement-started' && statement.phase === 'backfill' && /UPDATE "?public"?\."?reports"?/.test(statement.sql), `the reports backfill timed out, not ${JSON.stringify(statement)?.slice(0, 300)}`);
-      assert.match(first.error!.oneLine, new RegExp(`line ${statement.line}\\b.*statement timeout`), 'the error names the statement (its line) and the statement timeout');
+      const statement = events.find(
+        (e) =>
+          e.type === 'statement-started' &&
+          failedAt?.type === 'statement-finished' &&
+          e.index === failedAt.index &&
+          e.step === failedAt.step,
+      );
+      assert.ok(
+        statement?.type === 'statement-started' &&
+          statement.phase === 'backfill' &&
+          /UPDATE "?public"?\."?reports"?/.test(statement.sql),
+        `the reports backfill timed out, not ${JSON.stringify(statement)?.slice(0, 300)}`,
+      );
+      assert.match(
+        first.error!.oneLine,
+        new RegExp(`line ${statement.line}\\b.*statement timeout`),
+        'the error names the statement (its line) and the statement timeout',
+      );
       assert.match(first.error!.oneLine, / — .*run again/);
-      const audit = (await db.client.query(`SELECT outcome, error FROM tenant_migration.audit WHERE outcome = 'error'`)).rows;
+      const audit = (await db.client.query(`SELECT outcome, error FROM tenant_migration.audit WHERE outcome = 'error'`))
+        .rows;
       assert.equal(audit.length, 1);
       assert.match(audit[0].error, /statement timeout/);
-      const backfill = (await db.client.query(`SELECT rows_done::int, completed_at FROM tenant_migration.backfill WHERE table_name = 'reports'`)).rows[0];
-      assert.ok(backfill.rows_done > 0 && backfill.completed_at === null, `the batches committed before the timeout are kept: ${JSON.stringify(backfill)}`);
+      const backfill = (
+        await db.client.query(
+          `SELECT rows_done::int, completed_at FROM tenant_migration.backfill WHERE table_name = 'reports'`,
+        )
+      ).rows[0];
+      assert.ok(
+        backfill.rows_done > 0 && backfill.completed_at === null,
+        `the batches committed before the timeout are kept: ${JSON.stringify(backfill)}`,
+      );
 
       fs.writeFileSync(`${ws.folder}/scripts/migrate_to_multitenant.sql`, await withStatementTimeout(script, '10min'));
       const rerun = await withMigration(db.url, ws, (m) => m.runAll());
@@ -75,8 +106,17 @@ describe('statement timeouts', function () {
       const lost = Object.values(await rowsLost(db.client, reference.original)).reduce((a, b) => a + b, 0);
       const backups = await backupStates(db.client, reference.original);
       const intact = backups.length === 3 && backups.every(backupIntact);
-      fig.record({ kind: 'fault', point: 'statement_timeout during the reports backfill', step: 'migrate', where: 'statement timeout', fault: 'statement timeout',
-        interrupted: true, converged: diff.length === 0, rowsLost: lost, backupsIntact: intact });
+      fig.record({
+        kind: 'fault',
+        point: 'statement_timeout during the reports backfill',
+        step: 'migrate',
+        where: 'statement timeout',
+        fault: 'statement timeout',
+        interrupted: true,
+        converged: diff.length === 0,
+        rowsLost: lost,
+        backupsIntact: intact,
+      });
       assert.deepEqual(diff, []);
       assert.equal(lost, 0);
       assert.ok(intact, JSON.stringify(backups));
@@ -100,31 +140,52 @@ describe('statement timeouts', function () {
       let locking: Promise<unknown> | undefined;
       let blocked = false;
       const events = [] as EngineEvent[];
-      const listener = { push: (e: EngineEvent) => {
-        events.push(e);
-        if (!locking && e.type === 'step-started' && e.step === 'backup') {
-          // What an application's ALTER TABLE in an open transaction holds (the backup reads dashboard_layouts last).
-          locking = (async () => {
-            await app.query('BEGIN; LOCK TABLE dashboard_layouts IN ACCESS EXCLUSIVE MODE');
-            try {
-              blocked = await until('the backup to wait for the application\'s lock', async () => (await watcher.query(
-                `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tenant-migration' AND wait_event_type = 'Lock'`)).rows.length > 0, 20_000)
-                .catch(() => false);
-              if (blocked) await new Promise((r) => setTimeout(r, 600));
-            } finally {
-              await app.query('ROLLBACK');
-            }
-          })();
-        }
-        return 0;
-      } } as unknown as EngineEvent[];
+      const listener = {
+        push: (e: EngineEvent) => {
+          events.push(e);
+          if (!locking && e.type === 'step-started' && e.step === 'backup') {
+            // What an application's ALTER TABLE in an open transaction holds (the backup reads dashboard_layouts last).
+            locking = (async () => {
+              await app.query('BEGIN; LOCK TABLE dashboard_layouts IN ACCESS EXCLUSIVE MODE');
+              try {
+                blocked = await until(
+                  "the backup to wait for the application's lock",
+                  async () =>
+                    (
+                      await watcher.query(
+                        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tenant-migration' AND wait_event_type = 'Lock'`,
+                      )
+                    ).rows.length > 0,
+                  20_000,
+                ).catch(() => false);
+                if (blocked) await new Promise((r) => setTimeout(r, 600));
+              } finally {
+                await app.query('ROLLBACK');
+              }
+            })();
+          }
+          return 0;
+        },
+      } as unknown as EngineEvent[];
       const result = await withMigration(db.url, ws, (m) => m.runAll(), listener);
       await locking;
       const failedStatement = events.find((e) => e.type === 'statement-finished' && e.outcome === 'error');
-      fig.record({ kind: 'fault', point: 'database statement_timeout while the backup waits for a lock', step: 'backup', where: 'statement timeout', fault: 'statement timeout',
-        interrupted: !result.ok, converged: result.ok, rowsLost: 0, backupsIntact: result.ok });
-      assert.ok(result.ok, `the backup step did not apply the script's own SET statement_timeout = 0: ${result.error?.oneLine} (${JSON.stringify(failedStatement)})`);
-      assert.ok(blocked, 'the backup waited for the application\'s lock');
+      fig.record({
+        kind: 'fault',
+        point: 'database statement_timeout while the backup waits for a lock',
+        step: 'backup',
+        where: 'statement timeout',
+        fault: 'statement timeout',
+        interrupted: !result.ok,
+        converged: result.ok,
+        rowsLost: 0,
+        backupsIntact: result.ok,
+      });
+      assert.ok(
+        result.ok,
+        `the backup step did not apply the script's own SET statement_timeout = 0: ${result.error?.oneLine} (${JSON.stringify(failedStatement)})`,
+      );
+      assert.ok(blocked, "the backup waited for the application's lock");
       await db.client.query(`ALTER DATABASE "${db.name}" RESET statement_timeout`);
       assert.deepEqual(stateDiff(reference.state, await migratedState(db.client)), []);
     } finally {

@@ -13,24 +13,47 @@ const TENANT_TABLES = ['public.credentials', 'public.reports', 'public.dashboard
 describe('the generated script under the lint', () => {
   let db: TestDatabase;
   let parser: Awaited<ReturnType<typeof loadParser>>;
-  before(async () => { parser = await loadParser(); db = await createTestDatabase(); });
-  after(async () => { await db.drop(); });
+  before(async () => {
+    parser = await loadParser();
+    db = await createTestDatabase();
+  });
+  after(async () => {
+    await db.drop();
+  });
 
   const lint = (text: string, options: LintOptions = { tenantTables: TENANT_TABLES }): LintDiagnostic[] =>
-    new MigrationLinter(parser.parseSync, parser.parsePlPgSQLSync).lint(splitWith(parser.scanSync, text), { source: text, ...options });
+    new MigrationLinter(parser.parseSync, parser.parsePlPgSQLSync).lint(splitWith(parser.scanSync, text), {
+      source: text,
+      ...options,
+    });
 
   it('lints clean with no suppressions, and the lint did look inside its DO blocks and functions', async () => {
     const { text } = await withMigration(db.url, makeWorkspace(), (m) => m.scriptText());
     assert.doesNotMatch(text, /(tenant-migrate|squawk)-ignore/);
-    assert.deepEqual(lint(text).map((d) => `${d.code}: ${d.message}`), []);
-    assert.deepEqual(lint(text, {}).map((d) => `${d.code}: ${d.message}`), [], 'clean with every table counted a tenant table too');
+    assert.deepEqual(
+      lint(text).map((d) => `${d.code}: ${d.message}`),
+      [],
+    );
+    assert.deepEqual(
+      lint(text, {}).map((d) => `${d.code}: ${d.message}`),
+      [],
+      'clean with every table counted a tenant table too',
+    );
     // The same script with one foreign key left to validate under its lock, and the spec's query unqualified in the
     // SECURITY DEFINER trigger (as the generator wrote it before the names were qualified): both are seen.
-    const worse = text.replace(/ADD CONSTRAINT ("\w+") FOREIGN KEY (.*?) NOT VALID;/, 'ADD CONSTRAINT $1 FOREIGN KEY $2;').replace(/FROM "public"\.org_members/g, 'FROM org_members');
+    const worse = text
+      .replace(/ADD CONSTRAINT ("\w+") FOREIGN KEY (.*?) NOT VALID;/, 'ADD CONSTRAINT $1 FOREIGN KEY $2;')
+      .replace(/FROM "public"\.org_members/g, 'FROM org_members');
     assert.notEqual(worse, text);
     const found = lint(worse);
-    assert.deepEqual([...new Set(found.map((d) => d.code))].sort(), ['foreign-key-not-valid', 'security-definer-search-path']);
-    assert.match(found.find((d) => d.code === 'security-definer-search-path')!.message, /names org_members without a schema/);
+    assert.deepEqual([...new Set(found.map((d) => d.code))].sort(), [
+      'foreign-key-not-valid',
+      'security-definer-search-path',
+    ]);
+    assert.match(
+      found.find((d) => d.code === 'security-definer-search-path')!.message,
+      /names org_members without a schema/,
+    );
   });
 
   it('reads partitions, row-level security and validated NOT NULL checks from the database, and lints by them', async () => {
@@ -41,17 +64,34 @@ describe('the generated script under the lint', () => {
       CREATE TABLE lookup_rls (id int); ALTER TABLE lookup_rls ENABLE ROW LEVEL SECURITY;`);
     const session = await Session.open(db.url);
     let catalog;
-    try { catalog = await readLintCatalog(session); } finally { await session.close(); }
-    assert.deepEqual(catalog.tables.get('Odd Parts'), { partitioned: true, rlsEnabled: false, rlsForced: false, notNullChecked: [], leaves: ['public.Odd Parts_2020'] });
+    try {
+      catalog = await readLintCatalog(session);
+    } finally {
+      await session.close();
+    }
+    assert.deepEqual(catalog.tables.get('Odd Parts'), {
+      partitioned: true,
+      rlsEnabled: false,
+      rlsForced: false,
+      notNullChecked: [],
+      leaves: ['public.Odd Parts_2020'],
+    });
     assert.deepEqual(catalog.tables.get('public.reports')!.notNullChecked, ['title']);
     assert.equal(catalog.tables.get('lookup_rls')!.rlsEnabled, true);
     const sql = `SET lock_timeout = '1s';\nSET statement_timeout = 0;\nCREATE INDEX IF NOT EXISTS odd_note ON "Odd Parts" (note);\nALTER TABLE reports ALTER COLUMN title SET NOT NULL;\nALTER TABLE reports ALTER COLUMN credential_id SET NOT NULL;\nDROP POLICY IF EXISTS p ON "Odd Parts";\nCREATE POLICY p ON "Odd Parts" USING (id IS NOT NULL);\nDROP POLICY IF EXISTS q ON lookup_rls;\nCREATE POLICY q ON lookup_rls USING (id > 0);`;
-    const found = new MigrationLinter(parser.parseSync, parser.parsePlPgSQLSync).lint(splitWith(parser.scanSync, sql), { source: sql, ...catalog, largeTableRows: 0 });
-    assert.deepEqual(found.map((d) => [d.code, d.severity, sql.slice(d.start, d.start + 30)]), [
-      ['index-concurrently', 'warning', 'CREATE INDEX IF NOT EXISTS odd'],
-      ['set-not-null', 'warning', 'ALTER TABLE reports ALTER COLU'],
-      ['rls-policy-without-rls', 'warning', 'CREATE POLICY p ON "Odd Parts"'],
-    ]);
+    const found = new MigrationLinter(parser.parseSync, parser.parsePlPgSQLSync).lint(splitWith(parser.scanSync, sql), {
+      source: sql,
+      ...catalog,
+      largeTableRows: 0,
+    });
+    assert.deepEqual(
+      found.map((d) => [d.code, d.severity, sql.slice(d.start, d.start + 30)]),
+      [
+        ['index-concurrently', 'warning', 'CREATE INDEX IF NOT EXISTS odd'],
+        ['set-not-null', 'warning', 'ALTER TABLE reports ALTER COLU'],
+        ['rls-policy-without-rls', 'warning', 'CREATE POLICY p ON "Odd Parts"'],
+      ],
+    );
     assert.equal(found[0]!.fix, undefined, 'no CONCURRENTLY fix for a partitioned table');
   });
 });

@@ -14,7 +14,8 @@ let built: Promise<void> | undefined;
 export function buildCli(): Promise<void> {
   built ??= new Promise<void>((resolve, reject) => {
     execFile(process.execPath, ['scripts/build.mjs'], { cwd: ROOT }, (error, _stdout, stderr) =>
-      (error ? reject(new Error(`node scripts/build.mjs failed: ${stderr}`)) : resolve()));
+      error ? reject(new Error(`node scripts/build.mjs failed: ${stderr}`)) : resolve(),
+    );
   });
   return built;
 }
@@ -44,11 +45,17 @@ export function runCli(cwd: string, args: string[], env: Record<string, string |
     const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
     child.stdin.end();
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, errorLines: stderr.split('\n').filter((l) => l.startsWith('tenant-migrate:')) }));
+    child.on('close', (code) =>
+      resolve({ code, stdout, stderr, errorLines: stderr.split('\n').filter((l) => l.startsWith('tenant-migrate:')) }),
+    );
   });
 }
 
@@ -134,36 +141,64 @@ export function showsPassword(text: string, password: string): boolean {
 export async function databaseDigest(client: pg.ClientBase): Promise<Record<string, unknown>> {
   const q = async (sql: string) => (await client.query(sql)).rows;
   const userSchemas = `n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'`;
-  const tables = await q(`SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced
+  const tables =
+    await q(`SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'i') AND ${userSchemas} ORDER BY 1, 2`);
   const contents: Record<string, string> = {};
-  for (const t of tables.filter((t) => ['r', 'p'].includes(t.kind) && ['public', 'tenant_migration'].includes(t.schema))) {
+  for (const t of tables.filter(
+    (t) => ['r', 'p'].includes(t.kind) && ['public', 'tenant_migration'].includes(t.schema),
+  )) {
     const rel = `"${t.schema.replace(/"/g, '""')}"."${t.name.replace(/"/g, '""')}"`;
-    const row = (await client.query(`SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) AS md5 FROM ${rel} t`)).rows[0];
+    const row = (
+      await client.query(
+        `SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) AS md5 FROM ${rel} t`,
+      )
+    ).rows[0];
     contents[`${t.schema}.${t.name}`] = `${row.n}:${row.md5}`;
   }
   return {
     schemas: (await q(`SELECT n.nspname FROM pg_namespace n WHERE ${userSchemas} ORDER BY 1`)).map((r) => r.nspname),
     tables,
-    columns: await q(`SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null
+    columns:
+      await q(`SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null
       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p', 'v') AND a.attnum > 0 AND NOT a.attisdropped AND ${userSchemas} ORDER BY 1, 2, a.attnum`),
-    constraints: await q(`SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def, convalidated FROM pg_constraint
+    constraints:
+      await q(`SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def, convalidated FROM pg_constraint
       WHERE connamespace IN (SELECT n.oid FROM pg_namespace n WHERE ${userSchemas}) ORDER BY 1, 2`),
-    policies: await q(`SELECT schemaname, tablename, policyname, permissive, roles::text, cmd, qual, with_check FROM pg_policies ORDER BY 1, 2, 3`),
-    triggers: await q(`SELECT tgrelid::regclass::text AS rel, tgname, tgenabled::text AS enabled FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2`),
-    functions: await q(`SELECT n.nspname AS schema, p.proname AS name, md5(p.prosrc) AS body FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${userSchemas} ORDER BY 1, 2, 3`),
+    policies: await q(
+      `SELECT schemaname, tablename, policyname, permissive, roles::text, cmd, qual, with_check FROM pg_policies ORDER BY 1, 2, 3`,
+    ),
+    triggers: await q(
+      `SELECT tgrelid::regclass::text AS rel, tgname, tgenabled::text AS enabled FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2`,
+    ),
+    functions: await q(
+      `SELECT n.nspname AS schema, p.proname AS name, md5(p.prosrc) AS body FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${userSchemas} ORDER BY 1, 2, 3`,
+    ),
     contents,
   };
 }
 
 /** What a migration leaves behind: the state schema, org_id columns, backups. */
-export async function migrationTraces(client: pg.ClientBase, orgColumn = 'org_id'): Promise<{ stateSchema: boolean; orgColumns: string[]; backups: string[] }> {
-  const stateSchema = (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_migration'`)).rows.length > 0;
-  const orgColumns = (await client.query(`SELECT c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attname = $1 AND NOT a.attisdropped AND c.relname <> 'org_members' AND c.relname <> 'legacy_credential_org_map' ORDER BY 1`, [orgColumn])).rows.map((r) => r.relname as string);
-  const backups = (await client.query(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'tenant_migration' AND c.relname LIKE 'backup\\_%' ORDER BY 1`)).rows.map((r) => r.relname as string);
+export async function migrationTraces(
+  client: pg.ClientBase,
+  orgColumn = 'org_id',
+): Promise<{ stateSchema: boolean; orgColumns: string[]; backups: string[] }> {
+  const stateSchema =
+    (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_migration'`)).rows.length > 0;
+  const orgColumns = (
+    await client.query(
+      `SELECT c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attname = $1 AND NOT a.attisdropped AND c.relname <> 'org_members' AND c.relname <> 'legacy_credential_org_map' ORDER BY 1`,
+      [orgColumn],
+    )
+  ).rows.map((r) => r.relname as string);
+  const backups = (
+    await client.query(
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'tenant_migration' AND c.relname LIKE 'backup\\_%' ORDER BY 1`,
+    )
+  ).rows.map((r) => r.relname as string);
   return { stateSchema, orgColumns, backups };
 }
 
@@ -190,7 +225,14 @@ export function digestChanges(before: Record<string, unknown>, after: Record<str
 }
 
 /** Asserts that nothing in the database changed, listing the first changes when something did. */
-export function assertSameDigest(before: Record<string, unknown>, after: Record<string, unknown>, what = 'the database is exactly as before'): void {
+export function assertSameDigest(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  what = 'the database is exactly as before',
+): void {
   const changes = digestChanges(before, after);
-  if (changes.length > 0) throw new Error(`${what}, but ${changes.length} change(s):\n  ${changes.slice(0, 8).join('\n  ')}${changes.length > 8 ? '\n  …' : ''}`);
+  if (changes.length > 0)
+    throw new Error(
+      `${what}, but ${changes.length} change(s):\n  ${changes.slice(0, 8).join('\n  ')}${changes.length > 8 ? '\n  …' : ''}`,
+    );
 }

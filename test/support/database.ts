@@ -7,7 +7,11 @@ import { createLegacySchema, seedLegacyData, SMALL, type DatasetSize } from '../
 import { definerRoleOf } from '../../src/engine/names';
 import { quoteIdent } from '../../src/engine/db/sql';
 
-interface Server { adminUrl: string; urlFor(database: string): string; stop(): Promise<void> }
+interface Server {
+  adminUrl: string;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
 
 let server: Promise<Server> | undefined;
 
@@ -15,7 +19,11 @@ function fromUrl(url: string): Server {
   const base = new URL(url);
   return {
     adminUrl: url,
-    urlFor: (database) => { const u = new URL(base.toString()); u.pathname = `/${encodeURIComponent(database)}`; return u.toString(); },
+    urlFor: (database) => {
+      const u = new URL(base.toString());
+      u.pathname = `/${encodeURIComponent(database)}`;
+      return u.toString();
+    },
     stop: async () => {},
   };
 }
@@ -23,7 +31,7 @@ function fromUrl(url: string): Server {
 export function testServer(): Promise<Server> {
   server ??= process.env.TEST_DATABASE_URL
     ? Promise.resolve(fromUrl(process.env.TEST_DATABASE_URL))
-    : startEmbeddedServer(Number(process.env.TEST_PG_MAJOR ?? 17) as PgMajor) as Promise<EmbeddedServer>;
+    : (startEmbeddedServer(Number(process.env.TEST_PG_MAJOR ?? 17) as PgMajor) as Promise<EmbeddedServer>);
   return server;
 }
 
@@ -79,7 +87,9 @@ export type DatabaseSource =
 export async function createDatabase(name: string, source: DatabaseSource): Promise<string> {
   const srv = await testServer();
   await dropDatabase(name);
-  await adminQuery('template' in source ? `CREATE DATABASE "${name}" TEMPLATE "${source.template}"` : `CREATE DATABASE "${name}"`);
+  await adminQuery(
+    'template' in source ? `CREATE DATABASE "${name}" TEMPLATE "${source.template}"` : `CREATE DATABASE "${name}"`,
+  );
   const url = srv.urlFor(name);
   if ('seed' in source && (source.seed !== false || source.prepare)) {
     const client = new pg.Client(url);
@@ -99,14 +109,21 @@ export async function createDatabase(name: string, source: DatabaseSource): Prom
 }
 
 /** A fresh database of this test's own (seeded with the small legacy dataset unless told), with a superuser client. */
-export async function createTestDatabase(options: { seed?: DatasetSize | false; template?: string; prefix?: string } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { seed?: DatasetSize | false; template?: string; prefix?: string } = {},
+): Promise<TestDatabase> {
   const name = `${options.prefix ?? 'tm_test'}_${crypto.randomBytes(5).toString('hex')}`;
-  const url = await createDatabase(name, options.template ? { template: options.template } : { seed: options.seed ?? SMALL });
+  const url = await createDatabase(
+    name,
+    options.template ? { template: options.template } : { seed: options.seed ?? SMALL },
+  );
   const client = new pg.Client(url);
   client.on('error', () => undefined);
   await client.connect();
   return {
-    name, url, client,
+    name,
+    url,
+    client,
     drop: async () => {
       await client.end().catch(() => undefined);
       await dropDatabase(name);

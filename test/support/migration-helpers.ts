@@ -10,7 +10,10 @@ import type { EngineEvent } from '../../src/engine/events';
 import { legacySpec } from '../fixtures/legacy-data';
 import { createTestDatabase, type TestDatabase } from './database';
 
-export interface Workspace { folder: string; specFile: string }
+export interface Workspace {
+  folder: string;
+  specFile: string;
+}
 
 export function makeWorkspace(overrides: Record<string, unknown> = {}): Workspace {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-ws-'));
@@ -19,12 +22,22 @@ export function makeWorkspace(overrides: Record<string, unknown> = {}): Workspac
   return { folder, specFile };
 }
 
-export async function openMigration(url: string, ws: Workspace, events: EngineEvent[] = [], signal?: AbortSignal): Promise<Migration> {
+export async function openMigration(
+  url: string,
+  ws: Workspace,
+  events: EngineEvent[] = [],
+  signal?: AbortSignal,
+): Promise<Migration> {
   const spec = resolveSpec(JSON.parse(fs.readFileSync(ws.specFile, 'utf8')), ws.specFile);
   return Migration.connect({ database: url, spec, onEvent: (e) => events.push(e), signal });
 }
 
-export async function withMigration<T>(url: string, ws: Workspace, body: (m: Migration) => Promise<T>, events: EngineEvent[] = []): Promise<T> {
+export async function withMigration<T>(
+  url: string,
+  ws: Workspace,
+  body: (m: Migration) => Promise<T>,
+  events: EngineEvent[] = [],
+): Promise<T> {
   const m = await openMigration(url, ws, events);
   try {
     return await body(m);
@@ -36,18 +49,41 @@ export async function withMigration<T>(url: string, ws: Workspace, body: (m: Mig
 /** prerequisites → backup → migrate → validate → isolation, failing on the first failed step. */
 export async function migrateFully(url: string, ws: Workspace): Promise<void> {
   const result = await withMigration(url, ws, (m) => m.runAll());
-  if (!result.ok) throw new Error(`run failed: ${result.error?.oneLine}\n${JSON.stringify(result.steps.filter((s) => s.status === 'failed').map((s) => s.checks.filter((c) => !c.ok)), null, 1)}`);
+  if (!result.ok)
+    throw new Error(
+      `run failed: ${result.error?.oneLine}\n${JSON.stringify(
+        result.steps.filter((s) => s.status === 'failed').map((s) => s.checks.filter((c) => !c.ok)),
+        null,
+        1,
+      )}`,
+    );
 }
 
 /**
  * The workspace's migration script run as a DBA would (psql -X -v ON_ERROR_STOP=1 -f) on a fresh legacy database that
  * `setup` shapes like the migrated one; `inspect` reads the result before that database is dropped.
  */
-export async function scriptUnderPsql<T>(ws: Workspace, setup: string, inspect: (twin: TestDatabase) => Promise<T>): Promise<T> {
+export async function scriptUnderPsql<T>(
+  ws: Workspace,
+  setup: string,
+  inspect: (twin: TestDatabase) => Promise<T>,
+): Promise<T> {
   const twin = await createTestDatabase();
   try {
     await twin.client.query(setup);
-    const r = spawnSync('psql', [twin.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', path.join(ws.folder, 'scripts', 'migrate_to_multitenant.sql')], { encoding: 'utf8' });
+    const r = spawnSync(
+      'psql',
+      [
+        twin.url,
+        '-X',
+        '-q',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-f',
+        path.join(ws.folder, 'scripts', 'migrate_to_multitenant.sql'),
+      ],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`psql -f failed (${r.status}): ${r.stderr}`);
     return await inspect(twin);
   } finally {
@@ -78,5 +114,11 @@ export function writeInLoop(url: string, write: (client: pg.Client, round: numbe
     }
     await client.end();
   })();
-  return { stop: async () => { stop = true; await done; return { failures, writes }; } };
+  return {
+    stop: async () => {
+      stop = true;
+      await done;
+      return { failures, writes };
+    },
+  };
 }

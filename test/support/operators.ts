@@ -14,8 +14,13 @@ export async function connectAs(db: TestDatabase, user: string, password: string
 }
 
 /** A fresh seeded database whose operator is `operator` (created once per cluster, LOGIN with `password`). */
-export async function operatorDatabase(operator: string, password: string): Promise<{ db: TestDatabase; operatorUrl: string }> {
-  await adminQuery(`DO $$ BEGIN IF to_regrole('${operator}') IS NULL THEN CREATE ROLE ${operator} LOGIN PASSWORD '${password}' CREATEROLE BYPASSRLS; END IF; END $$`);
+export async function operatorDatabase(
+  operator: string,
+  password: string,
+): Promise<{ db: TestDatabase; operatorUrl: string }> {
+  await adminQuery(
+    `DO $$ BEGIN IF to_regrole('${operator}') IS NULL THEN CREATE ROLE ${operator} LOGIN PASSWORD '${password}' CREATEROLE BYPASSRLS; END IF; END $$`,
+  );
   const db = await createTestDatabase();
   await db.client.query(`ALTER DATABASE "${db.name}" OWNER TO ${operator}`);
   await db.client.query(`DO $$ DECLARE t record; BEGIN

@@ -6,7 +6,9 @@ export async function asTenant<T>(client: pg.Client, orgId: string, body: () => 
   await client.query('BEGIN');
   try {
     await client.query('SET LOCAL ROLE authenticated');
-    await client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ sub: 'app', org_id: orgId, role: 'authenticated' })]);
+    await client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [
+      JSON.stringify({ sub: 'app', org_id: orgId, role: 'authenticated' }),
+    ]);
     const result = await body();
     await client.query('COMMIT');
     return result;
@@ -17,6 +19,14 @@ export async function asTenant<T>(client: pg.Client, orgId: string, body: () => 
 }
 
 /** A database digest (support/cli.ts) without the tool's state schema: rollback keeps its records and backups there. */
-export const outsideState = (digest: Record<string, unknown>) => Object.fromEntries(Object.entries(digest).map(([key, value]) => [key, Array.isArray(value)
-  ? value.filter((x) => !JSON.stringify(x).includes('tenant_migration'))
-  : Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([name]) => !name.startsWith('tenant_migration.')))]));
+export const outsideState = (digest: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(digest).map(([key, value]) => [
+      key,
+      Array.isArray(value)
+        ? value.filter((x) => !JSON.stringify(x).includes('tenant_migration'))
+        : Object.fromEntries(
+            Object.entries(value as Record<string, unknown>).filter(([name]) => !name.startsWith('tenant_migration.')),
+          ),
+    ]),
+  );

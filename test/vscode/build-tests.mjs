@@ -10,11 +10,22 @@ export const OUT = path.join(ROOT, 'out/vscode-test');
 
 export async function buildTests() {
   const suite = path.join(ROOT, 'test/vscode/suite');
-  const entryPoints = fs.readdirSync(suite).filter((f) => f === 'index.ts' || f.endsWith('.test.ts')).map((f) => path.join(suite, f));
+  const entryPoints = fs
+    .readdirSync(suite)
+    .filter((f) => f === 'index.ts' || f.endsWith('.test.ts'))
+    .map((f) => path.join(suite, f));
   fs.rmSync(OUT, { recursive: true, force: true });
   await esbuild.build({
-    entryPoints, outdir: OUT, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'inline',
-    packages: 'external', external: ['vscode'], logLevel: 'warning',
+    entryPoints,
+    outdir: OUT,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: 'inline',
+    packages: 'external',
+    external: ['vscode'],
+    logLevel: 'warning',
   });
   return { entry: path.join(OUT, 'index.js') };
 }

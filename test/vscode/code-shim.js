@@ -8,9 +8,21 @@ const { main } = require('./run-host-tests');
 let dev, tests, folder;
 for (const a of process.argv.slice(2)) {
   const m = /^--(extensionDevelopmentPath|extensionTestsPath)=(.*)$/.exec(a);
-  if (m) { if (m[1] === 'extensionDevelopmentPath') dev = dev || m[2]; else tests = m[2]; }   // first development path only
+  if (m) {
+    if (m[1] === 'extensionDevelopmentPath') dev = dev || m[2];
+    else tests = m[2];
+  } // first development path only
   else if (!a.startsWith('-')) folder = folder || a;
 }
-if (!dev || !tests) { console.error('code-shim: needs --extensionDevelopmentPath= and --extensionTestsPath='); process.exit(2); }
+if (!dev || !tests) {
+  console.error('code-shim: needs --extensionDevelopmentPath= and --extensionTestsPath=');
+  process.exit(2);
+}
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => process.exit(s === 'SIGINT' ? 130 : 143));
-main([dev, tests, ...(folder ? [folder] : [])]).then(c => process.exit(c), e => { console.error(e); process.exit(1); });
+main([dev, tests, ...(folder ? [folder] : [])]).then(
+  (c) => process.exit(c),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

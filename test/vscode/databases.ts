@@ -35,12 +35,19 @@ export async function copyOf(template: string, name: string): Promise<string> {
 export async function sessionsOf(database: string): Promise<number> {
   return withAdmin(async (c) => {
     await c.query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
-    const { rows } = await c.query<{ n: string }>('SELECT coalesce(sessions, 0)::text AS n FROM pg_stat_database WHERE datname = $1', [database]);
+    const { rows } = await c.query<{ n: string }>(
+      'SELECT coalesce(sessions, 0)::text AS n FROM pg_stat_database WHERE datname = $1',
+      [database],
+    );
     return Number(rows[0]?.n ?? 0);
   });
 }
 
-export async function query<R extends pg.QueryResultRow>(database: string, text: string, values?: unknown[]): Promise<R[]> {
+export async function query<R extends pg.QueryResultRow>(
+  database: string,
+  text: string,
+  values?: unknown[],
+): Promise<R[]> {
   const client = new pg.Client(await urlFor(database));
   client.on('error', () => undefined);
   await client.connect();

@@ -21,12 +21,19 @@ try {
   await provision({ quiet: true });
   const template = await db.seeded('tm_vscode_reliability_template');
   const workspace = specWorkspace('tm-vscode-reliability-', db.legacySpec({ batchSize: 100 }));
-  await runInHostSuites(workspace, { TM_TEST_ADMIN_URL: await db.adminUrl(), TM_TEST_TEMPLATE: template, TM_TEST_TEMPLATE_MEDIUM: template, TM_SUITES: 'reliability-secrets,reliability-csp,reliability-concurrency' });
+  await runInHostSuites(workspace, {
+    TM_TEST_ADMIN_URL: await db.adminUrl(),
+    TM_TEST_TEMPLATE: template,
+    TM_TEST_TEMPLATE_MEDIUM: template,
+    TM_SUITES: 'reliability-secrets,reliability-csp,reliability-concurrency',
+  });
 } catch (error) {
   failed = true;
   console.error(`\n✗ the reliability suite in VS Code: ${error.message}`);
 } finally {
   await db.stop();
 }
-console.log(`The reliability suite in VS Code ${failed ? 'FAILED' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+console.log(
+  `The reliability suite in VS Code ${failed ? 'FAILED' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+);
 process.exit(failed ? 1 : 0);

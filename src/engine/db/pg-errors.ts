@@ -46,7 +46,8 @@ export function hasSqlState(error: unknown, ...states: SqlState[]): boolean {
 }
 
 /** A lock or serialization conflict that another attempt may not meet. */
-export const isRetryable = (error: unknown) => hasSqlState(error, SQLSTATE.lockNotAvailable, SQLSTATE.deadlockDetected, SQLSTATE.serializationFailure);
+export const isRetryable = (error: unknown) =>
+  hasSqlState(error, SQLSTATE.lockNotAvailable, SQLSTATE.deadlockDetected, SQLSTATE.serializationFailure);
 
 /** The node's error code of a socket or file error (ECONNRESET, ENOENT…). */
 export function systemErrorCode(error: unknown): string | undefined {
@@ -62,7 +63,11 @@ export function isConnectionLost(error: unknown): boolean {
   if (hasSqlState(error, SQLSTATE.adminShutdown, SQLSTATE.crashShutdown, SQLSTATE.cannotConnectNow)) return true;
   const system = systemErrorCode(error);
   if (system === 'ECONNRESET' || system === 'EPIPE') return true;
-  return error instanceof Error && !isPgError(error) && /^(Connection terminated|Client has encountered a connection error)/.test(error.message);
+  return (
+    error instanceof Error &&
+    !isPgError(error) &&
+    /^(Connection terminated|Client has encountered a connection error)/.test(error.message)
+  );
 }
 
 /** The server's message with its hint, redacted. */
@@ -81,24 +86,43 @@ interface Translation {
 const TRANSLATIONS: readonly Translation[] = [
   {
     // With row_security off, a query that RLS would filter fails with insufficient_privilege and this message.
-    applies: (e) => hasSqlState(e, SQLSTATE.insufficientPrivilege) && /would be affected by row-level security/.test((e as Error).message),
-    translate: (m) => failed(`The tool's own query would be filtered by row-level security (${m})`, 'Run as the tables\' owner with BYPASSRLS or as a superuser (Supabase: the postgres role), so that counts and backups see every row.'),
+    applies: (e) =>
+      hasSqlState(e, SQLSTATE.insufficientPrivilege) &&
+      /would be affected by row-level security/.test((e as Error).message),
+    translate: (m) =>
+      failed(
+        `The tool's own query would be filtered by row-level security (${m})`,
+        "Run as the tables' owner with BYPASSRLS or as a superuser (Supabase: the postgres role), so that counts and backups see every row.",
+      ),
   },
   {
     applies: (e) => hasSqlState(e, SQLSTATE.readOnlySqlTransaction),
-    translate: (m) => failed(`The session is read-only (${m})`, 'Connect to the primary server as a user that can write (default_transaction_read_only off).'),
+    translate: (m) =>
+      failed(
+        `The session is read-only (${m})`,
+        'Connect to the primary server as a user that can write (default_transaction_read_only off).',
+      ),
   },
   {
     applies: (e) => hasSqlState(e, SQLSTATE.insufficientPrivilege),
-    translate: (m) => failed(`Permission denied: ${m}`, 'Run as the owner of the tables (Supabase: the postgres role), or GRANT the privilege named.'),
+    translate: (m) =>
+      failed(
+        `Permission denied: ${m}`,
+        'Run as the owner of the tables (Supabase: the postgres role), or GRANT the privilege named.',
+      ),
   },
   {
     applies: (e) => hasSqlState(e, SQLSTATE.lockNotAvailable),
-    translate: (m) => failed(`A lock could not be obtained in time (${m})`, 'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.'),
+    translate: (m) =>
+      failed(
+        `A lock could not be obtained in time (${m})`,
+        'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.',
+      ),
   },
   {
     applies: isConnectionLost,
-    translate: () => failed('The database connection was lost', 'Run the same command again: every step resumes where it stopped.'),
+    translate: () =>
+      failed('The database connection was lost', 'Run the same command again: every step resumes where it stopped.'),
   },
 ];
 

@@ -1,8 +1,14 @@
 // One PostgreSQL session (a single pg.Client): the migration needs session state (advisory lock, settings).
 import pg from 'pg';
 import {
-  assertSessionCapable, clientConfig, connectionFailure, describeTarget, parseConnectionUrl, sslAttempts,
-  type ConnectionTarget, type SessionOptions,
+  assertSessionCapable,
+  clientConfig,
+  connectionFailure,
+  describeTarget,
+  parseConnectionUrl,
+  sslAttempts,
+  type ConnectionTarget,
+  type SessionOptions,
 } from './connection-options';
 import { registerSecret } from '../redact';
 
@@ -34,12 +40,17 @@ export class Session {
     let lastError: unknown;
     for (const ssl of sslAttempts(target.sslMode)) {
       const client = new pg.Client(clientConfig(target, options, ssl));
-      client.on('error', () => { /* a dead connection surfaces as the next query's error */ });
+      client.on('error', () => {
+        /* a dead connection surfaces as the next query's error */
+      });
       try {
         await client.connect();
         // node-postgres sends statement_timeout only when it is not 0: set it here, or the role's or database's own
         // statement_timeout would cancel the tool's reads while they wait for a lock the application holds.
-        const { rows } = await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid, set_config('statement_timeout', $1, false)`, [String(options.statementTimeoutMs ?? 0)]);
+        const { rows } = await client.query<{ pid: number }>(
+          `SELECT pg_backend_pid() AS pid, set_config('statement_timeout', $1, false)`,
+          [String(options.statementTimeoutMs ?? 0)],
+        );
         return new Session(client, target, rows[0]!.pid, options);
       } catch (error) {
         lastError = error;
@@ -59,7 +70,10 @@ export class Session {
     return () => this.noticeListeners.delete(listener);
   }
 
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     return this.client.query<R>(text, values);
   }
 

@@ -35,7 +35,11 @@ export function parseQualifiedName(text: string): QualifiedName {
       for (;;) {
         if (i >= text.length) throw new Error(`unterminated double quote in "${text}"`);
         if (text[i] === '"') {
-          if (text[i + 1] === '"') { part += '"'; i += 2; continue; }
+          if (text[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
           i++;
           break;
         }
@@ -96,5 +100,7 @@ export function derivedName(prefix: string, name: QualifiedName, suffix = ''): s
   const tag = hashTag(`${prefix}\0${name.schema ?? ''}\0${name.name}\0${suffix}`);
   // The suffix is kept whole when it leaves room for a recognisable start of the name.
   const keep = Buffer.byteLength(prefix + tag + suffix) + 8 <= IDENTIFIER_BYTES ? suffix : '';
-  return truncateBytes(keep ? `${prefix}${name.name}` : base, IDENTIFIER_BYTES - Buffer.byteLength(tag + keep)) + tag + keep;
+  return (
+    truncateBytes(keep ? `${prefix}${name.name}` : base, IDENTIFIER_BYTES - Buffer.byteLength(tag + keep)) + tag + keep
+  );
 }

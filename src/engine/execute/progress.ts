@@ -2,7 +2,15 @@
 import type { ProgressInfo } from '../events';
 
 /** rowsBefore: the rows a backfill gave their org in earlier runs (absent from notices of older scripts). */
-export interface RawProgress { action?: 'backup' | 'backfill'; table: string; pagesDone: number; pagesTotal: number; rowsDone: number; rowsBefore?: number; rowsEstimate: number }
+export interface RawProgress {
+  action?: 'backup' | 'backfill';
+  table: string;
+  pagesDone: number;
+  pagesTotal: number;
+  rowsDone: number;
+  rowsBefore?: number;
+  rowsEstimate: number;
+}
 
 export class ProgressTracker {
   private started = new Map<string, { at: number; pages: number }>();
@@ -17,6 +25,14 @@ export class ProgressTracker {
       const rate = (raw.pagesDone - first.pages) / (now - first.at);
       etaMs = Math.max(0, Math.round((raw.pagesTotal - raw.pagesDone) / rate));
     }
-    return { action, table: raw.table, done: raw.pagesDone, total: raw.pagesTotal, rowsDone: raw.rowsDone, rowsEstimate: raw.rowsEstimate, etaMs };
+    return {
+      action,
+      table: raw.table,
+      done: raw.pagesDone,
+      total: raw.pagesTotal,
+      rowsDone: raw.rowsDone,
+      rowsEstimate: raw.rowsEstimate,
+      etaMs,
+    };
   }
 }

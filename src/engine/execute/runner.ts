@@ -36,7 +36,6 @@ export interface ScriptResult {
   readonly backfilled: { readonly table: string; readonly rows: number }[];
 }
 
-
 export async function parseUnits(text: string): Promise<ExecutionUnit[]> {
   const items = await splitScript(text);
   const classify = await statementClassifier();
@@ -48,14 +47,24 @@ async function auditAfterFailure(options: RunScriptOptions, entry: AuditEntry): 
   try {
     await appendAudit(options.session, options.run, entry);
   } catch (error) {
-    options.onAuditFailure?.(`the audit row for the ${entry.outcome} statement "${redact(entry.statement).slice(0, 80)}" could not be written: ${describePgError(error)}`);
+    options.onAuditFailure?.(
+      `the audit row for the ${entry.outcome} statement "${redact(entry.statement).slice(0, 80)}" could not be written: ${describePgError(error)}`,
+    );
   }
 }
 
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-});
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
 /**
  * A statement that timed out waiting for its lock is tried again after a wait that doubles (100 ms, 200 ms … 6.4 s:
@@ -75,8 +84,11 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   const firstPhased = all.findIndex((u) => u.phase !== undefined);
   // Part of the script (the backup step's phases) still runs under the script's session settings: its header's SETs
   // (statement_timeout, lock_timeout…), as under psql -f.
-  const header = (u: (typeof all)[number], i: number) => i < firstPhased && !u.meta && u.statements.length > 0 && u.statements.every((s) => /^\s*SET\s/i.test(s.text));
-  const units = all.filter((u, i) => !options.phases || (u.phase !== undefined ? options.phases.includes(u.phase) : header(u, i)));
+  const header = (u: (typeof all)[number], i: number) =>
+    i < firstPhased && !u.meta && u.statements.length > 0 && u.statements.every((s) => /^\s*SET\s/i.test(s.text));
+  const units = all.filter(
+    (u, i) => !options.phases || (u.phase !== undefined ? options.phases.includes(u.phase) : header(u, i)),
+  );
   const total = units.reduce((n, u) => n + Math.max(u.statements.length, 1), 0);
   const tracker = new ProgressTracker();
   const backfilled = new Map<string, number>();
@@ -95,14 +107,28 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
       onEvent({ type: 'notice', step, message: redact(notice.message) });
     }
   });
-  const cancel = () => { session.cancel().catch(logFailure(options.logger ?? silentLogger, 'Could not cancel the running statement')); };
+  const cancel = () => {
+    session.cancel().catch(logFailure(options.logger ?? silentLogger, 'Could not cancel the running statement'));
+  };
   signal?.addEventListener('abort', cancel);
   let index = 0;
   try {
     for (const unit of units) {
-      if (signal?.aborted) throw failed('Cancelled before the next statement', 'Run again to continue: the script resumes where it stopped.');
+      if (signal?.aborted)
+        throw failed(
+          'Cancelled before the next statement',
+          'Run again to continue: the script resumes where it stopped.',
+        );
       if (unit.meta) {
-        onEvent({ type: 'statement-started', step, index, total, line: unit.meta.line, phase: unit.phase, sql: unit.meta.text });
+        onEvent({
+          type: 'statement-started',
+          step,
+          index,
+          total,
+          line: unit.meta.line,
+          phase: unit.phase,
+          sql: unit.meta.text,
+        });
         onEvent({ type: 'statement-finished', step, index, durationMs: 0, rows: null, outcome: 'skipped' });
         index++;
         continue;
@@ -115,19 +141,34 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
           break;
         } catch (error) {
           if (signal?.aborted) {
-            throw failed(`Cancelled during the statement at line ${at.statement.line}; the server stopped it`, 'Run again to continue: the script resumes where it stopped.');
+            throw failed(
+              `Cancelled during the statement at line ${at.statement.line}; the server stopped it`,
+              'Run again to continue: the script resumes where it stopped.',
+            );
           }
           if (!isRetryable(error) || attempt >= retry.attempts) {
             if (isRetryable(error)) {
-              throw failed(`Could not get a lock for the statement at line ${at.statement.line} after ${attempt} attempts: ${describePgError(error)}`,
-                'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.');
+              throw failed(
+                `Could not get a lock for the statement at line ${at.statement.line} after ${attempt} attempts: ${describePgError(error)}`,
+                'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.',
+              );
             }
-            throw error instanceof MigrationError ? error : failed(`The statement at line ${at.statement.line} failed: ${describePgError(error)}`,
-              'Fix the cause, then run again: the script is idempotent and resumes where it stopped.', [redact(at.statement.text)]);
+            throw error instanceof MigrationError
+              ? error
+              : failed(
+                  `The statement at line ${at.statement.line} failed: ${describePgError(error)}`,
+                  'Fix the cause, then run again: the script is idempotent and resumes where it stopped.',
+                  [redact(at.statement.text)],
+                );
           }
           const waitMs = retryWaitMs(retry.firstWaitMs, attempt);
           onEvent({ type: 'retry', step, attempt, waitMs, reason: describePgError(error) });
-          await auditAfterFailure(options, { step, statement: unit.statements.map((s) => s.text).join('\n'), outcome: 'retried', error: describePgError(error) });
+          await auditAfterFailure(options, {
+            step,
+            statement: unit.statements.map((s) => s.text).join('\n'),
+            outcome: 'retried',
+            error: describePgError(error),
+          });
           await sleep(waitMs, signal);
         }
       }
@@ -140,7 +181,13 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   return { statements: index, backfilled: [...backfilled].map(([table, rows]) => ({ table, rows })) };
 }
 
-async function runUnit(unit: ExecutionUnit, firstIndex: number, total: number, options: RunScriptOptions, at: { statement: ExecutionUnit['statements'][number] }): Promise<number> {
+async function runUnit(
+  unit: ExecutionUnit,
+  firstIndex: number,
+  total: number,
+  options: RunScriptOptions,
+  at: { statement: ExecutionUnit['statements'][number] },
+): Promise<number> {
   const { session, step, run, onEvent } = options;
   const inTransaction = unit.statements.length > 1;
   let rows = 0;
@@ -148,7 +195,15 @@ async function runUnit(unit: ExecutionUnit, firstIndex: number, total: number, o
   for (const [offset, statement] of unit.statements.entries()) {
     const index = firstIndex + offset;
     at.statement = statement;
-    onEvent({ type: 'statement-started', step, index, total, line: statement.line, phase: unit.phase, sql: redact(statement.text) });
+    onEvent({
+      type: 'statement-started',
+      step,
+      index,
+      total,
+      line: statement.line,
+      phase: unit.phase,
+      sql: redact(statement.text),
+    });
     const started = performance.now();
     try {
       const result = await session.query(statement.text);
@@ -159,13 +214,43 @@ async function runUnit(unit: ExecutionUnit, firstIndex: number, total: number, o
       onEvent({ type: 'statement-finished', step, index, durationMs, rows: affected, outcome: 'ok' });
     } catch (error) {
       const durationMs = Math.round(performance.now() - started);
-      onEvent({ type: 'statement-finished', step, index, durationMs, rows: null, outcome: 'error', error: describePgError(error) });
+      onEvent({
+        type: 'statement-finished',
+        step,
+        index,
+        durationMs,
+        rows: null,
+        outcome: 'error',
+        error: describePgError(error),
+      });
       // On a lost connection there is nothing to roll back: the server did.
-      if (inTransaction) await session.query('ROLLBACK').catch(logFailure(options.logger ?? silentLogger, 'Could not roll back the failed statement\'s transaction', 'debug'));
-      await auditAfterFailure(options, { step, statement: statement.text, durationMs, outcome: 'error', error: describePgError(error) });
+      if (inTransaction)
+        await session
+          .query('ROLLBACK')
+          .catch(
+            logFailure(
+              options.logger ?? silentLogger,
+              "Could not roll back the failed statement's transaction",
+              'debug',
+            ),
+          );
+      await auditAfterFailure(options, {
+        step,
+        statement: statement.text,
+        durationMs,
+        outcome: 'error',
+        error: describePgError(error),
+      });
       throw error;
     }
   }
-  for (const entry of done) await appendAudit(session, run, { step, statement: entry.text, durationMs: entry.durationMs, rows: entry.rows, outcome: 'ok' });
+  for (const entry of done)
+    await appendAudit(session, run, {
+      step,
+      statement: entry.text,
+      durationMs: entry.durationMs,
+      rows: entry.rows,
+      outcome: 'ok',
+    });
   return rows;
 }

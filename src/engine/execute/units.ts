@@ -23,7 +23,10 @@ export function phaseMarkers(text: string, items: ScriptItem[]): { offset: numbe
     const lineStart = text.lastIndexOf('\n', at) + 1;
     if (text.slice(lineStart, at).trim() !== '') continue;
     if (items.some((item) => item.start <= at && at < item.end)) continue;
-    markers.push({ offset: at, phase: text.slice(from, text.indexOf('\n', from) === -1 ? undefined : text.indexOf('\n', from)).trim() });
+    markers.push({
+      offset: at,
+      phase: text.slice(from, text.indexOf('\n', from) === -1 ? undefined : text.indexOf('\n', from)).trim(),
+    });
   }
   return markers;
 }

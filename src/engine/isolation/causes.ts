@@ -9,7 +9,11 @@ import { plural } from '../../shared/format';
 
 export type Outcome = 'allowed' | 'denied (error)' | 'denied (no rows)' | 'unproven';
 
-export interface CellResult { readonly rows: number; readonly error?: string; readonly code?: string }
+export interface CellResult {
+  readonly rows: number;
+  readonly error?: string;
+  readonly code?: string;
+}
 
 export function classify(operation: Operation, r: CellResult): Outcome {
   // A constraint that stopped the write (foreign key, unique, not null, check) means the policies let it through.
@@ -34,7 +38,11 @@ export function denialCause(error: string): string {
   return error;
 }
 
-export interface RoleFacts { readonly role: string; readonly bypassesRls: boolean; readonly ownsTable: boolean }
+export interface RoleFacts {
+  readonly role: string;
+  readonly bypassesRls: boolean;
+  readonly ownsTable: boolean;
+}
 
 /** Why an actor reached rows it must not: the first cause that holds. */
 export function leakCause(table: TableInfo, role: RoleFacts): string {
@@ -51,16 +59,28 @@ export function leakCause(table: TableInfo, role: RoleFacts): string {
 /** Why a member was kept from their own org's rows (not a leak: the application would fail, not expose). */
 export function ownDenialCause(table: TableInfo, operation: Operation, error: string | undefined): string {
   if (error) return denialCause(error);
-  const permissive = table.policies.filter((p) => p.permissive && ['*', operation[0]!.toLowerCase()].includes(p.command));
+  const permissive = table.policies.filter(
+    (p) => p.permissive && ['*', operation[0]!.toLowerCase()].includes(p.command),
+  );
   return permissive.length === 0
     ? `no permissive policy lets a member ${operation} their own org's rows`
     : `the permissive policies (${permissive.map((p) => p.name).join(', ')}) do not let a member ${operation} this row of their own org`;
 }
 
-export interface Verdict { readonly leaks: number; readonly ownDenied: number; readonly unproven: number; readonly summary: string; readonly next?: string }
+export interface Verdict {
+  readonly leaks: number;
+  readonly ownDenied: number;
+  readonly unproven: number;
+  readonly summary: string;
+  readonly next?: string;
+}
 
 /** The step's summary and what to do next, saying exactly what was seen. */
-export function verdict(cells: { ok: boolean; expected: Expected; outcome: Outcome; table: string; cause?: string }[], leakingViews: string[], escapingRoles: string[] = []): Verdict {
+export function verdict(
+  cells: { ok: boolean; expected: Expected; outcome: Outcome; table: string; cause?: string }[],
+  leakingViews: string[],
+  escapingRoles: string[] = [],
+): Verdict {
   const failed = cells.filter((c) => !c.ok);
   const leaks = failed.filter((c) => c.expected === 'deny' && c.outcome === 'allowed');
   const ownDenied = failed.filter((c) => c.expected === 'allow' && c.outcome !== 'allowed' && c.outcome !== 'unproven');
@@ -69,21 +89,37 @@ export function verdict(cells: { ok: boolean; expected: Expected; outcome: Outco
   const parts: string[] = [];
   const next: string[] = [];
   if (leaks.length || leakingViews.length) {
-    parts.push(`a tenant reached rows it must not: ${plural(leaks.length, 'cell')}${leaks.length ? ` on ${tables(leaks)}` : ''}${leakingViews.length ? `; through ${leakingViews.join(', ')}` : ''}`);
+    parts.push(
+      `a tenant reached rows it must not: ${plural(leaks.length, 'cell')}${leaks.length ? ` on ${tables(leaks)}` : ''}${leakingViews.length ? `; through ${leakingViews.join(', ')}` : ''}`,
+    );
     next.push('Do not open the system: fix the causes named in the failed checks (or roll back), then verify again.');
   }
   if (escapingRoles.length) {
-    parts.push(`${escapingRoles.length === 1 ? 'tenant role' : 'tenant roles'} ${escapingRoles.join(', ')} may take a role that reads every org (a role membership around row-level security)`);
+    parts.push(
+      `${escapingRoles.length === 1 ? 'tenant role' : 'tenant roles'} ${escapingRoles.join(', ')} may take a role that reads every org (a role membership around row-level security)`,
+    );
     next.push('Do not open the system: REVOKE the membership named in the failed checks, then verify again.');
   }
   if (ownDenied.length) {
-    parts.push(`members are kept from their own org's rows in ${plural(ownDenied.length, 'cell')} on ${tables(ownDenied)}`);
-    next.push('The application would fail there (no data is exposed): add the grant or policy named in the failed checks.');
+    parts.push(
+      `members are kept from their own org's rows in ${plural(ownDenied.length, 'cell')} on ${tables(ownDenied)}`,
+    );
+    next.push(
+      'The application would fail there (no data is exposed): add the grant or policy named in the failed checks.',
+    );
   }
   if (unproven.length) {
     parts.push(`${plural(unproven.length, 'cell')} on ${tables(unproven)} could not be proven`);
-    next.push(`Unproven is not a leak: ${unproven[0]!.cause ?? 'see the failed checks'}. Fix that, or prove those cells by hand.`);
+    next.push(
+      `Unproven is not a leak: ${unproven[0]!.cause ?? 'see the failed checks'}. Fix that, or prove those cells by hand.`,
+    );
   }
   const summary = parts.length ? parts.join('; ') : `${plural(cells.length, 'probe')} held`;
-  return { leaks: leaks.length + leakingViews.length + escapingRoles.length, ownDenied: ownDenied.length, unproven: unproven.length, summary, next: next.length ? next.join(' ') : undefined };
+  return {
+    leaks: leaks.length + leakingViews.length + escapingRoles.length,
+    ownDenied: ownDenied.length,
+    unproven: unproven.length,
+    summary,
+    next: next.length ? next.join(' ') : undefined,
+  };
 }

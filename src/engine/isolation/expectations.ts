@@ -28,7 +28,12 @@ export interface Expectation {
   readonly why: string;
 }
 
-export function expectedOutcome(actor: Actor, operation: Operation, table: TableSituation, mode: Mode = 'enforced'): Expectation {
+export function expectedOutcome(
+  actor: Actor,
+  operation: Operation,
+  table: TableSituation,
+  mode: Mode = 'enforced',
+): Expectation {
   const deniedBy = table.granted ? 'policy' : 'grant';
   if (!table.granted) return { expected: 'deny', deniedBy, why: `the role has no ${operation} privilege on the table` };
   switch (actor) {
@@ -36,11 +41,15 @@ export function expectedOutcome(actor: Actor, operation: Operation, table: Table
       if (table.bypassesRls) return { expected: 'allow', deniedBy, why: 'the role bypasses row-level security' };
       return table.memberPolicy || table.legacyAccess
         ? { expected: 'allow', deniedBy, why: 'the isolation policy lets a cross-tenant role read every org' }
-        : { expected: 'either', deniedBy, why: 'the isolation policy lets a cross-tenant role through; the table\'s own policies decide' };
+        : {
+            expected: 'either',
+            deniedBy,
+            why: "the isolation policy lets a cross-tenant role through; the table's own policies decide",
+          };
     case 'own org':
       return table.memberPolicy || table.legacyAccess
         ? { expected: 'allow', deniedBy, why: 'a member reaches the rows of their own org' }
-        : { expected: 'either', deniedBy, why: 'the table\'s own policies decide what a member may do in the org' };
+        : { expected: 'either', deniedBy, why: "the table's own policies decide what a member may do in the org" };
     case 'no tenant context':
     case 'anonymous': {
       const who = actor === 'anonymous' ? 'an anonymous request' : 'a request without a tenant context';
@@ -48,9 +57,13 @@ export function expectedOutcome(actor: Actor, operation: Operation, table: Table
       // the orgs that existed at migration time only.
       return mode === 'enforced' || table.memberPolicy
         ? { expected: 'deny', deniedBy, why: `${who} reaches no tenant's rows` }
-        : { expected: 'deny', deniedBy, why: `in transition mode ${who} keeps its pre-migration access to the orgs of migration time only, never a newer org's rows` };
+        : {
+            expected: 'deny',
+            deniedBy,
+            why: `in transition mode ${who} keeps its pre-migration access to the orgs of migration time only, never a newer org's rows`,
+          };
     }
     case 'another org':
-      return { expected: 'deny', deniedBy, why: 'a tenant never reaches another org\'s rows' };
+      return { expected: 'deny', deniedBy, why: "a tenant never reaches another org's rows" };
   }
 }

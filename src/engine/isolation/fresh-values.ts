@@ -24,15 +24,27 @@ function candidates(c: FreshColumn): string[] {
   if (c.typtype === 'e' && c.firstLabel !== null) return [ql(c.firstLabel)];
   if (c.category === 'A') return [`'{}'`];
   const length = /^(?:character varying|character|bpchar)\((\d+)\)$/.exec(type)?.[1];
-  if (length && Number(length) < 45) return [`right(gen_random_uuid()::text, ${Number(length)})`, `right(replace(gen_random_uuid()::text, '-', ''), ${Number(length)})`];
+  if (length && Number(length) < 45)
+    return [
+      `right(gen_random_uuid()::text, ${Number(length)})`,
+      `right(replace(gen_random_uuid()::text, '-', ''), ${Number(length)})`,
+    ];
   if (/^(text|character varying|character|citext|name)\b/.test(type.replace(/^[^.]*\./, ''))) {
-    return [UNIQUE_TEXT, `(${UNIQUE_TEXT} || '@example.com')`, `('https://example.com/' || ${UNIQUE_TEXT})`, `replace(gen_random_uuid()::text, '-', '')`, `upper(replace(gen_random_uuid()::text, '-', ''))`];
+    return [
+      UNIQUE_TEXT,
+      `(${UNIQUE_TEXT} || '@example.com')`,
+      `('https://example.com/' || ${UNIQUE_TEXT})`,
+      `replace(gen_random_uuid()::text, '-', '')`,
+      `upper(replace(gen_random_uuid()::text, '-', ''))`,
+    ];
   }
   if (type === 'uuid') return ['gen_random_uuid()'];
   if (type === 'smallint') return ['(10000 + floor(random() * 20000))', '1', '0'];
   const precision = /^numeric\((\d+),(\d+)\)$/.exec(type);
-  if (precision) return [`floor(random() * ${10 ** Math.min(Number(precision[1]) - Number(precision[2]), 15)})`, '1', '0'];
-  if (/^(integer|bigint|numeric|real|double precision)\b/.test(type)) return ['(1000000000 + floor(random() * 1000000000))', '1', '0', '-1'];
+  if (precision)
+    return [`floor(random() * ${10 ** Math.min(Number(precision[1]) - Number(precision[2]), 15)})`, '1', '0'];
+  if (/^(integer|bigint|numeric|real|double precision)\b/.test(type))
+    return ['(1000000000 + floor(random() * 1000000000))', '1', '0', '-1'];
   if (type === 'boolean') return ['false', 'true'];
   if (/^json/.test(type)) return [`'{}'`, `'[]'`];
   if (/^timestamp/.test(type)) return ['now()'];
@@ -58,7 +70,8 @@ async function accepted(session: Session, sql: string): Promise<boolean> {
 }
 
 export async function freshValue(session: Session, c: FreshColumn): Promise<string | undefined> {
-  const cast = (sql: string) => (c.type === 'uuid' || c.type === 'boolean' || c.type === 'date' ? sql : `${sql}::${c.type}`);
+  const cast = (sql: string) =>
+    c.type === 'uuid' || c.type === 'boolean' || c.type === 'date' ? sql : `${sql}::${c.type}`;
   const all = candidates(c).map(cast);
   if (!c.domainCheck) return all[0];
   for (const sql of all) if (await accepted(session, sql)) return sql;

@@ -24,7 +24,11 @@ export interface ActorSpec {
  * tenants: the roles held to their org, each probed as every tenant actor; crossTenant: the spec's crossTenantRoles
  * (and Supabase's service_role for a Supabase spec) that exist on the server.
  */
-export interface Roles { readonly tenants: string[]; readonly anon?: string; readonly crossTenant: string[] }
+export interface Roles {
+  readonly tenants: string[];
+  readonly anon?: string;
+  readonly crossTenant: string[];
+}
 
 export function actorsFor(roles: Roles): ActorSpec[] {
   const actors: ActorSpec[] = roles.tenants.flatMap((role): ActorSpec[] => [
@@ -33,24 +37,30 @@ export function actorsFor(roles: Roles): ActorSpec[] {
     { actor: 'no tenant context', role, org: null, asRowOwner: false, tenant: true },
   ]);
   if (roles.anon) actors.push({ actor: 'anonymous', role: roles.anon, org: null, asRowOwner: false, tenant: false });
-  for (const role of roles.crossTenant) actors.push({ actor: 'cross-tenant role', role, org: null, asRowOwner: false, tenant: false });
+  for (const role of roles.crossTenant)
+    actors.push({ actor: 'cross-tenant role', role, org: null, asRowOwner: false, tenant: false });
   return actors;
 }
 
 /** How a cell's actor reads in a check's name: "own org (app_user)", "cross-tenant role auditor". */
-export const actorLabel = (a: { actor: Actor; role: string }) => (a.actor === 'cross-tenant role' ? `cross-tenant role ${a.role}` : `${a.actor} (${a.role})`);
+export const actorLabel = (a: { actor: Actor; role: string }) =>
+  a.actor === 'cross-tenant role' ? `cross-tenant role ${a.role}` : `${a.actor} (${a.role})`;
 
 /** The statement of one cell, on org a's probe row (INSERT: a new row of org a, a no-op if it collides). */
 export function cellSql(p: TablePlan, operation: Operation, ref: RefSql, target: Side = 'a'): string {
   const where = keyPredicate(p, target, ref);
   const column = qi(updatableColumn(p));
   switch (operation) {
-    case 'SELECT': return `SELECT 1 FROM ${qq(p.table)} WHERE ${where}`;
+    case 'SELECT':
+      return `SELECT 1 FROM ${qq(p.table)} WHERE ${where}`;
     // A conflict does not hide a denial: row-level security checks the new row before the unique indexes do. A
     // deferrable constraint cannot be an arbiter, and is checked only at commit (the probes never commit).
-    case 'INSERT': return `${insertSql(p, 'a', ref, false)}${p.deferrableUnique ? '' : ' ON CONFLICT DO NOTHING'}`;
-    case 'UPDATE': return `UPDATE ${qq(p.table)} SET ${column} = ${column} WHERE ${where}`;
-    case 'DELETE': return `DELETE FROM ${qq(p.table)} WHERE ${where}`;
+    case 'INSERT':
+      return `${insertSql(p, 'a', ref, false)}${p.deferrableUnique ? '' : ' ON CONFLICT DO NOTHING'}`;
+    case 'UPDATE':
+      return `UPDATE ${qq(p.table)} SET ${column} = ${column} WHERE ${where}`;
+    case 'DELETE':
+      return `DELETE FROM ${qq(p.table)} WHERE ${where}`;
   }
 }
 
@@ -60,9 +70,18 @@ export function moveSql(p: TablePlan, orgsTag: string, orgIdColumn: string, orgT
 }
 
 /** The org id and the row owner of an actor, in SQL (NULL when it has none). */
-export interface ContextValues { readonly org: string | null; readonly sub: string | null }
+export interface ContextValues {
+  readonly org: string | null;
+  readonly sub: string | null;
+}
 
-export function contextValues(a: ActorSpec, p: TablePlan, orgsTag: string, orgIdColumn: string, ref: RefSql): ContextValues {
+export function contextValues(
+  a: ActorSpec,
+  p: TablePlan,
+  orgsTag: string,
+  orgIdColumn: string,
+  ref: RefSql,
+): ContextValues {
   const hasOwner = p.allColumns.some((c) => c.name === 'user_id' && c.type === 'uuid');
   return {
     org: a.org ? ref(orgsTag, a.org, orgIdColumn, 'text') : null,

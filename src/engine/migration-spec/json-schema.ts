@@ -8,7 +8,8 @@ export function specJsonSchema(): Record<string, unknown> {
     ...schema,
     $id: 'https://tenant-migration.dev/schemas/tenant-migration.schema.json',
     title: 'Tenant Migration spec (tenant-migration.json)',
-    description: 'How to migrate a PostgreSQL/Supabase database to a multi-tenant schema: the tables, how each row gets its org, and the tenant context.',
+    description:
+      'How to migrate a PostgreSQL/Supabase database to a multi-tenant schema: the tables, how each row gets its org, and the tenant context.',
     allowComments: true,
     allowTrailingCommas: true,
   };

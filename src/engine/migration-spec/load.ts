@@ -42,12 +42,17 @@ function nameAt(field: string, text: string): QualifiedName {
   try {
     name = parseQualifiedName(text);
   } catch (e) {
-    throw usageError(`Spec field ${field}: ${(e as Error).message}`, 'Write a table as name or schema.name; quote a part that holds a dot.');
+    throw usageError(
+      `Spec field ${field}: ${(e as Error).message}`,
+      'Write a table as name or schema.name; quote a part that holds a dot.',
+    );
   }
   for (const part of [name.schema, name.name]) {
     if (part !== undefined && (Buffer.byteLength(part) > MAX_IDENTIFIER_BYTES || part.includes('\0'))) {
-      throw usageError(`Spec field ${field}: "${part.slice(0, 70)}" is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES}-byte identifier limit or holds a NUL character`,
-        'PostgreSQL would truncate it to another name: use the real, shorter name.');
+      throw usageError(
+        `Spec field ${field}: "${part.slice(0, 70)}" is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES}-byte identifier limit or holds a NUL character`,
+        'PostgreSQL would truncate it to another name: use the real, shorter name.',
+      );
     }
   }
   return name;
@@ -58,35 +63,56 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
   const where = file ? path.basename(file) : 'the spec';
   if (!result.success) {
     const problems = formatIssues(result.error, input);
-    throw usageError(`${where} is invalid: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
-      `Fix the field named and run again; the editor checks the file against the JSON Schema as you type.`, problems);
+    throw usageError(
+      `${where} is invalid: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+      `Fix the field named and run again; the editor checks the file against the JSON Schema as you type.`,
+      problems,
+    );
   }
   const spec = result.data;
   const folder = file ? path.dirname(file) : process.cwd();
-  const tables = spec.tables.map((table, index) => ({ spec: table, name: nameAt(`tables[${index}].name`, table.name), index }));
+  const tables = spec.tables.map((table, index) => ({
+    spec: table,
+    name: nameAt(`tables[${index}].name`, table.name),
+    index,
+  }));
   const seen = new Map<string, number>();
   for (const t of tables) {
     const key = `${t.name.schema ?? ''}.${t.name.name}`;
-    if (seen.has(key)) throw usageError(`Spec field tables[${t.index}].name: "${t.spec.name}" is listed twice (also tables[${seen.get(key)}])`, 'List each table once.');
+    if (seen.has(key))
+      throw usageError(
+        `Spec field tables[${t.index}].name: "${t.spec.name}" is listed twice (also tables[${seen.get(key)}])`,
+        'List each table once.',
+      );
     seen.set(key, t.index);
   }
   for (const t of tables) {
     if ('mapping' in t.spec.orgFrom && !spec.mapping) {
-      throw usageError(`Spec field tables[${t.index}].orgFrom uses "mapping" but the spec has no "mapping" section`, 'Add "mapping": { "table", "keyColumn", "orgColumn" } or use another orgFrom.');
+      throw usageError(
+        `Spec field tables[${t.index}].orgFrom uses "mapping" but the spec has no "mapping" section`,
+        'Add "mapping": { "table", "keyColumn", "orgColumn" } or use another orgFrom.',
+      );
     }
     if ('mapping' in t.spec.orgFrom) {
       const columns = columnsOf(t.spec.orgFrom.mapping.column);
       const keys = columnsOf(spec.mapping!.keyColumn);
       if (columns.length !== keys.length) {
-        throw usageError(`Spec field tables[${t.index}].orgFrom.mapping.column: ${plural(columns.length, 'column')} but mapping.keyColumn has ${keys.length}: give the same number, paired in order`,
-          `Name as many columns as mapping.keyColumn (${keys.join(', ')}), in the same order.`);
+        throw usageError(
+          `Spec field tables[${t.index}].orgFrom.mapping.column: ${plural(columns.length, 'column')} but mapping.keyColumn has ${keys.length}: give the same number, paired in order`,
+          `Name as many columns as mapping.keyColumn (${keys.join(', ')}), in the same order.`,
+        );
       }
     }
     if ('parent' in t.spec.orgFrom) nameAt(`tables[${t.index}].orgFrom.parent.table`, t.spec.orgFrom.parent.table);
   }
-  spec.tests.forEach((test, i) => { if (test.cwd !== undefined) pathInside(folder, test.cwd, `Spec field tests[${i}].cwd`); });
+  spec.tests.forEach((test, i) => {
+    if (test.cwd !== undefined) pathInside(folder, test.cwd, `Spec field tests[${i}].cwd`);
+  });
   if (spec.authHook && spec.tenantContext.kind !== 'supabase-jwt') {
-    throw usageError('Spec field authHook needs tenantContext.kind "supabase-jwt"', 'Remove authHook, or use the supabase-jwt tenant context.');
+    throw usageError(
+      'Spec field authHook needs tenantContext.kind "supabase-jwt"',
+      'Remove authHook, or use the supabase-jwt tenant context.',
+    );
   }
   if (spec.authHook) nameAt('authHook.membership.table', spec.authHook.membership.table);
   return {
@@ -97,11 +123,17 @@ export function resolveSpec(input: unknown, file?: string): LoadedSpec {
     mappingTable: spec.mapping ? nameAt('mapping.table', spec.mapping.table) : undefined,
     tables,
     tenantCredentials: spec.tenantCredentials
-      ? { table: nameAt('tenantCredentials.table', spec.tenantCredentials.table), from: nameAt('tenantCredentials.from', spec.tenantCredentials.from) }
+      ? {
+          table: nameAt('tenantCredentials.table', spec.tenantCredentials.table),
+          from: nameAt('tenantCredentials.from', spec.tenantCredentials.from),
+        }
       : undefined,
     sharedTables: spec.sharedTables.map((name, index) => nameAt(`sharedTables[${index}]`, name)),
     views: Object.keys(spec.views).map((key) => ({ name: nameAt(`views["${key}"]`, key), field: `views["${key}"]` })),
-    uniques: Object.keys(spec.uniques).map((key) => ({ name: nameAt(`uniques["${key}"]`, key), field: `uniques["${key}"]` })),
+    uniques: Object.keys(spec.uniques).map((key) => ({
+      name: nameAt(`uniques["${key}"]`, key),
+      field: `uniques["${key}"]`,
+    })),
   };
 }
 
@@ -112,8 +144,10 @@ export function parseSpecText(withBom: string, file?: string): LoadedSpec {
   const value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0) {
     const first = errors[0]!;
-    throw usageError(`${file ? path.basename(file) : 'The spec'} is not valid JSON: ${printParseErrorCode(first.error)} at ${lineAndColumn(text, first.offset)}`,
-      'Fix the syntax at that position (comments and trailing commas are allowed).');
+    throw usageError(
+      `${file ? path.basename(file) : 'The spec'} is not valid JSON: ${printParseErrorCode(first.error)} at ${lineAndColumn(text, first.offset)}`,
+      'Fix the syntax at that position (comments and trailing commas are allowed).',
+    );
   }
   return resolveSpec(value, file);
 }
@@ -125,8 +159,10 @@ export function loadSpec(file: string): LoadedSpec {
     text = fs.readFileSync(absolute, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw usageError(`Cannot read the spec ${absolute}${code === 'ENOENT' ? ': no such file' : `: ${code}`}`,
-      'Run "tenant-migrate init" to write one, or pass --config PATH.');
+    throw usageError(
+      `Cannot read the spec ${absolute}${code === 'ENOENT' ? ': no such file' : `: ${code}`}`,
+      'Run "tenant-migrate init" to write one, or pass --config PATH.',
+    );
   }
   return parseSpecText(text, absolute);
 }

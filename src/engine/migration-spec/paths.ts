@@ -25,9 +25,14 @@ const within = (folder: string, target: string) => {
 /** `relative` resolved against `folder`; refused when it leaves the folder, by its text or by a symlink on the way. */
 export function pathInside(folder: string, relative: string, field: string): string {
   const target = path.resolve(folder, relative);
-  if (!within(folder, target) || (fs.existsSync(folder) && !within(fs.realpathSync(folder), realPathOfExisting(target)))) {
-    throw usageError(`${field}: "${relative}" leaves the spec's folder ${folder}`,
-      'Name a path inside the folder of tenant-migration.json (for example scripts/migrate_to_multitenant.sql).');
+  if (
+    !within(folder, target) ||
+    (fs.existsSync(folder) && !within(fs.realpathSync(folder), realPathOfExisting(target)))
+  ) {
+    throw usageError(
+      `${field}: "${relative}" leaves the spec's folder ${folder}`,
+      'Name a path inside the folder of tenant-migration.json (for example scripts/migrate_to_multitenant.sql).',
+    );
   }
   return target;
 }

@@ -9,7 +9,15 @@ export const GUIDE_SPEC = {
   tables: [
     { name: 'credentials', orgFrom: { mapping: { column: 'id' } } },
     { name: 'reports', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } },
-    { name: 'dashboard_layouts', orgFrom: { query: { column: 'user_id', sql: 'SELECT DISTINCT ON (user_id) user_id AS key, org_id FROM org_members ORDER BY user_id, org_id' } } },
+    {
+      name: 'dashboard_layouts',
+      orgFrom: {
+        query: {
+          column: 'user_id',
+          sql: 'SELECT DISTINCT ON (user_id) user_id AS key, org_id FROM org_members ORDER BY user_id, org_id',
+        },
+      },
+    },
   ],
   tenantCredentials: { table: 'tenant_credentials', from: 'credentials' },
   tenantContext: { kind: 'supabase-jwt', claim: 'org_id' },

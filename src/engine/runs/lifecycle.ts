@@ -8,7 +8,15 @@ import { JsonlLog } from '../log';
 import type { MigrationModel } from '../model';
 import { assertWritableSession } from '../preflight';
 import { loadParser, splitScript } from '../script/parse';
-import { acquireRunLock, ensureStateSchema, finishRun, operatorName, releaseRunLock, startRun, type RunRecord } from '../state';
+import {
+  acquireRunLock,
+  ensureStateSchema,
+  finishRun,
+  operatorName,
+  releaseRunLock,
+  startRun,
+  type RunRecord,
+} from '../state';
 import { sha256, TOOL_VERSION } from '../version';
 import { logFailure } from '../log-failure';
 
@@ -24,7 +32,13 @@ export interface LifecycleHost {
 }
 
 function isFailedStep(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && 'step' in value && 'checks' in value && (value as { status?: string }).status === 'failed';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'step' in value &&
+    'checks' in value &&
+    (value as { status?: string }).status === 'failed'
+  );
 }
 
 export class RunLifecycle {
@@ -58,14 +72,16 @@ export class RunLifecycle {
       }
       await this.begin(command);
     } catch (error) {
-      await releaseRunLock(session).catch(logFailure(this.host.logger, 'Could not release the run lock after a refusal'));
+      await releaseRunLock(session).catch(
+        logFailure(this.host.logger, 'Could not release the run lock after a refusal'),
+      );
       throw error;
     }
     let ok = false;
     try {
       const result = await body();
       // A step that ran to its end with failed checks is a failed run: the run's record agrees with the step's.
-      ok = !(isFailedStep(result));
+      ok = !isFailedStep(result);
       return result;
     } finally {
       await this.end(ok);
@@ -92,7 +108,9 @@ export class RunLifecycle {
       logFailure(logger, what)(error);
       current.log.write({ type: 'run-warning', message: `${what}: ${(error as Error).message}` });
     };
-    await finishRun(session, current.record, status).catch(note(`Could not record the run as ${status} (it stays "running" until the next run marks it interrupted)`));
+    await finishRun(session, current.record, status).catch(
+      note(`Could not record the run as ${status} (it stays "running" until the next run marks it interrupted)`),
+    );
     await releaseRunLock(session).catch(note('Could not release the run lock (it goes with the connection)'));
     current.log.close();
     this.current = undefined;
@@ -108,7 +126,10 @@ export class RunLifecycle {
       try {
         parseSync(item.text);
       } catch (error) {
-        throw usageError(`${path.basename(this.host.scriptPath)} line ${item.line}: ${(error as Error).message}`, 'Fix the script, then run again: nothing was run or changed.');
+        throw usageError(
+          `${path.basename(this.host.scriptPath)} line ${item.line}: ${(error as Error).message}`,
+          'Fix the script, then run again: nothing was run or changed.',
+        );
       }
     }
   }

@@ -31,13 +31,25 @@ export async function writeReportFile(sources: ReportSources, startedAt: string)
     logger.warn(`The report lists no manual items: they could not be read (${(error as Error).message})`);
     return [];
   });
-  const steps = sources.outcomes.length > 0 ? [...sources.outcomes] : await sources.recordedOutcomes().catch((error: unknown) => {
-    logger.warn(`The report lists no steps: the recorded steps could not be read (${(error as Error).message})`);
-    return [];
-  });
+  const steps =
+    sources.outcomes.length > 0
+      ? [...sources.outcomes]
+      : await sources.recordedOutcomes().catch((error: unknown) => {
+          logger.warn(`The report lists no steps: the recorded steps could not be read (${(error as Error).message})`);
+          return [];
+        });
   const markdown = renderReport({
-    database: session.description, operator: operatorName(), startedAt, finishedAt: new Date().toISOString(), toolVersion: TOOL_VERSION,
-    scriptPath: scriptPathForReport(spec), scriptChecksum: sha256(sources.scriptText), steps, gaps: sources.gaps, manualItems: manual, sharedTables: sources.sharedTables,
+    database: session.description,
+    operator: operatorName(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    toolVersion: TOOL_VERSION,
+    scriptPath: scriptPathForReport(spec),
+    scriptChecksum: sha256(sources.scriptText),
+    steps,
+    gaps: sources.gaps,
+    manualItems: manual,
+    sharedTables: sources.sharedTables,
   });
   const folder = path.join(sources.workFolder, 'reports');
   fs.mkdirSync(folder, { recursive: true });
@@ -46,4 +58,3 @@ export async function writeReportFile(sources: ReportSources, startedAt: string)
   fs.writeFileSync(path.join(folder, 'latest.md'), markdown);
   return file;
 }
-

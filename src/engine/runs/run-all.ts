@@ -47,7 +47,9 @@ export async function runAll(host: RunAllHost, options: RunAllOptions): Promise<
       } finally {
         // The report is written either way, and recorded as a step while the run still holds the lock.
         if (LAST_RUN_STEP) {
-          const last = await host.runStep(LAST_RUN_STEP, { runStartedAt: startedAt }).catch(logFailure(host.logger, `${STEP_TITLES[LAST_RUN_STEP]} failed inside the run`));
+          const last = await host
+            .runStep(LAST_RUN_STEP, { runStartedAt: startedAt })
+            .catch(logFailure(host.logger, `${STEP_TITLES[LAST_RUN_STEP]} failed inside the run`));
           reportPath = last?.reportPath ?? '';
         }
       }
@@ -59,9 +61,18 @@ export async function runAll(host: RunAllHost, options: RunAllOptions): Promise<
   return { ok: !error, steps, reportPath, error };
 }
 
-async function runSteps(host: RunAllHost, sequence: readonly StepId[], steps: StepResult[], stepOptions: StepOptions = {}): Promise<void> {
+async function runSteps(
+  host: RunAllHost,
+  sequence: readonly StepId[],
+  steps: StepResult[],
+  stepOptions: StepOptions = {},
+): Promise<void> {
   for (const id of sequence) {
-    if (host.signal?.aborted) throw failed(`Cancelled before ${STEP_TITLES[id]}`, 'Run again to continue: every step resumes where it stopped.');
+    if (host.signal?.aborted)
+      throw failed(
+        `Cancelled before ${STEP_TITLES[id]}`,
+        'Run again to continue: every step resumes where it stopped.',
+      );
     const result = await host.runStep(id, stepOptions);
     steps.push(result);
     if (result.status !== 'failed') continue;

@@ -48,7 +48,9 @@ export class StepRecorder {
     if (run) await recordStep(session, run, step, 'running');
     // A cancel stops the running query on the server; the script runner does this itself for the steps that run the script.
     const signal = runsScript(step) ? undefined : host.signal;
-    const cancel = () => { session.cancel().catch(logFailure(host.logger, `Could not cancel the query of ${STEP_TITLES[step]}`)); };
+    const cancel = () => {
+      session.cancel().catch(logFailure(host.logger, `Could not cancel the query of ${STEP_TITLES[step]}`));
+    };
     signal?.addEventListener('abort', cancel, { once: true });
     let result: StepResult;
     try {
@@ -57,29 +59,61 @@ export class StepRecorder {
       const status = out.status ?? (failedChecks(checks).length > 0 ? 'failed' : 'done');
       result = { ...out, checks, step, status, durationMs: elapsed() };
     } catch (error) {
-      const e = host.signal?.aborted && !(error instanceof MigrationError)
-        ? failed(`Cancelled during ${STEP_TITLES[step]}; the server stopped the running query`, 'Run again to continue: every step resumes where it stopped.')
-        : asMigrationError(error);
+      const e =
+        host.signal?.aborted && !(error instanceof MigrationError)
+          ? failed(
+              `Cancelled during ${STEP_TITLES[step]}; the server stopped the running query`,
+              'Run again to continue: every step resumes where it stopped.',
+            )
+          : asMigrationError(error);
       const checks = [...this.warnings];
       result = { step, status: 'failed', durationMs: elapsed(), summary: e.message, next: e.next, checks };
       signal?.removeEventListener('abort', cancel);
       this.finish(result, startedAt);
       if (run && !session.isClosed) {
-        await recordStep(session, run, step, 'failed', { summary: e.message, detail: { checks, next: e.next }, finished: true })
-          .catch(logFailure(host.logger, `Could not record in tenant_migration.steps that ${STEP_TITLES[step]} failed`));
+        await recordStep(session, run, step, 'failed', {
+          summary: e.message,
+          detail: { checks, next: e.next },
+          finished: true,
+        }).catch(
+          logFailure(host.logger, `Could not record in tenant_migration.steps that ${STEP_TITLES[step]} failed`),
+        );
       }
       throw e;
     }
     signal?.removeEventListener('abort', cancel);
     this.finish(result, startedAt);
-    if (run) await recordStep(session, run, step, result.status, { rows: result.rows, summary: result.summary, detail: { checks: result.checks, next: result.next }, finished: true });
+    if (run)
+      await recordStep(session, run, step, result.status, {
+        rows: result.rows,
+        summary: result.summary,
+        detail: { checks: result.checks, next: result.next },
+        finished: true,
+      });
     return result;
   }
 
   private finish(result: StepResult, startedAt: string): void {
     this.outcomeList = this.outcomeList.filter((o) => o.step !== result.step);
-    this.outcomeList.push({ step: result.step, status: result.status, startedAt, durationMs: result.durationMs, rows: result.rows, summary: result.summary, next: result.next, checks: result.checks });
+    this.outcomeList.push({
+      step: result.step,
+      status: result.status,
+      startedAt,
+      durationMs: result.durationMs,
+      rows: result.rows,
+      summary: result.summary,
+      next: result.next,
+      checks: result.checks,
+    });
     for (const check of result.checks) this.host.emit({ type: 'check', step: result.step, check });
-    this.host.emit({ type: 'step-finished', step: result.step, status: result.status, durationMs: result.durationMs, rows: result.rows, summary: result.summary, next: result.next });
+    this.host.emit({
+      type: 'step-finished',
+      step: result.step,
+      status: result.status,
+      durationMs: result.durationMs,
+      rows: result.rows,
+      summary: result.summary,
+      next: result.next,
+    });
   }
 }

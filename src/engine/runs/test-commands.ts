@@ -25,9 +25,16 @@ const KEPT_OUTPUT = 4000;
 export function runTestCommand(test: TestCommand, options: TestCommandOptions): Promise<CheckResult> {
   return new Promise((resolve) => {
     const env = { ...process.env, ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}) };
-    const child = spawn(test.command, { shell: true, cwd: path.resolve(options.folder, test.cwd ?? '.'), env, signal: options.signal });
+    const child = spawn(test.command, {
+      shell: true,
+      cwd: path.resolve(options.folder, test.cwd ?? '.'),
+      env,
+      signal: options.signal,
+    });
     let output = '';
-    const keep = (d: Buffer) => { output = (output + d.toString()).slice(-KEPT_OUTPUT); };
+    const keep = (d: Buffer) => {
+      output = (output + d.toString()).slice(-KEPT_OUTPUT);
+    };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('error', (e) => resolve({ name: test.name, ok: false, detail: redact(e.message) }));

@@ -5,18 +5,24 @@ import * as section from './sections';
 
 export const STEP_MARKER = '-- @tenant-migration step=';
 
-export type ScriptStep = 'prepare' | 'backup' | 'columns' | 'backfill' | 'constraints' | 'indexes' | 'ledger' | 'rls' | 'auth-hook' | 'vacuum';
+export type ScriptStep =
+  'prepare' | 'backup' | 'columns' | 'backfill' | 'constraints' | 'indexes' | 'ledger' | 'rls' | 'auth-hook' | 'vacuum';
 
 const STEP_TITLES: Record<ScriptStep, string> = {
-  prepare: 'State schema, preflight checks and the org assignments: refuses before any change when the default org is missing, a key maps to two orgs or to a missing org',
+  prepare:
+    'State schema, preflight checks and the org assignments: refuses before any change when the default org is missing, a key maps to two orgs or to a missing org',
   backup: 'Backups of every table, once per migration, in one snapshot; readable by the owner only',
-  columns: 'Add the org column (nullable: no rewrite), the assignments brought up to the mapping as it is now, and the triggers that give new rows their org',
-  backfill: 'Backfill in committed batches sized by time (short row locks; resumes where it stopped), in groups with a VACUUM between them (the next group reuses the space the last one freed), then VACUUM ANALYZE of each table',
+  columns:
+    'Add the org column (nullable: no rewrite), the assignments brought up to the mapping as it is now, and the triggers that give new rows their org',
+  backfill:
+    'Backfill in committed batches sized by time (short row locks; resumes where it stopped), in groups with a VACUUM between them (the next group reuses the space the last one freed), then VACUUM ANALYZE of each table',
   constraints: 'NOT NULL through a validated CHECK; the foreign key NOT VALID, then validated',
-  indexes: 'Indexes, built CONCURRENTLY; the unique constraints and indexes the spec makes per org, swapped in a short lock',
+  indexes:
+    'Indexes, built CONCURRENTLY; the unique constraints and indexes the spec makes per org, swapped in a short lock',
   ledger: 'The tenant_credentials ledger',
   rls: 'Row-level security in transition mode, one table per transaction: a request with a tenant context is held to its org, one without keeps its old access (orgs known now only; no moves); FORCE waits for "enforce"; then the views the spec switches to security_invoker',
-  'auth-hook': 'Supabase Custom Access Token Hook: the org claim from the membership table (switch it on in Authentication → Hooks)',
+  'auth-hook':
+    'Supabase Custom Access Token Hook: the org claim from the membership table (switch it on in Authentication → Hooks)',
   vacuum: 'ANALYZE of the new ledger',
 };
 
@@ -25,16 +31,53 @@ export interface GenerateOptions {
   readonly backfillGroups?: typeof section.BACKFILL_GROUPS;
 }
 
-export function scriptSteps(model: MigrationModel, options: GenerateOptions = {}): { step: ScriptStep; statements: string[] }[] {
+export function scriptSteps(
+  model: MigrationModel,
+  options: GenerateOptions = {},
+): { step: ScriptStep; statements: string[] }[] {
   return [
-    { step: 'prepare', statements: [...section.stateSchema(), ...section.partitionState(model), ...section.preflight(model), ...section.partitionPreflight(model), ...section.choiceState(model), ...section.choicePreflight(model), ...section.assignments(model)] },
-    { step: 'backup', statements: [...section.snapshot(model), ...section.partitionSnapshot(model), ...section.choiceSnapshot(model), ...section.backup(model)] },
-    { step: 'columns', statements: [...section.addColumns(model), ...section.refreshAssignments(model), ...section.assignTriggers(model), ...section.addNewAssignments(model)] },
+    {
+      step: 'prepare',
+      statements: [
+        ...section.stateSchema(),
+        ...section.partitionState(model),
+        ...section.preflight(model),
+        ...section.partitionPreflight(model),
+        ...section.choiceState(model),
+        ...section.choicePreflight(model),
+        ...section.assignments(model),
+      ],
+    },
+    {
+      step: 'backup',
+      statements: [
+        ...section.snapshot(model),
+        ...section.partitionSnapshot(model),
+        ...section.choiceSnapshot(model),
+        ...section.backup(model),
+      ],
+    },
+    {
+      step: 'columns',
+      statements: [
+        ...section.addColumns(model),
+        ...section.refreshAssignments(model),
+        ...section.assignTriggers(model),
+        ...section.addNewAssignments(model),
+      ],
+    },
     { step: 'backfill', statements: section.backfill(model, options.backfillGroups) },
     { step: 'constraints', statements: section.constraints(model) },
     { step: 'indexes', statements: [...section.indexes(model), ...section.perOrgUniques(model)] },
     { step: 'ledger', statements: section.ledger(model) },
-    { step: 'rls', statements: [...section.rowLevelSecurity(model), ...section.revokePartitionPrivileges(model), ...section.viewSecurity(model)] },
+    {
+      step: 'rls',
+      statements: [
+        ...section.rowLevelSecurity(model),
+        ...section.revokePartitionPrivileges(model),
+        ...section.viewSecurity(model),
+      ],
+    },
     { step: 'auth-hook', statements: section.authHook(model) },
     { step: 'vacuum', statements: section.vacuum(model) },
   ];
@@ -56,6 +99,9 @@ export function generateScript(model: MigrationModel, options: GenerateOptions =
     '',
   ];
   const body = scriptSteps(model, options).flatMap(({ step, statements }) =>
-    statements.length === 0 ? [] : [`${STEP_MARKER}${step}`, `-- ${STEP_TITLES[step]}`, ...statements.map((s) => `${s}\n`)]);
+    statements.length === 0
+      ? []
+      : [`${STEP_MARKER}${step}`, `-- ${STEP_TITLES[step]}`, ...statements.map((s) => `${s}\n`)],
+  );
   return `${header.join('\n')}\n${body.join('\n')}`;
 }

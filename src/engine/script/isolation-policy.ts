@@ -57,14 +57,28 @@ export function transitionSupport(m: MigrationModel): string[] {
   const roles = crossTenantRoles(m);
   const exempt = roles.length === 0 ? 'false' : `current_user = ANY (ARRAY[${roles.map(ql).join(', ')}]::name[])`;
   return [
-    named('create the table of the orgs known now (the transition policy reads it)', KNOWN_ORGS_TABLE, doBlock(`  IF to_regclass(${ql(KNOWN_ORGS_TABLE)}) IS NULL THEN
+    named(
+      'create the table of the orgs known now (the transition policy reads it)',
+      KNOWN_ORGS_TABLE,
+      doBlock(
+        `  IF to_regclass(${ql(KNOWN_ORGS_TABLE)}) IS NULL THEN
     CREATE TABLE ${KNOWN_ORGS_TABLE} (${KNOWN_ORG_COLUMN} ${m.orgType} PRIMARY KEY, known_since timestamptz NOT NULL DEFAULT now());
     ${revokeFromOthers('TABLE', ql(KNOWN_ORGS_TABLE))}
     GRANT SELECT ON ${KNOWN_ORGS_TABLE} TO PUBLIC;
-  END IF;`, ['grantee oid'])),
-    named('record the orgs known now', KNOWN_ORGS_TABLE, `INSERT INTO ${KNOWN_ORGS_TABLE} (${KNOWN_ORG_COLUMN}) SELECT o.${qi(m.orgs.idColumn)} FROM ${qqOrgs(m)} AS o
- WHERE NOT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE}) ON CONFLICT DO NOTHING;`),
-    named('create the function that stops a request without a tenant context from moving a row to another org', KEEP_ORG_FUNCTION, `CREATE OR REPLACE FUNCTION ${KEEP_ORG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+  END IF;`,
+        ['grantee oid'],
+      ),
+    ),
+    named(
+      'record the orgs known now',
+      KNOWN_ORGS_TABLE,
+      `INSERT INTO ${KNOWN_ORGS_TABLE} (${KNOWN_ORG_COLUMN}) SELECT o.${qi(m.orgs.idColumn)} FROM ${qqOrgs(m)} AS o
+ WHERE NOT EXISTS (SELECT 1 FROM ${KNOWN_ORGS_TABLE}) ON CONFLICT DO NOTHING;`,
+    ),
+    named(
+      'create the function that stops a request without a tenant context from moving a row to another org',
+      KEEP_ORG_FUNCTION,
+      `CREATE OR REPLACE FUNCTION ${KEEP_ORG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   IF (to_jsonb(OLD) -> TG_ARGV[0]) <> 'null'::jsonb AND (to_jsonb(NEW) -> TG_ARGV[0]) IS DISTINCT FROM (to_jsonb(OLD) -> TG_ARGV[0])
      AND ${current} IS NULL AND NOT ${exempt}
@@ -74,9 +88,14 @@ BEGIN
   END IF;
   RETURN NEW;
 END
-$fn$;`),
+$fn$;`,
+    ),
     // A trigger function needs no EXECUTE grant to fire.
-    named('revoke every privilege on that function', KEEP_ORG_FUNCTION, doBlock(`  ${revokeFromOthers('FUNCTION', ql(`${KEEP_ORG_FUNCTION}()`))}`, ['grantee oid'])),
+    named(
+      'revoke every privilege on that function',
+      KEEP_ORG_FUNCTION,
+      doBlock(`  ${revokeFromOthers('FUNCTION', ql(`${KEEP_ORG_FUNCTION}()`))}`, ['grantee oid']),
+    ),
   ];
 }
 

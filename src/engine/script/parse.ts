@@ -63,7 +63,11 @@ function trimmedRange(text: string, start: number, end: number): [number, number
 }
 
 export class ScanError extends Error {
-  constructor(message: string, readonly offset: number, readonly line: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+    readonly line: number,
+  ) {
     super(message);
   }
 }
@@ -138,7 +142,10 @@ const QUOTED_META_LINE = /^[ \t]*\\[^\n]*?(['"$]|\/\*)[^\n]*$/gm;
  * nothing; the scanner does not know that. If the text before such a line splits into whole statements, the line is
  * a meta-command and the rest is split on its own.
  */
-function splitAroundQuotedMetaCommand(scan: (text: string) => { tokens: ScanToken[] }, text: string): ScriptItem[] | undefined {
+function splitAroundQuotedMetaCommand(
+  scan: (text: string) => { tokens: ScanToken[] },
+  text: string,
+): ScriptItem[] | undefined {
   for (const match of text.matchAll(QUOTED_META_LINE)) {
     const lineStart = match.index;
     let before: ScriptItem[];
@@ -156,7 +163,12 @@ function splitAroundQuotedMetaCommand(scan: (text: string) => { tokens: ScanToke
     const [command = '', ...args] = raw.slice(1).split(/\s+/);
     const start = text.indexOf('\\', lineStart);
     const meta: MetaCommand = { kind: 'meta', command, args, text: raw, start, end: start + raw.length, line };
-    const rest = splitWith(scan, text.slice(stop)).map((it) => ({ ...it, start: it.start + stop, end: it.end + stop, line: it.line + line - 1 }));
+    const rest = splitWith(scan, text.slice(stop)).map((it) => ({
+      ...it,
+      start: it.start + stop,
+      end: it.end + stop,
+      line: it.line + line - 1,
+    }));
     return [...before, meta, ...rest];
   }
   return undefined;
@@ -167,9 +179,19 @@ function splitAroundQuotedMetaCommand(scan: (text: string) => { tokens: ScanToke
  * after it is split on its own — unless that does not scan either (a quote on a later meta-command line), in which
  * case the tokens as scanned stand.
  */
-function splitRestAfterMeta(scan: (text: string) => { tokens: ScanToken[] }, text: string, stop: number, line: number): ScriptItem[] | undefined {
+function splitRestAfterMeta(
+  scan: (text: string) => { tokens: ScanToken[] },
+  text: string,
+  stop: number,
+  line: number,
+): ScriptItem[] | undefined {
   try {
-    return splitWith(scan, text.slice(stop)).map((it) => ({ ...it, start: it.start + stop, end: it.end + stop, line: it.line + line - 1 }));
+    return splitWith(scan, text.slice(stop)).map((it) => ({
+      ...it,
+      start: it.start + stop,
+      end: it.end + stop,
+      line: it.line + line - 1,
+    }));
   } catch (error) {
     if (error instanceof ScanError) return undefined;
     throw error;
@@ -178,6 +200,10 @@ function splitRestAfterMeta(scan: (text: string) => { tokens: ScanToken[] }, tex
 
 /** The first keyword(s) of a statement, upper-cased: "BEGIN", "CREATE INDEX", "VACUUM" … */
 export function leadingKeywords(statement: string, count = 2): string {
-  const words = statement.replace(/--[^\n]*\n/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').trim().split(/[\s(;]+/);
+  const words = statement
+    .replace(/--[^\n]*\n/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .trim()
+    .split(/[\s(;]+/);
   return words.slice(0, count).join(' ').toUpperCase();
 }

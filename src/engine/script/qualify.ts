@@ -9,7 +9,11 @@ import { loadParser } from './parse';
 type Resolved = Required<QualifiedName>;
 type NameKind = 'relation' | 'function' | 'type';
 
-interface NameUse { readonly kind: NameKind; readonly name: string; readonly location: number }
+interface NameUse {
+  readonly kind: NameKind;
+  readonly name: string;
+  readonly location: number;
+}
 
 export interface QualifiedQuery {
   /** The query with a schema written before every name that was not one already (names in pg_catalog stay as they are). */
@@ -20,23 +24,30 @@ export interface QualifiedQuery {
 
 type Node = Record<string, unknown>;
 const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null;
-const strings = (list: unknown): string[] => (Array.isArray(list) ? list.map((n) => ((n as { String?: { sval?: string } }).String?.sval ?? '')) : []);
+const strings = (list: unknown): string[] =>
+  Array.isArray(list) ? list.map((n) => (n as { String?: { sval?: string } }).String?.sval ?? '') : [];
 
 /** Names without a schema, outside the CTEs in scope (a CTE is named by its own, unqualified name). */
 export function unqualifiedNames(tree: unknown): NameUse[] {
   const uses: NameUse[] = [];
   const walk = (node: unknown, ctes: ReadonlySet<string>): void => {
-    if (Array.isArray(node)) { for (const n of node) walk(n, ctes); return; }
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n, ctes);
+      return;
+    }
     if (!isNode(node)) return;
     let scope = ctes;
     const withClause = node.withClause as { ctes?: { CommonTableExpr?: { ctename?: string } }[] } | undefined;
     if (withClause?.ctes) scope = new Set([...ctes, ...withClause.ctes.map((c) => c.CommonTableExpr?.ctename ?? '')]);
     const range = node.RangeVar as { schemaname?: string; relname: string; location: number } | undefined;
-    if (range && !range.schemaname && !scope.has(range.relname)) uses.push({ kind: 'relation', name: range.relname, location: range.location });
+    if (range && !range.schemaname && !scope.has(range.relname))
+      uses.push({ kind: 'relation', name: range.relname, location: range.location });
     const call = node.FuncCall as { funcname?: unknown; location: number } | undefined;
-    if (call && strings(call.funcname).length === 1) uses.push({ kind: 'function', name: strings(call.funcname)[0]!, location: call.location });
+    if (call && strings(call.funcname).length === 1)
+      uses.push({ kind: 'function', name: strings(call.funcname)[0]!, location: call.location });
     const type = node.TypeName as { names?: unknown; location: number } | undefined;
-    if (type && strings(type.names).length === 1) uses.push({ kind: 'type', name: strings(type.names)[0]!, location: type.location });
+    if (type && strings(type.names).length === 1)
+      uses.push({ kind: 'type', name: strings(type.names)[0]!, location: type.location });
     for (const value of Object.values(node)) walk(value, scope);
   };
   walk(tree, new Set());
@@ -50,15 +61,24 @@ async function parseOneSelect(sql: string, field: string): Promise<unknown> {
   try {
     tree = parseSync(sql) as typeof tree;
   } catch (e) {
-    throw usageError(`The query in ${field} does not parse: ${(e as Error).message}`, 'Write one SELECT returning key and org_id.');
+    throw usageError(
+      `The query in ${field} does not parse: ${(e as Error).message}`,
+      'Write one SELECT returning key and org_id.',
+    );
   }
   const stmts = tree.stmts ?? [];
   if (stmts.length !== 1 || !('SelectStmt' in stmts[0]!.stmt)) {
-    throw usageError(`The query in ${field} must be exactly one SELECT (found ${stmts.length === 1 ? Object.keys(stmts[0]!.stmt)[0] : `${stmts.length} statements`})`,
-      'Write one SELECT returning key and org_id, without a second statement.');
+    throw usageError(
+      `The query in ${field} must be exactly one SELECT (found ${stmts.length === 1 ? Object.keys(stmts[0]!.stmt)[0] : `${stmts.length} statements`})`,
+      'Write one SELECT returning key and org_id, without a second statement.',
+    );
   }
   const select = stmts[0]!.stmt.SelectStmt as Node;
-  if (select.intoClause) throw usageError(`The query in ${field} must not be SELECT … INTO (it creates a table)`, 'Write a plain SELECT returning key and org_id.');
+  if (select.intoClause)
+    throw usageError(
+      `The query in ${field} must not be SELECT … INTO (it creates a table)`,
+      'Write a plain SELECT returning key and org_id.',
+    );
   return tree;
 }
 
@@ -72,7 +92,9 @@ async function schemaOf(session: Session, use: NameUse): Promise<{ schema: strin
                 WHERE EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = s.schema AND p.proname = $1)
                   AND s.schema::regnamespace <> pg_my_temp_schema() ORDER BY s.o LIMIT 1`,
   }[use.kind];
-  const { rows } = await session.query<{ schema: string; temp: boolean }>(sql, [use.kind === 'function' ? use.name : quoteIdent(use.name)]);
+  const { rows } = await session.query<{ schema: string; temp: boolean }>(sql, [
+    use.kind === 'function' ? use.name : quoteIdent(use.name),
+  ]);
   return rows[0];
 }
 
@@ -84,10 +106,13 @@ function charIndex(text: string, byteOffset: number): number {
 /** A type as SQL text that names its schema unless it is in pg_catalog (format_type leaves out a schema on the search_path). */
 export async function qualifiedType(session: Session, type: string): Promise<string> {
   const { rows } = await session.query<{ schema: string; temp: boolean; oid: number }>(
-    `SELECT n.nspname AS schema, n.oid = pg_my_temp_schema() AS temp, t.oid::int AS oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = to_regtype($1)`, [type]);
+    `SELECT n.nspname AS schema, n.oid = pg_my_temp_schema() AS temp, t.oid::int AS oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = to_regtype($1)`,
+    [type],
+  );
   const found = rows[0];
   if (!found || found.schema === 'pg_catalog') return type;
-  if (found.temp) throw usageError(`The type ${type} is a temporary type of this session`, 'Use a type of a real schema.');
+  if (found.temp)
+    throw usageError(`The type ${type} is a temporary type of this session`, 'Use a type of a real schema.');
   return session.transaction(async () => {
     await session.query(`SET LOCAL search_path = pg_catalog`);
     return (await session.query<{ t: string }>(`SELECT format_type($1, NULL) AS t`, [found.oid])).rows[0]!.t;
@@ -101,35 +126,55 @@ export async function qualifyQuery(session: Session, sql: string, field: string)
   const catalogRelations = new Set<string>();
   for (const use of uses) {
     const found = await schemaOf(session, use);
-    if (found?.temp) throw usageError(`The query in ${field} names ${use.name}, which is a temporary ${use.kind} of this session`, 'Name the real object with its schema (schema.name).');
-    if (use.kind === 'relation' && !found) throw usageError(`The query in ${field} reads ${use.name}, which does not exist on the search_path`, 'Create it, or write its schema (schema.name).');
+    if (found?.temp)
+      throw usageError(
+        `The query in ${field} names ${use.name}, which is a temporary ${use.kind} of this session`,
+        'Name the real object with its schema (schema.name).',
+      );
+    if (use.kind === 'relation' && !found)
+      throw usageError(
+        `The query in ${field} reads ${use.name}, which does not exist on the search_path`,
+        'Create it, or write its schema (schema.name).',
+      );
     if (found?.schema === 'pg_catalog' && use.kind === 'relation') catalogRelations.add(use.name);
     if (!found || found.schema === 'pg_catalog') continue;
     if (use.kind === 'relation') relations.push({ schema: found.schema, name: use.name });
     inserts.push({ at: charIndex(sql, use.location), text: `${quoteIdent(found.schema)}.` });
   }
   let out = sql;
-  for (const insert of inserts.sort((a, b) => b.at - a.at)) out = out.slice(0, insert.at) + insert.text + out.slice(insert.at);
+  for (const insert of inserts.sort((a, b) => b.at - a.at))
+    out = out.slice(0, insert.at) + insert.text + out.slice(insert.at);
   const rewritten = await parseOneSelect(out, field);
   const left = unqualifiedNames(rewritten).filter((u) => u.kind === 'relation' && !catalogRelations.has(u.name));
-  if (left.length > 0) throw usageError(`The query in ${field} could not be schema-qualified (${left.map((u) => u.name).join(', ')})`, 'Write every table it reads as schema.table.');
-  return { sql: out, relations: dedupe([...relations, ...await qualifiedRelations(session, rewritten)]) };
+  if (left.length > 0)
+    throw usageError(
+      `The query in ${field} could not be schema-qualified (${left.map((u) => u.name).join(', ')})`,
+      'Write every table it reads as schema.table.',
+    );
+  return { sql: out, relations: dedupe([...relations, ...(await qualifiedRelations(session, rewritten))]) };
 }
 
 /** Relations the query already named with their schema. */
 async function qualifiedRelations(session: Session, tree: unknown): Promise<Resolved[]> {
   const out: Resolved[] = [];
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) { node.forEach(walk); return; }
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
     if (!isNode(node)) return;
     const range = node.RangeVar as { schemaname?: string; relname: string } | undefined;
-    if (range?.schemaname && range.schemaname !== 'pg_catalog') out.push({ schema: range.schemaname, name: range.relname });
+    if (range?.schemaname && range.schemaname !== 'pg_catalog')
+      out.push({ schema: range.schemaname, name: range.relname });
     Object.values(node).forEach(walk);
   };
   walk(tree);
   const existing: Resolved[] = [];
   for (const r of out) {
-    const { rows } = await session.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [r.schema, r.name]);
+    const { rows } = await session.query(
+      `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+      [r.schema, r.name],
+    );
     if (rows.length > 0) existing.push(r);
   }
   return existing;
@@ -137,5 +182,10 @@ async function qualifiedRelations(session: Session, tree: unknown): Promise<Reso
 
 function dedupe(list: Resolved[]): Resolved[] {
   const seen = new Set<string>();
-  return list.filter((r) => { const k = `${r.schema}\0${r.name}`; if (seen.has(k)) return false; seen.add(k); return true; });
+  return list.filter((r) => {
+    const k = `${r.schema}\0${r.name}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }

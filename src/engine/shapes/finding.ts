@@ -3,9 +3,22 @@ import type { Session } from '../db/session';
 import type { MigrationModel, TableModel } from '../model';
 
 export type ShapeKind =
-  | 'inheritance' | 'replica-identity' | 'publication' | 'org-column' | 'trigger-fires-in-replica'
-  | 'partition-owner' | 'global-unique' | 'same-named-object' | 'view' | 'materialized-view' | 'function' | 'shared-table'
-  | 'unplaced-table' | 'unmigrated-parent' | 'role-membership' | 'probe-row';
+  | 'inheritance'
+  | 'replica-identity'
+  | 'publication'
+  | 'org-column'
+  | 'trigger-fires-in-replica'
+  | 'partition-owner'
+  | 'global-unique'
+  | 'same-named-object'
+  | 'view'
+  | 'materialized-view'
+  | 'function'
+  | 'shared-table'
+  | 'unplaced-table'
+  | 'unmigrated-parent'
+  | 'role-membership'
+  | 'probe-row';
 
 export interface ShapeFinding {
   readonly kind: ShapeKind;

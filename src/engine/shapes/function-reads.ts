@@ -26,12 +26,28 @@ export function readsTable(body: string, config: string[] | null, table: { schem
   return new RegExp(`(?<![\\w$."])${name}(?![\\w$])`, 'i').test(body.replace(/\b\w+\s*\.\s*\w+/g, ' '));
 }
 
-export async function definerFunctionsReading(session: Session, tables: readonly { schema: string; name: string }[]): Promise<DefinerFunction[]> {
-  const { rows } = await session.query<{ signature: string; owner: string; bypass: boolean; body: string; config: string[] | null }>(
+export async function definerFunctionsReading(
+  session: Session,
+  tables: readonly { schema: string; name: string }[],
+): Promise<DefinerFunction[]> {
+  const { rows } = await session.query<{
+    signature: string;
+    owner: string;
+    bypass: boolean;
+    body: string;
+    config: string[] | null;
+  }>(
     `SELECT p.oid::regprocedure::text AS signature, r.rolname AS owner, r.rolsuper OR r.rolbypassrls AS bypass, p.prosrc AS body, p.proconfig AS config
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_roles r ON r.oid = p.proowner
       WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenant_migration') AND p.prorettype <> 'trigger'::regtype
-      ORDER BY 1`);
-  return rows.map((r) => ({ signature: r.signature, owner: r.owner, ownerBypassesRls: r.bypass, reads: tables.filter((t) => readsTable(r.body, r.config, t)).map((t) => `${t.schema}.${t.name}`) }))
+      ORDER BY 1`,
+  );
+  return rows
+    .map((r) => ({
+      signature: r.signature,
+      owner: r.owner,
+      ownerBypassesRls: r.bypass,
+      reads: tables.filter((t) => readsTable(r.body, r.config, t)).map((t) => `${t.schema}.${t.name}`),
+    }))
     .filter((f) => f.reads.length > 0);
 }

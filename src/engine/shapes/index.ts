@@ -20,13 +20,23 @@ import { unmigratedParents } from './unmigrated-parents';
 export type { ShapeFinding } from './finding';
 
 const DETECTORS: ShapeDetector[] = [
-  inheritance, partitionOwners, publications, existingOrgColumn, sameNamedObjects, replicaTriggers, globalUniques, readers,
-  sharedAndUnplaced, unmigratedParents, roleMemberships, unprovableTables,
+  inheritance,
+  partitionOwners,
+  publications,
+  existingOrgColumn,
+  sameNamedObjects,
+  replicaTriggers,
+  globalUniques,
+  readers,
+  sharedAndUnplaced,
+  unmigratedParents,
+  roleMemberships,
+  unprovableTables,
 ];
 
 export async function findShapes(session: Session, model: MigrationModel): Promise<ShapeFinding[]> {
   const findings: ShapeFinding[] = [];
-  for (const detect of DETECTORS) findings.push(...await detect(session, model));
+  for (const detect of DETECTORS) findings.push(...(await detect(session, model)));
   return findings;
 }
 
@@ -35,9 +45,20 @@ const describe = (f: ShapeFinding) => `${f.message}${f.fix ? `. Fix: ${f.fix}` :
 /** The prerequisites' view: a failed check per refused shape, a warning per shape the operator must know about. */
 export function shapeChecks(findings: ShapeFinding[]): CheckResult[] {
   const refusedOnes = findings.filter((f) => f.blocking);
-  const checks: CheckResult[] = refusedOnes.map((f) => ({ name: `Shape: ${f.object}`, ok: false, detail: describe(f), severity: 'error' }));
-  for (const f of findings.filter((x) => !x.blocking && x.fix)) checks.push({ name: `Shape: ${f.object}`, ok: false, detail: describe(f), severity: 'warning' });
-  if (refusedOnes.length === 0) checks.push({ name: 'Schema shapes', ok: true, detail: 'no inheritance, partition owner, replica identity, org column or trigger the migration cannot handle' });
+  const checks: CheckResult[] = refusedOnes.map((f) => ({
+    name: `Shape: ${f.object}`,
+    ok: false,
+    detail: describe(f),
+    severity: 'error',
+  }));
+  for (const f of findings.filter((x) => !x.blocking && x.fix))
+    checks.push({ name: `Shape: ${f.object}`, ok: false, detail: describe(f), severity: 'warning' });
+  if (refusedOnes.length === 0)
+    checks.push({
+      name: 'Schema shapes',
+      ok: true,
+      detail: 'no inheritance, partition owner, replica identity, org column or trigger the migration cannot handle',
+    });
   return checks;
 }
 
@@ -45,7 +66,9 @@ export function shapeChecks(findings: ShapeFinding[]): CheckResult[] {
 export async function assertMigratableShapes(session: Session, model: MigrationModel): Promise<void> {
   const blocking = (await findShapes(session, model)).filter((f) => f.blocking);
   if (blocking.length === 0) return;
-  throw refused(`The schema has ${blocking.length === 1 ? 'a shape' : `${blocking.length} shapes`} the migration cannot handle: ${blocking.map((f) => f.message).join('; ')}`,
+  throw refused(
+    `The schema has ${blocking.length === 1 ? 'a shape' : `${blocking.length} shapes`} the migration cannot handle: ${blocking.map((f) => f.message).join('; ')}`,
     `Nothing was changed. ${blocking.map((f) => f.fix).join(' ')} Then run again ("tenant-migrate plan" lists them all).`,
-    blocking.map(describe));
+    blocking.map(describe),
+  );
 }

@@ -16,7 +16,9 @@ export const sharedAndUnplaced: ShapeDetector = async (session, model) => {
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname <> $4
         AND (c.oid = ANY($1::oid[]) AND c.oid = ANY($5::oid[]) OR n.nspname = ANY($2::text[]) AND c.oid <> ALL($1::oid[]))
-      ORDER BY 2, 3`, [placed, schemas, tenants, STATE_SCHEMA, model.sharedTables.map((t) => t.oid)]);
+      ORDER BY 2, 3`,
+    [placed, schemas, tenants, STATE_SCHEMA, model.sharedTables.map((t) => t.oid)],
+  );
   const ledger = model.ledger ? `${model.ledger.name.schema}.${model.ledger.name.name}` : undefined;
   const findings: ShapeFinding[] = [];
   for (const r of rows) {
@@ -24,15 +26,29 @@ export const sharedAndUnplaced: ShapeDetector = async (session, model) => {
     if (`${r.schema}.${r.name}` === ledger) continue;
     const readers = r.readers.join(', ');
     if (model.sharedTables.some((s) => s.oid === r.oid)) {
-      findings.push({ kind: 'shared-table', table, object: table, blocking: false,
-        message: r.readers.length > 0
-          ? `${table} is shared: not migrated, and every tenant (${readers}) reads all its rows${r.rls ? ' that its own row-level security policies allow' : ''}`
-          : `${table} is shared, but no tenant role (${tenants.join(', ') || 'none reaches the tenant tables yet'}) can read it`,
-        fix: r.readers.length > 0 ? undefined : `GRANT SELECT ON ${qq({ schema: r.schema, name: r.name })} TO ${grantees(model, tenants)};` });
+      findings.push({
+        kind: 'shared-table',
+        table,
+        object: table,
+        blocking: false,
+        message:
+          r.readers.length > 0
+            ? `${table} is shared: not migrated, and every tenant (${readers}) reads all its rows${r.rls ? ' that its own row-level security policies allow' : ''}`
+            : `${table} is shared, but no tenant role (${tenants.join(', ') || 'none reaches the tenant tables yet'}) can read it`,
+        fix:
+          r.readers.length > 0
+            ? undefined
+            : `GRANT SELECT ON ${qq({ schema: r.schema, name: r.name })} TO ${grantees(model, tenants)};`,
+      });
     } else if (r.readers.length > 0 && !r.rls) {
-      findings.push({ kind: 'unplaced-table', table, object: table, blocking: false,
+      findings.push({
+        kind: 'unplaced-table',
+        table,
+        object: table,
+        blocking: false,
         message: `${table} is readable by ${readers} and is neither migrated nor shared: after the migration every tenant still reads all its rows`,
-        fix: `Add it to "tables" (with its orgFrom) or to "sharedTables" if every org may read it, or REVOKE SELECT ON ${qq({ schema: r.schema, name: r.name })} FROM ${r.readers.join(', ')};` });
+        fix: `Add it to "tables" (with its orgFrom) or to "sharedTables" if every org may read it, or REVOKE SELECT ON ${qq({ schema: r.schema, name: r.name })} FROM ${r.readers.join(', ')};`,
+      });
     }
   }
   return findings;
@@ -40,7 +56,8 @@ export const sharedAndUnplaced: ShapeDetector = async (session, model) => {
 
 /** Who a shared table is granted to: Supabase's signed-in role, else the application's tenant roles. */
 function grantees(model: Parameters<ShapeDetector>[1], tenants: string[]): string {
-  if (model.loaded.spec.tenantContext.kind === 'supabase-jwt' && tenants.includes('authenticated')) return 'authenticated';
+  if (model.loaded.spec.tenantContext.kind === 'supabase-jwt' && tenants.includes('authenticated'))
+    return 'authenticated';
   const own = tenants.filter((t) => t !== 'anon');
-  return own.length > 0 ? own.map((t) => quoteIdent(t)).join(', ') : '<the application\'s role>';
+  return own.length > 0 ? own.map((t) => quoteIdent(t)).join(', ') : "<the application's role>";
 }

@@ -4,11 +4,20 @@ import { displayName } from '../db/sql';
 import { keyLabel } from '../key-columns';
 import type { ShapeDetector, ShapeFinding } from './finding';
 
-export const unmigratedParents: ShapeDetector = async (_session, model) => model.tables.flatMap((t): ShapeFinding[] => {
-  if (t.rule.kind !== 'parent' || t.rule.parentMigrated) return [];
-  const table = displayName(t.name);
-  const parent = displayName(t.rule.parent);
-  return [{ kind: 'unmigrated-parent', table, object: parent, blocking: false,
-    message: `${table} takes its org from ${parent} by ${keyLabel(t.rule.columns)}, and the spec does not migrate ${parent}: its ${model.orgColumn} values are read as they are `
-      + `(never written, no policies, untouched by rollback); a row written later gets the org its parent holds then` }];
-});
+export const unmigratedParents: ShapeDetector = async (_session, model) =>
+  model.tables.flatMap((t): ShapeFinding[] => {
+    if (t.rule.kind !== 'parent' || t.rule.parentMigrated) return [];
+    const table = displayName(t.name);
+    const parent = displayName(t.rule.parent);
+    return [
+      {
+        kind: 'unmigrated-parent',
+        table,
+        object: parent,
+        blocking: false,
+        message:
+          `${table} takes its org from ${parent} by ${keyLabel(t.rule.columns)}, and the spec does not migrate ${parent}: its ${model.orgColumn} values are read as they are ` +
+          `(never written, no policies, untouched by rollback); a row written later gets the org its parent holds then`,
+      },
+    ];
+  });

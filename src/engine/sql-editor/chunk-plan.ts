@@ -35,7 +35,10 @@ export class ChunkPlan {
 
   /** A new split point (statements were split up to it, or the text changed before it). */
   startAt(splitTo: number, textChanged: boolean): void {
-    if (textChanged) { this.restFails = false; this.budget = Infinity; } else this.budget -= splitTo - this.splitPoint;
+    if (textChanged) {
+      this.restFails = false;
+      this.budget = Infinity;
+    } else this.budget -= splitTo - this.splitPoint;
     this.splitPoint = splitTo;
     this.scansTo = splitTo;
     if (textChanged || (this.failsAt !== undefined && this.failsAt <= splitTo)) this.failsAt = undefined;

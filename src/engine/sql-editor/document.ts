@@ -36,7 +36,10 @@ export class SqlDocument {
   private done = true;
   private readonly plan: ChunkPlan;
 
-  constructor(private readonly scan: Scan, chunkChars = CHUNK_CHARS) {
+  constructor(
+    private readonly scan: Scan,
+    chunkChars = CHUNK_CHARS,
+  ) {
     this.plan = new ChunkPlan(chunkChars);
   }
 
@@ -53,7 +56,9 @@ export class SqlDocument {
   /** The whole split at once (for callers that do not slice their work). */
   update(text: string): DocumentStatement[] {
     this.start(text);
-    while (!this.step()) { /* the next chunk */ }
+    while (!this.step()) {
+      /* the next chunk */
+    }
     return this.current;
   }
 
@@ -117,7 +122,11 @@ export class SqlDocument {
   private stopped(from: number): ScanError {
     let at = from;
     while (at < this.text.length && /[\s;]/.test(this.text[at]!)) at++;
-    return new ScanError('The SQL cannot be scanned from this statement on: a quoted string, dollar quote or comment in it is never closed', at, this.lineAt(at));
+    return new ScanError(
+      'The SQL cannot be scanned from this statement on: a quoted string, dollar quote or comment in it is never closed',
+      at,
+      this.lineAt(at),
+    );
   }
 
   /** Appends the statements split from a chunk starting at `from`; false when there were none. */

@@ -9,7 +9,11 @@ export function shiftItem(item: ScriptItem, chars: number, lines: number): Scrip
   return { ...item, start: item.start + chars, end: item.end + chars, line: item.line + lines };
 }
 
-export const newlines = (text: string, from = 0, to = text.length) => { let n = 0; for (let i = from; i < to; i++) if (text.charCodeAt(i) === 10) n++; return n; };
+export const newlines = (text: string, from = 0, to = text.length) => {
+  let n = 0;
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+};
 
 export function commonPrefix(a: string, b: string): number {
   const max = Math.min(a.length, b.length);
@@ -30,11 +34,17 @@ function endsCleanly(region: string, items: ScriptItem[]): boolean {
 }
 
 /** The statements after the edit from old to text, or how many of the statements before it to keep. */
-export function splitAroundEdit(scan: Scan, items: readonly ScriptItem[], old: string, text: string): ScriptItem[] | { keep: number } {
+export function splitAroundEdit(
+  scan: Scan,
+  items: readonly ScriptItem[],
+  old: string,
+  text: string,
+): ScriptItem[] | { keep: number } {
   const prefix = commonPrefix(old, text);
   const max = Math.min(old.length, text.length);
   let suffix = 0;
-  while (suffix < max - prefix && old.charCodeAt(old.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix)) suffix++;
+  while (suffix < max - prefix && old.charCodeAt(old.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix))
+    suffix++;
   if (prefix === old.length && prefix === text.length) return [...items];
   // The statement before the edit is split again too: the edit may have removed the ";" that ended it.
   let touched = items.findIndex((it) => it.end >= prefix);

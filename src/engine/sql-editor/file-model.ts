@@ -69,7 +69,9 @@ export class SqlFileModel {
   /** The whole split at once (only the statements an edit touched are scanned again). */
   update(text: string): readonly DocumentStatement[] {
     this.begin(text);
-    while (!this.resume()) { /* the next chunk */ }
+    while (!this.resume()) {
+      /* the next chunk */
+    }
     return this.current;
   }
 
@@ -97,7 +99,9 @@ export class SqlFileModel {
       // Typing an opening quote makes the rest of the file a string until it is closed (psql would read it so too):
       // the statements before it stay, and the diagnostic points at the quote just typed (the earliest, if several),
       // or else at the statement the scanner cannot end.
-      const typed = [this.stoppedBefore, this.editedAt].filter((at): at is number => at !== undefined && at >= error.offset && at < this.text.length);
+      const typed = [this.stoppedBefore, this.editedAt].filter(
+        (at): at is number => at !== undefined && at >= error.offset && at < this.text.length,
+      );
       this.unscannable = typed.length > 0 ? Math.min(...typed) : error.offset;
     }
     this.current = this.document.statements;
@@ -112,7 +116,12 @@ export class SqlFileModel {
         return;
       }
       const reads = READS.test(s.item.text);
-      if (reads || DML.test(s.item.text)) out.push({ index, kind: 'run', offset }, { index, kind: 'runAsTenant', offset }, { index, kind: 'explain', offset });
+      if (reads || DML.test(s.item.text))
+        out.push(
+          { index, kind: 'run', offset },
+          { index, kind: 'runAsTenant', offset },
+          { index, kind: 'explain', offset },
+        );
       if (!reads) out.push({ index, kind: 'runWrite', offset });
     });
     return out;
@@ -120,7 +129,10 @@ export class SqlFileModel {
 
   /** Parses the next statements for the lint (a few milliseconds of work); true when diagnostics() has all it needs. */
   lintStep(statements = LINT_BATCH): boolean {
-    return this.linter.primeSome(this.current.map((s) => s.item), statements);
+    return this.linter.primeSome(
+      this.current.map((s) => s.item),
+      statements,
+    );
   }
 
   /** The lint, syntax errors (one statement's error leaves the others alone) and malformed expectations. */
@@ -129,18 +141,36 @@ export class SqlFileModel {
     this.linter.prime(items);
     const out = this.linter.lint(items, { ...options, source: this.text });
     if (this.unscannable !== undefined) {
-      out.push({ code: 'syntax', severity: 'error', start: this.unscannable, end: this.unscannable + 1,
-        message: 'PostgreSQL\'s scanner stops here (an unterminated quoted string, dollar quote or comment?): the statements below it come back once it is closed.' });
+      out.push({
+        code: 'syntax',
+        severity: 'error',
+        start: this.unscannable,
+        end: this.unscannable + 1,
+        message:
+          "PostgreSQL's scanner stops here (an unterminated quoted string, dollar quote or comment?): the statements below it come back once it is closed.",
+      });
     }
     for (const s of this.current) {
       if (s.item.kind !== 'sql') continue;
       const problem = this.linter.syntaxErrorOf(s.item.text);
       if (problem) {
         const at = s.item.start + problem.offset;
-        out.push({ code: 'syntax', severity: 'error', message: problem.message, start: at, end: Math.min(s.item.end, at + 1) });
+        out.push({
+          code: 'syntax',
+          severity: 'error',
+          message: problem.message,
+          start: at,
+          end: Math.min(s.item.end, at + 1),
+        });
       }
       if (s.expectation && 'error' in s.expectation) {
-        out.push({ code: 'expectation', severity: 'error', message: s.expectation.error, start: s.item.start, end: s.item.end });
+        out.push({
+          code: 'expectation',
+          severity: 'error',
+          message: s.expectation.error,
+          start: s.item.start,
+          end: s.item.end,
+        });
       }
     }
     return out;
@@ -164,7 +194,8 @@ export class LineIndex {
     let hi = this.starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid; else hi = mid - 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
     }
     return { line: lo, character: offset - this.starts[lo]! };
   }

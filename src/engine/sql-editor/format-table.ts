@@ -18,7 +18,12 @@ export function formatAligned(outcome: QueryOutcome, maxWidth = 80): string {
   const cells = rows.map((r) => fields.map((f) => clip(cellText(r[f]).replace(/\s*\n\s*/g, ' '), maxWidth)));
   const widths = fields.map((f, i) => Math.max(f.length, ...cells.map((c) => c[i]!.length)));
   const line = (values: readonly string[]) => ` ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')}`.trimEnd();
-  return [line(fields), widths.map((w) => '-'.repeat(w + 2)).join('+'), ...cells.map(line), `(${rows.length} row${rows.length === 1 ? '' : 's'})`].join('\n');
+  return [
+    line(fields),
+    widths.map((w) => '-'.repeat(w + 2)).join('+'),
+    ...cells.map(line),
+    `(${rows.length} row${rows.length === 1 ? '' : 's'})`,
+  ].join('\n');
 }
 
 const escapeMarkdown = (text: string) => text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
@@ -29,6 +34,11 @@ export function formatMarkdownTable(outcome: QueryOutcome, maxRows = 10, maxWidt
   if (fields.length === 0) return '';
   const head = `| ${fields.map(escapeMarkdown).join(' | ')} |`;
   const rule = `|${fields.map(() => ' --- ').join('|')}|`;
-  const body = rows.slice(0, maxRows).map((r) => `| ${fields.map((f) => escapeMarkdown(clip(cellText(r[f]).replace(/\s*\n\s*/g, ' '), maxWidth))).join(' | ')} |`);
+  const body = rows
+    .slice(0, maxRows)
+    .map(
+      (r) =>
+        `| ${fields.map((f) => escapeMarkdown(clip(cellText(r[f]).replace(/\s*\n\s*/g, ' '), maxWidth))).join(' | ')} |`,
+    );
   return [head, rule, ...body].join('\n');
 }

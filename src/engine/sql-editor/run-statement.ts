@@ -12,7 +12,10 @@ import { acquireRunLock, appendAudit, releaseRunLock, stateSchemaExists, type Au
 import type { QueryOutcome } from './expectations';
 import { runsOutsideTransaction } from './transaction-block';
 
-export type RunMode = { readonly kind: 'read' } | { readonly kind: 'write' } | { readonly kind: 'explain' }
+export type RunMode =
+  | { readonly kind: 'read' }
+  | { readonly kind: 'write' }
+  | { readonly kind: 'explain' }
   | { readonly kind: 'tenant'; readonly org: string; readonly context: TenantContext; readonly role: string };
 
 export interface StatementResult extends QueryOutcome {
@@ -30,18 +33,33 @@ export interface RunStatementOptions {
 }
 
 function tenantSetup(mode: Extract<RunMode, { kind: 'tenant' }>): string[] {
-  const claims = mode.context.kind === 'supabase-jwt'
-    ? [`SELECT set_config('request.jwt.claims', ${quoteLiteral(JSON.stringify({ role: mode.role, [mode.context.claim]: mode.org }))}, true)`]
-    : [`SELECT set_config(${quoteLiteral(mode.context.name)}, ${quoteLiteral(mode.org)}, true)`];
+  const claims =
+    mode.context.kind === 'supabase-jwt'
+      ? [
+          `SELECT set_config('request.jwt.claims', ${quoteLiteral(JSON.stringify({ role: mode.role, [mode.context.claim]: mode.org }))}, true)`,
+        ]
+      : [`SELECT set_config(${quoteLiteral(mode.context.name)}, ${quoteLiteral(mode.org)}, true)`];
   return [`SET LOCAL ROLE ${quoteIdent(mode.role)}`, 'SET LOCAL row_security = on', ...claims];
 }
 
-export async function runStatement(session: Session, sql: string, mode: RunMode, options: RunStatementOptions): Promise<StatementResult> {
+export async function runStatement(
+  session: Session,
+  sql: string,
+  mode: RunMode,
+  options: RunStatementOptions,
+): Promise<StatementResult> {
   if (mode.kind === 'write') return runWrite(session, sql, options);
   return inTransaction(session, sql, mode, options);
 }
 
-async function inTransaction(session: Session, sql: string, mode: RunMode, options: RunStatementOptions, beforeStatement?: () => Promise<void>, beforeCommit?: (result: StatementResult) => Promise<void>): Promise<StatementResult> {
+async function inTransaction(
+  session: Session,
+  sql: string,
+  mode: RunMode,
+  options: RunStatementOptions,
+  beforeStatement?: () => Promise<void>,
+  beforeCommit?: (result: StatementResult) => Promise<void>,
+): Promise<StatementResult> {
   await session.query(mode.kind === 'write' ? 'BEGIN' : 'BEGIN READ ONLY');
   let committed = false;
   try {
@@ -69,14 +87,30 @@ async function inTransaction(session: Session, sql: string, mode: RunMode, optio
  */
 async function runWrite(session: Session, sql: string, options: RunStatementOptions): Promise<StatementResult> {
   const audited = await stateSchemaExists(session);
-  const audit = (entry: Omit<AuditEntry, 'step' | 'statement'>) => appendAudit(session, undefined, { step: 'sql-editor', statement: sql, ...entry });
+  const audit = (entry: Omit<AuditEntry, 'step' | 'statement'>) =>
+    appendAudit(session, undefined, { step: 'sql-editor', statement: sql, ...entry });
   const started = performance.now();
   if (!(await outsideTransaction(sql))) {
     try {
-      return await inTransaction(session, sql, { kind: 'write' }, options, () => acquireRunLock(session, 'transaction'),
-        audited ? (result) => audit({ durationMs: result.durationMs, rows: result.rowCount, outcome: 'ok' }) : undefined);
+      return await inTransaction(
+        session,
+        sql,
+        { kind: 'write' },
+        options,
+        () => acquireRunLock(session, 'transaction'),
+        audited
+          ? (result) => audit({ durationMs: result.durationMs, rows: result.rowCount, outcome: 'ok' })
+          : undefined,
+      );
     } catch (error) {
-      if (audited && !isRefusal(error)) await auditFailure(error, () => audit({ durationMs: Math.round(performance.now() - started), outcome: 'error', error: (error as Error).message }));
+      if (audited && !isRefusal(error))
+        await auditFailure(error, () =>
+          audit({
+            durationMs: Math.round(performance.now() - started),
+            outcome: 'error',
+            error: (error as Error).message,
+          }),
+        );
       throw error;
     }
   }
@@ -85,14 +119,24 @@ async function runWrite(session: Session, sql: string, options: RunStatementOpti
   try {
     result = await runAlone(session, sql, options);
   } catch (error) {
-    if (audited) await auditFailure(error, () => audit({ durationMs: Math.round(performance.now() - started), outcome: 'error', error: (error as Error).message }));
+    if (audited)
+      await auditFailure(error, () =>
+        audit({
+          durationMs: Math.round(performance.now() - started),
+          outcome: 'error',
+          error: (error as Error).message,
+        }),
+      );
     throw error;
   } finally {
     // An unlock that fails leaves the lock with the session: closing it is what releases it then.
     await releaseRunLock(session).catch(() => session.close());
   }
   // The statement is done and cannot be undone: an audit that fails is told, not turned into a failure.
-  if (audited) await audit({ durationMs: result.durationMs, rows: result.rowCount, outcome: 'ok' }).catch((error: unknown) => { result = { ...result, warning: `Not written to the audit log: ${withoutSecrets(error).message}` }; });
+  if (audited)
+    await audit({ durationMs: result.durationMs, rows: result.rowCount, outcome: 'ok' }).catch((error: unknown) => {
+      result = { ...result, warning: `Not written to the audit log: ${withoutSecrets(error).message}` };
+    });
   return result;
 }
 
@@ -102,7 +146,9 @@ async function auditFailure(error: unknown, audit: () => Promise<void>): Promise
     await audit();
   } catch (auditError) {
     const note = ` (and the failure could not be written to the audit log: ${withoutSecrets(auditError).message})`;
-    throw error instanceof MigrationError ? new MigrationError(error.kind, `${error.message}${note}`, error.next, error.details) : new Error(`${withoutSecrets(error).message}${note}`);
+    throw error instanceof MigrationError
+      ? new MigrationError(error.kind, `${error.message}${note}`, error.next, error.details)
+      : new Error(`${withoutSecrets(error).message}${note}`);
   }
 }
 
@@ -129,7 +175,8 @@ async function runAlone(session: Session, sql: string, options: RunStatementOpti
 }
 
 /** PostgreSQL's errors can quote a statement's values: redacted. The engine's own (the lock's refusal) pass as they are. */
-const withoutSecrets = (error: unknown) => (error instanceof MigrationError ? error : new Error(redact((error as Error).message)));
+const withoutSecrets = (error: unknown) =>
+  error instanceof MigrationError ? error : new Error(redact((error as Error).message));
 const isRefusal = (error: unknown) => error instanceof MigrationError && error.kind === 'refused';
 
 const timeout = (options: RunStatementOptions) => Math.max(1, Math.round(options.timeoutMs));
@@ -141,5 +188,12 @@ async function timed(session: Session, text: string, options: RunStatementOption
   const durationMs = Math.round(performance.now() - started);
   const fields = (result.fields ?? []).map((f) => f.name);
   const rows = (result.rows ?? []) as Record<string, unknown>[];
-  return { command: result.command, rowCount: result.rowCount, durationMs, fields, rows: rows.slice(0, maxRows), truncated: rows.length > maxRows };
+  return {
+    command: result.command,
+    rowCount: result.rowCount,
+    durationMs,
+    fields,
+    rows: rows.slice(0, maxRows),
+    truncated: rows.length > maxRows,
+  };
 }

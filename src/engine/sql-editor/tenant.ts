@@ -15,7 +15,9 @@ const LABEL_COLUMNS = ['name', 'title', 'slug', 'display_name'];
 export async function listOrgs(session: Session, spec: LoadedSpec, limit = 200): Promise<OrgChoice[]> {
   const id = quoteIdent(spec.spec.orgs.idColumn);
   const { rows } = await session.query<{ id: string; row: Record<string, unknown> }>(
-    `SELECT ${id}::text AS id, to_jsonb(o) AS row FROM ${quoteQualified(spec.orgsTable)} o ORDER BY ${id} LIMIT $1`, [limit]);
+    `SELECT ${id}::text AS id, to_jsonb(o) AS row FROM ${quoteQualified(spec.orgsTable)} o ORDER BY ${id} LIMIT $1`,
+    [limit],
+  );
   return rows.map((r) => {
     const column = LABEL_COLUMNS.find((c) => typeof r.row[c] === 'string' && r.row[c] !== '');
     return { id: r.id, label: column ? String(r.row[column]) : undefined };
@@ -29,7 +31,10 @@ export async function tenantRoleFor(session: Session, configured: string | undef
     const { rows } = await session.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
     if (rows.length) return role;
   }
-  const error = new Error(`There is no role "${candidates[0]}" to run the statement as a tenant`) as Error & { next: string };
-  error.next = 'Set tenantMigration.sqlEditor.tenantRole to the role your application connects as (it must not bypass row-level security).';
+  const error = new Error(`There is no role "${candidates[0]}" to run the statement as a tenant`) as Error & {
+    next: string;
+  };
+  error.next =
+    'Set tenantMigration.sqlEditor.tenantRole to the role your application connects as (it must not bypass row-level security).';
   throw error;
 }

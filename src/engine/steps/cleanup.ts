@@ -5,5 +5,8 @@ import { plural } from '../../shared/format';
 
 export const body: StepBody = async (context) => {
   const dropped = await cleanupBackups(context.session);
-  return { summary: `${plural(dropped.length, 'backup table')} dropped${dropped.length ? `: ${dropped.join(', ')}` : ''}`, checks: [] };
+  return {
+    summary: `${plural(dropped.length, 'backup table')} dropped${dropped.length ? `: ${dropped.join(', ')}` : ''}`,
+    checks: [],
+  };
 };

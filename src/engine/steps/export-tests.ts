@@ -12,8 +12,12 @@ import { plural } from '../../shared/format';
 export const body: StepBody = async (context, options) => {
   const model = await context.model();
   const run = await runMatrix(context.session, model);
-  const extensions = (await context.session.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'extensions'`)).rows.length > 0;
-  const files = renderPgtapFiles(model, run, { generatedAt: new Date().toISOString(), extensionsSchema: extensions ? 'extensions' : undefined });
+  const extensions =
+    (await context.session.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'extensions'`)).rows.length > 0;
+  const files = renderPgtapFiles(model, run, {
+    generatedAt: new Date().toISOString(),
+    extensionsSchema: extensions ? 'extensions' : undefined,
+  });
   const dir = path.resolve(context.specFolder, options.exportTo ?? DEFAULT_EXPORT_DIR);
   fs.mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -26,16 +30,27 @@ export const body: StepBody = async (context, options) => {
   }
   const failing = run.probes.filter((p) => !p.ok);
   if (failing.length > 0 || run.leakingViews.length > 0) {
-    checks.push({ name: 'The matrix now', ok: false, severity: 'warning',
-      detail: `${plural(failing.length, 'cell')} and ${plural(run.leakingViews.length, 'view')} fail on this database now: the exported tests fail until that is fixed ("tenant-migrate verify-isolation" names the causes)` });
+    checks.push({
+      name: 'The matrix now',
+      ok: false,
+      severity: 'warning',
+      detail: `${plural(failing.length, 'cell')} and ${plural(run.leakingViews.length, 'view')} fail on this database now: the exported tests fail until that is fixed ("tenant-migrate verify-isolation" names the causes)`,
+    });
   }
-  if (!await currentEnforcement(context.session)) {
-    checks.push({ name: 'Transition mode', ok: false, severity: 'warning',
-      detail: 'the exported tests assert enforced isolation (row-level security forced, no rows without a tenant context): they pass once "tenant-migrate enforce --app-sends-context" has run' });
+  if (!(await currentEnforcement(context.session))) {
+    checks.push({
+      name: 'Transition mode',
+      ok: false,
+      severity: 'warning',
+      detail:
+        'the exported tests assert enforced isolation (row-level security forced, no rows without a tenant context): they pass once "tenant-migrate enforce --app-sends-context" has run',
+    });
   }
   const tests = files.reduce((n, f) => n + f.tests, 0);
   return {
-    summary: `${plural(files.length, 'pgTAP file')}, ${plural(tests, 'test')}, written to ${dir}`, checks, exportedFiles: written,
+    summary: `${plural(files.length, 'pgTAP file')}, ${plural(tests, 'test')}, written to ${dir}`,
+    checks,
+    exportedFiles: written,
     next: `Commit them; run with "supabase test db" or "pg_prove -d \\"$DATABASE_URL\\" ${path.relative(context.specFolder, dir) || '.'}/*.sql".`,
   };
 };

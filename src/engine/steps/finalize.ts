@@ -5,5 +5,8 @@ import { plural } from '../../shared/format';
 
 export const body: StepBody = async (context) => {
   const dropped = await finalize(context.session, await context.model());
-  return { summary: `the help for applications that do not set ${context.spec.spec.orgColumn} is off (${plural(dropped, 'trigger')} dropped)`, checks: [] };
+  return {
+    summary: `the help for applications that do not set ${context.spec.spec.orgColumn} is off (${plural(dropped, 'trigger')} dropped)`,
+    checks: [],
+  };
 };

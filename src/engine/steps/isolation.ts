@@ -10,16 +10,39 @@ import type { StepBody } from '../step-context';
 
 export const body: StepBody = async (context) => {
   const model = await context.model();
-  const enforced = !!await currentEnforcement(context.session);
-  const { probes, bypasses, leakingViews, probeTables, escapingRoles } = await verifyIsolation(context.session, model, enforced ? 'enforced' : 'transition');
-  const transition: CheckResult[] = enforced ? [] : [{ name: 'Transition mode', ok: true, severity: 'warning',
-    detail: `requests without a tenant context keep their pre-migration access until "tenant-migrate enforce --app-sends-context"; first make sure ${contextAdvice(model)}` }];
+  const enforced = !!(await currentEnforcement(context.session));
+  const { probes, bypasses, leakingViews, probeTables, escapingRoles } = await verifyIsolation(
+    context.session,
+    model,
+    enforced ? 'enforced' : 'transition',
+  );
+  const transition: CheckResult[] = enforced
+    ? []
+    : [
+        {
+          name: 'Transition mode',
+          ok: true,
+          severity: 'warning',
+          detail: `requests without a tenant context keep their pre-migration access until "tenant-migrate enforce --app-sends-context"; first make sure ${contextAdvice(model)}`,
+        },
+      ];
   const checks: CheckResult[] = [
-    ...probes.map((p) => ({ name: `${p.table} ${p.operation} as ${actorLabel(p)}`, ok: p.ok, detail: p.expected === 'either' ? `${p.outcome} (the table's own policies decide within the org)` : `expected ${p.expected}, ${p.outcome}${p.ok ? '' : `: ${p.detail}`}` })),
+    ...probes.map((p) => ({
+      name: `${p.table} ${p.operation} as ${actorLabel(p)}`,
+      ok: p.ok,
+      detail:
+        p.expected === 'either'
+          ? `${p.outcome} (the table's own policies decide within the org)`
+          : `expected ${p.expected}, ${p.outcome}${p.ok ? '' : `: ${p.detail}`}`,
+    })),
     ...bypasses,
-    ...await crossTenantChecks(context.session, model),
+    ...(await crossTenantChecks(context.session, model)),
     ...transition,
-    { name: 'Probe rows', ok: true, detail: `two rows (one per probe org) written to each of ${probeTables.join(', ') || 'no table'} and rolled back: their triggers fired; identity and serial columns got values of their own, so no id was used up; nothing was committed` },
+    {
+      name: 'Probe rows',
+      ok: true,
+      detail: `two rows (one per probe org) written to each of ${probeTables.join(', ') || 'no table'} and rolled back: their triggers fired; identity and serial columns got values of their own, so no id was used up; nothing was committed`,
+    },
   ];
   const { summary, next } = verdict(probes, leakingViews, escapingRoles);
   return { summary, checks, probes, next };

@@ -9,6 +9,13 @@ export const body: StepBody = async (context) => {
   const { text } = await context.scriptText();
   const result = await runScript(text, context.scriptRun('migrate'));
   const rows = result.backfilled.reduce((n, b) => n + b.rows, 0);
-  const perTable = result.backfilled.filter((b) => b.rows > 0).map((b) => `${b.table} ${formatCount(b.rows)}`).join(', ');
-  return { summary: `${plural(result.statements, 'statement')}; ${plural(rows, 'row')} given their org by the backfill${perTable ? ` (${perTable})` : ''}`, rows, checks: [] };
+  const perTable = result.backfilled
+    .filter((b) => b.rows > 0)
+    .map((b) => `${b.table} ${formatCount(b.rows)}`)
+    .join(', ');
+  return {
+    summary: `${plural(result.statements, 'statement')}; ${plural(rows, 'row')} given their org by the backfill${perTable ? ` (${perTable})` : ''}`,
+    rows,
+    checks: [],
+  };
 };

@@ -7,7 +7,8 @@ export const body: StepBody = async (context) => {
   const checks = await preflight(context.session, await context.model(), () => context.gaps({ quick: true }));
   const failures = failedChecks(checks);
   return {
-    summary: formatCheckCount(checks), checks,
+    summary: formatCheckCount(checks),
+    checks,
     next: failures.length ? `Fix: ${failures.map((c) => c.name).join(', ')}; then run again.` : undefined,
   };
 };

@@ -9,11 +9,22 @@ export const body: StepBody = async (context) => {
   if (tests.length === 0) return { status: 'skipped', summary: 'no test commands in the spec', checks: [] };
   const checks: CheckResult[] = [];
   for (const test of tests) {
-    checks.push(await runTestCommand(test, { folder: context.specFolder, databaseUrl: context.databaseUrlForTests, signal: context.signal, onOutput: (message) => context.emit({ type: 'notice', step: 'tests', message }) }));
+    checks.push(
+      await runTestCommand(test, {
+        folder: context.specFolder,
+        databaseUrl: context.databaseUrlForTests,
+        signal: context.signal,
+        onOutput: (message) => context.emit({ type: 'notice', step: 'tests', message }),
+      }),
+    );
   }
   const failures = checks.filter((c) => !c.ok).length;
   return {
-    summary: failures === 0 ? `${plural(checks.length, 'test command')} passed` : `${failures} of ${plural(checks.length, 'test command')} failed`, checks,
-    next: failures ? 'Read the failing command\'s output in the log; fix or roll back.' : undefined,
+    summary:
+      failures === 0
+        ? `${plural(checks.length, 'test command')} passed`
+        : `${failures} of ${plural(checks.length, 'test command')} failed`,
+    checks,
+    next: failures ? "Read the failing command's output in the log; fix or roll back." : undefined,
   };
 };

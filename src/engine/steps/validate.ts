@@ -7,7 +7,10 @@ export const body: StepBody = async (context) => {
   const checks = await validate(context.session, await context.model());
   const failures = failedChecks(checks);
   return {
-    summary: formatCheckCount(checks), checks,
-    next: failures.length ? 'Look at the failed checks; if the migration stopped early, run "migrate" again (it resumes), else roll back.' : undefined,
+    summary: formatCheckCount(checks),
+    checks,
+    next: failures.length
+      ? 'Look at the failed checks; if the migration stopped early, run "migrate" again (it resumes), else roll back.'
+      : undefined,
   };
 };

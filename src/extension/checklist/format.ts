@@ -23,7 +23,8 @@ export function percent(p: ProgressInfo): number {
 /** "12,000 of ~40,000 rows given their org · 30% · 4 s left" */
 export function formatProgress(p: ProgressInfo): string {
   const rows = progressRows(p);
-  const left = p.done >= p.total ? 'done' : p.etaMs === undefined ? 'estimating time left' : `${formatDuration(p.etaMs)} left`;
+  const left =
+    p.done >= p.total ? 'done' : p.etaMs === undefined ? 'estimating time left' : `${formatDuration(p.etaMs)} left`;
   return `${rows} · ${percent(p)}% · ${left}`;
 }
 

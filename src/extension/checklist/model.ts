@@ -1,7 +1,16 @@
 // The checklist's state: the guide's steps with live status from the engine's events, and the database's truth
 // (tenant_migration, through status()) on refresh, after a restart, or when another operator ran a step.
 import * as vscode from 'vscode';
-import { MANUAL_ITEMS, STEPS, type CheckResult, type ChecklistStep, type EngineEvent, type ManualItem, type ProgressInfo, type StepStatus } from '../../engine/events';
+import {
+  MANUAL_ITEMS,
+  STEPS,
+  type CheckResult,
+  type ChecklistStep,
+  type EngineEvent,
+  type ManualItem,
+  type ProgressInfo,
+  type StepStatus,
+} from '../../engine/events';
 import type { StatusInfo } from '../../engine/status';
 import { Disposable } from '../lifecycle';
 
@@ -26,7 +35,10 @@ export interface StepView {
   source: 'live' | 'database' | 'none';
 }
 
-export interface ManualTick { readonly by: string; readonly at: string }
+export interface ManualTick {
+  readonly by: string;
+  readonly at: string;
+}
 
 export interface DatabaseFacts {
   readonly database: string;
@@ -70,7 +82,13 @@ export class ChecklistModel extends Disposable {
     const view = this.step(event.step);
     switch (event.type) {
       case 'step-started':
-        this.steps.set(event.step, { ...emptyStep(event.step), status: 'running', startedAt: event.at, source: 'live', progress: new Map() });
+        this.steps.set(event.step, {
+          ...emptyStep(event.step),
+          status: 'running',
+          startedAt: event.at,
+          source: 'live',
+          progress: new Map(),
+        });
         break;
       case 'statement-started':
         view.statement = { index: event.index, total: event.total, line: event.line, phase: event.phase };
@@ -88,8 +106,18 @@ export class ChecklistModel extends Disposable {
         view.waiting = `waiting for a lock (attempt ${event.attempt}, next try in ${Math.ceil(event.waitMs / 1000)} s)`;
         break;
       case 'step-finished':
-        Object.assign(view, { status: event.status, durationMs: event.durationMs, rows: event.rows, summary: event.summary, next: event.next,
-          finishedAt: new Date().toISOString(), statement: undefined, waiting: undefined, backfilling: undefined, source: 'live' });
+        Object.assign(view, {
+          status: event.status,
+          durationMs: event.durationMs,
+          rows: event.rows,
+          summary: event.summary,
+          next: event.next,
+          finishedAt: new Date().toISOString(),
+          statement: undefined,
+          waiting: undefined,
+          backfilling: undefined,
+          source: 'live',
+        });
         break;
       default:
         return;
@@ -107,13 +135,25 @@ export class ChecklistModel extends Disposable {
       if (s.status === 'pending') {
         // Nothing recorded (or undone by a rollback): keep a live result of a read-only step, else pending.
         if (current.source === 'live' && !undone) continue;
-        this.steps.set(s.step, { ...emptyStep(s.step), source: 'database', summary: undone ? 'undone by the rollback' : undefined });
+        this.steps.set(s.step, {
+          ...emptyStep(s.step),
+          source: 'database',
+          summary: undone ? 'undone by the rollback' : undefined,
+        });
         continue;
       }
       this.steps.set(s.step, {
-        ...emptyStep(s.step), status: s.status, startedAt: s.startedAt, finishedAt: s.finishedAt, durationMs: s.durationMs, rows: s.rows,
-        summary: s.summary, next: s.next, checks: s.checks ?? (current.source === 'live' ? current.checks : []),
-        progress: current.source === 'live' ? current.progress : new Map(), source: 'database',
+        ...emptyStep(s.step),
+        status: s.status,
+        startedAt: s.startedAt,
+        finishedAt: s.finishedAt,
+        durationMs: s.durationMs,
+        rows: s.rows,
+        summary: s.summary,
+        next: s.next,
+        checks: s.checks ?? (current.source === 'live' ? current.checks : []),
+        progress: current.source === 'live' ? current.progress : new Map(),
+        source: 'database',
       });
     }
     this.manual.clear();
@@ -122,9 +162,18 @@ export class ChecklistModel extends Disposable {
       if (id) this.manual.set(id, { by: m.tickedBy, at: m.tickedAt });
     }
     this.facts = {
-      database: info.database, migrated: info.migrated, lastRun: info.lastRun, rolledBackAt, readAt: new Date().toISOString(),
-      lockHeldBy: info.lockHeldBy && { pid: info.lockHeldBy.pid, operator: info.lockHeldBy.operator, user: info.lockHeldBy.user,
-        since: new Date(info.lockHeldBy.since).toISOString(), command: info.lockHeldBy.command },
+      database: info.database,
+      migrated: info.migrated,
+      lastRun: info.lastRun,
+      rolledBackAt,
+      readAt: new Date().toISOString(),
+      lockHeldBy: info.lockHeldBy && {
+        pid: info.lockHeldBy.pid,
+        operator: info.lockHeldBy.operator,
+        user: info.lockHeldBy.user,
+        since: new Date(info.lockHeldBy.since).toISOString(),
+        command: info.lockHeldBy.command,
+      },
     };
     this.fire();
   }
@@ -140,13 +189,24 @@ export class ChecklistModel extends Disposable {
 
   setPreviewed(): void {
     this.previewedAt = new Date().toISOString();
-    Object.assign(this.step('preview'), { status: 'done', finishedAt: this.previewedAt, summary: 'plan reviewed in this window', source: 'live' });
+    Object.assign(this.step('preview'), {
+      status: 'done',
+      finishedAt: this.previewedAt,
+      summary: 'plan reviewed in this window',
+      source: 'live',
+    });
     this.fire('preview');
   }
 
   /** The steps' outcome of a finished operation that ended before a step started (refusals, connection errors). */
   failBeforeStart(step: ChecklistStep, summary: string, next?: string): void {
-    Object.assign(this.step(step), { status: 'failed', summary, next, source: 'live', finishedAt: new Date().toISOString() });
+    Object.assign(this.step(step), {
+      status: 'failed',
+      summary,
+      next,
+      source: 'live',
+      finishedAt: new Date().toISOString(),
+    });
     this.fire(step);
   }
 

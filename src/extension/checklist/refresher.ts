@@ -44,7 +44,14 @@ export class ChecklistRefresher extends Disposable {
   }
 
   private async read(): Promise<void> {
-    if (!vscode.workspace.isTrusted || !this.specFile.uri || !this.connections.selected() || this.runner.active || this.isDisposed) return;
+    if (
+      !vscode.workspace.isTrusted ||
+      !this.specFile.uri ||
+      !this.connections.selected() ||
+      this.runner.active ||
+      this.isDisposed
+    )
+      return;
     await vscode.window.withProgress({ location: { viewId: CHECKLIST_VIEW } }, async () => {
       try {
         await this.opener.with({ action: 'Reading the checklist', interactive: false }, async ({ migration }) => {
@@ -54,7 +61,9 @@ export class ChecklistRefresher extends Disposable {
       } catch (error) {
         const { message, next } = errorText(error);
         this.log.warn(`Could not read the migration state: ${message}${next ? ` — ${next}` : ''}`);
-        this.tree.setProblem(`Cannot read the database: ${this.log.scrub(message)}. ${next ? this.log.scrub(next) : ''}`.trim());
+        this.tree.setProblem(
+          `Cannot read the database: ${this.log.scrub(message)}. ${next ? this.log.scrub(next) : ''}`.trim(),
+        );
       }
     });
   }

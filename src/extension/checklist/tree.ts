@@ -11,7 +11,10 @@ import type { StartupRegistrations } from '../startup';
 export { CHECKLIST_VIEW } from '../startup';
 
 /** One object per step: VS Code refreshes an element by identity, so the step rows must stay the same objects. */
-const STEP_NODES = Object.fromEntries(STEPS.map((step) => [step, { kind: 'step', step } as const])) as Record<ChecklistStep, Node & { kind: 'step' }>;
+const STEP_NODES = Object.fromEntries(STEPS.map((step) => [step, { kind: 'step', step } as const])) as Record<
+  ChecklistStep,
+  Node & { kind: 'step' }
+>;
 
 /**
  * How often live changes reach the tree. VS Code shows a tree's changes only once 200 ms pass without another
@@ -40,10 +43,17 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
    * refresh costs VS Code round trips. Changes are gathered for a moment (REFRESH_MS) and refresh only the steps that
    * changed.
    */
-  private pending: { timer?: ReturnType<typeof setTimeout>; steps: Set<ChecklistStep>; all: boolean } = { steps: new Set(), all: false };
+  private pending: { timer?: ReturnType<typeof setTimeout>; steps: Set<ChecklistStep>; all: boolean } = {
+    steps: new Set(),
+    all: false,
+  };
 
   /** The view is created at activation (startup.ts); this provider answers for it once attached. */
-  constructor(private readonly model: ChecklistModel, private readonly host: ChecklistHost, startup: Pick<StartupRegistrations, 'checklistView' | 'attachChecklist'>) {
+  constructor(
+    private readonly model: ChecklistModel,
+    private readonly host: ChecklistHost,
+    startup: Pick<StartupRegistrations, 'checklistView' | 'attachChecklist'>,
+  ) {
     super();
     this.view = startup.checklistView;
     this.register(startup.attachChecklist(this));
@@ -109,9 +119,12 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
     if (ready && this.problem) lines.push(this.problem);
     if (ready && facts?.lockHeldBy) {
       const h = facts.lockHeldBy;
-      lines.push(`Another run holds the lock: ${h.operator ?? h.user}${h.command ? ` ("${h.command}")` : ''}, pid ${h.pid}, since ${formatTime(h.since)}.`);
+      lines.push(
+        `Another run holds the lock: ${h.operator ?? h.user}${h.command ? ` ("${h.command}")` : ''}, pid ${h.pid}, since ${formatTime(h.since)}.`,
+      );
     }
-    if (ready && facts?.rolledBackAt && !facts.migrated) lines.push(`Rolled back at ${formatTime(facts.rolledBackAt)}: the legacy schema is in place.`);
+    if (ready && facts?.rolledBackAt && !facts.migrated)
+      lines.push(`Rolled back at ${formatTime(facts.rolledBackAt)}: the legacy schema is in place.`);
     const message = lines.length ? lines.join(' ') : undefined;
     if (this.view.message !== message) this.view.message = message;
   }
@@ -122,7 +135,9 @@ export class ChecklistTree extends Disposable implements vscode.TreeDataProvider
       if (state === vscode.TreeItemCheckboxState.Checked) {
         void this.host.tick(node.item);
       } else {
-        void vscode.window.showInformationMessage('A tick is part of the audit record (who and when) and stays: it cannot be undone from here.');
+        void vscode.window.showInformationMessage(
+          'A tick is part of the audit record (who and when) and stays: it cannot be undone from here.',
+        );
         this.refresh();
       }
     }

@@ -7,7 +7,13 @@ import { previewPlan, rollback, run, runStep, showNextDetails, stepOf, tickManua
 import { stepOperation } from '../run/operations';
 import { enforce } from './enforce-command';
 import { STEP_IDS, stepDefinition, type StepId } from '../../engine/steps';
-import { cancelStatement, runAllChecks, runAsTenantCommand, runStatementCommand, showStatementResult } from '../sql-editor/commands';
+import {
+  cancelStatement,
+  runAllChecks,
+  runAsTenantCommand,
+  runStatementCommand,
+  showStatementResult,
+} from '../sql-editor/commands';
 
 /** Steps whose command does more than run the step. */
 const STEP_HANDLERS: Partial<Record<StepId, CommandSpec['handler']>> = {
@@ -19,7 +25,9 @@ const STEP_HANDLERS: Partial<Record<StepId, CommandSpec['handler']>> = {
 const STEP_COMMANDS: readonly CommandSpec[] = STEP_IDS.flatMap((step) => {
   const command = stepDefinition(step).command;
   if (!command) return [];
-  return [{ id: command.id, handler: STEP_HANDLERS[step] ?? ((c) => () => c.runner.run(stepOperation(step, command.title))) }];
+  return [
+    { id: command.id, handler: STEP_HANDLERS[step] ?? ((c) => () => c.runner.run(stepOperation(step, command.title))) },
+  ];
 });
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -44,11 +52,26 @@ export const COMMANDS: readonly CommandSpec[] = [
   { id: 'tenantMigration.forgetWriteConfirmations', handler: (c) => () => c.guard.forgetUnconfirmed() },
   { id: 'tenantMigration.tickManualItem', handler: (c) => (node?: unknown) => tickManualItem(c, node) },
   // The SQL editor (a CodeLens passes the file and the statement's start; the palette uses the cursor).
-  { id: 'tenantMigration.runStatement', handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'read', uri, at) },
-  { id: 'tenantMigration.runStatementWrite', handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'write', uri, at) },
-  { id: 'tenantMigration.runStatementAsTenant', handler: (c) => (uri?: unknown, at?: unknown, org?: unknown) => runAsTenantCommand(c, uri, at, org) },
-  { id: 'tenantMigration.explainStatement', handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'explain', uri, at) },
+  {
+    id: 'tenantMigration.runStatement',
+    handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'read', uri, at),
+  },
+  {
+    id: 'tenantMigration.runStatementWrite',
+    handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'write', uri, at),
+  },
+  {
+    id: 'tenantMigration.runStatementAsTenant',
+    handler: (c) => (uri?: unknown, at?: unknown, org?: unknown) => runAsTenantCommand(c, uri, at, org),
+  },
+  {
+    id: 'tenantMigration.explainStatement',
+    handler: (c) => (uri?: unknown, at?: unknown) => runStatementCommand(c, 'explain', uri, at),
+  },
   { id: 'tenantMigration.runAllChecks', handler: (c) => (uri?: unknown) => runAllChecks(c, uri) },
-  { id: 'tenantMigration.showStatementResult', handler: (c) => (uri?: unknown, at?: unknown) => showStatementResult(c, uri, at) },
+  {
+    id: 'tenantMigration.showStatementResult',
+    handler: (c) => (uri?: unknown, at?: unknown) => showStatementResult(c, uri, at),
+  },
   { id: 'tenantMigration.cancelStatement', handler: (c) => () => cancelStatement(c) },
 ];

@@ -7,10 +7,23 @@ import type { Summary } from '../run/runner';
 import { STEP_REGISTRY } from '../../engine/steps';
 
 export async function enforce(c: Container, args?: unknown): Promise<Summary | undefined> {
-  const undo = await chooseFlag(args, 'undo', [
-    { label: 'Enforce: requests without a tenant context see nothing', detail: 'I confirm the application sends the tenant context with every request. FORCE goes on: the tables\' owner is held too.' },
-    { label: 'Undo enforcement: back to transition mode', detail: 'Requests without a tenant context get their pre-migration access back.' },
-  ], `Tenant Migration: ${STEP_REGISTRY.enforce.title}`, 'Enforce or undo');
+  const undo = await chooseFlag(
+    args,
+    'undo',
+    [
+      {
+        label: 'Enforce: requests without a tenant context see nothing',
+        detail:
+          "I confirm the application sends the tenant context with every request. FORCE goes on: the tables' owner is held too.",
+      },
+      {
+        label: 'Undo enforcement: back to transition mode',
+        detail: 'Requests without a tenant context get their pre-migration access back.',
+      },
+    ],
+    `Tenant Migration: ${STEP_REGISTRY.enforce.title}`,
+    'Enforce or undo',
+  );
   if (undo === undefined) return undefined;
   const title = undo ? 'Undo Enforcement' : STEP_REGISTRY.enforce.command.title;
   return c.runner.run(stepOperation('enforce', title, { undo, appSendsContext: !undo }));

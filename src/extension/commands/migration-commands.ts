@@ -24,15 +24,31 @@ export async function runStep(c: Container, node: unknown): Promise<unknown> {
 }
 
 export async function rollback(c: Container, args?: unknown): Promise<Summary | undefined> {
-  const restoreData = await chooseFlag(args, 'restoreData', [
-    { label: 'Undo the migration', detail: 'Drops what the migration added (columns, constraints, policies, triggers, the ledger) in one transaction. Rows written since are kept.' },
-    { label: 'Undo the migration and restore the data from the backups', detail: 'Also puts every table back as backed up. Refuses when rows written since would be lost.' },
-  ], 'Tenant Migration: Roll Back', 'What to roll back');
+  const restoreData = await chooseFlag(
+    args,
+    'restoreData',
+    [
+      {
+        label: 'Undo the migration',
+        detail:
+          'Drops what the migration added (columns, constraints, policies, triggers, the ledger) in one transaction. Rows written since are kept.',
+      },
+      {
+        label: 'Undo the migration and restore the data from the backups',
+        detail: 'Also puts every table back as backed up. Refuses when rows written since would be lost.',
+      },
+    ],
+    'Tenant Migration: Roll Back',
+    'What to roll back',
+  );
   if (restoreData === undefined) return undefined;
   return c.runner.run(rollbackOperation(restoreData));
 }
 
-export async function tickManualItem(c: Container, node: unknown): Promise<{ ok: boolean; item: ManualItem } | undefined> {
+export async function tickManualItem(
+  c: Container,
+  node: unknown,
+): Promise<{ ok: boolean; item: ManualItem } | undefined> {
   const item = manualItemOf(node) ?? (await pickManualItem(c));
   if (!item) return undefined;
   await c.opener.with({ action: 'Tick a manual item', interactive: true }, async ({ migration }) => {
@@ -69,17 +85,28 @@ export function previewPlan(c: Container): PlanPreviewPanel {
 export async function showNextDetails(c: Container, node: unknown): Promise<{ ok: boolean; text: string }> {
   const step = stepOf(node);
   const view = c.model.step(step);
-  const text = [`# ${STEP_TITLES[step]}: ${view.status}`, '', ...(view.summary ? [inVsCode(view.summary), ''] : []),
-    '## What to do next', '', inVsCode(view.next ?? 'Nothing: the step has not failed.'), '',
-    '_Preview Plan (Tenant Migration: Preview Plan) shows the plan and every mapping gap; Show Log has the run\'s whole output._', ''].join('\n');
-  const document = await vscode.workspace.openTextDocument(c.details.show(`${STEP_TITLES[step]} - what to do next.md`, text));
+  const text = [
+    `# ${STEP_TITLES[step]}: ${view.status}`,
+    '',
+    ...(view.summary ? [inVsCode(view.summary), ''] : []),
+    '## What to do next',
+    '',
+    inVsCode(view.next ?? 'Nothing: the step has not failed.'),
+    '',
+    "_Preview Plan (Tenant Migration: Preview Plan) shows the plan and every mapping gap; Show Log has the run's whole output._",
+    '',
+  ].join('\n');
+  const document = await vscode.workspace.openTextDocument(
+    c.details.show(`${STEP_TITLES[step]} - what to do next.md`, text),
+  );
   await vscode.window.showTextDocument(document, { preview: true });
   return { ok: true, text };
 }
 
 export function stepOf(arg: unknown): ChecklistStep {
   const step = typeof arg === 'string' ? arg : (arg as { kind?: string; step?: string } | undefined)?.step;
-  if (!step || !(STEPS as readonly string[]).includes(step)) throw new Error(`Not a checklist step: ${JSON.stringify(step ?? arg)}. Use one of ${STEPS.join(', ')}.`);
+  if (!step || !(STEPS as readonly string[]).includes(step))
+    throw new Error(`Not a checklist step: ${JSON.stringify(step ?? arg)}. Use one of ${STEPS.join(', ')}.`);
   return step as ChecklistStep;
 }
 
@@ -90,7 +117,12 @@ function manualItemOf(arg: unknown): ManualItem | undefined {
 
 async function pickManualItem(c: Container): Promise<ManualItem | undefined> {
   const open = c.model.openManualItems();
-  const picked = await vscode.window.showQuickPick(open.map((id) => ({ label: MANUAL_ITEMS[id], id })),
-    { title: 'Tenant Migration: Tick a Manual Prerequisite', placeHolder: open.length ? 'Who ticks it and when is recorded in the database' : 'Every manual item is ticked' });
+  const picked = await vscode.window.showQuickPick(
+    open.map((id) => ({ label: MANUAL_ITEMS[id], id })),
+    {
+      title: 'Tenant Migration: Tick a Manual Prerequisite',
+      placeHolder: open.length ? 'Who ticks it and when is recorded in the database' : 'Every manual item is ticked',
+    },
+  );
   return picked?.id;
 }

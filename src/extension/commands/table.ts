@@ -14,8 +14,11 @@ export interface CommandSpec {
 }
 
 /** `register` is VS Code's by default; the container passes startup.ts's, which VS Code's registrations forward to. */
-export function registerCommands(table: readonly CommandSpec[], c: Container,
-  register: (id: string, handler: Handler) => vscode.Disposable = vscode.commands.registerCommand): vscode.Disposable[] {
+export function registerCommands(
+  table: readonly CommandSpec[],
+  c: Container,
+  register: (id: string, handler: Handler) => vscode.Disposable = vscode.commands.registerCommand,
+): vscode.Disposable[] {
   return table.map(({ id, handler }) => {
     const run = handler(c);
     return register(id, async (...args: unknown[]) => {

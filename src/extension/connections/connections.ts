@@ -11,7 +11,13 @@ const SELECTED = 'tenantMigration.selectedConnection';
 export const ENVIRONMENT = '$DATABASE_URL';
 
 export type Connection =
-  | { readonly kind: 'profile'; readonly name: string; readonly profile: Profile; readonly production: boolean; readonly description: string }
+  | {
+      readonly kind: 'profile';
+      readonly name: string;
+      readonly profile: Profile;
+      readonly production: boolean;
+      readonly description: string;
+    }
   | { readonly kind: 'environment'; readonly name: string; readonly production: boolean; readonly description: string };
 
 export interface ResolvedConnection {
@@ -89,8 +95,16 @@ export class ConnectionService extends Disposable {
       return { connection, target: parseConnectionUrl(url), url };
     }
     const p = connection.profile;
-    const secret = password ?? await this.passwords.get(p);
-    const target: ConnectionTarget = { host: p.host, port: p.port, database: p.database, user: p.user, password: secret, sslMode: p.sslMode, sslRootCert: p.sslRootCert };
+    const secret = password ?? (await this.passwords.get(p));
+    const target: ConnectionTarget = {
+      host: p.host,
+      port: p.port,
+      database: p.database,
+      user: p.user,
+      password: secret,
+      sslMode: p.sslMode,
+      sslRootCert: p.sslRootCert,
+    };
     return { connection, target, url: toUrl(target) };
   }
 
@@ -104,12 +118,23 @@ export class ConnectionService extends Disposable {
     } catch {
       // Shown as invalid; connecting reports the parse error with what to do next.
     }
-    return { kind: 'environment', name: 'DATABASE_URL', production: this.settings.value.databaseUrlIsProduction, description };
+    return {
+      kind: 'environment',
+      name: 'DATABASE_URL',
+      production: this.settings.value.databaseUrlIsProduction,
+      description,
+    };
   }
 }
 
 function fromProfile(profile: Profile): Connection {
-  return { kind: 'profile', name: profile.name, profile, production: profile.production, description: describeProfile(profile) };
+  return {
+    kind: 'profile',
+    name: profile.name,
+    profile,
+    production: profile.production,
+    description: describeProfile(profile),
+  };
 }
 
 function toUrl(t: ConnectionTarget): string {

@@ -35,7 +35,7 @@ export interface WriteRequest {
 }
 
 export const CONTINUE = 'Continue';
-export const CONTINUE_ALWAYS = 'Continue, Don\'t Ask Again for This Connection';
+export const CONTINUE_ALWAYS = "Continue, Don't Ask Again for This Connection";
 
 /** "Run on tm_app (postgres@db.example:5432/tm_app, connection "staging")" */
 export function describeWrite(request: Pick<WriteRequest, 'action' | 'connection' | 'database'>): string {
@@ -55,8 +55,16 @@ export class ProductionGuard {
 
   async recordRehearsal(connection: Connection, checksum: string): Promise<void> {
     if (connection.production) return;
-    const entry: Rehearsal = { checksum, connection: connection.name, database: connection.description, at: new Date().toISOString() };
-    await this.globalState.update(REHEARSALS, [entry, ...this.rehearsals().filter((r) => r.checksum !== checksum)].slice(0, KEEP));
+    const entry: Rehearsal = {
+      checksum,
+      connection: connection.name,
+      database: connection.description,
+      at: new Date().toISOString(),
+    };
+    await this.globalState.update(
+      REHEARSALS,
+      [entry, ...this.rehearsals().filter((r) => r.checksum !== checksum)].slice(0, KEEP),
+    );
   }
 
   /** True when the write may go ahead. */
@@ -67,7 +75,8 @@ export class ProductionGuard {
       const answer = await askModal(
         `This script (sha256 ${request.checksum.slice(0, 12)}…) has no successful rehearsal on a non-production connection.`,
         'Rehearse the same script on a staging copy of the database first: the run there is recorded on this machine, and this warning goes away for this script.',
-        proceed);
+        proceed,
+      );
       if (answer !== proceed) return false;
     }
     const open = request.openManualItems.length ? ` Not ticked yet: ${request.openManualItems.join('; ')}.` : '';
@@ -76,7 +85,10 @@ export class ProductionGuard {
       prompt: `Type the database name "${request.database}" to confirm.${open}`,
       placeHolder: request.database,
       ignoreFocusOut: true,
-      validateInput: (value) => (value === request.database || value === '' ? undefined : `Type "${request.database}" exactly, or press Escape to cancel.`),
+      validateInput: (value) =>
+        value === request.database || value === ''
+          ? undefined
+          : `Type "${request.database}" exactly, or press Escape to cancel.`,
     });
     return typed === request.database;
   }
@@ -86,9 +98,12 @@ export class ProductionGuard {
     const key = connectionKey(request.connection);
     const unasked = this.globalState.get<string[]>(UNCONFIRMED, []);
     if (request.targetNamed || unasked.includes(key)) return true;
-    const answer = await askModal(`${describeWrite(request)}?`,
+    const answer = await askModal(
+      `${describeWrite(request)}?`,
       'This changes the database. "Don\'t ask again" applies to this connection on this machine (a production connection always asks); "Ask Again Before Writes on Every Connection" undoes it.',
-      CONTINUE, CONTINUE_ALWAYS);
+      CONTINUE,
+      CONTINUE_ALWAYS,
+    );
     if (answer === CONTINUE_ALWAYS) await this.globalState.update(UNCONFIRMED, [...unasked, key]);
     return answer === CONTINUE || answer === CONTINUE_ALWAYS;
   }

@@ -2,7 +2,9 @@
 import * as vscode from 'vscode';
 import { ENVIRONMENT, type ConnectionService } from './connections';
 
-interface Pick extends vscode.QuickPickItem { readonly value: string | 'add' }
+interface Pick extends vscode.QuickPickItem {
+  readonly value: string | 'add';
+}
 
 export async function pickConnection(connections: ConnectionService): Promise<string | 'add' | undefined> {
   const current = connections.selected();
@@ -14,10 +16,21 @@ export async function pickConnection(connections: ConnectionService): Promise<st
   }));
   const env = connections.environmentUrl;
   if (env) {
-    const description = connections.selected()?.kind === 'environment' ? current?.description : 'from the environment VS Code was started with';
-    items.push({ label: '$(terminal) DATABASE_URL', description, detail: current?.kind === 'environment' ? 'selected' : undefined, value: ENVIRONMENT });
+    const description =
+      connections.selected()?.kind === 'environment'
+        ? current?.description
+        : 'from the environment VS Code was started with';
+    items.push({
+      label: '$(terminal) DATABASE_URL',
+      description,
+      detail: current?.kind === 'environment' ? 'selected' : undefined,
+      value: ENVIRONMENT,
+    });
   }
   items.push({ label: '$(add) Add Connection…', value: 'add' });
-  const picked = await vscode.window.showQuickPick(items, { title: 'Tenant Migration: Select Connection', placeHolder: 'The database the checklist and the run use' });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Tenant Migration: Select Connection',
+    placeHolder: 'The database the checklist and the run use',
+  });
   return picked?.value;
 }

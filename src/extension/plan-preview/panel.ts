@@ -27,7 +27,10 @@ const VIEW_TYPE = 'tenantMigration.planPreview';
 
 function errorText(error: unknown): { message: string; next?: string } {
   const message = redact(error instanceof Error ? error.message : String(error));
-  const next = typeof (error as { next?: unknown } | null)?.next === 'string' ? redact((error as { next: string }).next) : undefined;
+  const next =
+    typeof (error as { next?: unknown } | null)?.next === 'string'
+      ? redact((error as { next: string }).next)
+      : undefined;
   return next ? { message, next } : { message };
 }
 
@@ -92,10 +95,13 @@ export class PlanPreviewPanel implements vscode.Disposable {
       styleUris: { codicons: uri('codicons', 'codicon.css'), view: uri('plan-preview.css') },
     });
     this.subscriptions.push(
-      this.receivedEmitter, this.postedEmitter,
+      this.receivedEmitter,
+      this.postedEmitter,
       panel.onDidDispose(() => this.cleanUp()),
       // Without retainContextWhenHidden a hidden webview is torn down: hold messages until it is back and ready.
-      panel.onDidChangeViewState(() => { if (!panel.visible) this.channel.onHidden(); }),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.channel.onHidden();
+      }),
       webview.onDidReceiveMessage((data: unknown) => this.receive(data)),
     );
     this.deps.log.info('Plan preview opened');
@@ -113,7 +119,11 @@ export class PlanPreviewPanel implements vscode.Disposable {
       if (generation !== this.generation || this.disposed) return;
       const { message, next } = errorText(error);
       this.deps.log.error(`Plan preview: could not read the plan: ${message}`);
-      this.post({ type: 'error', message: `Could not read the plan: ${message}`, next: next ?? 'Check the connection and tenant-migration.json, then refresh.' });
+      this.post({
+        type: 'error',
+        message: `Could not read the plan: ${message}`,
+        next: next ?? 'Check the connection and tenant-migration.json, then refresh.',
+      });
     }
   }
 
@@ -169,8 +179,16 @@ export class PlanPreviewPanel implements vscode.Disposable {
     this.posted.push(message);
     this.postedEmitter.fire(message);
     void this.panel.webview.postMessage(message).then(
-      (delivered) => { if (!delivered && !this.disposed) this.deps.log.debug(`Plan preview: "${message.type}" not delivered (webview hidden); it is sent again when the webview is back`); },
-      (error: unknown) => { if (!this.disposed) this.deps.log.warn(`Plan preview: could not post "${message.type}": ${errorText(error).message}`); },
+      (delivered) => {
+        if (!delivered && !this.disposed)
+          this.deps.log.debug(
+            `Plan preview: "${message.type}" not delivered (webview hidden); it is sent again when the webview is back`,
+          );
+      },
+      (error: unknown) => {
+        if (!this.disposed)
+          this.deps.log.warn(`Plan preview: could not post "${message.type}": ${errorText(error).message}`);
+      },
     );
   }
 

@@ -27,9 +27,12 @@ export class EventLog {
         return;
       }
       case 'statement-finished': {
-        const outcome = event.outcome === 'ok' ? `ok in ${formatDuration(event.durationMs)}${event.rows !== null ? `, ${plural(event.rows, 'row')}` : ''}`
-          : event.outcome === 'skipped' ? 'skipped (a psql meta-command: psql runs it, the server never sees it)'
-            : `FAILED after ${formatDuration(event.durationMs)}: ${event.error ?? 'unknown error'}`;
+        const outcome =
+          event.outcome === 'ok'
+            ? `ok in ${formatDuration(event.durationMs)}${event.rows !== null ? `, ${plural(event.rows, 'row')}` : ''}`
+            : event.outcome === 'skipped'
+              ? 'skipped (a psql meta-command: psql runs it, the server never sees it)'
+              : `FAILED after ${formatDuration(event.durationMs)}: ${event.error ?? 'unknown error'}`;
         if (event.outcome === 'error') this.log.error(`${step} statement ${event.index + 1}: ${outcome}`);
         else this.log.info(`${step} statement ${event.index + 1}: ${outcome}`);
         return;
@@ -45,11 +48,18 @@ export class EventLog {
         return;
       }
       case 'check':
-        (event.check.ok ? this.log.info.bind(this.log) : event.check.severity === 'warning' ? this.log.warn.bind(this.log) : this.log.error.bind(this.log))(
-          `${step} ${event.check.ok ? 'PASS' : event.check.severity === 'warning' ? 'WARN' : 'FAIL'} ${event.check.name}: ${event.check.detail}`);
+        (event.check.ok
+          ? this.log.info.bind(this.log)
+          : event.check.severity === 'warning'
+            ? this.log.warn.bind(this.log)
+            : this.log.error.bind(this.log))(
+          `${step} ${event.check.ok ? 'PASS' : event.check.severity === 'warning' ? 'WARN' : 'FAIL'} ${event.check.name}: ${event.check.detail}`,
+        );
         return;
       case 'retry':
-        this.log.warn(`${step} attempt ${event.attempt} could not get a lock (${event.reason}); trying again in ${formatDuration(event.waitMs)}`);
+        this.log.warn(
+          `${step} attempt ${event.attempt} could not get a lock (${event.reason}); trying again in ${formatDuration(event.waitMs)}`,
+        );
         return;
       case 'notice':
         this.log.info(`${step} ${event.message}`);
@@ -65,5 +75,8 @@ export class EventLog {
 }
 
 function indent(sql: string): string {
-  return sql.split('\n').map((l) => `    ${l}`).join('\n');
+  return sql
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 }

@@ -11,7 +11,6 @@ import type { ExtensionLog } from '../log';
 import type { SpecFile } from '../spec-file';
 import { assertTrusted } from '../trust';
 
-
 export interface OpenOptions {
   /** "Run", "Preview Plan", … (for messages). */
   readonly action: string;
@@ -39,20 +38,36 @@ export class MigrationOpener {
     assertTrusted(options.action);
     const specUri = this.specFile.uri;
     if (!specUri) {
-      throw new ActionableError('There is no tenant-migration.json in this workspace', 'Create one: it names the tables and how each row gets its org.',
-        [{ title: 'Create tenant-migration.json', command: 'tenantMigration.createSpec' }]);
+      throw new ActionableError(
+        'There is no tenant-migration.json in this workspace',
+        'Create one: it names the tables and how each row gets its org.',
+        [{ title: 'Create tenant-migration.json', command: 'tenantMigration.createSpec' }],
+      );
     }
     const connection = this.connections.selected();
     if (!connection) {
-      throw new ActionableError('No database connection is selected', 'Add a connection (its password goes to the secret storage), or select one.',
-        [{ title: 'Add Connection', command: 'tenantMigration.addConnection' }, { title: 'Select Connection', command: 'tenantMigration.selectConnection' }]);
+      throw new ActionableError(
+        'No database connection is selected',
+        'Add a connection (its password goes to the secret storage), or select one.',
+        [
+          { title: 'Add Connection', command: 'tenantMigration.addConnection' },
+          { title: 'Select Connection', command: 'tenantMigration.selectConnection' },
+        ],
+      );
     }
     const engine = this.engines.get();
     const spec = engine.loadSpec(specUri.fsPath);
     return this.withPassword(connection, options.interactive, async (resolved) => {
-      this.log.info(`Connecting to ${connection.description} ("${connection.name}"${connection.production ? ', a production database' : ''}) for ${options.action}`);
+      this.log.info(
+        `Connecting to ${connection.description} ("${connection.name}"${connection.production ? ', a production database' : ''}) for ${options.action}`,
+      );
       const migration = await engine.Migration.connect({
-        database: resolved.target, spec, onEvent: options.onEvent, signal: options.signal, logger: this.log, databaseUrlForTests: resolved.url,
+        database: resolved.target,
+        spec,
+        onEvent: options.onEvent,
+        signal: options.signal,
+        logger: this.log,
+        databaseUrlForTests: resolved.url,
       });
       return { engine, migration, resolved };
     });
@@ -62,13 +77,19 @@ export class MigrationOpener {
    * Connects with the stored password (or none: PGPASSWORD and ~/.pgpass still apply). When that is refused and the
    * caller may ask, asks for the password, and stores it once the connection works.
    */
-  async withPassword<T>(connection: Connection, interactive: boolean, attempt: (resolved: ResolvedConnection) => Promise<T>): Promise<T> {
+  async withPassword<T>(
+    connection: Connection,
+    interactive: boolean,
+    attempt: (resolved: ResolvedConnection) => Promise<T>,
+  ): Promise<T> {
     try {
       return await attempt(await this.connections.resolve(connection));
     } catch (error) {
       if (!interactive || connection.kind !== 'profile' || !isPasswordProblem(error)) throw error;
       const password = await vscode.window.showInputBox({
-        title: `Tenant Migration: password for ${connection.description}`, password: true, ignoreFocusOut: true,
+        title: `Tenant Migration: password for ${connection.description}`,
+        password: true,
+        ignoreFocusOut: true,
         prompt: `${(error as Error).message}. Enter the password: it is stored in VS Code's secret storage once the connection works.`,
       });
       if (!password) throw error;

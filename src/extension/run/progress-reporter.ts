@@ -23,7 +23,10 @@ export class ProgressReporter {
   private timer?: ReturnType<typeof setTimeout>;
   private lastReport = 0;
 
-  constructor(private readonly progress: vscode.Progress<{ message?: string; increment?: number }>, private readonly steps: readonly ChecklistStep[]) {
+  constructor(
+    private readonly progress: vscode.Progress<{ message?: string; increment?: number }>,
+    private readonly steps: readonly ChecklistStep[],
+  ) {
     this.total = steps.reduce((n, s) => n + weightOf(s, steps), 0) || 1;
   }
 

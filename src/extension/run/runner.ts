@@ -85,7 +85,10 @@ export class OperationRunner extends Disposable {
     const elapsed = now - run.startedAt;
     const fraction = run.reporter?.fraction() ?? 0;
     // Before a twentieth is done the estimate says more about the connection than about the run.
-    const left = fraction >= 0.05 && fraction < 1 ? `about ${formatDuration((elapsed * (1 - fraction)) / fraction)} left (${Math.floor(fraction * 100)}%)` : 'estimating time left';
+    const left =
+      fraction >= 0.05 && fraction < 1
+        ? `about ${formatDuration((elapsed * (1 - fraction)) / fraction)} left (${Math.floor(fraction * 100)}%)`
+        : 'estimating time left';
     return `${run.title}: ${formatDuration(elapsed)} elapsed · ${left}`;
   }
 
@@ -104,16 +107,31 @@ export class OperationRunner extends Disposable {
       return { ok: false, message, cancelled: true };
     }
     const controller = new AbortController();
-    this.setActive({ title: op.title, connection: this.connections.selected()?.name ?? '', startedAt: Date.now(), controller });
+    this.setActive({
+      title: op.title,
+      connection: this.connections.selected()?.name ?? '',
+      startedAt: Date.now(),
+      controller,
+    });
     let opened: OpenedMigration | undefined;
     try {
-      opened = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Tenant Migration: connecting for ${op.title}` },
-        () => this.opener.open({ action: op.title, interactive: true, signal: controller.signal, onEvent: (e) => this.onEvent(e) }));
+      opened = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Tenant Migration: connecting for ${op.title}` },
+        () =>
+          this.opener.open({
+            action: op.title,
+            interactive: true,
+            signal: controller.signal,
+            onEvent: (e) => this.onEvent(e),
+          }),
+      );
       const { migration, resolved, engine } = opened;
       if (op.appliesScript && !fs.existsSync(migration.spec.scriptPath)) {
         const out = await migration.generate();
         this.log.info(`Generated ${out.path} from the spec.`);
-        void vscode.window.showInformationMessage(`Generated ${vscode.workspace.asRelativePath(out.path)} from the spec: it is the script the team reviews.`);
+        void vscode.window.showInformationMessage(
+          `Generated ${vscode.workspace.asRelativePath(out.path)} from the spec: it is the script the team reviews.`,
+        );
       }
       const checksum = op.writes || op.appliesScript ? engine.sha256((await migration.scriptText()).text) : undefined;
       const target = { connection: resolved.connection, action: op.title, database: resolved.target.database };
@@ -122,23 +140,49 @@ export class OperationRunner extends Disposable {
       if (unticked.length) {
         const answer = await askAboutUnticked(target, unticked);
         if (answer !== 'go') {
-          await migration.recordUntickedDecline(op.writesAs ?? 'prerequisites', unticked, 'not run (the operator cancelled in VS Code)')
-            .catch((e: unknown) => this.log.warn(`The answer could not be recorded in the audit log: ${errorText(e).message}`));
-          this.log.info(`${op.title} on ${resolved.connection.name}: not run, manual prerequisites are not ticked; nothing was changed.`);
-          return { ok: false, message: 'Not run: manual prerequisites are not ticked (the answer is in the audit log).', cancelled: true };
+          await migration
+            .recordUntickedDecline(
+              op.writesAs ?? 'prerequisites',
+              unticked,
+              'not run (the operator cancelled in VS Code)',
+            )
+            .catch((e: unknown) =>
+              this.log.warn(`The answer could not be recorded in the audit log: ${errorText(e).message}`),
+            );
+          this.log.info(
+            `${op.title} on ${resolved.connection.name}: not run, manual prerequisites are not ticked; nothing was changed.`,
+          );
+          return {
+            ok: false,
+            message: 'Not run: manual prerequisites are not ticked (the answer is in the audit log).',
+            cancelled: true,
+          };
         }
         untickedManualItems = { goOn: 'the operator answered "Run Anyway" in VS Code' };
       }
-      if (op.writes && checksum && !(await this.guard.confirm({
-        ...target, checksum, openManualItems: unticked.map((m) => MANUAL_ITEMS[m]), targetNamed: unticked.length > 0,
-      }))) {
+      if (
+        op.writes &&
+        checksum &&
+        !(await this.guard.confirm({
+          ...target,
+          checksum,
+          openManualItems: unticked.map((m) => MANUAL_ITEMS[m]),
+          targetNamed: unticked.length > 0,
+        }))
+      ) {
         this.log.info(`${op.title} on ${resolved.connection.name}: not confirmed; nothing was changed.`);
         return { ok: false, message: 'Not confirmed: nothing was changed.', cancelled: true };
       }
-      this.log.info(`${op.title} on ${resolved.connection.description}${checksum ? ` (script sha256 ${checksum})` : ''}`);
+      this.log.info(
+        `${op.title} on ${resolved.connection.description}${checksum ? ` (script sha256 ${checksum})` : ''}`,
+      );
       const started = Date.now();
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Tenant Migration: ${op.title} on ${resolved.connection.name}`, cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Tenant Migration: ${op.title} on ${resolved.connection.name}`,
+          cancellable: true,
+        },
         async (progress, token) => {
           const reporter = new ProgressReporter(progress, op.steps);
           this.current!.reporter = reporter;
@@ -148,7 +192,8 @@ export class OperationRunner extends Disposable {
           } finally {
             reporter.dispose();
           }
-        });
+        },
+      );
       const outcome = op.summarize(result);
       const summary: Summary = !outcome.ok && controller.signal.aborted ? { ...outcome, cancelled: true } : outcome;
       this.showRefusal(op, summary);
@@ -163,7 +208,12 @@ export class OperationRunner extends Disposable {
       if (opened) await this.readBack(opened.migration);
       const cancelled = controller.signal.aborted;
       showError(this.log, error, cancelled ? `${op.title} cancelled` : `${op.title} failed`);
-      return { ok: false, message: this.log.scrub(message), next: next && this.log.scrub(next), cancelled: cancelled || undefined };
+      return {
+        ok: false,
+        message: this.log.scrub(message),
+        next: next && this.log.scrub(next),
+        cancelled: cancelled || undefined,
+      };
     } finally {
       await opened?.migration.close();
       this.setActive(undefined);
@@ -173,14 +223,16 @@ export class OperationRunner extends Disposable {
   /** A failure before the first step (a conflicting mapping, a missing default org) is shown on the step it stops. */
   private showRefusal(op: Operation<unknown>, summary: Summary): void {
     const active = this.current as ActiveRun | undefined;
-    if (!summary.ok && !active?.stepped && op.steps[0]) this.model.failBeforeStart(op.steps[0], summary.message, summary.next);
+    if (!summary.ok && !active?.stepped && op.steps[0])
+      this.model.failBeforeStart(op.steps[0], summary.message, summary.next);
   }
 
   private onEvent(event: EngineEvent): void {
     this.model.applyEvent(event);
     this.events.write(event);
     this.current?.reporter?.handle(event);
-    if (event.type === 'step-started' && this.current) this.setActive({ ...this.current, step: event.step, stepped: true });
+    if (event.type === 'step-started' && this.current)
+      this.setActive({ ...this.current, step: event.step, stepped: true });
   }
 
   /** The database's truth after the operation (also after a failure, when the connection still works). */
@@ -196,12 +248,22 @@ export class OperationRunner extends Disposable {
   private announce(summary: Summary, ms: number): void {
     const text = `${summary.message} (${formatDuration(ms)})`;
     const buttons = summary.reportPath ? ['Open Report', 'Show Log'] : ['Show Log'];
-    const show = summary.ok ? vscode.window.showInformationMessage(text, ...buttons) : vscode.window.showErrorMessage(`${text}${summary.next ? ` — ${inVsCode(summary.next)}` : ''}`, ...buttons);
+    const show = summary.ok
+      ? vscode.window.showInformationMessage(text, ...buttons)
+      : vscode.window.showErrorMessage(`${text}${summary.next ? ` — ${inVsCode(summary.next)}` : ''}`, ...buttons);
     (summary.ok ? this.log.info : this.log.error).call(this.log, text);
-    void show.then((b) => (b === 'Open Report' ? vscode.commands.executeCommand('tenantMigration.openReport') : b === 'Show Log' ? this.log.show() : undefined));
+    void show.then((b) =>
+      b === 'Open Report'
+        ? vscode.commands.executeCommand('tenantMigration.openReport')
+        : b === 'Show Log'
+          ? this.log.show()
+          : undefined,
+    );
   }
 
-  private setActive(active: (ActiveRun & { controller: AbortController; reporter?: ProgressReporter }) | undefined): void {
+  private setActive(
+    active: (ActiveRun & { controller: AbortController; reporter?: ProgressReporter }) | undefined,
+  ): void {
     this.current = active;
     this.contextKeys.set('running', !!active);
     this.changed.fire(active);

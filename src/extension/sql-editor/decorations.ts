@@ -15,17 +15,26 @@ export interface InlineResult {
 }
 
 const COLORS: Record<DecorationTone, string> = {
-  passed: 'testing.iconPassed', failed: 'testing.iconFailed', info: 'editorCodeLens.foreground', running: 'editorCodeLens.foreground',
+  passed: 'testing.iconPassed',
+  failed: 'testing.iconFailed',
+  info: 'editorCodeLens.foreground',
+  running: 'editorCodeLens.foreground',
 };
 
-const short = (text: string, max = 90) => { const one = text.replace(/\s+/g, ' ').trim(); return one.length > max ? `${one.slice(0, max - 1)}…` : one; };
+const short = (text: string, max = 90) => {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+};
 
 export function inlineText(outcome: Outcome): { text: string; tone: DecorationTone } {
   if (outcome.state === 'running') return { text: 'running…', tone: 'running' };
   const tenant = outcome.state === 'done' && outcome.kind === 'tenant' && outcome.org ? ` · as org ${outcome.org}` : '';
   if (outcome.state === 'failed') {
     if (outcome.cancelled) return { text: short(outcome.message), tone: 'info' };
-    return { text: `✗ ${outcome.check ? `expected ${outcome.check.expected}: ` : ''}${short(outcome.message)}`, tone: 'failed' };
+    return {
+      text: `✗ ${outcome.check ? `expected ${outcome.check.expected}: ` : ''}${short(outcome.message)}`,
+      tone: 'failed',
+    };
   }
   if (outcome.check) {
     return outcome.check.ok
@@ -39,27 +48,42 @@ export class InlineResults extends Disposable {
   private readonly types = new Map<DecorationTone, vscode.TextEditorDecorationType>();
   private readonly shown = new Map<string, InlineResult[]>();
 
-  constructor(private readonly models: SqlModels, private readonly results: ResultStore) {
+  constructor(
+    private readonly models: SqlModels,
+    private readonly results: ResultStore,
+  ) {
     super();
     for (const tone of Object.keys(COLORS) as DecorationTone[]) {
-      this.types.set(tone, this.register(vscode.window.createTextEditorDecorationType({
-        after: { color: new vscode.ThemeColor(COLORS[tone]), margin: '0 0 0 2em', fontStyle: tone === 'running' ? 'italic' : 'normal' },
-        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-      })));
+      this.types.set(
+        tone,
+        this.register(
+          vscode.window.createTextEditorDecorationType({
+            after: {
+              color: new vscode.ThemeColor(COLORS[tone]),
+              margin: '0 0 0 2em',
+              fontStyle: tone === 'running' ? 'italic' : 'normal',
+            },
+            rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+          }),
+        ),
+      );
     }
     const refresh = (uri?: vscode.Uri) => {
-      for (const editor of vscode.window.visibleTextEditors) if (!uri || editor.document.uri.toString() === uri.toString()) this.render(editor);
+      for (const editor of vscode.window.visibleTextEditors)
+        if (!uri || editor.document.uri.toString() === uri.toString()) this.render(editor);
     };
     this.register(results.onDidChange(refresh));
     this.register(models.onDidChange(refresh));
     this.register(vscode.window.onDidChangeVisibleTextEditors(() => refresh()));
     // VS Code moves the decorations with an edit; re-rendering (and so re-splitting a big file) can wait for a pause.
     let typing: ReturnType<typeof setTimeout> | undefined;
-    this.register(vscode.workspace.onDidChangeTextDocument((e) => {
-      if (!this.shown.get(e.document.uri.toString())?.length) return;
-      clearTimeout(typing);
-      typing = setTimeout(() => refresh(e.document.uri), 150);
-    }));
+    this.register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (!this.shown.get(e.document.uri.toString())?.length) return;
+        clearTimeout(typing);
+        typing = setTimeout(() => refresh(e.document.uri), 150);
+      }),
+    );
     this.register({ dispose: () => clearTimeout(typing) });
   }
 

@@ -12,10 +12,19 @@ import type { SqlModels } from './models';
 import type { ResultStore } from './results';
 
 const DEBOUNCE_MS = 250;
-const definedOnly = (o: LintOptions | undefined) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined));
-const SEVERITY = { error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, info: vscode.DiagnosticSeverity.Information } as const;
+const definedOnly = (o: LintOptions | undefined) =>
+  Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined));
+const SEVERITY = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+} as const;
 
-export interface Fixable { readonly range: vscode.Range; readonly code: string; readonly fix: LintFix }
+export interface Fixable {
+  readonly range: vscode.Range;
+  readonly code: string;
+  readonly fix: LintFix;
+}
 
 export class SqlDiagnostics extends Disposable {
   private readonly collection = this.register(vscode.languages.createDiagnosticCollection('tenant-migration-sql'));
@@ -37,10 +46,26 @@ export class SqlDiagnostics extends Disposable {
     super();
     this.register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
     this.register(vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)));
-    this.register(vscode.workspace.onDidCloseTextDocument((d) => { this.collection.delete(d.uri); this.lint.delete(d.uri.toString()); this.fixes.delete(d.uri.toString()); }));
-    this.register(models.onDidChange((uri) => { if (!uri) this.all(); else this.scheduleUri(uri); }));
+    this.register(
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.collection.delete(d.uri);
+        this.lint.delete(d.uri.toString());
+        this.fixes.delete(d.uri.toString());
+      }),
+    );
+    this.register(
+      models.onDidChange((uri) => {
+        if (!uri) this.all();
+        else this.scheduleUri(uri);
+      }),
+    );
     this.register(results.onDidChange((uri) => this.publish(uri)));
-    this.register(settings.onDidChange(() => { this.catalog = undefined; this.all(); }));
+    this.register(
+      settings.onDidChange(() => {
+        this.catalog = undefined;
+        this.all();
+      }),
+    );
     this.register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
     this.all();
   }
@@ -77,7 +102,13 @@ export class SqlDiagnostics extends Disposable {
     }
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => { this.timers.delete(key); void this.update(document); }, delay));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void this.update(document);
+      }, delay),
+    );
   }
 
   private async update(document: vscode.TextDocument): Promise<void> {
@@ -92,8 +123,17 @@ export class SqlDiagnostics extends Disposable {
       if (document.isClosed || document.version !== version) return;
     }
     // The spec is the team's: where it says something about the lint, it wins over the editor's settings.
-    const options = { ...this.settings.value.lint, ...definedOnly(this.specOptions()), rules: { ...this.settings.value.lint.rules, ...this.specOptions()?.rules } };
-    const found = model.diagnostics({ tableRows: catalog?.tableRows, tables: catalog?.tables, largeTableRows: this.settings.value.sqlEditor.largeTableRows, ...options });
+    const options = {
+      ...this.settings.value.lint,
+      ...definedOnly(this.specOptions()),
+      rules: { ...this.settings.value.lint.rules, ...this.specOptions()?.rules },
+    };
+    const found = model.diagnostics({
+      tableRows: catalog?.tableRows,
+      tables: catalog?.tables,
+      largeTableRows: this.settings.value.sqlEditor.largeTableRows,
+      ...options,
+    });
     const diagnostics: vscode.Diagnostic[] = [];
     const fixes: Fixable[] = [];
     for (const d of found) {
@@ -113,7 +153,9 @@ export class SqlDiagnostics extends Disposable {
     // A statement-wide finding is marked on its first line only, so a long statement is not all underlined.
     const start = document.positionAt(d.start);
     const end = document.positionAt(d.end);
-    return d.code === 'syntax' || start.line === end.line ? new vscode.Range(start, end) : new vscode.Range(start, document.lineAt(start.line).range.end);
+    return d.code === 'syntax' || start.line === end.line
+      ? new vscode.Range(start, end)
+      : new vscode.Range(start, document.lineAt(start.line).range.end);
   }
 
   private publish(uri: vscode.Uri): void {
@@ -125,8 +167,11 @@ export class SqlDiagnostics extends Disposable {
       const outcome = this.results.get(uri, s.item.text);
       if (!outcome || outcome.state === 'running' || !outcome.check || outcome.check.ok) continue;
       const start = document.positionAt(s.item.start);
-      const diagnostic = new vscode.Diagnostic(new vscode.Range(start, document.lineAt(start.line).range.end),
-        `Check failed: expected ${outcome.check.expected}, got ${outcome.check.actual}`, vscode.DiagnosticSeverity.Error);
+      const diagnostic = new vscode.Diagnostic(
+        new vscode.Range(start, document.lineAt(start.line).range.end),
+        `Check failed: expected ${outcome.check.expected}, got ${outcome.check.actual}`,
+        vscode.DiagnosticSeverity.Error,
+      );
       diagnostic.source = 'Tenant Migration';
       diagnostic.code = 'check';
       checks.push(diagnostic);
@@ -141,7 +186,9 @@ export class SqlDiagnostics extends Disposable {
       this.catalog = {
         connection,
         facts: this.session.lintCatalog().catch((error: unknown) => {
-          this.log.debug(`SQL editor: no table facts for the lint (${(error as Error).message}); every table counts as large`);
+          this.log.debug(
+            `SQL editor: no table facts for the lint (${(error as Error).message}); every table counts as large`,
+          );
           return undefined;
         }),
       };

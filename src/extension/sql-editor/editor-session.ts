@@ -29,7 +29,12 @@ export class EditorSession extends Disposable {
   ) {
     super();
     this.register(connections.onDidChange(() => void this.close()));
-    this.register({ dispose: () => { clearTimeout(this.idle); void this.close(); } });
+    this.register({
+      dispose: () => {
+        clearTimeout(this.idle);
+        void this.close();
+      },
+    });
   }
 
   /** The selected connection, or an error that says how to get one. Refused in an untrusted workspace. */
@@ -37,8 +42,14 @@ export class EditorSession extends Disposable {
     assertTrusted(action);
     const connection = this.connections.selected();
     if (!connection) {
-      throw new ActionableError('No database connection is selected', 'Add a connection, or select one, then run the statement again.',
-        [{ title: 'Add Connection', command: 'tenantMigration.addConnection' }, { title: 'Select Connection', command: 'tenantMigration.selectConnection' }]);
+      throw new ActionableError(
+        'No database connection is selected',
+        'Add a connection, or select one, then run the statement again.',
+        [
+          { title: 'Add Connection', command: 'tenantMigration.addConnection' },
+          { title: 'Select Connection', command: 'tenantMigration.selectConnection' },
+        ],
+      );
     }
     return connection;
   }
@@ -83,8 +94,13 @@ export class EditorSession extends Disposable {
     }
     const engine = this.engines.get();
     const opening = this.opener.withPassword(connection, interactive, async (resolved) => {
-      this.log.info(`SQL editor: connecting to ${connection.description} ("${connection.name}"${connection.production ? ', a production database' : ''})`);
-      return engine.Session.open(resolved.target, { applicationName: 'tenant-migration sql editor', connectTimeoutMs: 10_000 });
+      this.log.info(
+        `SQL editor: connecting to ${connection.description} ("${connection.name}"${connection.production ? ', a production database' : ''})`,
+      );
+      return engine.Session.open(resolved.target, {
+        applicationName: 'tenant-migration sql editor',
+        connectTimeoutMs: 10_000,
+      });
     });
     this.open = { connection: connection.name, session: opening };
     try {
@@ -101,7 +117,10 @@ export class EditorSession extends Disposable {
     if (!vscode.workspace.isTrusted || !connection) return undefined;
     const engine = this.engines.get();
     return this.opener.withPassword(connection, false, async (resolved) => {
-      const session = await engine.Session.open(resolved.target, { applicationName: 'tenant-migration sql editor', connectTimeoutMs: 10_000 });
+      const session = await engine.Session.open(resolved.target, {
+        applicationName: 'tenant-migration sql editor',
+        connectTimeoutMs: 10_000,
+      });
       try {
         return await engine.readLintCatalog(session);
       } finally {

@@ -9,13 +9,25 @@ import type { SpecFile } from '../spec-file';
 export class SqlFileFilter {
   private specScript?: { spec: string; mtimeMs: number; script?: string };
 
-  constructor(private readonly settings: SettingsAdapter, private readonly specFile: SpecFile) {}
+  constructor(
+    private readonly settings: SettingsAdapter,
+    private readonly specFile: SpecFile,
+  ) {}
 
   matches(document: vscode.TextDocument): boolean {
-    if (document.uri.scheme !== 'file' || (document.languageId !== 'sql' && !document.uri.fsPath.toLowerCase().endsWith('.sql'))) return false;
+    if (
+      document.uri.scheme !== 'file' ||
+      (document.languageId !== 'sql' && !document.uri.fsPath.toLowerCase().endsWith('.sql'))
+    )
+      return false;
     const folder = vscode.workspace.getWorkspaceFolder(document.uri);
     if (!folder) return false;
-    if (this.settings.value.sqlEditor.files.some((glob) => vscode.languages.match({ pattern: new vscode.RelativePattern(folder, glob) }, document) > 0)) return true;
+    if (
+      this.settings.value.sqlEditor.files.some(
+        (glob) => vscode.languages.match({ pattern: new vscode.RelativePattern(folder, glob) }, document) > 0,
+      )
+    )
+      return true;
     return this.isMigrationScript(document);
   }
 

@@ -26,7 +26,11 @@ export class SqlModels extends Disposable {
   /** A model was created or updated (undefined: all of them, e.g. the parser just loaded). */
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly engines: EngineLoader, readonly filter: SqlFileFilter, private readonly log: ExtensionLog) {
+  constructor(
+    private readonly engines: EngineLoader,
+    readonly filter: SqlFileFilter,
+    private readonly log: ExtensionLog,
+  ) {
     super();
     this.register(vscode.workspace.onDidCloseTextDocument((d) => this.entries.delete(d.uri.toString())));
   }
@@ -50,8 +54,14 @@ export class SqlModels extends Disposable {
       entry.started = performance.now();
       entry.model.begin(document.getText());
       entry.version = document.version;
-      if (first) this.log.debug(`SQL editor: ${vscode.workspace.asRelativePath(document.uri)} opened, ${entry.model.statements.length} statements split in ${(performance.now() - entry.started).toFixed(1)} ms${entry.model.complete ? '' : ' (the rest follows)'}`);
-      if (!entry.model.complete) this.splitRest(entry, document).catch((error: unknown) => this.log.error(`SQL editor: splitting ${document.uri.fsPath} failed: ${(error as Error).message}`));
+      if (first)
+        this.log.debug(
+          `SQL editor: ${vscode.workspace.asRelativePath(document.uri)} opened, ${entry.model.statements.length} statements split in ${(performance.now() - entry.started).toFixed(1)} ms${entry.model.complete ? '' : ' (the rest follows)'}`,
+        );
+      if (!entry.model.complete)
+        this.splitRest(entry, document).catch((error: unknown) =>
+          this.log.error(`SQL editor: splitting ${document.uri.fsPath} failed: ${(error as Error).message}`),
+        );
     }
     return entry.model;
   }
@@ -59,7 +69,9 @@ export class SqlModels extends Disposable {
   /** The document's model with every statement split (for commands that need all of them, e.g. Run All Checks). */
   whole(document: vscode.TextDocument): SqlFileModel | undefined {
     const model = this.model(document);
-    while (model && !model.resume()) { /* the next chunk */ }
+    while (model && !model.resume()) {
+      /* the next chunk */
+    }
     return model;
   }
 
@@ -77,7 +89,10 @@ export class SqlModels extends Disposable {
     }
     if (document.isClosed) return;
     const ms = performance.now() - entry.started;
-    if (ms > 50) this.log.debug(`SQL editor: ${vscode.workspace.asRelativePath(document.uri)} split into ${entry.model.statements.length} statements in ${ms.toFixed(1)} ms, in chunks`);
+    if (ms > 50)
+      this.log.debug(
+        `SQL editor: ${vscode.workspace.asRelativePath(document.uri)} split into ${entry.model.statements.length} statements in ${ms.toFixed(1)} ms, in chunks`,
+      );
     this.changed.fire(document.uri);
   }
 

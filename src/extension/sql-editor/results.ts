@@ -14,8 +14,24 @@ export interface CheckResult {
 
 export type Outcome =
   | { readonly state: 'running'; readonly kind: RunKind; readonly started: number }
-  | { readonly state: 'done'; readonly kind: RunKind; readonly summary: string; readonly result?: StatementResult; readonly text?: string; readonly check?: CheckResult; readonly org?: string; readonly at: Date }
-  | { readonly state: 'failed'; readonly kind: RunKind; readonly message: string; readonly check?: CheckResult; readonly cancelled?: boolean; readonly at: Date };
+  | {
+      readonly state: 'done';
+      readonly kind: RunKind;
+      readonly summary: string;
+      readonly result?: StatementResult;
+      readonly text?: string;
+      readonly check?: CheckResult;
+      readonly org?: string;
+      readonly at: Date;
+    }
+  | {
+      readonly state: 'failed';
+      readonly kind: RunKind;
+      readonly message: string;
+      readonly check?: CheckResult;
+      readonly cancelled?: boolean;
+      readonly at: Date;
+    };
 
 export class ResultStore extends Disposable {
   private readonly byFile = new Map<string, Map<string, Outcome>>();

@@ -35,7 +35,10 @@ export interface SqlEditorDeps {
   readonly log: ExtensionLog;
 }
 
-const SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', language: 'sql' }, { scheme: 'file', pattern: '**/*.sql' }];
+const SELECTOR: vscode.DocumentSelector = [
+  { scheme: 'file', language: 'sql' },
+  { scheme: 'file', pattern: '**/*.sql' },
+];
 
 export class SqlEditor extends Disposable {
   readonly models: SqlModels;
@@ -58,16 +61,46 @@ export class SqlEditor extends Disposable {
     this.runner = new StatementRunner(engines, this.session, this.results, guard, settings, specFile, contextKeys, log);
     this.view = this.register(new ResultsView(engines));
     this.inline = this.register(new InlineResults(this.models, this.results));
-    this.diagnostics = this.register(new SqlDiagnostics(this.models, this.results, this.session, settings, () => connections.selected()?.name, log, () => this.specLintOptions()));
-    this.register(specFile.onDidChange(() => { this.specLint = undefined; this.diagnostics.relint(); }));
+    this.diagnostics = this.register(
+      new SqlDiagnostics(
+        this.models,
+        this.results,
+        this.session,
+        settings,
+        () => connections.selected()?.name,
+        log,
+        () => this.specLintOptions(),
+      ),
+    );
+    this.register(
+      specFile.onDidChange(() => {
+        this.specLint = undefined;
+        this.diagnostics.relint();
+      }),
+    );
     const lenses = this.register(new SqlCodeLens(this.models, this.results, (d) => filter.isMigrationScript(d)));
     this.register(vscode.languages.registerCodeLensProvider(SELECTOR, lenses));
     this.register(vscode.languages.registerHoverProvider(SELECTOR, new SqlHover(this.models, this.results, engines)));
-    this.register(vscode.languages.registerCodeActionsProvider(SELECTOR, new SqlQuickFixes(this.diagnostics), SqlQuickFixes.metadata));
+    this.register(
+      vscode.languages.registerCodeActionsProvider(
+        SELECTOR,
+        new SqlQuickFixes(this.diagnostics),
+        SqlQuickFixes.metadata,
+      ),
+    );
     this.register(connections.onDidChange(() => this.diagnostics.connectionChanged()));
     this.register(vscode.window.onDidChangeActiveTextEditor((e) => this.onActiveEditor(e)));
-    this.register(vscode.workspace.onDidOpenTextDocument((d) => { if (filter.matches(d)) void this.models.load(); }));
-    this.register(settings.onDidChange(() => { this.models.refresh(); this.onActiveEditor(vscode.window.activeTextEditor); }));
+    this.register(
+      vscode.workspace.onDidOpenTextDocument((d) => {
+        if (filter.matches(d)) void this.models.load();
+      }),
+    );
+    this.register(
+      settings.onDidChange(() => {
+        this.models.refresh();
+        this.onActiveEditor(vscode.window.activeTextEditor);
+      }),
+    );
     this.onActiveEditor(vscode.window.activeTextEditor);
     if (vscode.workspace.textDocuments.some((d) => filter.matches(d))) void this.models.load();
   }
@@ -88,7 +121,9 @@ export class SqlEditor extends Disposable {
         const engine = this.deps.engines.get();
         options = engine.lintOptionsFromSpec(engine.loadSpec(uri.fsPath));
       } catch (error) {
-        this.deps.log.debug(`lint: the spec's options are not used (${error instanceof Error ? error.message : String(error)})`);
+        this.deps.log.debug(
+          `lint: the spec's options are not used (${error instanceof Error ? error.message : String(error)})`,
+        );
       }
       this.specLint = { uri: uri.toString(), options };
     }

@@ -9,13 +9,23 @@ export interface Found {
   readonly range: vscode.Range;
 }
 
-export function statementAt(document: vscode.TextDocument, statements: readonly DocumentStatement[], where: vscode.Position | number, options: { strict?: boolean } = {}): Found | undefined {
+export function statementAt(
+  document: vscode.TextDocument,
+  statements: readonly DocumentStatement[],
+  where: vscode.Position | number,
+  options: { strict?: boolean } = {},
+): Found | undefined {
   const offset = typeof where === 'number' ? where : document.offsetAt(where);
   // A statement owns the rest of its last line (its semicolon, and where its result is shown).
-  const endOf = (s: DocumentStatement) => document.offsetAt(document.lineAt(document.positionAt(s.item.end).line).range.end);
+  const endOf = (s: DocumentStatement) =>
+    document.offsetAt(document.lineAt(document.positionAt(s.item.end).line).range.end);
   let index = statements.findIndex((s) => offset >= s.item.start && offset <= endOf(s));
   if (index === -1 && !options.strict) index = statements.findIndex((s) => s.item.start >= offset);
   if (index === -1) return undefined;
   const statement = statements[index]!;
-  return { statement, index, range: new vscode.Range(document.positionAt(statement.item.start), document.positionAt(statement.item.end)) };
+  return {
+    statement,
+    index,
+    range: new vscode.Range(document.positionAt(statement.item.start), document.positionAt(statement.item.end)),
+  };
 }

@@ -10,7 +10,10 @@ export interface Tally {
   readonly title: string;
 }
 
-export function checkTally(statements: readonly DocumentStatement[], outcomeOf: (text: string) => Outcome | undefined): Tally {
+export function checkTally(
+  statements: readonly DocumentStatement[],
+  outcomeOf: (text: string) => Outcome | undefined,
+): Tally {
   let total = 0;
   let passed = 0;
   let failed = 0;

@@ -11,7 +11,8 @@ export type Spec = Record<string, unknown>;
 export const TABLES = legacySpec().tables as Spec[];
 export const [CREDENTIALS, REPORTS, LAYOUTS] = TABLES as [Spec, Spec, Spec];
 export const withTables = (...tables: Spec[]) => legacySpec({ tables });
-export const layoutsQuery = (sql: string) => withTables(CREDENTIALS, REPORTS, { name: 'dashboard_layouts', orgFrom: { query: { column: 'user_id', sql } } });
+export const layoutsQuery = (sql: string) =>
+  withTables(CREDENTIALS, REPORTS, { name: 'dashboard_layouts', orgFrom: { query: { column: 'user_id', sql } } });
 export const INJECT = 'x; DROP TABLE orgs; --';
 
 export interface Case {
@@ -27,7 +28,7 @@ export interface Case {
 
 /** The suite (same title as before the split) with its hooks, and one `it` per case under `title`. */
 export function badInputSuite(title: string, cases: readonly Case[]): void {
-    describe('bad input: one line naming the field and the fix, the right exit code, nothing changed', function () {
+  describe('bad input: one line naming the field and the fix, the right exit code, nothing changed', function () {
     this.timeout(120_000);
     let db: TestDatabase;
     let ws: Workspace;
@@ -57,7 +58,10 @@ export function badInputSuite(title: string, cases: readonly Case[]): void {
       assert.match(match[2]!, c.next);
       const after = await databaseDigest(db.client);
       assertSameDigest(before, after);
-      assert.ok((after.tables as { schema: string; name: string }[]).some((t) => t.schema === 'public' && t.name === 'orgs'), 'orgs still exists');
+      assert.ok(
+        (after.tables as { schema: string; name: string }[]).some((t) => t.schema === 'public' && t.name === 'orgs'),
+        'orgs still exists',
+      );
       assert.deepEqual(ws.files(), ['tenant-migration.json'], 'no script, log or report written');
     }
 

@@ -17,7 +17,9 @@ const templates = new Map<string, Promise<string>>();
 // stopped the server, testServer() would start a new one that nothing stops, and mocha would never exit.
 let templateServer: string | undefined;
 after(async () => {
-  const names = (await Promise.all([...templates.values()].map((t) => t.catch(() => undefined)))).filter((n): n is string => !!n);
+  const names = (await Promise.all([...templates.values()].map((t) => t.catch(() => undefined)))).filter(
+    (n): n is string => !!n,
+  );
   templates.clear();
   if (!templateServer || names.length === 0) return;
   const admin = new pg.Client({ connectionString: templateServer, connectionTimeoutMillis: 2000 });
@@ -33,14 +35,24 @@ after(async () => {
 });
 
 /** A seeded database used only as a template (nobody stays connected to it), made once per size and label. */
-export function templateDatabase(size: DatasetSize, prepare?: (client: pg.Client) => Promise<unknown>, label = ''): Promise<string> {
+export function templateDatabase(
+  size: DatasetSize,
+  prepare?: (client: pg.Client) => Promise<unknown>,
+  label = '',
+): Promise<string> {
   const key = `${JSON.stringify(size)}${label}`;
   let t = templates.get(key);
   if (!t) {
     t = (async () => {
       templateServer = (await testServer()).adminUrl;
       const name = `tm_rel_tpl_${crypto.randomBytes(4).toString('hex')}`;
-      await createDatabase(name, { seed: size, prepare: async (client) => { await prepare?.(client); await client.query('VACUUM ANALYZE'); } });
+      await createDatabase(name, {
+        seed: size,
+        prepare: async (client) => {
+          await prepare?.(client);
+          await client.query('VACUUM ANALYZE');
+        },
+      });
       return name;
     })();
     templates.set(key, t);

@@ -8,7 +8,8 @@ import path from 'node:path';
 /** The repository: found upwards from here (this file also runs bundled into out/vscode-test/, inside VS Code). */
 export const ROOT = ((): string => {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'test', 'reliability'))) return dir;
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'test', 'reliability')))
+      return dir;
     if (path.dirname(dir) === dir) return path.join(__dirname, '..', '..', '..');
   }
 })();
@@ -33,8 +34,17 @@ export interface FaultFigure {
   readonly rowsLost: number;
   readonly backupsIntact: boolean;
 }
-export interface RollbackFigure { readonly kind: 'rollback'; readonly case: string; readonly exact: boolean }
-export interface BadInputFigure { readonly kind: 'bad-input'; readonly case: string; readonly clearError: boolean; readonly nothingChanged: boolean }
+export interface RollbackFigure {
+  readonly kind: 'rollback';
+  readonly case: string;
+  readonly exact: boolean;
+}
+export interface BadInputFigure {
+  readonly kind: 'bad-input';
+  readonly case: string;
+  readonly clearError: boolean;
+  readonly nothingChanged: boolean;
+}
 export interface IsolationFigure {
   readonly kind: 'isolation';
   readonly context: string;
@@ -60,15 +70,49 @@ export interface SecretsFigure {
   readonly hits: number;
 }
 /** The plan preview webview's HTML as VS Code holds it: scripts, those without the CSP's nonce, remote sources. */
-export interface CspFigure { readonly kind: 'csp'; readonly scripts: number; readonly withoutNonce: number; readonly remoteSources: number; readonly ok: boolean }
-export interface ConcurrencyFigure { readonly kind: 'concurrency'; readonly case: string; readonly ok: boolean }
-export interface NoteFigure { readonly kind: 'note'; readonly key: string; readonly value: string | number }
+export interface CspFigure {
+  readonly kind: 'csp';
+  readonly scripts: number;
+  readonly withoutNonce: number;
+  readonly remoteSources: number;
+  readonly ok: boolean;
+}
+export interface ConcurrencyFigure {
+  readonly kind: 'concurrency';
+  readonly case: string;
+  readonly ok: boolean;
+}
+export interface NoteFigure {
+  readonly kind: 'note';
+  readonly key: string;
+  readonly value: string | number;
+}
 
-export type Figure = FaultFigure | RollbackFigure | BadInputFigure | IsolationFigure | SecretsFigure | ConcurrencyFigure | CspFigure | NoteFigure;
+export type Figure =
+  | FaultFigure
+  | RollbackFigure
+  | BadInputFigure
+  | IsolationFigure
+  | SecretsFigure
+  | ConcurrencyFigure
+  | CspFigure
+  | NoteFigure;
 
-export interface TestOutcome { readonly title: string; readonly state: string; readonly durationMs: number }
-export interface FileFigures { ranAt: string; durationMs: number; tests: TestOutcome[]; figures: Figure[] }
-export interface FigureStore { version: 1; files: Record<string, FileFigures> }
+export interface TestOutcome {
+  readonly title: string;
+  readonly state: string;
+  readonly durationMs: number;
+}
+export interface FileFigures {
+  ranAt: string;
+  durationMs: number;
+  tests: TestOutcome[];
+  figures: Figure[];
+}
+export interface FigureStore {
+  version: 1;
+  files: Record<string, FileFigures>;
+}
 
 const started = new Map<string, number>();
 const thisRun = new Map<string, FileFigures>();
@@ -89,13 +133,16 @@ export function readStore(file = FIGURES_FILE): FigureStore {
   try {
     const store = JSON.parse(fs.readFileSync(file, 'utf8')) as FigureStore;
     if (store.version === 1 && store.files) return store;
-  } catch { /* no store yet, or an unreadable one: start afresh */ }
+  } catch {
+    /* no store yet, or an unreadable one: start afresh */
+  }
   return { version: 1, files: {} };
 }
 
 function flush(): void {
   const store = readStore();
-  for (const [key, e] of thisRun) store.files[key] = { ...e, durationMs: Date.now() - (started.get(key) ?? Date.now()) };
+  for (const [key, e] of thisRun)
+    store.files[key] = { ...e, durationMs: Date.now() - (started.get(key) ?? Date.now()) };
   fs.mkdirSync(path.dirname(FIGURES_FILE), { recursive: true });
   fs.writeFileSync(FIGURES_FILE, `${JSON.stringify(store, null, 1)}\n`);
 }
@@ -114,11 +161,19 @@ export function figures(file: string): { record(figure: Figure): void } {
       if (!test?.file) return;
       const key = keyOf(test.file);
       if (!thisRun.has(key)) return;
-      thisRun.get(key)!.tests.push({ title: test.fullTitle(), state: test.state ?? 'unknown', durationMs: test.duration ?? 0 });
+      thisRun
+        .get(key)!
+        .tests.push({ title: test.fullTitle(), state: test.state ?? 'unknown', durationMs: test.duration ?? 0 });
     });
-    after(function () { flush(); });
+    after(function () {
+      flush();
+    });
   }
-  return { record: (figure) => { entry(file).figures.push(figure); } };
+  return {
+    record: (figure) => {
+      entry(file).figures.push(figure);
+    },
+  };
 }
 
 /** A small seeded PRNG (mulberry32): the same seed chooses the same fault points. */
@@ -138,7 +193,8 @@ export function suiteSeed(): number {
   const fromEnv = process.env.RELIABILITY_SEED;
   if (fromEnv !== undefined && fromEnv !== '') {
     const n = Number(fromEnv);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`RELIABILITY_SEED must be a non-negative integer, not "${fromEnv}"`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`RELIABILITY_SEED must be a non-negative integer, not "${fromEnv}"`);
     return n;
   }
   return Math.floor(Math.random() * 2 ** 31);

@@ -2,10 +2,12 @@
 const vscode = require('vscode');
 
 exports.activate = function activate(context) {
-  context.subscriptions.push(vscode.commands.registerCommand('smoke.hello', () => {
-    vscode.window.showInformationMessage('Hello from the smoke fixture!');
-    return 'hello';
-  }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('smoke.hello', () => {
+      vscode.window.showInformationMessage('Hello from the smoke fixture!');
+      return 'hello';
+    }),
+  );
 };
 
 exports.deactivate = function deactivate() {};

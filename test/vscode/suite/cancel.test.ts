@@ -27,7 +27,10 @@ describe('cancelling a run', () => {
     scriptFile = generated.path;
     originalScript = fs.readFileSync(scriptFile, 'utf8');
     assert.match(originalScript, /^SET lock_timeout = '\d+ms';$/m);
-    fs.writeFileSync(scriptFile, originalScript.replace(/^SET lock_timeout = '\d+ms';$/m, "SET lock_timeout = '600000ms';"));
+    fs.writeFileSync(
+      scriptFile,
+      originalScript.replace(/^SET lock_timeout = '\d+ms';$/m, "SET lock_timeout = '600000ms';"),
+    );
     // Another session holds a lock that lets the backup read but blocks ALTER TABLE credentials.
     holder = blocker();
     holder.on('error', () => undefined);
@@ -43,11 +46,22 @@ describe('cancelling a run', () => {
 
   it('stops the statement on the server', async () => {
     const running = vscode.commands.executeCommand<Summary>('tenantMigration.run');
-    const waiting = () => query<{ pid: number; query: string }>(database,
-      `SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tenant-migration' AND wait_event_type = 'Lock'`);
-    const [blocked] = await waitFor('the migration to wait for the lock on credentials', async () => ((await waiting()).length ? await waiting() : undefined), 60_000);
+    const waiting = () =>
+      query<{ pid: number; query: string }>(
+        database,
+        `SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tenant-migration' AND wait_event_type = 'Lock'`,
+      );
+    const [blocked] = await waitFor(
+      'the migration to wait for the lock on credentials',
+      async () => ((await waiting()).length ? await waiting() : undefined),
+      60_000,
+    );
     assert.match(blocked!.query, /ALTER TABLE/i);
-    assert.equal(api.activeRun()?.step, 'migrate', `${JSON.stringify(api.activeRun())} while waiting in ${blocked!.query}`);
+    assert.equal(
+      api.activeRun()?.step,
+      'migrate',
+      `${JSON.stringify(api.activeRun())} while waiting in ${blocked!.query}`,
+    );
     const started = Date.now();
     assert.equal(await vscode.commands.executeCommand('tenantMigration.cancel'), true);
     const result = await running;
@@ -56,7 +70,10 @@ describe('cancelling a run', () => {
     assert.equal(result.cancelled, true, JSON.stringify(result));
     assert.match(result.message, /Cancelled during the statement at line \d+; the server stopped it/);
     assert.deepEqual(await waiting(), [], 'nothing of the migration still waits on the server');
-    const [run] = await query<{ status: string }>(database, 'SELECT status FROM tenant_migration.runs ORDER BY id DESC LIMIT 1');
+    const [run] = await query<{ status: string }>(
+      database,
+      'SELECT status FROM tenant_migration.runs ORDER BY id DESC LIMIT 1',
+    );
     assert.equal(run!.status, 'cancelled');
     assert.equal(api.stepState('migrate').status, 'failed');
   });

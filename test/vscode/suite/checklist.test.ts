@@ -23,7 +23,14 @@ describe('the checklist', () => {
 
   before(async () => {
     ({ api } = await extension());
-    await vscode.commands.executeCommand('tenantMigration.addConnection', { name: 'elsewhere', host: '127.0.0.1', port: 1, database: 'x', user: 'x', sslMode: 'disable' });
+    await vscode.commands.executeCommand('tenantMigration.addConnection', {
+      name: 'elsewhere',
+      host: '127.0.0.1',
+      port: 1,
+      database: 'x',
+      user: 'x',
+      sslMode: 'disable',
+    });
   });
 
   describe('when the run is refused', () => {
@@ -59,7 +66,20 @@ describe('the checklist', () => {
       specFile = path.join(vscode.workspace.workspaceFolders![0]!.uri.fsPath, 'tenant-migration.json');
       originalSpec = fs.readFileSync(specFile, 'utf8');
       const spec = JSON.parse(originalSpec) as { tests: unknown[] };
-      fs.writeFileSync(specFile, JSON.stringify({ ...spec, tests: [...spec.tests, { name: 'e2e suite', command: 'node -e "console.error(\'2 failed\'); process.exit(2)"' }] }, null, 2));
+      fs.writeFileSync(
+        specFile,
+        JSON.stringify(
+          {
+            ...spec,
+            tests: [
+              ...spec.tests,
+              { name: 'e2e suite', command: 'node -e "console.error(\'2 failed\'); process.exit(2)"' },
+            ],
+          },
+          null,
+          2,
+        ),
+      );
       await addProfile('failing', await freshDatabase('failing'));
     });
     after(() => fs.writeFileSync(specFile, originalSpec));
@@ -72,7 +92,12 @@ describe('the checklist', () => {
       assert.equal(tests.icon, 'error');
       assert.equal(tests.children[0]!.icon, 'lightbulb');
       assert.match(tests.children[0]!.description, /Read the failing command's output in the log/);
-      assert.ok(tests.children.some((c) => c.label === 'e2e suite' && c.icon === 'close' && /exit 2: 2 failed/.test(c.description)), JSON.stringify(tests.children));
+      assert.ok(
+        tests.children.some(
+          (c) => c.label === 'e2e suite' && c.icon === 'close' && /exit 2: 2 failed/.test(c.description),
+        ),
+        JSON.stringify(tests.children),
+      );
     });
 
     it('keeps it after a restart: the failure and what to do next come back from the database', async () => {
@@ -95,20 +120,32 @@ describe('the checklist', () => {
     });
 
     it('ticks a manual item, recording who and when in the database', async () => {
-      const result = await vscode.commands.executeCommand<{ ok: boolean }>('tenantMigration.tickManualItem', { kind: 'manual', item: 'full-dump' });
+      const result = await vscode.commands.executeCommand<{ ok: boolean }>('tenantMigration.tickManualItem', {
+        kind: 'manual',
+        item: 'full-dump',
+      });
       assert.deepEqual(result, { ok: true, item: 'full-dump' });
-      const [row] = await query<{ ticked_by: string; ticked_at: Date }>(database, `SELECT ticked_by, ticked_at FROM tenant_migration.manual_items WHERE item = $1`, [MANUAL_ITEMS['full-dump']]);
+      const [row] = await query<{ ticked_by: string; ticked_at: Date }>(
+        database,
+        `SELECT ticked_by, ticked_at FROM tenant_migration.manual_items WHERE item = $1`,
+        [MANUAL_ITEMS['full-dump']],
+      );
       assert.ok(row && row.ticked_by.includes('@'), 'who: user@host');
       const manual = (await checklistRows(api))[0]!.children.find((c) => c.label === MANUAL_ITEMS['full-dump'])!;
       assert.equal(manual.checkbox, 'checked');
       assert.ok(manual.description.startsWith(row.ticked_by), `the tree shows who: ${manual.description}`);
-      const [audit] = await query(database, `SELECT 1 FROM tenant_migration.audit WHERE statement = $1`, [`manual item ticked: ${MANUAL_ITEMS['full-dump']}`]);
+      const [audit] = await query(database, `SELECT 1 FROM tenant_migration.audit WHERE statement = $1`, [
+        `manual item ticked: ${MANUAL_ITEMS['full-dump']}`,
+      ]);
       assert.ok(audit, 'the tick is in the audit log');
     });
 
     it('runs one step from its context action', async () => {
       const runsBefore = await query(database, 'SELECT id FROM tenant_migration.runs');
-      const result = await vscode.commands.executeCommand<Summary>('tenantMigration.runStep', { kind: 'step', step: 'validate' });
+      const result = await vscode.commands.executeCommand<Summary>('tenantMigration.runStep', {
+        kind: 'step',
+        step: 'validate',
+      });
       assert.equal(result.ok, true, result.message);
       assert.match(result.message, /^Validate: \d+ checks passed/);
       const runs = await query<{ command: string }>(database, 'SELECT command FROM tenant_migration.runs ORDER BY id');
@@ -117,16 +154,32 @@ describe('the checklist', () => {
     });
 
     it('runs from a step on, in one run', async () => {
-      const result = await vscode.commands.executeCommand<Summary>('tenantMigration.runFromHere', { kind: 'step', step: 'isolation' });
+      const result = await vscode.commands.executeCommand<Summary>('tenantMigration.runFromHere', {
+        kind: 'step',
+        step: 'isolation',
+      });
       assert.equal(result.ok, true, result.message);
-      const [run] = await query<{ id: string; command: string; status: string }>(database, 'SELECT id::text, command, status FROM tenant_migration.runs ORDER BY id DESC LIMIT 1');
+      const [run] = await query<{ id: string; command: string; status: string }>(
+        database,
+        'SELECT id::text, command, status FROM tenant_migration.runs ORDER BY id DESC LIMIT 1',
+      );
       assert.deepEqual({ command: run!.command, status: run!.status }, { command: 'run', status: 'succeeded' });
-      const steps = await query<{ step: string }>(database, 'SELECT step FROM tenant_migration.steps WHERE run_id = $1 ORDER BY started_at', [run!.id]);
-      assert.deepEqual(steps.map((s) => s.step), ['isolation', 'tests', 'report']);
+      const steps = await query<{ step: string }>(
+        database,
+        'SELECT step FROM tenant_migration.steps WHERE run_id = $1 ORDER BY started_at',
+        [run!.id],
+      );
+      assert.deepEqual(
+        steps.map((s) => s.step),
+        ['isolation', 'tests', 'report'],
+      );
     });
 
-    it('shows a step\'s SQL in the script', async () => {
-      const line = await vscode.commands.executeCommand<number>('tenantMigration.showStepSql', { kind: 'step', step: 'backup' });
+    it("shows a step's SQL in the script", async () => {
+      const line = await vscode.commands.executeCommand<number>('tenantMigration.showStepSql', {
+        kind: 'step',
+        step: 'backup',
+      });
       const editor = vscode.window.activeTextEditor!;
       assert.match(editor.document.fileName, /migrate_to_multitenant\.sql$/);
       assert.equal(editor.selection.active.line, line - 1);
@@ -134,7 +187,7 @@ describe('the checklist', () => {
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     });
 
-    it('shows the database\'s record after a restart, and the rollback when it is undone', async () => {
+    it("shows the database's record after a restart, and the rollback when it is undone", async () => {
       await restart('steps');
       for (const step of ['prerequisites', 'backup', 'migrate', 'validate', 'isolation'] as const) {
         const state = api.stepState(step);
@@ -145,7 +198,10 @@ describe('the checklist', () => {
       assert.equal(result.ok, true, result.message);
       assert.equal(api.stepState('migrate').status, 'pending', 'a rolled-back migration is not shown as done');
       assert.match(api.stepState('migrate').summary ?? '', /undone by the rollback/);
-      const [column] = await query(database, `SELECT 1 FROM information_schema.columns WHERE table_name = 'credentials' AND column_name = 'org_id'`);
+      const [column] = await query(
+        database,
+        `SELECT 1 FROM information_schema.columns WHERE table_name = 'credentials' AND column_name = 'org_id'`,
+      );
       assert.equal(column, undefined, 'the legacy schema is back');
     });
   });

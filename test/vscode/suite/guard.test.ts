@@ -15,12 +15,26 @@ const ITEMS = 'Full database dump taken; Users notified of the maintenance windo
 describe('guard rails before a write', () => {
   let api: TenantMigrationApi;
   let restore: (() => void) | undefined;
-  before(async () => { ({ api } = await extension()); });
-  afterEach(() => { restore?.(); restore = undefined; });
+  before(async () => {
+    ({ api } = await extension());
+  });
+  afterEach(() => {
+    restore?.();
+    restore = undefined;
+  });
 
-  const untickedAudit = (database: string) => query<{ step: string; statement: string; outcome: string; run_id: string | null }>(database,
-    `SELECT step, statement, outcome, run_id::text FROM tenant_migration.audit WHERE statement LIKE 'unticked%' ORDER BY id`);
-  const migrated = async (database: string) => (await query(database, `SELECT 1 FROM information_schema.columns WHERE table_name = 'credentials' AND column_name = 'org_id'`)).length > 0;
+  const untickedAudit = (database: string) =>
+    query<{ step: string; statement: string; outcome: string; run_id: string | null }>(
+      database,
+      `SELECT step, statement, outcome, run_id::text FROM tenant_migration.audit WHERE statement LIKE 'unticked%' ORDER BY id`,
+    );
+  const migrated = async (database: string) =>
+    (
+      await query(
+        database,
+        `SELECT 1 FROM information_schema.columns WHERE table_name = 'credentials' AND column_name = 'org_id'`,
+      )
+    ).length > 0;
 
   describe('with manual prerequisites unticked', () => {
     let database: string;
@@ -37,12 +51,25 @@ describe('guard rails before a write', () => {
       assert.match(result.message, /Not run: manual prerequisites are not ticked/);
       const modal = asked.slice(from);
       assert.equal(modal.length, 1, JSON.stringify(modal));
-      assert.match(modal[0]!.message, new RegExp(`^Run on ${database} \\(.*:\\d+/${database}, connection "unticked"\\): 3 manual prerequisites are not ticked\\.$`));
+      assert.match(
+        modal[0]!.message,
+        new RegExp(
+          `^Run on ${database} \\(.*:\\d+/${database}, connection "unticked"\\): 3 manual prerequisites are not ticked\\.$`,
+        ),
+      );
       assert.match(modal[0]!.detail ?? '', new RegExp(`Not ticked: ${ITEMS}\\.`));
       assert.deepEqual(modal[0]!.buttons, ['Run Anyway']);
       assert.equal(await migrated(database), false, 'nothing migrated');
-      assert.deepEqual((await untickedAudit(database)).map((a) => [a.step, a.outcome, a.statement]),
-        [['backup', 'cancelled', `unticked manual prerequisites (${ITEMS}): not run (the operator cancelled in VS Code)`]]);
+      assert.deepEqual(
+        (await untickedAudit(database)).map((a) => [a.step, a.outcome, a.statement]),
+        [
+          [
+            'backup',
+            'cancelled',
+            `unticked manual prerequisites (${ITEMS}): not run (the operator cancelled in VS Code)`,
+          ],
+        ],
+      );
     });
 
     it('the Prerequisites row is not plain green while items are unticked: the count comes first', async () => {
@@ -59,8 +86,14 @@ describe('guard rails before a write', () => {
       assert.equal(asked.length - from, 1, 'one modal: it named the target already');
       assert.equal(await migrated(database), true);
       const goOn = (await untickedAudit(database)).filter((a) => a.outcome === 'ok');
-      assert.deepEqual(goOn.map((a) => a.step), ['backup', 'migrate']);
-      assert.ok(goOn.every((a) => a.run_id && a.statement.endsWith('went on (the operator answered "Run Anyway" in VS Code)')), JSON.stringify(goOn));
+      assert.deepEqual(
+        goOn.map((a) => a.step),
+        ['backup', 'migrate'],
+      );
+      assert.ok(
+        goOn.every((a) => a.run_id && a.statement.endsWith('went on (the operator answered "Run Anyway" in VS Code)')),
+        JSON.stringify(goOn),
+      );
       const prerequisites = (await checklistRows(api))[0]!;
       assert.equal(prerequisites.icon, 'pass', 'passed, but in the warning colour while items are unticked');
       assert.match(prerequisites.description, /^3 to tick · /);
@@ -81,11 +114,14 @@ describe('guard rails before a write', () => {
       const from = asked.length;
       restore = answerModals(() => undefined);
       const result = await vscode.commands.executeCommand<Summary>('tenantMigration.run');
-      assert.deepEqual([result.ok, result.cancelled, result.message], [false, true, 'Not confirmed: nothing was changed.']);
+      assert.deepEqual(
+        [result.ok, result.cancelled, result.message],
+        [false, true, 'Not confirmed: nothing was changed.'],
+      );
       const modal = asked.slice(from);
       assert.equal(modal.length, 1);
       assert.match(modal[0]!.message, new RegExp(`^Run on ${database} \\(.*/${database}, connection "ticked"\\)\\?$`));
-      assert.deepEqual(modal[0]!.buttons, ['Continue', 'Continue, Don\'t Ask Again for This Connection']);
+      assert.deepEqual(modal[0]!.buttons, ['Continue', "Continue, Don't Ask Again for This Connection"]);
       assert.equal(await migrated(database), false);
     });
 
@@ -97,7 +133,9 @@ describe('guard rails before a write', () => {
       restore();
       const from = asked.length;
       restore = answerModals(() => undefined);
-      const rollback = await vscode.commands.executeCommand<Summary>('tenantMigration.rollback', { restoreData: false });
+      const rollback = await vscode.commands.executeCommand<Summary>('tenantMigration.rollback', {
+        restoreData: false,
+      });
       assert.equal(rollback.ok, true, rollback.message);
       assert.equal(asked.length, from, 'not asked again on this connection');
       await vscode.commands.executeCommand('tenantMigration.forgetWriteConfirmations');
@@ -109,8 +147,10 @@ describe('guard rails before a write', () => {
   describe('the migration script and other SQL files', () => {
     let database: string;
     let script: vscode.Uri;
-    const titles = async (uri: vscode.Uri) => ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 1000)) ?? [])
-      .map((l) => l.command?.title ?? '');
+    const titles = async (uri: vscode.Uri) =>
+      (
+        (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 1000)) ?? []
+      ).map((l) => l.command?.title ?? '');
     before(async () => {
       database = await freshDatabase('script');
       await addProfile('script', database);
@@ -122,15 +162,36 @@ describe('guard rails before a write', () => {
     });
 
     it('the migration script offers Explain and "Run migration" (through the runner), never a statement-level write', async () => {
-      const lenses = await waitFor('the script\'s lenses', async () => { const t = await titles(script); return t.length > 1 ? t : undefined; });
+      const lenses = await waitFor("the script's lenses", async () => {
+        const t = await titles(script);
+        return t.length > 1 ? t : undefined;
+      });
       assert.equal(lenses.filter((t) => t === '$(play) Run migration').length, 1, JSON.stringify(lenses));
-      assert.ok(lenses.some((t) => t.includes('Explain')), 'Explain is offered');
-      assert.deepEqual(lenses.filter((t) => /Run \(write\)|^\$\(play\) Run$|Run as tenant/.test(t)), [], 'no statement runs on its own');
+      assert.ok(
+        lenses.some((t) => t.includes('Explain')),
+        'Explain is offered',
+      );
+      assert.deepEqual(
+        lenses.filter((t) => /Run \(write\)|^\$\(play\) Run$|Run as tenant/.test(t)),
+        [],
+        'no statement runs on its own',
+      );
       const document = await vscode.workspace.openTextDocument(script);
-      const write = await vscode.commands.executeCommand<{ ok: boolean; message: string }>('tenantMigration.runStatementWrite', script, document.getText().indexOf('SET lock_timeout'));
+      const write = await vscode.commands.executeCommand<{ ok: boolean; message: string }>(
+        'tenantMigration.runStatementWrite',
+        script,
+        document.getText().indexOf('SET lock_timeout'),
+      );
       assert.equal(write.ok, false);
-      assert.match(write.message, /do not run one by one: that would bypass the run lock, the audit log and the resume state/);
-      assert.equal((await query(database, `SELECT to_regnamespace('tenant_migration')::text AS s`))[0]!.s, null, 'nothing ran');
+      assert.match(
+        write.message,
+        /do not run one by one: that would bypass the run lock, the audit log and the resume state/,
+      );
+      assert.equal(
+        (await query(database, `SELECT to_regnamespace('tenant_migration')::text AS s`))[0]!.s,
+        null,
+        'nothing ran',
+      );
     });
 
     it('another SQL file keeps Run (write), which names the target before it writes', async () => {
@@ -140,13 +201,23 @@ describe('guard rails before a write', () => {
       try {
         const uri = vscode.Uri.file(file);
         await vscode.window.showTextDocument(uri);
-        const lenses = await waitFor('the lenses of guard.checks.sql', async () => { const t = await titles(uri); return t.some((x) => x.includes('Run (write)')) ? t : undefined; });
+        const lenses = await waitFor('the lenses of guard.checks.sql', async () => {
+          const t = await titles(uri);
+          return t.some((x) => x.includes('Run (write)')) ? t : undefined;
+        });
         assert.ok(!lenses.includes('$(play) Run migration'));
         const from = asked.length;
         restore = answerModals(() => undefined);
-        const result = await vscode.commands.executeCommand<{ state: string; message?: string }>('tenantMigration.runStatementWrite', uri, 0);
+        const result = await vscode.commands.executeCommand<{ state: string; message?: string }>(
+          'tenantMigration.runStatementWrite',
+          uri,
+          0,
+        );
         assert.deepEqual([result.state, result.message], ['failed', 'Not confirmed: nothing was run.']);
-        assert.match(asked[from]!.message, new RegExp(`^Run \\(write\\) of the statement at line 1 on ${database} \\(.*connection "script"\\)\\?$`));
+        assert.match(
+          asked[from]!.message,
+          new RegExp(`^Run \\(write\\) of the statement at line 1 on ${database} \\(.*connection "script"\\)\\?$`),
+        );
         assert.equal((await query(database, 'SELECT 1 FROM reports WHERE id = 1')).length, 1, 'nothing deleted');
       } finally {
         await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -171,7 +242,10 @@ describe('guard rails before a write', () => {
       assert.match(next.description, /^Resolve the rows named/);
       assert.match(next.description, /Preview Plan lists them all/);
       assert.doesNotMatch(next.description, /tenant-migrate/);
-      const details = await vscode.commands.executeCommand<{ ok: boolean; text: string }>('tenantMigration.showNextDetails', { kind: 'next', step: 'prerequisites' });
+      const details = await vscode.commands.executeCommand<{ ok: boolean; text: string }>(
+        'tenantMigration.showNextDetails',
+        { kind: 'next', step: 'prerequisites' },
+      );
       assert.match(details.text, /^# Prerequisites: failed/);
       assert.match(details.text, /## What to do next\n\nResolve the rows named \(3 .*Preview Plan lists them all/);
       const editor = vscode.window.activeTextEditor?.document;
@@ -182,12 +256,19 @@ describe('guard rails before a write', () => {
   });
 
   describe('during a run', () => {
-    it('the checklist\'s header shows the elapsed time and the time left of the whole run', async () => {
+    it("the checklist's header shows the elapsed time and the time left of the whole run", async () => {
       const database = await freshDatabase('eta', 'medium');
       await addProfile('eta', database);
       const pending = vscode.commands.executeCommand<Summary>('tenantMigration.run');
       try {
-        const line = await waitFor('the run line', () => { const m = api.checklistMessage(); return m && /left \(\d+%\)/.test(m) ? m : undefined; }, 120_000);
+        const line = await waitFor(
+          'the run line',
+          () => {
+            const m = api.checklistMessage();
+            return m && /left \(\d+%\)/.test(m) ? m : undefined;
+          },
+          120_000,
+        );
         assert.match(line, /^Run: [\d.]+ (ms|s|min)( \d+ s)? elapsed · about .+ left \(\d+%\)$/);
       } finally {
         const result = await pending;

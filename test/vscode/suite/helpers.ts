@@ -26,16 +26,27 @@ function env(name: string): string {
 
 /** The server's superuser URL and the seeded template database (see run-all.mjs). */
 export const server = {
-  get adminUrl(): string { return env('TM_TEST_ADMIN_URL'); },
-  get template(): string { return env('TM_TEST_TEMPLATE'); },
+  get adminUrl(): string {
+    return env('TM_TEST_ADMIN_URL');
+  },
+  get template(): string {
+    return env('TM_TEST_TEMPLATE');
+  },
   /** A bigger copy: enough backfill batches for the checklist to show progress. */
-  get mediumTemplate(): string { return env('TM_TEST_TEMPLATE_MEDIUM'); },
+  get mediumTemplate(): string {
+    return env('TM_TEST_TEMPLATE_MEDIUM');
+  },
 };
 
 /** The account in the admin URL: host, port, user and password (the password stays in memory). */
 export function account(): { host: string; port: number; user: string; password: string } {
   const u = new URL(server.adminUrl);
-  return { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+  return {
+    host: u.hostname,
+    port: Number(u.port),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  };
 }
 
 export function urlFor(database: string): string {
@@ -44,7 +55,11 @@ export function urlFor(database: string): string {
   return u.toString();
 }
 
-export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(database: string, text: string, values?: unknown[]): Promise<R[]> {
+export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  database: string,
+  text: string,
+  values?: unknown[],
+): Promise<R[]> {
   const client = new pg.Client(urlFor(database));
   client.on('error', () => undefined);
   await client.connect();
@@ -62,7 +77,9 @@ export async function freshDatabase(label: string, size: 'small' | 'medium' = 's
   admin.on('error', () => undefined);
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${size === 'medium' ? server.mediumTemplate : server.template}"`);
+    await admin.query(
+      `CREATE DATABASE "${name}" TEMPLATE "${size === 'medium' ? server.mediumTemplate : server.template}"`,
+    );
   } finally {
     await admin.end();
   }
@@ -71,21 +88,35 @@ export async function freshDatabase(label: string, size: 'small' | 'medium' = 's
 
 /** A credential mapped to a second org: a run refuses at Prerequisites before it writes anything. */
 export async function mapCredentialToTwoOrgs(database: string): Promise<void> {
-  await query(database, `INSERT INTO legacy_credential_org_map (credential_id, org_id)
-    SELECT 3, id FROM orgs WHERE id <> (SELECT org_id FROM legacy_credential_org_map WHERE credential_id = 3 LIMIT 1) AND id <> '00000000-0000-0000-0000-000000000001' LIMIT 1`);
+  await query(
+    database,
+    `INSERT INTO legacy_credential_org_map (credential_id, org_id)
+    SELECT 3, id FROM orgs WHERE id <> (SELECT org_id FROM legacy_credential_org_map WHERE credential_id = 3 LIMIT 1) AND id <> '00000000-0000-0000-0000-000000000001' LIMIT 1`,
+  );
 }
 
 /** Adds a connection profile through the command (the password goes to SecretStorage) and selects it. */
 export async function addProfile(name: string, database: string, extra: { production?: boolean } = {}): Promise<void> {
   const a = account();
   const result = await vscode.commands.executeCommand<{ ok: boolean; name: string }>('tenantMigration.addConnection', {
-    name, host: a.host, port: a.port, database, user: a.user, password: a.password, sslMode: 'disable', ...extra,
+    name,
+    host: a.host,
+    port: a.port,
+    database,
+    user: a.user,
+    password: a.password,
+    sslMode: 'disable',
+    ...extra,
   });
   assert.deepEqual(result, { ok: true, name });
   assert.equal(await vscode.commands.executeCommand('tenantMigration.selectConnection', name), name);
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -95,7 +126,14 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
   }
 }
 
-export interface Row { label: string; description: string; icon?: string; checkbox?: string; contextValue?: string; children: Row[] }
+export interface Row {
+  label: string;
+  description: string;
+  icon?: string;
+  checkbox?: string;
+  contextValue?: string;
+  children: Row[];
+}
 
 /** The checklist as VS Code gets it from the data provider: labels, descriptions, icons, checkboxes, children. */
 export async function checklistRows(api: TenantMigrationApi): Promise<Row[]> {
@@ -106,11 +144,16 @@ export async function checklistRows(api: TenantMigrationApi): Promise<Row[]> {
     for (const node of nodes) {
       const item = await provider.getTreeItem(node);
       rows.push({
-        label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
+        label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
         description: typeof item.description === 'string' ? item.description : '',
         icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined,
-        checkbox: item.checkboxState === undefined ? undefined
-          : (typeof item.checkboxState === 'object' ? item.checkboxState.state : item.checkboxState) === vscode.TreeItemCheckboxState.Checked ? 'checked' : 'unchecked',
+        checkbox:
+          item.checkboxState === undefined
+            ? undefined
+            : (typeof item.checkboxState === 'object' ? item.checkboxState.state : item.checkboxState) ===
+                vscode.TreeItemCheckboxState.Checked
+              ? 'checked'
+              : 'unchecked',
         contextValue: item.contextValue,
         children: item.collapsibleState === vscode.TreeItemCollapsibleState.None ? [] : await walk(node),
       });

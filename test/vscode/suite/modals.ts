@@ -11,17 +11,24 @@ type Answer = (question: ModalQuestion) => string | undefined;
 const goAhead: Answer = (q) => q.buttons.find((b) => b === 'Continue' || b === 'Run Anyway');
 
 // Each suite is bundled on its own (build-tests.mjs): the answer and the record live on globalThis, shared by all.
-const shared = ((globalThis as { tenantMigrationModals?: { answer: Answer; asked: ModalQuestion[] } }).tenantMigrationModals ??= { answer: goAhead, asked: [] });
+const shared = ((
+  globalThis as { tenantMigrationModals?: { answer: Answer; asked: ModalQuestion[] } }
+).tenantMigrationModals ??= { answer: goAhead, asked: [] });
 export const asked = shared.asked;
 
 /** From now on the suites answer the modals (recording them; index.ts calls this once); `release` gives them back to VS Code. */
 export function takeModals(api: TenantMigrationApi): { release(): void } {
-  api.answerModals((q) => { asked.push(q); return shared.answer(q); });
+  api.answerModals((q) => {
+    asked.push(q);
+    return shared.answer(q);
+  });
   return { release: () => api.answerModals(undefined) };
 }
 
 /** Answers with `fn` (undefined: dismissed, as Escape does) until the returned function restores the default. */
 export function answerModals(fn: Answer): () => void {
   shared.answer = fn;
-  return () => { shared.answer = goAhead; };
+  return () => {
+    shared.answer = goAhead;
+  };
 }

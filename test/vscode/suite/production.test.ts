@@ -23,13 +23,22 @@ describe('a production connection', () => {
 
   for (const command of ['tenantMigration.backup', 'tenantMigration.run', 'tenantMigration.rollback'] as const) {
     it(`${command.split('.')[1]}: writes nothing unless the database name is typed`, async () => {
-      const pending = vscode.commands.executeCommand<Summary>(command, ...(command === 'tenantMigration.rollback' ? [{ restoreData: false }] : []));
+      const pending = vscode.commands.executeCommand<Summary>(
+        command,
+        ...(command === 'tenantMigration.rollback' ? [{ restoreData: false }] : []),
+      );
       // The confirmation is a quick input: dismiss it as the operator would with Escape.
       await new Promise((r) => setTimeout(r, 1500));
       await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
       const result = await pending;
-      assert.deepEqual([result.ok, result.cancelled, result.message], [false, true, 'Not confirmed: nothing was changed.']);
-      const [state] = await query<{ schema: string | null }>(database, `SELECT to_regnamespace('tenant_migration')::text AS schema`);
+      assert.deepEqual(
+        [result.ok, result.cancelled, result.message],
+        [false, true, 'Not confirmed: nothing was changed.'],
+      );
+      const [state] = await query<{ schema: string | null }>(
+        database,
+        `SELECT to_regnamespace('tenant_migration')::text AS schema`,
+      );
       assert.equal(state!.schema, null, 'no state schema, no backups, no run record');
     });
   }

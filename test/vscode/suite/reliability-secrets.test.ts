@@ -17,7 +17,14 @@ const fig = figures(__filename);
 
 /** Every form the password could take in a file, a log line, a URL, an SQL literal or JSON. */
 function needles(password: string): string[] {
-  return [...new Set([password, encodeURIComponent(password), password.replace(/'/g, "''"), JSON.stringify(password).slice(1, -1)])];
+  return [
+    ...new Set([
+      password,
+      encodeURIComponent(password),
+      password.replace(/'/g, "''"),
+      JSON.stringify(password).slice(1, -1),
+    ]),
+  ];
 }
 
 function hitsIn(text: string, forms: string[]): number {
@@ -37,12 +44,18 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client(server.adminUrl);
   c.on('error', () => undefined);
   await c.connect();
-  try { return await fn(c); } finally { await c.end(); }
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
 }
 
 describe('reliability in the extension: secrets', () => {
   let api: TenantMigrationApi;
-  before(async () => { ({ api } = await extension()); });
+  before(async () => {
+    ({ api } = await extension());
+  });
 
   it('secrets: a full run with a known password leaves it in no log, file, setting, audit row or message', async function () {
     this.timeout(240_000);
@@ -56,17 +69,38 @@ describe('reliability in the extension: secrets', () => {
     const messages: string[] = [];
     try {
       const a = account();
-      const profile = { name: `secret-${suffix}`, host: a.host, port: a.port, database, user: role, password, sslMode: 'disable' };
-      assert.deepEqual(await vscode.commands.executeCommand('tenantMigration.addConnection', profile), { ok: true, name: profile.name });
-      assert.equal(await vscode.commands.executeCommand('tenantMigration.selectConnection', profile.name), profile.name);
+      const profile = {
+        name: `secret-${suffix}`,
+        host: a.host,
+        port: a.port,
+        database,
+        user: role,
+        password,
+        sslMode: 'disable',
+      };
+      assert.deepEqual(await vscode.commands.executeCommand('tenantMigration.addConnection', profile), {
+        ok: true,
+        name: profile.name,
+      });
+      assert.equal(
+        await vscode.commands.executeCommand('tenantMigration.selectConnection', profile.name),
+        profile.name,
+      );
       const run = await vscode.commands.executeCommand<Summary & { reportPath?: string }>('tenantMigration.run');
       messages.push(JSON.stringify(run));
       assert.equal(run.ok, true, run.message);
-      for (const command of ['tenantMigration.validate', 'tenantMigration.verifyIsolation', 'tenantMigration.testConnection']) {
+      for (const command of [
+        'tenantMigration.validate',
+        'tenantMigration.verifyIsolation',
+        'tenantMigration.testConnection',
+      ]) {
         messages.push(JSON.stringify(await vscode.commands.executeCommand(command)));
       }
       // Failing connections with the same password: a database that does not exist, a closed port.
-      for (const [name, change] of [['nodb', { database: `tm_no_such_db_${suffix}` }], ['noport', { port: 1 }]] as const) {
+      for (const [name, change] of [
+        ['nodb', { database: `tm_no_such_db_${suffix}` }],
+        ['noport', { port: 1 }],
+      ] as const) {
         const bad = { ...profile, name: `${profile.name}-${name}`, ...change };
         await vscode.commands.executeCommand('tenantMigration.addConnection', bad);
         const result = await vscode.commands.executeCommand<Summary>('tenantMigration.testConnection', bad.name);
@@ -74,23 +108,41 @@ describe('reliability in the extension: secrets', () => {
         assert.equal(result.ok, false, JSON.stringify(result));
         await vscode.commands.executeCommand('tenantMigration.removeConnection', bad.name);
       }
-      assert.equal(await vscode.commands.executeCommand('tenantMigration.selectConnection', profile.name), profile.name);
-      const rolledBack = await vscode.commands.executeCommand<Summary>('tenantMigration.rollback', { restoreData: false });
+      assert.equal(
+        await vscode.commands.executeCommand('tenantMigration.selectConnection', profile.name),
+        profile.name,
+      );
+      const rolledBack = await vscode.commands.executeCommand<Summary>('tenantMigration.rollback', {
+        restoreData: false,
+      });
       messages.push(JSON.stringify(rolledBack));
       assert.equal(rolledBack.ok, true, rolledBack.message);
 
       // The log: wait until the output channel's file holds the run.
       const logFolder = api.logUri.fsPath;
-      await waitFor('the log file to hold the run', () => filesUnder(logFolder).some((f) => fs.readFileSync(f, 'utf8').includes('Migration run complete')) || undefined);
+      await waitFor(
+        'the log file to hold the run',
+        () =>
+          filesUnder(logFolder).some((f) => fs.readFileSync(f, 'utf8').includes('Migration run complete')) || undefined,
+      );
       // Every log of this VS Code session (the window's, the extension host's, ours), the workspace, the user data folder.
       let logs = logFolder;
       while (path.basename(path.dirname(logs)) !== 'logs' && path.dirname(logs) !== logs) logs = path.dirname(logs);
       const userFolder = path.resolve(api.globalStorageUri.fsPath, '..', '..');
       const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
       const files = [...new Set([...filesUnder(logs), ...filesUnder(userFolder), ...filesUnder(workspace)])];
-      assert.ok(files.some((f) => f.startsWith(logFolder)), 'the output channel\'s log was searched');
-      assert.ok(files.some((f) => path.basename(f) === 'settings.json'), 'the user settings were searched');
-      assert.ok(files.some((f) => f.endsWith('.jsonl')) && files.some((f) => /report-.*\.md$/.test(f)), 'the run log and the report were searched');
+      assert.ok(
+        files.some((f) => f.startsWith(logFolder)),
+        "the output channel's log was searched",
+      );
+      assert.ok(
+        files.some((f) => path.basename(f) === 'settings.json'),
+        'the user settings were searched',
+      );
+      assert.ok(
+        files.some((f) => f.endsWith('.jsonl')) && files.some((f) => /report-.*\.md$/.test(f)),
+        'the run log and the report were searched',
+      );
       const found: string[] = [];
       let fileBytes = 0;
       for (const f of files) {
@@ -100,8 +152,13 @@ describe('reliability in the extension: secrets', () => {
       }
       const outputBytes = messages.reduce((n, m) => n + Buffer.byteLength(m), 0);
       for (const m of messages) if (hitsIn(m, forms) > 0) found.push(`a command's result: ${m.slice(0, 200)}`);
-      const tables = (await query<{ rel: string }>(database, `SELECT format('%I.%I', n.nspname, c.relname) AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'tenant_migration' AND c.relkind = 'r' ORDER BY 1`)).map((r) => r.rel);
+      const tables = (
+        await query<{ rel: string }>(
+          database,
+          `SELECT format('%I.%I', n.nspname, c.relname) AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'tenant_migration' AND c.relkind = 'r' ORDER BY 1`,
+        )
+      ).map((r) => r.rel);
       assert.ok(tables.includes('tenant_migration.audit'));
       let databaseRows = 0;
       let databaseBytes = 0;
@@ -112,11 +169,23 @@ describe('reliability in the extension: secrets', () => {
           if (hitsIn(r.row, forms) > 0) found.push(`${rel}: ${r.row.slice(0, 200)}`);
         }
       }
-      fig.record({ kind: 'secrets', via: 'extension', commands: messages.length, files: files.length, fileBytes, databaseRows, databaseBytes, outputBytes, hits: found.length });
+      fig.record({
+        kind: 'secrets',
+        via: 'extension',
+        commands: messages.length,
+        files: files.length,
+        fileBytes,
+        databaseRows,
+        databaseBytes,
+        outputBytes,
+        hits: found.length,
+      });
       assert.ok(databaseRows > 50, `the audit log was searched (${databaseRows} rows)`);
       assert.deepEqual(found, [], 'the password was found');
     } finally {
-      await vscode.commands.executeCommand('tenantMigration.removeConnection', `secret-${suffix}`).then(undefined, () => undefined);
+      await vscode.commands
+        .executeCommand('tenantMigration.removeConnection', `secret-${suffix}`)
+        .then(undefined, () => undefined);
       await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
       await admin((c) => c.query(`DROP ROLE IF EXISTS "${role}"`));
     }

@@ -14,7 +14,10 @@ describe('an untrusted workspace', () => {
   let connections = 0;
 
   before(async () => {
-    trap = net.createServer((socket) => { connections++; socket.destroy(); });
+    trap = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
     await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
     port = (trap.address() as net.AddressInfo).port;
     await extension();
@@ -28,12 +31,38 @@ describe('an untrusted workspace', () => {
   });
 
   it('refuses every command that would connect or run, and says how to trust the workspace', async () => {
-    const added = await vscode.commands.executeCommand<{ ok: boolean }>('tenantMigration.addConnection',
-      { name: 'trap', host: '127.0.0.1', port, database: 'db', user: 'u', password: 'not-a-real-password', sslMode: 'disable' });
+    const added = await vscode.commands.executeCommand<{ ok: boolean }>('tenantMigration.addConnection', {
+      name: 'trap',
+      host: '127.0.0.1',
+      port,
+      database: 'db',
+      user: 'u',
+      password: 'not-a-real-password',
+      sslMode: 'disable',
+    });
     assert.deepEqual(added, { ok: true, name: 'trap' }, 'adding a profile only writes user settings');
     process.env.DATABASE_URL = `postgresql://u@127.0.0.1:${port}/db`;
-    for (const command of ['run', 'previewPlan', 'testConnection', 'backup', 'migrate', 'validate', 'verifyIsolation', 'rollback', 'generateScript', 'tickManualItem', 'runStep']) {
-      const args = command === 'rollback' ? [{ restoreData: false }] : command === 'runStep' ? ['backup'] : command === 'tickManualItem' ? ['full-dump'] : [];
+    for (const command of [
+      'run',
+      'previewPlan',
+      'testConnection',
+      'backup',
+      'migrate',
+      'validate',
+      'verifyIsolation',
+      'rollback',
+      'generateScript',
+      'tickManualItem',
+      'runStep',
+    ]) {
+      const args =
+        command === 'rollback'
+          ? [{ restoreData: false }]
+          : command === 'runStep'
+            ? ['backup']
+            : command === 'tickManualItem'
+              ? ['full-dump']
+              : [];
       const result = await vscode.commands.executeCommand<Summary>(`tenantMigration.${command}`, ...args);
       assert.equal(result?.ok, false, `${command}: ${JSON.stringify(result)}`);
       assert.match(result.message, /not available in an untrusted workspace/, command);
@@ -50,7 +79,12 @@ describe('an untrusted workspace', () => {
 
   it('SQL editor: shows the CodeLens and the lint, but runs no statement and reads no table size', async () => {
     const file = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'checks.sql');
-    await vscode.workspace.fs.writeFile(file, new TextEncoder().encode('-- expect: 0\nSELECT count(*) FROM credentials;\nCREATE INDEX i ON credentials (id);\n'));
+    await vscode.workspace.fs.writeFile(
+      file,
+      new TextEncoder().encode(
+        '-- expect: 0\nSELECT count(*) FROM credentials;\nCREATE INDEX i ON credentials (id);\n',
+      ),
+    );
     await vscode.window.showTextDocument(file);
     const deadline = Date.now() + 30_000;
     let lenses: vscode.CodeLens[] = [];
@@ -58,7 +92,10 @@ describe('an untrusted workspace', () => {
       await new Promise((r) => setTimeout(r, 200));
       lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', file, 100);
     }
-    assert.ok(lenses.some((l) => l.command?.command === 'tenantMigration.runStatement'), 'the Run CodeLens is there');
+    assert.ok(
+      lenses.some((l) => l.command?.command === 'tenantMigration.runStatement'),
+      'the Run CodeLens is there',
+    );
     const result = await vscode.commands.executeCommand<Summary>('tenantMigration.runStatement', file, 13);
     assert.equal(result?.ok, false, JSON.stringify(result));
     assert.match(result.message, /not available in an untrusted workspace/);

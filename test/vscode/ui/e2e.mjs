@@ -18,7 +18,7 @@ const THEMES = { light: 'Default Light Modern', dark: 'Default Dark Modern' };
 const row = (page, prefix) => page.locator(`.monaco-list-row[aria-label^="${prefix}"]`).first();
 
 async function shoot(page, dir, name) {
-  await page.waitForTimeout(600);                  // a toast fades in, a spinner settles
+  await page.waitForTimeout(600); // a toast fades in, a spinner settles
   const file = path.join(dir, `${name}.png`);
   await page.screenshot({ path: file });
   console.log(`    screenshot ${path.relative(process.cwd(), file)}`);
@@ -30,10 +30,12 @@ async function sideBarWidth(page, width) {
   const box = await page.locator('.part.sidebar').boundingBox();
   if (!box || Math.abs(box.width - width) < 2) return;
   const edge = box.x + box.width;
-  const sashes = await page.locator('.monaco-sash.vertical').evaluateAll((els) => els.map((e) => {
-    const r = e.getBoundingClientRect();
-    return { x: r.x + r.width / 2, y: r.y + r.height / 2, h: r.height };
-  }));
+  const sashes = await page.locator('.monaco-sash.vertical').evaluateAll((els) =>
+    els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return { x: r.x + r.width / 2, y: r.y + r.height / 2, h: r.height };
+    }),
+  );
   const sash = sashes.filter((s) => s.h > 100).sort((a, b) => Math.abs(a.x - edge) - Math.abs(b.x - edge))[0];
   if (!sash || Math.abs(sash.x - edge) > 8) return;
   await page.mouse.move(sash.x, sash.y);
@@ -47,7 +49,14 @@ async function inSomeFrame(page, selector, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of page.frames()) {
-      if (await frame.locator(selector).first().isVisible().catch(() => false)) return frame;
+      if (
+        await frame
+          .locator(selector)
+          .first()
+          .isVisible()
+          .catch(() => false)
+      )
+        return frame;
     }
     if (Date.now() > deadline) throw new Error(`no frame showed ${selector} within ${timeoutMs} ms`);
     await page.waitForTimeout(250);
@@ -65,7 +74,11 @@ async function quickInput(page, text, { expectTitle } = {}) {
 
 async function session({ theme, vsix, db, database, spec, screenshots, production }) {
   const url = await db.urlFor(database);
-  const vsc = await startVSCode({ vsix: [vsix], env: { DATABASE_URL: url }, settings: { 'workbench.colorTheme': THEMES[theme], 'tenantMigration.showStatusBar': true } });
+  const vsc = await startVSCode({
+    vsix: [vsix],
+    env: { DATABASE_URL: url },
+    settings: { 'workbench.colorTheme': THEMES[theme], 'tenantMigration.showStatusBar': true },
+  });
   const shots = [];
   try {
     fs.writeFileSync(path.join(vsc.workspace, 'tenant-migration.json'), JSON.stringify(spec, null, 2));
@@ -81,9 +94,12 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
 
     // A failure first, with nothing ticked: the write asks about the unticked items (named, with the target), and a
     // credential mapped to two orgs stops the run at Prerequisites; what to do next is in the row, its tooltip and Show Details.
-    const [conflict] = await db.query(database, `INSERT INTO legacy_credential_org_map (credential_id, org_id)
+    const [conflict] = await db.query(
+      database,
+      `INSERT INTO legacy_credential_org_map (credential_id, org_id)
       SELECT 3, id FROM orgs WHERE id <> (SELECT org_id FROM legacy_credential_org_map WHERE credential_id = 3 LIMIT 1)
-        AND id <> '00000000-0000-0000-0000-000000000001' LIMIT 1 RETURNING org_id::text AS org`);
+        AND id <> '00000000-0000-0000-0000-000000000001' LIMIT 1 RETURNING org_id::text AS org`,
+    );
     await runCommand(page, 'Tenant Migration: Run');
     const unticked = page.locator('.monaco-dialog-box', { hasText: 'manual prerequisites are not ticked' });
     await unticked.waitFor({ timeout: 30000 });
@@ -101,17 +117,23 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
     await page.locator('.tab', { hasText: 'what to do next' }).first().waitFor({ timeout: 15000 });
     shots.push(await shoot(page, screenshots, `failure-details-${theme}`));
     await runCommand(page, 'View: Close All Editors');
-    await db.query(database, 'DELETE FROM legacy_credential_org_map WHERE credential_id = 3 AND org_id = $1', [conflict.org]);
+    await db.query(database, 'DELETE FROM legacy_credential_org_map WHERE credential_id = 3 AND org_id = $1', [
+      conflict.org,
+    ]);
 
     // The operator ticks the manual prerequisites in the tree: each tick is recorded with who and when.
-    for (const item of ['Full database dump taken', 'Users notified of the maintenance window', 'Migration script reviewed']) {
+    for (const item of [
+      'Full database dump taken',
+      'Users notified of the maintenance window',
+      'Migration script reviewed',
+    ]) {
       const manual = page.locator('.monaco-list-row', { hasText: item }).first();
       const ticked = page.locator('.monaco-list-row', { hasText: item }).filter({ hasText: '@' }).first();
       // A click that lands while the tree is still being re-rendered is lost: click again only while the box is unchecked.
       for (let attempt = 1; ; attempt++) {
         const box = manual.locator('.custom-view-tree-node-item-checkbox').first();
         if ((await box.getAttribute('aria-checked')) !== 'true') await box.click();
-        await page.mouse.move(900, 450);             // away, so the checkbox's hover does not cover the next row
+        await page.mouse.move(900, 450); // away, so the checkbox's hover does not cover the next row
         try {
           await ticked.waitFor({ timeout: 10000 });
           break;
@@ -133,7 +155,13 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
     // The failed run above generated it already: open that one.
     await runCommand(page, 'Tenant Migration: Generate Script');
     const regenerate = page.locator('.monaco-dialog-box', { hasText: 'Regenerate it from the spec?' });
-    if (await regenerate.waitFor({ timeout: 5000 }).then(() => true, () => false)) await regenerate.getByRole('button', { name: 'Open Existing' }).click();
+    if (
+      await regenerate.waitFor({ timeout: 5000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      await regenerate.getByRole('button', { name: 'Open Existing' }).click();
     await page.locator('.tab', { hasText: 'migrate_to_multitenant.sql' }).waitFor({ timeout: 30000 });
     await runCommand(page, 'Tenant Migration: Show Log');
     await runCommand(page, 'Tenant Migration: Run');
@@ -145,22 +173,27 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
     // The row shows the backfill's percentage or the statement it is at; the backfill alone can pass between two
     // repaints of the headless workbench, so the screenshot waits for the running step, not for a percentage.
     await page.locator('.monaco-list-row[aria-label^="Migrate: running"]').first().waitFor({ timeout: 120000 });
-    await page.locator('.notifications-toasts', { hasText: 'Tenant Migration: Run on DATABASE_URL' }).waitFor({ timeout: 15000 });
+    await page
+      .locator('.notifications-toasts', { hasText: 'Tenant Migration: Run on DATABASE_URL' })
+      .waitFor({ timeout: 15000 });
     shots.push(await shoot(page, screenshots, `checklist-during-run-${theme}`));
     const done = page.locator('.notifications-toasts .notification-toast', { hasText: 'Migration run complete' });
     await done.waitFor({ timeout: 180000 });
     await row(page, 'Report: done').waitFor({ timeout: 15000 });
     await done.getByRole('button', { name: 'Open Report' }).click();
     await page.locator('.tab', { hasText: /Preview .*\.md/ }).waitFor({ timeout: 30000 });
-    await inSomeFrame(page, 'h1', 60000);            // the Markdown preview has rendered the report
+    await inSomeFrame(page, 'h1', 60000); // the Markdown preview has rendered the report
     shots.push(await shoot(page, screenshots, `checklist-after-run-${theme}`));
 
-    const [migrated] = await db.query(database, `SELECT count(*)::int AS n FROM information_schema.columns
-      WHERE table_name IN ('credentials', 'reports', 'dashboard_layouts') AND column_name = 'org_id' AND is_nullable = 'NO'`);
+    const [migrated] = await db.query(
+      database,
+      `SELECT count(*)::int AS n FROM information_schema.columns
+      WHERE table_name IN ('credentials', 'reports', 'dashboard_layouts') AND column_name = 'org_id' AND is_nullable = 'NO'`,
+    );
     assert.equal(migrated.n, 3, 'the run from the palette migrated the database');
 
-    shots.push(...await sqlChecks({ page, vsc, db, database, screenshots, theme }));
-    if (production) shots.push(...await productionBackup({ page, vsc, db, production, screenshots, theme }));
+    shots.push(...(await sqlChecks({ page, vsc, db, database, screenshots, theme })));
+    if (production) shots.push(...(await productionBackup({ page, vsc, db, production, screenshots, theme })));
   } catch (error) {
     const failure = path.join(screenshots, `failure-${theme}.png`);
     await vsc.page.screenshot({ path: failure }).catch(() => {});
@@ -175,7 +208,10 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
 /** The guide's checks file (what `init` writes) and one more check, after the run: "Run All Checks in File", the
  *  results inline with their ✓/✗ and the tally at the top, then the hover's table of a grouped count. */
 async function sqlChecks({ page, vsc, db, database, screenshots, theme }) {
-  const { GUIDE_CHECKS } = await tsImport(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/engine/migration-spec/template.ts'), import.meta.url);
+  const { GUIDE_CHECKS } = await tsImport(
+    path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/engine/migration-spec/template.ts'),
+    import.meta.url,
+  );
   const checks = `${GUIDE_CHECKS}
 -- credentials with no mapping row fell back to the default org: each one needs a look before sign-off
 -- expect: 0
@@ -184,14 +220,20 @@ SELECT COUNT(*)
  WHERE m.credential_id IS NULL;
 `;
   fs.writeFileSync(path.join(vsc.workspace, 'checks.sql'), checks);
-  const [unmapped] = await db.query(database, 'SELECT count(*)::int AS n FROM credentials c LEFT JOIN legacy_credential_org_map m ON m.credential_id = c.id WHERE m.credential_id IS NULL');
+  const [unmapped] = await db.query(
+    database,
+    'SELECT count(*)::int AS n FROM credentials c LEFT JOIN legacy_credential_org_map m ON m.credential_id = c.id WHERE m.credential_id IS NULL',
+  );
   await runCommand(page, 'View: Close All Editors');
   // Room for the file: the side bar (Ctrl+B) and the panel (Ctrl+J) go away for the first screenshot.
   if (await page.locator('.part.sidebar').isVisible()) await page.keyboard.press('Control+B');
   if (await page.locator('.part.panel').isVisible()) await page.keyboard.press('Control+J');
   await runCommand(page, 'Go to File...');
   await page.keyboard.type('checks.sql');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'checks.sql' }).first().waitFor({ timeout: 15000 });
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: 'checks.sql' })
+    .first()
+    .waitFor({ timeout: 15000 });
   await page.keyboard.press('Enter');
   await page.locator('.tab', { hasText: 'checks.sql' }).waitFor({ timeout: 30000 });
   await page.locator('.codelens-decoration', { hasText: '5 checks: 0 ✓ 0 ✗ 5 not run' }).waitFor({ timeout: 60000 });
@@ -203,15 +245,22 @@ SELECT COUNT(*)
   const shots = [await shoot(page, screenshots, `sql-checks-${theme}`)];
   // The failed check in Problems (Ctrl+Shift+M), then a result's hover.
   await page.keyboard.press('Control+Shift+M');
-  await page.locator('.markers-panel .monaco-list-row', { hasText: 'Check failed: expected 0, got' }).first().waitFor({ timeout: 15000 });
+  await page
+    .locator('.markers-panel .monaco-list-row', { hasText: 'Check failed: expected 0, got' })
+    .first()
+    .waitFor({ timeout: 15000 });
   // The grouped count's line, found by its line number (Monaco's lines are virtual DOM, re-rendered as decorations change).
   const lineNumber = checks.split('\n').findIndex((l) => l.includes('GROUP BY org_id')) + 1;
-  const number = await page.locator('.margin-view-overlays .line-numbers', { hasText: new RegExp(`^${lineNumber}$`) }).first().boundingBox();
+  const number = await page
+    .locator('.margin-view-overlays .line-numbers', { hasText: new RegExp(`^${lineNumber}$`) })
+    .first()
+    .boundingBox();
   const box = { x: number.x + number.width + 30, y: number.y, height: number.height };
-  await page.mouse.click(box.x + 700, box.y + box.height / 2);      // the cursor past the semicolon: still that statement
+  await page.mouse.click(box.x + 700, box.y + box.height / 2); // the cursor past the semicolon: still that statement
   await runCommand(page, 'Tenant Migration: Run Statement (Read-Only)');
   const hover = page.locator('.monaco-hover', { hasText: 'Result' }).first();
-  for (let tries = 0; !(await hover.isVisible()); tries++) {    // until the result is there to hover
+  for (let tries = 0; !(await hover.isVisible()); tries++) {
+    // until the result is there to hover
     if (tries > 30) throw new Error('no hover with the result of the grouped count');
     await page.mouse.move(box.x + 300, box.y - 200);
     await page.waitForTimeout(300);
@@ -246,19 +295,27 @@ async function productionBackup({ page, vsc, db, production, screenshots, theme 
   await unticked.waitFor({ timeout: 30000 });
   await unticked.getByRole('button', { name: 'Run Anyway' }).click();
   const input = page.locator('.quick-input-widget input');
-  await page.locator('.quick-input-widget', { hasText: `Type the database name "${production}"` }).waitFor({ timeout: 30000 });
+  await page
+    .locator('.quick-input-widget', { hasText: `Type the database name "${production}"` })
+    .waitFor({ timeout: 30000 });
   await input.fill('postgres');
   await page.locator('.quick-input-widget', { hasText: `Type "${production}" exactly` }).waitFor({ timeout: 10000 });
   const shot = await shoot(page, screenshots, `production-confirm-${theme}`);
   await input.fill(production);
   await page.keyboard.press('Enter');
   await page.locator('.notifications-toasts', { hasText: 'Back Up:' }).waitFor({ timeout: 60000 });
-  const backups = await db.query(production, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'tenant_migration' AND tablename LIKE 'backup\\_%'`);
+  const backups = await db.query(
+    production,
+    `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'tenant_migration' AND tablename LIKE 'backup\\_%'`,
+  );
   assert.equal(backups[0].n, 3, 'the confirmed backup ran on the production database');
 
   const settings = fs.readFileSync(path.join(path.dirname(vsc.workspace), 'ud/User/settings.json'), 'utf8');
   assert.ok(settings.includes(`"${production}"`), 'the profile is in the user settings');
-  assert.ok(!settings.includes(password) && !settings.includes(encodeURIComponent(password)), 'the password is not in the settings');
+  assert.ok(
+    !settings.includes(password) && !settings.includes(encodeURIComponent(password)),
+    'the password is not in the settings',
+  );
   return [shot];
 }
 
@@ -273,7 +330,7 @@ export async function runE2E({ vsix, db, screenshots, template }) {
     const database = await db.copyOf(template, `tm_vscode_ui_${theme}`);
     const production = theme === 'light' ? await db.copyOf(template, 'tm_vscode_ui_production') : undefined;
     console.log(`  ${theme} theme`);
-    shots.push(...await session({ theme, vsix, db, database, spec, screenshots, production }));
+    shots.push(...(await session({ theme, vsix, db, database, spec, screenshots, production })));
   }
   return shots;
 }

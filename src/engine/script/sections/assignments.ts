@@ -9,17 +9,29 @@ import { backfillOf } from './partitions';
 import { anyKeyNull, keyLabel, pairKey, parentMatch } from '../../key-columns';
 
 export function addColumns(m: MigrationModel): string[] {
-  return m.tables.map((t) => named(`add the column ${m.orgColumn} ${m.orgType} (nullable: no rewrite)`, displayName(t.name), `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`));
+  return m.tables.map((t) =>
+    named(
+      `add the column ${m.orgColumn} ${m.orgType} (nullable: no rewrite)`,
+      displayName(t.name),
+      `ALTER TABLE ${qq(t.name)} ADD COLUMN IF NOT EXISTS ${qi(m.orgColumn)} ${m.orgType};`,
+    ),
+  );
 }
 
 /** The (key, org_id) pairs a mapping or query rule gives, and how errors name their source. */
 export function pairSource(m: MigrationModel, t: TableModel): { label: string; pairs: string } {
   return t.rule.kind === 'mapping'
-    ? { label: `mapping table ${qq(m.mapping!.name)}`, pairs: `SELECT ${pairKey(m.mapping!.keyColumns, 'm')} AS key, m.${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)} AS m` }
+    ? {
+        label: `mapping table ${qq(m.mapping!.name)}`,
+        pairs: `SELECT ${pairKey(m.mapping!.keyColumns, 'm')} AS key, m.${qi(m.mapping!.orgColumn)} AS org_id FROM ${qq(m.mapping!.name)} AS m`,
+      }
     : { label: `query of ${qq(t.name)}`, pairs: (t.rule as { sql: string }).sql };
 }
 
-const conflictError = (label: string, pairs: string) => `RAISE EXCEPTION 'tenant-migration: conflicting org assignments in the %: %', ${ql(label)}, (
+const conflictError = (
+  label: string,
+  pairs: string,
+) => `RAISE EXCEPTION 'tenant-migration: conflicting org assignments in the %: %', ${ql(label)}, (
         SELECT string_agg(format('%s -> {%s}', c.key, c.orgs), '; ') FROM (
           SELECT q.key, string_agg(DISTINCT q.org_id::text, ', ') AS orgs FROM (${pairs}) AS q
            WHERE q.key IS NOT NULL AND q.org_id IS NOT NULL GROUP BY q.key HAVING count(DISTINCT q.org_id) > 1 ORDER BY q.key LIMIT 5) AS c)
@@ -45,7 +57,6 @@ const loadNewPairs = (m: MigrationModel, t: TableModel, table: string) => {
     ANALYZE ${table};`;
 };
 
-
 /**
  * The set-wise (key, org) assignments of mapping and query tables, read into the tool's own state before any
  * user table changes, indexed for the backfill and the triggers. Loaded in key order (the primary key's index grows
@@ -53,20 +64,32 @@ const loadNewPairs = (m: MigrationModel, t: TableModel, table: string) => {
  * so does an org that does not exist. A refusal leaves no assignment table behind, so the next run reads the fixed rows.
  */
 export function assignments(m: MigrationModel): string[] {
-  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
-    const table = qq(names.assignTable(t.name));
-    return named('read the org assignments from the mapping, refusing a key with two orgs or a missing org', displayName(t.name), doBlock(`  IF to_regclass(${ql(table)}) IS NULL THEN
+  return m.tables
+    .filter((t) => t.rule.kind !== 'parent')
+    .map((t) => {
+      const table = qq(names.assignTable(t.name));
+      return named(
+        'read the org assignments from the mapping, refusing a key with two orgs or a missing org',
+        displayName(t.name),
+        doBlock(
+          `  IF to_regclass(${ql(table)}) IS NULL THEN
     CREATE TABLE ${table} (key ${t.keyType} PRIMARY KEY, org_id ${m.orgType} NOT NULL);
     ${revokeFromOthers('TABLE', ql(table))}
     ${loadNewPairs(m, t, table)}
-  END IF;`, [PROBLEM, 'grantee oid']));
-  });
+  END IF;`,
+          [PROBLEM, 'grantee oid'],
+        ),
+      );
+    });
 }
 
-const beforeBackfill = (t: TableModel, body: string) => doBlock(
-  `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE ${backfillOf(t)}) THEN
+const beforeBackfill = (t: TableModel, body: string) =>
+  doBlock(
+    `  IF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE ${backfillOf(t)}) THEN
     ${body}
-  END IF;`, [PROBLEM]);
+  END IF;`,
+    [PROBLEM],
+  );
 
 /**
  * Until a table's backfill starts, its assignments follow the mapping: before the org triggers exist, they are
@@ -75,15 +98,32 @@ const beforeBackfill = (t: TableModel, body: string) => doBlock(
  * triggers catch every new row and the backfill reads a fixed snapshot.
  */
 export function refreshAssignments(m: MigrationModel): string[] {
-  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => {
-    const table = qq(names.assignTable(t.name));
-    return named('bring the org assignments up to the mapping (until the backfill starts)', displayName(t.name), beforeBackfill(t, `DELETE FROM ${table} AS a WHERE NOT EXISTS (SELECT 1 FROM (${pairSource(m, t).pairs}) AS q WHERE q.key = a.key AND q.org_id = a.org_id);
-    ${loadNewPairs(m, t, table)}`));
-  });
+  return m.tables
+    .filter((t) => t.rule.kind !== 'parent')
+    .map((t) => {
+      const table = qq(names.assignTable(t.name));
+      return named(
+        'bring the org assignments up to the mapping (until the backfill starts)',
+        displayName(t.name),
+        beforeBackfill(
+          t,
+          `DELETE FROM ${table} AS a WHERE NOT EXISTS (SELECT 1 FROM (${pairSource(m, t).pairs}) AS q WHERE q.key = a.key AND q.org_id = a.org_id);
+    ${loadNewPairs(m, t, table)}`,
+        ),
+      );
+    });
 }
 
 export function addNewAssignments(m: MigrationModel): string[] {
-  return m.tables.filter((t) => t.rule.kind !== 'parent').map((t) => named('add the mapping\'s keys written meanwhile (until the backfill starts)', displayName(t.name), beforeBackfill(t, loadNewPairs(m, t, qq(names.assignTable(t.name))))));
+  return m.tables
+    .filter((t) => t.rule.kind !== 'parent')
+    .map((t) =>
+      named(
+        "add the mapping's keys written meanwhile (until the backfill starts)",
+        displayName(t.name),
+        beforeBackfill(t, loadNewPairs(m, t, qq(names.assignTable(t.name)))),
+      ),
+    );
 }
 
 /** PL/pgSQL: true when an UPDATE leaves the org and every key column as they were (nothing for the rule to decide). */
@@ -131,11 +171,15 @@ function mappedBody(m: MigrationModel, t: TableModel & { rule: { kind: 'mapping'
   const context = currentOrgExpression(m.loaded.spec.tenantContext, m.orgType);
   // Rows that existed when the assignments were read get the assignment's answer, as their backfill would; only a
   // new row asks the live source (a mapping table without an index on its key costs a scan per call).
-  const byRule = (into: string) => `SELECT a.org_id INTO ${into} FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = ${key};
+  const byRule = (
+    into: string,
+  ) => `SELECT a.org_id INTO ${into} FROM ${qq(names.assignTable(t.name))} AS a WHERE a.key = ${key};
     IF ${into} IS NULL AND TG_OP = 'INSERT' THEN
-      ${t.rule.kind === 'mapping'
-    ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${into} FROM ${qq(m.mapping!.name)} AS q WHERE ${parentMatch({ columns: t.rule.columns, references: m.mapping!.keyColumns }, 'q', 'NEW')} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
-    : `SELECT q.org_id INTO ${into} FROM (${(t.rule as { sql: string }).sql}) AS q WHERE q.key = ${key} AND q.org_id IS NOT NULL LIMIT 1;`}
+      ${
+        t.rule.kind === 'mapping'
+          ? `SELECT q.${qi(m.mapping!.orgColumn)} INTO ${into} FROM ${qq(m.mapping!.name)} AS q WHERE ${parentMatch({ columns: t.rule.columns, references: m.mapping!.keyColumns }, 'q', 'NEW')} AND q.${qi(m.mapping!.orgColumn)} IS NOT NULL LIMIT 1;`
+          : `SELECT q.org_id INTO ${into} FROM (${(t.rule as { sql: string }).sql}) AS q WHERE q.key = ${key} AND q.org_id IS NOT NULL LIMIT 1;`
+      }
     END IF;`;
   return `  IF ${org} IS NOT NULL THEN
     IF TG_OP = 'INSERT' AND ${key} IS NOT NULL AND ${context} IS NULL THEN
@@ -158,22 +202,44 @@ function mappedBody(m: MigrationModel, t: TableModel & { rule: { kind: 'mapping'
 /** What an org trigger reads, and nothing more: the role it runs as is granted exactly this. */
 function assignReads(m: MigrationModel, t: TableModel): DefinerReads {
   const rule = t.rule;
-  if (rule.kind === 'parent') return { columns: [{ table: rule.parent, columns: [...new Set([m.orgColumn, ...rule.references])] }] };
+  if (rule.kind === 'parent')
+    return { columns: [{ table: rule.parent, columns: [...new Set([m.orgColumn, ...rule.references])] }] };
   const assigned = names.assignTable(t.name);
-  if (rule.kind === 'mapping') return { tables: [assigned], columns: [{ table: m.mapping!.name, columns: [...new Set([...m.mapping!.keyColumns, m.mapping!.orgColumn])] }] };
+  if (rule.kind === 'mapping')
+    return {
+      tables: [assigned],
+      columns: [{ table: m.mapping!.name, columns: [...new Set([...m.mapping!.keyColumns, m.mapping!.orgColumn])] }],
+    };
   return { tables: [assigned, ...rule.relations] };
 }
 
 /** Rows the application writes while (and after) the migration runs get their org by the same rules, until finalize. */
 export function assignTriggers(m: MigrationModel): string[] {
-  return [...definerRole().map((sql) => named('create the role the triggers run as (no login, bypasses row-level security)', undefined, sql)), ...m.tables.flatMap((t) => {
-    const fn = names.assignFunction(t.name);
-    const declare = `DECLARE\n  ${t.rule.kind === 'parent' ? 'parent_org' : 'rule_org'} ${m.orgType};\n`;
-    return [
-      named('create the function that gives a new row its org', displayName(t.name), definerFunction(fn, `\n${declare}BEGIN\n${t.rule.kind === 'parent' ? parentBody(m, t as TableModel & { rule: { kind: 'parent' } }) : mappedBody(m, t as TableModel & { rule: { kind: 'mapping' | 'query' } })}\nEND\n`, assignReads(m, t))),
-      named('create the trigger that gives new rows their org', displayName(t.name), `CREATE OR REPLACE TRIGGER ${qi(ASSIGN_TRIGGER)} BEFORE INSERT OR UPDATE ON ${qq(t.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`),
-    ];
-  })];
+  return [
+    ...definerRole().map((sql) =>
+      named('create the role the triggers run as (no login, bypasses row-level security)', undefined, sql),
+    ),
+    ...m.tables.flatMap((t) => {
+      const fn = names.assignFunction(t.name);
+      const declare = `DECLARE\n  ${t.rule.kind === 'parent' ? 'parent_org' : 'rule_org'} ${m.orgType};\n`;
+      return [
+        named(
+          'create the function that gives a new row its org',
+          displayName(t.name),
+          definerFunction(
+            fn,
+            `\n${declare}BEGIN\n${t.rule.kind === 'parent' ? parentBody(m, t as TableModel & { rule: { kind: 'parent' } }) : mappedBody(m, t as TableModel & { rule: { kind: 'mapping' | 'query' } })}\nEND\n`,
+            assignReads(m, t),
+          ),
+        ),
+        named(
+          'create the trigger that gives new rows their org',
+          displayName(t.name),
+          `CREATE OR REPLACE TRIGGER ${qi(ASSIGN_TRIGGER)} BEFORE INSERT OR UPDATE ON ${qq(t.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`,
+        ),
+      ];
+    }),
+  ];
 }
 
 /** The org a row gets by its table's rule (for a row of ${t} aliased `t`), the default when the rule gives none. */

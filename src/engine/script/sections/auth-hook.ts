@@ -12,14 +12,18 @@ export const HOOK_PRIVILEGES_TABLE = names.state('hook_privileges');
 /** Records, once, which of the privileges the hook needs supabase_auth_admin held directly before the migration. */
 function recordHookPrivileges(schemas: string[], membership: { schema: string; name: string }): string {
   const admin = `(SELECT oid FROM pg_roles WHERE rolname = 'supabase_auth_admin')`;
-  const onSchema = (schema: string) => `(${ql(`USAGE ON SCHEMA ${qi(schema)}`)}, EXISTS (SELECT 1 FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = ${ql(schema)} AND a.grantee = ${admin} AND a.privilege_type = 'USAGE'))`;
+  const onSchema = (schema: string) =>
+    `(${ql(`USAGE ON SCHEMA ${qi(schema)}`)}, EXISTS (SELECT 1 FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = ${ql(schema)} AND a.grantee = ${admin} AND a.privilege_type = 'USAGE'))`;
   const onTable = `(${ql(`SELECT ON ${qq(membership)}`)}, EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ${regclass(membership)} AND a.grantee = ${admin} AND a.privilege_type = 'SELECT'))`;
-  return doBlock(`  IF to_regclass(${ql(HOOK_PRIVILEGES_TABLE)}) IS NULL THEN
+  return doBlock(
+    `  IF to_regclass(${ql(HOOK_PRIVILEGES_TABLE)}) IS NULL THEN
     CREATE TABLE ${HOOK_PRIVILEGES_TABLE} (privilege text PRIMARY KEY, held_before boolean NOT NULL);
     ${revokeFromOthers('TABLE', ql(HOOK_PRIVILEGES_TABLE))}
   END IF;
   INSERT INTO ${HOOK_PRIVILEGES_TABLE} (privilege, held_before) VALUES ${[...new Set(schemas)].map(onSchema).join(', ')}, ${onTable}
-  ON CONFLICT (privilege) DO NOTHING;`, ['grantee oid']);
+  ON CONFLICT (privilege) DO NOTHING;`,
+    ['grantee oid'],
+  );
 }
 
 export function authHook(m: MigrationModel): string[] {
@@ -32,12 +36,16 @@ export function authHook(m: MigrationModel): string[] {
   const rule = hook.spec.activeOrg;
   const order = rule.kind === 'first' ? `m.${qi(rule.orderBy)}, ${member}` : member;
   const choose = [
-    rule.kind === 'app-metadata' ? `wanted := claims -> 'app_metadata' ->> ${ql(rule.key)};
-      IF wanted IS NOT NULL AND wanted = ANY (orgs) THEN org := wanted; END IF;` : '',
+    rule.kind === 'app-metadata'
+      ? `wanted := claims -> 'app_metadata' ->> ${ql(rule.key)};
+      IF wanted IS NOT NULL AND wanted = ANY (orgs) THEN org := wanted; END IF;`
+      : '',
     `IF org IS NULL AND cardinality(orgs) = 1 THEN org := orgs[1]; END IF;`,
     rule.kind === 'first' ? `IF org IS NULL AND cardinality(orgs) > 1 THEN org := orgs[1]; END IF;` : '',
     `source := CASE WHEN org IS NOT NULL THEN 'membership' WHEN cardinality(orgs) > 1 THEN 'ambiguous' ELSE 'none' END;`,
-  ].filter(Boolean).join('\n      ');
+  ]
+    .filter(Boolean)
+    .join('\n      ');
   const body = `
 DECLARE
   claims jsonb := coalesce(event -> 'claims', '{}'::jsonb);

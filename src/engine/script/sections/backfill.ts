@@ -33,26 +33,28 @@ export function backfillGroups(bytes: number, limits = BACKFILL_GROUPS): number 
  */
 export function backfill(m: MigrationModel, limits = BACKFILL_GROUPS): string[] {
   const spec = m.loaded.spec;
-  return m.tables.flatMap((t) => heapTablesOf(t).map((heap) => ({ t, heap, bytes: heapBytes(t, heap) }))).flatMap(({ t, heap, bytes }) => {
-    const table = qq(heap);
-    const org = qi(m.orgColumn);
-    const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', batch_end)::tid AND t.${org} IS NULL`;
-    let assign: string;
-    if (t.rule.kind === 'parent' && t.rule.parentMigrated) {
-      // Two statements: a child whose parent still waits for its org must stay NULL, not get the default.
-      const match = parentMatch(t.rule, 'p', 't');
-      assign = `    UPDATE ${table} AS t SET ${org} = p.${org} FROM ${qq(t.rule.parent)} AS p
+  return m.tables
+    .flatMap((t) => heapTablesOf(t).map((heap) => ({ t, heap, bytes: heapBytes(t, heap) })))
+    .flatMap(({ t, heap, bytes }) => {
+      const table = qq(heap);
+      const org = qi(m.orgColumn);
+      const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', batch_end)::tid AND t.${org} IS NULL`;
+      let assign: string;
+      if (t.rule.kind === 'parent' && t.rule.parentMigrated) {
+        // Two statements: a child whose parent still waits for its org must stay NULL, not get the default.
+        const match = parentMatch(t.rule, 'p', 't');
+        assign = `    UPDATE ${table} AS t SET ${org} = p.${org} FROM ${qq(t.rule.parent)} AS p
      WHERE ${range} AND ${match} AND p.${org} IS NOT NULL;
     GET DIAGNOSTICS n = ROW_COUNT; done := done + n;
     UPDATE ${table} AS t SET ${org} = ${orgValue(m)}
      WHERE ${range} AND NOT EXISTS (SELECT 1 FROM ${qq(t.rule.parent)} AS p WHERE ${match});`;
-    } else {
-      assign = `    UPDATE ${table} AS t SET ${org} = ${orgByRule(m, t)}
+      } else {
+        assign = `    UPDATE ${table} AS t SET ${org} = ${orgByRule(m, t)}
      WHERE ${range};`;
-    }
-    const where = `table_schema = ${ql(heap.schema)} AND table_name = ${ql(heap.name)}`;
-    const groups = backfillGroups(bytes, limits);
-    const body = (group: number) => `DECLARE
+      }
+      const where = `table_schema = ${ql(heap.schema)} AND table_name = ${ql(heap.name)}`;
+      const groups = backfillGroups(bytes, limits);
+      const body = (group: number) => `DECLARE
   page bigint;
   last_page bigint;
   stop_page bigint;
@@ -103,15 +105,30 @@ ${assign}
   END IF;
 END
 `;
-    return [
-      ...Array.from({ length: groups }, (_, i) => i + 1).flatMap((group) => [
-        named(groups > 1 ? `backfill ${m.orgColumn} in batches (group ${group} of ${groups})` : `backfill ${m.orgColumn} in batches`, displayName(heap), `DO ${dollarQuote(`\n${body(group)}`)};`),
-        ...(group < groups ? patiently(m, named('VACUUM between groups of batches, so the next group reuses the space', displayName(heap), `VACUUM (INDEX_CLEANUP OFF) ${table};`)) : []),
-      ]),
-      ...rebuiltIndexes(m, heap),
-      ...patiently(m, named('VACUUM ANALYZE after the backfill', displayName(heap), `VACUUM (ANALYZE) ${table};`)),
-    ];
-  });
+      return [
+        ...Array.from({ length: groups }, (_, i) => i + 1).flatMap((group) => [
+          named(
+            groups > 1
+              ? `backfill ${m.orgColumn} in batches (group ${group} of ${groups})`
+              : `backfill ${m.orgColumn} in batches`,
+            displayName(heap),
+            `DO ${dollarQuote(`\n${body(group)}`)};`,
+          ),
+          ...(group < groups
+            ? patiently(
+                m,
+                named(
+                  'VACUUM between groups of batches, so the next group reuses the space',
+                  displayName(heap),
+                  `VACUUM (INDEX_CLEANUP OFF) ${table};`,
+                ),
+              )
+            : []),
+        ]),
+        ...rebuiltIndexes(m, heap),
+        ...patiently(m, named('VACUUM ANALYZE after the backfill', displayName(heap), `VACUUM (ANALYZE) ${table};`)),
+      ];
+    });
 }
 
 /**
@@ -124,11 +141,25 @@ function rebuiltIndexes(m: MigrationModel, heap: { schema: string; name: string 
   const leftovers = `SELECT i.indexrelid::regclass FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
      WHERE i.indrelid = ${regclass(heap)} AND NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$'`;
   return [
-    named('drop an index an interrupted REINDEX CONCURRENTLY left invalid', displayName(heap), doBlock(`  FOR leftover IN ${leftovers} LOOP
+    named(
+      'drop an index an interrupted REINDEX CONCURRENTLY left invalid',
+      displayName(heap),
+      doBlock(
+        `  FOR leftover IN ${leftovers} LOOP
     RAISE NOTICE 'tenant-migration: dropping %, left invalid by an interrupted REINDEX CONCURRENTLY', leftover;
     EXECUTE format('DROP INDEX %s', leftover);
-  END LOOP;`, ['leftover regclass'])),
-    ...patiently(m, named('rebuild the indexes the backfill grew, without blocking writes', displayName(heap), `REINDEX TABLE CONCURRENTLY ${qq(heap)};`)),
+  END LOOP;`,
+        ['leftover regclass'],
+      ),
+    ),
+    ...patiently(
+      m,
+      named(
+        'rebuild the indexes the backfill grew, without blocking writes',
+        displayName(heap),
+        `REINDEX TABLE CONCURRENTLY ${qq(heap)};`,
+      ),
+    ),
   ];
 }
 
@@ -137,4 +168,3 @@ function heapBytes(t: TableModel, heap: { schema: string; name: string }): numbe
   if (!t.info.partitionTree) return t.info.totalBytes;
   return partitionsOf(t).find((p) => p.name.schema === heap.schema && p.name.name === heap.name)?.totalBytes ?? 0;
 }
-

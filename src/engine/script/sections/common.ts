@@ -11,7 +11,8 @@ export const doBlock = (body: string, declarations: readonly string[] = []) =>
  * The plan lists the statements by these names (statementName reads them back).
  */
 export const NAME_PREFIX = '-- does: ';
-export const named = (what: string, object: string | undefined, sql: string) => `${NAME_PREFIX}${what}${object ? ` — ${object}` : ''}\n${sql}`;
+export const named = (what: string, object: string | undefined, sql: string) =>
+  `${NAME_PREFIX}${what}${object ? ` — ${object}` : ''}\n${sql}`;
 export const orgValue = (m: MigrationModel) => `${ql(m.defaultOrgId)}::${m.orgType}`;
 export const tableLiteral = (t: TableModel) => `${ql(t.name.schema)}, ${ql(t.name.name)}`;
 export const hasColumn = (t: TableModel, column: string) =>
@@ -28,9 +29,10 @@ export const PROBLEM = 'problem text';
  */
 export function revokeFromOthers(kind: 'TABLE' | 'FUNCTION', object: string): string {
   const reg = kind === 'TABLE' ? 'regclass' : 'regprocedure';
-  const acl = kind === 'TABLE'
-    ? `SELECT c.relowner AS owner, c.relacl AS acl FROM pg_class c WHERE c.oid = ${object}::regclass`
-    : `SELECT p.proowner AS owner, p.proacl AS acl FROM pg_proc p WHERE p.oid = ${object}::regprocedure`;
+  const acl =
+    kind === 'TABLE'
+      ? `SELECT c.relowner AS owner, c.relacl AS acl FROM pg_class c WHERE c.oid = ${object}::regclass`
+      : `SELECT p.proowner AS owner, p.proacl AS acl FROM pg_proc p WHERE p.oid = ${object}::regprocedure`;
   return `EXECUTE format('REVOKE ALL ON ${kind} %s FROM PUBLIC', ${object}::${reg});
     FOR grantee IN SELECT DISTINCT a.grantee FROM (${acl}) AS o, aclexplode(o.acl) AS a WHERE a.grantee <> o.owner AND a.grantee <> 0 AND a.grantee IS DISTINCT FROM to_regrole(${DEFINER_ROLE}) LOOP
       EXECUTE format('REVOKE ALL ON ${kind} %s FROM %I', ${object}::${reg}, pg_get_userbyid(grantee));
@@ -40,6 +42,8 @@ export function revokeFromOthers(kind: 'TABLE' | 'FUNCTION', object: string): st
 export const patientLockTimeout = (m: MigrationModel) => `'${Math.max(10_000, m.loaded.spec.lockTimeoutMs)}ms'`;
 export const shortLockTimeout = (m: MigrationModel) => `'${m.loaded.spec.lockTimeoutMs}ms'`;
 /** A statement whose lock blocks no writer (SHARE UPDATE EXCLUSIVE), run with the patient lock timeout. */
-export const patiently = (m: MigrationModel, statement: string) =>
-  [`SET lock_timeout = ${patientLockTimeout(m)};`, statement, `SET lock_timeout = ${shortLockTimeout(m)};`];
-
+export const patiently = (m: MigrationModel, statement: string) => [
+  `SET lock_timeout = ${patientLockTimeout(m)};`,
+  statement,
+  `SET lock_timeout = ${shortLockTimeout(m)};`,
+];

@@ -24,14 +24,21 @@ export function notNullCheck(m: MigrationModel, t: TableModel, target: Resolved)
   const org = qi(m.orgColumn);
   const check = names.notNullCheck(target, m.orgColumn);
   return [
-    named(`add CHECK (${m.orgColumn} IS NOT NULL) NOT VALID`, displayName(target), doBlock(`  IF NOT ${orgNotNull(m, target)} AND NOT ${conExists(target, check)} THEN
+    named(
+      `add CHECK (${m.orgColumn} IS NOT NULL) NOT VALID`,
+      displayName(target),
+      doBlock(`  IF NOT ${orgNotNull(m, target)} AND NOT ${conExists(target, check)} THEN
     ALTER TABLE ${table} ADD CONSTRAINT ${qi(check)} CHECK (${org} IS NOT NULL) NOT VALID;
-  END IF;`)),
+  END IF;`),
+    ),
     // VALIDATE takes SHARE UPDATE EXCLUSIVE, which blocks no writer while it waits: it may wait long enough to
     // cancel an autovacuum. A row still without an org here was inserted by an application transaction that
     // committed after the backfill passed its page; ADD CONSTRAINT waited for every such transaction, and the
     // check holds for every row written since, so one sweep makes the check valid.
-    named(`validate the CHECK (${m.orgColumn} IS NOT NULL)`, displayName(target), doBlock(`  IF ${conExists(target, check, ' AND NOT convalidated')} AND NOT ${keptByUser(target, check)} THEN
+    named(
+      `validate the CHECK (${m.orgColumn} IS NOT NULL)`,
+      displayName(target),
+      doBlock(`  IF ${conExists(target, check, ' AND NOT convalidated')} AND NOT ${keptByUser(target, check)} THEN
     SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     BEGIN
       ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
@@ -41,7 +48,8 @@ export function notNullCheck(m: MigrationModel, t: TableModel, target: Resolved)
       PERFORM set_config('session_replication_role', 'origin', true);
       ALTER TABLE ${table} VALIDATE CONSTRAINT ${qi(check)};
     END;
-  END IF;`)),
+  END IF;`),
+    ),
   ];
 }
 
@@ -53,10 +61,16 @@ export function setNotNull(m: MigrationModel, table: Resolved, checked: readonly
     ALTER TABLE ${qq(c)} DROP CONSTRAINT ${qi(check)};
   END IF;`;
   });
-  return [named(`SET NOT NULL on ${m.orgColumn} (proven by the CHECK), then drop the CHECK`, displayName(table), doBlock(`  IF NOT ${orgNotNull(m, table)} THEN
+  return [
+    named(
+      `SET NOT NULL on ${m.orgColumn} (proven by the CHECK), then drop the CHECK`,
+      displayName(table),
+      doBlock(`  IF NOT ${orgNotNull(m, table)} THEN
     ALTER TABLE ${qq(table)} ALTER COLUMN ${qi(m.orgColumn)} SET NOT NULL;
   END IF;
-${drops.join('\n')}`))];
+${drops.join('\n')}`),
+    ),
+  ];
 }
 
 /** The foreign key to the orgs table on `table`: NOT VALID, then validated under a lock that blocks no writer. */
@@ -64,13 +78,21 @@ export function orgForeignKey(m: MigrationModel, table: Resolved): string[] {
   const fkey = names.foreignKey(table, m.orgColumn);
   const reference = `${m.orgColumn} → ${displayName(m.orgs.name)}`;
   return [
-    named(`add foreign key ${reference} (NOT VALID)`, displayName(table), doBlock(`  IF NOT ${conExists(table, fkey)} THEN
+    named(
+      `add foreign key ${reference} (NOT VALID)`,
+      displayName(table),
+      doBlock(`  IF NOT ${conExists(table, fkey)} THEN
     ALTER TABLE ${qq(table)} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${qi(m.orgColumn)}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
-  END IF;`)),
-    named(`validate foreign key ${reference}`, displayName(table), doBlock(`  IF ${conExists(table, fkey, ' AND NOT convalidated')} AND NOT ${keptByUser(table, fkey)} THEN
+  END IF;`),
+    ),
+    named(
+      `validate foreign key ${reference}`,
+      displayName(table),
+      doBlock(`  IF ${conExists(table, fkey, ' AND NOT convalidated')} AND NOT ${keptByUser(table, fkey)} THEN
     SET LOCAL lock_timeout = ${patientLockTimeout(m)};
     ALTER TABLE ${qq(table)} VALIDATE CONSTRAINT ${qi(fkey)};
-  END IF;`)),
+  END IF;`),
+    ),
   ];
 }
 
@@ -84,7 +106,12 @@ export function orgForeignKey(m: MigrationModel, table: Resolved): string[] {
  */
 export function attachedForeignKey(m: MigrationModel, table: Resolved): string[] {
   const fkey = names.foreignKey(table, m.orgColumn);
-  return [named(`add foreign key ${m.orgColumn} → ${displayName(m.orgs.name)}, attaching the partitions' validated ones`, displayName(table), doBlock(`  IF NOT ${conExists(table, fkey)} THEN
+  return [
+    named(
+      `add foreign key ${m.orgColumn} → ${displayName(m.orgs.name)}, attaching the partitions' validated ones`,
+      displayName(table),
+      doBlock(
+        `  IF NOT ${conExists(table, fkey)} THEN
     LOOP
       BEGIN
         LOCK TABLE ${qq(table)} IN SHARE ROW EXCLUSIVE MODE NOWAIT;
@@ -97,13 +124,20 @@ export function attachedForeignKey(m: MigrationModel, table: Resolved): string[]
       END;
     END LOOP;
     ALTER TABLE ${qq(table)} ADD CONSTRAINT ${qi(fkey)} FOREIGN KEY (${qi(m.orgColumn)}) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)});
-  END IF;`, ['attempts int := 0']))];
+  END IF;`,
+        ['attempts int := 0'],
+      ),
+    ),
+  ];
 }
 
 /** NOT NULL through a validated CHECK, the foreign key NOT VALID then validated: no long ACCESS EXCLUSIVE lock. */
 export function constraints(m: MigrationModel): string[] {
-  return m.tables.flatMap((t) => (t.info.partitionTree ? partitionedConstraints(m, t)
-    : [...notNullCheck(m, t, t.name), ...setNotNull(m, t.name, [t.name]), ...orgForeignKey(m, t.name)]));
+  return m.tables.flatMap((t) =>
+    t.info.partitionTree
+      ? partitionedConstraints(m, t)
+      : [...notNullCheck(m, t, t.name), ...setNotNull(m, t.name, [t.name]), ...orgForeignKey(m, t.name)],
+  );
 }
 
 /** The org index on `table`, CONCURRENTLY; an index left INVALID by an interrupted build is dropped first (IF NOT EXISTS would skip it). */
@@ -111,15 +145,30 @@ export function concurrentIndex(m: MigrationModel, table: Resolved): string[] {
   const index = names.index(table, m.orgColumn);
   const qualified = qq({ schema: table.schema, name: index });
   return [
-    named('drop the org index if an interrupted build left it invalid', displayName(table), doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) AND NOT ${keptByUser(table, index)} THEN
+    named(
+      'drop the org index if an interrupted build left it invalid',
+      displayName(table),
+      doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) AND NOT ${keptByUser(table, index)} THEN
     DROP INDEX ${qualified};
-  END IF;`)),
-    ...patiently(m, named(`build the index on ${m.orgColumn} CONCURRENTLY`, displayName(table), `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(table)} (${qi(m.orgColumn)});`)),
+  END IF;`),
+    ),
+    ...patiently(
+      m,
+      named(
+        `build the index on ${m.orgColumn} CONCURRENTLY`,
+        displayName(table),
+        `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${qi(index)} ON ${qq(table)} (${qi(m.orgColumn)});`,
+      ),
+    ),
     // A build that timed out leaves an INVALID index, which a retried IF NOT EXISTS would skip.
-    named('refuse an org index left invalid', displayName(table), doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
+    named(
+      'refuse an org index left invalid',
+      displayName(table),
+      doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(qualified)}) AND NOT indisvalid) THEN
     RAISE EXCEPTION 'tenant-migration: the index % was left invalid by an interrupted build', ${ql(qualified)}
       USING HINT = 'Run again: the invalid index is dropped and built again (a long transaction may have held it up: see pg_stat_activity).';
-  END IF;`)),
+  END IF;`),
+    ),
   ];
 }
 

@@ -1,5 +1,11 @@
 // The role the org and ledger triggers run as, and how their SECURITY DEFINER functions are created.
-import { dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq, type QualifiedName } from '../../db/sql';
+import {
+  dollarQuote,
+  quoteIdent as qi,
+  quoteLiteral as ql,
+  quoteQualified as qq,
+  type QualifiedName,
+} from '../../db/sql';
 import { DEFINER_ROLE, STATE_SCHEMA } from '../../names';
 import { doBlock, revokeFromOthers } from './common';
 
@@ -14,7 +20,9 @@ const DEFINER_VARIABLE = `definer name := ${DEFINER_ROLE}`;
  * is not one): there the functions stay owned by the operator, which the script says.
  */
 export function definerRole(): string[] {
-  return [doBlock(`  SELECT r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.oid INTO me FROM pg_roles r WHERE r.rolname = current_user;
+  return [
+    doBlock(
+      `  SELECT r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.oid INTO me FROM pg_roles r WHERE r.rolname = current_user;
   IF to_regrole(definer) IS NULL THEN
     IF NOT (me.rolsuper OR (current_setting('server_version_num')::int >= 160000 AND me.rolbypassrls AND me.rolcreaterole)) THEN
       RAISE NOTICE 'tenant-migration: % cannot create the BYPASSRLS role % on PostgreSQL %: the org and ledger triggers run as % (their names are schema-qualified and their search_path is pg_catalog, pg_temp)',
@@ -42,7 +50,10 @@ export function definerRole(): string[] {
     EXCEPTION WHEN insufficient_privilege THEN
       RAISE NOTICE 'tenant-migration: % may not act as % (another role created it): the org and ledger triggers run as %', current_user, definer, current_user;
     END;
-  END IF;`, [DEFINER_VARIABLE, 'me record', 'problem text'])];
+  END IF;`,
+      [DEFINER_VARIABLE, 'me record', 'problem text'],
+    ),
+  ];
 }
 
 /** The PL/pgSQL condition: the definer role exists and this session can act as it (set by definerRole). */
@@ -64,9 +75,18 @@ export interface DefinerReads {
 function grants(reads: DefinerReads): string[] {
   const schemas = new Set<string>([STATE_SCHEMA]);
   const out: string[] = [];
-  for (const t of reads.tables ?? []) { schemas.add(t.schema); out.push(toDefiner(`GRANT SELECT ON ${qq(t)} TO`)); }
-  for (const c of reads.columns ?? []) { schemas.add(c.table.schema); out.push(toDefiner(`GRANT SELECT (${c.columns.map(qi).join(', ')}) ON ${qq(c.table)} TO`)); }
-  for (const t of reads.writes ?? []) { schemas.add(t.schema); out.push(toDefiner(`GRANT SELECT, INSERT, UPDATE ON ${qq(t)} TO`)); }
+  for (const t of reads.tables ?? []) {
+    schemas.add(t.schema);
+    out.push(toDefiner(`GRANT SELECT ON ${qq(t)} TO`));
+  }
+  for (const c of reads.columns ?? []) {
+    schemas.add(c.table.schema);
+    out.push(toDefiner(`GRANT SELECT (${c.columns.map(qi).join(', ')}) ON ${qq(c.table)} TO`));
+  }
+  for (const t of reads.writes ?? []) {
+    schemas.add(t.schema);
+    out.push(toDefiner(`GRANT SELECT, INSERT, UPDATE ON ${qq(t)} TO`));
+  }
   return [toDefiner(`GRANT USAGE ON SCHEMA ${[...schemas].map(qi).join(', ')} TO`), ...out];
 }
 
@@ -78,7 +98,8 @@ function grants(reads: DefinerReads): string[] {
 export function definerFunction(fn: Required<QualifiedName>, body: string, reads: DefinerReads): string {
   const name = qq(fn);
   const signature = ql(`${name}()`);
-  return doBlock(`  operator := current_user;
+  return doBlock(
+    `  operator := current_user;
   dedicated := ${definerUsable};
   IF dedicated THEN
     ${toDefiner(`GRANT CREATE ON SCHEMA ${qi(STATE_SCHEMA)} TO`)}
@@ -94,5 +115,7 @@ export function definerFunction(fn: Required<QualifiedName>, body: string, reads
   IF dedicated THEN
     RESET ROLE;
     ${toDefiner(`REVOKE CREATE ON SCHEMA ${qi(STATE_SCHEMA)} FROM`)}
-  END IF;`, [DEFINER_VARIABLE, 'operator name', 'dedicated boolean', 'grantee oid']);
+  END IF;`,
+    [DEFINER_VARIABLE, 'operator name', 'dedicated boolean', 'grantee oid'],
+  );
 }

@@ -7,15 +7,22 @@ import { isolationPredicate, type IsolationMode } from '../isolation-policy';
 import { rlsTablesOf } from './partitions';
 
 /** Each table and each of its partitions (a query naming a partition is held by the partition's policies). */
-export function isolationStatements(m: MigrationModel, mode: IsolationMode, forcedBefore: (table: { schema: string; name: string }) => boolean,
-  include: (table: { schema: string; name: string }) => boolean = () => true): string[] {
-  return m.tables.flatMap(rlsTablesOf).filter(include).flatMap((name) => {
-    const table = qq(name);
-    const predicate = isolationPredicate(m, m.orgColumn, mode);
-    const force = mode === 'enforced' || forcedBefore(name) ? 'FORCE' : 'NO FORCE';
-    return [
-      `ALTER POLICY ${qi(ISOLATION_POLICY)} ON ${table} USING ${predicate} WITH CHECK ${predicate}`,
-      `ALTER TABLE ${table} ${force} ROW LEVEL SECURITY`,
-    ];
-  });
+export function isolationStatements(
+  m: MigrationModel,
+  mode: IsolationMode,
+  forcedBefore: (table: { schema: string; name: string }) => boolean,
+  include: (table: { schema: string; name: string }) => boolean = () => true,
+): string[] {
+  return m.tables
+    .flatMap(rlsTablesOf)
+    .filter(include)
+    .flatMap((name) => {
+      const table = qq(name);
+      const predicate = isolationPredicate(m, m.orgColumn, mode);
+      const force = mode === 'enforced' || forcedBefore(name) ? 'FORCE' : 'NO FORCE';
+      return [
+        `ALTER POLICY ${qi(ISOLATION_POLICY)} ON ${table} USING ${predicate} WITH CHECK ${predicate}`,
+        `ALTER TABLE ${table} ${force} ROW LEVEL SECURITY`,
+      ];
+    });
 }

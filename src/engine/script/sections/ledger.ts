@@ -13,29 +13,50 @@ export function ledger(m: MigrationModel): string[] {
   const ledgerTable = qq(m.ledger.name);
   const fn = names.ledgerFunction(from.name);
   const org = qi(m.orgColumn);
-  const source = from.rule.kind === 'parent'
-    ? `'parent'`
-    : `CASE WHEN a.key IS NOT NULL THEN ${ql(from.rule.kind)} ELSE 'default' END`;
-  const join = from.rule.kind === 'parent' ? '' : ` LEFT JOIN ${qq(names.assignTable(from.name))} AS a ON a.key = ${pairKey(from.rule.columns, 'c')}`;
+  const source =
+    from.rule.kind === 'parent'
+      ? `'parent'`
+      : `CASE WHEN a.key IS NOT NULL THEN ${ql(from.rule.kind)} ELSE 'default' END`;
+  const join =
+    from.rule.kind === 'parent'
+      ? ''
+      : ` LEFT JOIN ${qq(names.assignTable(from.name))} AS a ON a.key = ${pairKey(from.rule.columns, 'c')}`;
   const credFk = names.foreignKey(m.ledger.name, 'credential_id');
   const orgFk = names.foreignKey(m.ledger.name, 'org_id');
-  const conExists = (name: string, extra = '') => `EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${regclass(m.ledger!.name)} AND conname = ${ql(name)}${extra})`;
+  const conExists = (name: string, extra = '') =>
+    `EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${regclass(m.ledger!.name)} AND conname = ${ql(name)}${extra})`;
   const on = displayName(m.ledger.name);
   return [
-    named('create the ledger table', on, `CREATE TABLE IF NOT EXISTS ${ledgerTable} (
+    named(
+      'create the ledger table',
+      on,
+      `CREATE TABLE IF NOT EXISTS ${ledgerTable} (
   credential_id ${keyType} PRIMARY KEY,
   org_id ${m.orgType} NOT NULL,
   source text NOT NULL,
   assigned_at timestamptz NOT NULL DEFAULT now()
-);`),
+);`,
+    ),
     // The ledger is readable by exactly the roles that can read the credentials (row-level security scopes it to the
     // org): whatever the default privileges granted, those grants and no others.
-    named('grant the ledger to the roles that read the credentials, and to no other', on, doBlock(`  ${revokeFromOthers('TABLE', ql(ledgerTable))}
+    named(
+      'grant the ledger to the roles that read the credentials, and to no other',
+      on,
+      doBlock(
+        `  ${revokeFromOthers('TABLE', ql(ledgerTable))}
   FOR grant_row IN SELECT pg_get_userbyid(a.grantee) AS role, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
       WHERE c.oid = ${regclass(from.name)} AND a.grantee <> 0 AND a.grantee <> c.relowner AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE') LOOP
     EXECUTE format('GRANT %s ON %s TO %I', grant_row.privilege_type, ${regclass(m.ledger.name)}, grant_row.role);
-  END LOOP;`, ['grant_row record', 'grantee oid'])),
-    named('create the function that keeps the ledger in sync', on, definerFunction(fn, `
+  END LOOP;`,
+        ['grant_row record', 'grantee oid'],
+      ),
+    ),
+    named(
+      'create the function that keeps the ledger in sync',
+      on,
+      definerFunction(
+        fn,
+        `
 BEGIN
   IF NEW.${org} IS NULL THEN RETURN NULL; END IF;
   INSERT INTO ${ledgerTable} AS l (credential_id, org_id, source) VALUES (NEW.${qi(keyColumn)}, NEW.${org}, 'live')
@@ -43,28 +64,50 @@ BEGIN
   WHERE l.org_id IS DISTINCT FROM EXCLUDED.org_id;
   RETURN NULL;
 END
-`, { writes: [m.ledger.name] })),
-    named('create the trigger that keeps the ledger in sync', displayName(from.name), `CREATE OR REPLACE TRIGGER ${qi(LEDGER_TRIGGER)} AFTER INSERT OR UPDATE OF ${org} ON ${qq(from.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`),
-    named('fill the ledger from the credentials', on, `INSERT INTO ${ledgerTable} (credential_id, org_id, source)
+`,
+        { writes: [m.ledger.name] },
+      ),
+    ),
+    named(
+      'create the trigger that keeps the ledger in sync',
+      displayName(from.name),
+      `CREATE OR REPLACE TRIGGER ${qi(LEDGER_TRIGGER)} AFTER INSERT OR UPDATE OF ${org} ON ${qq(from.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`,
+    ),
+    named(
+      'fill the ledger from the credentials',
+      on,
+      `INSERT INTO ${ledgerTable} (credential_id, org_id, source)
 SELECT c.${qi(keyColumn)}, c.${org}, ${source} FROM ${qq(from.name)} AS c${join}
 ORDER BY c.${qi(keyColumn)}
-ON CONFLICT (credential_id) DO NOTHING;`),
-    named('add the ledger\'s foreign keys (NOT VALID)', on, doBlock(`  -- The application locks ${qq(from.name)} before the ledger (the sync trigger): take them in that order too.
+ON CONFLICT (credential_id) DO NOTHING;`,
+    ),
+    named(
+      "add the ledger's foreign keys (NOT VALID)",
+      on,
+      doBlock(`  -- The application locks ${qq(from.name)} before the ledger (the sync trigger): take them in that order too.
   LOCK TABLE ${qq(from.name)} IN SHARE ROW EXCLUSIVE MODE;
   IF NOT ${conExists(credFk)} THEN
     ALTER TABLE ${ledgerTable} ADD CONSTRAINT ${qi(credFk)} FOREIGN KEY (credential_id) REFERENCES ${qq(from.name)} (${qi(keyColumn)}) ON DELETE CASCADE NOT VALID;
   END IF;
   IF NOT ${conExists(orgFk)} THEN
     ALTER TABLE ${ledgerTable} ADD CONSTRAINT ${qi(orgFk)} FOREIGN KEY (org_id) REFERENCES ${qq(m.orgs.name)} (${qi(m.orgs.idColumn)}) NOT VALID;
-  END IF;`)),
-    named('delete the ledger rows whose credential is gone', on, `DELETE FROM ${ledgerTable} AS l WHERE NOT EXISTS (SELECT 1 FROM ${qq(from.name)} AS c WHERE c.${qi(keyColumn)} = l.credential_id);`),
-    named('validate the ledger\'s foreign keys', on, doBlock(`  SET LOCAL lock_timeout = ${patientLockTimeout(m)};
+  END IF;`),
+    ),
+    named(
+      'delete the ledger rows whose credential is gone',
+      on,
+      `DELETE FROM ${ledgerTable} AS l WHERE NOT EXISTS (SELECT 1 FROM ${qq(from.name)} AS c WHERE c.${qi(keyColumn)} = l.credential_id);`,
+    ),
+    named(
+      "validate the ledger's foreign keys",
+      on,
+      doBlock(`  SET LOCAL lock_timeout = ${patientLockTimeout(m)};
   IF ${conExists(credFk, ' AND NOT convalidated')} THEN
     ALTER TABLE ${ledgerTable} VALIDATE CONSTRAINT ${qi(credFk)};
   END IF;
   IF ${conExists(orgFk, ' AND NOT convalidated')} THEN
     ALTER TABLE ${ledgerTable} VALIDATE CONSTRAINT ${qi(orgFk)};
-  END IF;`)),
+  END IF;`),
+    ),
   ];
 }
-

@@ -2,7 +2,13 @@
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { MigrationModel } from '../../model';
 import { ISOLATION_POLICY, LEGACY_POLICY, MEMBER_POLICY, names, regclass } from '../../names';
-import { KEEP_ORG_FUNCTION, KEEP_ORG_TRIGGER, isolationPredicate, readEnforced, transitionSupport } from '../isolation-policy';
+import {
+  KEEP_ORG_FUNCTION,
+  KEEP_ORG_TRIGGER,
+  isolationPredicate,
+  readEnforced,
+  transitionSupport,
+} from '../isolation-policy';
 import { doBlock, named, patiently } from './common';
 import { rlsTablesOf } from './partitions';
 
@@ -23,7 +29,8 @@ export function rowLevelSecurity(m: MigrationModel): string[] {
     const predicate = isolationPredicate(m, m.orgColumn, 'transition');
     const enforcedPredicate = isolationPredicate(m, m.orgColumn, 'enforced');
     const snap = `(SELECT s FROM ${names.state('snapshot')} AS s WHERE table_schema = ${ql(name.schema)} AND table_name = ${ql(name.name)})`;
-    return doBlock(`  ${readEnforced('enforced')}
+    return doBlock(
+      `  ${readEnforced('enforced')}
   ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
   IF NOT ${policyExists(name, ISOLATION_POLICY)} THEN
     CREATE POLICY ${qi(ISOLATION_POLICY)} ON ${table} AS RESTRICTIVE FOR ALL TO PUBLIC
@@ -41,15 +48,29 @@ export function rowLevelSecurity(m: MigrationModel): string[] {
   IF enforced THEN
     ALTER POLICY ${qi(ISOLATION_POLICY)} ON ${table} USING ${enforcedPredicate} WITH CHECK ${enforcedPredicate};
     ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;
-  END IF;${partition ? '' : `
+  END IF;${
+    partition
+      ? ''
+      : `
   CREATE OR REPLACE TRIGGER ${qi(KEEP_ORG_TRIGGER)} BEFORE UPDATE OF ${qi(m.orgColumn)} ON ${table}
-    FOR EACH ROW EXECUTE FUNCTION ${KEEP_ORG_FUNCTION}(${ql(m.orgColumn)});`}`, ['enforced boolean := false']);
+    FOR EACH ROW EXECUTE FUNCTION ${KEEP_ORG_FUNCTION}(${ql(m.orgColumn)});`
+  }`,
+      ['enforced boolean := false'],
+    );
   });
   const ledger = m.ledger ? [ledgerSecurity(m, m.ledger.name)] : [];
   // One table per transaction: holding a single ACCESS EXCLUSIVE lock at a time cannot deadlock with the
   // application, whose inserts lock a child table and then its parent (foreign-key checks).
-  const namedTables = tables.map((sql, i) => named('row-level security on, the isolation policy in transition mode', displayName(targets[i]!.name), sql));
-  return [...transitionSupport(m), ...namedTables, ...ledger.map((sql) => named('row-level security forced on the ledger, its policies', displayName(m.ledger!.name), sql))];
+  const namedTables = tables.map((sql, i) =>
+    named('row-level security on, the isolation policy in transition mode', displayName(targets[i]!.name), sql),
+  );
+  return [
+    ...transitionSupport(m),
+    ...namedTables,
+    ...ledger.map((sql) =>
+      named('row-level security forced on the ledger, its policies', displayName(m.ledger!.name), sql),
+    ),
+  ];
 }
 
 function ledgerSecurity(m: MigrationModel, name: { schema: string; name: string }): string {

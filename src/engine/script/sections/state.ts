@@ -1,5 +1,12 @@
 // The tool's state schema, the preflight refusal, the snapshot and the backups.
-import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq, type QualifiedName } from '../../db/sql';
+import {
+  displayName,
+  dollarQuote,
+  quoteIdent as qi,
+  quoteLiteral as ql,
+  quoteQualified as qq,
+  type QualifiedName,
+} from '../../db/sql';
 import type { MigrationModel } from '../../model';
 import { MEMBER_POLICY, PROGRESS_PREFIX, STATE_SCHEMA, names, regclass } from '../../names';
 import { heapTablesOf } from './partitions';
@@ -12,7 +19,11 @@ import { KNOWN_ORGS_TABLE } from '../isolation-policy';
  */
 export function refuseForeignStateSchema(): string {
   const schema = ql(STATE_SCHEMA);
-  return named('refuse a state schema another role owns or may create objects in', STATE_SCHEMA, doBlock(`  SELECT pg_get_userbyid(n.nspowner) INTO problem FROM pg_namespace n WHERE n.nspname = ${schema} AND n.nspowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user);
+  return named(
+    'refuse a state schema another role owns or may create objects in',
+    STATE_SCHEMA,
+    doBlock(
+      `  SELECT pg_get_userbyid(n.nspowner) INTO problem FROM pg_namespace n WHERE n.nspname = ${schema} AND n.nspowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user);
   IF problem IS NOT NULL THEN
     RAISE EXCEPTION 'tenant-migration: the schema % is owned by %, not by %: that role could drop the backups and change the recorded state', ${schema}, problem, current_user
       USING HINT = format('If it is the migration''s: ALTER SCHEMA %I OWNER TO %I; otherwise rename it. Then run again.', ${schema}, current_user);
@@ -22,12 +33,19 @@ export function refuseForeignStateSchema(): string {
   IF problem IS NOT NULL THEN
     RAISE EXCEPTION 'tenant-migration: % may create objects in the schema %', problem, ${schema}
       USING HINT = format('REVOKE CREATE ON SCHEMA %I FROM %s; then run again.', ${schema}, problem);
-  END IF;`, [PROBLEM]));
+  END IF;`,
+      [PROBLEM],
+    ),
+  );
 }
 
 /** Every table, sequence and function of the state schema: no privilege for any role but its owner (and the triggers' role). */
 export function lockDownStateSchema(): string {
-  return named('revoke every privilege on the state schema\'s objects from other roles', STATE_SCHEMA, doBlock(`  EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', ${ql(STATE_SCHEMA)});
+  return named(
+    "revoke every privilege on the state schema's objects from other roles",
+    STATE_SCHEMA,
+    doBlock(
+      `  EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', ${ql(STATE_SCHEMA)});
   FOR object IN SELECT c.oid::regclass::text AS name FROM pg_class c WHERE c.relnamespace = ${ql(STATE_SCHEMA)}::regnamespace AND c.relkind IN ('r', 'p', 'S', 'v', 'm') LOOP
     ${revokeFromOthers('TABLE', 'object.name')}
   END LOOP;
@@ -37,7 +55,10 @@ export function lockDownStateSchema(): string {
   -- The exception: the transition policy reads the orgs known at migration time as the requesting role.
   IF to_regclass(${ql(KNOWN_ORGS_TABLE)}) IS NOT NULL THEN
     GRANT SELECT ON ${KNOWN_ORGS_TABLE} TO PUBLIC;
-  END IF;`, ['object record', 'grantee oid']));
+  END IF;`,
+      ['object record', 'grantee oid'],
+    ),
+  );
 }
 
 export function stateSchema(): string[] {
@@ -122,7 +143,10 @@ END
  * as progress: a large table's backup shows how far it got and the time left.
  */
 function copyForBackup(): string {
-  return named('create the function that copies a table into its backup in batches', STATE_SCHEMA, `CREATE OR REPLACE FUNCTION ${names.state('copy_for_backup')}(source regclass, target regclass, label text, rows_per_batch int)
+  return named(
+    'create the function that copies a table into its backup in batches',
+    STATE_SCHEMA,
+    `CREATE OR REPLACE FUNCTION ${names.state('copy_for_backup')}(source regclass, target regclass, label text, rows_per_batch int)
 RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS ${dollarQuote(`
 DECLARE
   cols text;
@@ -153,15 +177,22 @@ BEGIN
   END LOOP;
   RETURN done;
 END
-`)};`);
+`)};`,
+  );
 }
 
 /** Refuses, before anything changes, when the default org is missing. */
 export function preflight(m: MigrationModel): string[] {
-  return [named('refuse when the default org is missing', displayName(m.orgs.name), doBlock(`  IF NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} WHERE ${qi(m.orgs.idColumn)} = ${orgValue(m)}) THEN
+  return [
+    named(
+      'refuse when the default org is missing',
+      displayName(m.orgs.name),
+      doBlock(`  IF NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} WHERE ${qi(m.orgs.idColumn)} = ${orgValue(m)}) THEN
     RAISE EXCEPTION 'tenant-migration: the default org % does not exist in %', ${ql(m.defaultOrgId)}, ${ql(qq(m.orgs.name))}
       USING HINT = 'Insert that org, or change defaultOrgId in tenant-migration.json.';
-  END IF;`))];
+  END IF;`),
+    ),
+  ];
 }
 
 /** Which of the names the migration gives `table`'s key, check and index are taken before it starts (a SQL text[]). */
@@ -177,13 +208,19 @@ export const keptByUser = (table: Required<QualifiedName>, name: string) =>
   `EXISTS (SELECT 1 FROM ${names.state('snapshot')} WHERE table_schema = ${ql(table.schema)} AND table_name = ${ql(table.name)} AND ${ql(name)} = ANY (kept_objects))`;
 
 export function snapshot(m: MigrationModel): string[] {
-  return m.tables.map((t) => named('record the table\'s row-level security and org column before the migration', displayName(t.name), `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, org_not_null, kept_objects)
+  return m.tables.map((t) =>
+    named(
+      "record the table's row-level security and org column before the migration",
+      displayName(t.name),
+      `INSERT INTO ${names.state('snapshot')} (table_schema, table_name, had_org_column, rls_enabled, rls_forced, had_permissive_policies, org_not_null, kept_objects)
 SELECT ${tableLiteral(t)}, ${hasColumn(t, m.orgColumn)}, c.relrowsecurity, c.relforcerowsecurity,
        EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive AND p.polname <> ${ql(MEMBER_POLICY)}),
        (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = ${ql(m.orgColumn)} AND NOT a.attisdropped),
        ${keptObjects(m, t.name)}
   FROM pg_class c WHERE c.oid = ${regclass(t.name)}
-ON CONFLICT (table_schema, table_name) DO NOTHING;`));
+ON CONFLICT (table_schema, table_name) DO NOTHING;`,
+    ),
+  );
 }
 
 /** Backups of every table, in one snapshot, once per migration; no role but the owner can read them. */
@@ -199,7 +236,12 @@ export function backup(m: MigrationModel): string[] {
     END IF;
     CREATE TABLE ${target} AS TABLE ${qq(t.name)} WITH NO DATA;
     ${revokeFromOthers('TABLE', ql(target))}
-${heapTablesOf(t).map((heap) => `    PERFORM ${names.state('copy_for_backup')}(${regclass(heap)}, ${ql(target)}::regclass, ${ql(displayName(heap))}, ${m.loaded.spec.batchSize});`).join('\n')}
+${heapTablesOf(t)
+  .map(
+    (heap) =>
+      `    PERFORM ${names.state('copy_for_backup')}(${regclass(heap)}, ${ql(target)}::regclass, ${ql(displayName(heap))}, ${m.loaded.spec.batchSize});`,
+  )
+  .join('\n')}
     -- The table's stored columns: a generated column is computed again on restore, never written.
     SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute WHERE attrelid = ${regclass(t.name)} AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
     INSERT INTO ${names.state('backups')} (backup_table, table_schema, table_name, columns, row_count, digest)
@@ -207,7 +249,10 @@ ${heapTablesOf(t).map((heap) => `    PERFORM ${names.state('copy_for_backup')}($
     RAISE NOTICE 'tenant-migration: backed up % into %', ${ql(qq(t.name))}, ${ql(target)};
   END IF;`;
   });
-  const body = named('back up every table once, in one snapshot, readable by the owner only', m.tables.map((t) => displayName(t.name)).join(', '), doBlock(blocks.join('\n'), ['grantee oid', 'cols text[]']));
+  const body = named(
+    'back up every table once, in one snapshot, readable by the owner only',
+    m.tables.map((t) => displayName(t.name)).join(', '),
+    doBlock(blocks.join('\n'), ['grantee oid', 'cols text[]']),
+  );
   return ['BEGIN ISOLATION LEVEL REPEATABLE READ;', body, 'COMMIT;'];
 }
-

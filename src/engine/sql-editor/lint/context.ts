@@ -54,7 +54,8 @@ export class LintContext {
 
   constructor(readonly options: LintOptions) {
     this.postgresVersion = options.postgresVersion ?? 15;
-    if (options.tenantTables) this.tenant = new Set(options.tenantTables.flatMap((t) => [t.replace(/"/g, ''), bare(t.replace(/"/g, ''))]));
+    if (options.tenantTables)
+      this.tenant = new Set(options.tenantTables.flatMap((t) => [t.replace(/"/g, ''), bare(t.replace(/"/g, ''))]));
   }
 
   private has(set: ReadonlySet<string>, table: string): boolean {
@@ -86,12 +87,19 @@ export class LintContext {
     return !!this.options.assumeInTransaction || !!this.openTransaction || s.inBody;
   }
 
-  get lockTimeoutSet(): boolean { return this.sessionLockTimeout || this.localLockTimeout; }
-  get statementTimeoutSet(): boolean { return this.sessionStatementTimeout || this.localStatementTimeout; }
+  get lockTimeoutSet(): boolean {
+    return this.sessionLockTimeout || this.localLockTimeout;
+  }
+  get statementTimeoutSet(): boolean {
+    return this.sessionStatementTimeout || this.localStatementTimeout;
+  }
 
   notNullValidated(table: string, column: string): boolean {
-    return this.validatedNotNull.has(`${table}.${column}`) || this.validatedNotNull.has(`${bare(table)}.${column}`)
-      || !!this.facts(table)?.notNullChecked?.includes(column);
+    return (
+      this.validatedNotNull.has(`${table}.${column}`) ||
+      this.validatedNotNull.has(`${bare(table)}.${column}`) ||
+      !!this.facts(table)?.notNullChecked?.includes(column)
+    );
   }
 
   /** The leaf partitions of a partitioned table, when the script asserts them or the database says; else undefined. */
@@ -104,7 +112,10 @@ export class LintContext {
    * otherwise prove by scanning (a validated CHECK (col IS NOT NULL), a validated foreign key of the same key).
    */
   leavesProve(table: string, proven: (leaf: string) => boolean): boolean {
-    const leaves = this.isPartitioned(table) || this.assertedLeaves.has(table) || this.assertedLeaves.has(bare(table)) ? this.leavesOf(table) : undefined;
+    const leaves =
+      this.isPartitioned(table) || this.assertedLeaves.has(table) || this.assertedLeaves.has(bare(table))
+        ? this.leavesOf(table)
+        : undefined;
     return !!leaves && leaves.every(proven);
   }
 
@@ -118,7 +129,9 @@ export class LintContext {
   }
 
   rlsOn(table: string): boolean {
-    return [...this.rlsEnabled.keys()].some((t) => t === table || bare(t) === bare(table)) || !!this.facts(table)?.rlsEnabled;
+    return (
+      [...this.rlsEnabled.keys()].some((t) => t === table || bare(t) === bare(table)) || !!this.facts(table)?.rlsEnabled
+    );
   }
 
   rlsForcedOn(table: string): boolean {
@@ -129,17 +142,30 @@ export class LintContext {
   observe(s: LintStatement): void {
     const node = s.node;
     switch (s.type) {
-      case 'CreateStmt': case 'CreateTableAsStmt': {
+      case 'CreateStmt':
+      case 'CreateTableAsStmt': {
         const table = relName(node.relation ?? (node.into as Node | undefined)?.rel);
-        if (table) { this.created.add(table); this.created.add(bare(table)); }
-        if (table && node.partspec) { this.partitioned.add(table); this.partitioned.add(bare(table)); }
+        if (table) {
+          this.created.add(table);
+          this.created.add(bare(table));
+        }
+        if (table && node.partspec) {
+          this.partitioned.add(table);
+          this.partitioned.add(bare(table));
+        }
         break;
       }
       case 'VariableSetStmt': {
         const name = node.name as string | undefined;
         const local = !!node.is_local;
-        if (name === 'lock_timeout') { if (local) this.localLockTimeout = true; else this.sessionLockTimeout = true; }
-        if (name === 'statement_timeout') { if (local) this.localStatementTimeout = true; else this.sessionStatementTimeout = true; }
+        if (name === 'lock_timeout') {
+          if (local) this.localLockTimeout = true;
+          else this.sessionLockTimeout = true;
+        }
+        if (name === 'statement_timeout') {
+          if (local) this.localStatementTimeout = true;
+          else this.sessionStatementTimeout = true;
+        }
         break;
       }
       case 'TransactionStmt': {
@@ -148,9 +174,17 @@ export class LintContext {
         if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') this.endTransaction();
         break;
       }
-      case 'AlterTableStmt': this.observeAlter(s); break;
-      case 'DoStmt': this.observeLeafAssertions(s.text); break;
-      case 'CreatePolicyStmt': { const table = relName(node.table); if (table) this.policies.push({ table, statement: s }); break; }
+      case 'AlterTableStmt':
+        this.observeAlter(s);
+        break;
+      case 'DoStmt':
+        this.observeLeafAssertions(s.text);
+        break;
+      case 'CreatePolicyStmt': {
+        const table = relName(node.table);
+        if (table) this.policies.push({ table, statement: s });
+        break;
+      }
       case 'DropStmt': {
         if (node.removeType !== 'OBJECT_POLICY' || !node.missing_ok) break;
         for (const o of (node.objects as { List?: { items?: { String?: { sval?: string } }[] } }[]) ?? []) {
@@ -160,7 +194,8 @@ export class LintContext {
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 
@@ -180,7 +215,8 @@ export class LintContext {
         } else if (column) this.markNotNullValidated(table, column);
       }
       if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) this.validated(table, cmd.name);
-      if (cmd.subtype === 'AT_DropConstraint' && cmd.missing_ok && cmd.name) this.droppedFirst.add(`constraint:${bare(table)}.${cmd.name}`);
+      if (cmd.subtype === 'AT_DropConstraint' && cmd.missing_ok && cmd.name)
+        this.droppedFirst.add(`constraint:${bare(table)}.${cmd.name}`);
       if (cmd.subtype === 'AT_EnableRowSecurity') this.rlsEnabled.set(table, s);
       if (cmd.subtype === 'AT_ForceRowSecurity') this.rlsForced.add(table);
       if (cmd.subtype === 'AT_DisableRowSecurity') this.rlsEnabled.delete(table);
@@ -226,7 +262,8 @@ export class LintContext {
    */
   private observeLeafAssertions(text: string): void {
     if (!/\bRAISE\s+EXCEPTION\b/i.test(text)) return;
-    const pattern = /unnest\(ARRAY\[([^\]]*)\]::text\[\]\)\s+AS\s+x\)\s+IS\s+DISTINCT\s+FROM\s+\(SELECT\s+array_agg\(x ORDER BY x\)\s+FROM\s+\(SELECT\s+n\.nspname \|\| '\.' \|\| c\.relname AS x FROM pg_partition_tree\('([^']+)'::regclass\) AS p\s+JOIN pg_class c ON c\.oid = p\.relid JOIN pg_namespace n ON n\.oid = c\.relnamespace WHERE p\.isleaf\) AS x\)/g;
+    const pattern =
+      /unnest\(ARRAY\[([^\]]*)\]::text\[\]\)\s+AS\s+x\)\s+IS\s+DISTINCT\s+FROM\s+\(SELECT\s+array_agg\(x ORDER BY x\)\s+FROM\s+\(SELECT\s+n\.nspname \|\| '\.' \|\| c\.relname AS x FROM pg_partition_tree\('([^']+)'::regclass\) AS p\s+JOIN pg_class c ON c\.oid = p\.relid JOIN pg_namespace n ON n\.oid = c\.relnamespace WHERE p\.isleaf\) AS x\)/g;
     for (const m of text.matchAll(pattern)) {
       const leaves = [...m[1]!.matchAll(/'((?:[^']|'')*)'/g)].map((l) => l[1]!.replace(/''/g, "'"));
       const table = m[2]!.replace(/''/g, "'").replace(/"/g, '');

@@ -10,11 +10,21 @@ import type { LintDiagnostic, LintOptions, Node } from './types';
 function skipTrivia(text: string, i: number, end: number): number {
   for (;;) {
     while (i < end && /\s/.test(text[i]!)) i++;
-    if (text.startsWith('--', i)) { const nl = text.indexOf('\n', i); i = nl === -1 || nl > end ? end : nl + 1; continue; }
+    if (text.startsWith('--', i)) {
+      const nl = text.indexOf('\n', i);
+      i = nl === -1 || nl > end ? end : nl + 1;
+      continue;
+    }
     if (text.startsWith('/*', i)) {
       let depth = 0;
       do {
-        if (text.startsWith('/*', i)) { depth++; i += 2; } else if (text.startsWith('*/', i)) { depth--; i += 2; } else i++;
+        if (text.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (text.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else i++;
       } while (depth > 0 && i < end);
       continue;
     }
@@ -26,16 +36,26 @@ function byteToChar(text: string): (b: number) => number {
   if (Buffer.byteLength(text) === text.length) return (b) => b;
   const map: number[] = [];
   let chars = 0;
-  for (const ch of text) { for (let k = 0; k < Buffer.byteLength(ch); k++) map.push(chars); chars += ch.length; }
+  for (const ch of text) {
+    for (let k = 0; k < Buffer.byteLength(ch); k++) map.push(chars);
+    chars += ch.length;
+  }
   map.push(chars);
   return (b) => map[Math.min(b, map.length - 1)]!;
 }
 
 /** The statements of a file and their trees from one parse, or undefined when the file needs the scanner's split. */
-export function splitByParse(parse: SqlParser['parseSync'], text: string): { items: SqlStatement[]; trees: (Node | null)[] } | undefined {
+export function splitByParse(
+  parse: SqlParser['parseSync'],
+  text: string,
+): { items: SqlStatement[]; trees: (Node | null)[] } | undefined {
   if (/^[ \t]*\\/m.test(text)) return undefined;
   let stmts: { stmt?: Node; stmt_location?: number; stmt_len?: number }[];
-  try { stmts = (parse(text).stmts ?? []) as typeof stmts; } catch { return undefined; }
+  try {
+    stmts = (parse(text).stmts ?? []) as typeof stmts;
+  } catch {
+    return undefined;
+  }
   const toChar = byteToChar(text);
   const items: SqlStatement[] = [];
   const trees: (Node | null)[] = [];

@@ -9,7 +9,10 @@ import { RULES, type Report, type Rule } from './rules';
 import { fileIgnores, ignored, NO_IGNORES, statementIgnores, type Ignores } from './suppress';
 import type { LintDiagnostic, LintOptions, Node, ParsePlPgSqlSync, ParseSync } from './types';
 
-export interface SyntaxProblem { readonly message: string; readonly offset: number }
+export interface SyntaxProblem {
+  readonly message: string;
+  readonly offset: number;
+}
 
 function syntaxError(error: unknown, sql: string): SyntaxProblem {
   const e = error as { message?: string; sqlDetails?: { cursorPosition?: number } };
@@ -26,7 +29,15 @@ const CACHE_LIMIT = 50_000;
 const RULED_KEYWORDS = /\b(ALTER|CREATE|DROP|TRUNCATE|REINDEX|UPDATE|DELETE|SET|LOCK|COMMIT|ROLLBACK|START)\b/i;
 
 /** A DO block's body statement, offsets relative to the DO statement. */
-interface BodyPart { readonly type: string; readonly node: Node; readonly text: string; readonly offset: number; readonly guarded: boolean; readonly condition?: string; readonly ignores: Ignores }
+interface BodyPart {
+  readonly type: string;
+  readonly node: Node;
+  readonly text: string;
+  readonly offset: number;
+  readonly guarded: boolean;
+  readonly condition?: string;
+  readonly ignores: Ignores;
+}
 
 /** A rule is on unless the options turn it off by its id or by squawk's name. */
 export function ruleEnabled(rule: Rule, rules: LintOptions['rules']): boolean {
@@ -40,7 +51,10 @@ export class MigrationLinter {
   private errors = new Map<string, SyntaxProblem>();
   private bodies = new Map<string, BodyPart[]>();
 
-  constructor(private readonly parseSync: ParseSync, private readonly parsePlPgSql?: ParsePlPgSqlSync) {}
+  constructor(
+    private readonly parseSync: ParseSync,
+    private readonly parsePlPgSql?: ParsePlPgSqlSync,
+  ) {}
 
   /** PostgreSQL's syntax error for a statement that does not parse (its offset is within the statement). */
   syntaxErrorOf(sql: string): SyntaxProblem | undefined {
@@ -62,7 +76,10 @@ export class MigrationLinter {
     for (let failures = 0; pending.length > 0 && failures < 8;) {
       const starts: number[] = [];
       let text = '';
-      for (const item of pending) { starts.push(text.length); text += `${item.text};\n`; }
+      for (const item of pending) {
+        starts.push(text.length);
+        text += `${item.text};\n`;
+      }
       try {
         const stmts = this.parseSync(text).stmts ?? [];
         if (stmts.length !== pending.length) break;
@@ -107,7 +124,11 @@ export class MigrationLinter {
         tree = null;
         this.errors.set(sql, syntaxError(error, sql));
       }
-      if (this.cache.size > CACHE_LIMIT) { this.cache.clear(); this.errors.clear(); this.bodies.clear(); }
+      if (this.cache.size > CACHE_LIMIT) {
+        this.cache.clear();
+        this.errors.clear();
+        this.bodies.clear();
+      }
       this.cache.set(sql, tree);
     }
     return tree;
@@ -121,7 +142,11 @@ export class MigrationLinter {
     let parsed: unknown;
     // A body with no statement any rule looks at (RAISE, PERFORM, SELECT …) is not parsed.
     if (RULED_KEYWORDS.test(text.slice(2))) {
-      try { parsed = this.parsePlPgSql?.(text); } catch { parsed = undefined; }
+      try {
+        parsed = this.parsePlPgSql?.(text);
+      } catch {
+        parsed = undefined;
+      }
     }
     const statements = parsed ? bodyStatements(parsed) : [];
     this.prime(statements.map(({ query }) => ({ kind: 'sql', text: query, start: 0, end: query.length, line: 1 })));
@@ -143,16 +168,26 @@ export class MigrationLinter {
   /** Tables a function's body names without a schema. */
   private unqualified(s: LintStatement): string[] {
     const options = (s.node.options as Node[] | undefined) ?? [];
-    const def = (name: string) => options.map((o) => o.DefElem as { defname?: string; arg?: unknown }).find((d) => d?.defname === name)?.arg;
+    const def = (name: string) =>
+      options.map((o) => o.DefElem as { defname?: string; arg?: unknown }).find((d) => d?.defname === name)?.arg;
     const language = (def('language') as { String?: { sval?: string } } | undefined)?.String?.sval ?? 'sql';
-    const source = ((def('as') as { List?: { items?: { String?: { sval?: string } }[] } } | undefined)?.List?.items?.[0]?.String?.sval) ?? '';
+    const source =
+      (def('as') as { List?: { items?: { String?: { sval?: string } }[] } } | undefined)?.List?.items?.[0]?.String
+        ?.sval ?? '';
     try {
       if (language === 'plpgsql') {
         const parsed = this.parsePlPgSql?.(s.text);
-        return parsed ? bodyQueries(parsed).flatMap((q) => { const tree = this.tree(q); return tree ? unqualifiedTables(tree) : []; }) : [];
+        return parsed
+          ? bodyQueries(parsed).flatMap((q) => {
+              const tree = this.tree(q);
+              return tree ? unqualifiedTables(tree) : [];
+            })
+          : [];
       }
       if (language === 'sql') return unqualifiedTables(this.parseSync(source));
-    } catch { /* a body that does not parse is PostgreSQL's to report */ }
+    } catch {
+      /* a body that does not parse is PostgreSQL's to report */
+    }
     return [];
   }
 
@@ -167,7 +202,14 @@ export class MigrationLinter {
     const out: LintDiagnostic[] = [];
     const report: Report = (rule, s, what, fix, severity) => {
       if (ignored(rule, file, ...(ignoresOf.get(s) ?? []))) return;
-      out.push({ code: rule.id, severity: severity ?? rule.severity, message: message(rule as Rule, what), start: s.start, end: s.end, fix });
+      out.push({
+        code: rule.id,
+        severity: severity ?? rule.severity,
+        message: message(rule as Rule, what),
+        start: s.start,
+        end: s.end,
+        fix,
+      });
     };
     let previousEnd = 0;
     for (const item of items) {
@@ -177,11 +219,30 @@ export class MigrationLinter {
       const tree = this.tree(item.text);
       if (!tree) continue;
       const type = Object.keys(tree)[0]!;
-      const top: LintStatement = { type, node: tree[type] as Node, text: item.text, start: item.start, end: item.end, item, inBody: false, guarded: false };
+      const top: LintStatement = {
+        type,
+        node: tree[type] as Node,
+        text: item.text,
+        start: item.start,
+        end: item.end,
+        item,
+        inBody: false,
+        guarded: false,
+      };
       const statements = [top];
       if (type === 'DoStmt') {
         for (const part of this.body(item.text)) {
-          const s: LintStatement = { type: part.type, node: part.node, text: part.text, start: item.start + part.offset, end: item.start + part.offset + part.text.length, item, inBody: true, guarded: part.guarded, guardCondition: part.condition };
+          const s: LintStatement = {
+            type: part.type,
+            node: part.node,
+            text: part.text,
+            start: item.start + part.offset,
+            end: item.start + part.offset + part.text.length,
+            item,
+            inBody: true,
+            guarded: part.guarded,
+            guardCondition: part.condition,
+          };
           ignoresOf.set(s, [gap, part.ignores]);
           statements.push(s);
         }

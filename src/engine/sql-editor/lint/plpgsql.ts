@@ -1,13 +1,20 @@
 // The SQL inside PL/pgSQL bodies (DO blocks, functions): the statements a block runs, in order, each marked when it
 // runs under an IF (the block checked the catalog first), and every expression's text (for SECURITY DEFINER checks).
 
-export interface BodyStatement { readonly query: string; readonly guarded: boolean; readonly condition?: string }
+export interface BodyStatement {
+  readonly query: string;
+  readonly guarded: boolean;
+  readonly condition?: string;
+}
 
 /** The SQL statements of a PL/pgSQL body as libpg-query's parsePlPgSQLSync gives it (dynamic EXECUTE is not seen). */
 export function bodyStatements(parsed: unknown): BodyStatement[] {
   const out: BodyStatement[] = [];
   const walk = (node: unknown, guarded: boolean, condition?: string): void => {
-    if (Array.isArray(node)) { for (const n of node) walk(n, guarded, condition); return; }
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n, guarded, condition);
+      return;
+    }
     if (!node || typeof node !== 'object') return;
     for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
       if (key === 'PLpgSQL_stmt_execsql') {
@@ -31,7 +38,10 @@ export function bodyStatements(parsed: unknown): BodyStatement[] {
 export function bodyQueries(parsed: unknown): string[] {
   const out: string[] = [];
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) { for (const n of node) walk(n); return; }
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
     if (!node || typeof node !== 'object') return;
     for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
       if (key === 'PLpgSQL_expr') {
@@ -39,7 +49,8 @@ export function bodyQueries(parsed: unknown): string[] {
         // parseMode 0: a statement; 2: an expression; 3-5: an assignment (`target := expression`).
         if (query && !parseMode) out.push(query);
         else if (query && parseMode === 2) out.push(`SELECT ${query}`);
-        else if (query && parseMode !== undefined && parseMode >= 3) out.push(`SELECT ${query.replace(/^[^]*?:?=/, '')}`);
+        else if (query && parseMode !== undefined && parseMode >= 3)
+          out.push(`SELECT ${query.replace(/^[^]*?:?=/, '')}`);
         continue;
       }
       walk(value);

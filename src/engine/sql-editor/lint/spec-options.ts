@@ -4,12 +4,19 @@ import type { LintOptions } from './types';
 
 export function lintOptionsFromSpec(loaded: LoadedSpec): LintOptions {
   const tenantTables = loaded.tables.map((t) => `${t.name.schema}.${t.name.name}`);
-  if (loaded.tenantCredentials) tenantTables.push(`${loaded.tenantCredentials.table.schema}.${loaded.tenantCredentials.table.name}`);
+  if (loaded.tenantCredentials)
+    tenantTables.push(`${loaded.tenantCredentials.table.schema}.${loaded.tenantCredentials.table.name}`);
   // crossTenantRoles: the roles the plan lists as seeing every tenant, when the spec names them.
   const roles = (loaded.spec as { crossTenantRoles?: unknown }).crossTenantRoles;
   const crossTenantRoles = Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : undefined;
   const lint = loaded.spec.lint;
-  return { tenantTables, crossTenantRoles, postgresVersion: lint?.postgresVersion, assumeInTransaction: lint?.assumeInTransaction, rules: lint?.rules };
+  return {
+    tenantTables,
+    crossTenantRoles,
+    postgresVersion: lint?.postgresVersion,
+    assumeInTransaction: lint?.assumeInTransaction,
+    rules: lint?.rules,
+  };
 }
 
 /** Later options win where they say something (the command line over the spec, the spec over the defaults). */

@@ -3,7 +3,10 @@
 // names: every rule.
 import type { RuleMeta } from './types';
 
-export interface Ignores { readonly all: boolean; readonly names: ReadonlySet<string> }
+export interface Ignores {
+  readonly all: boolean;
+  readonly names: ReadonlySet<string>;
+}
 
 export const NO_IGNORES: Ignores = { all: false, names: new Set() };
 

@@ -1,7 +1,12 @@
 // The lint's public shapes: findings with their quick fixes, the options the editor and the CLI pass, and what a rule is.
 export type Severity = 'error' | 'warning' | 'info';
 
-export interface LintFix { readonly title: string; readonly start: number; readonly end: number; readonly text: string }
+export interface LintFix {
+  readonly title: string;
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
 
 export interface LintDiagnostic {
   readonly code: string;

@@ -8,6 +8,6 @@ exports.run = function run() {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20000 });
   mocha.addFile(path.join(__dirname, 'smoke.test.js'));
   return new Promise((resolve, reject) => {
-    mocha.run(failures => (failures ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
+    mocha.run((failures) => (failures ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
   });
 };

@@ -5,7 +5,12 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { addProfile, extension, freshDatabase } from '../helpers';
 
-export type RunSummary = { state: string; summary?: string; message?: string; check?: { ok: boolean; expected: string; actual: string } };
+export type RunSummary = {
+  state: string;
+  summary?: string;
+  message?: string;
+  check?: { ok: boolean; expected: string; actual: string };
+};
 
 export const CHECKS = `\\d+ credentials
 
@@ -40,7 +45,10 @@ export async function openChecks(label: string, profile: string, fileName: strin
 }
 
 /** The statement lenses of `uri` as "line:title"; they get their commands when VS Code resolves them (as it does for the ones on screen). */
-export const lensTitlesOf = async (uri: vscode.Uri) => ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 1000)) ?? [])
-  .map((l) => `${l.range.start.line}:${l.command?.title ?? ''}`);
+export const lensTitlesOf = async (uri: vscode.Uri) =>
+  ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 1000)) ?? []).map(
+    (l) => `${l.range.start.line}:${l.command?.title ?? ''}`,
+  );
 /** The extension's diagnostics on `uri`. */
-export const diagnosticsOf = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Tenant Migration');
+export const diagnosticsOf = (uri: vscode.Uri) =>
+  vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Tenant Migration');

@@ -9,4 +9,11 @@ import { TRANSACTION_RULES } from './transactions';
 
 export type { Rule, Report } from './rule';
 
-export const RULES: readonly Rule[] = [...TRANSACTION_RULES, ...LOCK_RULES, ...CONSTRAINT_RULES, ...BREAKING_RULES, ...IDEMPOTENCY_RULES, ...RLS_RULES];
+export const RULES: readonly Rule[] = [
+  ...TRANSACTION_RULES,
+  ...LOCK_RULES,
+  ...CONSTRAINT_RULES,
+  ...BREAKING_RULES,
+  ...IDEMPOTENCY_RULES,
+  ...RLS_RULES,
+];

@@ -13,7 +13,12 @@ export interface Rule extends RuleMeta {
 }
 
 /** A fix that replaces the first match of `pattern` in the statement's text. */
-export function replaceIn(s: LintStatement, pattern: RegExp, title: string, replace: (match: RegExpExecArray) => string): LintFix | undefined {
+export function replaceIn(
+  s: LintStatement,
+  pattern: RegExp,
+  title: string,
+  replace: (match: RegExpExecArray) => string,
+): LintFix | undefined {
   const match = pattern.exec(s.text);
   if (!match) return undefined;
   const start = s.start + match.index;
