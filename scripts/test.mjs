@@ -18,7 +18,7 @@ const run = (title, command, args, env = {}) => {
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 
-run('lint', 'npx', ['eslint', '.']);
+run("lint (ESLint, with the import boundaries, and Prettier's formatting)", 'npm', ['run', 'lint']);
 run('type check', 'npx', ['tsc', '-p', 'tsconfig.json']);
 run('type check (webview)', 'npx', ['tsc', '-p', 'tsconfig.webview.json']);
 run('build', 'node', ['scripts/build.mjs']);
