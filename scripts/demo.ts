@@ -80,21 +80,25 @@ async function main(): Promise<void> {
     );
     cli(['generate'], env);
     banner(
-      '3. Run',
+      '3. Tick the manual prerequisites',
+      'On your database: take the dump, tell the users, review the script, then tick them. Writing commands refuse until then.',
+    );
+    cli(['tick', 'full-dump', 'users-notified', 'script-reviewed'], env);
+    banner(
+      '4. Run',
       'Preflight, backup, migrate (batched backfill with live progress), validate, verify isolation, report.',
     );
     const code = cli(['run', '--yes'], env);
-    banner('4. Status', "What the database records, visible from any operator's machine.");
+    banner('5. Status', "What the database records, visible from any operator's machine.");
     cli(['status'], env);
     banner(
-      '5. Roll back',
+      '6. Roll back',
       'Undo the migration, keeping every row written since (--restore-data would also restore the backups).',
     );
     const undone = cli(['rollback', '--yes'], env);
     cli(['status'], env);
     banner('Next steps', nextSteps().join('\n'));
     process.exitCode = code || undone;
-    process.exitCode = code;
   } finally {
     await server.stop();
   }
