@@ -122,3 +122,24 @@ export function writeInLoop(url: string, write: (client: pg.Client, round: numbe
     },
   };
 }
+
+/**
+ * A legacy application's login role on `db`: neither owner nor superuser, no BYPASSRLS, granted `grants` (SQL after
+ * GRANT, e.g. "SELECT, INSERT ON reports"); its URL, and `drop` to remove it (roles outlive databases).
+ */
+export async function legacyAppRole(
+  db: TestDatabase,
+  grants: string[],
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const role = `tm_app_${db.name.slice(-10)}`;
+  await db.client.query(`CREATE ROLE ${role} LOGIN PASSWORD 'app-pw' NOSUPERUSER NOBYPASSRLS;
+    GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role};
+    ${grants.map((g) => `GRANT ${g} TO ${role};`).join('\n')}`);
+  const url = new URL(db.url);
+  url.username = role;
+  url.password = 'app-pw';
+  return {
+    url: url.toString(),
+    drop: () => db.client.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).then(() => undefined),
+  };
+}
