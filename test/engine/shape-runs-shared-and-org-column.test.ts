@@ -6,22 +6,20 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import {
   legacyAppRole,
   makeWorkspace,
-  migrateFully,
+  migrateWhileWriting,
   scriptUnderPsql,
   withMigration,
-  writeInLoop,
   type Workspace,
 } from '../support/migration-helpers';
 import { databaseDigest } from '../support/cli';
-import { legacyColumns, schemaFingerprint, tableDigest } from '../support/fingerprint';
+import { legacyDigests, schemaFingerprint, tableDigest } from '../support/fingerprint';
 import type pg from 'pg';
 
 const PUBLIC_TABLES = ['credentials', 'reports', 'dashboard_layouts', 'film', 'users', 'orgs', 'org_members'];
 
 /** Every public table's rows over its legacy columns, and sequence positions. */
 async function legacyState(client: pg.ClientBase, tables: string[]) {
-  const data: Record<string, unknown> = {};
-  for (const t of tables) data[t] = await tableDigest(client, t, await legacyColumns(client, t));
+  const data = await legacyDigests(client, tables);
   const sequences = (
     await client.query(`SELECT sequencename, last_value::text FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1`)
   ).rows;
@@ -30,23 +28,6 @@ async function legacyState(client: pg.ClientBase, tables: string[]) {
 
 const publications = async (client: pg.ClientBase) =>
   (await client.query(`SELECT pubname, tablename, attnames FROM pg_publication_tables ORDER BY 1, 2`)).rows;
-
-/** A full run while `app` writes; asserts it wrote, and saw no error. */
-async function migrateWhileWriting(
-  db: TestDatabase,
-  ws: Workspace,
-  app: string,
-  write: Parameters<typeof writeInLoop>[1],
-) {
-  const writer = writeInLoop(app, write);
-  try {
-    await migrateFully(db.url, ws);
-  } finally {
-    const { failures, writes } = await writer.stop();
-    assert.deepEqual(failures, [], 'the legacy application saw errors');
-    assert.ok(writes > 0, 'the application wrote nothing while the migration ran');
-  }
-}
 
 /** A re-run changes neither the schema nor a row. */
 async function assertRerunChangesNothing(db: TestDatabase, ws: Workspace) {
@@ -99,7 +80,7 @@ describe('shape runs: shared tables and an existing org column', function () {
     const schemaBefore = await schemaFingerprint(db.client, ['public']);
     const publicationsBefore = await publications(db.client);
     const filmBefore = await tableDigest(db.client, 'film');
-    await migrateWhileWriting(db, ws, app.url, async (client, round) => {
+    await migrateWhileWriting(db.url, ws, app.url, async (client, round) => {
       await client.query(`INSERT INTO film (title) VALUES ($1)`, [`live ${round}`]);
       await client.query(`UPDATE film SET title = title WHERE id = 1 + $1::int % 12`, [round]);
       await client.query(`INSERT INTO reports (credential_id, title) VALUES (1 + $1::int % 200, 'live')`, [round]);
@@ -156,7 +137,7 @@ describe('shape runs: shared tables and an existing org column', function () {
     );
     const schemaBefore = await schemaFingerprint(db.client, ['public']);
     const publicationsBefore = await publications(db.client);
-    await migrateWhileWriting(db, ws, app.url, async (client, round) => {
+    await migrateWhileWriting(db.url, ws, app.url, async (client, round) => {
       await client.query(`INSERT INTO reports (credential_id, title) VALUES (1 + $1::int % 200, 'live')`, [round]);
       await client.query(
         `INSERT INTO dashboard_layouts (id, user_id, layout) SELECT gen_random_uuid(), id, '{}' FROM users ORDER BY id LIMIT 1 OFFSET $1::int % 60`,

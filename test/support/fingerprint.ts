@@ -87,3 +87,13 @@ export async function dataFingerprint(
   for (const t of LEGACY_TABLES) out[t] = await tableDigest(client, t, await legacyColumns(client, t));
   return out;
 }
+
+/** Digests of the given tables (quoted as SQL names) over their legacy columns (all but org_id). */
+export async function legacyDigests(
+  client: pg.ClientBase,
+  tables: string[],
+): Promise<Record<string, { rows: number; digest: string }>> {
+  const out: Record<string, { rows: number; digest: string }> = {};
+  for (const t of tables) out[t] = await tableDigest(client, t, await legacyColumns(client, t));
+  return out;
+}

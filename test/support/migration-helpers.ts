@@ -1,4 +1,5 @@
 // Runs the engine the way the CLI does, against a test database, collecting events.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -142,4 +143,22 @@ export async function legacyAppRole(
     url: url.toString(),
     drop: () => db.client.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).then(() => undefined),
   };
+}
+
+/** A full run (migrateFully) while the application at `appUrl` writes; asserts it wrote during the run, and saw no error. */
+export async function migrateWhileWriting(
+  url: string,
+  ws: Workspace,
+  appUrl: string,
+  write: (client: pg.Client, round: number) => Promise<unknown>,
+): Promise<void> {
+  const writer = writeInLoop(appUrl, write);
+  const run = await migrateFully(url, ws).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const { failures, writes } = await writer.stop();
+  if (run) throw run;
+  assert.deepEqual(failures, [], 'the legacy application saw errors');
+  assert.ok(writes > 0, 'the application wrote nothing while the migration ran');
 }

@@ -1,0 +1,141 @@
+// Issue 12's runs for two more shapes, with the legacy application writing as a role owning nothing: views switched
+// to security_invoker by the spec's "views" (the application writing through one), and odd table and column names
+// (quotes, spaces, dots, capitals). Each: full run, a re-run that changes nothing, psql -f the same, rollback exact.
+import assert from 'node:assert/strict';
+import type pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import {
+  legacyAppRole,
+  makeWorkspace,
+  migrateWhileWriting,
+  scriptUnderPsql,
+  withMigration,
+} from '../support/migration-helpers';
+import { legacyDigests, schemaFingerprint } from '../support/fingerprint';
+import { NOTES } from '../fixtures/odd-tables';
+
+describe('shape runs: switched views and odd names, with the legacy application writing', function () {
+  this.timeout(240_000);
+  let db: TestDatabase;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
+
+  it('views switched to security_invoker while the app inserts through one: no failed write, every row its org; re-run, psql -f, rollback exact', async () => {
+    const VIEWS = ['report_feed', 'layout_list'];
+    const SETUP = `CREATE VIEW report_feed AS SELECT id, credential_id, title FROM reports;
+      CREATE VIEW layout_list WITH (security_barrier = true) AS SELECT id, user_id, layout FROM dashboard_layouts;
+      GRANT SELECT ON report_feed, layout_list TO authenticated;`;
+    await db.client.query(SETUP);
+    const app = await legacyAppRole(db, [
+      'SELECT, INSERT, UPDATE ON reports, dashboard_layouts, credentials, users',
+      'SELECT, INSERT, UPDATE ON report_feed, layout_list',
+    ]);
+    const ws = makeWorkspace({
+      batchSize: 100,
+      views: Object.fromEntries(VIEWS.map((v) => [`public.${v}`, 'security_invoker'])),
+    });
+    const reloptions = async (client: pg.ClientBase) =>
+      (await client.query(`SELECT relname, reloptions FROM pg_class WHERE relname = ANY($1) ORDER BY 1`, [VIEWS])).rows;
+    const schemaBefore = await schemaFingerprint(db.client, ['public']);
+    const optionsBefore = await reloptions(db.client);
+    await migrateWhileWriting(db.url, ws, app.url, async (client, round) => {
+      await client.query(
+        `INSERT INTO report_feed (credential_id, title) VALUES (1 + $1::int % 200, 'through the view')`,
+        [round],
+      );
+      await client.query(
+        `INSERT INTO layout_list (id, user_id, layout) SELECT gen_random_uuid(), id, '{}' FROM users ORDER BY id LIMIT 1 OFFSET $1::int % 60`,
+        [round],
+      );
+      await client.query(`UPDATE report_feed SET title = title || '.' WHERE id = 1 + $1::int % 600`, [round]);
+    });
+    const { rows } = await db.client.query(`SELECT
+      (SELECT count(*)::int FROM reports WHERE org_id IS NULL) AS null_reports,
+      (SELECT count(*)::int FROM dashboard_layouts WHERE org_id IS NULL) AS null_layouts,
+      (SELECT count(*)::int FROM reports r JOIN credentials c ON c.id = r.credential_id WHERE r.org_id <> c.org_id) AS wrong_parent,
+      (SELECT count(*)::int FROM reports WHERE title = 'through the view') > 0 AS written`);
+    assert.deepEqual(rows[0], { null_reports: 0, null_layouts: 0, wrong_parent: 0, written: true });
+    const switched = await reloptions(db.client);
+    assert.deepEqual(
+      switched.map((r) => r.reloptions),
+      [['security_barrier=true', 'security_invoker=true'], ['security_invoker=true']],
+    );
+
+    const schema = await schemaFingerprint(db.client, ['public']);
+    const data = await legacyDigests(db.client, ['reports', 'dashboard_layouts']);
+    const rerun = await withMigration(db.url, ws, (m) => m.migrate());
+    assert.equal(rerun.status, 'done', rerun.summary);
+    assert.deepEqual(await schemaFingerprint(db.client, ['public']), schema, 'a re-run changed the schema');
+    assert.deepEqual(await reloptions(db.client), switched, 'a re-run changed a view');
+    assert.deepEqual(await legacyDigests(db.client, ['reports', 'dashboard_layouts']), data, 'a re-run changed a row');
+    assert.deepEqual(await scriptUnderPsql(ws, SETUP, (t) => reloptions(t.client)), switched, 'psql -f differs');
+
+    const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
+    assert.equal(step.status, 'done', step.summary);
+    assert.deepEqual(await reloptions(db.client), optionsBefore, "the views' options are not as before");
+    assert.deepEqual(await schemaFingerprint(db.client, ['public']), schemaBefore, 'the schema is not as before');
+    assert.deepEqual(await legacyDigests(db.client, ['reports', 'dashboard_layouts']), data, 'rollback changed a row');
+    await app.drop();
+  });
+
+  it('odd names (quotes, spaces, dots, capitals in tables and columns): full run while the app writes, re-run, psql -f, rollback exact', async () => {
+    const ODD = `"Odd ""Q"".Table"`;
+    const SETUP = `${NOTES};
+      CREATE TABLE ${ODD} (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        "Cred.Id" bigint NOT NULL REFERENCES credentials (id), "Note ""quoted"" Text" text NOT NULL, "UPPER Col" int DEFAULT 7);
+      INSERT INTO ${ODD} ("Cred.Id", "Note ""quoted"" Text") SELECT id, 'note ' || id FROM credentials;
+      INSERT INTO "Team Notes" SELECT id, 1, 'title ' || id, 'plain', NULL FROM credentials WHERE id % 2 = 0;`;
+    await db.client.query(SETUP);
+    const app = await legacyAppRole(db, [`SELECT, INSERT, UPDATE ON ${ODD}, "Team Notes", credentials`]);
+    const TABLES = [ODD, '"Team Notes"', 'credentials'];
+    const ws = makeWorkspace({
+      batchSize: 100,
+      tables: [
+        { name: 'credentials', orgFrom: { mapping: { column: 'id' } } },
+        { name: 'Team Notes', orgFrom: { parent: { table: 'credentials', column: 'credential_id' } } },
+        { name: `public.${ODD}`, orgFrom: { parent: { table: 'credentials', column: 'Cred.Id' } } },
+      ],
+    });
+    const schemaBefore = await schemaFingerprint(db.client, ['public']);
+    await migrateWhileWriting(db.url, ws, app.url, async (client, round) => {
+      const credential = 1 + (round % 200);
+      await client.query(`INSERT INTO ${ODD} ("Cred.Id", "Note ""quoted"" Text") VALUES ($1, 'live')`, [credential]);
+      await client.query(`INSERT INTO "Team Notes" VALUES ($1, $2, $3, 'pinned', now())`, [
+        credential,
+        1000 + round,
+        `live ${round}`,
+      ]);
+      await client.query(`UPDATE ${ODD} SET "UPPER Col" = "UPPER Col" + 1 WHERE "Cred.Id" = $1`, [credential]);
+    });
+    const { rows } = await db.client.query(`SELECT
+      (SELECT count(*)::int FROM ${ODD} o JOIN credentials c ON c.id = o."Cred.Id" WHERE o.org_id IS DISTINCT FROM c.org_id) AS odd_wrong,
+      (SELECT count(*)::int FROM "Team Notes" n JOIN credentials c ON c.id = n.credential_id WHERE n.org_id IS DISTINCT FROM c.org_id) AS notes_wrong,
+      (SELECT count(*)::int FROM ${ODD} WHERE "Note ""quoted"" Text" = 'live') > 0 AS written`);
+    assert.deepEqual(rows[0], { odd_wrong: 0, notes_wrong: 0, written: true });
+
+    const schema = await schemaFingerprint(db.client, ['public']);
+    const data = await legacyDigests(db.client, TABLES);
+    const rerun = await withMigration(db.url, ws, (m) => m.migrate());
+    assert.equal(rerun.status, 'done', rerun.summary);
+    assert.deepEqual(await schemaFingerprint(db.client, ['public']), schema, 'a re-run changed the schema');
+    assert.deepEqual(await legacyDigests(db.client, TABLES), data, 'a re-run changed a row');
+    const onOddTables = (lines: string[]) =>
+      lines.filter((l) => !l.startsWith('grants') && /Odd "Q"\.Table|Team Notes/.test(l));
+    const twin = await scriptUnderPsql(ws, SETUP, async (t) => ({
+      schema: onOddTables(await schemaFingerprint(t.client, ['public'])),
+      unassigned: (await t.client.query(`SELECT count(*)::int AS n FROM ${ODD} WHERE org_id IS NULL`)).rows[0].n,
+    }));
+    assert.ok(onOddTables(schema).some((l) => l.includes('org_id')));
+    assert.deepEqual(twin, { schema: onOddTables(schema), unassigned: 0 }, 'psql -f differs');
+
+    const { step } = await withMigration(db.url, ws, (m) => m.rollback({ restoreData: false }));
+    assert.equal(step.status, 'done', step.summary);
+    assert.deepEqual(await schemaFingerprint(db.client, ['public']), schemaBefore, 'the schema is not as before');
+    assert.deepEqual(await legacyDigests(db.client, TABLES), data, 'rollback changed a row');
+    await app.drop();
+  });
+});
