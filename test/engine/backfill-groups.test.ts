@@ -209,6 +209,24 @@ describe('backfill in groups with a VACUUM between them', function () {
     );
   });
 
+  it("killed after a table's last batch committed, before it was marked complete: the re-run marks it complete", async () => {
+    const text = await scriptFor(db.url, ws, GROUPS);
+    await (
+      await run(db.url, text)
+    ).done;
+    // The state the kill leaves: every page done (next_page past last_page), completed_at not yet set.
+    await db.client.query(`UPDATE tenant_migration.backfill SET completed_at = NULL WHERE table_name = 'reports'`);
+    await (
+      await run(db.url, text)
+    ).done;
+    const after = (
+      await db.client.query(
+        `SELECT next_page::int AS next, last_page::int AS last, completed_at FROM tenant_migration.backfill WHERE table_name = 'reports'`,
+      )
+    ).rows[0];
+    assert.ok(after.next > after.last && after.completed_at !== null, `marked complete: ${JSON.stringify(after)}`);
+  });
+
   it('runs unchanged under psql -v ON_ERROR_STOP=1 -f, and drops an index an interrupted REINDEX CONCURRENTLY left invalid', async () => {
     await assert.rejects(
       db.client.query('CREATE UNIQUE INDEX CONCURRENTLY reports_title_ccnew ON reports (credential_id)'),

@@ -75,7 +75,11 @@ BEGIN
   IF NOT FOUND THEN RETURN; END IF;
   done_before := done;
   stop_page := ${group === groups ? 'last_page' : `(last_page + 1) * ${group} / ${groups} - 1`};  -- group ${group} of ${groups}
-  IF page > stop_page THEN RETURN; END IF;
+  IF page > stop_page THEN
+    -- A run stopped after its last batch committed and before the mark below: nothing is left to do but the mark.
+    IF page > last_page THEN UPDATE ${names.state('backfill')} SET completed_at = now() WHERE ${where}; END IF;
+    RETURN;
+  END IF;
   SELECT reltuples INTO estimate FROM pg_class WHERE oid = ${regclass(heap)};
   IF estimate < 0 THEN  -- never analysed: counted, so that the batches are sized and the progress is true
     SELECT count(*) INTO estimate FROM ${table};
