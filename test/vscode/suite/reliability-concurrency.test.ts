@@ -94,7 +94,7 @@ describe('reliability in the extension: extension + CLI', () => {
       );
       const holder = await runLockHolder(database);
       assert.ok(holder, 'the extension holds the run lock');
-      const second = cli(['run', '--yes'], urlFor(database));
+      const second = cli(['run', '--yes', '--unticked-ok'], urlFor(database));
       const refused = await second.done;
       fs.rmSync(second.dir, { recursive: true, force: true });
       const line = refused.stderr.trimEnd().split('\n').at(-1) ?? '';
@@ -137,7 +137,7 @@ describe('reliability in the extension: extension + CLI', () => {
     await addProfile('conccli', database);
     const app = await applicationLock(database);
     let released = false;
-    const first = cli(['migrate', '--yes'], urlFor(database));
+    const first = cli(['migrate', '--yes', '--unticked-ok'], urlFor(database));
     try {
       await waitFor(
         "the CLI to wait for the application's lock, holding the run lock",
