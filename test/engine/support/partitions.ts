@@ -1,6 +1,7 @@
 // Shared by the partitioned-table tests (partitions, partition-tenant-writes, partition-ledger, partition-late-and-enforce):
 // the tables of test/fixtures/partitioned-schema.sql, the spec that migrates them, digests of their data, and an
 // application writing through the parents as a tenant.
+import { writeInLoop } from '../../support/migration-helpers';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -56,42 +57,20 @@ export const rowVersions = async (client: pg.Client) =>
 
 /** An application role (not owner, no BYPASSRLS) with a tenant context, as PostgREST runs a request: inserts and updates through the parents. */
 export function tenantWriter(url: string, orgId: string) {
-  const client = new pg.Client(url);
-  client.on('error', () => undefined);
-  let stop = false;
-  let writes = 0;
-  const failures: string[] = [];
-  const done = (async () => {
-    await client.connect();
-    while (!stop) {
-      try {
-        await client.query('BEGIN');
-        await client.query(`SET LOCAL ROLE authenticated`);
-        await client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [
-          JSON.stringify({ sub: 'w', org_id: orgId }),
-        ]);
-        await client.query(
-          `INSERT INTO events (credential_id, happened_on, payload) VALUES (NULL, date '2025-03-01' + (random() * 600)::int, 'live')`,
-        );
-        await client.query(
-          `INSERT INTO usage_records (id, region, credential_id, units) VALUES (100000 + $1, (ARRAY['eu','us','apac'])[1 + $1 % 3], NULL, 1)`,
-          [writes],
-        );
-        await client.query(`UPDATE usage_records SET units = units WHERE id = 1 + (random() * 2400)::int`);
-        await client.query('COMMIT');
-        writes++;
-      } catch (e) {
-        failures.push(`${(e as Error).message} ${(e as { detail?: string }).detail ?? ''}`);
-        await client.query('ROLLBACK').catch(() => undefined);
-      }
-    }
-    await client.end();
-  })();
-  return {
-    stop: async () => {
-      stop = true;
-      await done;
-      return { failures, writes };
-    },
-  };
+  return writeInLoop(url, async (client, round) => {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL ROLE authenticated`);
+    await client.query(`SELECT set_config('request.jwt.claims', $1, true)`, [
+      JSON.stringify({ sub: 'w', org_id: orgId }),
+    ]);
+    await client.query(
+      `INSERT INTO events (credential_id, happened_on, payload) VALUES (NULL, date '2025-03-01' + (random() * 600)::int, 'live')`,
+    );
+    await client.query(
+      `INSERT INTO usage_records (id, region, credential_id, units) VALUES (100000 + $1, (ARRAY['eu','us','apac'])[1 + $1 % 3], NULL, 1)`,
+      [round],
+    );
+    await client.query(`UPDATE usage_records SET units = units WHERE id = 1 + (random() * 2400)::int`);
+    await client.query('COMMIT');
+  });
 }
