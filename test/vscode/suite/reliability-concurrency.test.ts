@@ -1,6 +1,6 @@
 // Issue 6's extension + CLI at once, in the real VS Code: whichever starts second is refused naming the holder; the
 // CLI killed with SIGKILL releases the lock and the extension's next run proceeds.
-// Run by test/vscode/run-reliability.mjs from `npm run test:reliability`, which puts its figures into RELIABILITY.md.
+// Run by test/vscode/run-reliability.mjs from `npm run test:reliability`, which puts its figures into test-results/reliability/RELIABILITY.md.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -1,6 +1,6 @@
 // Issue 6's webview check in the real VS Code: the plan preview's CSP allows scripts only by the page's nonce and no
 // remote source.
-// Run by test/vscode/run-reliability.mjs from `npm run test:reliability`, which puts its figures into RELIABILITY.md.
+// Run by test/vscode/run-reliability.mjs from `npm run test:reliability`, which puts its figures into test-results/reliability/RELIABILITY.md.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as vscode from 'vscode';

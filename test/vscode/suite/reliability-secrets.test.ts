@@ -2,7 +2,7 @@
 // password, plus a failing connection; then the log folder, the workspace, the user data folder (settings, state,
 // storage), every row of the state schema and every message the commands returned are searched for the password:
 // zero hits.
-// Run by test/vscode/run-reliability.mjs from `npm run test:reliability`, which puts its figures into RELIABILITY.md.
+// Run by test/vscode/run-reliability.mjs from `npm run test:reliability`, which puts its figures into test-results/reliability/RELIABILITY.md.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
