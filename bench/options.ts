@@ -26,6 +26,9 @@ export interface Options {
   keep: boolean;
   preview: boolean;
   bundles: boolean;
+  /** Issue 17 target 6: the same rows in one table and in 12 partitions (3M rows at scale 1), migrated alternately. */
+  partitions: boolean;
+  partitionRounds: number;
   /** Launches of the real VS Code for the activation time (0: not measured). */
   activationRuns: number;
   /** `--only activation`: the extension's budgets alone, no database. */
@@ -55,6 +58,8 @@ export function parseArgs(argv: string[]): Options {
     keep: false,
     preview: true,
     bundles: true,
+    partitions: true,
+    partitionRounds: 2,
     activationRuns: 10,
     write: true,
     out: path.join(WORK, 'results.md'),
@@ -127,6 +132,12 @@ export function parseArgs(argv: string[]): Options {
         break;
       case '--no-bundles':
         o.bundles = false;
+        break;
+      case '--no-partitions':
+        o.partitions = false;
+        break;
+      case '--partition-rounds':
+        o.partitionRounds = Math.max(1, Number(value()));
         break;
       case '--activation-runs':
         o.activationRuns = Math.max(1, Number(value()));
@@ -225,6 +236,7 @@ export function optionsLine(o: Options, scale: number): string {
     o.lockTimeoutMs ? `--lock-timeout ${o.lockTimeoutMs}` : '',
     o.script ? `--script ${path.relative(ROOT, o.script)}` : '',
     o.entry !== 'migrate' ? `--engine-entry ${o.entry}` : '',
+    o.partitions ? (o.partitionRounds !== 2 ? `--partition-rounds ${o.partitionRounds}` : '') : '--no-partitions',
     ...Object.entries(o.settings).map(([k, v]) => `--pg-setting ${k}=${v}`),
   ]
     .filter(Boolean)

@@ -7,6 +7,7 @@ import type { ActivationResult } from './activation';
 import type { BundleSize } from './bundles';
 import type { Machine } from './machine';
 import type { PreviewTiming } from './preview';
+import type { PartitionsResult } from './partitions';
 import type { ScenarioResult } from './scenario';
 import { describeStatement } from './timeline';
 import { renderTargets } from './targets';
@@ -22,6 +23,8 @@ export interface RunResults {
   readonly template: Template;
   readonly scenarios: ScenarioResult[];
   readonly preview?: PreviewTiming;
+  /** Issue 17 target 6; absent with --no-partitions. */
+  readonly partitions?: PartitionsResult;
   readonly bundles?: { built: boolean; buildError?: string; sizes: BundleSize[] };
   /** Extension activation in the real VS Code (issue 5 item 4); absent with --no-activation. */
   readonly activation?: ActivationResult;
@@ -74,7 +77,7 @@ export function renderRun(r: RunResults): string {
     `- Machine load (1-min average) over the run: ${loadRange(r.scenarios)} on ${r.machine.cpus} CPUs`,
     '',
   );
-  out.push(...renderTargets(r.scenarios, r.preview), '');
+  out.push(...renderTargets(r.scenarios, r.preview, r.partitions), '');
   out.push(
     "| scenario | outcome | total wall time | migration backend CPU | (b)/(a) no writer, wall (CPU) | writer p99 | writer worst | failed writes | longest lock wait | rows left without an org (writer's) | tables after / before (size) | lock-timeout retries | runner RSS start → peak | machine load (1-min avg, start → end) |",
   );

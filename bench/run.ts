@@ -4,7 +4,7 @@
 //        [--repeat N] [--idle-seconds S] [--rate 50] [--batch-size N] [--lock-timeout MS] [--script file.sql] [--engine-entry migrate|run|script]
 //        [--growth 1,2,3,4,5] [--preview-timeout S] [--before-script-timeout S] [--pg-setting name=value]...
 //        [--database-url URL] [--keep] [--no-preview] [--no-bundles] [--no-write] [--out FILE] [--label TEXT]
-//        [--activation-runs N] [--no-activation]
+//        [--activation-runs N] [--no-activation] [--no-partitions] [--partition-rounds 2]
 // Also: npm run bench -- --only activation [--activation-runs 10]: the extension's budgets alone (issue 5 item 4:
 // activation in the real VS Code, bundle sizes; no database; its own block in .bench/results.md).
 // Also: npm run bench -- --only sql-editor [--statements 5000] [--rounds 5] [--edits 45] [--no-write]: the SQL editor alone (issue 4).
@@ -23,6 +23,7 @@ import { renderGrowth, type GrowthPoint } from './report-growth';
 import { runScenario, type Kind, type ScenarioResult } from './scenario';
 import { parseSqlEditorArgs, runSqlEditorBench } from './sql-editor';
 import { runLintBench } from './lint';
+import { PARTITION_COUNT, PARTITION_ROWS, benchPartitions } from './partitions';
 import { WORK, engineFor, optionsLine, parseArgs, scenarioOf, variantScript, type Options } from './options';
 
 function log(line: string): void {
@@ -145,6 +146,14 @@ async function main(): Promise<void> {
         JSON.stringify({ template, preview, scenarios: scenarios.map((x) => ({ ...x, script: undefined })) }, null, 1),
       );
     }
+    const partitions = o.partitions
+      ? await benchPartitions(server, {
+          rows: Math.max(PARTITION_COUNT * 1000, Math.round(PARTITION_ROWS * o.scale)),
+          partitions: PARTITION_COUNT,
+          rounds: o.partitionRounds,
+          log,
+        })
+      : undefined;
     const bundles = o.bundles ? await measureBundles() : undefined;
     const activationResult = o.activationRuns ? await activation(o.activationRuns) : undefined;
     if (activationResult) writeActivation(o, activationResult, bundles);
@@ -156,6 +165,7 @@ async function main(): Promise<void> {
       template,
       scenarios,
       preview,
+      partitions,
       bundles,
       activation: activationResult,
       options: optionsLine(o, o.scale),

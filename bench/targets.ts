@@ -3,6 +3,7 @@
 // scripts run one after the other in the same run are what the load moves least).
 import type { PreviewTiming } from './preview';
 import type { ScenarioResult } from './scenario';
+import { partitionMedians, type PartitionsResult } from './partitions';
 
 export const ISSUE_17 = {
   runRatio: 1.05,
@@ -11,6 +12,7 @@ export const ISSUE_17 = {
   p99VsControl: 2,
   sizeRatio: 1.3,
   previewMs: 500,
+  partitionedRatio: 1.0,
 };
 
 const median = (xs: number[]) => {
@@ -50,7 +52,11 @@ function medianOf(rs: ScenarioResult[], metric: (r: ScenarioResult) => number | 
 
 const sizeRatio = (r: ScenarioResult) => r.sizes.after.total / r.sizes.before.total;
 
-export function renderTargets(scenarios: ScenarioResult[], preview?: PreviewTiming): string[] {
+export function renderTargets(
+  scenarios: ScenarioResult[],
+  preview?: PreviewTiming,
+  partitions?: PartitionsResult,
+): string[] {
   const naive = of(scenarios, isNaive, false);
   const run = of(scenarios, isRun, false);
   const migrate = of(scenarios, isMigrate, false);
@@ -126,5 +132,20 @@ export function renderTargets(scenarios: ScenarioResult[], preview?: PreviewTimi
       `| preview: first answer ≤ ${ISSUE_17.previewMs} ms | ${preview.timedOut ? `**did not finish**` : `**${ms(preview.totalMs)}** (\`Migration.plan()\`, quick gaps)`} | — | ${verdict(preview.timedOut ? false : preview.totalMs <= ISSUE_17.previewMs)} | |`,
     );
   }
+  if (partitions) out.push(partitionRow(partitions));
   return out;
+}
+
+/** Target 6: migrate() of the rows in N partitions over the same rows in one table (medians of the alternated runs). */
+function partitionRow(p: PartitionsResult): string {
+  const [one, parts] = [partitionMedians(p, false), partitionMedians(p, true)];
+  const over = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
+  const wall = over(parts.migrateMs, one.migrateMs);
+  const failed = one.failed + parts.failed;
+  const size = parts.sizeRatio === undefined ? '—' : `${parts.sizeRatio.toFixed(2)}×`;
+  return (
+    `| ${p.rows.toLocaleString('en-US')} rows in ${p.partitions} partitions migrate ≤ ${ISSUE_17.partitionedRatio.toFixed(2)}× the same rows in one table (\`migrate\`, medians of ${parts.runs} alternated runs each) ` +
+    `| **${x(wall)}** wall (${s(parts.migrateMs)} vs ${s(one.migrateMs)}), ${x(over(parts.cpuMs, one.cpuMs))} server CPU; whole run (backup, validate) ${x(over(parts.runMs, one.runMs))}; the partitioned table ${size} its size${failed ? `; **${failed} failed**` : ''} ` +
+    `| — | ${verdict(wall === undefined ? undefined : failed === 0 && wall <= ISSUE_17.partitionedRatio)} | ${p.runs.map((r) => r.load.map((l) => l.toFixed(1)).join('→')).join(', ')} |`
+  );
 }

@@ -5,47 +5,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
-import { Session } from '../../src/engine/db/session';
-import { runScript } from '../../src/engine/execute/runner';
-import { resolveModel } from '../../src/engine/model';
-import { generateScript } from '../../src/engine/script/generate';
-import { resolveSpec } from '../../src/engine/migration-spec/load';
-import { ensureStateSchema } from '../../src/engine/state';
-import type { EngineEvent } from '../../src/engine/events';
+import { runBackfillScript as run, scriptFor } from './support/backfill-script';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, type Workspace } from '../support/migration-helpers';
 import { ORG_PREFIX, type DatasetSize } from '../fixtures/legacy-data';
 
 const SIZE: DatasetSize = { orgs: 5, users: 300, credentials: 4000, reports: 24_000, layouts: 1500 };
 const GROUPS = { minGroupBytes: 64 * 1024, maxGroups: 8 };
-
-async function scriptFor(
-  url: string,
-  ws: Workspace,
-  groups: { minGroupBytes: number; maxGroups: number },
-): Promise<string> {
-  const spec = resolveSpec(JSON.parse(fs.readFileSync(ws.specFile, 'utf8')), ws.specFile);
-  const session = await Session.open(url, {});
-  try {
-    return generateScript(await resolveModel(session, spec), { backfillGroups: groups });
-  } finally {
-    await session.close();
-  }
-}
-
-async function run(
-  url: string,
-  text: string,
-  onEvent: (e: EngineEvent) => void = () => {},
-): Promise<{ pid: number; done: Promise<void> }> {
-  const session = await Session.open(url, {});
-  await session.query('SET row_security = off');
-  await ensureStateSchema(session);
-  const done = runScript(text, { session, step: 'migrate', onEvent })
-    .then(() => undefined)
-    .finally(() => session.close().catch(() => undefined));
-  return { pid: session.pid, done };
-}
 
 const heapBytes = async (c: pg.ClientBase, table: string) =>
   Number((await c.query(`SELECT pg_relation_size($1::regclass) AS b`, [table])).rows[0].b);

@@ -5,6 +5,7 @@ import { PROGRESS_PREFIX, names, regclass } from '../../names';
 import { orgByRule } from './assignments';
 import { doBlock, named, orgValue, patiently } from './common';
 import { heapTablesOf, partitionsOf } from './partitions';
+import { isLeaf } from '../../partitions';
 import { parentMatch } from '../../key-columns';
 
 /**
@@ -21,6 +22,16 @@ export function backfillGroups(bytes: number, limits = BACKFILL_GROUPS): number 
 }
 
 /**
+ * A leaf partition gets the groups its whole partitioned table would get in one piece, so that the table grows by the
+ * same fraction (each heap grows by about one of its groups): sized by the partition alone, the partitions of a
+ * mid-sized table would each get few groups and grow by a larger fraction. Groups stay at least minGroupBytes / maxGroups.
+ */
+export function partitionGroups(tableBytes: number, partitionBytes: number, limits = BACKFILL_GROUPS): number {
+  const smallest = limits.minGroupBytes / limits.maxGroups;
+  return Math.max(1, Math.min(backfillGroups(tableBytes, limits), Math.ceil(partitionBytes / smallest)));
+}
+
+/**
  * Backfill in batches of heap pages, each committed: short row locks, resumable where it stopped. Each batch is
  * sized by time (batchTargetMs, at most twice the last), so it holds its row locks that long whatever a row costs.
  * The batches run in groups (backfillGroups), each one DO block, with a VACUUM between them that frees the dead
@@ -34,8 +45,10 @@ export function backfillGroups(bytes: number, limits = BACKFILL_GROUPS): number 
 export function backfill(m: MigrationModel, limits = BACKFILL_GROUPS): string[] {
   const spec = m.loaded.spec;
   return m.tables
-    .flatMap((t) => heapTablesOf(t).map((heap) => ({ t, heap, bytes: heapBytes(t, heap) })))
-    .flatMap(({ t, heap, bytes }) => {
+    .flatMap((t, tableIndex) =>
+      heapTablesOf(t).map((heap) => ({ t, tableIndex, heap, groups: groupsOf(t, heap, limits) })),
+    )
+    .flatMap(({ t, tableIndex, heap, groups }) => {
       const table = qq(heap);
       const org = qi(m.orgColumn);
       const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', batch_end)::tid AND t.${org} IS NULL`;
@@ -53,7 +66,9 @@ export function backfill(m: MigrationModel, limits = BACKFILL_GROUPS): string[] 
      WHERE ${range};`;
       }
       const where = `table_schema = ${ql(heap.schema)} AND table_name = ${ql(heap.name)}`;
-      const groups = backfillGroups(bytes, limits);
+      // The batch size reached, carried by the session from one group (and partition) of the table to the next, so
+      // that each group does not start again from the first batch's size.
+      const carried = ql(`tenant_migration.batch_rows_${tableIndex}`);
       const body = (group: number) => `DECLARE
   page bigint;
   last_page bigint;
@@ -63,6 +78,7 @@ export function backfill(m: MigrationModel, limits = BACKFILL_GROUPS): string[] 
   done_before bigint;
   n bigint;
   estimate float8;
+  rows_per_page float8;
   pages_per_batch int;
   max_pages int;
   batch_started timestamptz;
@@ -84,8 +100,10 @@ BEGIN
   IF estimate < 0 THEN  -- never analysed: counted, so that the batches are sized and the progress is true
     SELECT count(*) INTO estimate FROM ${table};
   END IF;
-  pages_per_batch := greatest(1, ceil(${spec.batchSize} / greatest(estimate / greatest(last_page, 1), 1)))::int;
+  rows_per_page := greatest(estimate / greatest(last_page, 1), 1);
+  pages_per_batch := greatest(1, ceil(${spec.batchSize} / rows_per_page))::int;
   max_pages := 4 * pages_per_batch;
+  pages_per_batch := least(max_pages, greatest(pages_per_batch, ceil(coalesce(nullif(current_setting(${carried}, true), '')::float8, 0) / rows_per_page)))::int;
   COMMIT;
   WHILE page <= stop_page LOOP
     batch_started := clock_timestamp();
@@ -103,6 +121,7 @@ ${assign}
     -- At most twice the last batch, and at most four first batches: cheap pages (deleted or already assigned rows) must
     -- not grow a batch that the next dense pages would make long.
     pages_per_batch := greatest(1, least(max_pages, 2 * pages_per_batch, floor(pages_per_batch::float8 * ${spec.batchTargetMs} / greatest(batch_ms, 1))))::int;
+    PERFORM set_config(${carried}, (pages_per_batch * rows_per_page)::text, false);
   END LOOP;
   IF page > last_page THEN
     UPDATE ${names.state('backfill')} SET completed_at = now() WHERE ${where};
@@ -167,8 +186,14 @@ function rebuiltIndexes(m: MigrationModel, heap: { schema: string; name: string 
   ];
 }
 
-/** The bytes of one heap of `t` (the table itself, or one of its leaf partitions), as the model read them. */
-function heapBytes(t: TableModel, heap: { schema: string; name: string }): number {
-  if (!t.info.partitionTree) return t.info.totalBytes;
-  return partitionsOf(t).find((p) => p.name.schema === heap.schema && p.name.name === heap.name)?.totalBytes ?? 0;
+/** The groups of one heap of `t` (the table itself, or one of its leaf partitions), from the sizes the model read. */
+function groupsOf(t: TableModel, heap: { schema: string; name: string }, limits: typeof BACKFILL_GROUPS): number {
+  if (!t.info.partitionTree) return backfillGroups(t.info.totalBytes, limits);
+  const leaves = partitionsOf(t).filter(isLeaf);
+  const bytes = leaves.find((p) => p.name.schema === heap.schema && p.name.name === heap.name)?.totalBytes ?? 0;
+  return partitionGroups(
+    leaves.reduce((sum, p) => sum + p.totalBytes, 0),
+    bytes,
+    limits,
+  );
 }
