@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { startEmbeddedServer, type PgMajor } from '../test/support/embedded-server';
 import { Migration } from '../src/engine/migration';
 import { resolveSpec } from '../src/engine/migration-spec/load';
