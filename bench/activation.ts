@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { legacySpec } from '../test/fixtures/legacy-data';
+import { median } from './report-format';
 
 export interface ActivationRun {
   /** What VS Code shows: code loading + activate() call, in ms. */
@@ -56,15 +57,6 @@ interface Harness {
   }>;
   runCommand(page: import('playwright-core').Page, title: string, timeoutMs?: number): Promise<void>;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? undefined
-    : s.length % 2
-      ? s[(s.length - 1) / 2]!
-      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** The release build of what activation loads, in a folder of its own (package.json, media, schemas, dist). */
 async function stage(): Promise<number> {

@@ -13,6 +13,7 @@ import type { EngineEvent } from '../src/engine/events';
 import { backendCpuMs } from './cpu';
 import { admin, copyOf, dropDatabase, type Server, type Template } from './dataset';
 import { statementKind } from './partitions-kinds';
+import { median } from './report-format';
 
 /** 3M rows in 12 partitions at --scale 1, as the issue says. */
 export const PARTITION_ROWS = 3_000_000;
@@ -194,15 +195,6 @@ export async function benchPartitions(
   }
   return { rows: o.rows, partitions: o.partitions, runs };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? undefined
-    : s.length % 2
-      ? s[(s.length - 1) / 2]!
-      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** The medians of one case's successful runs. */
 export function partitionMedians(r: PartitionsResult, partitioned: boolean) {

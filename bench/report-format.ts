@@ -11,6 +11,13 @@ export const mbf = (bytes?: number) =>
       : `${(bytes / 1024).toFixed(0)} KB`;
 export const num = (n: number) => n.toLocaleString('en-US');
 
+export function median(xs: number[]): number | undefined {
+  const sorted = [...xs].sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const mid = sorted.length / 2;
+  return sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export function machineLines(m: Machine): string[] {
   return [
     `- Date: ${m.date}`,

@@ -12,7 +12,7 @@ import type { ScenarioResult } from './scenario';
 import { describeStatement } from './timeline';
 import { renderTargets } from './targets';
 import { bundleTable } from './report-activation';
-import { machineLines, mbf, msf, num, s } from './report-format';
+import { machineLines, mbf, median, msf, num, s } from './report-format';
 
 export const TARGETS = { ratio: 1.3, writerWorstMs: 250, previewMs: 2000 };
 
@@ -30,15 +30,6 @@ export interface RunResults {
   readonly activation?: ActivationResult;
   readonly options: string;
 }
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length === 0
-    ? undefined
-    : sorted.length % 2
-      ? sorted[(sorted.length - 1) / 2]!
-      : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-};
 
 /** (b)/(a) without the writer: the medians of the repetitions that succeeded (of one engine variant). */
 function ratio(

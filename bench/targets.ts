@@ -4,6 +4,7 @@
 import type { PreviewTiming } from './preview';
 import type { ScenarioResult } from './scenario';
 import { partitionMedians, type PartitionsResult } from './partitions';
+import { median } from './report-format';
 
 export const ISSUE_17 = {
   runRatio: 1.05,
@@ -15,14 +16,6 @@ export const ISSUE_17 = {
   partitionedRatio: 1.0,
 };
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length === 0
-    ? undefined
-    : sorted.length % 2
-      ? sorted[(sorted.length - 1) / 2]!
-      : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-};
 const s = (ms?: number) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
 const ms = (v?: number) => (v === undefined ? '—' : `${Math.round(v)} ms`);
 const x = (v?: number) => (v === undefined ? '—' : `${v.toFixed(2)}×`);
