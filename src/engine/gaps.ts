@@ -23,6 +23,8 @@ export interface GapFinding {
   /** Blocking findings make the run refuse until they are resolved. */
   readonly blocking: boolean;
   readonly message: string;
+  /** Found in a sample (the first answer): the rows are real, the count an estimate; the exact stage replaces it. */
+  readonly estimated?: boolean;
 }
 
 export interface TableAssignment {
@@ -38,7 +40,10 @@ export interface TableAssignment {
 export interface GapReport {
   readonly tables: TableAssignment[];
   readonly findings: GapFinding[];
+  /** A blocking finding was found. With `pending` checks left, false means "none found yet", never "clear". */
   readonly blocking: boolean;
+  /** The first answer only: the exact blocking checks not answered yet (empty or absent: every check has answered). */
+  readonly pending?: string[];
 }
 
 export interface GapOptions {
@@ -46,9 +51,14 @@ export interface GapOptions {
   readonly quick?: boolean;
   /** What "large" means for `quick`: more rows than this (default ESTIMATE_ABOVE_ROWS). */
   readonly estimateAboveRows?: number;
+  /**
+   * The first answer: large tables' blocking checks are not run over every row either; they are proven from the
+   * catalog, found in a sample, or reported pending (GapReport.pending) for the exact stage to answer.
+   */
+  readonly firstAnswer?: boolean;
 }
 
-export type TableGaps = { assignment: TableAssignment; findings: GapFinding[] };
+export type TableGaps = { assignment: TableAssignment; findings: GapFinding[]; pending?: string[] };
 /** A piece of the report that can run on any session, side by side with the others. */
 export type Lane = (session: Session) => Promise<void>;
 
@@ -107,7 +117,15 @@ export async function findGaps(session: Session, model: MigrationModel, options:
     tables: results.map((r) => r.assignment),
     findings: results.flatMap((r) => r.findings),
     blocking: results.some((r) => r.findings.some((f) => f.blocking)),
+    ...(options.firstAnswer ? { pending: results.flatMap((r) => r.pending ?? []) } : {}),
   };
+}
+
+/** A first answer that is already the exact one: every check answered, nothing estimated. */
+export function isExact(report: GapReport): boolean {
+  return (
+    !report.pending?.length && !report.tables.some((t) => t.estimated) && !report.findings.some((f) => f.estimated)
+  );
 }
 
 /** SQL the operator fills in: one mapping row per unmapped key, org left for them to choose. */

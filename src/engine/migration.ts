@@ -12,7 +12,8 @@ import {
   type ManualItem,
   type StepId,
 } from './events';
-import { findGaps, mappingStub, type GapOptions, type GapReport } from './gaps';
+import { findGaps, isExact, mappingStub, type GapOptions, type GapReport } from './gaps';
+import { estimateDisk, type FreeSpaceReader } from './disk-estimate';
 import { logFailure } from './log-failure';
 import { resolveModel, type MigrationModel } from './model';
 import { assertCanWrite } from './refusals';
@@ -54,6 +55,15 @@ export interface MigrationOptions {
   readonly workFolder?: string;
   /** Passed to the project's test commands as DATABASE_URL. */
   readonly databaseUrlForTests?: string;
+}
+
+export interface PlanOptions {
+  /** Count every row of large tables (by default the rows that get the default org are estimated from a sample). */
+  readonly exact?: boolean;
+  /** Receives the first answer (estimates, `gaps.pending` listing the exact checks still running) before the exact one. */
+  readonly onFirstAnswer?: (plan: Plan) => void;
+  /** Where the free disk space is read (default: the server's data directory, when it is on this machine). */
+  readonly readFreeSpace?: FreeSpaceReader;
 }
 
 export class Migration {
@@ -155,21 +165,61 @@ export class Migration {
     return mappingStub(this.session, await this.model());
   }
 
-  /** Read-only: writes nothing to the database or the workspace. Large tables' counts are estimated unless `exact`. */
-  async plan(options: { exact?: boolean } = {}): Promise<Plan> {
-    const model = await this.model();
-    // The gaps wait on the database while the script is parsed here.
-    const script = this.scriptText().then(async ({ text, exists }) => ({
-      text,
-      units: await parseUnits(text),
-      exists,
-    }));
-    const [gaps, { text, units, exists }] = await Promise.all([this.gaps({ quick: !options.exact }), script]);
-    const { parseSync } = await loadParser();
-    return {
-      ...buildPlan(parseSync as never, model, { text, units }, gaps, await findShapes(this.session, model), exists),
-      accessRoles: await accessRoles(this.session, model),
-    };
+  /**
+   * Read-only: writes nothing to the database or the workspace. Large tables' counts are estimated unless `exact`;
+   * what blocks a run is always checked exactly in the plan it returns. With `onFirstAnswer`, a first plan comes
+   * before that: its gaps estimated from the catalog and samples, the exact checks not yet answered listed in
+   * `gaps.pending` (called only when the first answer differs from the exact one).
+   */
+  async plan(options: PlanOptions = {}): Promise<Plan> {
+    const first = options.onFirstAnswer && !this.exactGapsKnown(options);
+    // A session of its own for the first answer's estimates, opened while the model is read.
+    const estimating = first ? this.session.sibling('tenant-migration preview') : undefined;
+    const parser = loadParser();
+    try {
+      const model = await this.model();
+      const script = this.scriptText().then(async ({ text, exists }) => ({
+        text,
+        units: await parseUnits(text),
+        exists,
+      }));
+      // Queued on this session while the gaps are read on others and the script is parsed here.
+      const context = (async () => {
+        const shapes = await findShapes(this.session, model);
+        const roles = await accessRoles(this.session, model);
+        const disk = await estimateDisk(this.session, model, options.readFreeSpace);
+        return [shapes, roles, disk] as const;
+      })();
+      const build = async (gaps: GapReport): Promise<Plan> => {
+        const [{ parseSync }, { text, units, exists }, [shapes, roles, disk]] = await Promise.all([
+          parser,
+          script,
+          context,
+        ]);
+        return {
+          ...buildPlan(parseSync as never, model, { text, units }, gaps, shapes, exists),
+          accessRoles: roles,
+          disk,
+        };
+      };
+      if (estimating) {
+        const estimate = await findGaps(await estimating, model, { firstAnswer: true });
+        if (isExact(estimate)) {
+          this.gapsCache = estimate;
+          return await build(estimate);
+        }
+        options.onFirstAnswer!(await build(estimate));
+      }
+      await context; // the exact gaps read on this session too, in a transaction of their own
+      return await build(await this.gaps({ quick: !options.exact }));
+    } finally {
+      await estimating?.then((s) => s.close()).catch(() => undefined);
+    }
+  }
+
+  /** The exact report is cached: a plan asking for it again has no first answer to give. */
+  private exactGapsKnown(options: PlanOptions): boolean {
+    return !!this.gapsCache && (!options.exact || !this.gapsCache.tables.some((t) => t.estimated));
   }
 
   async status(): Promise<StatusInfo> {

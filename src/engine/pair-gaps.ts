@@ -5,8 +5,9 @@ import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
 import type { GapFinding, GapOptions, GapSample, Lane, TableAssignment, TableGaps } from './gaps';
 import type { MigrationModel, TableModel } from './model';
 import { keyLabel, pairKey } from './key-columns';
-import { ESTIMATE_ABOVE_ROWS, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
+import { estimateAbove, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
 import { pairSource } from './script/sections';
+import { estimatedPairBlocking } from './pair-estimates';
 import { plural } from '../shared/format';
 
 const validPairs = (m: MigrationModel, t: TableModel) =>
@@ -156,7 +157,10 @@ async function sampledPairCounts(
   return { rows: Math.round(total), unassigned, unassignedKeys: rows[0]!.keys ?? [], estimated: true };
 }
 
-/** Two lanes: the exact conflict check over the whole mapping, and everything else. */
+/**
+ * Two lanes: the exact conflict check over the whole mapping, and everything else. For the first answer, a large
+ * table is one lane of estimates (its blocking checks proven from the catalog, found in a sample, or left pending).
+ */
 export function pairTableLanes(
   m: MigrationModel,
   t: TableModel,
@@ -164,6 +168,24 @@ export function pairTableLanes(
   options: GapOptions,
   done: (result: TableGaps) => void,
 ): Lane[] {
+  if (options.firstAnswer)
+    return [
+      async (session) => {
+        if ((await estimatedRows(session, t)) <= estimateAbove(options)) {
+          const repeated = await repeatedKeys(session, m, t, label);
+          const rest = await pairCountsAndFindings(session, m, t, label, options);
+          done({ assignment: rest.assignment, findings: [...repeated, ...rest.findings] });
+          return;
+        }
+        const blocking = await estimatedPairBlocking(session, m, t, label);
+        const rest = await pairCountsAndFindings(session, m, t, label, { ...options, quick: true }, false);
+        done({
+          assignment: rest.assignment,
+          findings: [...blocking.findings, ...rest.findings],
+          pending: blocking.pending,
+        });
+      },
+    ];
   let repeated: GapFinding[] | undefined;
   let rest: { findings: GapFinding[]; assignment: TableAssignment } | undefined;
   const finish = () => {
@@ -187,11 +209,12 @@ async function pairCountsAndFindings(
   t: TableModel,
   label: string,
   options: GapOptions,
+  checkOrgs = true,
 ): Promise<{ findings: GapFinding[]; assignment: TableAssignment }> {
-  const findings = await missingOrgs(session, m, t, label);
+  const findings = checkOrgs ? await missingOrgs(session, m, t, label) : [];
   const total = options.quick ? await estimatedRows(session, t) : -1;
   const counts =
-    total > (options.estimateAboveRows ?? ESTIMATE_ABOVE_ROWS)
+    total > estimateAbove(options)
       ? await sampledPairCounts(session, m, t, total)
       : await exactPairCounts(session, m, t);
   const about = counts.estimated ? 'about ' : '';
