@@ -44,8 +44,8 @@ function orgWidth(orgType: string): number {
 
 /** A btree entry: its 8-byte header, the key aligned to 8, a 4-byte line pointer; leaf pages filled to 90%. */
 const indexBytesPerRow = (width: number) => (8 + Math.ceil(width / 8) * 8 + 4) / 0.9;
-/** A (key, org) row of an assignment table or the ledger, heap and primary key. */
-const HELPER_ROW_BYTES = 40 + 24;
+/** A (key, org) row of an assignment table or the ledger, heap and primary key (74–91 bytes measured). */
+const HELPER_ROW_BYTES = 96;
 
 export async function estimateDisk(
   session: Session,
@@ -78,7 +78,19 @@ export async function estimateDisk(
     reindex = Math.max(reindex, 2 * indexes);
     rewritten += heap + size.rows * width + 2 * indexes;
   }
-  const pairRows = (t: (typeof model.tables)[number]) => (t.rule.kind === 'parent' ? 0 : t.info.estimatedRows);
+  // An assignment table holds every key of its pairs: the whole mapping for a mapping rule.
+  const mappingRows = model.mapping
+    ? Number(
+        (
+          await session.query<{ n: number }>(
+            `SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = $1::regclass`,
+            [qq(model.mapping.name)],
+          )
+        ).rows[0]?.n ?? 0,
+      )
+    : 0;
+  const pairRows = (t: (typeof model.tables)[number]) =>
+    t.rule.kind === 'mapping' ? mappingRows : t.rule.kind === 'query' ? t.info.estimatedRows : 0;
   const helperTables =
     HELPER_ROW_BYTES *
     (model.tables.reduce((n, t) => n + pairRows(t), 0) + (model.ledger?.from.info.estimatedRows ?? 0));

@@ -205,8 +205,9 @@ export class Migration {
       if (estimating) {
         const estimate = await findGaps(await estimating, model, { firstAnswer: true });
         if (isExact(estimate)) {
-          this.gapsCache = estimate;
-          return await build(estimate);
+          const { pending: _nothing, ...exact } = estimate;
+          this.gapsCache = exact;
+          return await build(exact);
         }
         options.onFirstAnswer!(await build(estimate));
       }
