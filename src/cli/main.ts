@@ -14,6 +14,7 @@ import { MANUAL_ITEMS } from '../engine/events';
 import { describeManualItems, type UntickedPolicy } from '../engine/manual-items';
 import { CHECKING_EXACTLY, renderExactChecks, renderPlan } from './render-plan';
 import type { Plan } from '../engine/plan';
+import { loadParser } from '../engine/script/parse';
 import { lintCommand } from './lint-command';
 import { renderStatus } from './render-status';
 
@@ -47,6 +48,8 @@ async function execute(
         'Run again and answer y, or pass --yes.',
       );
   }
+  // The plan parses the script: the parser (WebAssembly) compiles while the connection opens.
+  if (args.command === 'plan') void loadParser().catch(() => undefined);
   const migration = await Migration.connect({
     database: target,
     spec,

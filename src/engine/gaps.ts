@@ -74,15 +74,20 @@ const GAPS_WORK_MEM = '64MB';
 /** Sessions the report uses at most (this one and two more): its queries are independent scans. */
 const GAPS_SESSIONS = 3;
 
-/** Runs the lanes on this session and up to GAPS_SESSIONS - 1 short-lived siblings, each lane on one session. */
-async function runLanes(main: Session, lanes: Lane[]): Promise<void> {
-  const sessions = [main];
+/**
+ * Runs the lanes on the given sessions (the first one's siblings, opened here, up to GAPS_SESSIONS in all), each lane
+ * on one session. The sessions given stay open; the ones opened here are closed.
+ */
+async function runLanes(given: readonly Session[], lanes: Lane[]): Promise<void> {
+  const width = Math.max(1, Math.min(GAPS_SESSIONS, lanes.length));
+  const sessions = given.slice(0, width);
+  const mine: Session[] = [];
   try {
-    const width = Math.min(GAPS_SESSIONS, lanes.length);
     const opened = await Promise.allSettled(
-      Array.from({ length: width - 1 }, () => main.sibling('tenant-migration gaps')),
+      Array.from({ length: width - sessions.length }, () => given[0]!.sibling('tenant-migration gaps')),
     );
-    for (const o of opened) if (o.status === 'fulfilled') sessions.push(o.value);
+    for (const o of opened) if (o.status === 'fulfilled') mine.push(o.value);
+    sessions.push(...mine);
     const failure = opened.find((o) => o.status === 'rejected');
     if (failure) throw failure.reason; // the ones that opened are closed below
     let next = 0;
@@ -101,18 +106,23 @@ async function runLanes(main: Session, lanes: Lane[]): Promise<void> {
       ),
     );
   } finally {
-    await Promise.all(sessions.slice(1).map((s) => s.close()));
+    await Promise.all(mine.map((s) => s.close()));
   }
 }
 
-export async function findGaps(session: Session, model: MigrationModel, options: GapOptions = {}): Promise<GapReport> {
+/** `session`: one session (siblings are opened for the report and closed), or sessions already open to read on. */
+export async function findGaps(
+  session: Session | readonly Session[],
+  model: MigrationModel,
+  options: GapOptions = {},
+): Promise<GapReport> {
   const results: TableGaps[] = [];
   const lanes = model.tables.flatMap((t, i) =>
     tableLanes(model, t, options, (result) => {
       results[i] = result;
     }),
   );
-  await runLanes(session, lanes);
+  await runLanes(Array.isArray(session) ? session : [session as Session], lanes);
   return {
     tables: results.map((r) => r.assignment),
     findings: results.flatMap((r) => r.findings),

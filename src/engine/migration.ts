@@ -12,15 +12,14 @@ import {
   type ManualItem,
   type StepId,
 } from './events';
-import { findGaps, isExact, mappingStub, type GapOptions, type GapReport } from './gaps';
-import { estimateDisk, type FreeSpaceReader } from './disk-estimate';
+import { findGaps, mappingStub, type GapOptions, type GapReport } from './gaps';
+import { planInStages, type PlanOptions } from './plan-stages';
 import { logFailure } from './log-failure';
 import { resolveModel, type MigrationModel } from './model';
 import { assertCanWrite } from './refusals';
 import { specFolder, workFolder } from './paths';
 import { displayName } from './db/sql';
-import { buildPlan, type Plan } from './plan';
-import { findShapes } from './shapes';
+import type { Plan } from './plan';
 import type { RollbackOptions, RollbackResult } from './rollback';
 import { RunLifecycle } from './runs/lifecycle';
 import { runAll, type RunAllOptions, type RunResult } from './runs/run-all';
@@ -28,8 +27,6 @@ import { writeReportFile } from './runs/report-file';
 import { loadStepBody } from './runs/step-body';
 import { StepRecorder } from './runs/step-recorder';
 import { readScript, writeScript } from './script/script-file';
-import { loadParser } from './script/parse';
-import { parseUnits } from './execute/runner';
 import type { LoadedSpec } from './migration-spec/load';
 import { acquireRunLock, ensureStateSchema, releaseRunLock, tickManualItem } from './state';
 import { findTraces, NOTHING_TO_DO } from './traces';
@@ -37,13 +34,13 @@ import { readStatus, type StatusInfo } from './status';
 import type { StepContext, StepOptions, StepResult } from './step-context';
 import { runSequence, runsScript, stepDefinition } from './steps';
 import { auditUntickedAnswer, untickedManualItems, untickedRefusal, type UntickedPolicy } from './manual-items';
-import { accessRoles } from './roles';
 
 export { TOOL_VERSION, sha256 } from './version';
 export { asMigrationError } from './error-translation';
 export { usageError } from './errors';
 export type { StepResult, StepOptions } from './step-context';
 export type { RunResult } from './runs/run-all';
+export type { PlanOptions } from './plan-stages';
 
 export interface MigrationOptions {
   readonly database: string | ConnectionTarget;
@@ -55,15 +52,6 @@ export interface MigrationOptions {
   readonly workFolder?: string;
   /** Passed to the project's test commands as DATABASE_URL. */
   readonly databaseUrlForTests?: string;
-}
-
-export interface PlanOptions {
-  /** Count every row of large tables (by default the rows that get the default org are estimated from a sample). */
-  readonly exact?: boolean;
-  /** Receives the first answer (estimates, `gaps.pending` listing the exact checks still running) before the exact one. */
-  readonly onFirstAnswer?: (plan: Plan) => void;
-  /** Where the free disk space is read (default: the server's data directory, when it is on this machine). */
-  readonly readFreeSpace?: FreeSpaceReader;
 }
 
 export class Migration {
@@ -153,12 +141,19 @@ export class Migration {
 
   /**
    * The mapping gaps. What blocks a run is always exact; `quick` (the preview) estimates how many rows of a large
-   * table get the default org from a sample. An exact report also answers later quick asks.
+   * table get the default org from a sample. An exact report also answers later quick asks. `sessions`: read on
+   * these (left open) instead of this one and its siblings.
    */
-  async gaps(options: GapOptions = {}): Promise<GapReport> {
-    if (this.gapsCache && (options.quick || !this.gapsCache.tables.some((t) => t.estimated))) return this.gapsCache;
-    this.gapsCache = await findGaps(this.session, await this.model(), options);
+  async gaps(options: GapOptions = {}, sessions?: readonly Session[]): Promise<GapReport> {
+    const known = this.knownGaps(options);
+    if (known) return known;
+    this.gapsCache = await findGaps(sessions ?? this.session, await this.model(), options);
     return this.gapsCache;
+  }
+
+  private knownGaps(options: GapOptions): GapReport | undefined {
+    const cached = this.gapsCache;
+    return cached && (options.quick || !cached.tables.some((t) => t.estimated)) ? cached : undefined;
   }
 
   async mappingStub(): Promise<string> {
@@ -171,56 +166,20 @@ export class Migration {
    * before that: its gaps estimated from the catalog and samples, the exact checks not yet answered listed in
    * `gaps.pending` (called only when the first answer differs from the exact one).
    */
-  async plan(options: PlanOptions = {}): Promise<Plan> {
-    const first = options.onFirstAnswer && !this.exactGapsKnown(options);
-    // A session of its own for the first answer's estimates, opened while the model is read.
-    const estimating = first ? this.session.sibling('tenant-migration preview') : undefined;
-    const parser = loadParser();
-    try {
-      const model = await this.model();
-      const script = this.scriptText().then(async ({ text, exists }) => ({
-        text,
-        units: await parseUnits(text),
-        exists,
-      }));
-      // Queued on this session while the gaps are read on others and the script is parsed here.
-      const context = (async () => {
-        const shapes = await findShapes(this.session, model);
-        const roles = await accessRoles(this.session, model);
-        const disk = await estimateDisk(this.session, model, options.readFreeSpace);
-        return [shapes, roles, disk] as const;
-      })();
-      const build = async (gaps: GapReport): Promise<Plan> => {
-        const [{ parseSync }, { text, units, exists }, [shapes, roles, disk]] = await Promise.all([
-          parser,
-          script,
-          context,
-        ]);
-        return {
-          ...buildPlan(parseSync as never, model, { text, units }, gaps, shapes, exists),
-          accessRoles: roles,
-          disk,
-        };
-      };
-      if (estimating) {
-        const estimate = await findGaps(await estimating, model, { firstAnswer: true });
-        if (isExact(estimate)) {
-          const { pending: _nothing, ...exact } = estimate;
-          this.gapsCache = exact;
-          return await build(exact);
-        }
-        options.onFirstAnswer!(await build(estimate));
-      }
-      await context; // the exact gaps read on this session too, in a transaction of their own
-      return await build(await this.gaps({ quick: !options.exact }));
-    } finally {
-      await estimating?.then((s) => s.close()).catch(() => undefined);
-    }
-  }
-
-  /** The exact report is cached: a plan asking for it again has no first answer to give. */
-  private exactGapsKnown(options: PlanOptions): boolean {
-    return !!this.gapsCache && (!options.exact || !this.gapsCache.tables.some((t) => t.estimated));
+  plan(options: PlanOptions = {}): Promise<Plan> {
+    return planInStages(
+      {
+        session: this.session,
+        model: () => this.model(),
+        scriptText: () => this.scriptText(),
+        knownGaps: (o) => this.knownGaps(o),
+        gaps: (o, sessions) => this.gaps(o, sessions),
+        keepGaps: (report) => {
+          this.gapsCache = report;
+        },
+      },
+      options,
+    );
   }
 
   async status(): Promise<StatusInfo> {
