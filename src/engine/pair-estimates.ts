@@ -95,7 +95,7 @@ export async function estimatedPairBlocking(
       blocking: true,
       estimated: true,
       samples: (r.missing_keys ?? []).map((k) => ({ key: k, detail: 'its org does not exist' })),
-      message: `about ${plural(scale(missing), 'mapping row')} (estimated from a sample) point to an org that does not exist in ${displayName(m.orgs.name)}: the run refuses until they are corrected`,
+      message: `about ${plural(scale(missing), 'mapping row')} (estimated from a sample) ${scale(missing) === 1 ? 'points' : 'point'} to an org that does not exist in ${displayName(m.orgs.name)}: the run refuses until they are corrected`,
     });
   else if (!facts.orgKey) pending.push(`${label}: orgs that do not exist`);
   return { findings, pending };

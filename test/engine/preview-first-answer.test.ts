@@ -118,6 +118,33 @@ describe('preview: the first answer, then the exact checks', function () {
     }
   });
 
+  it('orgs that do not exist, found in the sample: the first answer blocks with an estimate, the exact one counts them', async () => {
+    const missing = await createTestDatabase({ seed: LARGE });
+    try {
+      await missing.client
+        .query(`UPDATE legacy_credential_org_map SET org_id = '00000000-0000-0000-0009-000000000001' WHERE credential_id % 10 = 0;
+        ANALYZE`);
+      const exactCount = Number(
+        (await missing.client.query(`SELECT count(*) FROM legacy_credential_org_map WHERE credential_id % 10 = 0`))
+          .rows[0].count,
+      );
+      const { first, exact } = await twoAnswers(missing.url, makeWorkspace());
+      const estimated = first!.gaps.findings.find((f) => f.kind === 'missing-org')!;
+      assert.equal(first!.gaps.blocking, true);
+      assert.equal(estimated.estimated, true);
+      assert.match(
+        estimated.message,
+        /^about [\d,]+ mapping rows \(estimated from a sample\) point to an org that does not exist/,
+      );
+      assert.ok(Math.abs(estimated.count - exactCount) < 0.2 * exactCount, `${estimated.count} vs ${exactCount}`);
+      const counted = exact.gaps.findings.find((f) => f.kind === 'missing-org')!;
+      assert.equal(counted.count, exactCount);
+      assert.equal(counted.estimated, undefined);
+    } finally {
+      await missing.drop();
+    }
+  });
+
   it('a mapping with a unique key and a foreign key to the orgs: the catalog answers both checks in the first answer', async () => {
     const keyed = await createTestDatabase({ seed: LARGE });
     try {
