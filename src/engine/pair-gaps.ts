@@ -7,7 +7,7 @@ import type { MigrationModel, TableModel } from './model';
 import { keyLabel, pairKey } from './key-columns';
 import { estimateAbove, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
 import { pairSource } from './script/sections';
-import { estimatedPairBlocking } from './pair-estimates';
+import { estimatedPairBlocking, type BlockingEstimate } from './pair-estimates';
 import { plural } from '../shared/format';
 
 const validPairs = (m: MigrationModel, t: TableModel) =>
@@ -158,9 +158,46 @@ async function sampledPairCounts(
 }
 
 /**
- * Two lanes: the exact conflict check over the whole mapping, and everything else. For the first answer, a large
- * table is one lane of estimates (its blocking checks proven from the catalog, found in a sample, or left pending).
+ * The first answer's lanes: a small table's exact checks in one; a large table's estimates in two side by side (its
+ * blocking checks proven from the catalog, found in a sample or left pending; its counts from a sample).
  */
+function firstAnswerLanes(
+  m: MigrationModel,
+  t: TableModel,
+  label: string,
+  options: GapOptions,
+  done: (result: TableGaps) => void,
+): Lane[] {
+  let large: Promise<boolean> | undefined;
+  const isLarge = (session: Session) =>
+    (large ??= estimatedRows(session, t).then((rows) => rows > estimateAbove(options)));
+  let blocking: BlockingEstimate | undefined;
+  let rest: { findings: GapFinding[]; assignment: TableAssignment } | undefined;
+  const finish = () => {
+    if (blocking && rest)
+      done({
+        assignment: rest.assignment,
+        findings: [...blocking.findings, ...rest.findings],
+        pending: blocking.pending,
+      });
+  };
+  return [
+    async (session) => {
+      blocking = (await isLarge(session))
+        ? await estimatedPairBlocking(session, m, t, label)
+        : { findings: await repeatedKeys(session, m, t, label), pending: [] };
+      finish();
+    },
+    async (session) => {
+      rest = (await isLarge(session))
+        ? await pairCountsAndFindings(session, m, t, label, { ...options, quick: true }, false)
+        : await pairCountsAndFindings(session, m, t, label, options);
+      finish();
+    },
+  ];
+}
+
+/** Two lanes: the exact conflict check over the whole mapping, and everything else. */
 export function pairTableLanes(
   m: MigrationModel,
   t: TableModel,
@@ -168,24 +205,7 @@ export function pairTableLanes(
   options: GapOptions,
   done: (result: TableGaps) => void,
 ): Lane[] {
-  if (options.firstAnswer)
-    return [
-      async (session) => {
-        if ((await estimatedRows(session, t)) <= estimateAbove(options)) {
-          const repeated = await repeatedKeys(session, m, t, label);
-          const rest = await pairCountsAndFindings(session, m, t, label, options);
-          done({ assignment: rest.assignment, findings: [...repeated, ...rest.findings] });
-          return;
-        }
-        const blocking = await estimatedPairBlocking(session, m, t, label);
-        const rest = await pairCountsAndFindings(session, m, t, label, { ...options, quick: true }, false);
-        done({
-          assignment: rest.assignment,
-          findings: [...blocking.findings, ...rest.findings],
-          pending: blocking.pending,
-        });
-      },
-    ];
+  if (options.firstAnswer) return firstAnswerLanes(m, t, label, options, done);
   let repeated: GapFinding[] | undefined;
   let rest: { findings: GapFinding[]; assignment: TableAssignment } | undefined;
   const finish = () => {
