@@ -10,6 +10,7 @@ import { growPartitioned, LARGE, ROWS } from './support/preview';
 import { FIRST_ANSWER_EXACT_UP_TO_ROWS } from '../../src/engine/gap-queries';
 import type { Plan } from '../../src/engine/plan';
 import type { GapReport } from '../../src/engine/gaps';
+import { ORG_PREFIX } from '../fixtures/legacy-data';
 
 const blockingOf = (g: GapReport) =>
   g.findings
@@ -142,6 +143,34 @@ describe('preview: the first answer, then the exact checks', function () {
       assert.equal(counted.estimated, undefined);
     } finally {
       await missing.drop();
+    }
+  });
+
+  it('a large child of a parent the spec does not migrate: its orgs sampled, a missing one blocks; the exact answer counts', async () => {
+    const child = await createTestDatabase();
+    try {
+      await child.client.query(`CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, org_id uuid);
+        INSERT INTO posts SELECT i, 'post ' || i, CASE WHEN i % 10 = 0 THEN NULL WHEN i % 10 = 1 THEN '00000000-0000-0000-0009-000000000001'
+          ELSE ('${ORG_PREFIX}' || lpad(to_hex(1 + i % 5), 12, '0'))::uuid END FROM generate_series(1, 100) i;
+        CREATE TABLE comments (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, post_id bigint REFERENCES posts (id), body text NOT NULL);
+        INSERT INTO comments (post_id, body) SELECT 1 + i % 100, 'c' || i FROM generate_series(1, ${ROWS}) i;
+        ANALYZE`);
+      const spec = JSON.parse(fs.readFileSync(makeWorkspace().specFile, 'utf8'));
+      const ws1 = makeWorkspace({
+        tables: [...spec.tables, { name: 'comments', orgFrom: { parent: { table: 'posts', column: 'post_id' } } }],
+      });
+      const { first, exact } = await twoAnswers(child.url, ws1);
+      const missing = (g: GapReport) =>
+        g.findings.find((f) => f.table === 'public.comments' && f.kind === 'missing-org')!;
+      assert.equal(first!.gaps.tables.find((t) => t.table === 'public.comments')!.estimated, true);
+      assert.equal(missing(first!.gaps).estimated, true);
+      assert.equal(first!.gaps.blocking, true);
+      assert.equal(missing(exact.gaps).count, ROWS / 10);
+      const toDefault = (g: GapReport) => g.tables.find((t) => t.table === 'public.comments')!.toDefault;
+      assert.equal(toDefault(exact.gaps), ROWS / 10);
+      assert.ok(Math.abs(toDefault(first!.gaps) - ROWS / 10) < ROWS / 50, String(toDefault(first!.gaps)));
+    } finally {
+      await child.drop();
     }
   });
 
