@@ -158,10 +158,11 @@ async function sampledPairCounts(
 }
 
 /**
- * The first answer's lanes: a small table's exact checks in one; a large table's estimates in two side by side (its
- * blocking checks proven from the catalog, found in a sample or left pending; its counts from a sample).
+ * Two lanes side by side: the conflict check over the whole mapping, and everything else. For the first answer, a
+ * large table is estimated instead: its blocking checks proven from the catalog, found in a sample or left pending;
+ * its counts from a sample.
  */
-function firstAnswerLanes(
+export function pairTableLanes(
   m: MigrationModel,
   t: TableModel,
   label: string,
@@ -169,8 +170,8 @@ function firstAnswerLanes(
   done: (result: TableGaps) => void,
 ): Lane[] {
   let large: Promise<boolean> | undefined;
-  const isLarge = (session: Session) =>
-    (large ??= estimatedRows(session, t).then((rows) => rows > estimateAbove(options)));
+  const estimate = async (session: Session) =>
+    !!options.firstAnswer && (large ??= estimatedRows(session, t).then((rows) => rows > estimateAbove(options)));
   let blocking: BlockingEstimate | undefined;
   let rest: { findings: GapFinding[]; assignment: TableAssignment } | undefined;
   const finish = () => {
@@ -183,41 +184,15 @@ function firstAnswerLanes(
   };
   return [
     async (session) => {
-      blocking = (await isLarge(session))
+      blocking = (await estimate(session))
         ? await estimatedPairBlocking(session, m, t, label)
         : { findings: await repeatedKeys(session, m, t, label), pending: [] };
       finish();
     },
     async (session) => {
-      rest = (await isLarge(session))
+      rest = (await estimate(session))
         ? await pairCountsAndFindings(session, m, t, label, { ...options, quick: true }, false)
         : await pairCountsAndFindings(session, m, t, label, options);
-      finish();
-    },
-  ];
-}
-
-/** Two lanes: the exact conflict check over the whole mapping, and everything else. */
-export function pairTableLanes(
-  m: MigrationModel,
-  t: TableModel,
-  label: string,
-  options: GapOptions,
-  done: (result: TableGaps) => void,
-): Lane[] {
-  if (options.firstAnswer) return firstAnswerLanes(m, t, label, options, done);
-  let repeated: GapFinding[] | undefined;
-  let rest: { findings: GapFinding[]; assignment: TableAssignment } | undefined;
-  const finish = () => {
-    if (repeated && rest) done({ assignment: rest.assignment, findings: [...repeated, ...rest.findings] });
-  };
-  return [
-    async (session) => {
-      repeated = await repeatedKeys(session, m, t, label);
-      finish();
-    },
-    async (session) => {
-      rest = await pairCountsAndFindings(session, m, t, label, options);
       finish();
     },
   ];
