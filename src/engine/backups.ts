@@ -133,7 +133,7 @@ export async function verifyBackups(
   return checks;
 }
 
-const backupPresent = async (session: Session, record: BackupRecord) =>
+export const backupPresent = async (session: Session, record: BackupRecord) =>
   (
     await session.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [
       qq({ schema: STATE_SCHEMA, name: record.backupTable }),

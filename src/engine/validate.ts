@@ -5,29 +5,27 @@ import type { CheckResult } from './events';
 import { findTable } from './introspect';
 import type { MigrationModel, TableModel } from './model';
 import { DEFINER_ROLE, ISOLATION_POLICY, STATE_SCHEMA } from './names';
-import { backupReaders, droppedBackupTables, verifyBackups, type BackupCheck } from './backups';
+import { SnapshotLanes } from './db/snapshot-lanes';
+import { BackupValidation } from './validate-backups';
+import { bad, ok, type Pending } from './validate-results';
 import { partitionCoverageChecks } from './partition-checks';
 import { currentEnforcement } from './enforce';
-import { pairKey, parentMatch } from './key-columns';
-import { pairSource } from './script/sections';
+import { parentMatch } from './key-columns';
 import { plural } from '../shared/format';
 
 const count = async (session: Session, sql: string, values?: unknown[]) =>
   Number((await session.query<{ n: string }>(sql, values)).rows[0]!.n);
-const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
-const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({
-  name,
-  ok: false,
-  detail,
-  severity,
-});
+
+/** Sessions validation reads on at most (this one and two siblings, in its snapshot): its scans are independent. */
+const VALIDATE_SESSIONS = 3;
 
 async function tableChecks(
   session: Session,
+  lanes: SnapshotLanes,
   m: MigrationModel,
   t: TableModel,
   enforced: boolean,
-): Promise<CheckResult[]> {
+): Promise<Pending[]> {
   const label = displayName(t.name);
   const org = qi(m.orgColumn);
   const info = await findTable(session, t.name);
@@ -39,51 +37,55 @@ async function tableChecks(
         `${label} has no ${m.orgColumn} column: the migration has not run (or was rolled back)`,
       ),
     ];
-  const results: CheckResult[] = [
+  const results: Pending[] = [
     ok(`${label}: ${m.orgColumn} column`, `${m.orgColumn} ${column.type}${column.notNull ? ' NOT NULL' : ''}`),
   ];
   const proof = await catalogProof(session, m, t);
   // A validated NOT NULL or foreign key is PostgreSQL's own proof over every row: the table is not read again for it.
-  const nulls = proof.notNull
-    ? 0
-    : await count(session, `SELECT count(*)::text AS n FROM ${qq(t.name)} WHERE ${org} IS NULL`);
+  const counted = (sql: string) => lanes.run((s) => count(s, sql));
   results.push(
-    nulls === 0
-      ? ok(`${label}: no NULL ${m.orgColumn}`, proof.notNull ? '0 rows (NOT NULL holds for every row)' : '0 rows')
-      : bad(`${label}: no NULL ${m.orgColumn}`, `${plural(nulls, 'row has', 'rows have')} no org`),
+    (proof.notNull
+      ? Promise.resolve(0)
+      : counted(`SELECT count(*)::text AS n FROM ${qq(t.name)} WHERE ${org} IS NULL`)
+    ).then((nulls) =>
+      nulls === 0
+        ? ok(`${label}: no NULL ${m.orgColumn}`, proof.notNull ? '0 rows (NOT NULL holds for every row)' : '0 rows')
+        : bad(`${label}: no NULL ${m.orgColumn}`, `${plural(nulls, 'row has', 'rows have')} no org`),
+    ),
   );
   results.push(
     column.notNull ? ok(`${label}: NOT NULL`, 'set') : bad(`${label}: NOT NULL`, `${m.orgColumn} is still nullable`),
   );
-  const orphans = proof.foreignKey
-    ? 0
-    : await count(
-        session,
-        `SELECT count(*)::text AS n FROM ${qq(t.name)} r WHERE r.${org} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = r.${org})`,
-      );
   results.push(
-    orphans === 0
-      ? ok(
-          `${label}: every org exists`,
-          proof.foreignKey
-            ? `every org_id references an org (validated foreign key ${proof.foreignKey})`
-            : 'every org_id references an org',
+    (proof.foreignKey
+      ? Promise.resolve(0)
+      : counted(
+          `SELECT count(*)::text AS n FROM ${qq(t.name)} r WHERE r.${org} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = r.${org})`,
         )
-      : bad(`${label}: every org exists`, `${plural(orphans, 'row references', 'rows reference')} a missing org`),
+    ).then((orphans) =>
+      orphans === 0
+        ? ok(
+            `${label}: every org exists`,
+            proof.foreignKey
+              ? `every org_id references an org (validated foreign key ${proof.foreignKey})`
+              : 'every org_id references an org',
+          )
+        : bad(`${label}: every org exists`, `${plural(orphans, 'row references', 'rows reference')} a missing org`),
+    ),
   );
   if (t.rule.kind === 'parent') {
     const parent = t.rule.parent;
-    const mismatched = await count(
-      session,
-      `SELECT count(*)::text AS n FROM ${qq(t.name)} c JOIN ${qq(parent)} p ON ${parentMatch(t.rule, 'p', 'c')} WHERE p.${org} IS NOT NULL AND c.${org} IS DISTINCT FROM p.${org}`,
-    );
     results.push(
-      mismatched === 0
-        ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent)} row's org`)
-        : bad(
-            `${label}: same org as parent`,
-            `${plural(mismatched, 'row differs', 'rows differ')} from their parent's org`,
-          ),
+      counted(
+        `SELECT count(*)::text AS n FROM ${qq(t.name)} c JOIN ${qq(parent)} p ON ${parentMatch(t.rule, 'p', 'c')} WHERE p.${org} IS NOT NULL AND c.${org} IS DISTINCT FROM p.${org}`,
+      ).then((mismatched) =>
+        mismatched === 0
+          ? ok(`${label}: same org as parent`, `every row has its ${displayName(parent)} row's org`)
+          : bad(
+              `${label}: same org as parent`,
+              `${plural(mismatched, 'row differs', 'rows differ')} from their parent's org`,
+            ),
+      ),
     );
   }
   // FORCE waits for the enforce step: until then the owner keeps its access (many applications connect as the owner).
@@ -126,122 +128,52 @@ async function catalogProof(
   return { notNull: rows[0]?.not_null === true, foreignKey: rows[0]?.fk ?? undefined };
 }
 
-/** Pre-migration rows keep the org the rules give them (rows written since may carry their writer's org). */
-async function assignmentCheck(
-  session: Session,
-  m: MigrationModel,
-  t: TableModel,
-  backup: { schema: string; name: string } | undefined,
-): Promise<CheckResult | undefined> {
-  if (t.rule.kind === 'parent' || !backup || t.info.primaryKey.length === 0) return undefined;
-  const { pairs } = pairSource(m, t);
-  const samePk = t.info.primaryKey.map((c) => `b.${qi(c)} = r.${qi(c)}`).join(' AND ');
-  const wrong = await count(
-    session,
-    `SELECT count(*)::text AS n FROM ${qq(t.name)} r JOIN ${qq(backup)} b ON ${samePk}
-       LEFT JOIN (SELECT DISTINCT q.key, q.org_id FROM (${pairs}) q WHERE q.org_id IS NOT NULL) a ON a.key = ${pairKey(t.rule.columns, 'r')}
-      WHERE r.${qi(m.orgColumn)} IS DISTINCT FROM coalesce(a.org_id, $1::text::${m.orgType})`,
-    [m.defaultOrgId],
-  );
-  const label = displayName(t.name);
-  return wrong === 0
-    ? ok(`${label}: expected org assignments`, 'every pre-migration row has the org its mapping gives (or the default)')
-    : bad(
-        `${label}: expected org assignments`,
-        `${plural(wrong, 'pre-migration row carries', 'pre-migration rows carry')} another org than the mapping gives`,
-      );
-}
-
-async function ledgerChecks(session: Session, m: MigrationModel): Promise<CheckResult[]> {
+async function ledgerChecks(session: Session, lanes: SnapshotLanes, m: MigrationModel): Promise<Pending[]> {
   if (!m.ledger) return [];
   const ledger = qq(m.ledger.name);
   const label = displayName(m.ledger.name);
-  if (!(await findTable(session, m.ledger.name))) return [bad(`${label}: exists`, `${label} does not exist`)];
+  const info = await findTable(session, m.ledger.name);
+  if (!info) return [bad(`${label}: exists`, `${label} does not exist`)];
   const from = m.ledger.from;
   const key = qi(m.ledger.keyColumn);
   // One join answers both: credentials without a ledger row, and ledger rows whose org is not their credential's.
-  const { rows: counted } = await session.query<{ missing: string; differing: string }>(
-    `SELECT count(*) FILTER (WHERE l.credential_id IS NULL)::text AS missing,
-            count(*) FILTER (WHERE l.credential_id IS NOT NULL AND l.org_id IS DISTINCT FROM c.${qi(m.orgColumn)})::text AS differing
-       FROM ${qq(from.name)} c LEFT JOIN ${ledger} l ON l.credential_id = c.${key}`,
-  );
-  const missing = Number(counted[0]!.missing);
-  const differing = Number(counted[0]!.differing);
-  const { rows } = await session.query<{ org_id: string; n: string }>(
-    `SELECT org_id::text, count(*)::text AS n FROM ${ledger} GROUP BY org_id ORDER BY count(*) DESC`,
-  );
-  const perOrg = rows.map((r) => `${r.org_id}: ${r.n}`).join(', ');
-  const info = await findTable(session, m.ledger.name);
+  const counted = lanes.run(async (s) => {
+    const row = (
+      await s.query<{ missing: string; differing: string }>(
+        `SELECT count(*) FILTER (WHERE l.credential_id IS NULL)::text AS missing,
+                count(*) FILTER (WHERE l.credential_id IS NOT NULL AND l.org_id IS DISTINCT FROM c.${qi(m.orgColumn)})::text AS differing
+           FROM ${qq(from.name)} c LEFT JOIN ${ledger} l ON l.credential_id = c.${key}`,
+      )
+    ).rows[0]!;
+    return { missing: Number(row.missing), differing: Number(row.differing) };
+  });
+  const perOrg = lanes.run(async (s) => {
+    const { rows } = await s.query<{ org_id: string; n: string }>(
+      `SELECT org_id::text, count(*)::text AS n FROM ${ledger} GROUP BY org_id ORDER BY count(*) DESC`,
+    );
+    return rows.map((r) => `${r.org_id}: ${r.n}`).join(', ');
+  });
   return [
-    missing === 0
-      ? ok(`${label}: one row per credential`, `per org: ${perOrg}`)
-      : bad(
-          `${label}: one row per credential`,
-          `${plural(missing, 'credential has', 'credentials have')} no ledger row`,
-        ),
-    differing === 0
-      ? ok(`${label}: org matches the credential`, 'ledger and credentials agree')
-      : bad(
-          `${label}: org matches the credential`,
-          `${plural(differing, 'ledger row disagrees', 'ledger rows disagree')} with their credential's org`,
-        ),
-    info?.rlsEnabled && info.rlsForced
+    Promise.all([counted, perOrg]).then(([{ missing }, orgs]) =>
+      missing === 0
+        ? ok(`${label}: one row per credential`, `per org: ${orgs}`)
+        : bad(
+            `${label}: one row per credential`,
+            `${plural(missing, 'credential has', 'credentials have')} no ledger row`,
+          ),
+    ),
+    counted.then(({ differing }) =>
+      differing === 0
+        ? ok(`${label}: org matches the credential`, 'ledger and credentials agree')
+        : bad(
+            `${label}: org matches the credential`,
+            `${plural(differing, 'ledger row disagrees', 'ledger rows disagree')} with their credential's org`,
+          ),
+    ),
+    info.rlsEnabled && info.rlsForced
       ? ok(`${label}: row-level security`, 'enabled and forced')
       : bad(`${label}: row-level security`, 'not enabled and forced'),
   ];
-}
-
-async function backupChecks(session: Session, m: MigrationModel, checks: BackupCheck[]): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
-  const dropped = await droppedBackupTables(session);
-  for (const t of m.tables) {
-    const label = displayName(t.name);
-    const check = checks.find((c) => c.record.table.schema === t.name.schema && c.record.table.name === t.name.name);
-    if (!check && dropped.has(`${t.name.schema}.${t.name.name}`)) {
-      results.push(ok(`${label}: backup`, 'dropped by cleanup after sign-off'));
-      continue;
-    }
-    if (!check) {
-      results.push(bad(`${label}: backup`, 'no backup is recorded'));
-      continue;
-    }
-    const backupLabel = `${STATE_SCHEMA}.${check.record.backupTable}`;
-    results.push(
-      check.matches
-        ? ok(`${label}: backup intact`, `${backupLabel}: ${plural(check.record.rowCount, 'row')}, digest matches`)
-        : bad(
-            `${label}: backup intact`,
-            check.present
-              ? `${backupLabel} has ${plural(check.actualRows ?? 0, 'row')} / a different digest than recorded`
-              : `${backupLabel} is missing`,
-          ),
-    );
-    if (check.present) {
-      const readers = await backupReaders(session, check.record);
-      results.push(
-        readers.length === 0
-          ? ok(`${label}: backup private`, 'no application role can read it')
-          : bad(`${label}: backup private`, `readable by ${readers.join(', ')}`),
-      );
-      if (t.info.primaryKey.length > 0) {
-        const pk = t.info.primaryKey.map(qi);
-        const lost = await count(
-          session,
-          `SELECT count(*)::text AS n FROM ${qq({ schema: STATE_SCHEMA, name: check.record.backupTable })} b WHERE NOT EXISTS (SELECT 1 FROM ${qq(t.name)} r WHERE ${pk.map((c) => `r.${c} = b.${c}`).join(' AND ')})`,
-        );
-        results.push(
-          lost === 0
-            ? ok(`${label}: no row lost`, `every one of the ${check.record.rowCount} backed-up rows is still there`)
-            : bad(
-                `${label}: no row lost`,
-                `${plural(lost, 'backed-up row is', 'backed-up rows are')} no longer in the table (deleted since the backup?)`,
-                'warning',
-              ),
-        );
-      }
-    }
-  }
-  return results;
 }
 
 /** No role but the state schema's owner (and the triggers' role, for its lookups) may read or write anything in it. */
@@ -269,31 +201,38 @@ async function stateSchemaPrivate(session: Session): Promise<CheckResult> {
       );
 }
 
-/** Every check reads in one read-only transaction: the spec's query it re-runs cannot write. */
+/**
+ * Every check reads in one read-only transaction (the spec's query it re-runs cannot write): the catalog on this
+ * session, the scans side by side on it and two siblings in its snapshot, so every answer is of the same moment.
+ */
 export async function validate(session: Session, model: MigrationModel): Promise<CheckResult[]> {
-  return session.reading(() => validateReading(session, model));
+  return session.reading(async () => {
+    const lanes = await SnapshotLanes.open(session, VALIDATE_SESSIONS);
+    const results = await validateReading(session, lanes, model);
+    // Handled here, before a scan can fail: Promise.allSettled below reads them after every lane is done.
+    for (const r of results) if (r instanceof Promise) r.catch(() => undefined);
+    // A scan that failed rejects its check; the others still finish before the first failure is reported.
+    await lanes.drain();
+    const settled = await Promise.allSettled(results);
+    const failure = settled.find((r) => r.status === 'rejected');
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<CheckResult>).value);
+  });
 }
 
-async function validateReading(session: Session, model: MigrationModel): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
-  const backups = await verifyBackups(session);
+/** The catalog's checks at once; the scans are queued on the lanes (nothing here may wait for one). */
+async function validateReading(session: Session, lanes: SnapshotLanes, model: MigrationModel): Promise<Pending[]> {
+  const results: Pending[] = [];
+  const backups = await BackupValidation.read(session, lanes, model);
   const enforced = !!(await currentEnforcement(session));
   for (const t of model.tables) {
-    results.push(...(await tableChecks(session, model, t, enforced)));
-    const record = backups.find(
-      (c) => c.record.table.schema === t.name.schema && c.record.table.name === t.name.name && c.present,
-    );
-    const check = await assignmentCheck(
-      session,
-      model,
-      t,
-      record ? { schema: STATE_SCHEMA, name: record.record.backupTable } : undefined,
-    );
+    results.push(...(await tableChecks(session, lanes, model, t, enforced)));
+    const check = backups.assignmentCheck(t);
     if (check) results.push(check);
   }
   results.push(...(await partitionCoverageChecks(session, model, enforced)));
-  results.push(...(await ledgerChecks(session, model)));
-  results.push(...(await backupChecks(session, model, backups)));
+  results.push(...(await ledgerChecks(session, lanes, model)));
+  results.push(...(await backups.checks(session)));
   results.push(await stateSchemaPrivate(session));
   return results;
 }

@@ -120,7 +120,7 @@ describe('org assignment', () => {
   });
 
   it('assignments follow the mapping until the backfill starts: fixes after the backups, and rows written before the triggers existed', async () => {
-    await withMigration(db.url, ws, (m) => m.backup()); // reads the assignments, takes the backups; no trigger yet
+    await withMigration(db.url, ws, (m) => m.backup()); // takes the backups; no assignment read, no trigger yet
     // The operator fixes the mapping after the backups: credential 1 moves to org 4, credential 7 gets org 3.
     await db.client.query(`UPDATE legacy_credential_org_map SET org_id = '${org(4)}' WHERE credential_id = 1`);
     await db.client.query(`INSERT INTO legacy_credential_org_map (credential_id, org_id) VALUES (7, '${org(3)}')`);

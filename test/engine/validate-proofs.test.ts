@@ -69,4 +69,39 @@ describe('validation: what the catalog proves is not read again', function () {
     );
     assert.match(check(all, 'public.tenant_credentials: org matches the credential').detail, /^2 ledger rows disagree/);
   });
+
+  it('one join of each backup with its table finds the rows lost and the rows off their rule; the parent check its children', async () => {
+    // Credential 4 moves to another org by hand (its reports stay), one layout too; credential 5 is deleted (its reports
+    // go with it, ON DELETE CASCADE). Written as the owner would: the org triggers let an explicit org through.
+    const other = `(SELECT id FROM orgs WHERE id NOT IN (SELECT org_id FROM credentials WHERE id = 4) ORDER BY id LIMIT 1)`;
+    await db.client.query(`UPDATE credentials SET org_id = ${other} WHERE id = 4`);
+    await db.client.query(
+      `UPDATE dashboard_layouts SET org_id = (SELECT id FROM orgs WHERE id <> dashboard_layouts.org_id ORDER BY id LIMIT 1) WHERE id = (SELECT min(id::text)::uuid FROM dashboard_layouts)`,
+    );
+    const { rows } = await db.client.query<{ reports4: number; reports5: number }>(
+      `SELECT count(*) FILTER (WHERE credential_id = 4)::int AS reports4, count(*) FILTER (WHERE credential_id = 5)::int AS reports5 FROM reports`,
+    );
+    assert.ok(rows[0]!.reports4 > 0 && rows[0]!.reports5 > 0, 'the fixture gives credentials 4 and 5 reports');
+    await db.client.query(`DELETE FROM credentials WHERE id = 5`);
+    const all = await checks();
+    assert.match(
+      check(all, 'public.credentials: expected org assignments').detail,
+      /^1 pre-migration row carries another org/,
+    );
+    assert.match(
+      check(all, 'public.dashboard_layouts: expected org assignments').detail,
+      /^1 pre-migration row carries another org/,
+    );
+    assert.match(check(all, 'public.credentials: no row lost').detail, /^1 backed-up row is no longer in the table/);
+    assert.match(
+      check(all, 'public.reports: no row lost').detail,
+      new RegExp(`^${rows[0]!.reports5} backed-up rows? (is|are) no longer`),
+    );
+    assert.match(
+      check(all, 'public.reports: same org as parent').detail,
+      new RegExp(`^${rows[0]!.reports4} rows? differs? from their parent's org`),
+    );
+    assert.equal(check(all, 'public.dashboard_layouts: no row lost').ok, true);
+    assert.equal(check(all, 'public.reports: backup intact').ok, true);
+  });
 });

@@ -9,11 +9,10 @@ export type ScriptStep =
   'prepare' | 'backup' | 'columns' | 'backfill' | 'constraints' | 'indexes' | 'ledger' | 'rls' | 'auth-hook' | 'vacuum';
 
 const STEP_TITLES: Record<ScriptStep, string> = {
-  prepare:
-    'State schema, preflight checks and the org assignments: refuses before any change when the default org is missing, a key maps to two orgs or to a missing org',
+  prepare: 'State schema and preflight checks: refuses before any change when the default org is missing',
   backup: 'Backups of every table, once per migration, in one snapshot; readable by the owner only',
   columns:
-    'Add the org column (nullable: no rewrite), the assignments brought up to the mapping as it is now, and the triggers that give new rows their org',
+    'The org assignments read from the mapping as it is now (refuses before any change to your tables when a key maps to two orgs or to a missing org), the org column added (nullable: no rewrite), and the triggers that give new rows their org',
   backfill:
     'Backfill in committed batches sized by time (short row locks; resumes where it stopped), in groups with a VACUUM between them (the next group reuses the space the last one freed), then VACUUM ANALYZE of each table',
   constraints: 'NOT NULL through a validated CHECK; the foreign key NOT VALID, then validated',
@@ -45,7 +44,6 @@ export function scriptSteps(
         ...section.partitionPreflight(model),
         ...section.choiceState(model),
         ...section.choicePreflight(model),
-        ...section.assignments(model),
       ],
     },
     {
@@ -60,8 +58,8 @@ export function scriptSteps(
     {
       step: 'columns',
       statements: [
+        ...section.assignments(model),
         ...section.addColumns(model),
-        ...section.refreshAssignments(model),
         ...section.assignTriggers(model),
         ...section.addNewAssignments(model),
       ],

@@ -58,10 +58,13 @@ const loadNewPairs = (m: MigrationModel, t: TableModel, table: string) => {
 };
 
 /**
- * The set-wise (key, org) assignments of mapping and query tables, read into the tool's own state before any
- * user table changes, indexed for the backfill and the triggers. Loaded in key order (the primary key's index grows
- * at its right edge); the primary key is the conflict check: a key with two orgs refuses the run, naming them, and
- * so does an org that does not exist. A refusal leaves no assignment table behind, so the next run reads the fixed rows.
+ * The set-wise (key, org) assignments of mapping and query tables, read into the tool's own state right before the
+ * org column is added (after the backups: no user table has changed yet), indexed for the backfill and the triggers.
+ * Loaded in key order (the primary key's index grows at its right edge); the primary key is the conflict check: a
+ * key with two orgs refuses the run, naming them, and so does an org that does not exist. A refusal leaves no
+ * assignment table behind, so the next run reads the fixed rows. Until the table's backfill starts, a re-run brings
+ * them up to the mapping as it is then (rows the operator fixed or added since count); the same statement does one or
+ * the other, so the mapping is read once in a run.
  */
 export function assignments(m: MigrationModel): string[] {
   return m.tables
@@ -69,12 +72,15 @@ export function assignments(m: MigrationModel): string[] {
     .map((t) => {
       const table = qq(names.assignTable(t.name));
       return named(
-        'read the org assignments from the mapping, refusing a key with two orgs or a missing org',
+        'read the org assignments from the mapping (until the backfill starts), refusing a key with two orgs or a missing org',
         displayName(t.name),
         doBlock(
           `  IF to_regclass(${ql(table)}) IS NULL THEN
     CREATE TABLE ${table} (key ${t.keyType} PRIMARY KEY, org_id ${m.orgType} NOT NULL);
     ${revokeFromOthers('TABLE', ql(table))}
+    ${loadNewPairs(m, t, table)}
+  ELSIF NOT EXISTS (SELECT 1 FROM ${names.state('backfill')} WHERE ${backfillOf(t)}) THEN
+    DELETE FROM ${table} AS a WHERE NOT EXISTS (SELECT 1 FROM (${pairSource(m, t).pairs}) AS q WHERE q.key = a.key AND q.org_id = a.org_id);
     ${loadNewPairs(m, t, table)}
   END IF;`,
           [PROBLEM, 'grantee oid'],
@@ -92,28 +98,9 @@ const beforeBackfill = (t: TableModel, body: string) =>
   );
 
 /**
- * Until a table's backfill starts, its assignments follow the mapping: before the org triggers exist, they are
- * brought up to it (mapping rows the operator fixed or added since they were read count); once the triggers exist,
- * keys added meanwhile are added too (rows written while the backups were taken had no trigger). From then on the
- * triggers catch every new row and the backfill reads a fixed snapshot.
+ * Once the triggers exist, keys added to the mapping meanwhile are added too (rows written while the column was
+ * added had no trigger). From then on the triggers catch every new row and the backfill reads a fixed snapshot.
  */
-export function refreshAssignments(m: MigrationModel): string[] {
-  return m.tables
-    .filter((t) => t.rule.kind !== 'parent')
-    .map((t) => {
-      const table = qq(names.assignTable(t.name));
-      return named(
-        'bring the org assignments up to the mapping (until the backfill starts)',
-        displayName(t.name),
-        beforeBackfill(
-          t,
-          `DELETE FROM ${table} AS a WHERE NOT EXISTS (SELECT 1 FROM (${pairSource(m, t).pairs}) AS q WHERE q.key = a.key AND q.org_id = a.org_id);
-    ${loadNewPairs(m, t, table)}`,
-        ),
-      );
-    });
-}
-
 export function addNewAssignments(m: MigrationModel): string[] {
   return m.tables
     .filter((t) => t.rule.kind !== 'parent')

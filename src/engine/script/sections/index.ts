@@ -1,14 +1,6 @@
 // The sections of the generated migration script. Each returns statements that are idempotent on their own.
 export { stateSchema, preflight, snapshot, backup } from './state';
-export {
-  addColumns,
-  pairSource,
-  assignments,
-  refreshAssignments,
-  addNewAssignments,
-  assignTriggers,
-  orgByRule,
-} from './assignments';
+export { addColumns, pairSource, assignments, addNewAssignments, assignTriggers, orgByRule } from './assignments';
 export { backfill, BACKFILL_GROUPS } from './backfill';
 export { constraints, indexes } from './constraints';
 export { ledger } from './ledger';
