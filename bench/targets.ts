@@ -122,7 +122,7 @@ export function renderTargets(
   );
   if (preview) {
     out.push(
-      `| preview: first answer ≤ ${ISSUE_17.previewMs} ms | ${preview.timedOut ? `**did not finish**` : `**${ms(preview.totalMs)}** (\`Migration.plan()\`, quick gaps)`} | — | ${verdict(preview.timedOut ? false : preview.totalMs <= ISSUE_17.previewMs)} | |`,
+      `| preview: first answer ≤ ${ISSUE_17.previewMs} ms | ${preview.timedOut ? `**did not finish**` : `**${ms(preview.firstMs)}** (\`Migration.plan({ onFirstAnswer })\`; the exact checks ${ms(preview.totalMs)})`} | — | ${verdict(preview.timedOut ? false : preview.firstMs <= ISSUE_17.previewMs)} | |`,
     );
   }
   if (partitions) out.push(partitionRow(partitions));

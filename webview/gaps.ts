@@ -175,6 +175,19 @@ export function gapsSection(plan: PlanView, ctx: ViewContext): HTMLElement {
           ),
         )
       : null,
+    plan.gaps.pending?.length
+      ? h(
+          'div',
+          { class: 'callout', role: 'status', id: 'gaps-pending' },
+          codicon('sync'),
+          h(
+            'p',
+            null,
+            h('strong', null, 'First answer: estimates from samples. '),
+            `Checking every row (nothing is cleared until this answers): ${plan.gaps.pending.join('; ')}.`,
+          ),
+        )
+      : null,
     tables.length > 0
       ? tables.map((t, i) => gapTable(t, i))
       : h('p', { class: 'empty' }, 'The spec names no tables to migrate.'),

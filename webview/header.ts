@@ -24,11 +24,13 @@ function summary(plan: PlanView): HTMLElement {
     ),
     blockingFindings > 0
       ? item('error', plural(blockingFindings, 'blocking gap'), 'err')
-      : item(
-          'pass',
-          findings.length > 0 ? `${plural(findings.length, 'gap')}, none blocking` : 'no mapping gaps',
-          'ok',
-        ),
+      : plan.gaps.pending?.length
+        ? item('sync', 'first answer (estimates): checking every row for blocking gaps…', 'warn')
+        : item(
+            'pass',
+            findings.length > 0 ? `${plural(findings.length, 'gap')}, none blocking` : 'no mapping gaps',
+            'ok',
+          ),
   );
 }
 
@@ -104,9 +106,9 @@ function setDisabled(id: string, disabled: boolean): void {
   el.setAttribute('aria-disabled', String(disabled));
 }
 
-/** Actions wait while the host is busy; Run also waits for a plan without blocking gaps. */
+/** Actions wait while the host is busy; Run also waits for a plan whose exact checks found no blocking gap. */
 export function setActionsEnabled(plan: PlanView | undefined, busy: boolean): void {
-  setDisabled('action-run', busy || !plan || plan.gaps.blocking);
+  setDisabled('action-run', busy || !plan || plan.gaps.blocking || !!plan.gaps.pending?.length);
   setDisabled('action-generate', busy || !plan);
   setDisabled('action-refresh', busy);
   setDisabled('action-stub', busy || !plan);

@@ -12,7 +12,9 @@ import { redact } from '../engine/redact';
 import { stepForCli } from '../engine/steps';
 import { MANUAL_ITEMS } from '../engine/events';
 import { describeManualItems, type UntickedPolicy } from '../engine/manual-items';
-import { renderPlan } from './render-plan';
+import { CHECKING_EXACTLY, renderExactChecks, renderPlan } from './render-plan';
+import type { Plan } from '../engine/plan';
+import { loadParser } from '../engine/script/parse';
 import { lintCommand } from './lint-command';
 import { renderStatus } from './render-status';
 
@@ -46,6 +48,8 @@ async function execute(
         'Run again and answer y, or pass --yes.',
       );
   }
+  // The plan parses the script: the parser (WebAssembly) compiles while the connection opens.
+  if (args.command === 'plan') void loadParser().catch(() => undefined);
   const migration = await Migration.connect({
     database: target,
     spec,
@@ -103,8 +107,15 @@ async function dispatch(
 ): Promise<{ code: number; result: unknown }> {
   switch (args.command) {
     case 'plan': {
-      const plan = await m.plan({ exact: args.exact });
-      say(renderPlan(plan, { statements: args.statements }));
+      let first = false;
+      const onFirstAnswer = (p: Plan) => {
+        first = true;
+        say(renderPlan(p, { statements: args.statements }));
+        say(`\n${CHECKING_EXACTLY}`);
+      };
+      // --json prints the exact answer alone: no first answer to wait for.
+      const plan = await m.plan({ exact: args.exact, onFirstAnswer: args.json ? undefined : onFirstAnswer });
+      say(first ? renderExactChecks(plan) : renderPlan(plan, { statements: args.statements }));
       return { code: plan.gaps.blocking || plan.shapes.some((s) => s.blocking) ? ExitCode.refused : 0, result: plan };
     }
     case 'generate': {

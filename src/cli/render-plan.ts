@@ -1,8 +1,8 @@
 // The plan and the mapping gaps as text for a terminal: the statements grouped by phase with what they are (every
 // statement with --statements), and the mapping gaps last, where the eye lands.
 import type { Plan, PlannedStatement } from '../engine/plan';
-import { formatBytes } from '../engine/preflight';
-import { formatCount, plural } from '../shared/format';
+import { formatBytes, formatCount, plural } from '../shared/format';
+import { diskParts } from '../engine/disk-check';
 
 /** What a statement is, from its first words: "CREATE TABLE", "ALTER TABLE", "DO block", "\set". */
 export function statementKind(sql: string): string {
@@ -110,6 +110,25 @@ export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): 
       if (s.fix) lines.push(`      ${s.blocking ? 'Fix' : 'To do'}: ${s.fix}`);
     }
   }
+  lines.push(...diskLines(plan), ...gapLines(plan));
+  if (plan.shapes.some((s) => s.blocking))
+    lines.push('', 'The run will refuse until the shapes marked ✘ are fixed: nothing is written before then.');
+  return lines.join('\n');
+}
+
+/** What the run writes to the server's disk, against its free space. */
+function diskLines(plan: Plan): string[] {
+  const d = plan.disk;
+  if (!d) return [];
+  const free = d.free.known
+    ? `${formatBytes(d.free.bytes)} free at ${d.free.where}${d.free.bytes < d.needed ? ': NOT ENOUGH, the run would fail partway' : ''}`
+    : `free space unknown (${d.free.why}): make sure at least ${formatBytes(d.needed)} is free`;
+  return ['', `Disk: about ${formatBytes(d.needed)} needed at the run's peak; ${free}`, `  ${diskParts(d)}`];
+}
+
+/** The org assignment and the mapping gaps; in a first answer, the exact checks still running. */
+export function gapLines(plan: Plan): string[] {
+  const lines: string[] = [];
   lines.push('', 'Org assignment:');
   for (const t of plan.gaps.tables) {
     const n = (count: number) => `${t.estimated ? '≈' : ''}${formatCount(count)}`;
@@ -125,6 +144,19 @@ export function renderPlan(plan: Plan, options: { statements?: boolean } = {}): 
     }
   }
   if (plan.gaps.blocking) lines.push('', 'The run will refuse until the conflicts above are resolved.');
+  const pending = plan.gaps.pending ?? [];
+  if (pending.length > 0)
+    lines.push('', `Not checked yet over every row (nothing is cleared until they answer): ${pending.join('; ')}`);
+  return lines;
+}
+
+/** The exact answer after a first one: what the exact checks found. */
+/** Said under a first answer while the exact checks run. */
+export const CHECKING_EXACTLY = 'This is a first answer (estimates). Checking every row for what blocks a run …';
+
+export function renderExactChecks(plan: Plan): string {
+  const lines = ['', 'Exact checks answered:', ...gapLines(plan)];
+  if (!plan.gaps.blocking) lines.push('', 'No blocking mapping gaps.');
   if (plan.shapes.some((s) => s.blocking))
     lines.push('', 'The run will refuse until the shapes marked ✘ are fixed: nothing is written before then.');
   return lines.join('\n');

@@ -7,6 +7,8 @@ import type { TableModel } from './model';
 export const SAMPLE = 5;
 /** Tables this large are sampled in a quick preview: counting them exactly takes seconds. */
 export const ESTIMATE_ABOVE_ROWS = 200_000;
+/** The first answer (GapOptions.firstAnswer) counts only tables up to this size exactly: it must come within 0.5 s. */
+export const FIRST_ANSWER_EXACT_UP_TO_ROWS = 50_000;
 /** Rows a quick preview samples from a large table. */
 export const SAMPLE_ROWS = 20_000;
 
@@ -32,3 +34,7 @@ export async function estimatedRows(session: Session, t: TableModel): Promise<nu
   );
   return rows[0]!.n;
 }
+
+/** What "large" means: the caller's figure, else the first answer's or the quick preview's. */
+export const estimateAbove = (options: { estimateAboveRows?: number; firstAnswer?: boolean }): number =>
+  options.estimateAboveRows ?? (options.firstAnswer ? FIRST_ANSWER_EXACT_UP_TO_ROWS : ESTIMATE_ABOVE_ROWS);

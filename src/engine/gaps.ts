@@ -23,6 +23,8 @@ export interface GapFinding {
   /** Blocking findings make the run refuse until they are resolved. */
   readonly blocking: boolean;
   readonly message: string;
+  /** Found in a sample (the first answer): the rows are real, the count an estimate; the exact stage replaces it. */
+  readonly estimated?: boolean;
 }
 
 export interface TableAssignment {
@@ -38,7 +40,10 @@ export interface TableAssignment {
 export interface GapReport {
   readonly tables: TableAssignment[];
   readonly findings: GapFinding[];
+  /** A blocking finding was found. With `pending` checks left, false means "none found yet", never "clear". */
   readonly blocking: boolean;
+  /** The first answer only: the exact blocking checks not answered yet (empty or absent: every check has answered). */
+  readonly pending?: string[];
 }
 
 export interface GapOptions {
@@ -46,9 +51,14 @@ export interface GapOptions {
   readonly quick?: boolean;
   /** What "large" means for `quick`: more rows than this (default ESTIMATE_ABOVE_ROWS). */
   readonly estimateAboveRows?: number;
+  /**
+   * The first answer: large tables' blocking checks are not run over every row either; they are proven from the
+   * catalog, found in a sample, or reported pending (GapReport.pending) for the exact stage to answer.
+   */
+  readonly firstAnswer?: boolean;
 }
 
-export type TableGaps = { assignment: TableAssignment; findings: GapFinding[] };
+export type TableGaps = { assignment: TableAssignment; findings: GapFinding[]; pending?: string[] };
 /** A piece of the report that can run on any session, side by side with the others. */
 export type Lane = (session: Session) => Promise<void>;
 
@@ -64,15 +74,20 @@ const GAPS_WORK_MEM = '64MB';
 /** Sessions the report uses at most (this one and two more): its queries are independent scans. */
 const GAPS_SESSIONS = 3;
 
-/** Runs the lanes on this session and up to GAPS_SESSIONS - 1 short-lived siblings, each lane on one session. */
-async function runLanes(main: Session, lanes: Lane[]): Promise<void> {
-  const sessions = [main];
+/**
+ * Runs the lanes on the given sessions (the first one's siblings, opened here, up to GAPS_SESSIONS in all), each lane
+ * on one session. The sessions given stay open; the ones opened here are closed.
+ */
+async function runLanes(given: readonly Session[], lanes: Lane[]): Promise<void> {
+  const width = Math.max(1, Math.min(GAPS_SESSIONS, lanes.length));
+  const sessions = given.slice(0, width);
+  const mine: Session[] = [];
   try {
-    const width = Math.min(GAPS_SESSIONS, lanes.length);
     const opened = await Promise.allSettled(
-      Array.from({ length: width - 1 }, () => main.sibling('tenant-migration gaps')),
+      Array.from({ length: width - sessions.length }, () => given[0]!.sibling('tenant-migration gaps')),
     );
-    for (const o of opened) if (o.status === 'fulfilled') sessions.push(o.value);
+    for (const o of opened) if (o.status === 'fulfilled') mine.push(o.value);
+    sessions.push(...mine);
     const failure = opened.find((o) => o.status === 'rejected');
     if (failure) throw failure.reason; // the ones that opened are closed below
     let next = 0;
@@ -91,23 +106,36 @@ async function runLanes(main: Session, lanes: Lane[]): Promise<void> {
       ),
     );
   } finally {
-    await Promise.all(sessions.slice(1).map((s) => s.close()));
+    await Promise.all(mine.map((s) => s.close()));
   }
 }
 
-export async function findGaps(session: Session, model: MigrationModel, options: GapOptions = {}): Promise<GapReport> {
+/** `session`: one session (siblings are opened for the report and closed), or sessions already open to read on. */
+export async function findGaps(
+  session: Session | readonly Session[],
+  model: MigrationModel,
+  options: GapOptions = {},
+): Promise<GapReport> {
   const results: TableGaps[] = [];
   const lanes = model.tables.flatMap((t, i) =>
     tableLanes(model, t, options, (result) => {
       results[i] = result;
     }),
   );
-  await runLanes(session, lanes);
+  await runLanes(Array.isArray(session) ? session : [session as Session], lanes);
   return {
     tables: results.map((r) => r.assignment),
     findings: results.flatMap((r) => r.findings),
     blocking: results.some((r) => r.findings.some((f) => f.blocking)),
+    ...(options.firstAnswer ? { pending: results.flatMap((r) => r.pending ?? []) } : {}),
   };
+}
+
+/** A first answer that is already the exact one: every check answered, nothing estimated. */
+export function isExact(report: GapReport): boolean {
+  return (
+    !report.pending?.length && !report.tables.some((t) => t.estimated) && !report.findings.some((f) => f.estimated)
+  );
 }
 
 /** SQL the operator fills in: one mapping row per unmapped key, org left for them to choose. */

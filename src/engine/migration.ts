@@ -13,13 +13,13 @@ import {
   type StepId,
 } from './events';
 import { findGaps, mappingStub, type GapOptions, type GapReport } from './gaps';
+import { planInStages, type PlanOptions } from './plan-stages';
 import { logFailure } from './log-failure';
 import { resolveModel, type MigrationModel } from './model';
 import { assertCanWrite } from './refusals';
 import { specFolder, workFolder } from './paths';
 import { displayName } from './db/sql';
-import { buildPlan, type Plan } from './plan';
-import { findShapes } from './shapes';
+import type { Plan } from './plan';
 import type { RollbackOptions, RollbackResult } from './rollback';
 import { RunLifecycle } from './runs/lifecycle';
 import { runAll, type RunAllOptions, type RunResult } from './runs/run-all';
@@ -27,8 +27,6 @@ import { writeReportFile } from './runs/report-file';
 import { loadStepBody } from './runs/step-body';
 import { StepRecorder } from './runs/step-recorder';
 import { readScript, writeScript } from './script/script-file';
-import { loadParser } from './script/parse';
-import { parseUnits } from './execute/runner';
 import type { LoadedSpec } from './migration-spec/load';
 import { acquireRunLock, ensureStateSchema, releaseRunLock, tickManualItem } from './state';
 import { findTraces, NOTHING_TO_DO } from './traces';
@@ -36,13 +34,13 @@ import { readStatus, type StatusInfo } from './status';
 import type { StepContext, StepOptions, StepResult } from './step-context';
 import { runSequence, runsScript, stepDefinition } from './steps';
 import { auditUntickedAnswer, untickedManualItems, untickedRefusal, type UntickedPolicy } from './manual-items';
-import { accessRoles } from './roles';
 
 export { TOOL_VERSION, sha256 } from './version';
 export { asMigrationError } from './error-translation';
 export { usageError } from './errors';
 export type { StepResult, StepOptions } from './step-context';
 export type { RunResult } from './runs/run-all';
+export type { PlanOptions } from './plan-stages';
 
 export interface MigrationOptions {
   readonly database: string | ConnectionTarget;
@@ -143,33 +141,45 @@ export class Migration {
 
   /**
    * The mapping gaps. What blocks a run is always exact; `quick` (the preview) estimates how many rows of a large
-   * table get the default org from a sample. An exact report also answers later quick asks.
+   * table get the default org from a sample. An exact report also answers later quick asks. `sessions`: read on
+   * these (left open) instead of this one and its siblings.
    */
-  async gaps(options: GapOptions = {}): Promise<GapReport> {
-    if (this.gapsCache && (options.quick || !this.gapsCache.tables.some((t) => t.estimated))) return this.gapsCache;
-    this.gapsCache = await findGaps(this.session, await this.model(), options);
+  async gaps(options: GapOptions = {}, sessions?: readonly Session[]): Promise<GapReport> {
+    const known = this.knownGaps(options);
+    if (known) return known;
+    this.gapsCache = await findGaps(sessions ?? this.session, await this.model(), options);
     return this.gapsCache;
+  }
+
+  private knownGaps(options: GapOptions): GapReport | undefined {
+    const cached = this.gapsCache;
+    return cached && (options.quick || !cached.tables.some((t) => t.estimated)) ? cached : undefined;
   }
 
   async mappingStub(): Promise<string> {
     return mappingStub(this.session, await this.model());
   }
 
-  /** Read-only: writes nothing to the database or the workspace. Large tables' counts are estimated unless `exact`. */
-  async plan(options: { exact?: boolean } = {}): Promise<Plan> {
-    const model = await this.model();
-    // The gaps wait on the database while the script is parsed here.
-    const script = this.scriptText().then(async ({ text, exists }) => ({
-      text,
-      units: await parseUnits(text),
-      exists,
-    }));
-    const [gaps, { text, units, exists }] = await Promise.all([this.gaps({ quick: !options.exact }), script]);
-    const { parseSync } = await loadParser();
-    return {
-      ...buildPlan(parseSync as never, model, { text, units }, gaps, await findShapes(this.session, model), exists),
-      accessRoles: await accessRoles(this.session, model),
-    };
+  /**
+   * Read-only: writes nothing to the database or the workspace. Large tables' counts are estimated unless `exact`;
+   * what blocks a run is always checked exactly in the plan it returns. With `onFirstAnswer`, a first plan comes
+   * before that: its gaps estimated from the catalog and samples, the exact checks not yet answered listed in
+   * `gaps.pending` (called only when the first answer differs from the exact one).
+   */
+  plan(options: PlanOptions = {}): Promise<Plan> {
+    return planInStages(
+      {
+        session: this.session,
+        model: () => this.model(),
+        scriptText: () => this.scriptText(),
+        knownGaps: (o) => this.knownGaps(o),
+        gaps: (o, sessions) => this.gaps(o, sessions),
+        keepGaps: (report) => {
+          this.gapsCache = report;
+        },
+      },
+      options,
+    );
   }
 
   async status(): Promise<StatusInfo> {

@@ -5,8 +5,9 @@ import { displayName, quoteIdent as qi, quoteQualified as qq } from './db/sql';
 import type { GapFinding, GapOptions, GapSample, Lane, TableAssignment, TableGaps } from './gaps';
 import type { MigrationModel, TableModel } from './model';
 import { keyLabel, pairKey } from './key-columns';
-import { ESTIMATE_ABOVE_ROWS, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
+import { estimateAbove, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
 import { pairSource } from './script/sections';
+import { estimatedPairBlocking, type BlockingEstimate } from './pair-estimates';
 import { plural } from '../shared/format';
 
 const validPairs = (m: MigrationModel, t: TableModel) =>
@@ -156,7 +157,11 @@ async function sampledPairCounts(
   return { rows: Math.round(total), unassigned, unassignedKeys: rows[0]!.keys ?? [], estimated: true };
 }
 
-/** Two lanes: the exact conflict check over the whole mapping, and everything else. */
+/**
+ * Two lanes side by side: the conflict check over the whole mapping, and everything else. For the first answer, a
+ * large table is estimated instead: its blocking checks proven from the catalog, found in a sample or left pending;
+ * its counts from a sample.
+ */
 export function pairTableLanes(
   m: MigrationModel,
   t: TableModel,
@@ -164,18 +169,30 @@ export function pairTableLanes(
   options: GapOptions,
   done: (result: TableGaps) => void,
 ): Lane[] {
-  let repeated: GapFinding[] | undefined;
+  let large: Promise<boolean> | undefined;
+  const estimate = async (session: Session) =>
+    !!options.firstAnswer && (large ??= estimatedRows(session, t).then((rows) => rows > estimateAbove(options)));
+  let blocking: BlockingEstimate | undefined;
   let rest: { findings: GapFinding[]; assignment: TableAssignment } | undefined;
   const finish = () => {
-    if (repeated && rest) done({ assignment: rest.assignment, findings: [...repeated, ...rest.findings] });
+    if (blocking && rest)
+      done({
+        assignment: rest.assignment,
+        findings: [...blocking.findings, ...rest.findings],
+        pending: blocking.pending,
+      });
   };
   return [
     async (session) => {
-      repeated = await repeatedKeys(session, m, t, label);
+      blocking = (await estimate(session))
+        ? await estimatedPairBlocking(session, m, t, label)
+        : { findings: await repeatedKeys(session, m, t, label), pending: [] };
       finish();
     },
     async (session) => {
-      rest = await pairCountsAndFindings(session, m, t, label, options);
+      rest = (await estimate(session))
+        ? await pairCountsAndFindings(session, m, t, label, { ...options, quick: true }, false)
+        : await pairCountsAndFindings(session, m, t, label, options);
       finish();
     },
   ];
@@ -187,11 +204,12 @@ async function pairCountsAndFindings(
   t: TableModel,
   label: string,
   options: GapOptions,
+  checkOrgs = true,
 ): Promise<{ findings: GapFinding[]; assignment: TableAssignment }> {
-  const findings = await missingOrgs(session, m, t, label);
+  const findings = checkOrgs ? await missingOrgs(session, m, t, label) : [];
   const total = options.quick ? await estimatedRows(session, t) : -1;
   const counts =
-    total > (options.estimateAboveRows ?? ESTIMATE_ABOVE_ROWS)
+    total > estimateAbove(options)
       ? await sampledPairCounts(session, m, t, total)
       : await exactPairCounts(session, m, t);
   const about = counts.estimated ? 'about ' : '';

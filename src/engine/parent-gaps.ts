@@ -3,7 +3,7 @@
 import type { Session } from './db/session';
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from './db/sql';
 import type { GapFinding, GapOptions, GapSample, TableAssignment } from './gaps';
-import { ESTIMATE_ABOVE_ROWS, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
+import { estimateAbove, SAMPLE, SAMPLE_ROWS, estimatedRows, firstRows } from './gap-queries';
 import { anyKeyNull, keyLabel, keyText, nullColumnsText, parentMatch } from './key-columns';
 import type { MigrationModel, OrgRule, TableModel } from './model';
 import { plural } from '../shared/format';
@@ -87,16 +87,23 @@ async function unmigratedParentGaps(
   m: MigrationModel,
   t: ParentTable,
   label: string,
-): Promise<{ findings: GapFinding[]; toDefault: number }> {
+  sample?: { percent: number; total: number },
+): Promise<{ findings: GapFinding[]; toDefault: number; pending: string[] }> {
   const org = qi(m.orgColumn);
-  const from = `FROM ${qq(t.name)} r JOIN LATERAL (SELECT p.${org} AS org FROM ${qq(t.rule.parent)} p WHERE ${parentMatch(t.rule, 'p', 'r')} LIMIT 1) p ON true`;
+  const sampled = sample ? ` TABLESAMPLE SYSTEM (${Number(sample.percent)}) REPEATABLE (7)` : '';
+  const from = `FROM ${qq(t.name)} r${sampled} JOIN LATERAL (SELECT p.${org} AS org FROM ${qq(t.rule.parent)} p WHERE ${parentMatch(t.rule, 'p', 'r')} LIMIT 1) p ON true`;
   const missing = `p.org IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${qq(m.orgs.name)} o WHERE o.${qi(m.orgs.idColumn)} = p.org)`;
-  const { rows } = await session.query<{ no_org: string; missing: string }>(
-    `SELECT count(*) FILTER (WHERE p.org IS NULL)::text AS no_org, count(*) FILTER (WHERE ${missing})::text AS missing ${from}`,
+  const { rows } = await session.query<{ no_org: string; missing: string; sampled: string }>(
+    `SELECT count(*) FILTER (WHERE p.org IS NULL)::text AS no_org, count(*) FILTER (WHERE ${missing})::text AS missing,
+            (SELECT count(*) FROM ${qq(t.name)} r${sampled})::text AS sampled ${from}`,
   );
+  // A sample's counts scaled to the table (a row without a parent is counted by the caller, not here).
+  const scale = (n: number) =>
+    sample ? Math.max(n, Math.round((n / Math.max(1, Number(rows[0]!.sampled))) * sample.total)) : n;
+  const about = sample ? 'about ' : '';
   const findings: GapFinding[] = [];
   const parent = displayName(t.rule.parent);
-  const noOrg = Number(rows[0]!.no_org);
+  const noOrg = scale(Number(rows[0]!.no_org));
   if (noOrg > 0) {
     findings.push({
       kind: 'orphan-child',
@@ -109,26 +116,28 @@ async function unmigratedParentGaps(
         keyText(t.rule, 'r'),
         ql(`${parent}.${m.orgColumn} is NULL`),
       ),
-      message: `${plural(noOrg, 'row')} ${noOrg === 1 ? 'has a parent' : 'have parents'} in ${parent} (not migrated) without an ${m.orgColumn} and ${noOrg === 1 ? 'gets' : 'get'} the default org`,
+      message: `${about}${plural(noOrg, 'row')} ${noOrg === 1 ? 'has a parent' : 'have parents'} in ${parent} (not migrated) without an ${m.orgColumn} and ${noOrg === 1 ? 'gets' : 'get'} the default org`,
     });
   }
-  const n = Number(rows[0]!.missing);
+  const n = scale(Number(rows[0]!.missing));
   if (n > 0) {
     findings.push({
       kind: 'missing-org',
       table: label,
       count: n,
       blocking: true,
+      ...(sample ? { estimated: true } : {}),
       samples: await firstRows(
         session,
         `${from} WHERE ${missing}`,
         keyText(t.rule, 'r'),
         `'org ' || p.org || ' does not exist'`,
       ),
-      message: `${plural(n, 'row')} ${n === 1 ? 'has a parent' : 'have parents'} in ${parent} (not migrated) whose ${m.orgColumn} is not an org of ${displayName(m.orgs.name)}: the run refuses until they are corrected`,
+      message: `${about}${plural(n, 'row')} ${n === 1 ? 'has a parent' : 'have parents'} in ${parent} (not migrated) whose ${m.orgColumn} is not an org of ${displayName(m.orgs.name)}: the run refuses until they are corrected`,
     });
   }
-  return { findings, toDefault: noOrg };
+  const pending = sample && n === 0 ? [`${label}: parents in ${parent} whose org does not exist`] : [];
+  return { findings, toDefault: noOrg, pending };
 }
 
 export async function parentTableGaps(
@@ -137,14 +146,14 @@ export async function parentTableGaps(
   t: ParentTable,
   label: string,
   options: GapOptions,
-): Promise<{ assignment: TableAssignment; findings: GapFinding[] }> {
+): Promise<{ assignment: TableAssignment; findings: GapFinding[]; pending?: string[] }> {
   const table = qq(t.name);
   const parent = qq(t.rule.parent);
   const rule = `parent ${displayName(t.rule.parent)}${t.rule.parentMigrated ? '' : ' (not migrated: its org column is read)'} via ${keyLabel(t.rule.columns)}`;
   // A validated foreign key on the columns proves every key without a NULL has its parent: only NULL keys are left.
   const validated = await hasValidatedForeignKey(session, t);
-  const total = options.quick ? await estimatedRows(session, t) : -1;
-  const estimated = total > (options.estimateAboveRows ?? ESTIMATE_ABOVE_ROWS);
+  const total = options.quick || options.firstAnswer ? await estimatedRows(session, t) : -1;
+  const estimated = total > estimateAbove(options);
   const { rows, nullKeys, orphans } = await countParentGaps(session, t, validated, total, estimated);
   const about = estimated ? 'about ' : '';
   const findings: GapFinding[] = [];
@@ -177,10 +186,18 @@ export async function parentTableGaps(
     });
   }
   let toDefault = nullKeys + orphans;
+  let pending: string[] = [];
   if (!t.rule.parentMigrated) {
-    const unmigrated = await unmigratedParentGaps(session, m, t, label);
+    const sample =
+      options.firstAnswer && estimated ? { percent: Math.min(100, (100 * SAMPLE_ROWS) / total), total } : undefined;
+    const unmigrated = await unmigratedParentGaps(session, m, t, label, sample);
     findings.push(...unmigrated.findings);
     toDefault += unmigrated.toDefault;
+    pending = unmigrated.pending;
   }
-  return { assignment: { table: label, rule, rows, assigned: rows - toDefault, toDefault, estimated }, findings };
+  return {
+    assignment: { table: label, rule, rows, assigned: rows - toDefault, toDefault, estimated },
+    findings,
+    pending,
+  };
 }

@@ -1,6 +1,7 @@
 // Step 1: the plan — every statement of the script with its phase, the tables it touches, the locks it takes.
 import type { ExecutionUnit } from './execute/units';
 import type { GapReport } from './gaps';
+import type { DiskEstimate } from './disk-estimate';
 import type { MigrationModel } from './model';
 import type { AccessRole } from './roles';
 import { displayName } from './db/sql';
@@ -33,6 +34,8 @@ export interface Plan {
   readonly accessRoles?: AccessRole[];
   /** Objects the migration refuses (blocking) or that the operator must know about: inheritance, publications, views … */
   readonly shapes: ShapeFinding[];
+  /** What the run will write to the server's disk, against its free space. */
+  readonly disk?: DiskEstimate;
 }
 
 export function buildPlan(

@@ -10,6 +10,8 @@ import { keyLabel } from './key-columns';
 import { partitionOwners } from './shapes/partition-owner';
 import { findShapes, shapeChecks } from './shapes';
 import { plural } from '../shared/format';
+import { diskCheck } from './disk-check';
+import { estimateDisk, type FreeSpaceReader } from './disk-estimate';
 
 const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
 const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({
@@ -19,21 +21,11 @@ const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'erro
   severity,
 });
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
 export async function preflight(
   session: Session,
   model: MigrationModel,
   findGaps: () => Promise<GapReport>,
+  readFreeSpace?: FreeSpaceReader,
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const server = (
@@ -146,15 +138,7 @@ export async function preflight(
         ),
   );
   if (model.mapping) results.push(await mappingIndexCheck(session, model));
-  const bytes = model.tables.reduce((n, t) => n + t.info.totalBytes, 0);
-  const free = await freeSpaceHint(session);
-  // The backups copy each table once, and the backfill writes a new version of every row.
-  results.push(
-    ok(
-      'Space needed',
-      `about ${formatBytes(bytes * 2)} (backups ${formatBytes(bytes)} + rewritten rows ${formatBytes(bytes)})${free}`,
-    ),
-  );
+  results.push(diskCheck(await estimateDisk(session, model, readFreeSpace)));
   const { rows } = await session.query<{ n: string }>(
     `SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name NOT LIKE 'tenant-migration%'`,
   );
@@ -169,11 +153,6 @@ export async function preflight(
         ),
   );
   return results;
-}
-
-async function freeSpaceHint(session: Session): Promise<string> {
-  const { rows } = await session.query<{ size: string }>(`SELECT pg_database_size(current_database())::text AS size`);
-  return `; the database is ${formatBytes(Number(rows[0]!.size))} now`;
 }
 
 /** The checks a writing command cannot do without, before it writes its own state: refuses with what to do. */

@@ -1,8 +1,10 @@
 // Number and size formatting for the plan preview. Pure: no 'vscode', no DOM.
 
 /** 1 234 567 → "1,234,567" (en-US grouping, so screenshots and tests do not depend on the machine's locale). */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+
 export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  return COUNT_FORMAT.format(Math.round(n));
 }
 
 /** Bytes in binary units, one decimal above a kilobyte ("72.0 kB"), as the CLI prints them. */

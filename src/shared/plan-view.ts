@@ -39,6 +39,8 @@ export interface PlanSource {
       readonly message: string;
     }[];
     readonly blocking: boolean;
+    /** A first answer's exact checks still running. */
+    readonly pending?: readonly string[];
   };
   /** The schema's shapes: refused ones block the run like a conflict does. */
   readonly shapes?: readonly {
@@ -232,6 +234,7 @@ export function toPlanView(plan: PlanSource): PlanView {
       tables: gapTables(plan.gaps, plan.shapes),
       blocking:
         plan.gaps.blocking || plan.gaps.findings.some((f) => f.blocking) || (plan.shapes ?? []).some((s) => s.blocking),
+      ...(plan.gaps.pending?.length ? { pending: [...plan.gaps.pending] } : {}),
     },
   };
 }

@@ -108,6 +108,8 @@ export const PlanViewSchema = z.strictObject({
   gaps: z.strictObject({
     tables: z.array(TableGapsViewSchema),
     blocking: z.boolean(),
+    /** A first answer (estimates): the exact blocking checks still running; the exact plan follows. */
+    pending: z.array(z.string()).optional(),
   }),
 });
 

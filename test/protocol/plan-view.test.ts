@@ -181,6 +181,24 @@ describe('plan preview protocol', () => {
       assert.ok(HostMessageSchema.safeParse({ type: 'plan', plan: view }).success);
     });
 
+    it("keeps a first answer's pending checks (the webview says it is still checking and holds Run); the exact plan has none", () => {
+      const pending = ['public.credentials: keys mapped to two orgs'];
+      const first = {
+        ...samplePlan(),
+        gaps: {
+          ...samplePlan().gaps,
+          findings: samplePlan().gaps.findings.filter((f) => !f.blocking),
+          blocking: false,
+          pending,
+        },
+      };
+      const view = PlanViewSchema.parse(toPlanView(first));
+      assert.deepEqual(view.gaps.pending, pending);
+      assert.equal(view.gaps.blocking, false);
+      assert.equal('pending' in toPlanView(samplePlan()).gaps, false);
+      assert.equal('pending' in toPlanView({ ...first, gaps: { ...first.gaps, pending: [] } }).gaps, false);
+    });
+
     it('handles an empty plan', () => {
       const view = toPlanView({
         scriptPath: 's.sql',

@@ -38,16 +38,21 @@ export function loadParser(): Promise<Parser> {
 
 /** libpg-query reports UTF-8 byte offsets; editors and slices need character offsets. */
 function byteToCharIndex(text: string): (byteOffset: number) => number {
-  if (Buffer.byteLength(text) === text.length) return (b) => b;
-  const map: number[] = [];
-  let chars = 0;
-  for (const ch of text) {
-    const bytes = Buffer.byteLength(ch);
-    for (let i = 0; i < bytes; i++) map.push(chars);
-    chars += ch.length;
+  const byteLength = Buffer.byteLength(text);
+  if (byteLength === text.length) return (b) => b;
+  // The UTF-8 length of each UTF-16 unit from its code: a surrogate pair is 4 bytes for its 2 units.
+  const map = new Int32Array(byteLength + 1);
+  let byte = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const pair = code >= 0xd800 && code <= 0xdbff && i + 1 < text.length;
+    const bytes = code < 0x80 ? 1 : code < 0x800 ? 2 : pair ? 4 : 3;
+    map.fill(i, byte, byte + bytes);
+    byte += bytes;
+    if (pair) i++;
   }
-  map.push(chars);
-  return (b) => map[Math.min(b, map.length - 1)]!;
+  map[byteLength] = text.length;
+  return (b) => map[Math.min(b, byteLength)]!;
 }
 
 function lineAt(text: string, offset: number): number {

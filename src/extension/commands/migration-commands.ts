@@ -69,8 +69,8 @@ export function previewPlan(c: Container): PlanPreviewPanel {
   return PlanPreviewPanel.show({
     extensionUri: c.context.extensionUri,
     log: c.log.channel,
-    loadPlan: async () => {
-      const plan = await read('Preview Plan', (m) => m.plan());
+    loadPlan: async (onFirstAnswer) => {
+      const plan = await read('Preview Plan', (m) => m.plan({ onFirstAnswer }));
       c.model.setPreviewed();
       return plan;
     },

@@ -11,8 +11,8 @@ import { planPreviewHtml } from './html';
 export interface PlanPreviewDeps {
   readonly extensionUri: vscode.Uri;
   readonly log: vscode.LogOutputChannel;
-  /** Read-only: the plan for the current spec and connection. */
-  loadPlan(): Promise<Plan>;
+  /** Read-only: the plan for the current spec and connection (the exact one; a first answer to `onFirstAnswer`). */
+  loadPlan(onFirstAnswer?: (plan: Plan) => void): Promise<Plan>;
   /** SQL the operator fills in: `INSERT INTO <mapping table> …` for the unmapped keys. */
   mappingStub(): Promise<string>;
   /** "Tenant Migration: Run" (it asks for confirmation itself). */
@@ -113,8 +113,12 @@ export class PlanPreviewPanel implements vscode.Disposable {
     const generation = ++this.generation;
     this.post({ type: 'busy', message: 'Reading the plan from the database…' });
     try {
-      const plan = toPlanView(await this.deps.loadPlan());
-      if (generation === this.generation && !this.disposed) this.post({ type: 'plan', plan });
+      const current = () => generation === this.generation && !this.disposed;
+      const first = (p: Plan) => {
+        if (current()) this.post({ type: 'plan', plan: toPlanView(p) });
+      };
+      const plan = toPlanView(await this.deps.loadPlan(first));
+      if (current()) this.post({ type: 'plan', plan });
     } catch (error) {
       if (generation !== this.generation || this.disposed) return;
       const { message, next } = errorText(error);
