@@ -12,14 +12,7 @@ import { findShapes, shapeChecks } from './shapes';
 import { plural } from '../shared/format';
 import { diskCheck } from './disk-check';
 import { estimateDisk, type FreeSpaceReader } from './disk-estimate';
-
-const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
-const bad = (name: string, detail: string, severity: 'error' | 'warning' = 'error'): CheckResult => ({
-  name,
-  ok: false,
-  detail,
-  severity,
-});
+import { bad, ok } from './check-results';
 
 export async function preflight(
   session: Session,

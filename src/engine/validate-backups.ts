@@ -16,7 +16,7 @@ import {
 import { pairKey } from './key-columns';
 import { pairSource } from './script/sections';
 import { plural } from '../shared/format';
-import { bad, ok, type Pending } from './validate-results';
+import { bad, ok, type Pending } from './check-results';
 
 /** A table's current backup: present or not, and (read by a lane) whether it still has its rows and digest. */
 export interface BackupState {

@@ -7,7 +7,7 @@ import type { MigrationModel, TableModel } from './model';
 import { DEFINER_ROLE, ISOLATION_POLICY, STATE_SCHEMA } from './names';
 import { SnapshotLanes } from './db/snapshot-lanes';
 import { BackupValidation } from './validate-backups';
-import { bad, ok, type Pending } from './validate-results';
+import { bad, ok, type Pending } from './check-results';
 import { partitionCoverageChecks } from './partition-checks';
 import { currentEnforcement } from './enforce';
 import { parentMatch } from './key-columns';

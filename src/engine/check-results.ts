@@ -1,4 +1,4 @@
-// The results validation builds: a passed or failed check, and one still being worked out by a lane.
+// A passed or failed check (prerequisites, validation), and one still being worked out by a lane.
 import type { CheckResult } from './events';
 
 /** A check as it is being worked out: the catalog's answers at once, the scans' when the lanes have done them. */
