@@ -1,67 +1,19 @@
 // The UI end-to-end test: the packaged VSIX installed in a real VS Code (code-server + Chromium, notifications
 // shown), "Tenant Migration: Run" typed into the command palette against a real PostgreSQL, and screenshots of the
-// checklist during and after the run and of the plan preview, in light and dark themes. In the light session it
-// also adds a production connection through the real prompts and confirms a backup by typing the database name.
+// checklist during and after the run and of the plan preview, in light and dark themes (first-answer.mjs: the preview's
+// first answer on a large database). In the light session it also adds a production connection through the real
+// prompts and confirms a backup by typing the database name.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
+import { firstAnswerSession, grownDatabase } from './first-answer.mjs';
+import { THEMES, inSomeFrame, row, shoot, sideBarWidth } from './page.mjs';
 
 const require = createRequire(import.meta.url);
 const { startVSCode, runCommand } = require('../harness.js');
-
-const THEMES = { light: 'Default Light Modern', dark: 'Default Dark Modern' };
-
-/** A checklist row by its accessible label ("Migrate: running. …"). */
-const row = (page, prefix) => page.locator(`.monaco-list-row[aria-label^="${prefix}"]`).first();
-
-async function shoot(page, dir, name) {
-  await page.waitForTimeout(600); // a toast fades in, a spinner settles
-  const file = path.join(dir, `${name}.png`);
-  await page.screenshot({ path: file });
-  console.log(`    screenshot ${path.relative(process.cwd(), file)}`);
-  return file;
-}
-
-/** Sets the side bar's width (drags its sash): 300 px is VS Code's default, where the checklist's rows must still say their state. */
-async function sideBarWidth(page, width) {
-  const box = await page.locator('.part.sidebar').boundingBox();
-  if (!box || Math.abs(box.width - width) < 2) return;
-  const edge = box.x + box.width;
-  const sashes = await page.locator('.monaco-sash.vertical').evaluateAll((els) =>
-    els.map((e) => {
-      const r = e.getBoundingClientRect();
-      return { x: r.x + r.width / 2, y: r.y + r.height / 2, h: r.height };
-    }),
-  );
-  const sash = sashes.filter((s) => s.h > 100).sort((a, b) => Math.abs(a.x - edge) - Math.abs(b.x - edge))[0];
-  if (!sash || Math.abs(sash.x - edge) > 8) return;
-  await page.mouse.move(sash.x, sash.y);
-  await page.mouse.down();
-  await page.mouse.move(sash.x + (width - box.width), sash.y, { steps: 10 });
-  await page.mouse.up();
-}
-
-/** Waits until some frame (webviews are nested iframes) shows an element matching the selector. */
-async function inSomeFrame(page, selector, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const frame of page.frames()) {
-      if (
-        await frame
-          .locator(selector)
-          .first()
-          .isVisible()
-          .catch(() => false)
-      )
-        return frame;
-    }
-    if (Date.now() > deadline) throw new Error(`no frame showed ${selector} within ${timeoutMs} ms`);
-    await page.waitForTimeout(250);
-  }
-}
 
 async function quickInput(page, text, { expectTitle } = {}) {
   const input = page.locator('.quick-input-widget input');
@@ -326,6 +278,11 @@ export async function runE2E({ vsix, db, screenshots, template }) {
   // running with its percentage, whatever the machine's speed.
   const spec = db.legacySpec({ batchSize: 200, batchTargetMs: 20 });
   const shots = [];
+  const large = await grownDatabase(db, template);
+  for (const theme of ['light', 'dark']) {
+    console.log(`  ${theme} theme, a first answer on a large database`);
+    shots.push(...(await firstAnswerSession({ theme, vsix, db, database: large, spec, screenshots })));
+  }
   for (const theme of ['light', 'dark']) {
     const database = await db.copyOf(template, `tm_vscode_ui_${theme}`);
     const production = theme === 'light' ? await db.copyOf(template, 'tm_vscode_ui_production') : undefined;
