@@ -1,6 +1,7 @@
 // "Mapping gaps": per table, how each row's org_id will be decided, and every finding with counts and samples.
 import type { FindingView, GapSampleView, PlanView, TableGapsView } from '../src/shared/protocol';
 import { formatCount, plural } from '../src/shared/format';
+import { estimateNote, isFirstAnswer } from '../src/shared/plan-answer';
 import { button, codicon, h } from './dom';
 import type { ViewContext } from './context';
 
@@ -73,7 +74,7 @@ function finding(f: FindingView, key: string): HTMLElement {
 
 const about = (estimated: boolean, n: number) => (estimated ? `≈ ${formatCount(n)}` : formatCount(n));
 
-function gapTable(t: TableGapsView, index: number): HTMLElement {
+function gapTable(t: TableGapsView, index: number, note: string): HTMLElement {
   const headingId = `gap-table-${index}`;
   const a = t.assignment;
   return h(
@@ -102,14 +103,7 @@ function gapTable(t: TableGapsView, index: number): HTMLElement {
               h('dd', null, about(a.estimated, a.toDefault)),
             ),
           ),
-          a.estimated
-            ? h(
-                'p',
-                { class: 'estimate-note' },
-                codicon('info'),
-                'Estimated from a sample of this large table. Conflicts and missing orgs are always counted exactly; tenant-migrate plan --exact counts every row.',
-              )
-            : null,
+          a.estimated ? h('p', { class: 'estimate-note' }, codicon('info'), note) : null,
         )
       : null,
     t.findings.length > 0
@@ -175,21 +169,21 @@ export function gapsSection(plan: PlanView, ctx: ViewContext): HTMLElement {
           ),
         )
       : null,
-    plan.gaps.pending?.length
+    isFirstAnswer(plan.gaps)
       ? h(
           'div',
-          { class: 'callout', role: 'status', id: 'gaps-pending' },
+          { class: 'callout callout-info', role: 'status', id: 'gaps-pending' },
           codicon('sync'),
           h(
             'p',
             null,
             h('strong', null, 'First answer: estimates from samples. '),
-            `Checking every row (nothing is cleared until this answers): ${plan.gaps.pending.join('; ')}.`,
+            `Checking every row (nothing is cleared until this answers): ${(plan.gaps.pending ?? []).join('; ')}.`,
           ),
         )
       : null,
     tables.length > 0
-      ? tables.map((t, i) => gapTable(t, i))
+      ? tables.map((t, i) => gapTable(t, i, estimateNote(plan.gaps)))
       : h('p', { class: 'empty' }, 'The spec names no tables to migrate.'),
   );
 }

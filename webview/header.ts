@@ -1,6 +1,7 @@
 // The page header (title, script, summary, the Run / Generate Script / Refresh actions) and the busy / error regions.
 import type { PlanView } from '../src/shared/protocol';
 import { plural } from '../src/shared/format';
+import { isFirstAnswer, runTitle } from '../src/shared/plan-answer';
 import { button, codicon, h } from './dom';
 import type { ViewContext } from './context';
 
@@ -24,7 +25,7 @@ function summary(plan: PlanView): HTMLElement {
     ),
     blockingFindings > 0
       ? item('error', plural(blockingFindings, 'blocking gap'), 'err')
-      : plan.gaps.pending?.length
+      : isFirstAnswer(plan.gaps)
         ? item('sync', 'first answer (estimates): checking every row for blocking gaps…', 'warn')
         : item(
             'pass',
@@ -51,9 +52,7 @@ export function headerSection(plan: PlanView | undefined, ctx: ViewContext): HTM
           icon: 'play',
           disabled: true,
           describedBy: blocked ? 'run-blocked' : undefined,
-          title: blocked
-            ? 'Resolve the blocking mapping gaps first'
-            : 'Tenant Migration: Run (prerequisites, backup, migrate, validate, verify isolation)',
+          title: runTitle(plan?.gaps),
           onPress: () => ctx.send({ type: 'run' }),
         }),
         button('Generate Script', {
@@ -108,7 +107,7 @@ function setDisabled(id: string, disabled: boolean): void {
 
 /** Actions wait while the host is busy; Run also waits for a plan whose exact checks found no blocking gap. */
 export function setActionsEnabled(plan: PlanView | undefined, busy: boolean): void {
-  setDisabled('action-run', busy || !plan || plan.gaps.blocking || !!plan.gaps.pending?.length);
+  setDisabled('action-run', busy || !plan || plan.gaps.blocking || isFirstAnswer(plan.gaps));
   setDisabled('action-generate', busy || !plan);
   setDisabled('action-refresh', busy);
   setDisabled('action-stub', busy || !plan);
