@@ -123,8 +123,14 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
     shots.push(await shoot(page, screenshots, `confirm-write-${theme}`));
     await confirm.getByRole('button', { name: 'Continue', exact: true }).click();
     // The row shows the backfill's percentage or the statement it is at; the backfill alone can pass between two
-    // repaints of the headless workbench, so the screenshot waits for the running step, not for a percentage.
-    await page.locator('.monaco-list-row[aria-label^="Migrate: running"]').first().waitFor({ timeout: 120000 });
+    // repaints of the headless workbench, so the screenshot waits for the running step, not for a percentage: its
+    // row, or the run's progress notification naming it (the row was once missed in a 7-s migrate on a quiet machine).
+    await Promise.any([
+      page.locator('.monaco-list-row[aria-label^="Migrate: running"]').first().waitFor({ timeout: 120000 }),
+      page
+        .locator('.notifications-toasts', { hasText: 'Tenant Migration: Run on DATABASE_URL: Migrate' })
+        .waitFor({ timeout: 120000 }),
+    ]);
     await page
       .locator('.notifications-toasts', { hasText: 'Tenant Migration: Run on DATABASE_URL' })
       .waitFor({ timeout: 15000 });
