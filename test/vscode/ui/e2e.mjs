@@ -130,7 +130,11 @@ async function session({ theme, vsix, db, database, spec, screenshots, productio
       page
         .locator('.notifications-toasts', { hasText: 'Tenant Migration: Run on DATABASE_URL: Migrate' })
         .waitFor({ timeout: 120000 }),
-    ]);
+    ]).catch(() => {
+      throw new Error(
+        'Migrate was never seen running (neither its checklist row nor the progress notification) within 120 s: see the failure screenshot and the run log',
+      );
+    });
     await page
       .locator('.notifications-toasts', { hasText: 'Tenant Migration: Run on DATABASE_URL' })
       .waitFor({ timeout: 15000 });
