@@ -2,21 +2,17 @@
 // script; enforce holds every partition, a partition added after it too (the tables and spec: ./support/partitions).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
+import type { TestDatabase } from '../support/database';
+import { migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
 import { acl, schemaFingerprint } from '../support/fingerprint';
-import { addPartitionedTables, org, spec } from './support/partitions';
+import { org, usePartitionedDatabase } from './support/partitions';
 
 describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, () => {
   let db: TestDatabase;
   let ws: Workspace;
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    await addPartitionedTables(db.client);
-    ws = makeWorkspace(spec());
-  });
-  afterEach(async () => {
-    await db.drop();
+  usePartitionedDatabase((d, w) => {
+    db = d;
+    ws = w;
   });
 
   it('a partition attached after the migration: validation and the prerequisites name it, the old script refuses, a new one covers it', async () => {

@@ -1,21 +1,17 @@
 // Partitioned tables and the tenant roles: a partition named directly, and an application writing through the parents
 // during the run (the tables and the writer: ./support/partitions).
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { makeWorkspace, migrateFully, type Workspace } from '../support/migration-helpers';
+import type { TestDatabase } from '../support/database';
+import { migrateFully, type Workspace } from '../support/migration-helpers';
 import { DEFAULT_ORG_ID } from '../fixtures/legacy-data';
-import { addPartitionedTables, org, spec, tenantWriter } from './support/partitions';
+import { org, tenantWriter, usePartitionedDatabase } from './support/partitions';
 
 describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, () => {
   let db: TestDatabase;
   let ws: Workspace;
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    await addPartitionedTables(db.client);
-    ws = makeWorkspace(spec());
-  });
-  afterEach(async () => {
-    await db.drop();
+  usePartitionedDatabase((d, w) => {
+    db = d;
+    ws = w;
   });
 
   it('a tenant role that names a partition directly: no privilege; granted one later, it sees its own org only', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { makeWorkspace, migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
+import { migrateFully, withMigration, type Workspace } from '../support/migration-helpers';
 import { schemaFingerprint, tableDigest } from '../support/fingerprint';
 import { DEFAULT_ORG_ID } from '../fixtures/legacy-data';
 import {
@@ -14,19 +14,15 @@ import {
   PARTITIONED,
   partitionedData,
   rowVersions,
-  spec,
+  usePartitionedDatabase,
 } from './support/partitions';
 
 describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, () => {
   let db: TestDatabase;
   let ws: Workspace;
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    await addPartitionedTables(db.client);
-    ws = makeWorkspace(spec());
-  });
-  afterEach(async () => {
-    await db.drop();
+  usePartitionedDatabase((d, w) => {
+    db = d;
+    ws = w;
   });
 
   it('the plan sums rows and bytes over the partitions and says what happens to them', async () => {

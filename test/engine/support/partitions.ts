@@ -1,7 +1,8 @@
 // Shared by the partitioned-table tests (partitions, partition-tenant-writes, partition-ledger, partition-late-and-enforce):
 // the tables of test/fixtures/partitioned-schema.sql, the spec that migrates them, digests of their data, and an
 // application writing through the parents as a tenant.
-import { writeInLoop } from '../../support/migration-helpers';
+import { makeWorkspace, writeInLoop, type Workspace } from '../../support/migration-helpers';
+import { createTestDatabase, type TestDatabase } from '../../support/database';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -72,5 +73,18 @@ export function tenantWriter(url: string, orgId: string) {
     );
     await client.query(`UPDATE usage_records SET units = units WHERE id = 1 + (random() * 2400)::int`);
     await client.query('COMMIT');
+  });
+}
+
+/** Each test gets a fresh database with the partitioned tables and a workspace with their spec; dropped after it. */
+export function usePartitionedDatabase(set: (db: TestDatabase, ws: Workspace) => void): void {
+  let db: TestDatabase | undefined;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    await addPartitionedTables(db.client);
+    set(db, makeWorkspace(spec()));
+  });
+  afterEach(async () => {
+    await db?.drop();
   });
 }
