@@ -102,6 +102,7 @@ export class Migration {
         signal,
         logger: this.logger,
         onAuditFailure: (detail) => this.recorder.warn({ name: 'Audit log', detail }),
+        sessions: this.options.spec.spec.sessions,
       }),
     };
   }

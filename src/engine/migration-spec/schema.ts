@@ -224,6 +224,15 @@ export const specSchema = z.strictObject({
     .describe(
       'How long a statement that blocks the application (ACCESS EXCLUSIVE) may wait for its lock before it gives up and is retried (every application query on the table queues behind it meanwhile).',
     ),
+  sessions: z
+    .number()
+    .int()
+    .min(1)
+    .max(8)
+    .default(2)
+    .describe(
+      "Sessions the migration runs the tables' lanes on, side by side (each can keep one of the server's CPUs busy); 1 runs the script in its order on one session, as psql -f does.",
+    ),
   tests: z
     .array(z.strictObject({ name: z.string().min(1), command: z.string().min(1), cwd: z.string().optional() }))
     .default([]),

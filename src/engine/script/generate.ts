@@ -2,6 +2,7 @@
 import type { MigrationModel } from '../model';
 import { displayName } from '../db/sql';
 import * as section from './sections';
+import { laneMarker, ledgerLane, perTableLanes } from './lanes';
 
 export const STEP_MARKER = '-- @tenant-migration step=';
 
@@ -64,10 +65,24 @@ export function scriptSteps(
         ...section.addNewAssignments(model),
       ],
     },
-    { step: 'backfill', statements: section.backfill(model, options.backfillGroups) },
-    { step: 'constraints', statements: section.constraints(model) },
-    { step: 'indexes', statements: [...section.indexes(model), ...section.perOrgUniques(model)] },
-    { step: 'ledger', statements: section.ledger(model) },
+    {
+      step: 'backfill',
+      statements: perTableLanes(model, (t, i) => section.tableBackfill(model, t, i, options.backfillGroups), {
+        waitsForParent: true,
+      }),
+    },
+    {
+      step: 'constraints',
+      // Attaching a partitioned table's foreign key locks the orgs table, which every other lane's keys read.
+      statements: perTableLanes(model, (t) => section.tableConstraints(model, t), {
+        alone: (t) => t.info.partitionTree !== undefined,
+      }),
+    },
+    {
+      step: 'indexes',
+      statements: perTableLanes(model, (t) => [...section.tableIndexes(model, t), ...section.perOrgUniques(model, t)]),
+    },
+    { step: 'ledger', statements: ledgerStatements(model) },
     {
       step: 'rls',
       statements: [
@@ -79,6 +94,14 @@ export function scriptSteps(
     { step: 'auth-hook', statements: section.authHook(model) },
     { step: 'vacuum', statements: section.vacuum(model) },
   ];
+}
+
+function ledgerStatements(model: MigrationModel): string[] {
+  const statements = section.ledger(model);
+  const lane = ledgerLane(model);
+  if (!lane || statements.length === 0) return statements;
+  const from = model.ledger!.from.name;
+  return [laneMarker(lane, `${displayName(model.ledger!.name)}, after ${displayName(from)}`), ...statements];
 }
 
 export function generateScript(model: MigrationModel, options: GenerateOptions = {}): string {

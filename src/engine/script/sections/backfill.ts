@@ -42,13 +42,16 @@ export function partitionGroups(tableBytes: number, partitionBytes: number, limi
  * VACUUM cannot run inside a DO block or a transaction: that is why the groups are separate statements.
  * A partitioned table has no pages of its own: each of its leaf partitions is backfilled (and vacuumed) in turn.
  */
-export function backfill(m: MigrationModel, limits = BACKFILL_GROUPS): string[] {
+export function tableBackfill(
+  m: MigrationModel,
+  t: TableModel,
+  tableIndex: number,
+  limits = BACKFILL_GROUPS,
+): string[] {
   const spec = m.loaded.spec;
-  return m.tables
-    .flatMap((t, tableIndex) =>
-      heapTablesOf(t).map((heap) => ({ t, tableIndex, heap, groups: groupsOf(t, heap, limits) })),
-    )
-    .flatMap(({ t, tableIndex, heap, groups }) => {
+  return heapTablesOf(t)
+    .map((heap) => ({ heap, groups: groupsOf(t, heap, limits) }))
+    .flatMap(({ heap, groups }) => {
       const table = qq(heap);
       const org = qi(m.orgColumn);
       const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', batch_end)::tid AND t.${org} IS NULL`;

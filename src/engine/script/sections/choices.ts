@@ -2,7 +2,8 @@
 // each was before is recorded in the state schema (rollback puts it back exactly); every block is idempotent.
 import { displayName, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
 import type { UniqueChoice } from '../../choices';
-import type { MigrationModel } from '../../model';
+import type { MigrationModel, TableModel } from '../../model';
+import { sameTable } from '../../introspect';
 import { names } from '../../names';
 import { PROBLEM, doBlock, named, patiently, revokeFromOthers } from './common';
 
@@ -126,38 +127,40 @@ export function viewSecurity(m: MigrationModel): string[] {
  * first), then in one short transaction the global one swapped out: a constraint is dropped and the per-org index
  * becomes its replacement constraint (same deferrability), a plain index is dropped. The org column is NOT NULL by now.
  */
-export function perOrgUniques(m: MigrationModel): string[] {
-  return m.uniques.flatMap((u) => {
-    const perOrg = qq({ schema: u.index.schema, name: u.perOrgName });
-    const deferrable = u.constraint?.deferrable
-      ? ` DEFERRABLE${u.constraint.deferred ? ' INITIALLY DEFERRED' : ''}`
-      : '';
-    const swap = u.constraint
-      ? `ALTER TABLE ${qq(u.table)} DROP CONSTRAINT ${qi(u.index.name)}, ADD CONSTRAINT ${qi(u.perOrgName)} UNIQUE USING INDEX ${qi(u.perOrgName)}${deferrable};`
-      : `DROP INDEX ${qq(u.index)};`;
-    return [
-      named(
-        'drop an invalid per-org index left by an interrupted build',
-        displayName(u.table),
-        doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(perOrg)}) AND NOT indisvalid) THEN
+export function perOrgUniques(m: MigrationModel, t: TableModel): string[] {
+  return m.uniques
+    .filter((u) => sameTable(u.table, t.name))
+    .flatMap((u) => {
+      const perOrg = qq({ schema: u.index.schema, name: u.perOrgName });
+      const deferrable = u.constraint?.deferrable
+        ? ` DEFERRABLE${u.constraint.deferred ? ' INITIALLY DEFERRED' : ''}`
+        : '';
+      const swap = u.constraint
+        ? `ALTER TABLE ${qq(u.table)} DROP CONSTRAINT ${qi(u.index.name)}, ADD CONSTRAINT ${qi(u.perOrgName)} UNIQUE USING INDEX ${qi(u.perOrgName)}${deferrable};`
+        : `DROP INDEX ${qq(u.index)};`;
+      return [
+        named(
+          'drop an invalid per-org index left by an interrupted build',
+          displayName(u.table),
+          doBlock(`  IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(perOrg)}) AND NOT indisvalid) THEN
     DROP INDEX ${perOrg};
   END IF;`),
-      ),
-      ...patiently(
-        m,
-        named(`build the per-org unique index ${u.perOrgName} CONCURRENTLY`, displayName(u.table), u.perOrgIndex),
-      ),
-      named(
-        `swap the global ${u.constraint ? 'UNIQUE constraint' : 'unique index'} ${u.index.name} for the per-org one (short lock)`,
-        displayName(u.table),
-        doBlock(`  IF NOT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(perOrg)}) AND indisvalid) THEN
+        ),
+        ...patiently(
+          m,
+          named(`build the per-org unique index ${u.perOrgName} CONCURRENTLY`, displayName(u.table), u.perOrgIndex),
+        ),
+        named(
+          `swap the global ${u.constraint ? 'UNIQUE constraint' : 'unique index'} ${u.index.name} for the per-org one (short lock)`,
+          displayName(u.table),
+          doBlock(`  IF NOT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(${ql(perOrg)}) AND indisvalid) THEN
     RAISE EXCEPTION 'tenant-migration: the per-org index % was not built (a value repeats within an org, or an interrupted build)', ${ql(perOrg)}
       USING HINT = 'Run again; if it fails again, find the rows of one org that share the value and change them.';
   END IF;
   IF ${stillGlobal(m, u)} THEN
     ${swap}
   END IF;`),
-      ),
-    ];
-  });
+        ),
+      ];
+    });
 }

@@ -132,12 +132,10 @@ export function attachedForeignKey(m: MigrationModel, table: Resolved): string[]
 }
 
 /** NOT NULL through a validated CHECK, the foreign key NOT VALID then validated: no long ACCESS EXCLUSIVE lock. */
-export function constraints(m: MigrationModel): string[] {
-  return m.tables.flatMap((t) =>
-    t.info.partitionTree
-      ? partitionedConstraints(m, t)
-      : [...notNullCheck(m, t, t.name), ...setNotNull(m, t.name, [t.name]), ...orgForeignKey(m, t.name)],
-  );
+export function tableConstraints(m: MigrationModel, t: TableModel): string[] {
+  return t.info.partitionTree
+    ? partitionedConstraints(m, t)
+    : [...notNullCheck(m, t, t.name), ...setNotNull(m, t.name, [t.name]), ...orgForeignKey(m, t.name)];
 }
 
 /** The org index on `table`, CONCURRENTLY; an index left INVALID by an interrupted build is dropped first (IF NOT EXISTS would skip it). */
@@ -173,6 +171,6 @@ export function concurrentIndex(m: MigrationModel, table: Resolved): string[] {
 }
 
 /** Indexes CONCURRENTLY (a partitioned table's: per leaf partition, then attached). */
-export function indexes(m: MigrationModel): string[] {
-  return m.tables.flatMap((t) => (t.info.partitionTree ? partitionedIndexes(m, t) : concurrentIndex(m, t.name)));
+export function tableIndexes(m: MigrationModel, t: TableModel): string[] {
+  return t.info.partitionTree ? partitionedIndexes(m, t) : concurrentIndex(m, t.name);
 }

@@ -6,6 +6,37 @@ import { doBlock, named, patientLockTimeout, revokeFromOthers } from './common';
 import { definerFunction } from './definer';
 import { pairKey } from '../../key-columns';
 
+/**
+ * Credentials per batch of the ledger's fill. Each batch commits, so the fill never holds one snapshot for long: the
+ * VACUUMs of the backfill running beside it on another session free what the batches before them left dead.
+ */
+export const LEDGER_BATCH_ROWS = 50_000;
+
+/** The ledger's fill, in batches of the credentials' primary key (its index orders them). */
+function fill(m: MigrationModel, source: string): string {
+  const { from, keyColumn, keyType } = m.ledger!;
+  const key = `c.${qi(keyColumn)}`;
+  const insert = (range: string) => `INSERT INTO ${qq(m.ledger!.name)} (credential_id, org_id, source)
+      SELECT ${key}, c.${qi(m.orgColumn)}, ${source} FROM ${qq(from.name)} AS c
+      WHERE ${range}
+      ORDER BY ${key}
+      ON CONFLICT (credential_id) DO NOTHING;`;
+  return doBlock(
+    `  SELECT min(${key}) INTO batch_start FROM ${qq(from.name)} AS c;
+  WHILE batch_start IS NOT NULL LOOP
+    SELECT ${key} INTO batch_end FROM ${qq(from.name)} AS c WHERE ${key} >= batch_start ORDER BY ${key} OFFSET ${LEDGER_BATCH_ROWS} LIMIT 1;
+    IF batch_end IS NULL THEN
+      ${insert(`${key} >= batch_start`)}
+    ELSE
+      ${insert(`${key} >= batch_start AND ${key} < batch_end`)}
+    END IF;
+    COMMIT;
+    batch_start := batch_end;
+  END LOOP;`,
+    [`batch_start ${keyType}`, `batch_end ${keyType}`],
+  );
+}
+
 /** The tenant ledger: one row per credential, its org and where that came from; kept in sync by a trigger. */
 export function ledger(m: MigrationModel): string[] {
   if (!m.ledger) return [];
@@ -13,14 +44,11 @@ export function ledger(m: MigrationModel): string[] {
   const ledgerTable = qq(m.ledger.name);
   const fn = names.ledgerFunction(from.name);
   const org = qi(m.orgColumn);
+  // A probe of the assignments' key per credential: a join would scan all the assignments again in every batch.
   const source =
     from.rule.kind === 'parent'
       ? `'parent'`
-      : `CASE WHEN a.key IS NOT NULL THEN ${ql(from.rule.kind)} ELSE 'default' END`;
-  const join =
-    from.rule.kind === 'parent'
-      ? ''
-      : ` LEFT JOIN ${qq(names.assignTable(from.name))} AS a ON a.key = ${pairKey(from.rule.columns, 'c')}`;
+      : `CASE WHEN EXISTS (SELECT 1 FROM ${qq(names.assignTable(from.name))} AS a WHERE a.key = ${pairKey(from.rule.columns, 'c')}) THEN ${ql(from.rule.kind)} ELSE 'default' END`;
   const credFk = names.foreignKey(m.ledger.name, 'credential_id');
   const orgFk = names.foreignKey(m.ledger.name, 'org_id');
   const conExists = (name: string, extra = '') =>
@@ -73,14 +101,7 @@ END
       displayName(from.name),
       `CREATE OR REPLACE TRIGGER ${qi(LEDGER_TRIGGER)} AFTER INSERT OR UPDATE OF ${org} ON ${qq(from.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`,
     ),
-    named(
-      'fill the ledger from the credentials',
-      on,
-      `INSERT INTO ${ledgerTable} (credential_id, org_id, source)
-SELECT c.${qi(keyColumn)}, c.${org}, ${source} FROM ${qq(from.name)} AS c${join}
-ORDER BY c.${qi(keyColumn)}
-ON CONFLICT (credential_id) DO NOTHING;`,
-    ),
+    named('fill the ledger from the credentials, in committed batches', on, fill(m, source)),
     named(
       "add the ledger's foreign keys (NOT VALID)",
       on,

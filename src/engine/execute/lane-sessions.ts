@@ -1,0 +1,34 @@
+// The runner's second (and further) sessions for lanes: opened beside the step's session, with its settings.
+import type { Session } from '../db/session';
+import { describePgError } from '../db/pg-errors';
+
+export type SessionSettings = readonly { name: string; setting: string }[];
+
+/** What the script (and the tool) set on the step's session: row_security, lock_timeout, a role… */
+export async function sessionSettings(main: Session): Promise<SessionSettings> {
+  const { rows } = await main.query<{ name: string; setting: string }>(
+    // The session's authorization before its role: setting the first resets the second.
+    `SELECT name, setting FROM pg_settings WHERE source = 'session' ORDER BY name <> 'session_authorization', name`,
+  );
+  return rows;
+}
+
+/** Gives a lane's session the step session's settings, so that it runs its statements as that session would. */
+export async function applySettings(session: Session, settings: SessionSettings): Promise<void> {
+  if (settings.length === 0) return;
+  await session.query(
+    `SELECT set_config(s.name, s.setting, false) FROM json_to_recordset($1::json) AS s(name text, setting text)`,
+    [JSON.stringify(settings)],
+  );
+}
+
+/** Up to `count` more sessions; when one cannot be opened the lanes run on those there are, and `problem` says why. */
+export async function openLaneSessions(
+  main: Session,
+  count: number,
+): Promise<{ sessions: Session[]; problem?: string }> {
+  const opened = await Promise.allSettled(Array.from({ length: count }, () => main.sibling('tenant-migration lane')));
+  const sessions = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  const failure = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  return { sessions, problem: failure ? describePgError(failure.reason) : undefined };
+}

@@ -1,0 +1,118 @@
+// The runner's lanes on a real PostgreSQL (issue 17): two tables' blocks at the same time on two sessions that carry
+// the script's settings; a lane that comes after another waits for it; what is outside a lane runs alone; a failure in
+// one lane stops the other after its running statement; a VACUUM waits for a snapshot held on the other session.
+import assert from 'node:assert/strict';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { Session } from '../../src/engine/db/session';
+import { runScript } from '../../src/engine/execute/runner';
+import type { EngineEvent } from '../../src/engine/events';
+import { ensureStateSchema } from '../../src/engine/state';
+
+const lane = (id: number | 'none', after?: number) =>
+  `-- @tenant-migration lane=${id}${after === undefined ? '' : ` after=${after}`}`;
+const mark = (what: string) =>
+  `INSERT INTO marks (what, pid, at, row_security, lock_timeout) VALUES ('${what}', pg_backend_pid(), clock_timestamp(), current_setting('row_security'), current_setting('lock_timeout'));`;
+
+describe('script lanes: tables side by side on two sessions', function () {
+  this.timeout(60_000);
+  let db: TestDatabase;
+  let session: Session;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    await db.client.query(
+      `CREATE TABLE marks (what text, pid int, at timestamptz, row_security text, lock_timeout text);
+       CREATE TABLE worked (id int PRIMARY KEY)`,
+    );
+    session = await Session.open(db.url);
+    await ensureStateSchema(session);
+  });
+  afterEach(async () => {
+    await session.close();
+    await db.drop();
+  });
+
+  const marks = async () =>
+    new Map(
+      (
+        await db.client.query<{ what: string; pid: number; at: Date; row_security: string; lock_timeout: string }>(
+          'SELECT * FROM marks',
+        )
+      ).rows.map((r) => [r.what, r]),
+    );
+
+  it('runs two lanes at once on two sessions with the script settings, the rest in order', async () => {
+    const script = [
+      `SET lock_timeout = '123ms';`,
+      'SET row_security = off;',
+      mark('first'),
+      lane(0),
+      mark('a:start'),
+      'SELECT pg_sleep(0.6);',
+      mark('a:end'),
+      lane(1),
+      mark('b:start'),
+      'SELECT pg_sleep(0.6);',
+      mark('b:end'),
+      lane(2, 0),
+      mark('c'),
+      lane('none'),
+      mark('last'),
+    ].join('\n');
+    const result = await runScript(script, { session, step: 'migrate', onEvent: () => undefined });
+    assert.equal(result.statements, 11);
+    const m = await marks();
+    const at = (what: string) => m.get(what)!.at.getTime();
+    assert.notEqual(m.get('a:start')!.pid, m.get('b:start')!.pid, 'the lanes ran on two sessions');
+    assert.ok(at('b:start') < at('a:end') && at('a:start') < at('b:end'), 'the lanes ran at the same time');
+    assert.ok(at('first') < Math.min(at('a:start'), at('b:start')), 'what is above the lanes ran first');
+    assert.ok(at('c') >= at('a:end'), 'lane 2 came after lane 0');
+    assert.ok(at('last') >= Math.max(at('b:end'), at('c')), 'what is outside a lane waited for every lane');
+    for (const what of ['a:start', 'b:start', 'c'])
+      assert.deepEqual([m.get(what)!.row_security, m.get(what)!.lock_timeout], ['off', '123ms'], what);
+    assert.equal(m.get('last')!.pid, session.pid, 'the statements outside a lane ran on the step session');
+  });
+
+  it('a failure in one lane stops the other after its running statement, and says where', async () => {
+    const script = [
+      lane(0),
+      mark('a:1'),
+      'SELECT pg_sleep(0.5);',
+      mark('a:2'),
+      lane(1),
+      'INSERT INTO worked VALUES (1);',
+      'INSERT INTO worked VALUES (1);',
+      lane('none'),
+      mark('last'),
+    ].join('\n');
+    await assert.rejects(runScript(script, { session, step: 'migrate', onEvent: () => undefined }), (e: Error) =>
+      /line 7 failed: .*duplicate key/.test(e.message),
+    );
+    const m = await marks();
+    assert.ok(m.has('a:1'));
+    assert.equal(m.has('a:2'), false, 'lane 0 stopped after the statement it was running');
+    assert.equal(m.has('last'), false);
+    const { rows } = await db.client.query('SELECT count(*)::int AS n FROM worked');
+    assert.equal(rows[0].n, 1);
+  });
+
+  it('starts a VACUUM only when the other session holds no snapshot', async () => {
+    const script = [lane(0), 'SELECT pg_sleep(0.8);', lane(1), 'SELECT 1;', 'VACUUM worked;'].join('\n');
+    const times = new Map<string, number>();
+    const onEvent = (e: EngineEvent) => {
+      if (e.type === 'statement-started') times.set(`start:${e.index}`, performance.now());
+      if (e.type === 'statement-finished') times.set(`end:${e.index}`, performance.now());
+    };
+    await runScript(script, { session, step: 'migrate', onEvent });
+    assert.ok(times.get('start:1')! < times.get('end:0')!, 'lane 1 started beside the sleep');
+    assert.ok(times.get('start:2')! >= times.get('end:0')!, 'the VACUUM waited for the snapshot of the sleep');
+  });
+
+  it('runs everything on the step session in its order when asked for one session', async () => {
+    const script = [lane(0), mark('a'), 'SELECT pg_sleep(0.3);', lane(1), mark('b')].join('\n');
+    await runScript(script, { session, step: 'migrate', onEvent: () => undefined, sessions: 1 });
+    const m = await marks();
+    assert.equal(m.get('a')!.pid, session.pid);
+    assert.equal(m.get('b')!.pid, session.pid);
+    assert.ok(m.get('b')!.at.getTime() - m.get('a')!.at.getTime() >= 300);
+  });
+});
