@@ -70,6 +70,11 @@ export class LaneSchedule {
     return true;
   }
 
+  /** The other workers running a unit now. */
+  runningBeside(worker: number): number[] {
+    return [...this.running.keys()].filter((w) => w !== worker);
+  }
+
   start(unit: number, worker: number): void {
     this.running.set(worker, unit);
   }

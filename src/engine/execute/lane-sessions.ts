@@ -32,3 +32,27 @@ export async function openLaneSessions(
   const failure = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   return { sessions, problem: failure ? describePgError(failure.reason) : undefined };
 }
+
+/**
+ * Before a VACUUM beside another session's batches: waits (at most `limitMs`) until each of `pids` has started a
+ * transaction after this moment or is idle, so that the dead row versions the VACUUM should free are older than
+ * every snapshot it sees (a batch that began before the last one here committed would keep them alive).
+ */
+export async function waitForNewerTransactions(
+  session: Session,
+  pids: readonly number[],
+  limitMs = 2000,
+): Promise<void> {
+  if (pids.length === 0) return;
+  const { rows } = await session.query<{ now: string }>('SELECT clock_timestamp()::text AS now');
+  const since = rows[0]!.now;
+  const until = performance.now() + limitMs;
+  for (;;) {
+    const { rows: older } = await session.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND xact_start <= $2::timestamptz`,
+      [pids, since],
+    );
+    if (older[0]!.n === 0 || performance.now() > until) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -13,7 +13,13 @@ import { splitScript } from '../script/parse';
 import { executionUnits, type ExecutionUnit } from './units';
 import { ProgressTracker, type RawProgress } from './progress';
 import { LaneSchedule } from './lane-schedule';
-import { applySettings, openLaneSessions, sessionSettings, type SessionSettings } from './lane-sessions';
+import {
+  applySettings,
+  openLaneSessions,
+  sessionSettings,
+  waitForNewerTransactions,
+  type SessionSettings,
+} from './lane-sessions';
 import { runUnitRetrying } from './unit-run';
 
 export { LOCK_RETRY, retryWaitMs } from './unit-run';
@@ -132,9 +138,14 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
             'Cancelled before the next statement',
             'Run again to continue: the script resumes where it stopped.',
           );
+        const unit = units[i]!;
+        if (unit.horizon.needs === 'at-start')
+          await waitForNewerTransactions(
+            own,
+            schedule.runningBeside(worker).map((w) => sessions[w]!.pid),
+          );
         schedule.start(i, worker);
         notify();
-        const unit = units[i]!;
         // A unit that fails is never done: nothing that depends on it starts (the failure stops the others).
         const first = numbered;
         numbered += Math.max(unit.statements.length, 1);

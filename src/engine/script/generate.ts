@@ -67,9 +67,12 @@ export function scriptSteps(
     },
     {
       step: 'backfill',
-      statements: perTableLanes(model, (t, i) => section.tableBackfill(model, t, i, options.backfillGroups), {
-        waitsForParent: true,
-      }),
+      statements: [
+        ...perTableLanes(model, (t, i) => section.tableBackfill(model, t, i, options.backfillGroups), {
+          waitsForParent: true,
+        }),
+        ...perTableLanes(model, (t) => section.tableRebuild(model, t)),
+      ],
     },
     {
       step: 'constraints',

@@ -151,10 +151,20 @@ END
               )
             : []),
         ]),
-        ...rebuiltIndexes(m, heap),
-        ...patiently(m, named('VACUUM ANALYZE after the backfill', displayName(heap), `VACUUM (ANALYZE) ${table};`)),
       ];
     });
+}
+
+/**
+ * After the table's groups: its indexes rebuilt and a last VACUUM (ANALYZE), before any statement that takes an
+ * ACCESS EXCLUSIVE lock on it (an autovacuum of the backfill's dead rows would be in its way). The script runs them
+ * after every table's groups, so that a child's backfill, which waits for its parent's, does not wait for these too.
+ */
+export function tableRebuild(m: MigrationModel, t: TableModel): string[] {
+  return heapTablesOf(t).flatMap((heap) => [
+    ...rebuiltIndexes(m, heap),
+    ...patiently(m, named('VACUUM ANALYZE after the backfill', displayName(heap), `VACUUM (ANALYZE) ${qq(heap)};`)),
+  ]);
 }
 
 /**
