@@ -14,7 +14,7 @@ import { resolveSpec } from '../src/engine/migration-spec/load';
 import { ensureStateSchema } from '../src/engine/state';
 import type { EngineEvent } from '../src/engine/events';
 import { legacySpec } from '../test/fixtures/legacy-data';
-import { backendCpuMs } from './cpu';
+import { MigrationCpu } from './cpu';
 import type { StatementTiming } from './timeline';
 
 export interface EngineOptions {
@@ -102,10 +102,8 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
   let error: string | undefined;
   let timedOut = false;
   let cpuMs: number | undefined;
-  const cpuOf = (pid: number, start: number | undefined) => {
-    const end = backendCpuMs(pid);
-    cpuMs = end === undefined || start === undefined ? undefined : end - start;
-  };
+  // Every backend of the migration: the step's session, the lanes' second one, validation's readers.
+  const cpu = new MigrationCpu(url);
   const guard = setTimeout(() => {
     if (firstStatementAt !== undefined) return;
     timedOut = true;
@@ -119,7 +117,7 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
         onEvent,
         workFolder: path.join(folder, '.tenant-migration'),
       });
-      const cpuStart = backendCpuMs(migration.session.pid);
+      await cpu.start();
       try {
         if (options.entry === 'run') {
           const result = await migration.runAll();
@@ -128,12 +126,12 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
           await migration.migrate();
         }
       } finally {
-        cpuOf(migration.session.pid, cpuStart);
+        cpuMs = await cpu.stop();
         await migration.close();
       }
     } else {
       const session = await Session.open(url, { lockTimeoutMs: spec.spec.lockTimeoutMs });
-      const cpuStart = backendCpuMs(session.pid);
+      await cpu.start();
       try {
         await session.query('SET row_security = off');
         await ensureStateSchema(session);
@@ -143,7 +141,7 @@ export async function runEngine(url: string, folder: string, options: EngineOpti
         fs.writeFileSync(spec.scriptPath, text);
         await runScript(text, { session, step: 'migrate', onEvent });
       } finally {
-        cpuOf(session.pid, cpuStart);
+        cpuMs = await cpu.stop();
         await session.close();
       }
     }

@@ -112,12 +112,36 @@ describe('script lanes: tables side by side on two sessions', function () {
     const batches = `DO $$ BEGIN FOR i IN 1..3 LOOP
       INSERT INTO marks (what, at) VALUES ('batch ' || i, clock_timestamp()); PERFORM pg_sleep(0.3); COMMIT;
     END LOOP; END $$;`;
-    const script = [lane(0), batches, lane(1), mark('b'), 'VACUUM worked;', mark('after vacuum')].join('\n');
+    const inFirstBatch = `DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM marks WHERE what = 'batch 1') LOOP PERFORM pg_sleep(0.01); END LOOP; END $$;`;
+    const script = [lane(0), batches, lane(1), inFirstBatch, 'VACUUM worked;', mark('after vacuum')].join('\n');
     await runScript(script, { session, step: 'migrate', onEvent: () => undefined });
     const m = await marks();
     assert.ok(
       m.get('after vacuum')!.at > m.get('batch 2')!.at,
       'the VACUUM started while the batch that began before it could still see the dead rows',
+    );
+  });
+
+  it("a lock the other lane's batches hold, batch after batch, does not use up the statement's attempts", async () => {
+    const batches = `DO $$ BEGIN FOR i IN 1..5 LOOP PERFORM 1 FROM worked LIMIT 1; PERFORM pg_sleep(0.4); COMMIT; END LOOP; END $$;`;
+    const script = [
+      `SET lock_timeout = '20ms';`,
+      lane(0),
+      batches,
+      lane(1),
+      'ALTER TABLE worked ADD COLUMN x int;',
+    ].join('\n');
+    const retries: number[] = [];
+    const onEvent = (e: EngineEvent) => void (e.type === 'retry' && retries.push(e.waitMs));
+    await runScript(script, { session, step: 'migrate', onEvent, retry: { attempts: 2, firstWaitMs: 20 } });
+    const { rows } = await db.client.query(
+      `SELECT 1 FROM pg_attribute WHERE attrelid = 'worked'::regclass AND attname = 'x'`,
+    );
+    assert.equal(rows.length, 1, 'the ALTER got its lock between two batches, or after them');
+    assert.ok(retries.length >= 1, 'the ALTER never waited for the batches');
+    assert.ok(
+      Math.max(...retries) <= 320,
+      `a wait beside the other lane grew past 16 first waits: ${retries.join(', ')}`,
     );
   });
 

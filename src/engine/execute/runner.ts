@@ -149,7 +149,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
         // A unit that fails is never done: nothing that depends on it starts (the failure stops the others).
         const first = numbered;
         numbered += Math.max(unit.statements.length, 1);
-        await runUnitRetrying(own, unit, first, total, options);
+        await runUnitRetrying(own, unit, first, total, options, () => schedule.runningBeside(worker).length > 0);
         schedule.finish(i, worker);
         statements += unit.meta ? 1 : unit.statements.length;
         // The step session's settings as the script left them outside any lane: what a lane's session starts from.

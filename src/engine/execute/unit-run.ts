@@ -16,6 +16,9 @@ import type { RunScriptOptions } from './runner';
  */
 export const LOCK_RETRY = { attempts: 8, firstWaitMs: 100 };
 
+/** Retries of a lock the other lane may hold wait at most 2^4 first waits (1.6 s by default): it is held for a batch. */
+const BESIDE_LANE_MAX_DOUBLINGS = 5;
+
 export function retryWaitMs(firstWaitMs: number, attempt: number, random = Math.random()): number {
   return Math.round(firstWaitMs * 2 ** (attempt - 1) * (1 - 0.25 * random));
 }
@@ -44,13 +47,17 @@ async function auditAfterFailure(session: Session, options: RunScriptOptions, en
   }
 }
 
-/** Runs the unit (statement `firstIndex` of `total`) on `session`, retrying lock timeouts; throws what the step reports. */
+/**
+ * Runs the unit (statement `firstIndex` of `total`) on `session`, retrying lock timeouts; throws what the step reports.
+ * `besideOtherLane`: whether another session of the run is running a unit now.
+ */
 export async function runUnitRetrying(
   session: Session,
   unit: ExecutionUnit,
   firstIndex: number,
   total: number,
   options: RunScriptOptions,
+  besideOtherLane?: () => boolean,
 ): Promise<void> {
   const { step, onEvent, signal } = options;
   const retry = options.retry ?? LOCK_RETRY;
@@ -69,6 +76,7 @@ export async function runUnitRetrying(
   }
   // The statement that fails, in a unit of several (BEGIN; DO …; COMMIT): the one its error is about.
   const at = { statement: unit.statements[0]! };
+  let counted = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       await runUnit(session, unit, firstIndex, total, options, at);
@@ -80,7 +88,11 @@ export async function runUnitRetrying(
           'Run again to continue: the script resumes where it stopped.',
         );
       }
-      if (!isRetryable(error) || attempt >= retry.attempts) {
+      // A lock the other lane may hold (a child's backfill reads its parent, batch after batch): waiting it out is
+      // the migration's own business, not a conflict with the application, so it does not use up the attempts.
+      const besideLane = isRetryable(error) && (besideOtherLane?.() ?? false);
+      if (!besideLane) counted++;
+      if (!isRetryable(error) || counted >= retry.attempts) {
         if (isRetryable(error)) {
           throw failed(
             `Could not get a lock for the statement at line ${at.statement.line} after ${attempt} attempts: ${describePgError(error)}`,
@@ -95,7 +107,10 @@ export async function runUnitRetrying(
               [redact(at.statement.text)],
             );
       }
-      const waitMs = retryWaitMs(retry.firstWaitMs, attempt);
+      const waitMs = retryWaitMs(
+        retry.firstWaitMs,
+        besideLane ? Math.min(attempt, BESIDE_LANE_MAX_DOUBLINGS) : counted,
+      );
       onEvent({ type: 'retry', step, attempt, waitMs, reason: describePgError(error) });
       await auditAfterFailure(session, options, {
         step,
