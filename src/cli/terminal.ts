@@ -24,6 +24,7 @@ export function progressBar(fraction: number, width = 24): string {
 export class TerminalChecklist {
   private progressShown = false;
   private lastPlainPercent = new Map<string, number>();
+  private readonly active = new Map<string, { table: string; fraction: number }>();
   private readonly failures: { summary: string; next?: string }[] = [];
 
   constructor(private readonly out: NodeJS.WritableStream = process.stderr) {}
@@ -44,6 +45,26 @@ export class TerminalChecklist {
     }
   }
 
+  /**
+   * One line for the tables in progress (the migration runs two at a time): the latest one in full, the others by
+   * their percentage, cut to the terminal's width; a table that is done gets a line of its own.
+   */
+  private showProgress(key: string, table: string, fraction: number, text: string): void {
+    if (fraction >= 1) {
+      this.active.delete(key);
+      this.line(text);
+      return;
+    }
+    this.active.set(key, { table, fraction });
+    const others = [...this.active]
+      .filter(([k]) => k !== key)
+      .map(([, a]) => `${a.table} ${Math.round(a.fraction * 100)}%`);
+    const columns = (this.out as { columns?: number }).columns ?? 120;
+    const shown = [text, ...others].join('  ·  ');
+    this.out.write(`\r\x1b[2K${shown.length > columns - 1 ? `${shown.slice(0, columns - 2)}…` : shown}`);
+    this.progressShown = true;
+  }
+
   line(text: string): void {
     this.clearProgress();
     this.out.write(`${text}\n`);
@@ -55,6 +76,7 @@ export class TerminalChecklist {
         this.line(`${dim('…')} ${STEP_TITLES[event.step]}`);
         break;
       case 'step-finished': {
+        this.active.clear();
         const mark = event.status === 'done' ? green('✔') : event.status === 'skipped' ? dim('–') : red('✘');
         const rows = event.rows !== undefined ? `, ${plural(event.rows, 'row')}` : '';
         if (event.status === 'failed') {
@@ -80,8 +102,7 @@ export class TerminalChecklist {
         const eta = p.etaMs !== undefined && fraction < 1 ? `, ${formatDuration(p.etaMs)} left` : '';
         const text = `  ${p.table} ${progressBar(fraction)} ${Math.round(fraction * 100)}% ${progressRows(p)}${eta}`;
         if (isTty()) {
-          this.out.write(`\r\x1b[2K${text}`);
-          this.progressShown = true;
+          this.showProgress(`${p.action}:${p.table}`, p.table, fraction, text);
         } else {
           const percent = Math.floor(fraction * 4) * 25;
           const key = `${event.step}:${p.action}:${p.table}`;
