@@ -7,6 +7,8 @@ import { Session } from '../../src/engine/db/session';
 import { runScript } from '../../src/engine/execute/runner';
 import type { EngineEvent } from '../../src/engine/events';
 import { ensureStateSchema } from '../../src/engine/state';
+import { makeWorkspace } from '../support/migration-helpers';
+import { scriptFor } from './support/backfill-script';
 
 const lane = (id: number | 'none', after?: number) =>
   `-- @tenant-migration lane=${id}${after === undefined ? '' : ` after=${after}`}`;
@@ -73,11 +75,11 @@ describe('script lanes: tables side by side on two sessions', function () {
     assert.equal(m.get('last')!.pid, session.pid, 'the statements outside a lane ran on the step session');
   });
 
-  it('a failure in one lane stops the other after its running statement, and says where', async () => {
+  it("a failure in one lane stops the other's running statement at once, and says where", async () => {
     const script = [
       lane(0),
       mark('a:1'),
-      'SELECT pg_sleep(0.5);',
+      'SELECT pg_sleep(5);',
       mark('a:2'),
       lane(1),
       'INSERT INTO worked VALUES (1);',
@@ -85,12 +87,20 @@ describe('script lanes: tables side by side on two sessions', function () {
       lane('none'),
       mark('last'),
     ].join('\n');
-    await assert.rejects(runScript(script, { session, step: 'migrate', onEvent: () => undefined }), (e: Error) =>
+    const notices: string[] = [];
+    const onEvent = (e: EngineEvent) => void (e.type === 'notice' && notices.push(e.message));
+    const started = performance.now();
+    await assert.rejects(runScript(script, { session, step: 'migrate', onEvent }), (e: Error) =>
       /line 7 failed: .*duplicate key/.test(e.message),
+    );
+    assert.ok(performance.now() - started < 4000, "the other lane's 5-s statement was stopped, not waited for");
+    assert.ok(
+      notices.some((n) => /stopping the statement the run's other session was running/.test(n)),
+      notices.join('\n'),
     );
     const m = await marks();
     assert.ok(m.has('a:1'));
-    assert.equal(m.has('a:2'), false, 'lane 0 stopped after the statement it was running');
+    assert.equal(m.has('a:2'), false, 'lane 0 went no further than the statement it was running');
     assert.equal(m.has('last'), false);
     const { rows } = await db.client.query('SELECT count(*)::int AS n FROM worked');
     assert.equal(rows[0].n, 1);
@@ -143,6 +153,49 @@ describe('script lanes: tables side by side on two sessions', function () {
       Math.max(...retries) <= 320,
       `a wait beside the other lane grew past 16 first waits: ${retries.join(', ')}`,
     );
+  });
+
+  it("a lane's session follows what the script reset outside the lanes, and keeps its own name", async () => {
+    const script = [
+      `SET lock_timeout = '123ms';`,
+      `SET application_name = 'renamed';`,
+      lane(0),
+      mark('a'),
+      'SELECT pg_sleep(0.3);',
+      lane(1),
+      mark('b'),
+      lane('none'),
+      'RESET lock_timeout;',
+      lane(2),
+      mark('c'),
+      'SELECT pg_sleep(0.3);',
+      lane(3),
+      mark('d'),
+      `INSERT INTO marks (what, pid, row_security) SELECT 'name', pg_backend_pid(), current_setting('application_name');`,
+    ].join('\n');
+    await runScript(script, { session, step: 'migrate', onEvent: () => undefined });
+    const m = await marks();
+    assert.deepEqual([m.get('a')!.lock_timeout, m.get('b')!.lock_timeout], ['123ms', '123ms']);
+    assert.notEqual(m.get('a')!.pid, m.get('b')!.pid);
+    assert.notEqual(m.get('c')!.pid, m.get('d')!.pid);
+    for (const what of ['c', 'd'])
+      assert.notEqual(m.get(what)!.lock_timeout, '123ms', `the RESET reached ${what}'s session`);
+    const lanePid = [m.get('c')!, m.get('d')!].find((r) => r.pid !== session.pid)!.pid;
+    if (m.get('name')!.pid === lanePid)
+      assert.equal(m.get('name')!.row_security, 'tenant-migration lane', "the lane session's own application_name");
+  });
+
+  it('a child table waits for its parent in the constraints step too; every laned step ends outside any lane', async () => {
+    const ws = makeWorkspace({});
+    const text = await scriptFor(db.url, ws, { minGroupBytes: 1024 * 1024, maxGroups: 10 });
+    const constraints = text.slice(text.indexOf('step=constraints'), text.indexOf('step=indexes'));
+    assert.match(constraints, /lane=1 after=0 \(public\.reports, after public\.credentials\)/);
+    for (const step of ['backfill', 'constraints', 'indexes', 'ledger']) {
+      const from = text.indexOf(`step=${step}`);
+      const body = text.slice(from, text.indexOf('-- @tenant-migration step=', from + 1));
+      const markers = body.match(/^-- @tenant-migration lane=\S+/gm) ?? [];
+      assert.equal(markers.at(-1), '-- @tenant-migration lane=none', `${step} ends outside any lane`);
+    }
   });
 
   it('runs everything on the step session in its order when asked for one session', async () => {

@@ -9,8 +9,9 @@ type Unit = Pick<ExecutionUnit, 'lane' | 'horizon'>;
  * done: its own lane's, the lanes it comes after, and every unit outside a lane; a block outside any lane depends on
  * everything above it, runs on the first session, and nothing below it starts before it is done.
  * Within a block, a unit starts only beside units that leave it the server's horizon (classify.ts, HorizonUse): a
- * VACUUM or a CONCURRENTLY build does not start while another session holds a snapshot, and no snapshot is taken
- * while a CONCURRENTLY build runs; a unit that waits for the horizon goes before any later unit that would hold it.
+ * VACUUM or a CONCURRENTLY build does not start while another session runs a statement that holds one snapshot
+ * throughout, and no such statement starts while a CONCURRENTLY build runs (batches that commit as they go run beside
+ * anything); a unit that waits for the horizon goes before any later unit that would hold it.
  */
 export class LaneSchedule {
   readonly blocks: number[][] = [];

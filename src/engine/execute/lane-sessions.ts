@@ -4,21 +4,34 @@ import { describePgError } from '../db/pg-errors';
 
 export type SessionSettings = readonly { name: string; setting: string }[];
 
-/** What the script (and the tool) set on the step's session: row_security, lock_timeout, a role… */
+/**
+ * What the script (and the tool) set on the step's session: row_security, lock_timeout, a role… (not its
+ * application_name: the lanes' session keeps its own name in pg_stat_activity). The session's authorization comes
+ * first (setting it resets the role) and the role last (the settings before it may need the session's own rights).
+ */
 export async function sessionSettings(main: Session): Promise<SessionSettings> {
   const { rows } = await main.query<{ name: string; setting: string }>(
-    // The session's authorization before its role: setting the first resets the second.
-    `SELECT name, setting FROM pg_settings WHERE source = 'session' ORDER BY name <> 'session_authorization', name`,
+    `SELECT name, setting FROM pg_settings WHERE source = 'session' AND name <> 'application_name'
+      ORDER BY name = 'role', name <> 'session_authorization', name`,
   );
   return rows;
 }
 
-/** Gives a lane's session the step session's settings, so that it runs its statements as that session would. */
+/**
+ * Gives a lane's session exactly the step session's settings (what the step session reset is reset here too), so that
+ * it runs its statements as that session would; and no idle_session_timeout, which would end it while it waits.
+ */
 export async function applySettings(session: Session, settings: SessionSettings): Promise<void> {
-  if (settings.length === 0) return;
+  await session.query('RESET ALL');
+  if (settings.length > 0)
+    await session.query(
+      `SELECT set_config(s.name, s.setting, false)
+         FROM ROWS FROM (json_to_recordset($1::json) AS (name text, setting text)) WITH ORDINALITY AS s(name, setting, n)
+        ORDER BY s.n`,
+      [JSON.stringify(settings)],
+    );
   await session.query(
-    `SELECT set_config(s.name, s.setting, false) FROM json_to_recordset($1::json) AS s(name text, setting text)`,
-    [JSON.stringify(settings)],
+    `SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000`,
   );
 }
 

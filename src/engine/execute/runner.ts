@@ -8,6 +8,7 @@ import { PROGRESS_PREFIX } from '../names';
 import { redact } from '../redact';
 import type { RunRecord } from '../state';
 import { logFailure } from '../log-failure';
+import { describePgError } from '../db/pg-errors';
 import { statementClassifier } from '../script/classify';
 import { splitScript } from '../script/parse';
 import { executionUnits, type ExecutionUnit } from './units';
@@ -68,6 +69,13 @@ function selectUnits(all: ExecutionUnit[], phases: readonly string[] | undefined
   return all.filter((u, i) => (u.phase !== undefined ? phases.includes(u.phase) : header(u, i)));
 }
 
+const secondSessionFailed = (error: unknown): never => {
+  throw failed(
+    `A session of the run failed between statements: ${describePgError(error)}`,
+    'Run again: the script resumes where it stopped (spec "sessions": 1 runs it on one session).',
+  );
+};
+
 export async function runScript(text: string, options: RunScriptOptions): Promise<ScriptResult> {
   const { session, step, onEvent, signal } = options;
   const units = selectUnits(await parseUnits(text), options.phases);
@@ -95,7 +103,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
     onEvent({
       type: 'notice',
       step,
-      message: `tenant-migration: the tables run one after the other on one session (a second could not be opened: ${lanes.problem})`,
+      message: `tenant-migration: the run has ${1 + lanes.sessions.length} of its ${width} sessions (one could not be opened: ${lanes.problem})${lanes.sessions.length === 0 ? ': the tables run one after the other' : ''}`,
     });
   const sessions = [session, ...lanes.sessions];
   const stops = sessions.map((s) => s.onNotice(onNotice));
@@ -105,6 +113,20 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   };
   signal?.addEventListener('abort', cancel);
   const schedule = new LaneSchedule(units, sessions.length);
+  /** The first failure stops what the other sessions run now (everything resumes where it stopped), and says so. */
+  const stopBeside = (failedWorker: number, error: unknown) => {
+    const running = schedule.runningBeside(failedWorker);
+    if (running.length === 0) return;
+    onEvent({
+      type: 'notice',
+      step,
+      message: `tenant-migration: a statement failed (${redact(error instanceof Error ? error.message : String(error)).slice(0, 200)}); stopping the statement the run's other session was running (a re-run resumes both where they stopped)`,
+    });
+    for (const w of running)
+      sessions[w]!.cancel().catch(
+        logFailure(options.logger ?? silentLogger, "Could not stop the other session's statement"),
+      );
+  };
   let statements = 0;
   // Statements are numbered in the order they start (with lanes, not the script's): "statement 40 of 239" stays true.
   let numbered = 0;
@@ -127,7 +149,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
         continue;
       }
       if (worker > 0 && applied[worker] !== settings.version) {
-        await applySettings(own, settings.values);
+        await applySettings(own, settings.values).catch(secondSessionFailed);
         applied[worker] = settings.version;
       }
       for (const i of block) {
@@ -143,7 +165,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
           await waitForNewerTransactions(
             own,
             schedule.runningBeside(worker).map((w) => sessions[w]!.pid),
-          );
+          ).catch(secondSessionFailed);
         schedule.start(i, worker);
         notify();
         // A unit that fails is never done: nothing that depends on it starts (the failure stops the others).
@@ -153,7 +175,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
         schedule.finish(i, worker);
         statements += unit.meta ? 1 : unit.statements.length;
         // The step session's settings as the script left them outside any lane: what a lane's session starts from.
-        if (!unit.lane && width > 1 && unit.statements.some((s) => /^\s*SET\s/i.test(s.text)))
+        if (!unit.lane && width > 1 && unit.statements.some((s) => /^\s*(SET|RESET)\s/i.test(s.text)))
           settings = { version: settings.version + 1, values: await sessionSettings(own) };
         notify();
       }
@@ -164,8 +186,11 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
     await Promise.all(
       sessions.map((_, worker) =>
         work(worker).catch((error: unknown) => {
-          failure ??= { error };
           schedule.leave(worker);
+          if (!failure) {
+            failure = { error };
+            stopBeside(worker, error);
+          }
           notify();
         }),
       ),

@@ -11,13 +11,18 @@ import type { RunScriptOptions } from './runner';
 
 /**
  * A statement that timed out waiting for its lock is tried again after a wait that doubles (100 ms, 200 ms … 6.4 s:
- * about 13 s in all with the default 100-ms lock timeout), each shortened by up to a quarter at random so that two
+ * about 13 s in all with the default 100-ms lock timeout, more beside another lane: see below), each shortened by up to a quarter at random so that two
  * runners, or a runner and an application retrying the same way, do not collide again in step.
  */
 export const LOCK_RETRY = { attempts: 8, firstWaitMs: 100 };
 
-/** Retries of a lock the other lane may hold wait at most 2^4 first waits (1.6 s by default): it is held for a batch. */
-const BESIDE_LANE_MAX_DOUBLINGS = 5;
+/**
+ * While another lane runs, a lock timeout may be the other lane's (a child's batches hold ACCESS SHARE on its parent
+ * one batch at a time): those attempts wait at most 16 first waits (1.6 s by default) and do not use up the attempts,
+ * up to BESIDE_LANE_ATTEMPTS of them (about 100 s), after which every attempt counts again.
+ */
+const BESIDE_LANE_MAX_WAIT_STEP = 5;
+const BESIDE_LANE_ATTEMPTS = 64;
 
 export function retryWaitMs(firstWaitMs: number, attempt: number, random = Math.random()): number {
   return Math.round(firstWaitMs * 2 ** (attempt - 1) * (1 - 0.25 * random));
@@ -88,14 +93,14 @@ export async function runUnitRetrying(
           'Run again to continue: the script resumes where it stopped.',
         );
       }
-      // A lock the other lane may hold (a child's backfill reads its parent, batch after batch): waiting it out is
-      // the migration's own business, not a conflict with the application, so it does not use up the attempts.
-      const besideLane = isRetryable(error) && (besideOtherLane?.() ?? false);
+      const besideLane =
+        isRetryable(error) && attempt - counted <= BESIDE_LANE_ATTEMPTS && (besideOtherLane?.() ?? false);
       if (!besideLane) counted++;
       if (!isRetryable(error) || counted >= retry.attempts) {
         if (isRetryable(error)) {
+          const beside = attempt - counted;
           throw failed(
-            `Could not get a lock for the statement at line ${at.statement.line} after ${attempt} attempts: ${describePgError(error)}`,
+            `Could not get a lock for the statement at line ${at.statement.line} after ${attempt} attempts${beside > 0 ? ` (${beside} of them while the run's other session was busy)` : ''}: ${describePgError(error)}`,
             'Another session holds a conflicting lock: find it in pg_stat_activity / pg_locks, let it finish or stop it, then run again.',
           );
         }
@@ -109,7 +114,7 @@ export async function runUnitRetrying(
       }
       const waitMs = retryWaitMs(
         retry.firstWaitMs,
-        besideLane ? Math.min(attempt, BESIDE_LANE_MAX_DOUBLINGS) : counted,
+        besideLane ? Math.min(attempt, BESIDE_LANE_MAX_WAIT_STEP) : counted,
       );
       onEvent({ type: 'retry', step, attempt, waitMs, reason: describePgError(error) });
       await auditAfterFailure(session, options, {

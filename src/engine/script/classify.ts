@@ -31,8 +31,8 @@ export function horizonUse(nodeType: string, body: Node | undefined, sql: string
     case 'TransactionStmt':
       return { holds: false, needs: 'none' };
     case 'DoStmt':
-      // A block that commits as it goes holds a snapshot for one batch at a time.
-      return { holds: !/\bCOMMIT\s*;/i.test(sql), needs: 'none' };
+      // A block that commits as it goes (its COMMIT in the code, not in a comment) holds a snapshot for one batch at a time.
+      return { holds: !/\bCOMMIT\s*;/i.test(sql.replace(/--[^\n]*/g, '')), needs: 'none' };
     case 'VacuumStmt':
       if (body?.is_vacuumcmd === false) return { holds: true, needs: 'none' }; // ANALYZE alone
       return { holds: hasOption(body?.options, 'analyze'), needs: 'at-start' };

@@ -76,8 +76,10 @@ export function scriptSteps(
     },
     {
       step: 'constraints',
-      // Attaching a partitioned table's foreign key locks the orgs table, which every other lane's keys read.
+      // A child's constraints after its parent's: the parent's sweep gives its late rows their org before the child's
+      // sweep reads them. Attaching a partitioned table's foreign key locks the orgs table, which every lane's keys read.
       statements: perTableLanes(model, (t) => section.tableConstraints(model, t), {
+        waitsForParent: true,
         alone: (t) => t.info.partitionTree !== undefined,
       }),
     },
@@ -104,7 +106,11 @@ function ledgerStatements(model: MigrationModel): string[] {
   const lane = ledgerLane(model);
   if (!lane || statements.length === 0) return statements;
   const from = model.ledger!.from.name;
-  return [laneMarker(lane, `${displayName(model.ledger!.name)}, after ${displayName(from)}`), ...statements];
+  return [
+    laneMarker(lane, `${displayName(model.ledger!.name)}, after ${displayName(from)}`),
+    ...statements,
+    laneMarker('none', 'the end of the lanes'),
+  ];
 }
 
 export function generateScript(model: MigrationModel, options: GenerateOptions = {}): string {

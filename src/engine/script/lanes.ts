@@ -31,7 +31,7 @@ export function parseLaneMarker(rest: string): Lane | 'none' | undefined {
   return { id: Number(match[1]), after: match[2] ? match[2].split(',').map(Number) : [] };
 }
 
-/** The lane of the model's table `index`: its backfill waits for its parent's when the parent is migrated too. */
+/** The lane of the model's table `index`: after its parent's (when the parent is migrated too) if `waitsForParent`. */
 export function tableLane(m: MigrationModel, index: number, waitsForParent: boolean): Lane {
   const t = m.tables[index]!;
   const rule = t.rule;
@@ -49,17 +49,21 @@ export function ledgerLane(m: MigrationModel): Lane | undefined {
   return { id: m.tables.length, after: from >= 0 ? [from] : [] };
 }
 
-/** Each table's statements under its lane's marker (none for a table with no statements). */
+/**
+ * Each table's statements under its lane's marker (none for a table with no statements), closed by `lane=none`: a
+ * statement a team adds after the last block runs alone, as it would under psql -f.
+ */
 export function perTableLanes(
   m: MigrationModel,
   statementsOf: (t: TableModel, index: number) => string[],
   options: { waitsForParent?: boolean; alone?: (t: TableModel) => boolean } = {},
 ): string[] {
-  return m.tables.flatMap((t, index) => {
+  const blocks = m.tables.flatMap((t, index) => {
     const statements = statementsOf(t, index);
     if (statements.length === 0) return [];
     const lane = options.alone?.(t) ? 'none' : tableLane(m, index, options.waitsForParent ?? false);
     const parent = lane !== 'none' && lane.after.length ? `, after ${displayName(m.tables[lane.after[0]!]!.name)}` : '';
     return [laneMarker(lane, `${displayName(t.name)}${parent}`), ...statements];
   });
+  return blocks.length ? [...blocks, laneMarker('none', 'the end of the lanes')] : [];
 }

@@ -37,8 +37,9 @@ export function partitionGroups(tableBytes: number, partitionBytes: number, limi
  * The batches run in groups (backfillGroups), each one DO block, with a VACUUM between them that frees the dead
  * versions' space for the next group (without index cleanup: a heap pass only); then the indexes are rebuilt and the
  * last VACUUM cleans what is left.
- * Each table is vacuumed (and analysed) right after its backfill: otherwise autovacuum starts on its dead rows, and
- * the ACCESS EXCLUSIVE statements that follow would queue behind it (stalling the application queued behind them).
+ * Each table is vacuumed (and analysed) after the backfill (tableRebuild, after every table's groups) and before its
+ * ACCESS EXCLUSIVE statements: otherwise an autovacuum of its dead rows would be in their way (stalling the application
+ * queued behind them); the VACUUM waits patiently, which cancels an autovacuum already running.
  * VACUUM cannot run inside a DO block or a transaction: that is why the groups are separate statements.
  * A partitioned table has no pages of its own: each of its leaf partitions is backfilled (and vacuumed) in turn.
  */

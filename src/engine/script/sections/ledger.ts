@@ -5,36 +5,53 @@ import { LEDGER_TRIGGER, names, regclass } from '../../names';
 import { doBlock, named, patientLockTimeout, revokeFromOthers } from './common';
 import { definerFunction } from './definer';
 import { pairKey } from '../../key-columns';
+import { heapTablesOf } from './partitions';
 
 /**
- * Credentials per batch of the ledger's fill. Each batch commits, so the fill never holds one snapshot for long: the
- * VACUUMs of the backfill running beside it on another session free what the batches before them left dead.
+ * Credentials per batch of the ledger's fill, about. Each batch commits, so the fill never holds one snapshot for long:
+ * the VACUUMs of the backfill running beside it on another session free what the batches before them left dead.
  */
 export const LEDGER_BATCH_ROWS = 50_000;
 
-/** The ledger's fill, in batches of the credentials' primary key (its index orders them). */
-function fill(m: MigrationModel, source: string): string {
-  const { from, keyColumn, keyType } = m.ledger!;
-  const key = `c.${qi(keyColumn)}`;
-  const insert = (range: string) => `INSERT INTO ${qq(m.ledger!.name)} (credential_id, org_id, source)
-      SELECT ${key}, c.${qi(m.orgColumn)}, ${source} FROM ${qq(from.name)} AS c
-      WHERE ${range}
-      ORDER BY ${key}
-      ON CONFLICT (credential_id) DO NOTHING;`;
-  return doBlock(
-    `  SELECT min(${key}) INTO batch_start FROM ${qq(from.name)} AS c;
-  WHILE batch_start IS NOT NULL LOOP
-    SELECT ${key} INTO batch_end FROM ${qq(from.name)} AS c WHERE ${key} >= batch_start ORDER BY ${key} OFFSET ${LEDGER_BATCH_ROWS} LIMIT 1;
-    IF batch_end IS NULL THEN
-      ${insert(`${key} >= batch_start`)}
-    ELSE
-      ${insert(`${key} >= batch_start AND ${key} < batch_end`)}
-    END IF;
+/**
+ * The ledger's fill: each heap of the credentials (the table, or each leaf partition) in ranges of pages, in physical
+ * order whatever the key (a uuid key in key order would read the heap at random), each range committed; then the
+ * credentials a concurrent update moved onto a page already read, in one pass that adds what is still missing.
+ */
+function fill(m: MigrationModel, source: string): string[] {
+  const { from, keyColumn } = m.ledger!;
+  const insert = (table: string, where: string) => `INSERT INTO ${qq(m.ledger!.name)} (credential_id, org_id, source)
+SELECT c.${qi(keyColumn)}, c.${qi(m.orgColumn)}, ${source} FROM ${table} AS c
+WHERE ${where}
+ON CONFLICT (credential_id) DO NOTHING;`;
+  const heaps = heapTablesOf(from).map((heap) =>
+    named(
+      'fill the ledger from the credentials, in committed batches of pages',
+      displayName(heap),
+      doBlock(
+        `  SELECT greatest(1, ceil(${LEDGER_BATCH_ROWS} / greatest(c.reltuples / greatest(c.relpages, 1), 1)))::bigint,
+         pg_relation_size(c.oid) / current_setting('block_size')::int
+    INTO pages_per_batch, last_page FROM pg_class c WHERE c.oid = ${regclass(heap)};
+  WHILE page <= last_page LOOP
+    ${insert(qq(heap), `c.ctid >= format('(%s,0)', page)::tid AND c.ctid < format('(%s,0)', page + pages_per_batch)::tid`).replace(/\n/g, '\n    ')}
     COMMIT;
-    batch_start := batch_end;
+    page := page + pages_per_batch;
   END LOOP;`,
-    [`batch_start ${keyType}`, `batch_end ${keyType}`],
+        ['page bigint := 0', 'last_page bigint', 'pages_per_batch bigint'],
+      ),
+    ),
   );
+  return [
+    ...heaps,
+    named(
+      'add the credentials a concurrent update moved onto a page the fill had read',
+      displayName(m.ledger!.name),
+      insert(
+        qq(from.name),
+        `NOT EXISTS (SELECT 1 FROM ${qq(m.ledger!.name)} AS l WHERE l.credential_id = c.${qi(keyColumn)})`,
+      ),
+    ),
+  ];
 }
 
 /** The tenant ledger: one row per credential, its org and where that came from; kept in sync by a trigger. */
@@ -101,7 +118,7 @@ END
       displayName(from.name),
       `CREATE OR REPLACE TRIGGER ${qi(LEDGER_TRIGGER)} AFTER INSERT OR UPDATE OF ${org} ON ${qq(from.name)} FOR EACH ROW EXECUTE FUNCTION ${qq(fn)}();`,
     ),
-    named('fill the ledger from the credentials, in committed batches', on, fill(m, source)),
+    ...fill(m, source),
     named(
       "add the ledger's foreign keys (NOT VALID)",
       on,
