@@ -73,6 +73,17 @@ describe('lane schedule', () => {
     assert.ok(s.mayStart(3, 0));
   });
 
+  it('keeps the horizon for a VACUUM that waits for newer transactions before it starts', () => {
+    const s = new LaneSchedule([unit(0, vacuum), unit(1, holds)], 2);
+    s.takeBlock(0);
+    s.takeBlock(1);
+    assert.ok(s.mayStart(0, 0));
+    s.keepHorizonFor(0, 0);
+    assert.equal(s.mayStart(1, 1), false, 'a later scan would keep what the VACUUM is about to free');
+    s.start(0, 0);
+    assert.ok(s.mayStart(1, 1), 'once the VACUUM has started, its horizon is fixed');
+  });
+
   it('lets statements that hold no snapshot run beside anything', () => {
     const s = new LaneSchedule([unit(0, concurrently), unit(1, free), unit(1, vacuum)], 2);
     s.takeBlock(0);

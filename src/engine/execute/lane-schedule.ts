@@ -76,7 +76,16 @@ export class LaneSchedule {
     return [...this.running.keys()].filter((w) => w !== worker);
   }
 
+  /**
+   * The worker's VACUUM, cleared to start, first waits for the other sessions' newer transactions: meanwhile no later
+   * unit that holds a snapshot may start beside it (it would keep what the VACUUM is about to free).
+   */
+  keepHorizonFor(unit: number, worker: number): void {
+    this.waiting.set(worker, unit);
+  }
+
   start(unit: number, worker: number): void {
+    this.waiting.delete(worker);
     this.running.set(worker, unit);
   }
 

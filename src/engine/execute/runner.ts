@@ -161,11 +161,13 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
             'Run again to continue: the script resumes where it stopped.',
           );
         const unit = units[i]!;
-        if (unit.horizon.needs === 'at-start')
+        if (unit.horizon.needs === 'at-start') {
+          schedule.keepHorizonFor(i, worker);
           await waitForNewerTransactions(
             own,
             schedule.runningBeside(worker).map((w) => sessions[w]!.pid),
           ).catch(secondSessionFailed);
+        }
         schedule.start(i, worker);
         notify();
         // A unit that fails is never done: nothing that depends on it starts (the failure stops the others).
