@@ -116,7 +116,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
   /** The first failure stops what the other sessions run now (everything resumes where it stopped), and says so. */
   const stopBeside = (failedWorker: number, error: unknown) => {
     const running = schedule.runningBeside(failedWorker);
-    if (running.length === 0) return;
+    if (running.length === 0 || signal?.aborted) return; // a cancel stops every session already
     onEvent({
       type: 'notice',
       step,
