@@ -11,6 +11,17 @@ const progress = (table: string, done: number, total = 100): EngineEvent => ({
   progress: { action: 'backfill', table, done, total, rowsDone: done * 10, rowsEstimate: total * 10 } as ProgressInfo,
 });
 
+/** A terminal of `columns` with two tables' progress on it: what was written, and the line shown last. */
+function twoTables(columns: number) {
+  const out = Object.assign(new PassThrough(), { columns });
+  const seen = { written: '', last: () => seen.written.split('\r\x1b[2K').at(-1)! };
+  out.on('data', (chunk: Buffer) => (seen.written += chunk.toString()));
+  const terminal = new TerminalChecklist(out);
+  terminal.handle(progress('public.credentials', 40));
+  terminal.handle(progress('public.dashboard_layouts', 10));
+  return { terminal, seen };
+}
+
 describe('terminal progress with two tables at once', () => {
   const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
   before(() => Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true }));
@@ -19,28 +30,16 @@ describe('terminal progress with two tables at once', () => {
   );
 
   it('shows both tables on the line, and each finished table on a line of its own', () => {
-    const out = Object.assign(new PassThrough(), { columns: 200 });
-    let written = '';
-    out.on('data', (chunk: Buffer) => (written += chunk.toString()));
-    const terminal = new TerminalChecklist(out);
-    terminal.handle(progress('public.credentials', 40));
-    terminal.handle(progress('public.dashboard_layouts', 10));
-    const last = written.split('\r\x1b[2K').at(-1)!;
-    assert.match(last, /^ {2}public\.dashboard_layouts \[#+\.+\] 10% .* · {2}public\.credentials 40%$/);
+    const { terminal, seen } = twoTables(200);
+    assert.match(seen.last(), /^ {2}public\.dashboard_layouts \[#+\.+\] 10% .* · {2}public\.credentials 40%$/);
     terminal.handle(progress('public.credentials', 100));
-    assert.match(written, /public\.credentials \[#{24}\] 100% [^\n]*\n$/, 'the finished table stays on a line');
+    assert.match(seen.written, /public\.credentials \[#{24}\] 100% [^\n]*\n$/, 'the finished table stays on a line');
     terminal.handle(progress('public.dashboard_layouts', 20));
-    assert.doesNotMatch(written.split('\r\x1b[2K').at(-1)!, /credentials/, 'a finished table leaves the line');
+    assert.doesNotMatch(seen.last(), /credentials/, 'a finished table leaves the line');
   });
 
   it('cuts the line to the width of the terminal', () => {
-    const out = Object.assign(new PassThrough(), { columns: 60 });
-    let written = '';
-    out.on('data', (chunk: Buffer) => (written += chunk.toString()));
-    const terminal = new TerminalChecklist(out);
-    terminal.handle(progress('public.credentials', 40));
-    terminal.handle(progress('public.dashboard_layouts', 10));
-    const last = written.split('\r\x1b[2K').at(-1)!;
+    const last = twoTables(60).seen.last();
     assert.ok(last.length <= 59 && last.endsWith('…'), JSON.stringify(last));
   });
 });
