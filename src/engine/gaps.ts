@@ -83,13 +83,10 @@ async function runLanes(given: readonly Session[], lanes: Lane[]): Promise<void>
   const sessions = given.slice(0, width);
   const mine: Session[] = [];
   try {
-    const opened = await Promise.allSettled(
-      Array.from({ length: width - sessions.length }, () => given[0]!.sibling('tenant-migration gaps')),
-    );
-    for (const o of opened) if (o.status === 'fulfilled') mine.push(o.value);
+    const opened = await given[0]!.siblings('tenant-migration gaps', width - sessions.length);
+    mine.push(...opened.sessions);
     sessions.push(...mine);
-    const failure = opened.find((o) => o.status === 'rejected');
-    if (failure) throw failure.reason; // the ones that opened are closed below
+    if ('failure' in opened) throw opened.failure; // the ones that opened are closed below
     let next = 0;
     // Each session reads in a read-only transaction: the spec's query may call any function, and none may write here.
     await Promise.all(

@@ -37,12 +37,8 @@ const ESTIMATE_SESSIONS = 3;
 export async function planInStages(host: PlanHost, options: PlanOptions): Promise<Plan> {
   const exactOptions = { quick: !options.exact };
   const staged = options.onFirstAnswer && !host.knownGaps(exactOptions);
-  // Settled one by one, so that every session that opened is closed below.
-  const opening = staged
-    ? Promise.allSettled(
-        Array.from({ length: ESTIMATE_SESSIONS }, () => host.session.sibling('tenant-migration preview')),
-      )
-    : undefined;
+  // Every session that opened is closed below, whether the others did or not.
+  const opening = staged ? host.session.siblings('tenant-migration preview', ESTIMATE_SESSIONS) : undefined;
   const parser = loadParser();
   try {
     const model = await host.model();
@@ -72,10 +68,9 @@ export async function planInStages(host: PlanHost, options: PlanOptions): Promis
       await context; // the gaps may read on the host's session too, in a transaction of their own
       return await build(await host.gaps(exactOptions));
     }
-    const settled = await opening;
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    const sessions = settled.map((s) => (s as PromiseFulfilledResult<Session>).value);
+    const opened = await opening;
+    if ('failure' in opened) throw opened.failure;
+    const { sessions } = opened;
     const estimate = await findGaps(sessions, model, { firstAnswer: true });
     if (isExact(estimate)) {
       const { pending: _nothing, ...exact } = estimate;
@@ -85,6 +80,6 @@ export async function planInStages(host: PlanHost, options: PlanOptions): Promis
     options.onFirstAnswer!(await build(estimate));
     return await build(await host.gaps(exactOptions, sessions));
   } finally {
-    for (const s of (await opening) ?? []) if (s.status === 'fulfilled') await s.value.close();
+    for (const s of (await opening)?.sessions ?? []) await s.close();
   }
 }

@@ -100,9 +100,22 @@ export class Session {
     return this.transaction(fn, 'ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
-  /** Another session to the same server as the same user, for read-only work done side by side. */
+  /** Another session to the same server as the same user, for work done side by side. */
   async sibling(applicationName: string): Promise<Session> {
     return Session.open(this.target, { ...this.options, applicationName });
+  }
+
+  /**
+   * `count` siblings opened at once: those that opened, and the first error of those that did not (the caller decides
+   * whether fewer will do; it closes the ones it got either way).
+   */
+  async siblings(applicationName: string, count: number): Promise<{ sessions: Session[]; failure?: unknown }> {
+    const opened = await Promise.allSettled(Array.from({ length: count }, () => this.sibling(applicationName)));
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    return {
+      sessions: opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : [])),
+      ...(failed ? { failure: failed.reason } : {}),
+    };
   }
 
   /** Asks the server to cancel this session's running statement (from a second, short-lived connection). */

@@ -40,10 +40,8 @@ export async function openLaneSessions(
   main: Session,
   count: number,
 ): Promise<{ sessions: Session[]; problem?: string }> {
-  const opened = await Promise.allSettled(Array.from({ length: count }, () => main.sibling('tenant-migration lane')));
-  const sessions = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
-  const failure = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  return { sessions, problem: failure ? describePgError(failure.reason) : undefined };
+  const { sessions, ...opened } = await main.siblings('tenant-migration lane', count);
+  return { sessions, problem: 'failure' in opened ? describePgError(opened.failure) : undefined };
 }
 
 /**

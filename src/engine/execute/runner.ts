@@ -64,8 +64,7 @@ function selectUnits(all: ExecutionUnit[], phases: readonly string[] | undefined
   const firstPhased = all.findIndex((u) => u.phase !== undefined);
   // Part of the script (the backup step's phases) still runs under the script's session settings: its header's SETs
   // (statement_timeout, lock_timeout…), as under psql -f.
-  const header = (u: ExecutionUnit, i: number) =>
-    i < firstPhased && !u.meta && u.statements.length > 0 && u.statements.every((s) => /^\s*SET\s/i.test(s.text));
+  const header = (u: ExecutionUnit, i: number) => i < firstPhased && u.setsSession;
   return all.filter((u, i) => (u.phase !== undefined ? phases.includes(u.phase) : header(u, i)));
 }
 
@@ -177,7 +176,7 @@ export async function runScript(text: string, options: RunScriptOptions): Promis
         schedule.finish(i, worker);
         statements += unit.meta ? 1 : unit.statements.length;
         // The step session's settings as the script left them outside any lane: what a lane's session starts from.
-        if (!unit.lane && width > 1 && unit.statements.some((s) => /^\s*(SET|RESET)\s/i.test(s.text)))
+        if (!unit.lane && width > 1 && unit.setsSession)
           settings = { version: settings.version + 1, values: await sessionSettings(own) };
         notify();
       }

@@ -11,11 +11,17 @@ export interface ExecutionUnit {
   /** The lane it runs in beside other lanes (script/lanes.ts); outside any lane it runs alone. */
   readonly lane?: Lane;
   readonly horizon: HorizonUse;
+  /** A SET or RESET of the session (what a lane's session must copy; what the backup step keeps of the header). */
+  readonly setsSession: boolean;
 }
 
 type TransactionKind = 'begin' | 'commit' | 'rollback' | undefined;
 
-export type ClassifyStatement = (sql: string) => { transaction: TransactionKind; horizon: HorizonUse };
+export type ClassifyStatement = (sql: string) => {
+  nodeType: string;
+  transaction: TransactionKind;
+  horizon: HorizonUse;
+};
 
 /** Marker comments (`-- @tenant-migration step=backfill`) at the start of a line between statements. */
 function markers(text: string, items: ScriptItem[], prefix: string): { offset: number; value: string }[] {
@@ -59,18 +65,24 @@ export function executionUnits(text: string, items: ScriptItem[], classify: Clas
   const lane = laneAt(text, items);
   const units: ExecutionUnit[] = [];
   let open: SqlStatement[] | undefined;
-  const unit = (statements: SqlStatement[], start: number, horizon: HorizonUse): ExecutionUnit => ({
+  const unit = (
+    statements: SqlStatement[],
+    start: number,
+    horizon: HorizonUse,
+    setsSession = false,
+  ): ExecutionUnit => ({
     statements,
     phase: phaseAt(start),
     lane: lane(start),
     horizon,
+    setsSession,
   });
   for (const item of items) {
     if (item.kind === 'meta') {
       if (!open) units.push({ ...unit([], item.start, NOTHING), meta: item });
       continue;
     }
-    const { transaction, horizon } = classify(item.text);
+    const { nodeType, transaction, horizon } = classify(item.text);
     if (open) {
       open.push(item);
       if (transaction === 'commit' || transaction === 'rollback') {
@@ -83,7 +95,7 @@ export function executionUnits(text: string, items: ScriptItem[], classify: Clas
       open = [item];
       continue;
     }
-    units.push(unit([item], item.start, horizon));
+    units.push(unit([item], item.start, horizon, nodeType === 'VariableSetStmt'));
   }
   if (open) units.push(unit(open, open[0]!.start, IN_TRANSACTION));
   return units;
