@@ -5,7 +5,7 @@ import { estimateDisk, type FreeSpaceReader } from './disk-estimate';
 import { parseUnits } from './execute/runner';
 import { findGaps, isExact, type GapOptions, type GapReport } from './gaps';
 import type { MigrationModel } from './model';
-import { buildPlan, type Plan } from './plan';
+import { buildPlan, plannedStatements, type Plan, type PlannedStatement } from './plan';
 import { accessRoles } from './roles';
 import { loadParser } from './script/parse';
 import { findShapes } from './shapes';
@@ -42,36 +42,40 @@ export async function planInStages(host: PlanHost, options: PlanOptions): Promis
   const parser = loadParser();
   try {
     const model = await host.model();
-    const script = host
-      .scriptText()
-      .then(async ({ text, exists }) => ({ text, units: await parseUnits(text), exists }));
     // Queued on the host's session while the gaps are read on others and the script is parsed here.
-    const context = (async () => {
-      const shapes = await findShapes(host.session, model);
-      const roles = await accessRoles(host.session, model);
-      const disk = await estimateDisk(host.session, model, options.readFreeSpace);
-      return { shapes, roles, disk };
-    })();
+    const context = awaitedLater(
+      (async () => {
+        const shapes = await findShapes(host.session, model);
+        const roles = await accessRoles(host.session, model);
+        const disk = await estimateDisk(host.session, model, options.readFreeSpace);
+        return { shapes, roles, disk };
+      })(),
+    );
+    let script: Promise<{ statements: PlannedStatement[]; exists: boolean }> | undefined;
+    // Parsed in slices: the queries sent before it are answered while it runs.
+    const planned = () =>
+      (script ??= awaitedLater(
+        host.scriptText().then(async ({ text, exists }) => {
+          const units = await parseUnits(text);
+          const { parseSync } = await parser;
+          return { exists, statements: await plannedStatements(parseSync as never, model, { text, units }) };
+        }),
+      ));
     const build = async (gaps: GapReport): Promise<Plan> => {
-      const [{ parseSync }, { text, units, exists }, { shapes, roles, disk }] = await Promise.all([
-        parser,
-        script,
-        context,
-      ]);
-      return {
-        ...buildPlan(parseSync as never, model, { text, units }, gaps, shapes, exists),
-        accessRoles: roles,
-        disk,
-      };
+      const [statements, { shapes, roles, disk }] = await Promise.all([planned(), context]);
+      return { ...buildPlan(model, statements, gaps, shapes), accessRoles: roles, disk };
     };
     if (!opening) {
+      void planned();
       await context; // the gaps may read on the host's session too, in a transaction of their own
       return await build(await host.gaps(exactOptions));
     }
     const opened = await opening;
     if ('failure' in opened) throw opened.failure;
     const { sessions } = opened;
-    const estimate = await findGaps(sessions, model, { firstAnswer: true });
+    const estimating = findGaps(sessions, model, { firstAnswer: true });
+    void planned(); // after the first answer's samples are sent
+    const estimate = await estimating;
     if (isExact(estimate)) {
       const { pending: _nothing, ...exact } = estimate;
       host.keepGaps(exact);
@@ -82,4 +86,10 @@ export async function planInStages(host: PlanHost, options: PlanOptions): Promis
   } finally {
     for (const s of (await opening)?.sessions ?? []) await s.close();
   }
+}
+
+/** A promise awaited later: its failure is reported there, not as an unhandled rejection meanwhile. */
+function awaitedLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

@@ -1,5 +1,6 @@
 // Step 1: the plan — every statement of the script with its phase, the tables it touches, the locks it takes.
 import type { ExecutionUnit } from './execute/units';
+import type { SqlStatement } from './script/parse';
 import type { GapReport } from './gaps';
 import type { DiskEstimate } from './disk-estimate';
 import type { MigrationModel } from './model';
@@ -8,6 +9,7 @@ import { displayName } from './db/sql';
 import { describeLocks, type LockInfo, type ParseSync } from './script/locks';
 import type { ShapeFinding } from './shapes';
 import { NAME_PREFIX } from './script/sections/common';
+import { mapInSlices } from './slices';
 
 export interface PlannedStatement {
   readonly line: number;
@@ -38,38 +40,40 @@ export interface Plan {
   readonly disk?: DiskEstimate;
 }
 
-export function buildPlan(
+/** Every statement of the script with what it locks (the same for the first answer and the exact one). */
+export function plannedStatements(
   parseSync: ParseSync,
   model: MigrationModel,
   script: { text: string; units: ExecutionUnit[] },
-  gaps: GapReport,
-  shapes: ShapeFinding[],
-  scriptExists: boolean,
-): Plan {
-  const statements: PlannedStatement[] = [];
+): Promise<PlannedStatement[]> {
   const lines = script.text.split('\n');
   const nameAbove = (line: number) => {
     const above = lines[line - 2]?.trim();
     return above?.startsWith(NAME_PREFIX) ? above.slice(NAME_PREFIX.length).trim() : undefined;
   };
-  for (const unit of script.units) {
-    if (unit.meta) {
-      statements.push({ line: unit.meta.line, phase: unit.phase, sql: unit.meta.text, locks: [] });
-      continue;
-    }
-    for (const s of unit.statements)
-      statements.push({
-        line: s.line,
-        name: nameAbove(s.line),
-        phase: unit.phase,
-        sql: s.text,
-        locks: describeLocks(parseSync, s.text, model, unit.phase),
-      });
-  }
+  const rows = script.units.flatMap((unit) => (unit.meta ? [{ unit }] : unit.statements.map((s) => ({ unit, s }))));
+  return mapInSlices(rows, ({ unit, s }: { unit: ExecutionUnit; s?: SqlStatement }): PlannedStatement => {
+    if (!s) return { line: unit.meta!.line, phase: unit.phase, sql: unit.meta!.text, locks: [] };
+    return {
+      line: s.line,
+      name: nameAbove(s.line),
+      phase: unit.phase,
+      sql: s.text,
+      locks: describeLocks(parseSync, s.text, model, unit.phase),
+    };
+  });
+}
+
+export function buildPlan(
+  model: MigrationModel,
+  script: { statements: PlannedStatement[]; exists: boolean },
+  gaps: GapReport,
+  shapes: ShapeFinding[],
+): Plan {
   return {
     scriptPath: model.loaded.scriptPath,
-    scriptExists,
-    statements,
+    scriptExists: script.exists,
+    statements: script.statements,
     tables: model.tables.map((t) => ({
       table: displayName(t.name),
       estimatedRows: t.info.estimatedRows,

@@ -46,4 +46,25 @@ describe('script parsing', () => {
       ['backup', 'rls'],
     );
   });
+
+  it('splits a large script in slices, the event loop answering meanwhile, into the units of the whole split', async () => {
+    const forms = [
+      (i: number) => `-- does: step ${i}\nUPDATE "odd ""name"" ü" SET a = ${i} WHERE id = ${i};`,
+      (i: number) => `DO $body$ BEGIN RAISE NOTICE 'a;${i}'; END $body$;`,
+      (i: number) => `BEGIN;\nSELECT 'it''s; ${i}';\nCOMMIT;`,
+      (i: number) => `/* a ; comment\n over lines */ VACUUM (ANALYZE) t${i};`,
+    ];
+    const text = Array.from({ length: 4000 }, (_, i) => forms[i % forms.length]!(i)).join('\n');
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    const units = await parseUnits(text);
+    clearInterval(ticking);
+    assert.ok(turns > 3, `${turns} timer turns while a ${Math.round(text.length / 1024)}-KB script was split`);
+    const whole = await splitScript(text);
+    assert.deepEqual(
+      units.flatMap((u) => u.statements),
+      whole,
+    );
+    assert.equal(units.filter((u) => u.statements.length === 3).length, 1000, 'each BEGIN … COMMIT one unit');
+  });
 });

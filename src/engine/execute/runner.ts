@@ -9,8 +9,9 @@ import { redact } from '../redact';
 import type { RunRecord } from '../state';
 import { logFailure } from '../log-failure';
 import { describePgError } from '../db/pg-errors';
-import { statementClassifier } from '../script/classify';
-import { splitScript } from '../script/parse';
+import { statementClassifier, type StatementClass } from '../script/classify';
+import { mapInSlices } from '../slices';
+import { splitScriptInSlices } from '../script/split-in-slices';
 import { executionUnits, type ExecutionUnit } from './units';
 import { ProgressTracker, type RawProgress } from './progress';
 import { LaneSchedule } from './lane-schedule';
@@ -54,9 +55,11 @@ export interface ScriptResult {
 }
 
 export async function parseUnits(text: string): Promise<ExecutionUnit[]> {
-  const items = await splitScript(text);
+  const items = await splitScriptInSlices(text);
   const classify = await statementClassifier();
-  return executionUnits(text, items, classify);
+  const classes = new Map<string, StatementClass>();
+  await mapInSlices(items, (item) => item.kind === 'sql' && classes.set(item.text, classify(item.text)));
+  return executionUnits(text, items, (sql) => classes.get(sql) ?? classify(sql));
 }
 
 function selectUnits(all: ExecutionUnit[], phases: readonly string[] | undefined): ExecutionUnit[] {
