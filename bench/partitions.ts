@@ -10,7 +10,7 @@ import { startEmbeddedServer, type PgMajor } from '../test/support/embedded-serv
 import { Migration } from '../src/engine/migration';
 import { resolveSpec } from '../src/engine/migration-spec/load';
 import type { EngineEvent } from '../src/engine/events';
-import { backendCpuMs } from './cpu';
+import { MigrationCpu } from './cpu';
 import { admin, copyOf, dropDatabase, type Server, type Template } from './dataset';
 import { statementKind } from './partitions-kinds';
 import { median } from './report-format';
@@ -29,7 +29,8 @@ export interface PartitionRun {
   /** CPU of the engine's server backend during migrate() (other work on the machine barely moves it). */
   readonly cpuMs?: number;
   /** Time in migrate() by kind of statement (backfill, VACUUM, REINDEX, index builds, …). */
-  readonly kinds: Record<string, { ms: number; cpuMs: number; statements: number }>;
+  /** Wall time by kind of statement (two lanes' statements overlap: their sum can exceed the migration's). */
+  readonly kinds: Record<string, { ms: number; statements: number }>;
   /** Backfill batches (the engine's progress notices). */
   readonly batches: number;
   readonly withoutOrg: number;
@@ -103,21 +104,18 @@ async function migrateOnce(url: string, partitioned: boolean): Promise<Partition
     path.join(folder, 'tenant-migration.json'),
   );
   const kinds: PartitionRun['kinds'] = {};
-  const open = new Map<number, { kind: string; cpu?: number }>();
+  const open = new Map<number, string>();
   let batches = 0;
-  let pid = 0;
   let firstStatement: number | undefined;
   const onEvent = (e: EngineEvent) => {
     if (e.type === 'progress' && e.step === 'migrate') batches++;
     if (e.type === 'statement-started' && e.step === 'migrate' && firstStatement === undefined)
       firstStatement = performance.now();
-    if (e.type === 'statement-started' && e.step === 'migrate')
-      open.set(e.index, { kind: statementKind(e.sql), cpu: backendCpuMs(pid) });
+    if (e.type === 'statement-started' && e.step === 'migrate') open.set(e.index, statementKind(e.sql));
     const started = e.type === 'statement-finished' ? open.get(e.index) : undefined;
     if (e.type === 'statement-finished' && started) {
-      const k = (kinds[started.kind] ??= { ms: 0, cpuMs: 0, statements: 0 });
+      const k = (kinds[started] ??= { ms: 0, statements: 0 });
       k.ms += e.durationMs;
-      k.cpuMs += (backendCpuMs(pid) ?? 0) - (started.cpu ?? 0);
       k.statements++;
       open.delete(e.index);
     }
@@ -125,26 +123,27 @@ async function migrateOnce(url: string, partitioned: boolean): Promise<Partition
   const before = await tableBytes(url);
   const loadStart = os.loadavg()[0]!;
   const m = await Migration.connect({ database: url, spec, onEvent, workFolder: path.join(folder, '.tm') });
-  pid = m.session.pid;
-  let cpuStart: number | undefined;
-  let cpuEnd: number | undefined;
+  // Every session of the migration: the step's and the lanes' second one.
+  const cpu = new MigrationCpu(url);
+  let cpuMs: number | undefined;
   let migrateMs = 0;
   let error: string | undefined;
   const started = performance.now();
   try {
     for (const step of [() => m.prerequisites(), () => m.backup()]) await step();
     const migrateStarted = performance.now();
-    cpuStart = backendCpuMs(m.session.pid);
+    await cpu.start();
     const migrated = await m.migrate();
-    cpuEnd = backendCpuMs(m.session.pid);
+    cpuMs = await cpu.stop();
     migrateMs = performance.now() - migrateStarted;
-    kinds['before the script'] = { ms: (firstStatement ?? migrateStarted) - migrateStarted, cpuMs: 0, statements: 0 };
+    kinds['before the script'] = { ms: (firstStatement ?? migrateStarted) - migrateStarted, statements: 0 };
     if (migrated.status !== 'done') throw new Error(`migrate: ${migrated.summary}`);
     const validated = await m.validate();
     if (validated.status === 'failed')
       throw new Error(`validate: ${JSON.stringify(validated.checks.filter((c) => !c.ok))}`);
   } catch (e) {
     error = (e as Error).message;
+    await cpu.stop(); // a failed migrate stops the sampling too
   }
   const runMs = performance.now() - started;
   await m.close();
@@ -158,7 +157,7 @@ async function migrateOnce(url: string, partitioned: boolean): Promise<Partition
     error,
     migrateMs,
     runMs,
-    cpuMs: cpuStart === undefined || cpuEnd === undefined ? undefined : cpuEnd - cpuStart,
+    cpuMs,
     kinds,
     batches,
     withoutOrg,
@@ -209,10 +208,7 @@ export function partitionMedians(r: PartitionsResult, partitioned: boolean) {
     cpuMs: of((x) => x.cpuMs),
     sizeRatio: runs.length ? Math.max(...runs.map((x) => x.sizeRatio)) : undefined,
     kinds: Object.fromEntries(
-      [...new Set(runs.flatMap((x) => Object.keys(x.kinds)))].map((k) => [
-        k,
-        { ms: of((x) => x.kinds[k]?.ms ?? 0)!, cpuMs: of((x) => x.kinds[k]?.cpuMs ?? 0)! },
-      ]),
+      [...new Set(runs.flatMap((x) => Object.keys(x.kinds)))].map((k) => [k, { ms: of((x) => x.kinds[k]?.ms ?? 0)! }]),
     ),
   };
 }
@@ -237,7 +233,7 @@ if (require.main === module) {
         const m = partitionMedians(result, partitioned);
         const k = Object.entries(m.kinds)
           .sort((a, b) => b[1].ms - a[1].ms)
-          .map(([name, v]) => `${name} ${(v.ms / 1000).toFixed(1)} (CPU ${(v.cpuMs / 1000).toFixed(1)})`)
+          .map(([name, v]) => `${name} ${(v.ms / 1000).toFixed(1)}`)
           .join(', ');
         console.log(
           `${partitioned ? `${result.partitions} partitions` : 'one table'} (medians of ${m.runs}): migrate ${((m.migrateMs ?? 0) / 1000).toFixed(1)} s, run ${((m.runMs ?? 0) / 1000).toFixed(1)} s, CPU ${((m.cpuMs ?? 0) / 1000).toFixed(1)} s; ${k}`,

@@ -61,6 +61,16 @@ describe(`partitioned tables (PostgreSQL ${process.env.TEST_PG_MAJOR ?? 17})`, (
         tenantCredentials: { table: 'tenant_credentials', from: 'accounts' },
       }),
     );
+    // Each partition's backfill and rebuild in a lane of its own; the child's after both of them.
+    const text = await withMigration(db.url, keyed, async (m) => (await m.scriptText()).text);
+    const from = text.indexOf('step=backfill');
+    const markers = text.slice(from, text.indexOf('step=constraints')).match(/^-- @tenant-migration lane=.*$/gm) ?? [];
+    const lanes = (what: string) => markers.filter((l) => l.includes(`(${what}`)).map((l) => /lane=(\S+)/.exec(l)![1]);
+    const [first, second] = [lanes('public.accounts_0'), lanes('public.accounts_1')];
+    assert.equal(first.length, 2, 'accounts_0 in the groups and in the rebuild');
+    assert.notEqual(first[0], second[0], 'the partitions in two lanes');
+    const child = markers.find((l) => l.includes('(public.account_notes'))!;
+    assert.match(child, new RegExp(`after=${first[0]},${second[0]} `), 'the child after every partition of its parent');
     await migrateFully(db.url, keyed);
     const { rows } = await db.client.query(`SELECT
       (SELECT count(*)::int FROM tenant_credentials) AS ledger,

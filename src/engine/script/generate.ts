@@ -2,7 +2,7 @@
 import type { MigrationModel } from '../model';
 import { displayName } from '../db/sql';
 import * as section from './sections';
-import { laneMarker, ledgerLane, perTableLanes } from './lanes';
+import { laneMarker, ledgerLane, perHeapLanes, perTableLanes } from './lanes';
 
 export const STEP_MARKER = '-- @tenant-migration step=';
 
@@ -68,10 +68,10 @@ export function scriptSteps(
     {
       step: 'backfill',
       statements: [
-        ...perTableLanes(model, (t, i) => section.tableBackfill(model, t, i, options.backfillGroups), {
+        ...perHeapLanes(model, (t, i, heap) => section.heapBackfill(model, t, i, heap, options.backfillGroups), {
           waitsForParent: true,
         }),
-        ...perTableLanes(model, (t) => section.tableRebuild(model, t)),
+        ...perHeapLanes(model, (_t, _i, heap) => section.heapRebuild(model, heap)),
       ],
     },
     {

@@ -1,7 +1,8 @@
 // Lanes: the tables' blocks of the script that may run beside each other on two sessions.
 import type { MigrationModel, TableModel } from '../model';
-import { displayName } from '../db/sql';
 import { sameTable } from '../introspect';
+import { displayName, type QualifiedName } from '../db/sql';
+import { heapTablesOf } from './sections/partitions';
 
 /**
  * `-- @tenant-migration lane=2 after=0` before a block: the statements down to the next marker belong to lane 2 (one
@@ -32,14 +33,58 @@ export function parseLaneMarker(rest: string): Lane | 'none' | undefined {
 }
 
 /** The lane of the model's table `index`: after its parent's (when the parent is migrated too) if `waitsForParent`. */
-export function tableLane(m: MigrationModel, index: number, waitsForParent: boolean): Lane {
+export function tableLane(
+  m: MigrationModel,
+  index: number,
+  waitsForParent: boolean,
+  parentLanes = (i: number) => [i],
+): Lane {
   const t = m.tables[index]!;
   const rule = t.rule;
   const parent =
     waitsForParent && rule.kind === 'parent' && rule.parentMigrated
       ? m.tables.findIndex((p) => sameTable(p.name, rule.parent))
       : -1;
-  return { id: index, after: parent >= 0 ? [parent] : [] };
+  return { id: index, after: parent >= 0 ? parentLanes(parent) : [] };
+}
+
+/**
+ * The lanes of each table's heaps in a step done heap by heap (the backfill, the rebuild): a plain table's one lane
+ * is its own (`index`); a partitioned table's first leaf partition takes the table's, each other leaf one numbered
+ * after the ledger's (m.tables.length), so that its partitions run side by side.
+ */
+export function heapLanes(m: MigrationModel): (index: number) => number[] {
+  const lanes: number[][] = [];
+  let next = m.tables.length + 1;
+  m.tables.forEach((t, index) => {
+    const extra = Math.max(0, heapTablesOf(t).length - 1);
+    lanes.push([index, ...Array.from({ length: extra }, (_, k) => next + k)]);
+    next += extra;
+  });
+  return (index) => lanes[index]!;
+}
+
+/**
+ * Like perTableLanes, one block per heap: a partitioned table's leaf partitions in lanes of their own; a child
+ * table's heaps after every heap of its parent's.
+ */
+export function perHeapLanes(
+  m: MigrationModel,
+  statementsOf: (t: TableModel, index: number, heap: Required<QualifiedName>) => string[],
+  options: { waitsForParent?: boolean } = {},
+): string[] {
+  const lanesOf = heapLanes(m);
+  const blocks = m.tables.flatMap((t, index) => {
+    const { after } = tableLane(m, index, options.waitsForParent ?? false, lanesOf);
+    const parent = after.length ? `, after ${displayName(m.tables[after[0]!]!.name)}` : '';
+    return heapTablesOf(t).flatMap((heap, h) => {
+      const statements = statementsOf(t, index, heap);
+      if (statements.length === 0) return [];
+      const label = sameTable(heap, t.name) ? displayName(t.name) : `${displayName(heap)}, of ${displayName(t.name)}`;
+      return [laneMarker({ id: lanesOf(index)[h]!, after }, `${label}${parent}`), ...statements];
+    });
+  });
+  return blocks.length ? [...blocks, laneMarker('none', 'the end of the lanes')] : [];
 }
 
 /** The ledger's lane: after every statement of the table it is filled from. */

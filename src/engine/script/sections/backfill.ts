@@ -1,10 +1,17 @@
 // The backfill in committed, time-sized batches.
-import { displayName, dollarQuote, quoteIdent as qi, quoteLiteral as ql, quoteQualified as qq } from '../../db/sql';
+import {
+  displayName,
+  dollarQuote,
+  quoteIdent as qi,
+  quoteLiteral as ql,
+  quoteQualified as qq,
+  type QualifiedName,
+} from '../../db/sql';
 import type { MigrationModel, TableModel } from '../../model';
 import { PROGRESS_PREFIX, names, regclass } from '../../names';
 import { orgByRule } from './assignments';
 import { doBlock, named, orgValue, patiently } from './common';
-import { heapTablesOf, partitionsOf } from './partitions';
+import { partitionsOf } from './partitions';
 import { isLeaf } from '../../partitions';
 import { parentMatch } from '../../key-columns';
 
@@ -37,43 +44,43 @@ export function partitionGroups(tableBytes: number, partitionBytes: number, limi
  * The batches run in groups (backfillGroups), each one DO block, with a VACUUM between them that frees the dead
  * versions' space for the next group (without index cleanup: a heap pass only); then the indexes are rebuilt and the
  * last VACUUM cleans what is left.
- * Each table is vacuumed (and analysed) after the backfill (tableRebuild, after every table's groups) and before its
+ * Each table is vacuumed (and analysed) after the backfill (heapRebuild, after every table's groups) and before its
  * ACCESS EXCLUSIVE statements: otherwise an autovacuum of its dead rows would be in their way (stalling the application
  * queued behind them); the VACUUM waits patiently, which cancels an autovacuum already running.
  * VACUUM cannot run inside a DO block or a transaction: that is why the groups are separate statements.
- * A partitioned table has no pages of its own: each of its leaf partitions is backfilled (and vacuumed) in turn.
+ * This is the backfill of one heap of `t`, the table itself or one of its leaf partitions (a partitioned table has no
+ * pages of its own; its partitions run in lanes of their own).
  */
-export function tableBackfill(
+export function heapBackfill(
   m: MigrationModel,
   t: TableModel,
   tableIndex: number,
+  heap: Required<QualifiedName>,
   limits = BACKFILL_GROUPS,
 ): string[] {
   const spec = m.loaded.spec;
-  return heapTablesOf(t)
-    .map((heap) => ({ heap, groups: groupsOf(t, heap, limits) }))
-    .flatMap(({ heap, groups }) => {
-      const table = qq(heap);
-      const org = qi(m.orgColumn);
-      const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', batch_end)::tid AND t.${org} IS NULL`;
-      let assign: string;
-      if (t.rule.kind === 'parent' && t.rule.parentMigrated) {
-        // Two statements: a child whose parent still waits for its org must stay NULL, not get the default.
-        const match = parentMatch(t.rule, 'p', 't');
-        assign = `    UPDATE ${table} AS t SET ${org} = p.${org} FROM ${qq(t.rule.parent)} AS p
+  const groups = groupsOf(t, heap, limits);
+  const table = qq(heap);
+  const org = qi(m.orgColumn);
+  const range = `t.ctid >= format('(%s,0)', page)::tid AND t.ctid < format('(%s,0)', batch_end)::tid AND t.${org} IS NULL`;
+  let assign: string;
+  if (t.rule.kind === 'parent' && t.rule.parentMigrated) {
+    // Two statements: a child whose parent still waits for its org must stay NULL, not get the default.
+    const match = parentMatch(t.rule, 'p', 't');
+    assign = `    UPDATE ${table} AS t SET ${org} = p.${org} FROM ${qq(t.rule.parent)} AS p
      WHERE ${range} AND ${match} AND p.${org} IS NOT NULL;
     GET DIAGNOSTICS n = ROW_COUNT; done := done + n;
     UPDATE ${table} AS t SET ${org} = ${orgValue(m)}
      WHERE ${range} AND NOT EXISTS (SELECT 1 FROM ${qq(t.rule.parent)} AS p WHERE ${match});`;
-      } else {
-        assign = `    UPDATE ${table} AS t SET ${org} = ${orgByRule(m, t)}
+  } else {
+    assign = `    UPDATE ${table} AS t SET ${org} = ${orgByRule(m, t)}
      WHERE ${range};`;
-      }
-      const where = `table_schema = ${ql(heap.schema)} AND table_name = ${ql(heap.name)}`;
-      // The batch size reached, carried by the session from one group (and partition) of the table to the next, so
-      // that each group does not start again from the first batch's size.
-      const carried = ql(`tenant_migration.batch_rows_${tableIndex}`);
-      const body = (group: number) => `DECLARE
+  }
+  const where = `table_schema = ${ql(heap.schema)} AND table_name = ${ql(heap.name)}`;
+  // The batch size reached, carried by the session from one group (and partition) of the table to the next, so
+  // that each group does not start again from the first batch's size.
+  const carried = ql(`tenant_migration.batch_rows_${tableIndex}`);
+  const body = (group: number) => `DECLARE
   page bigint;
   last_page bigint;
   stop_page bigint;
@@ -132,28 +139,27 @@ ${assign}
   END IF;
 END
 `;
-      return [
-        ...Array.from({ length: groups }, (_, i) => i + 1).flatMap((group) => [
-          named(
-            groups > 1
-              ? `backfill ${m.orgColumn} in batches (group ${group} of ${groups})`
-              : `backfill ${m.orgColumn} in batches`,
-            displayName(heap),
-            `DO ${dollarQuote(`\n${body(group)}`)};`,
-          ),
-          ...(group < groups
-            ? patiently(
-                m,
-                named(
-                  'VACUUM between groups of batches, so the next group reuses the space',
-                  displayName(heap),
-                  `VACUUM (INDEX_CLEANUP OFF) ${table};`,
-                ),
-              )
-            : []),
-        ]),
-      ];
-    });
+  return [
+    ...Array.from({ length: groups }, (_, i) => i + 1).flatMap((group) => [
+      named(
+        groups > 1
+          ? `backfill ${m.orgColumn} in batches (group ${group} of ${groups})`
+          : `backfill ${m.orgColumn} in batches`,
+        displayName(heap),
+        `DO ${dollarQuote(`\n${body(group)}`)};`,
+      ),
+      ...(group < groups
+        ? patiently(
+            m,
+            named(
+              'VACUUM between groups of batches, so the next group reuses the space',
+              displayName(heap),
+              `VACUUM (INDEX_CLEANUP OFF) ${table};`,
+            ),
+          )
+        : []),
+    ]),
+  ];
 }
 
 /**
@@ -161,11 +167,11 @@ END
  * ACCESS EXCLUSIVE lock on it (an autovacuum of the backfill's dead rows would be in its way). The script runs them
  * after every table's groups, so that a child's backfill, which waits for its parent's, does not wait for these too.
  */
-export function tableRebuild(m: MigrationModel, t: TableModel): string[] {
-  return heapTablesOf(t).flatMap((heap) => [
+export function heapRebuild(m: MigrationModel, heap: Required<QualifiedName>): string[] {
+  return [
     ...rebuiltIndexes(m, heap),
     ...patiently(m, named('VACUUM ANALYZE after the backfill', displayName(heap), `VACUUM (ANALYZE) ${qq(heap)};`)),
-  ]);
+  ];
 }
 
 /**
