@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { runBackfillScript as run, scriptFor } from './support/backfill-script';
+import { Session } from '../../src/engine/db/session';
+import { runScript } from '../../src/engine/execute/runner';
+import { ensureStateSchema } from '../../src/engine/state';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { makeWorkspace, type Workspace } from '../support/migration-helpers';
 import { ORG_PREFIX, type DatasetSize } from '../fixtures/legacy-data';
@@ -223,5 +226,48 @@ describe('backfill in groups with a VACUUM between them', function () {
     assert.match(r.stderr, /dropping reports_title_ccnew, left invalid by an interrupted REINDEX CONCURRENTLY/);
     const invalid = (await db.client.query(`SELECT count(*)::int AS n FROM pg_index WHERE NOT indisvalid`)).rows[0].n;
     assert.equal(invalid, 0);
+  });
+
+  it('a REINDEX CONCURRENTLY that timed out waiting for a writer and was retried leaves no invalid copy behind', async () => {
+    const text = await scriptFor(db.url, ws, GROUPS);
+    const from = text.indexOf(
+      '-- does: drop an index an interrupted REINDEX CONCURRENTLY left invalid — public.reports',
+    );
+    const to = text.indexOf('-- does: VACUUM ANALYZE after the backfill — public.reports');
+    // The script's rebuild of reports, with a lock timeout short enough for a test (the script's is 10 s).
+    const rebuild = text.slice(from, to).replace(/SET lock_timeout = '\d+ms';/g, "SET lock_timeout = '200ms';");
+    const indexes = async () =>
+      (
+        await db.client.query<{ valid: boolean; n: number }>(
+          `SELECT indisvalid AS valid, count(*)::int AS n FROM pg_index WHERE indrelid = 'reports'::regclass GROUP BY 1 ORDER BY 1`,
+        )
+      ).rows;
+    const before = await indexes();
+    // A writer's open transaction: the REINDEX has made its new copies when it waits for it, and times out.
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    await writer.query('BEGIN');
+    await writer.query('UPDATE reports SET credential_id = credential_id WHERE ctid = (SELECT min(ctid) FROM reports)');
+    const done = new Promise((resolve) => setTimeout(resolve, 1500)).then(() => writer.query('COMMIT'));
+    const session = await Session.open(db.url);
+    await ensureStateSchema(session); // the retries are audited
+    const retries: string[] = [];
+    try {
+      await runScript(rebuild, {
+        session,
+        step: 'migrate',
+        onEvent: (e) => void (e.type === 'retry' && retries.push(e.reason)),
+        retry: { attempts: 40, firstWaitMs: 50 },
+      });
+    } finally {
+      await done;
+      await writer.end();
+      await session.close();
+    }
+    assert.ok(
+      retries.some((r) => /lock timeout/.test(r)),
+      `retried: ${retries.join('; ')}`,
+    );
+    assert.deepEqual(await indexes(), before, 'as many indexes as before, all valid');
   });
 });

@@ -181,16 +181,31 @@ export function heapRebuild(m: MigrationModel, heap: Required<QualifiedName>): s
  * exclusion-constraint indexes REINDEX cannot rebuild concurrently it skips with a warning.
  */
 function rebuiltIndexes(m: MigrationModel, heap: { schema: string; name: string }): string[] {
+  return [
+    dropInvalidLeftovers(heap, 'drop an index an interrupted REINDEX CONCURRENTLY left invalid'),
+    ...patiently(
+      m,
+      named(
+        'rebuild the indexes the backfill grew, without blocking writes',
+        displayName(heap),
+        `REINDEX TABLE CONCURRENTLY ${qq(heap)};`,
+      ),
+    ),
+    // A REINDEX that timed out waiting for a lock (the runner retries it) left its new copies behind, invalid.
+    dropInvalidLeftovers(heap, 'drop an index a retried REINDEX CONCURRENTLY left invalid'),
+  ];
+}
+
+function dropInvalidLeftovers(heap: { schema: string; name: string }, does: string): string {
   // The table's own indexes and its TOAST table's (REINDEX TABLE rebuilds both, and a stop can leave either behind).
   const leftovers = `SELECT i.indexrelid::regclass FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
      WHERE i.indrelid IN (${regclass(heap)}, (SELECT t.reltoastrelid FROM pg_class t WHERE t.oid = ${regclass(heap)}))
        AND NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$'`;
-  return [
-    named(
-      'drop an index an interrupted REINDEX CONCURRENTLY left invalid',
-      displayName(heap),
-      doBlock(
-        `  FOR leftover IN ${leftovers} LOOP
+  return named(
+    does,
+    displayName(heap),
+    doBlock(
+      `  FOR leftover IN ${leftovers} LOOP
     RAISE NOTICE 'tenant-migration: dropping %, left invalid by an interrupted REINDEX CONCURRENTLY', leftover;
     BEGIN
       EXECUTE format('DROP INDEX %s', leftover);
@@ -200,18 +215,9 @@ function rebuiltIndexes(m: MigrationModel, heap: { schema: string; name: string 
         USING HINT = format('Ask a superuser to run: DROP INDEX %s; (it costs every write to the table until then)', leftover);
     END;
   END LOOP;`,
-        ['leftover regclass'],
-      ),
+      ['leftover regclass'],
     ),
-    ...patiently(
-      m,
-      named(
-        'rebuild the indexes the backfill grew, without blocking writes',
-        displayName(heap),
-        `REINDEX TABLE CONCURRENTLY ${qq(heap)};`,
-      ),
-    ),
-  ];
+  );
 }
 
 /** The groups of one heap of `t` (the table itself, or one of its leaf partitions), from the sizes the model read. */
